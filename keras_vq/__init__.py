@@ -1,0 +1,10 @@
+"""keras-vq: discrete-latent generative models for Keras 3 (TensorFlow, JAX, PyTorch).
+
+Importing keras_vq needs only Keras and NumPy; TensorFlow is imported by the
+tf.data pipelines in `keras_vq.data` alone, and only when they are used.
+"""
+
+from keras_vq import layers, metrics, models
+from keras_vq.version import __version__
+
+__all__ = ["layers", "metrics", "models", "__version__"]

@@ -1,0 +1,7 @@
+"""Building blocks: vector quantisation, residual stacks, Gaussian latents."""
+
+from keras_vq.layers.gaussian_latent import GaussianLatent
+from keras_vq.layers.residual_stack import ResidualStack
+from keras_vq.layers.vector_quantizer import VectorQuantizer
+
+__all__ = ["GaussianLatent", "ResidualStack", "VectorQuantizer"]

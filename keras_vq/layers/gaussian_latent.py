@@ -1,0 +1,76 @@
+"""The diagonal-Gaussian latent of a VAE (Kingma and Welling 2014)."""
+
+import keras
+from keras import ops
+
+# exp(LOG_VARIANCE_RANGE) bounds the posterior variance, keeping exp() finite early in training.
+LOG_VARIANCE_RANGE = (-30.0, 20.0)
+
+
+@keras.saving.register_keras_serializable(package="keras_vq")
+class GaussianLatent(keras.layers.Layer):
+    """Reparameterised sample from q(z|x) = N(mu, sigma^2) and its KL to N(0, I).
+
+    Kingma and Welling, "Auto-Encoding Variational Bayes", ICLR 2014,
+    https://arxiv.org/abs/1312.6114.
+
+    The input's last axis holds `[mu, log sigma^2]` (2C channels); the output
+    has C channels: z = mu + sigma * eps with eps ~ N(0, I) when
+    `training=True`, and z = mu otherwise, so reconstructions at inference are
+    deterministic. The layer adds `kl_weight * kl_loss` with `add_loss`, where
+
+        kl_loss = mean over batch, positions and channels of
+                  -1/2 (1 + log sigma^2 - mu^2 - sigma^2)
+
+    is the KL divergence in nats per latent element: the same averaging as the
+    VQ-VAE's commitment loss, so the two models compare like for like. The
+    batch's value is kept in the non-trainable weight `batch_kl_loss`.
+
+    Args:
+        kl_weight: beta of beta-VAE (>= 0); 1 gives the plain VAE objective
+            up to the averaging above.
+        seed: seed for eps.
+    """
+
+    def __init__(self, kl_weight=1.0, seed=None, **kwargs):
+        if isinstance(kl_weight, bool) or not isinstance(kl_weight, (int, float)) or not kl_weight >= 0:
+            raise ValueError(f"kl_weight must be in range [0, inf), got {kl_weight!r}")
+        kwargs["autocast"] = False  # sampling and KL in float32 under mixed precision
+        super().__init__(**kwargs)
+        self.kl_weight = float(kl_weight)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def build(self, input_shape):
+        if input_shape[-1] is None or input_shape[-1] % 2:
+            raise ValueError(
+                "GaussianLatent expects an even last axis holding [mean, log_variance]; "
+                f"got shape {tuple(input_shape)}"
+            )
+        self.batch_kl_loss = self.add_weight(
+            shape=(), initializer="zeros", trainable=False, dtype="float32", name="batch_kl_loss"
+        )
+
+    def split(self, inputs):
+        """(mean, log_variance) of q(z|x)."""
+        mean, log_variance = ops.split(ops.cast(inputs, "float32"), 2, axis=-1)
+        return mean, ops.clip(log_variance, *LOG_VARIANCE_RANGE)
+
+    def call(self, inputs, training=None):
+        mean, log_variance = self.split(inputs)
+        kl_loss = ops.mean(-0.5 * (1.0 + log_variance - ops.square(mean) - ops.exp(log_variance)))
+        self.batch_kl_loss.assign(kl_loss)
+        self.add_loss(self.kl_weight * kl_loss)
+        if training:
+            noise = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
+            mean = mean + ops.exp(0.5 * log_variance) * noise
+        return ops.cast(mean, self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (input_shape[-1] // 2,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("autocast", None)
+        config.update({"kl_weight": self.kl_weight, "seed": self.seed})
+        return config

@@ -1,0 +1,124 @@
+"""The convolutional encoder and decoder shared by VQ-VAE and VAE, and their checks."""
+
+import keras
+from keras import ops
+
+from keras_vq.layers.residual_stack import ResidualStack
+
+CONVOLUTIONS = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D}
+TRANSPOSED_CONVOLUTIONS = {1: keras.layers.Conv1DTranspose, 2: keras.layers.Conv2DTranspose}
+# Strided convolutions use 4-tap kernels, 3-tap for the rest (van den Oord et al. 2017, sec. 4.1).
+DOWNSAMPLING_KERNEL = 4
+SAME_SIZE_KERNEL = 3
+
+
+def spatial_rank(data_shape):
+    """1 for `(length, channels)` audio, 2 for `(height, width, channels)` images."""
+    rank = len(data_shape) - 1
+    if rank not in CONVOLUTIONS:
+        raise ValueError(
+            "data_shape must be (length, channels) or (height, width, channels); "
+            f"got {tuple(data_shape)}"
+        )
+    return rank
+
+
+def check_architecture(data_shape, data_range, num_downsamples, hidden_channels, num_residual_layers, residual_channels):
+    """Raises ValueError naming the first argument that cannot build a model."""
+    rank = spatial_rank(data_shape)
+    if data_shape[-1] is None or data_shape[-1] < 1:
+        raise ValueError(f"data_shape must give the number of channels; got {tuple(data_shape)}")
+    for name, value, lowest in (
+        ("num_downsamples", num_downsamples, 1),
+        ("hidden_channels", hidden_channels, 2),
+        ("num_residual_layers", num_residual_layers, 0),
+        ("residual_channels", residual_channels, 1),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
+            raise ValueError(f"{name} must be an integer >= {lowest}, got {value!r}")
+    factor = 2**num_downsamples
+    for size in data_shape[:rank]:
+        if size is not None and size % factor:
+            raise ValueError(
+                f"data_shape {tuple(data_shape)} has a spatial size not divisible by "
+                f"2**num_downsamples = {factor}"
+            )
+    low, high = data_range
+    if not low < high:
+        raise ValueError(f"data_range must be (low, high) with low < high, got {tuple(data_range)}")
+
+
+def build_encoder(data_shape, data_range, num_downsamples, hidden_channels, num_residual_layers,
+                  residual_channels, output_channels, dtype=None, name="encoder"):
+    """x -> z_e: centre, strided convs, a 3-tap conv, a ResidualStack, a 1-tap conv.
+
+    Each of the `num_downsamples` stride-2, 4-tap convolutions is followed by
+    a ReLU; all but the last have `hidden_channels // 2` channels. The final
+    1-tap convolution projects to `output_channels` (the embedding dimension).
+    """
+    rank = spatial_rank(data_shape)
+    convolution = CONVOLUTIONS[rank]
+    centre = 0.5 * (data_range[0] + data_range[1])
+    layers = [keras.Input(shape=tuple(data_shape)), keras.layers.Rescaling(1.0, offset=-centre, dtype=dtype)]
+    for index in range(num_downsamples):
+        channels = hidden_channels if index == num_downsamples - 1 else hidden_channels // 2
+        layers.append(convolution(channels, DOWNSAMPLING_KERNEL, strides=2, padding="same",
+                                  activation="relu", dtype=dtype, name=f"downsample{index}"))
+    layers += [
+        convolution(hidden_channels, SAME_SIZE_KERNEL, padding="same", dtype=dtype, name="conv"),
+        ResidualStack(num_residual_layers, residual_channels, dtype=dtype, name="residual_stack"),
+        convolution(output_channels, 1, dtype=dtype, name="to_latent"),
+    ]
+    return keras.Sequential(layers, name=name)
+
+
+def build_decoder(data_shape, data_range, num_downsamples, hidden_channels, num_residual_layers,
+                  residual_channels, latent_channels, dtype=None, name="decoder"):
+    """z_q -> x: a 3-tap conv, a ResidualStack, stride-2 transposed convs, un-centre.
+
+    Mirrors `build_encoder`: `num_downsamples` stride-2, 4-tap transposed
+    convolutions, ReLU between them, the last one to the data's channels.
+    The output is float32 whatever the dtype policy, on the data's scale.
+    """
+    rank = spatial_rank(data_shape)
+    factor = 2**num_downsamples
+    latent_shape = tuple(None if size is None else size // factor for size in data_shape[:rank])
+    transposed = TRANSPOSED_CONVOLUTIONS[rank]
+    centre = 0.5 * (data_range[0] + data_range[1])
+    layers = [
+        keras.Input(shape=latent_shape + (latent_channels,)),
+        CONVOLUTIONS[rank](hidden_channels, SAME_SIZE_KERNEL, padding="same", dtype=dtype, name="conv"),
+        ResidualStack(num_residual_layers, residual_channels, dtype=dtype, name="residual_stack"),
+    ]
+    for index in range(num_downsamples - 1):
+        layers.append(transposed(hidden_channels // 2, DOWNSAMPLING_KERNEL, strides=2, padding="same",
+                                 activation="relu", dtype=dtype, name=f"upsample{index}"))
+    layers += [
+        transposed(data_shape[-1], DOWNSAMPLING_KERNEL, strides=2, padding="same", dtype=dtype,
+                   name=f"upsample{num_downsamples - 1}"),
+        keras.layers.Rescaling(1.0, offset=centre, dtype="float32", name="to_data_scale"),
+    ]
+    return keras.Sequential(layers, name=name)
+
+
+def check_data_batch(model_name, data_shape, data_range, inputs):
+    """Raises ValueError unless `inputs` is a float batch of `data_shape` examples."""
+    shape = tuple(ops.shape(inputs))
+    expected = "(batch, " + ", ".join(str(size) for size in data_shape) + ")"
+    if len(shape) != len(data_shape) + 1:
+        raise ValueError(f"{model_name} expects a batch of shape {expected}; got an input of shape {shape}")
+    for size, wanted in zip(shape[1:], data_shape):
+        if wanted is not None and size is not None and isinstance(size, int) and size != wanted:
+            raise ValueError(f"{model_name} expects a batch of shape {expected}; got an input of shape {shape}")
+    dtype = keras.backend.standardize_dtype(inputs.dtype)
+    if not dtype.startswith(("float", "bfloat")):
+        raise ValueError(
+            f"{model_name} expects floating-point data on the scale {tuple(data_range)}; got dtype "
+            f"{dtype}. Integer images must be converted first, e.g. images / 255 for 8-bit pixels "
+            "(keras_vq.data does this)."
+        )
+
+
+def mean_squared_error(targets, predictions):
+    """Mean over every element, in float32, on the data's own scale."""
+    return ops.mean(ops.square(ops.cast(targets, "float32") - ops.cast(predictions, "float32")))

@@ -1,0 +1,1 @@
+from keras_vq.models.vae.vae import VAE

@@ -1,0 +1,152 @@
+"""VAE with the VQ-VAE's encoder and decoder, for like-for-like comparison."""
+
+import keras
+from keras import ops
+
+from keras_vq.layers.gaussian_latent import GaussianLatent
+from keras_vq.models.conv_autoencoder import (
+    build_decoder,
+    build_encoder,
+    check_architecture,
+    check_data_batch,
+    mean_squared_error,
+)
+
+
+@keras.saving.register_keras_serializable(package="keras_vq")
+class VAE(keras.Model):
+    """A VAE (Kingma and Welling 2014) built from the VQ-VAE's encoder and decoder.
+
+    x -> encoder -> [mu, log sigma^2] -> z = mu + sigma * eps -> decoder -> x_hat.
+
+    The encoder, decoder and data scale are exactly `VQVAE`'s (same
+    arguments, same defaults); only the bottleneck differs: a diagonal
+    Gaussian with `latent_dim` channels at each latent position instead of a
+    codebook, as in the KaoKore study's VAE / VQ-VAE / VQ-VAE-2 comparison.
+
+    Training: `compile(optimizer=...)` then `fit(x)` on inputs alone; the loss
+    is `reconstruction_loss + kl_weight * kl_loss` with the MSE on the data's
+    scale and the KL in nats per latent element (see `GaussianLatent`), and
+    `fit` reports `loss`, `reconstruction_loss` and `kl_loss`.
+
+    `model(x)` reconstructs from the posterior mean; `encode(x)` returns
+    `{"mean", "log_variance"}`; `decode(z)` maps latents to data;
+    `sample(num_samples, seed)` decodes draws from the N(0, I) prior.
+
+    Args:
+        data_shape, data_range, hidden_channels, num_downsamples,
+        num_residual_layers, residual_channels: as for `VQVAE`.
+        latent_dim: channels of the latent (the VQ-VAE's `embedding_dim`).
+        kl_weight: weight of the KL term (beta of beta-VAE).
+        seed: seed of the reparameterisation noise.
+        dtype: dtype policy of the layers.
+    """
+
+    def __init__(
+        self,
+        data_shape=(32, 32, 3),
+        data_range=(0.0, 1.0),
+        hidden_channels=128,
+        num_downsamples=2,
+        num_residual_layers=2,
+        residual_channels=32,
+        latent_dim=64,
+        kl_weight=1.0,
+        seed=None,
+        dtype=None,
+        **kwargs,
+    ):
+        data_shape, data_range = tuple(data_shape), tuple(float(bound) for bound in data_range)
+        check_architecture(data_shape, data_range, num_downsamples, hidden_channels,
+                           num_residual_layers, residual_channels)
+        if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
+            raise ValueError(f"latent_dim must be an integer >= 1, got {latent_dim!r}")
+        architecture = dict(
+            data_shape=data_shape,
+            data_range=data_range,
+            num_downsamples=num_downsamples,
+            hidden_channels=hidden_channels,
+            num_residual_layers=num_residual_layers,
+            residual_channels=residual_channels,
+            dtype=dtype,
+        )
+        # === Layers ===
+        encoder = build_encoder(output_channels=2 * latent_dim, **architecture)
+        latent = GaussianLatent(kl_weight=kl_weight, seed=seed, dtype=dtype, name="latent")
+        decoder = build_decoder(latent_channels=latent_dim, **architecture)
+
+        # === Functional model ===
+        inputs = keras.Input(shape=data_shape, name="inputs")
+        outputs = decoder(latent(encoder(inputs)))
+        super().__init__(inputs=inputs, outputs=outputs, dtype=dtype, **kwargs)
+
+        # === Config ===
+        self.encoder, self.latent, self.decoder = encoder, latent, decoder
+        self.data_shape, self.data_range = data_shape, data_range
+        self.hidden_channels = hidden_channels
+        self.num_downsamples = num_downsamples
+        self.num_residual_layers = num_residual_layers
+        self.residual_channels = residual_channels
+        self.latent_dim = latent_dim
+        self.kl_weight = kl_weight
+        self.seed = seed
+        self.sampling_seed_generator = keras.random.SeedGenerator(seed)
+
+        # === Metrics ===
+        self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
+        self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
+
+    def call(self, inputs, training=None, mask=None):
+        check_data_batch(type(self).__name__, self.data_shape, self.data_range, inputs)
+        return super().call(inputs, training=training, mask=mask)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        reconstruction_loss = mean_squared_error(x, y_pred)
+        # self.losses holds kl_weight * kl_loss, added by the latent layer.
+        total = reconstruction_loss + ops.sum(ops.stack(self.losses))
+        self.reconstruction_loss_tracker.update_state(reconstruction_loss)
+        self.kl_loss_tracker.update_state(self.latent.batch_kl_loss)
+        return total
+
+    def encode(self, inputs):
+        """`{"mean", "log_variance"}` of q(z|x), each `(batch, *latent_spatial, latent_dim)`."""
+        check_data_batch(type(self).__name__, self.data_shape, self.data_range, ops.convert_to_tensor(inputs))
+        mean, log_variance = self.latent.split(self.encoder(inputs, training=False))
+        return {"mean": mean, "log_variance": log_variance}
+
+    def decode(self, latents):
+        """Data on `data_range` from latents `(batch, *latent_spatial, latent_dim)`."""
+        return self.decoder(latents, training=False)
+
+    def sample(self, num_samples, seed=None):
+        """Decodes `num_samples` draws from the N(0, I) prior."""
+        factor = 2**self.num_downsamples
+        spatial = self.data_shape[:-1]
+        if any(size is None for size in spatial):
+            raise ValueError(f"sample() needs a fixed data_shape; this model has {self.data_shape}")
+        shape = (num_samples,) + tuple(size // factor for size in spatial) + (self.latent_dim,)
+        latents = keras.random.normal(shape, seed=self.sampling_seed_generator if seed is None else seed)
+        return self.decode(latents)
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "data_shape": self.data_shape,
+            "data_range": self.data_range,
+            "hidden_channels": self.hidden_channels,
+            "num_downsamples": self.num_downsamples,
+            "num_residual_layers": self.num_residual_layers,
+            "residual_channels": self.residual_channels,
+            "latent_dim": self.latent_dim,
+            "kl_weight": self.kl_weight,
+            "seed": self.seed,
+            "dtype": keras.saving.serialize_keras_object(self.dtype_policy),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = keras.saving.deserialize_keras_object(config["dtype"])
+        return cls(**config)

@@ -1,0 +1,1 @@
+from keras_vq.models.vqvae.vqvae import VQVAE
