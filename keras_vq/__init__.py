@@ -4,7 +4,7 @@ Importing keras_vq needs only Keras and NumPy; TensorFlow is imported by the
 tf.data pipelines in `keras_vq.data` alone, and only when they are used.
 """
 
-from keras_vq import layers, metrics, models
+from keras_vq import data, layers, metrics, models
 from keras_vq.version import __version__
 
-__all__ = ["layers", "metrics", "models", "__version__"]
+__all__ = ["data", "layers", "metrics", "models", "__version__"]

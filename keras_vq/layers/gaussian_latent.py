@@ -5,6 +5,10 @@ from keras import ops
 
 # exp(LOG_VARIANCE_RANGE) bounds the posterior variance, keeping exp() finite early in training.
 LOG_VARIANCE_RANGE = (-30.0, 20.0)
+# A freshly initialised encoder gives log sigma^2 near 0 (sigma = 1) and means near 0.1: the noise
+# drowns the signal, the decoder learns to ignore z and the posterior collapses before training
+# starts. Shifting log sigma^2 by -6 starts the posterior at sigma = 0.05.
+DEFAULT_LOG_VARIANCE_OFFSET = -6.0
 
 
 @keras.saving.register_keras_serializable(package="keras_vq")
@@ -14,7 +18,8 @@ class GaussianLatent(keras.layers.Layer):
     Kingma and Welling, "Auto-Encoding Variational Bayes", ICLR 2014,
     https://arxiv.org/abs/1312.6114.
 
-    The input's last axis holds `[mu, log sigma^2]` (2C channels); the output
+    The input's last axis holds `[mu, log sigma^2 - log_variance_offset]`
+    (2C channels): the offset is added to the second half; the output
     has C channels: z = mu + sigma * eps with eps ~ N(0, I) when
     `training=True`, and z = mu otherwise, so reconstructions at inference are
     deterministic. The layer adds `kl_weight * kl_loss` with `add_loss`, where
@@ -29,15 +34,18 @@ class GaussianLatent(keras.layers.Layer):
     Args:
         kl_weight: beta of beta-VAE (>= 0); 1 gives the plain VAE objective
             up to the averaging above.
+        log_variance_offset: added to the log-variance input, so that the
+            posterior starts narrow (-6 gives sigma = 0.05 for a zero input).
         seed: seed for eps.
     """
 
-    def __init__(self, kl_weight=1.0, seed=None, **kwargs):
+    def __init__(self, kl_weight=1.0, log_variance_offset=DEFAULT_LOG_VARIANCE_OFFSET, seed=None, **kwargs):
         if isinstance(kl_weight, bool) or not isinstance(kl_weight, (int, float)) or not kl_weight >= 0:
             raise ValueError(f"kl_weight must be in range [0, inf), got {kl_weight!r}")
         kwargs["autocast"] = False  # sampling and KL in float32 under mixed precision
         super().__init__(**kwargs)
         self.kl_weight = float(kl_weight)
+        self.log_variance_offset = float(log_variance_offset)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
@@ -54,7 +62,7 @@ class GaussianLatent(keras.layers.Layer):
     def split(self, inputs):
         """(mean, log_variance) of q(z|x)."""
         mean, log_variance = ops.split(ops.cast(inputs, "float32"), 2, axis=-1)
-        return mean, ops.clip(log_variance, *LOG_VARIANCE_RANGE)
+        return mean, ops.clip(log_variance + self.log_variance_offset, *LOG_VARIANCE_RANGE)
 
     def call(self, inputs, training=None):
         mean, log_variance = self.split(inputs)
@@ -72,5 +80,7 @@ class GaussianLatent(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.pop("autocast", None)
-        config.update({"kl_weight": self.kl_weight, "seed": self.seed})
+        config.update(
+            {"kl_weight": self.kl_weight, "log_variance_offset": self.log_variance_offset, "seed": self.seed}
+        )
         return config

@@ -267,7 +267,7 @@ class VectorQuantizer(keras.layers.Layer):
         """Codebook vectors for integer `indices`: shape `indices.shape + (D,)`."""
         return ops.take(self.embeddings, ops.cast(indices, "int32"), axis=0)
 
-    def quantize(self, inputs):
+    def quantize_vectors(self, inputs):
         """Quantises `inputs` without changing any state.
 
         Returns a dict: `quantized` (input's shape, straight-through

@@ -1,0 +1,18 @@
+"""Small, fixed synthetic datasets for tests."""
+
+import numpy as np
+
+
+def smooth_images(count=128, size=16, seed=0):
+    """Colour sinusoids on [0, 1]: learnable in a few hundred steps, yet not constant."""
+    rng = np.random.default_rng(seed)
+    rows, columns = np.mgrid[0:size, 0:size] / size
+    images = np.empty((count, size, size, 3), "float32")
+    for index in range(count):
+        frequency_x, frequency_y = rng.uniform(0.5, 2.0, 2)
+        phases = rng.uniform(0, 2 * np.pi, 3)
+        amplitudes = rng.uniform(0.2, 0.5, 3)
+        for channel in range(3):
+            wave = np.sin(2 * np.pi * (frequency_x * columns + frequency_y * rows) + phases[channel])
+            images[index, :, :, channel] = 0.5 + amplitudes[channel] * wave
+    return images

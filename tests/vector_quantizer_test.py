@@ -1,0 +1,242 @@
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from keras_vq.layers import VectorQuantizer
+from tests.backend_utils import gradient
+
+
+def numpy_nearest(vectors, codebook):
+    """Brute force in float64: every squared distance, then argmin."""
+    distances = ((vectors[:, None, :].astype(np.float64) - codebook[None].astype(np.float64)) ** 2).sum(-1)
+    order = np.sort(distances, axis=1)
+    return distances.argmin(axis=1), order[:, 1] - order[:, 0]
+
+
+def built_quantizer(input_shape, **kwargs):
+    quantizer = VectorQuantizer(**kwargs)
+    quantizer.build(input_shape)
+    return quantizer
+
+
+def to_numpy(tensor):
+    return ops.convert_to_numpy(tensor)
+
+
+@pytest.mark.parametrize(
+    "shape, num_embeddings, chunk",
+    [((4, 6, 5, 16), 64, 4096), ((300, 8), 5000, 512), ((2, 50, 8), 1000, 333)],
+    ids=["rank4-one-chunk", "rank2-chunked-large-K", "rank3-chunked-ragged"],
+)
+def test_indices_and_output_equal_brute_force_numpy_search(shape, num_embeddings, chunk):
+    rng = np.random.default_rng(0)
+    inputs = rng.normal(size=shape).astype("float32")
+    quantizer = built_quantizer(shape, num_embeddings=num_embeddings, embedding_dim=shape[-1],
+                                distance_chunk_size=chunk)
+    codebook = to_numpy(quantizer.embeddings)
+    expected, margin = numpy_nearest(inputs.reshape(-1, shape[-1]), codebook)
+    indices = to_numpy(quantizer.encode(inputs)).reshape(-1)
+    # float32 may order near-ties differently from float64: compare where the gap is clear.
+    clear = margin > 1e-3
+    assert clear.mean() > 0.95
+    np.testing.assert_array_equal(indices[clear], expected[clear])
+    outputs = to_numpy(quantizer(inputs))
+    assert outputs.shape == shape
+    np.testing.assert_allclose(outputs.reshape(-1, shape[-1])[clear], codebook[expected[clear]], atol=1e-6)
+
+
+def test_quantize_vectors_returns_named_results_consistent_with_call():
+    inputs = np.random.default_rng(1).normal(size=(3, 4, 4, 8)).astype("float32")
+    quantizer = built_quantizer(inputs.shape, num_embeddings=32, embedding_dim=8)
+    result = quantizer.quantize_vectors(inputs)
+    assert set(result) == {"quantized", "indices", "commitment_loss", "codebook_loss", "perplexity", "codebook_usage"}
+    assert tuple(result["indices"].shape) == (3, 4, 4)
+    np.testing.assert_allclose(to_numpy(result["quantized"]), to_numpy(quantizer(inputs)), atol=1e-6)
+    np.testing.assert_allclose(to_numpy(quantizer.lookup(result["indices"])), to_numpy(result["quantized"]), atol=1e-6)
+    indices = to_numpy(result["indices"]).reshape(-1)
+    counts = np.bincount(indices, minlength=32) / indices.size
+    used = counts[counts > 0]
+    np.testing.assert_allclose(float(result["perplexity"]), np.exp(-(used * np.log(used)).sum()), rtol=1e-4)
+    np.testing.assert_allclose(float(result["codebook_usage"]), (counts > 0).mean(), rtol=1e-6)
+    codes = to_numpy(quantizer.embeddings)[indices]
+    np.testing.assert_allclose(float(result["commitment_loss"]), ((inputs.reshape(-1, 8) - codes) ** 2).mean(), rtol=1e-4)
+    np.testing.assert_allclose(float(quantizer.batch_perplexity), float(result["perplexity"]), rtol=1e-6)
+
+
+@pytest.mark.parametrize("codebook_update", ["ema", "loss"])
+def test_gradient_of_output_with_respect_to_input_is_the_upstream_gradient(codebook_update):
+    rng = np.random.default_rng(2)
+    inputs = rng.normal(size=(2, 3, 3, 4)).astype("float32")
+    upstream = rng.normal(size=inputs.shape).astype("float32")
+    quantizer = built_quantizer(inputs.shape, num_embeddings=16, embedding_dim=4, codebook_update=codebook_update)
+    grads = gradient(lambda x: quantizer.quantize_vectors(x)["quantized"] * ops.convert_to_tensor(upstream), inputs)
+    np.testing.assert_allclose(grads, upstream, rtol=1e-6, atol=1e-6)
+
+
+def test_one_ema_step_equals_the_numpy_formula():
+    rng = np.random.default_rng(3)
+    decay, epsilon, num_embeddings = 0.9, 1e-3, 8
+    inputs = rng.normal(size=(5, 6, 4)).astype("float32")
+    quantizer = built_quantizer(inputs.shape, num_embeddings=num_embeddings, embedding_dim=4, decay=decay,
+                                epsilon=epsilon)
+    codebook = to_numpy(quantizer.embeddings).astype(np.float64)
+    flat = inputs.reshape(-1, 4).astype(np.float64)
+    assignment, _ = numpy_nearest(flat, codebook)
+    counts = np.bincount(assignment, minlength=num_embeddings)
+    sums = np.zeros_like(codebook)
+    np.add.at(sums, assignment, flat)
+    cluster_size = decay * 1.0 + (1 - decay) * counts  # the averages start at N = 1, m = e
+    embedding_sum = decay * codebook + (1 - decay) * sums
+    total = cluster_size.sum()
+    smoothed = (cluster_size + epsilon) / (total + num_embeddings * epsilon) * total
+    expected_codebook = embedding_sum / smoothed[:, None]
+
+    quantizer(inputs, training=False)  # inference leaves the codebook alone
+    np.testing.assert_array_equal(to_numpy(quantizer.embeddings), codebook.astype(np.float32))
+    outputs = quantizer(inputs, training=True)
+    np.testing.assert_allclose(to_numpy(outputs).reshape(-1, 4), codebook[assignment], atol=1e-6)  # old codebook
+    np.testing.assert_allclose(to_numpy(quantizer.ema_cluster_size), cluster_size, rtol=1e-5)
+    np.testing.assert_allclose(to_numpy(quantizer.ema_embedding_sum), embedding_sum, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(quantizer.embeddings), expected_codebook, rtol=1e-4, atol=1e-6)
+    assert not quantizer.codebook.trainable
+
+
+def clustered_data(rng, num_clusters, dim, size, spread=0.05):
+    centres = rng.normal(size=(num_clusters, dim)).astype("float32") * 3.0
+    labels = rng.integers(0, num_clusters, size=size)
+    return centres, centres[labels] + spread * rng.normal(size=(size, dim)).astype("float32")
+
+
+def one_code_wins_everything(quantizer, data):
+    """Puts code 0 at the data's mean and every other code far away."""
+    codebook = np.full((quantizer.num_embeddings, quantizer.embedding_dim), 50.0, "float32")
+    codebook[0] = data.mean(axis=0)
+    quantizer.codebook.assign(codebook)
+    if quantizer.ema_embedding_sum is not None:
+        quantizer.ema_embedding_sum.assign(codebook)
+
+
+class QuantizerOnly(keras.Model):
+    """Trains a bare quantizer by fit: the loss is the quantizer's own."""
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        return ops.sum(ops.stack(self.losses))
+
+
+@pytest.mark.parametrize("codebook_update", ["ema", "loss"])
+def test_dead_code_restart_spreads_usage_from_one_code_to_most(codebook_update):
+    rng = np.random.default_rng(4)
+    num_embeddings, dim, batch, steps = 16, 4, 256, 200
+    centres, data = clustered_data(rng, num_clusters=num_embeddings, dim=dim, size=batch * steps)
+    inputs = keras.Input((dim,))
+    quantizer = VectorQuantizer(num_embeddings, dim, codebook_update=codebook_update, dead_code_threshold=1.0,
+                                seed=0)
+    model = QuantizerOnly(inputs, quantizer(inputs))
+    one_code_wins_everything(quantizer, data)
+
+    def usage():
+        return len(np.unique(to_numpy(quantizer.encode(data[:4096])))) / num_embeddings
+
+    assert usage() == 1 / num_embeddings
+    model.compile(optimizer=keras.optimizers.Adam(0.01))
+    model.fit(data, batch_size=batch, epochs=1, shuffle=False, verbose=0)
+    assert usage() >= 0.9
+
+
+def test_without_restarts_one_code_keeps_winning():
+    rng = np.random.default_rng(4)
+    _, data = clustered_data(rng, num_clusters=16, dim=4, size=256 * 20)
+    quantizer = built_quantizer((256, 4), num_embeddings=16, embedding_dim=4)
+    one_code_wins_everything(quantizer, data)
+    for batch in np.split(data, 20):
+        quantizer(batch, training=True)
+    assert len(np.unique(to_numpy(quantizer.encode(data)))) == 1
+
+
+@pytest.mark.parametrize("codebook_update", ["ema", "loss"])
+def test_kmeans_initialisation_puts_codes_at_the_cluster_centres(codebook_update):
+    rng = np.random.default_rng(5)
+    centres, data = clustered_data(rng, num_clusters=4, dim=3, size=2048, spread=0.01)
+    quantizer = built_quantizer(data.shape, num_embeddings=32, embedding_dim=3, kmeans_init=True,
+                                codebook_update=codebook_update, seed=1)
+    before = to_numpy(quantizer.embeddings)
+    quantizer(data, training=True)
+    codebook = to_numpy(quantizer.embeddings)
+    gaps = np.sqrt(((codebook[:, None] - centres[None]) ** 2).sum(-1))
+    assert gaps.min(axis=0).max() < 0.05  # every centre has a code on it
+    assert gaps.min(axis=1).max() < 0.05  # every code sits on a centre
+    assert np.sqrt(((before[:, None] - centres[None]) ** 2).sum(-1)).min(axis=0).max() > 0.5
+    # Only the first batch initialises: re-running k-means from new random seeds would
+    # move codes between centres; an ordinary step on the same data leaves them put.
+    quantizer(data, training=True)
+    assert np.abs(to_numpy(quantizer.embeddings) - codebook).max() < 0.01
+
+
+def test_cosine_codes_are_unit_vectors_and_match_by_angle():
+    rng = np.random.default_rng(6)
+    inputs = rng.normal(size=(64, 8)).astype("float32") * rng.uniform(0.1, 10, size=(64, 1)).astype("float32")
+    quantizer = built_quantizer(inputs.shape, num_embeddings=20, embedding_dim=8, use_cosine_similarity=True)
+    codebook = to_numpy(quantizer.embeddings)
+    np.testing.assert_allclose(np.linalg.norm(codebook, axis=1), 1.0, rtol=1e-5)
+    cosine = (inputs / np.linalg.norm(inputs, axis=1, keepdims=True)) @ codebook.T
+    np.testing.assert_array_equal(to_numpy(quantizer.encode(inputs)), cosine.argmax(axis=1))
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_codebook_and_distances_stay_float32_under_mixed_precision(policy):
+    keras.config.set_dtype_policy(policy)
+    inputs = keras.Input((4, 4, 8))
+    features = keras.layers.Dense(8)(inputs)
+    quantizer = VectorQuantizer(64, 8, codebook_update="loss")
+    model = QuantizerOnly(inputs, keras.layers.Dense(8)(quantizer(features)))
+    data = np.random.default_rng(7).normal(size=(16, 4, 4, 8)).astype("float32")
+    model.compile(optimizer="adam")
+    history = model.fit(data, batch_size=8, epochs=2, verbose=0)
+    assert quantizer.codebook.dtype == "float32"
+    assert quantizer.ema_cluster_size.dtype == "float32"
+    assert keras.backend.standardize_dtype(quantizer.compute_dtype) == policy.split("_")[1]
+    quantized = quantizer.quantize_vectors(ops.cast(data, policy.split("_")[1]))
+    assert keras.backend.standardize_dtype(quantized["quantized"].dtype) == policy.split("_")[1]
+    assert np.isfinite(history.history["loss"]).all()
+    assert np.isfinite(to_numpy(ops.cast(model(data), "float32"))).all()
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(num_embeddings=0), "num_embeddings must be an integer >= 1, got 0"),
+        (dict(num_embeddings=2.5), "num_embeddings must be an integer >= 1"),
+        (dict(embedding_dim=-1), "embedding_dim must be an integer >= 1, got -1"),
+        (dict(beta=-0.1), r"beta must be in range \[0.0, inf\), got -0.1"),
+        (dict(decay=1.0), r"decay must be in range \(0.0, 1.0\), got 1.0"),
+        (dict(decay=0.0), r"decay must be in range \(0.0, 1.0\), got 0.0"),
+        (dict(decay=1.5), r"decay must be in range \(0.0, 1.0\)"),
+        (dict(epsilon=0.0), r"epsilon must be in range \(0.0, inf\)"),
+        (dict(dead_code_threshold=-1.0), r"dead_code_threshold must be in range \[0.0, inf\)"),
+        (dict(codebook_update="sgd"), r"codebook_update must be one of \('ema', 'loss'\), got 'sgd'"),
+        (dict(distance_chunk_size=0), "distance_chunk_size must be an integer >= 1"),
+        (dict(beta="big"), "beta must be a number, got 'big'"),
+    ],
+)
+def test_bad_arguments_raise_value_errors_naming_the_valid_range(kwargs, message):
+    arguments = dict(num_embeddings=8, embedding_dim=4) | kwargs
+    with pytest.raises(ValueError, match=message):
+        VectorQuantizer(**arguments)
+
+
+def test_wrong_last_axis_and_rank_raise_value_errors_naming_the_shape():
+    quantizer = VectorQuantizer(8, 4)
+    with pytest.raises(ValueError, match=r"last axis to be embedding_dim=4; got shape \(2, 3, 5\)"):
+        quantizer(np.zeros((2, 3, 5), "float32"))
+    with pytest.raises(ValueError, match=r"rank >= 2.*got shape \(4,\)"):
+        VectorQuantizer(8, 4)(np.zeros((4,), "float32"))
+    with pytest.raises(ValueError, match="embedding_dim=4"):
+        VectorQuantizer(8, 4)(keras.Input((6, 3)))
+
+
+def test_config_round_trip_rebuilds_an_identical_layer():
+    quantizer = VectorQuantizer(32, 8, beta=0.5, codebook_update="loss", decay=0.8, dead_code_threshold=0.5,
+                                kmeans_init=True, use_cosine_similarity=True, distance_chunk_size=7, seed=3)
+    clone = VectorQuantizer.from_config(quantizer.get_config())
+    assert clone.get_config() == quantizer.get_config()

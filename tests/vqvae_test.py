@@ -1,0 +1,123 @@
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from keras_vq.models import VAE, VQVAE
+from tests.synthetic import smooth_images
+
+SMALL = dict(data_shape=(16, 16, 3), hidden_channels=32, residual_channels=8, num_residual_layers=1)
+
+
+def small_vqvae(**kwargs):
+    return VQVAE(**(SMALL | dict(num_embeddings=128, embedding_dim=16) | kwargs))
+
+
+def test_fit_cuts_reconstruction_loss_five_fold_and_reports_every_metric():
+    images = smooth_images()
+    model = small_vqvae(dead_code_threshold=1.0, seed=0)
+    model.compile(optimizer=keras.optimizers.Adam(2e-3))
+    before = model.evaluate(images, batch_size=128, verbose=0, return_dict=True)["reconstruction_loss"]
+    history = model.fit(images, batch_size=32, epochs=50, verbose=0)
+    after = model.evaluate(images, batch_size=128, verbose=0, return_dict=True)
+    assert set(history.history) == {"loss", "reconstruction_loss", "commitment_loss", "perplexity", "codebook_usage"}
+    assert before / after["reconstruction_loss"] >= 5.0
+    # evaluate's reconstruction loss is the MSE on the [0, 1] scale, computed here independently.
+    reconstructions = ops.convert_to_numpy(model.predict(images, verbose=0))
+    np.testing.assert_allclose(after["reconstruction_loss"], np.mean((reconstructions - images) ** 2), rtol=1e-4)
+    assert after["loss"] == pytest.approx(after["reconstruction_loss"] + 0.25 * after["commitment_loss"], rel=1e-4)
+
+
+def test_loss_based_codebook_reports_codebook_loss_and_trains_the_codebook():
+    images = smooth_images(count=64)
+    model = small_vqvae(codebook_update="loss")
+    assert model.quantizer.codebook.trainable
+    before = ops.convert_to_numpy(model.quantizer.embeddings)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    history = model.fit(images, batch_size=32, epochs=2, verbose=0)
+    assert "codebook_loss" in history.history
+    assert np.abs(ops.convert_to_numpy(model.quantizer.embeddings) - before).max() > 0
+
+
+def test_encode_then_decode_codes_equals_the_reconstruction():
+    images = smooth_images(count=8)
+    model = small_vqvae()
+    indices = model.encode(images)
+    assert tuple(indices.shape) == (8, 4, 4)
+    assert keras.backend.standardize_dtype(indices.dtype) == "int32"
+    np.testing.assert_allclose(ops.convert_to_numpy(model.decode_codes(indices)),
+                               ops.convert_to_numpy(model(images)), atol=1e-5)
+
+
+def test_saved_model_loads_with_identical_outputs_and_ema_state(tmp_path):
+    images = smooth_images(count=64)
+    model = small_vqvae(dead_code_threshold=0.5)
+    model.compile(optimizer="adam")
+    model.fit(images, batch_size=32, epochs=2, verbose=0)
+    path = tmp_path / "vqvae.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert type(loaded) is VQVAE
+    np.testing.assert_array_equal(ops.convert_to_numpy(loaded(images)), ops.convert_to_numpy(model(images)))
+    for name in ("codebook", "ema_cluster_size", "ema_embedding_sum"):
+        original = ops.convert_to_numpy(getattr(model.quantizer, name))
+        np.testing.assert_array_equal(ops.convert_to_numpy(getattr(loaded.quantizer, name)), original)
+    assert np.abs(ops.convert_to_numpy(model.quantizer.ema_cluster_size) - 1.0).max() > 0  # EMA state moved
+
+
+def test_get_config_round_trip_rebuilds_the_same_architecture():
+    model = small_vqvae(codebook_update="loss", beta=0.5, kmeans_init=True, seed=7, name="my_vqvae")
+    clone = VQVAE.from_config(model.get_config())
+    assert clone.get_config() == model.get_config()
+    assert clone.name == "my_vqvae"
+    assert [tuple(w.shape) for w in clone.weights] == [tuple(w.shape) for w in model.weights]
+
+
+def test_audio_is_a_one_dimensional_configuration_of_the_same_model():
+    waves = np.sin(np.linspace(0, 200, 8 * 512)).reshape(8, 512, 1).astype("float32")
+    model = VQVAE(data_shape=(512, 1), data_range=(-1, 1), num_downsamples=6, hidden_channels=16,
+                  residual_channels=8, num_embeddings=32, embedding_dim=8)
+    assert tuple(model.encode(waves).shape) == (8, 8)  # 64x downsampling, as in the paper
+    model.compile(optimizer="adam")
+    history = model.fit(waves, batch_size=4, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    assert tuple(model(waves).shape) == (8, 512, 1)
+
+
+def test_fully_convolutional_models_accept_any_size_divisible_by_the_downsampling():
+    model = VQVAE(**(SMALL | dict(data_shape=(None, None, 3))), num_embeddings=16, embedding_dim=8)
+    assert tuple(model(np.zeros((2, 24, 40, 3), "float32")).shape) == (2, 24, 40, 3)
+
+
+@pytest.mark.parametrize("model_class", [VQVAE, VAE])
+def test_bad_input_raises_value_errors_naming_the_problem(model_class):
+    model = model_class(**SMALL)
+    with pytest.raises(ValueError, match=r"floating-point data on the scale \(0.0, 1.0\); got dtype uint8"):
+        model(np.zeros((2, 16, 16, 3), "uint8"))
+    # Keras' input check answers first for shapes, naming both.
+    with pytest.raises(ValueError, match=r"expected shape=\(None, 16, 16, 3\), found shape=\(16, 16, 3\)"):
+        model(np.zeros((16, 16, 3), "float32"))
+    with pytest.raises(ValueError, match=r"batch of shape \(batch, 16, 16, 3\); got an input of shape \(2, 16, 16, 1\)"):
+        model(np.zeros((2, 16, 16, 1), "float32"))
+    with pytest.raises(ValueError, match=r"batch of shape \(batch, 16, 16, 3\); got an input of shape \(16, 16, 3\)"):
+        model.encode(np.zeros((16, 16, 3), "float32"))
+    model.compile(optimizer="adam")
+    with pytest.raises(ValueError, match="got dtype uint8"):
+        model.fit(np.zeros((4, 16, 16, 3), "uint8"), epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(data_shape=(30, 30, 3)), r"not divisible by 2\*\*num_downsamples = 4"),
+        (dict(data_shape=(32,)), r"data_shape must be \(length, channels\) or \(height, width, channels\)"),
+        (dict(num_downsamples=0), "num_downsamples must be an integer >= 1, got 0"),
+        (dict(hidden_channels=1), "hidden_channels must be an integer >= 2, got 1"),
+        (dict(data_range=(1, 0)), r"data_range must be \(low, high\) with low < high"),
+        (dict(num_embeddings=0), "num_embeddings must be an integer >= 1, got 0"),
+        (dict(decay=2.0), r"decay must be in range \(0.0, 1.0\), got 2.0"),
+    ],
+)
+def test_bad_architecture_arguments_raise_value_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        VQVAE(**kwargs)
