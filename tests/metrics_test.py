@@ -1,0 +1,26 @@
+import numpy as np
+import pytest
+
+from keras_vq import metrics
+
+
+def test_perplexity_is_the_number_of_equally_used_codes():
+    assert metrics.perplexity(np.arange(64) % 16, 512) == pytest.approx(16.0)
+    assert metrics.perplexity(np.zeros(100, int), 512) == pytest.approx(1.0)
+    # Two codes used 3:1 -> exp(H) with H = -(0.75 ln 0.75 + 0.25 ln 0.25).
+    assert metrics.perplexity([0, 0, 0, 1], 4) == pytest.approx(np.exp(0.5623351446188083))
+
+
+def test_codebook_usage_counts_codes_seen_at_least_once():
+    assert metrics.codebook_usage([[1, 1], [3, 7]], 8) == 3 / 8
+    with pytest.raises(ValueError, match=r"indices must lie in \[0, 8\); got values from 0 to 8"):
+        metrics.codebook_usage([0, 8], 8)
+
+
+def test_psnr_and_nmse_follow_their_definitions():
+    targets = np.linspace(0, 1, 100).reshape(10, 10)
+    predictions = targets + 0.1
+    assert metrics.mean_squared_error(targets, predictions) == pytest.approx(0.01)
+    assert metrics.peak_signal_to_noise_ratio(targets, predictions) == pytest.approx(20.0)
+    assert metrics.peak_signal_to_noise_ratio(targets * 2 - 1, predictions * 2 - 1, (-1, 1)) == pytest.approx(20.0)
+    assert metrics.normalized_mean_squared_error(targets, predictions) == pytest.approx(0.01 / targets.var())

@@ -1,0 +1,52 @@
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+import keras_vq
+
+# Makes `import tensorflow` fail as it does where TensorFlow is not installed.
+BLOCK_TENSORFLOW = """
+import importlib.abc, importlib.machinery, sys
+class NoTensorFlow(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, name, path=None, target=None):
+        if name == "tensorflow" or name.startswith("tensorflow."):
+            return importlib.machinery.ModuleSpec(name, self)
+    def create_module(self, spec):
+        raise ModuleNotFoundError(f"No module named {spec.name!r}")
+    def exec_module(self, module):
+        pass
+sys.meta_path.insert(0, NoTensorFlow())
+"""
+
+
+@pytest.mark.skipif(keras.backend.backend() == "tensorflow", reason="needs a backend other than TensorFlow")
+def test_models_build_train_and_save_with_tensorflow_absent(tmp_path):
+    script = BLOCK_TENSORFLOW + f"""
+import sys, numpy as np, keras, keras_vq
+model = keras_vq.models.VQVAE(data_shape=(8, 8, 3), hidden_channels=8, residual_channels=4, num_embeddings=8,
+                              embedding_dim=4)
+images, _, _ = keras_vq.data.load_cifar10_sample()
+model.compile(optimizer="adam")
+model.fit(images[:8, :8, :8], epochs=1, verbose=0)
+model.save({str(tmp_path / 'm.keras')!r})
+keras_vq.models.VAE(data_shape=(8, 8, 3), hidden_channels=8, residual_channels=4)
+assert "tensorflow" not in sys.modules
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=dict(os.environ))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("ok")
+
+
+def test_embedded_sample_is_three_thousand_cifar10_training_images_on_the_model_scale():
+    images, labels, class_names = keras_vq.data.load_cifar10_sample()
+    assert images.shape == (3000, 32, 32, 3) and images.dtype == np.float32
+    assert 0.0 <= images.min() and images.max() <= 1.0
+    assert np.bincount(labels).tolist() == [300] * 10
+    assert class_names[0] == "airplane" and len(class_names) == 10
+    with np.load(keras_vq.data.embedded.CIFAR10_SAMPLE_PATH) as archive:
+        assert all(str(name).startswith("train/") for name in archive["file_names"])
