@@ -1,0 +1,122 @@
+"""Quick start: train a VQ-VAE on the CIFAR-10 images that ship with keras_vq.
+
+    KERAS_BACKEND=tensorflow python recipes/quickstart.py --output-dir runs/quickstart
+
+Runs on any backend. Reads top to bottom: data, model, training, figures,
+pictures. Writes to --output-dir:
+
+    reconstructions.png   held-out images (top rows) and their reconstructions
+    loss_curves.png       training losses, perplexity and codebook usage per epoch
+    vqvae.keras           the trained model (keras.saving.load_model reads it)
+    results.json          the held-out figures printed at the end
+
+The embedded sample is 3,000 CIFAR-10 *training* images; 300 of them are
+held out here for the figures (the CIFAR-10 test split is not involved).
+"""
+
+import argparse
+import json
+import pathlib
+
+import keras
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+import keras_vq  # noqa: E402
+
+HELD_OUT_IMAGES = 300
+GRID_COLUMNS = 8
+
+
+def parse_arguments():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--output-dir", type=pathlib.Path, default=pathlib.Path("runs/quickstart"))
+    parser.add_argument("--steps", type=int, default=1500, help="training steps (default 1500)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--learning-rate", type=float, default=3e-4)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--overwrite", action="store_true", help="replace results already in --output-dir")
+    arguments = parser.parse_args()
+    if arguments.steps < 1 or arguments.batch_size < 1:
+        parser.error("--steps and --batch-size must be >= 1")
+    existing = arguments.output_dir / "vqvae.keras"
+    if existing.exists() and not arguments.overwrite:
+        parser.error(f"{existing} exists; pass --overwrite to replace it or choose another --output-dir")
+    return arguments
+
+
+def save_reconstruction_grid(originals, reconstructions, path):
+    rows = 2 * (len(originals) // GRID_COLUMNS)
+    figure, axes = plt.subplots(rows, GRID_COLUMNS, figsize=(GRID_COLUMNS * 1.2, rows * 1.25))
+    for index, (original, reconstruction) in enumerate(zip(originals, reconstructions)):
+        row, column = 2 * (index // GRID_COLUMNS), index % GRID_COLUMNS
+        for offset, image in ((0, original), (1, reconstruction)):
+            axes[row + offset, column].imshow(np.clip(image, 0.0, 1.0))
+            axes[row + offset, column].axis("off")
+        axes[row, 0].set_title("original", fontsize=7, loc="left")
+        axes[row + 1, 0].set_title("reconstruction", fontsize=7, loc="left")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def save_loss_curves(history, path):
+    panels = [("reconstruction_loss", "reconstruction MSE ([0, 1] scale)"), ("commitment_loss", "commitment loss"),
+              ("perplexity", "perplexity (per batch)"), ("codebook_usage", "codebook usage (per batch)")]
+    figure, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3))
+    for axis, (key, title) in zip(axes, panels):
+        axis.plot(np.arange(1, len(history[key]) + 1), history[key])
+        axis.set_title(title, fontsize=9)
+        axis.set_xlabel("epoch")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def main():
+    arguments = parse_arguments()
+    arguments.output_dir.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(arguments.seed)
+
+    # Data: the embedded CIFAR-10 sample, on the models' [0, 1] pixel scale.
+    images, _, _ = keras_vq.data.load_cifar10_sample()
+    order = np.random.default_rng(arguments.seed).permutation(len(images))
+    training_images, held_out_images = images[order[HELD_OUT_IMAGES:]], images[order[:HELD_OUT_IMAGES]]
+
+    # Model: Sonnet's CIFAR-10 VQ-VAE (8x8 codes from K = 512, EMA codebook), with dead-code restarts.
+    model = keras_vq.models.VQVAE(data_shape=(32, 32, 3), dead_code_threshold=1.0, seed=arguments.seed)
+    model.compile(optimizer=keras.optimizers.Adam(arguments.learning_rate))
+
+    # Training: whole passes over the training images, as many as --steps asks for (rounded up).
+    steps_per_epoch = -(-len(training_images) // arguments.batch_size)
+    epochs = -(-arguments.steps // steps_per_epoch)
+    history = model.fit(training_images, batch_size=arguments.batch_size, epochs=epochs, verbose=2).history
+
+    # Figures on the held-out images.
+    reconstructions = keras.ops.convert_to_numpy(model.predict(held_out_images, batch_size=100, verbose=0))
+    codes = keras.ops.convert_to_numpy(model.encode(held_out_images))
+    results = {
+        "backend": keras.backend.backend(),
+        "training_steps": steps_per_epoch * epochs,
+        "held_out_images": HELD_OUT_IMAGES,
+        "mse": keras_vq.metrics.mean_squared_error(held_out_images, reconstructions),
+        "nmse": keras_vq.metrics.normalized_mean_squared_error(held_out_images, reconstructions),
+        "psnr_db": keras_vq.metrics.peak_signal_to_noise_ratio(held_out_images, reconstructions),
+        "perplexity": keras_vq.metrics.perplexity(codes, model.num_embeddings),
+        "codebook_usage": keras_vq.metrics.codebook_usage(codes, model.num_embeddings),
+    }
+
+    # Pictures and the model.
+    save_reconstruction_grid(held_out_images[:16], reconstructions[:16], arguments.output_dir / "reconstructions.png")
+    save_loss_curves(history, arguments.output_dir / "loss_curves.png")
+    model.save(arguments.output_dir / "vqvae.keras")
+    (arguments.output_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+    print(f"wrote {arguments.output_dir / 'reconstructions.png'} and {arguments.output_dir / 'loss_curves.png'}")
+
+
+if __name__ == "__main__":
+    main()

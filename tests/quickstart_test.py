@@ -1,0 +1,27 @@
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+RECIPE = pathlib.Path(__file__).resolve().parents[1] / "recipes" / "quickstart.py"
+
+
+def run_recipe(*arguments):
+    return subprocess.run([sys.executable, str(RECIPE), *arguments], capture_output=True, text=True,
+                          env=dict(os.environ))
+
+
+def test_quickstart_trains_writes_its_pictures_and_refuses_to_overwrite(tmp_path):
+    result = run_recipe("--output-dir", str(tmp_path), "--steps", "2", "--batch-size", "1350")
+    assert result.returncode == 0, result.stderr[-3000:]
+    for name in ("reconstructions.png", "loss_curves.png", "vqvae.keras"):
+        assert (tmp_path / name).stat().st_size > 1000
+    assert (tmp_path / "reconstructions.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["training_steps"] == 2 and 0 < results["mse"] < 1 and 0 < results["codebook_usage"] <= 1
+    saved = (tmp_path / "vqvae.keras").read_bytes()
+    again = run_recipe("--output-dir", str(tmp_path), "--steps", "2")
+    assert again.returncode == 2
+    assert f"{tmp_path / 'vqvae.keras'} exists; pass --overwrite" in again.stderr
+    assert (tmp_path / "vqvae.keras").read_bytes() == saved
