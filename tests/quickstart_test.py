@@ -13,7 +13,7 @@ def run_recipe(*arguments):
 
 
 def test_quickstart_trains_writes_its_pictures_and_refuses_to_overwrite(tmp_path):
-    result = run_recipe("--output-dir", str(tmp_path), "--steps", "2", "--batch-size", "1350")
+    result = run_recipe("--output-dir", str(tmp_path), "--steps", "2", "--batch-size", "1350", "--overwrite")
     assert result.returncode == 0, result.stderr[-3000:]
     for name in ("reconstructions.png", "loss_curves.png", "vqvae.keras"):
         assert (tmp_path / name).stat().st_size > 1000

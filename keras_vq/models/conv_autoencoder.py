@@ -122,3 +122,43 @@ def check_data_batch(model_name, data_shape, data_range, inputs):
 def mean_squared_error(targets, predictions):
     """Mean over every element, in float32, on the data's own scale."""
     return ops.mean(ops.square(ops.cast(targets, "float32") - ops.cast(predictions, "float32")))
+
+
+class ConvAutoencoder(keras.Model):
+    """What VQVAE and VAE share around the encoder and decoder: the data
+    checks, the architecture arguments and their part of the config."""
+
+    def set_architecture(self, data_shape, data_range, hidden_channels, num_downsamples, num_residual_layers,
+                         residual_channels):
+        self.data_shape, self.data_range = data_shape, data_range
+        self.hidden_channels = hidden_channels
+        self.num_downsamples = num_downsamples
+        self.num_residual_layers = num_residual_layers
+        self.residual_channels = residual_channels
+
+    def check_data_batch(self, inputs):
+        check_data_batch(type(self).__name__, self.data_shape, self.data_range, inputs)
+
+    def call(self, inputs, training=None, mask=None):
+        self.check_data_batch(inputs)
+        return super().call(inputs, training=training, mask=mask)
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "data_shape": self.data_shape,
+            "data_range": self.data_range,
+            "hidden_channels": self.hidden_channels,
+            "num_downsamples": self.num_downsamples,
+            "num_residual_layers": self.num_residual_layers,
+            "residual_channels": self.residual_channels,
+            "dtype": keras.saving.serialize_keras_object(self.dtype_policy),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = keras.saving.deserialize_keras_object(config["dtype"])
+        return cls(**config)

@@ -8,13 +8,13 @@ from keras_vq.models.conv_autoencoder import (
     build_decoder,
     build_encoder,
     check_architecture,
-    check_data_batch,
+    ConvAutoencoder,
     mean_squared_error,
 )
 
 
 @keras.saving.register_keras_serializable(package="keras_vq")
-class VAE(keras.Model):
+class VAE(ConvAutoencoder):
     """A VAE (Kingma and Welling 2014) built from the VQ-VAE's encoder and decoder.
 
     x -> encoder -> [mu, log sigma^2] -> z = mu + sigma * eps -> decoder -> x_hat.
@@ -87,11 +87,8 @@ class VAE(keras.Model):
 
         # === Config ===
         self.encoder, self.latent, self.decoder = encoder, latent, decoder
-        self.data_shape, self.data_range = data_shape, data_range
-        self.hidden_channels = hidden_channels
-        self.num_downsamples = num_downsamples
-        self.num_residual_layers = num_residual_layers
-        self.residual_channels = residual_channels
+        self.set_architecture(data_shape, data_range, hidden_channels, num_downsamples, num_residual_layers,
+                              residual_channels)
         self.latent_dim = latent_dim
         self.kl_weight = kl_weight
         self.seed = seed
@@ -100,10 +97,6 @@ class VAE(keras.Model):
         # === Metrics ===
         self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
-
-    def call(self, inputs, training=None, mask=None):
-        check_data_batch(type(self).__name__, self.data_shape, self.data_range, inputs)
-        return super().call(inputs, training=training, mask=mask)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         reconstruction_loss = mean_squared_error(x, y_pred)
@@ -115,7 +108,7 @@ class VAE(keras.Model):
 
     def encode(self, inputs):
         """`{"mean", "log_variance"}` of q(z|x), each `(batch, *latent_spatial, latent_dim)`."""
-        check_data_batch(type(self).__name__, self.data_shape, self.data_range, ops.convert_to_tensor(inputs))
+        self.check_data_batch(ops.convert_to_tensor(inputs))
         mean, log_variance = self.latent.split(self.encoder(inputs, training=False))
         return {"mean": mean, "log_variance": log_variance}
 
@@ -134,24 +127,8 @@ class VAE(keras.Model):
         return self.decode(latents)
 
     def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "data_shape": self.data_shape,
-            "data_range": self.data_range,
-            "hidden_channels": self.hidden_channels,
-            "num_downsamples": self.num_downsamples,
-            "num_residual_layers": self.num_residual_layers,
-            "residual_channels": self.residual_channels,
+        return super().get_config() | {
             "latent_dim": self.latent_dim,
             "kl_weight": self.kl_weight,
             "seed": self.seed,
-            "dtype": keras.saving.serialize_keras_object(self.dtype_policy),
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = keras.saving.deserialize_keras_object(config["dtype"])
-        return cls(**config)

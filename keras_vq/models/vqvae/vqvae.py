@@ -8,13 +8,13 @@ from keras_vq.models.conv_autoencoder import (
     build_decoder,
     build_encoder,
     check_architecture,
-    check_data_batch,
+    ConvAutoencoder,
     mean_squared_error,
 )
 
 
 @keras.saving.register_keras_serializable(package="keras_vq")
-class VQVAE(keras.Model):
+class VQVAE(ConvAutoencoder):
     """VQ-VAE (van den Oord et al. 2017, https://arxiv.org/abs/1711.00937).
 
     x -> encoder -> z_e -> VectorQuantizer -> z_q -> decoder -> x_hat.
@@ -122,11 +122,8 @@ class VQVAE(keras.Model):
 
         # === Config ===
         self.encoder, self.quantizer, self.decoder = encoder, quantizer, decoder
-        self.data_shape, self.data_range = data_shape, data_range
-        self.hidden_channels = hidden_channels
-        self.num_downsamples = num_downsamples
-        self.num_residual_layers = num_residual_layers
-        self.residual_channels = residual_channels
+        self.set_architecture(data_shape, data_range, hidden_channels, num_downsamples, num_residual_layers,
+                              residual_channels)
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.beta = beta
@@ -147,10 +144,6 @@ class VQVAE(keras.Model):
         self.perplexity_tracker = keras.metrics.Mean(name="perplexity")
         self.codebook_usage_tracker = keras.metrics.Mean(name="codebook_usage")
 
-    def call(self, inputs, training=None, mask=None):
-        check_data_batch(type(self).__name__, self.data_shape, self.data_range, inputs)
-        return super().call(inputs, training=training, mask=mask)
-
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         reconstruction_loss = mean_squared_error(x, y_pred)
         # self.losses holds the quantizer's codebook_loss + beta * commitment_loss.
@@ -165,7 +158,7 @@ class VQVAE(keras.Model):
 
     def encode(self, inputs):
         """Code indices (int32), shape `(batch, *latent_spatial)`."""
-        check_data_batch(type(self).__name__, self.data_shape, self.data_range, ops.convert_to_tensor(inputs))
+        self.check_data_batch(ops.convert_to_tensor(inputs))
         return self.quantizer.encode(self.encoder(inputs, training=False))
 
     def decode_codes(self, indices):
@@ -173,15 +166,7 @@ class VQVAE(keras.Model):
         return self.decoder(self.quantizer.lookup(indices), training=False)
 
     def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "data_shape": self.data_shape,
-            "data_range": self.data_range,
-            "hidden_channels": self.hidden_channels,
-            "num_downsamples": self.num_downsamples,
-            "num_residual_layers": self.num_residual_layers,
-            "residual_channels": self.residual_channels,
+        return super().get_config() | {
             "num_embeddings": self.num_embeddings,
             "embedding_dim": self.embedding_dim,
             "beta": self.beta,
@@ -192,12 +177,4 @@ class VQVAE(keras.Model):
             "kmeans_init": self.kmeans_init,
             "use_cosine_similarity": self.use_cosine_similarity,
             "seed": self.seed,
-            "dtype": keras.saving.serialize_keras_object(self.dtype_policy),
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = keras.saving.deserialize_keras_object(config["dtype"])
-        return cls(**config)
