@@ -8,8 +8,12 @@ trains with `model.fit` as a user would; the baseline is the same
 architecture written directly in PyTorch, trained eagerly, in this process.
 
     python benchmarks/train_throughput.py [--steps 200] [--warmup-steps 30]
+                                          [--precisions float32 mixed_bfloat16]
 
-Prints steps/s for each and the ratio to plain PyTorch.
+Prints steps/s for each and the ratio to plain PyTorch at the same precision:
+float32 everywhere, then mixed bfloat16 (Keras' `mixed_bfloat16` policy
+against `torch.autocast("cpu", torch.bfloat16)`; the quantizer's codebook and
+distances stay float32 in both).
 """
 
 import argparse
@@ -31,6 +35,7 @@ KERAS_WORKER = """
 import json, sys, time
 import numpy as np, keras, keras_vq
 steps, warmup = int(sys.argv[1]), int(sys.argv[2])
+keras.config.set_dtype_policy(sys.argv[3])
 images = np.random.default_rng(0).uniform(size=((steps + warmup) * {batch},) + {shape}).astype("float32")
 model = keras_vq.models.VQVAE()
 model.compile(optimizer=keras.optimizers.Adam({lr}))
@@ -41,16 +46,16 @@ print(json.dumps({{"steps_per_second": steps / (time.perf_counter() - start)}}))
 """.format(batch=BATCH_SIZE, shape=IMAGE_SHAPE, lr=LEARNING_RATE)
 
 
-def keras_steps_per_second(backend, steps, warmup_steps):
+def keras_steps_per_second(backend, precision, steps, warmup_steps):
     environment = dict(os.environ, KERAS_BACKEND=backend)
-    result = subprocess.run([sys.executable, "-c", KERAS_WORKER, str(steps), str(warmup_steps)],
+    result = subprocess.run([sys.executable, "-c", KERAS_WORKER, str(steps), str(warmup_steps), precision],
                             capture_output=True, text=True, env=environment)
     if result.returncode:
         raise RuntimeError(f"{backend} worker failed:\n{result.stderr[-2000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])["steps_per_second"]
 
 
-def plain_pytorch_steps_per_second(steps, warmup_steps):
+def plain_pytorch_steps_per_second(precision, steps, warmup_steps):
     """The same model and EMA quantizer written directly in PyTorch, run eagerly."""
     import torch
     from torch import nn
@@ -79,6 +84,7 @@ def plain_pytorch_steps_per_second(steps, warmup_steps):
             self.register_buffer("embedding_sum", codebook.clone())
 
         def forward(self, inputs):
+            inputs = inputs.float()
             flat = inputs.permute(0, 2, 3, 1).reshape(-1, EMBEDDING_DIM)
             distances = (self.codebook**2).sum(1)[None] - 2 * flat.detach() @ self.codebook.t()
             indices = distances.argmin(1)
@@ -109,8 +115,12 @@ def plain_pytorch_steps_per_second(steps, warmup_steps):
     images = torch.rand((steps + warmup_steps) * BATCH_SIZE, 3, 32, 32)
 
     def train_step(batch):
-        quantized, quantizer_loss = quantizer(encoder(batch - 0.5))
-        loss = functional.mse_loss(decoder(quantized) + 0.5, batch) + quantizer_loss
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "mixed_bfloat16"):
+            features = encoder(batch - 0.5)
+        quantized, quantizer_loss = quantizer(features)  # float32, as in keras_vq
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "mixed_bfloat16"):
+            reconstructions = decoder(quantized)
+        loss = functional.mse_loss(reconstructions.float() + 0.5, batch) + quantizer_loss
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -127,20 +137,24 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--warmup-steps", type=int, default=30)
+    parser.add_argument("--precisions", nargs="+", default=["float32", "mixed_bfloat16"],
+                        choices=["float32", "mixed_bfloat16"])
     arguments = parser.parse_args()
     if importlib.util.find_spec("torch") is None:
         raise SystemExit("the plain-PyTorch baseline needs torch: pip install torch==2.13.0")
-    baseline = plain_pytorch_steps_per_second(arguments.steps, arguments.warmup_steps)
     print(f"VQ-VAE training, Sonnet CIFAR-10 configuration, batch {BATCH_SIZE}, {os.cpu_count()} CPU cores, "
           f"{arguments.steps} timed steps after {arguments.warmup_steps} warm-up steps")
-    print(f"{'implementation':<28}{'steps/s':>10}{'vs plain PyTorch':>20}")
-    print(f"{'plain PyTorch (eager)':<28}{baseline:>10.2f}{1.0:>19.2f}x")
-    for backend, module in BACKEND_MODULES.items():
-        if importlib.util.find_spec(module) is None:
-            print(f"{'keras_vq on ' + backend:<28}{'not installed':>10}")
-            continue
-        rate = keras_steps_per_second(backend, arguments.steps, arguments.warmup_steps)
-        print(f"{'keras_vq on ' + backend:<28}{rate:>10.2f}{rate / baseline:>19.2f}x")
+    print(f"| precision | implementation | steps/s | vs plain PyTorch |")
+    print(f"| --- | --- | ---: | ---: |")
+    for precision in arguments.precisions:
+        baseline = plain_pytorch_steps_per_second(precision, arguments.steps, arguments.warmup_steps)
+        print(f"| {precision} | plain PyTorch (eager) | {baseline:.2f} | 1.00x |")
+        for backend, module in BACKEND_MODULES.items():
+            if importlib.util.find_spec(module) is None:
+                print(f"| {precision} | keras_vq on {backend} | not installed | |")
+                continue
+            rate = keras_steps_per_second(backend, precision, arguments.steps, arguments.warmup_steps)
+            print(f"| {precision} | keras_vq on {backend} | {rate:.2f} | {rate / baseline:.2f}x |")
 
 
 if __name__ == "__main__":

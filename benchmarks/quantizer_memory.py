@@ -1,0 +1,56 @@
+"""Peak memory and time of the VectorQuantizer's nearest-code search, chunked vs whole.
+
+The issue's scale: K = 65,536 codes of D = 64, a batch of 32 x 32 x 32 vectors
+(N = 32,768). A single pass materialises the N x K float32 distance matrix
+(8 GiB); the default chunked search holds N x 4,096 at a time. Each setting runs
+in its own process so that its peak resident memory is its own.
+
+    KERAS_BACKEND=torch python benchmarks/quantizer_memory.py
+
+Prints peak RSS and seconds for each chunk size and the ratio to the single pass.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+NUM_EMBEDDINGS, EMBEDDING_DIM, INPUT_SHAPE = 65536, 64, (32, 32, 32, 64)
+CHUNK_SIZES = (4096, NUM_EMBEDDINGS)  # the default, then one pass over all codes
+
+WORKER = """
+import json, resource, sys, time
+import numpy as np, keras
+from keras_vq.layers import VectorQuantizer
+quantizer = VectorQuantizer({k}, {d}, distance_chunk_size=int(sys.argv[1]))
+inputs = np.random.default_rng(0).normal(size={shape}).astype("float32")
+quantizer.build(inputs.shape)
+keras.ops.convert_to_numpy(quantizer.encode(inputs[:1]))  # warm up
+start = time.perf_counter()
+indices = keras.ops.convert_to_numpy(quantizer.encode(inputs))
+seconds = time.perf_counter() - start
+peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({{"seconds": seconds, "peak_mib": peak_mib, "checksum": int(indices.sum())}}))
+""".format(k=NUM_EMBEDDINGS, d=EMBEDDING_DIM, shape=INPUT_SHAPE)
+
+
+def main():
+    results = {}
+    for chunk in CHUNK_SIZES:
+        run = subprocess.run([sys.executable, "-c", WORKER, str(chunk)], capture_output=True, text=True,
+                             env=dict(os.environ))
+        if run.returncode:
+            raise SystemExit(f"chunk {chunk} failed:\n{run.stderr[-2000:]}")
+        results[chunk] = json.loads(run.stdout.strip().splitlines()[-1])
+    whole = results[NUM_EMBEDDINGS]
+    print(f"backend {os.environ.get('KERAS_BACKEND', 'tensorflow')}: K = {NUM_EMBEDDINGS}, D = {EMBEDDING_DIM}, "
+          f"N = {INPUT_SHAPE[0] * INPUT_SHAPE[1] * INPUT_SHAPE[2]} vectors")
+    print("| codes per chunk | peak RSS (MiB) | vs one pass | seconds | same indices |")
+    print("| ---: | ---: | ---: | ---: | --- |")
+    for chunk, result in results.items():
+        print(f"| {chunk} | {result['peak_mib']:.0f} | {result['peak_mib'] / whole['peak_mib']:.2f}x | "
+              f"{result['seconds']:.1f} | {result['checksum'] == whole['checksum']} |")
+
+
+if __name__ == "__main__":
+    main()
