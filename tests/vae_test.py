@@ -1,5 +1,6 @@
 import keras
 import numpy as np
+import pytest
 from keras import ops
 
 from keras_vq.models import VAE
@@ -22,7 +23,7 @@ def test_fit_cuts_reconstruction_loss_five_fold_and_reports_kl():
     mean, log_variance = (ops.convert_to_numpy(posterior[key]) for key in ("mean", "log_variance"))
     expected_kl = np.mean(-0.5 * (1 + log_variance - mean**2 - np.exp(log_variance)))
     np.testing.assert_allclose(after["kl_loss"], expected_kl, rtol=1e-3)
-    assert after["loss"] == __import__("pytest").approx(after["reconstruction_loss"] + 0.01 * after["kl_loss"], rel=1e-4)
+    assert after["loss"] == pytest.approx(after["reconstruction_loss"] + 0.01 * after["kl_loss"], rel=1e-4)
 
 
 def test_inference_uses_the_posterior_mean_and_training_samples_around_it():

@@ -14,8 +14,6 @@ import pathlib
 import numpy as np
 
 CIFAR10_SAMPLE_PATH = pathlib.Path(__file__).with_name("cifar10_sample.npz")
-# The models' pixel scale: floats in [0, 1] (see keras_vq.models.VQVAE).
-PIXEL_RANGE = (0.0, 1.0)
 
 
 def to_pixel_scale(images):

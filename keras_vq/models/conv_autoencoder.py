@@ -23,8 +23,15 @@ def spatial_rank(data_shape):
     return rank
 
 
-def check_architecture(data_shape, data_range, num_downsamples, hidden_channels, num_residual_layers, residual_channels):
-    """Raises ValueError naming the first argument that cannot build a model."""
+def architecture_arguments(data_shape, data_range, hidden_channels, num_downsamples, num_residual_layers,
+                           residual_channels):
+    """The encoder/decoder arguments, normalised (tuples, float bounds) and checked.
+
+    Raises ValueError naming the first argument that cannot build a model.
+    Returns them as a dict for `build_encoder`, `build_decoder` and
+    `ConvAutoencoder.set_architecture`.
+    """
+    data_shape, data_range = tuple(data_shape), tuple(float(bound) for bound in data_range)
     rank = spatial_rank(data_shape)
     if data_shape[-1] is None or data_shape[-1] < 1:
         raise ValueError(f"data_shape must give the number of channels; got {tuple(data_shape)}")
@@ -46,6 +53,9 @@ def check_architecture(data_shape, data_range, num_downsamples, hidden_channels,
     low, high = data_range
     if not low < high:
         raise ValueError(f"data_range must be (low, high) with low < high, got {tuple(data_range)}")
+    return dict(data_shape=data_shape, data_range=data_range, hidden_channels=hidden_channels,
+                num_downsamples=num_downsamples, num_residual_layers=num_residual_layers,
+                residual_channels=residual_channels)
 
 
 def build_encoder(data_shape, data_range, num_downsamples, hidden_channels, num_residual_layers,

@@ -7,7 +7,7 @@ from keras_vq.layers.gaussian_latent import GaussianLatent
 from keras_vq.models.conv_autoencoder import (
     build_decoder,
     build_encoder,
-    check_architecture,
+    architecture_arguments,
     ConvAutoencoder,
     mean_squared_error,
 )
@@ -61,34 +61,23 @@ class VAE(ConvAutoencoder):
         dtype=None,
         **kwargs,
     ):
-        data_shape, data_range = tuple(data_shape), tuple(float(bound) for bound in data_range)
-        check_architecture(data_shape, data_range, num_downsamples, hidden_channels,
-                           num_residual_layers, residual_channels)
+        architecture = architecture_arguments(data_shape, data_range, hidden_channels, num_downsamples,
+                                              num_residual_layers, residual_channels)
         if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
             raise ValueError(f"latent_dim must be an integer >= 1, got {latent_dim!r}")
-        architecture = dict(
-            data_shape=data_shape,
-            data_range=data_range,
-            num_downsamples=num_downsamples,
-            hidden_channels=hidden_channels,
-            num_residual_layers=num_residual_layers,
-            residual_channels=residual_channels,
-            dtype=dtype,
-        )
         # === Layers ===
-        encoder = build_encoder(output_channels=2 * latent_dim, **architecture)
+        encoder = build_encoder(output_channels=2 * latent_dim, dtype=dtype, **architecture)
         latent = GaussianLatent(kl_weight=kl_weight, seed=seed, dtype=dtype, name="latent")
-        decoder = build_decoder(latent_channels=latent_dim, **architecture)
+        decoder = build_decoder(latent_channels=latent_dim, dtype=dtype, **architecture)
 
         # === Functional model ===
-        inputs = keras.Input(shape=data_shape, name="inputs")
+        inputs = keras.Input(shape=architecture["data_shape"], name="inputs")
         outputs = decoder(latent(encoder(inputs)))
         super().__init__(inputs=inputs, outputs=outputs, dtype=dtype, **kwargs)
 
         # === Config ===
         self.encoder, self.latent, self.decoder = encoder, latent, decoder
-        self.set_architecture(data_shape, data_range, hidden_channels, num_downsamples, num_residual_layers,
-                              residual_channels)
+        self.set_architecture(**architecture)
         self.latent_dim = latent_dim
         self.kl_weight = kl_weight
         self.seed = seed

@@ -7,7 +7,7 @@ from keras_vq.layers.vector_quantizer import VectorQuantizer
 from keras_vq.models.conv_autoencoder import (
     build_decoder,
     build_encoder,
-    check_architecture,
+    architecture_arguments,
     ConvAutoencoder,
     mean_squared_error,
 )
@@ -85,20 +85,10 @@ class VQVAE(ConvAutoencoder):
         dtype=None,
         **kwargs,
     ):
-        data_shape, data_range = tuple(data_shape), tuple(float(bound) for bound in data_range)
-        check_architecture(data_shape, data_range, num_downsamples, hidden_channels,
-                           num_residual_layers, residual_channels)
-        architecture = dict(
-            data_shape=data_shape,
-            data_range=data_range,
-            num_downsamples=num_downsamples,
-            hidden_channels=hidden_channels,
-            num_residual_layers=num_residual_layers,
-            residual_channels=residual_channels,
-            dtype=dtype,
-        )
+        architecture = architecture_arguments(data_shape, data_range, hidden_channels, num_downsamples,
+                                              num_residual_layers, residual_channels)
         # === Layers ===
-        encoder = build_encoder(output_channels=embedding_dim, **architecture)
+        encoder = build_encoder(output_channels=embedding_dim, dtype=dtype, **architecture)
         quantizer = VectorQuantizer(
             num_embeddings,
             embedding_dim,
@@ -113,17 +103,16 @@ class VQVAE(ConvAutoencoder):
             dtype=dtype,
             name="quantizer",
         )
-        decoder = build_decoder(latent_channels=embedding_dim, **architecture)
+        decoder = build_decoder(latent_channels=embedding_dim, dtype=dtype, **architecture)
 
         # === Functional model ===
-        inputs = keras.Input(shape=data_shape, name="inputs")
+        inputs = keras.Input(shape=architecture["data_shape"], name="inputs")
         outputs = decoder(quantizer(encoder(inputs)))
         super().__init__(inputs=inputs, outputs=outputs, dtype=dtype, **kwargs)
 
         # === Config ===
         self.encoder, self.quantizer, self.decoder = encoder, quantizer, decoder
-        self.set_architecture(data_shape, data_range, hidden_channels, num_downsamples, num_residual_layers,
-                              residual_channels)
+        self.set_architecture(**architecture)
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.beta = beta
