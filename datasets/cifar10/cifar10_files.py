@@ -147,6 +147,13 @@ class Cifar10Files:
         pixels = images[int(item)]
         return {"image": pixels, "image_bytes": _png_bytes(pixels), "label": int(labels[int(item)])}
 
+    def fingerprint(self):
+        """Changes with the layout and the number of images in each split."""
+        if self.layout == "batches":
+            return f"{self.root.resolve()}|batches"
+        counts = {split: len(self._png_paths(split)) for split in self.split_names}
+        return f"{self.root.resolve()}|folders|{counts}"
+
     def describe(self):
         """Per split: examples, distinct image shapes (PNG headers only) and examples per class."""
         summary = {}

@@ -177,6 +177,11 @@ class KaokoreFiles:
         row = self.rows[key]
         return {"image": pixels, "image_bytes": encoded, "gender": row["gender"], "status": row["status"]}
 
+    def fingerprint(self):
+        """Changes when the labels or the set of images present change."""
+        images = sorted(path.name for path in (self.root / IMAGES_DIR_NAME).glob("*.jpg"))
+        return f"{self.root.resolve()}|{self.labels_path.resolve()}|{len(images)}|{images[-1:]}"
+
     def describe(self):
         """Per split: examples labelled, images present, distinct image shapes (headers only)."""
         summary = {}

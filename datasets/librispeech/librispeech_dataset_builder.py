@@ -37,8 +37,14 @@ class Builder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
         return self.dataset_info_from_configs(
             features=tfds.features.FeaturesDict(
                 {
-                    "audio": tfds.features.Audio(
-                        shape=(None,), dtype=np.int16, sample_rate=librispeech_files.SAMPLE_RATE
+                    # A plain int16 tensor stored as raw bytes: tfds.features.Audio's
+                    # default writes each sample as a protobuf int64 (it prepared about
+                    # 20 utterances a second), and its BYTES encoding expects a file.
+                    "audio": tfds.features.Tensor(
+                        shape=(None,),
+                        dtype=np.int16,
+                        encoding=tfds.features.Encoding.BYTES,
+                        doc=f"int16 mono samples at {librispeech_files.SAMPLE_RATE} Hz",
                     ),
                     "speaker_id": np.int64,
                     "chapter_id": np.int64,

@@ -212,6 +212,11 @@ class LibrispeechFiles:
             "speaker_sex": self.speaker_sexes[speaker_id],
         }
 
+    def fingerprint(self):
+        """Changes when a subset or an utterance is added or removed."""
+        counts = {split: len(self.flac_paths(split)) for split in self.split_names}
+        return f"{self.root.resolve()}|{counts}"
+
     def describe(self):
         """Per subset: utterances, speakers (by sex), total duration and sample rates (headers only)."""
         summary = {}

@@ -1,9 +1,35 @@
 """Data for keras_vq models.
 
-Only the tf.data pipelines import TensorFlow, and only when called; the
-embedded sample below needs NumPy alone.
+- `load(name, split, batch_size, ...)`: tf.data pipelines over the TFDS
+  builders in `keras_vq.datasets` (CIFAR-10, KaoKore, LibriSpeech). Only
+  this imports TensorFlow, and only when called.
+- `load_numpy(...)`: the same batches as a `keras.utils.PyDataset`, for
+  backends without TensorFlow.
+- `speaker_ids(split, data_dir)`: LibriSpeech speakers, in `speaker_index` order.
+- `load_cifar10_sample()`: 3,000 CIFAR-10 training images shipped inside
+  keras_vq, for the quick start and tests.
+- `python -m keras_vq.data.inspect --data-dir PATH`: what a data folder holds.
+
+Images come out as float32 on [0, 1], the scale the models assume; audio as
+float32 on [-1, 1].
 """
+
+import importlib
 
 from keras_vq.data.embedded import load_cifar10_sample, to_pixel_scale
 
-__all__ = ["load_cifar10_sample", "to_pixel_scale"]
+# Imported on first use: they need the `data` extra (Pillow, soundfile, tqdm,
+# and TensorFlow for `load`), which `import keras_vq` must not.
+_LAZY_FUNCTIONS = {
+    "load": "keras_vq.data.pipelines",
+    "speaker_ids": "keras_vq.data.pipelines",
+    "load_numpy": "keras_vq.data.numpy_pipeline",
+}
+
+__all__ = ["load", "load_numpy", "load_cifar10_sample", "speaker_ids", "to_pixel_scale"]
+
+
+def __getattr__(name):
+    if name in _LAZY_FUNCTIONS:
+        return getattr(importlib.import_module(_LAZY_FUNCTIONS[name]), name)
+    raise AttributeError(f"module 'keras_vq.data' has no attribute {name!r}")

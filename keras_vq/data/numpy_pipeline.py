@@ -1,0 +1,182 @@
+"""The NumPy path: the same data as `load`, as a `keras.utils.PyDataset`, without TensorFlow.
+
+`load_numpy` takes `load`'s arguments and yields batches of the same
+structure, scale and (in evaluation mode) the same values in the same order,
+so training works on JAX or PyTorch where TensorFlow is not installed. It
+reads every example of the split into memory once (uint8 images, int16
+audio), so it suits CIFAR-10, KaoKore and LibriSpeech subsets of a few
+hours; use `load` for larger ones.
+"""
+
+import keras
+import numpy as np
+from PIL import Image
+
+from keras_vq.data import audio as audio_helpers
+from keras_vq.data.load_arguments import check_load_arguments, check_split_exists
+from keras_vq.data.sources import open_files
+from keras_vq.data.splits import select_keys
+from keras_vq.datasets.bad_data import BadFileError, BadFileSkipper
+
+
+def load_numpy(
+    name,
+    split,
+    batch_size,
+    *,
+    data_dir=None,
+    download=False,
+    evaluation=False,
+    seed=0,
+    image_size=None,
+    crop_length=16_384,
+    mu_law=False,
+    with_labels=False,
+    skip_bad_files=False,
+):
+    """A `keras.utils.PyDataset` of `name`'s `split`; see `keras_vq.data.load`
+    for the arguments. CIFAR-10 with `download=True` and no local copy comes
+    from `keras.datasets.cifar10` (the official archive)."""
+    source, spec = check_load_arguments(name, split, batch_size, image_size, crop_length, with_labels)
+    if name == "cifar10" and data_dir is None and download:
+        examples, speakers = _keras_cifar10(spec), None
+    else:
+        files = open_files(name, data_dir, spec.name, download)
+        check_split_exists(files, spec, name)
+        examples = _read_examples(files, select_keys(files.keys(spec.name), spec), skip_bad_files, name)
+        speakers = files.speakers(spec.name) if source.kind == "audio" else None
+    if source.kind == "image":
+        return ImageBatches(examples, batch_size, evaluation, seed, image_size, with_labels)
+    return AudioBatches(
+        examples, speakers, batch_size, evaluation, seed, crop_length, mu_law, with_labels
+    )
+
+
+def _read_examples(files, keys, skip_bad_files, name):
+    examples = []
+    with BadFileSkipper(skip_bad_files, what=f"{name} files") as skipper:
+        for key in keys:
+            try:
+                examples.append(files.read(key))
+            except BadFileError as error:
+                skipper.handle(error)
+    return examples
+
+
+def _keras_cifar10(spec):
+    (train_images, train_labels), (test_images, test_labels) = keras.datasets.cifar10.load_data()
+    images, labels = {"train": (train_images, train_labels), "test": (test_images, test_labels)}[spec.name]
+    examples = [{"image": image, "label": int(label)} for image, label in zip(images, labels[:, 0])]
+    return select_keys(examples, spec)
+
+
+class _Batches(keras.utils.PyDataset):
+    """Batches over in-memory examples; training order is reshuffled each epoch from `seed`."""
+
+    def __init__(self, num_items, batch_size, evaluation, seed):
+        super().__init__()
+        self.num_items = num_items
+        self.batch_size = batch_size
+        self.evaluation = evaluation
+        self.seed = seed
+        self.epoch = 0
+        if num_items == 0 or (not evaluation and num_items < batch_size):
+            raise ValueError(
+                f"the split has {num_items} examples, fewer than one batch of {batch_size}"
+            )
+
+    def __len__(self):
+        if self.evaluation:
+            return -(-self.num_items // self.batch_size)
+        return self.num_items // self.batch_size  # Training drops the last partial batch.
+
+    def _epoch_rng(self):
+        return np.random.default_rng([self.seed, self.epoch])
+
+    def _batch_indices(self, index):
+        if not 0 <= index < len(self):
+            raise IndexError(f"batch {index} of {len(self)}")
+        order = np.arange(self.num_items) if self.evaluation else self._epoch_rng().permutation(self.num_items)
+        return order[index * self.batch_size : (index + 1) * self.batch_size]
+
+    def on_epoch_end(self):
+        self.epoch += 1
+
+
+class ImageBatches(_Batches):
+    def __init__(self, examples, batch_size, evaluation, seed, image_size, with_labels):
+        super().__init__(len(examples), batch_size, evaluation, seed)
+        images = [example["image"] for example in examples]
+        if image_size is not None:
+            images = [_resize_area(image, image_size) for image in images]
+        self.images = np.stack(images) if images else np.zeros((0, 1, 1, 3), np.uint8)
+        self.with_labels = with_labels
+        if "label" in (examples[0] if examples else {}):
+            self.labels = np.array([example["label"] for example in examples], np.int64)
+        else:
+            self.labels = {
+                key: np.array([example[key] for example in examples], np.int64)
+                for key in ("gender", "status")
+            }
+
+    def __getitem__(self, index):
+        indices = self._batch_indices(index)
+        images = self.images[indices].astype(np.float32) / 255.0
+        if not self.with_labels:
+            return images
+        if isinstance(self.labels, dict):
+            return images, {key: values[indices] for key, values in self.labels.items()}
+        return images, self.labels[indices]
+
+
+def _resize_area(image, size):
+    """Area (box) resampling, like `tf.image.resize(method="area")` for whole-number factors."""
+    if image.shape[:2] == (size, size):
+        return image
+    return np.asarray(Image.fromarray(image).resize((size, size), Image.BOX))
+
+
+class AudioBatches(_Batches):
+    """Training: one random `crop_length` crop per utterance per epoch.
+    Evaluation: every non-overlapping window of every utterance, in order."""
+
+    def __init__(self, examples, speakers, batch_size, evaluation, seed, crop_length, mu_law, with_labels):
+        self.speaker_ids = list(speakers)
+        speaker_index = {speaker: index for index, speaker in enumerate(self.speaker_ids)}
+        self.utterances = [
+            audio_helpers.pad_to_length(audio_helpers.int16_to_float(example["audio"]), crop_length)
+            for example in examples
+        ]
+        self.utterance_speakers = np.array(
+            [speaker_index[example["speaker_id"]] for example in examples], np.int64
+        )
+        self.crop_length = crop_length
+        self.mu_law = mu_law
+        self.with_labels = with_labels
+        if evaluation:
+            windows = [audio_helpers.evaluation_windows(audio, crop_length) for audio in self.utterances]
+            self.windows = np.concatenate(windows) if windows else np.zeros((0, crop_length), np.float32)
+            self.window_speakers = np.concatenate(
+                [np.full(len(w), s) for w, s in zip(windows, self.utterance_speakers)]
+            ) if windows else np.zeros((0,), np.int64)
+            num_items = len(self.windows)
+        else:
+            num_items = len(self.utterances)
+        super().__init__(num_items, batch_size, evaluation, seed)
+
+    def __getitem__(self, index):
+        indices = self._batch_indices(index)
+        if self.evaluation:
+            audio, speakers = self.windows[indices], self.window_speakers[indices]
+        else:
+            rng = np.random.default_rng([self.seed, self.epoch, index])
+            crops = []
+            for item in indices:
+                utterance = self.utterances[item]
+                offset = rng.integers(0, len(utterance) - self.crop_length + 1)
+                crops.append(utterance[offset : offset + self.crop_length])
+            audio, speakers = np.stack(crops), self.utterance_speakers[indices]
+        if self.mu_law:
+            audio = audio_helpers.mu_law_compress(audio)
+        audio = audio[..., None].astype(np.float32)
+        return (audio, speakers) if self.with_labels else audio

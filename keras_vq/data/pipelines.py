@@ -1,0 +1,189 @@
+"""tf.data pipelines over the TFDS builders: `load(name, split, batch_size, ...)`.
+
+This is the only module in keras_vq that imports TensorFlow, and only when
+`load` is called. What comes out, batch by batch:
+
+- images: float32 `(batch, height, width, 3)` on [0, 1], the pixel scale
+  the models assume by default (`data_range=(0, 1)`); with `with_labels`,
+  `(images, labels)` (CIFAR-10: class index; KaoKore: `{"gender", "status"}`).
+- audio: float32 `(batch, crop_length, 1)` on [-1, 1] (int16 / 32,768), or
+  mu-law companded with `mu_law=True`; with `with_labels`, `(audio,
+  speaker_index)` where `speaker_index` counts from 0 over `speaker_ids(...)`.
+
+Training mode shuffles with `seed` (a new order every epoch, the same
+sequence of orders every run), draws a random crop of each utterance every
+epoch, and drops the last partial batch. `evaluation=True` is deterministic:
+the canonical order, every non-overlapping `crop_length` window of each
+utterance, and every example.
+"""
+
+from keras_vq.data import audio as audio_helpers
+from keras_vq.data.load_arguments import check_load_arguments, check_split_exists
+from keras_vq.data.sources import builder_class, keras_vq_home, open_files, prepared_dir_for
+
+DEFAULT_SHUFFLE_BUFFER = 10_000
+
+
+def _import_tensorflow():
+    try:
+        import tensorflow as tf
+        import tensorflow_datasets as tfds
+    except ImportError as error:
+        raise ImportError(
+            "keras_vq.data.load builds tf.data pipelines and needs TensorFlow and "
+            "TensorFlow Datasets: pip install 'keras-vq[data]'. Without TensorFlow, "
+            "use keras_vq.data.load_numpy, which takes the same arguments."
+        ) from error
+    return tf, tfds
+
+
+def load(
+    name,
+    split,
+    batch_size,
+    *,
+    data_dir=None,
+    download=False,
+    evaluation=False,
+    seed=0,
+    shuffle_buffer_size=DEFAULT_SHUFFLE_BUFFER,
+    cache=False,
+    image_size=None,
+    crop_length=16_384,
+    mu_law=False,
+    with_labels=False,
+    skip_bad_files=False,
+    prepared_dir=None,
+):
+    """A batched, prefetched `tf.data.Dataset` of `name`'s `split`, ready for `model.fit`.
+
+    Args:
+        name: "cifar10", "kaokore" or "librispeech".
+        split: a split name, optionally sliced like TFDS: "train",
+            "train[:90%]", "train-clean-5[90%:]". LibriSpeech splits are its
+            subset folders' names.
+        batch_size: examples (or audio crops) per batch.
+        data_dir: the user's copy of the data, in the official layout (see
+            `keras_vq.datasets.*.*_files`); the folder itself or its parent.
+            Default: `~/.keras/keras_vq/data/<name>`.
+        download: fetch what is missing into `data_dir`. CIFAR-10 with no
+            local copy comes from TFDS's own `cifar10`.
+        evaluation: deterministic order and crops, every example kept.
+        seed: seeds shuffling and crops.
+        cache: keep decoded examples in memory after the first epoch.
+        image_size: resize images to `image_size` x `image_size` (area).
+        crop_length: audio samples per crop (16,384 is about 1 s at 16 kHz).
+        mu_law: mu-law compand audio (mu = 255), still on [-1, 1].
+        with_labels: yield `(data, labels)` rather than data alone.
+        skip_bad_files: skip undecodable files with one warning, counting them,
+            instead of raising `BadFileError` naming the first.
+        prepared_dir: where TFDS writes its prepared copy (default
+            `~/.keras/keras_vq/prepared`).
+    """
+    source, spec = check_load_arguments(name, split, batch_size, image_size, crop_length, with_labels)
+    tf, tfds = _import_tensorflow()
+    speakers = None
+    if name == "cifar10" and data_dir is None and download:
+        builder = tfds.builder("cifar10", data_dir=str(prepared_dir or keras_vq_home() / "prepared"))
+        builder.download_and_prepare()
+    else:
+        files = open_files(name, data_dir, spec.name, download)
+        check_split_exists(files, spec, name)
+        builder = builder_class(name)(
+            data_dir=str(prepared_dir_for(files, skip_bad_files, prepared_dir)),
+            skip_bad_files=skip_bad_files,
+        )
+        builder.download_and_prepare(
+            download_config=tfds.download.DownloadConfig(manual_dir=str(files.root))
+        )
+        if source.kind == "audio":
+            speakers = files.speakers(spec.name)
+    dataset = builder.as_dataset(split=split, shuffle_files=False)
+    if cache:
+        dataset = dataset.cache()
+    if not evaluation:
+        dataset = dataset.shuffle(shuffle_buffer_size, seed=seed, reshuffle_each_iteration=True)
+    if source.kind == "image":
+        # Batch first: one vectorised conversion per batch, not per image.
+        dataset = dataset.map(lambda example: _image_fields(example, with_labels))
+        dataset = dataset.batch(batch_size, drop_remainder=not evaluation)
+        dataset = dataset.map(
+            lambda batch: _image_batch(tf, batch, image_size, with_labels),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+    else:
+        dataset = _audio_examples(
+            tf, dataset, speakers, crop_length, mu_law, with_labels, evaluation, seed
+        ).batch(batch_size, drop_remainder=not evaluation)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def speaker_ids(split, data_dir=None):
+    """The LibriSpeech speaker ids of a subset, in the order of `speaker_index`."""
+    spec = check_load_arguments("librispeech", split, 1, None, 1, False)[1]
+    files = open_files("librispeech", data_dir, spec.name)
+    check_split_exists(files, spec, "librispeech")
+    return files.speakers(spec.name)
+
+
+def _image_fields(example, with_labels):
+    """The fields the batches need: the image, and the labels if asked for."""
+    if not with_labels:
+        return {"image": example["image"]}
+    return {key: example[key] for key in ("image", "label", "gender", "status") if key in example}
+
+
+def _image_batch(tf, batch, image_size, with_labels):
+    images = tf.cast(batch["image"], tf.float32) / 255.0
+    if image_size is not None:
+        images = tf.image.resize(images, (image_size, image_size), method="area")
+    if not with_labels:
+        return images
+    if "label" in batch:
+        return images, batch["label"]
+    return images, {"gender": batch["gender"], "status": batch["status"]}
+
+
+def _audio_examples(tf, dataset, speakers, crop_length, mu_law, with_labels, evaluation, seed):
+    table = tf.lookup.StaticHashTable(
+        tf.lookup.KeyValueTensorInitializer(
+            tf.constant(speakers, tf.int64), tf.range(len(speakers), dtype=tf.int64)
+        ),
+        default_value=-1,
+    )
+
+    def scaled(samples):
+        audio = tf.cast(samples, tf.float32) / audio_helpers.INT16_SCALE
+        padding = tf.maximum(crop_length - tf.shape(audio)[0], 0)
+        return tf.pad(audio, [[0, padding]])
+
+    def finish(audio, speaker_index):
+        if mu_law:
+            mu = audio_helpers.MU_LAW_MU
+            audio = tf.sign(audio) * tf.math.log1p(mu * tf.abs(audio)) / tf.math.log1p(mu)
+        audio = audio[:, None]
+        return (audio, speaker_index) if with_labels else audio
+
+    if evaluation:
+
+        def windows(example):
+            audio = scaled(example["audio"])
+            frames = tf.signal.frame(audio, crop_length, crop_length)
+            speaker_index = table.lookup(example["speaker_id"])
+            return tf.data.Dataset.from_tensor_slices(
+                (frames, tf.fill([tf.shape(frames)[0]], speaker_index))
+            )
+
+        return dataset.flat_map(windows).map(finish)
+
+    def random_crop(example, random_value):
+        audio = scaled(example["audio"])
+        offset = tf.math.floormod(random_value, tf.cast(tf.shape(audio)[0] - crop_length + 1, tf.int64))
+        crop = audio[offset : offset + crop_length]
+        crop = tf.ensure_shape(crop, [crop_length])
+        return finish(crop, table.lookup(example["speaker_id"]))
+
+    randoms = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+    return tf.data.Dataset.zip((dataset, randoms)).map(
+        random_crop, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    )
