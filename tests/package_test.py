@@ -8,19 +8,24 @@ import pytest
 
 import keras_vq
 
-# Makes `import tensorflow` fail as it does where TensorFlow is not installed.
-BLOCK_TENSORFLOW = """
+def blocking_imports(*top_level_names):
+    """Python source that makes importing these packages fail, as where they are not installed."""
+    return f"""
 import importlib.abc, importlib.machinery, sys
-class NoTensorFlow(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+BLOCKED = {top_level_names!r}
+class Blocker(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def find_spec(self, name, path=None, target=None):
-        if name == "tensorflow" or name.startswith("tensorflow."):
+        if name.split(".")[0] in BLOCKED:
             return importlib.machinery.ModuleSpec(name, self)
     def create_module(self, spec):
-        raise ModuleNotFoundError(f"No module named {spec.name!r}")
+        raise ModuleNotFoundError(f"No module named {{spec.name!r}}")
     def exec_module(self, module):
         pass
-sys.meta_path.insert(0, NoTensorFlow())
+sys.meta_path.insert(0, Blocker())
 """
+
+
+BLOCK_TENSORFLOW = blocking_imports("tensorflow")
 
 
 @pytest.mark.skipif(keras.backend.backend() == "tensorflow", reason="needs a backend other than TensorFlow")
@@ -50,3 +55,16 @@ def test_embedded_sample_is_three_thousand_cifar10_training_images_on_the_model_
     assert class_names[0] == "airplane" and len(class_names) == 10
     with np.load(keras_vq.data.embedded.CIFAR10_SAMPLE_PATH) as archive:
         assert all(str(name).startswith("train/") for name in archive["file_names"])
+
+
+def test_import_needs_neither_tensorflow_nor_the_data_extra():
+    script = blocking_imports("tensorflow", "tensorflow_datasets", "PIL", "soundfile", "tqdm") + """
+import keras_vq
+assert callable(keras_vq.models.VQVAE) and callable(keras_vq.data.load_cifar10_sample)
+print("ok")
+"""
+    environment = dict(os.environ, KERAS_BACKEND="jax" if keras.backend.backend() == "tensorflow" else keras.backend.backend())
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environment)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("ok")
+

@@ -98,14 +98,25 @@ def load(
         )
         if source.kind == "audio":
             speakers = files.speakers(spec.name)
-    dataset = builder.as_dataset(split=split, shuffle_files=False)
+    if source.kind == "image":
+        # Decoded here rather than by TFDS, so that JPEGs decode exactly as Pillow
+        # decodes them in load_numpy (TensorFlow's default DCT differs by a few levels).
+        image_feature = builder.info.features["image"]
+        dataset = builder.as_dataset(
+            split=split, shuffle_files=False, decoders={"image": tfds.decode.SkipDecoding()}
+        ).map(
+            lambda example: _image_fields(tf, example, image_feature, with_labels),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
+    else:
+        dataset = builder.as_dataset(split=split, shuffle_files=False)
     if cache:
         dataset = dataset.cache()
     if not evaluation:
         dataset = dataset.shuffle(shuffle_buffer_size, seed=seed, reshuffle_each_iteration=True)
     if source.kind == "image":
         # Batch first: one vectorised conversion per batch, not per image.
-        dataset = dataset.map(lambda example: _image_fields(example, with_labels))
         dataset = dataset.batch(batch_size, drop_remainder=not evaluation)
         dataset = dataset.map(
             lambda batch: _image_batch(tf, batch, image_size, with_labels),
@@ -126,11 +137,16 @@ def speaker_ids(split, data_dir=None):
     return files.speakers(spec.name)
 
 
-def _image_fields(example, with_labels):
-    """The fields the batches need: the image, and the labels if asked for."""
-    if not with_labels:
-        return {"image": example["image"]}
-    return {key: example[key] for key in ("image", "label", "gender", "status") if key in example}
+def _image_fields(tf, example, image_feature, with_labels):
+    """The decoded uint8 image, and the labels if asked for."""
+    if image_feature.encoding_format == "jpeg":
+        image = tf.io.decode_jpeg(example["image"], channels=3, dct_method="INTEGER_ACCURATE")
+    else:
+        image = tf.io.decode_png(example["image"], channels=3)
+    fields = {"image": tf.ensure_shape(image, image_feature.shape)}
+    if with_labels:
+        fields |= {key: example[key] for key in ("label", "gender", "status") if key in example}
+    return fields
 
 
 def _image_batch(tf, batch, image_size, with_labels):

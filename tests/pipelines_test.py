@@ -1,0 +1,225 @@
+"""keras_vq.data.load (tf.data over the TFDS builders) and load_numpy, on the fixtures."""
+
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow_datasets")
+
+import keras_vq  # noqa: E402
+from keras_vq.data import audio as audio_helpers  # noqa: E402
+from keras_vq.datasets.bad_data import BadFileError, DataNotFoundError  # noqa: E402
+from keras_vq.datasets.cifar10 import cifar10_files  # noqa: E402
+from keras_vq.datasets.librispeech import librispeech_files  # noqa: E402
+from tests import data_helpers  # noqa: E402
+from tests.package_test import blocking_imports  # noqa: E402
+
+CROP = 4_096
+
+
+@pytest.fixture(scope="module")
+def prepared_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("prepared")
+
+
+def _tf_batches(dataset):
+    return [keras.tree.map_structure(np.asarray, batch) for batch in dataset]
+
+
+def test_cifar10_evaluation_batches_are_the_pngs_on_the_model_scale_in_canonical_order(prepared_dir):
+    dataset = keras_vq.data.load(
+        "cifar10", "test", 4, data_dir=data_helpers.CIFAR10_FIXTURE, evaluation=True,
+        with_labels=True, prepared_dir=prepared_dir,
+    )
+    batches = _tf_batches(dataset)
+    images = np.concatenate([images for images, _ in batches])
+    labels = np.concatenate([labels for _, labels in batches])
+    assert [len(images) for images, _ in batches] == [4, 4, 2]  # Evaluation keeps every example.
+    files = cifar10_files.Cifar10Files(data_helpers.CIFAR10_FIXTURE)
+    expected = [files.read(key) for key in files.keys("test")]
+    assert images.dtype == np.float32
+    np.testing.assert_array_equal(images, np.stack([e["image"] for e in expected]) / np.float32(255))
+    np.testing.assert_array_equal(labels, [e["label"] for e in expected])
+
+
+@pytest.mark.parametrize("split", ["train", "train[:25%]", "train[25%:]", "train[3:-4]"])
+def test_numpy_path_gives_the_same_evaluation_batches_as_tf_data(prepared_dir, split):
+    options = dict(data_dir=data_helpers.CIFAR10_FIXTURE, evaluation=True, with_labels=True)
+    from_tf = _tf_batches(keras_vq.data.load("cifar10", split, 3, prepared_dir=prepared_dir, **options))
+    from_numpy = keras_vq.data.load_numpy("cifar10", split, 3, **options)
+    assert len(from_numpy) == len(from_tf)
+    for index, (images, labels) in enumerate(from_tf):
+        np.testing.assert_array_equal(from_numpy[index][0], images)
+        np.testing.assert_array_equal(from_numpy[index][1], labels)
+
+
+def test_percent_slices_partition_the_split(prepared_dir):
+    options = dict(data_dir=data_helpers.CIFAR10_FIXTURE, evaluation=True, prepared_dir=prepared_dir)
+    whole = np.concatenate(_tf_batches(keras_vq.data.load("cifar10", "train", 20, **options)))
+    head = np.concatenate(_tf_batches(keras_vq.data.load("cifar10", "train[:90%]", 20, **options)))
+    tail = np.concatenate(_tf_batches(keras_vq.data.load("cifar10", "train[90%:]", 20, **options)))
+    assert (len(head), len(tail)) == (18, 2)
+    np.testing.assert_array_equal(np.concatenate([head, tail]), whole)
+
+
+def test_training_order_is_seeded_reshuffled_each_epoch_and_drops_the_partial_batch(prepared_dir):
+    def epochs(seed, count=2):
+        dataset = keras_vq.data.load(
+            "cifar10", "train", 8, data_dir=data_helpers.CIFAR10_FIXTURE, seed=seed, prepared_dir=prepared_dir
+        )
+        return [np.stack(_tf_batches(dataset)) for _ in range(count)]
+
+    first, second = epochs(seed=1)
+    assert first.shape == (2, 8, 32, 32, 3)  # 20 images: two full batches, 4 dropped.
+    assert not np.array_equal(first, second)  # A new order every epoch...
+    again = epochs(seed=1)
+    np.testing.assert_array_equal(first, again[0])  # ...the same orders every run...
+    np.testing.assert_array_equal(second, again[1])
+    assert not np.array_equal(first, epochs(seed=2, count=1)[0])  # ...and another seed differs.
+
+
+def test_numpy_training_batches_are_seeded_and_reshuffled_each_epoch():
+    batches = keras_vq.data.load_numpy("cifar10", "train", 8, data_dir=data_helpers.CIFAR10_FIXTURE, seed=1)
+    first = batches[0]
+    np.testing.assert_array_equal(first, batches[0])
+    batches.on_epoch_end()
+    assert len(batches) == 2 and not np.array_equal(first, batches[0])
+
+
+def test_kaokore_images_resize_and_labels(tmp_path, prepared_dir):
+    data_helpers.make_kaokore_dir(tmp_path / "kaokore")
+    dataset = keras_vq.data.load(
+        "kaokore", "train", 3, data_dir=tmp_path, image_size=64, with_labels=True,
+        evaluation=True, prepared_dir=prepared_dir,
+    )
+    (images, labels), = _tf_batches(dataset)
+    assert images.shape == (3, 64, 64, 3) and 0.0 <= images.min() and images.max() <= 1.0
+    assert set(labels) == {"gender", "status"}
+    numpy_images, numpy_labels = keras_vq.data.load_numpy(
+        "kaokore", "train", 3, data_dir=tmp_path, image_size=64, with_labels=True, evaluation=True
+    )[0]
+    np.testing.assert_array_equal(numpy_labels["status"], labels["status"])
+    # Area resizing: TensorFlow keeps floats, Pillow rounds to uint8.
+    np.testing.assert_allclose(numpy_images, images, atol=1 / 255 + 1e-6)
+
+
+def test_audio_training_crops_come_from_the_utterances_with_their_speakers(prepared_dir):
+    dataset = keras_vq.data.load(
+        "librispeech", "train-clean-5", 2, data_dir=data_helpers.LIBRISPEECH_FIXTURE, crop_length=CROP,
+        with_labels=True, prepared_dir=prepared_dir,
+    )
+    files = librispeech_files.LibrispeechFiles(data_helpers.LIBRISPEECH_FIXTURE)
+    speakers = keras_vq.data.speaker_ids("train-clean-5", data_dir=data_helpers.LIBRISPEECH_FIXTURE)
+    assert speakers == [163, 1737]
+    utterances = [files.read(key) for key in files.keys("train-clean-5")]
+    for audio, speaker_index in _tf_batches(dataset):
+        assert audio.shape == (2, CROP, 1) and audio.dtype == np.float32
+        for crop, index in zip(audio[:, :, 0], speaker_index):
+            sources = [u for u in utterances if u["speaker_id"] == speakers[index]]
+            assert any(_contains(audio_helpers.int16_to_float(u["audio"]), crop) for u in sources)
+
+
+def _contains(signal, crop):
+    windows = np.lib.stride_tricks.sliding_window_view(signal, len(crop))
+    return bool(np.any(np.all(windows == crop, axis=1)))
+
+
+@pytest.mark.parametrize("mu_law", [False, True])
+def test_audio_evaluation_windows_match_numpy_and_are_every_whole_window(prepared_dir, mu_law):
+    options = dict(data_dir=data_helpers.LIBRISPEECH_FIXTURE, crop_length=CROP, evaluation=True,
+                   with_labels=True, mu_law=mu_law)
+    from_tf = _tf_batches(keras_vq.data.load("librispeech", "train-clean-5", 5, prepared_dir=prepared_dir, **options))
+    from_numpy = keras_vq.data.load_numpy("librispeech", "train-clean-5", 5, **options)
+    audio = np.concatenate([a for a, _ in from_tf])
+    from_numpy_audio = np.concatenate([from_numpy[i][0] for i in range(len(from_numpy))])
+    # Identical samples; mu-law's log1p may differ by an ulp between TensorFlow and NumPy.
+    np.testing.assert_allclose(audio, from_numpy_audio, rtol=0, atol=1e-6 if mu_law else 0)
+    files = librispeech_files.LibrispeechFiles(data_helpers.LIBRISPEECH_FIXTURE)
+    expected = np.concatenate([
+        audio_helpers.evaluation_windows(audio_helpers.int16_to_float(files.read(key)["audio"]), CROP)
+        for key in files.keys("train-clean-5")
+    ])
+    if mu_law:
+        # Mu-law by its definition, in float64.
+        x = expected.astype(np.float64)
+        expected = np.sign(x) * np.log(1 + 255 * np.abs(x)) / np.log(256)
+        np.testing.assert_allclose(audio_helpers.mu_law_expand(audio[:, :, 0]), x, atol=1e-5)
+    np.testing.assert_allclose(audio[:, :, 0], expected, atol=1e-6)
+    assert np.abs(audio).max() <= 1.0
+
+
+def test_corrupt_image_stops_preparation_naming_the_file_or_is_skipped_with_a_count(tmp_path, prepared_dir):
+    data_helpers.make_kaokore_dir(tmp_path)
+    bad = tmp_path / "images_256" / "00000011.jpg"
+    bad.write_bytes(data_helpers.corrupt_jpeg_bytes())
+    for load in (keras_vq.data.load, keras_vq.data.load_numpy):
+        extra = {"prepared_dir": prepared_dir} if load is keras_vq.data.load else {}
+        with pytest.raises(BadFileError, match=f"{bad}: is not a decodable image"):
+            load("kaokore", "train", 1, data_dir=tmp_path, **extra)
+        with pytest.warns(UserWarning, match=r"skipped 1 bad .*00000011\.jpg"):
+            batches = load("kaokore", "train", 1, data_dir=tmp_path, skip_bad_files=True, evaluation=True, **extra)
+        assert sum(1 for _ in batches) == 2
+
+
+def test_truncated_flac_stops_loading_naming_the_file(tmp_path, prepared_dir):
+    root = data_helpers.copy_librispeech(tmp_path / "librispeech")
+    flac = data_helpers.truncate_file(data_helpers.librispeech_flacs(root)[1])
+    with pytest.raises(BadFileError, match=str(flac)):
+        keras_vq.data.load("librispeech", "train-clean-5", 2, data_dir=root, prepared_dir=prepared_dir)
+    with pytest.raises(BadFileError, match=str(flac)):
+        keras_vq.data.load_numpy("librispeech", "train-clean-5", 2, data_dir=root)
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (dict(name="mnist"), "unknown dataset 'mnist'; keras_vq loads"),
+        (dict(batch_size=0), "batch_size must be a positive integer, got 0"),
+        (dict(split="train[:50"), r"split 'train\[:50' is not a split name"),
+        (dict(split="validation"), r"has splits \['train', 'test'\], not 'validation'"),
+        (dict(image_size=-3), "image_size must be a positive integer, got -3"),
+        (dict(name="librispeech", split="train-clean-5", crop_length=0), "crop_length must be a positive integer"),
+    ],
+)
+def test_bad_arguments_are_refused_before_any_data_is_read(arguments, message, prepared_dir):
+    arguments = dict(name="cifar10", split="train", batch_size=4) | arguments
+    data_dir = data_helpers.LIBRISPEECH_FIXTURE if arguments["name"] == "librispeech" else data_helpers.CIFAR10_FIXTURE
+    for load in (keras_vq.data.load, keras_vq.data.load_numpy):
+        with pytest.raises(ValueError, match=message):
+            load(data_dir=data_dir, **arguments)
+
+
+def test_missing_data_dir_names_the_place_and_the_download_option(tmp_path):
+    with pytest.raises(DataNotFoundError, match=f"no LibriSpeech subset in {tmp_path}.*download=True"):
+        keras_vq.data.load("librispeech", "dev-clean", 4, data_dir=tmp_path)
+
+
+def test_fit_runs_on_the_pipeline(prepared_dir):
+    dataset = keras_vq.data.load("cifar10", "train", 4, data_dir=data_helpers.CIFAR10_FIXTURE, prepared_dir=prepared_dir)
+    model = keras_vq.models.VQVAE(data_shape=(32, 32, 3), hidden_channels=8, residual_channels=4,
+                                  num_embeddings=8, embedding_dim=4)
+    model.compile(optimizer="adam")
+    history = model.fit(dataset, epochs=2, verbose=0)
+    assert len(history.history["reconstruction_loss"]) == 2
+
+
+@pytest.mark.skipif(keras.backend.backend() == "tensorflow", reason="needs a backend other than TensorFlow")
+def test_numpy_path_trains_a_model_with_tensorflow_absent(tmp_path):
+    script = blocking_imports("tensorflow", "tensorflow_datasets") + f"""
+import sys, keras_vq
+audio = keras_vq.data.load_numpy("librispeech", "train-clean-5", 2, crop_length=1024,
+                                 data_dir={str(data_helpers.LIBRISPEECH_FIXTURE)!r})
+model = keras_vq.models.VQVAE(data_shape=(1024, 1), data_range=(-1, 1), num_downsamples=3, hidden_channels=8,
+                              residual_channels=4, num_embeddings=8, embedding_dim=4)
+model.compile(optimizer="adam")
+model.fit(audio, epochs=1, verbose=0)
+assert "tensorflow" not in sys.modules and "tensorflow_datasets" not in sys.modules
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=dict(os.environ))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("ok")
