@@ -198,12 +198,23 @@ def test_missing_data_dir_names_the_place_and_the_download_option(tmp_path):
         keras_vq.data.load("librispeech", "dev-clean", 4, data_dir=tmp_path)
 
 
+def test_cifar10_without_a_local_copy_goes_to_the_official_download_only_when_asked(tmp_path):
+    from keras_vq.data.load_arguments import open_local_files
+    from keras_vq.data.splits import parse_split
+
+    assert open_local_files("cifar10", tmp_path, parse_split("train"), download=True) is None
+    with pytest.raises(DataNotFoundError, match=r"no CIFAR-10 in .*download=True"):
+        open_local_files("cifar10", tmp_path, parse_split("train"), download=False)
+    local = open_local_files("cifar10", data_helpers.CIFAR10_FIXTURE, parse_split("test"), download=True)
+    assert local.layout == "folders"  # A local copy wins even with download=True.
+
+
 def test_fit_runs_on_the_pipeline(prepared_dir):
     dataset = keras_vq.data.load("cifar10", "train", 4, data_dir=data_helpers.CIFAR10_FIXTURE, prepared_dir=prepared_dir)
     model = keras_vq.models.VQVAE(data_shape=(32, 32, 3), hidden_channels=8, residual_channels=4,
                                   num_embeddings=8, embedding_dim=4)
     model.compile(optimizer="adam")
-    history = model.fit(dataset, epochs=2, verbose=0)
+    history = model.fit(dataset, epochs=2, verbose=0, shuffle=False)
     assert len(history.history["reconstruction_loss"]) == 2
 
 

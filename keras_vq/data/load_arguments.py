@@ -1,7 +1,8 @@
 """Checks shared by `load` (tf.data) and `load_numpy`, made before any data is read."""
 
-from keras_vq.data.sources import get_source
+from keras_vq.data.sources import get_source, open_files
 from keras_vq.data.splits import parse_split
+from keras_vq.datasets.bad_data import DataNotFoundError
 
 
 def _positive_int(name, value):
@@ -30,3 +31,16 @@ def check_split_exists(files, spec, name):
         raise ValueError(
             f"{name} in {files.root} has splits {files.split_names}, not {spec.name!r}"
         )
+
+
+def open_local_files(name, data_dir, spec, download):
+    """The files reader with `spec`'s split checked; None for CIFAR-10 with
+    `download=True` and no local copy (TFDS's or Keras's own download serves it)."""
+    try:
+        files = open_files(name, data_dir, spec.name, download)
+    except DataNotFoundError:
+        if name == "cifar10" and download:
+            return None
+        raise
+    check_split_exists(files, spec, name)
+    return files

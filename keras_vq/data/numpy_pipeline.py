@@ -11,10 +11,10 @@ hours; use `load` for larger ones.
 import keras
 import numpy as np
 from PIL import Image
+from tqdm.auto import tqdm
 
 from keras_vq.data import audio as audio_helpers
-from keras_vq.data.load_arguments import check_load_arguments, check_split_exists
-from keras_vq.data.sources import open_files
+from keras_vq.data.load_arguments import check_load_arguments, open_local_files
 from keras_vq.data.splits import select_keys
 from keras_vq.datasets.bad_data import BadFileError, BadFileSkipper
 
@@ -33,17 +33,19 @@ def load_numpy(
     mu_law=False,
     with_labels=False,
     skip_bad_files=False,
+    progress=True,
 ):
     """A `keras.utils.PyDataset` of `name`'s `split`; see `keras_vq.data.load`
-    for the arguments. CIFAR-10 with `download=True` and no local copy comes
-    from `keras.datasets.cifar10` (the official archive)."""
+    for the arguments; `progress` shows a bar while the files are read.
+    CIFAR-10 with `download=True` and no local copy comes from
+    `keras.datasets.cifar10` (the official archive)."""
     source, spec = check_load_arguments(name, split, batch_size, image_size, crop_length, with_labels)
-    if name == "cifar10" and data_dir is None and download:
+    files = open_local_files(name, data_dir, spec, download)
+    if files is None:  # CIFAR-10 with download=True and no local copy.
         examples, speakers = _keras_cifar10(spec), None
     else:
-        files = open_files(name, data_dir, spec.name, download)
-        check_split_exists(files, spec, name)
-        examples = _read_examples(files, select_keys(files.keys(spec.name), spec), skip_bad_files, name)
+        keys = select_keys(files.keys(spec.name), spec)
+        examples = _read_examples(files, keys, skip_bad_files, f"{name} {split}", progress)
         speakers = files.speakers(spec.name) if source.kind == "audio" else None
     if source.kind == "image":
         return ImageBatches(examples, batch_size, evaluation, seed, image_size, with_labels)
@@ -52,10 +54,10 @@ def load_numpy(
     )
 
 
-def _read_examples(files, keys, skip_bad_files, name):
+def _read_examples(files, keys, skip_bad_files, description, progress):
     examples = []
-    with BadFileSkipper(skip_bad_files, what=f"{name} files") as skipper:
-        for key in keys:
+    with BadFileSkipper(skip_bad_files, what=f"{description} files") as skipper:
+        for key in tqdm(keys, desc=f"reading {description}", unit="file", disable=not progress):
             try:
                 examples.append(files.read(key))
             except BadFileError as error:

@@ -18,8 +18,8 @@ utterance, and every example.
 """
 
 from keras_vq.data import audio as audio_helpers
-from keras_vq.data.load_arguments import check_load_arguments, check_split_exists
-from keras_vq.data.sources import builder_class, keras_vq_home, open_files, prepared_dir_for
+from keras_vq.data.load_arguments import check_load_arguments, open_local_files
+from keras_vq.data.sources import builder_class, keras_vq_home, prepared_dir_for
 
 DEFAULT_SHUFFLE_BUFFER = 10_000
 
@@ -83,12 +83,11 @@ def load(
     source, spec = check_load_arguments(name, split, batch_size, image_size, crop_length, with_labels)
     tf, tfds = _import_tensorflow()
     speakers = None
-    if name == "cifar10" and data_dir is None and download:
+    files = open_local_files(name, data_dir, spec, download)
+    if files is None:  # CIFAR-10 with download=True and no local copy.
         builder = tfds.builder("cifar10", data_dir=str(prepared_dir or keras_vq_home() / "prepared"))
         builder.download_and_prepare()
     else:
-        files = open_files(name, data_dir, spec.name, download)
-        check_split_exists(files, spec, name)
         builder = builder_class(name)(
             data_dir=str(prepared_dir_for(files, skip_bad_files, prepared_dir)),
             skip_bad_files=skip_bad_files,
@@ -102,13 +101,13 @@ def load(
         # Decoded here rather than by TFDS, so that JPEGs decode exactly as Pillow
         # decodes them in load_numpy (TensorFlow's default DCT differs by a few levels).
         image_feature = builder.info.features["image"]
+
+        def decode(example):
+            return _image_fields(tf, example, image_feature, with_labels)
+
         dataset = builder.as_dataset(
             split=split, shuffle_files=False, decoders={"image": tfds.decode.SkipDecoding()}
-        ).map(
-            lambda example: _image_fields(tf, example, image_feature, with_labels),
-            num_parallel_calls=tf.data.AUTOTUNE,
-            deterministic=True,
-        )
+        ).map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     else:
         dataset = builder.as_dataset(split=split, shuffle_files=False)
     if cache:
@@ -117,11 +116,11 @@ def load(
         dataset = dataset.shuffle(shuffle_buffer_size, seed=seed, reshuffle_each_iteration=True)
     if source.kind == "image":
         # Batch first: one vectorised conversion per batch, not per image.
+        def to_model_scale(batch):
+            return _image_batch(tf, batch, image_size, with_labels)
+
         dataset = dataset.batch(batch_size, drop_remainder=not evaluation)
-        dataset = dataset.map(
-            lambda batch: _image_batch(tf, batch, image_size, with_labels),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
+        dataset = dataset.map(to_model_scale, num_parallel_calls=tf.data.AUTOTUNE)
     else:
         dataset = _audio_examples(
             tf, dataset, speakers, crop_length, mu_law, with_labels, evaluation, seed
@@ -132,9 +131,7 @@ def load(
 def speaker_ids(split, data_dir=None):
     """The LibriSpeech speaker ids of a subset, in the order of `speaker_index`."""
     spec = check_load_arguments("librispeech", split, 1, None, 1, False)[1]
-    files = open_files("librispeech", data_dir, spec.name)
-    check_split_exists(files, spec, "librispeech")
-    return files.speakers(spec.name)
+    return open_local_files("librispeech", data_dir, spec, download=False).speakers(spec.name)
 
 
 def _image_fields(tf, example, image_feature, with_labels):
