@@ -2,9 +2,10 @@
 
 Importing keras_vq needs only Keras and NumPy; TensorFlow is imported by the
 tf.data pipelines in `keras_vq.data` alone, and only when they are used.
+`keras_vq.plots` (matplotlib) is imported only by those who use it.
 """
 
-from keras_vq import data, layers, metrics, models
+from keras_vq import data, layers, metrics, models, presets, saving, training
 from keras_vq.version import __version__
 
-__all__ = ["data", "layers", "metrics", "models", "__version__"]
+__all__ = ["data", "layers", "metrics", "models", "presets", "saving", "training", "__version__"]

@@ -104,6 +104,11 @@ class _Batches(keras.utils.PyDataset):
     def on_epoch_end(self):
         self.epoch += 1
 
+    def concatenated(self):
+        """Every batch of this epoch joined along the batch axis (for evaluation sets)."""
+        batches = [self[index] for index in range(len(self))]
+        return keras.tree.map_structure(lambda *parts: np.concatenate(parts), *batches)
+
 
 class ImageBatches(_Batches):
     def __init__(self, examples, batch_size, evaluation, seed, image_size, with_labels):

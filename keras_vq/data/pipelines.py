@@ -19,7 +19,8 @@ utterance, and every example.
 
 from keras_vq.data import audio as audio_helpers
 from keras_vq.data.load_arguments import check_load_arguments, open_local_files
-from keras_vq.data.sources import builder_class, keras_vq_home, prepared_dir_for
+from keras_vq.data.sources import builder_class, prepared_dir_for
+from keras_vq.paths import keras_vq_home
 
 DEFAULT_SHUFFLE_BUFFER = 10_000
 

@@ -7,10 +7,10 @@ TensorFlow), the TFDS builder over it, and how to download what is missing.
 import dataclasses
 import hashlib
 import importlib
-import os
 import pathlib
 
 from keras_vq.datasets.bad_data import DataNotFoundError
+from keras_vq.paths import keras_vq_home
 from keras_vq.datasets.cifar10 import cifar10_files
 from keras_vq.datasets.kaokore import kaokore_files
 from keras_vq.datasets.librispeech import librispeech_files
@@ -56,12 +56,6 @@ def get_source(name):
     if name not in SOURCES:
         raise ValueError(f"unknown dataset {name!r}; keras_vq loads {sorted(SOURCES)}")
     return SOURCES[name]
-
-
-def keras_vq_home():
-    """`$KERAS_HOME/keras_vq` (default `~/.keras/keras_vq`): downloads and prepared data."""
-    keras_home = os.environ.get("KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras"))
-    return pathlib.Path(keras_home) / "keras_vq"
 
 
 def default_data_dir(name):

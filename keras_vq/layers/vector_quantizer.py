@@ -201,6 +201,18 @@ class VectorQuantizer(keras.layers.Layer):
         self.batch_codebook_loss = self._state_weight((), "zeros", "batch_codebook_loss")
         self.batch_perplexity = self._state_weight((), "zeros", "batch_perplexity")
         self.batch_codebook_usage = self._state_weight((), "zeros", "batch_codebook_usage")
+        # The random generator's state as a weight of this layer: Keras saves a
+        # SeedGenerator's own state with neither save_weights nor model.save, so
+        # without this a resumed or reloaded model would draw different restarts.
+        seed_state = ops.convert_to_numpy(self.seed_generator.state.value)
+        self.random_state = self.add_weight(
+            shape=seed_state.shape,
+            initializer=keras.initializers.Constant(seed_state),
+            trainable=False,
+            dtype=self.seed_generator.state.dtype,
+            name="random_state",
+        )
+        self.seed_generator.state = self.random_state
 
     def _state_weight(self, shape, initializer, name):
         return self.add_weight(

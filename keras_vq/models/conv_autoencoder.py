@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_vq.layers.residual_stack import ResidualStack
+from keras_vq.presets import PresetMixin
 
 CONVOLUTIONS = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D}
 TRANSPOSED_CONVOLUTIONS = {1: keras.layers.Conv1DTranspose, 2: keras.layers.Conv2DTranspose}
@@ -65,11 +66,15 @@ def build_encoder(data_shape, data_range, num_downsamples, hidden_channels, num_
     Each of the `num_downsamples` stride-2, 4-tap convolutions is followed by
     a ReLU; all but the last have `hidden_channels // 2` channels. The final
     1-tap convolution projects to `output_channels` (the embedding dimension).
+    VQ-VAE-2 stacks encoders: `data_range=None` skips the centring (the input
+    is already features) and `output_channels=None` the projection.
     """
     rank = spatial_rank(data_shape)
     convolution = CONVOLUTIONS[rank]
-    centre = 0.5 * (data_range[0] + data_range[1])
-    layers = [keras.Input(shape=tuple(data_shape)), keras.layers.Rescaling(1.0, offset=-centre, dtype=dtype)]
+    layers = [keras.Input(shape=tuple(data_shape))]
+    if data_range is not None:
+        centre = 0.5 * (data_range[0] + data_range[1])
+        layers.append(keras.layers.Rescaling(1.0, offset=-centre, dtype=dtype))
     for index in range(num_downsamples):
         channels = hidden_channels if index == num_downsamples - 1 else hidden_channels // 2
         layers.append(convolution(channels, DOWNSAMPLING_KERNEL, strides=2, padding="same",
@@ -77,8 +82,9 @@ def build_encoder(data_shape, data_range, num_downsamples, hidden_channels, num_
     layers += [
         convolution(hidden_channels, SAME_SIZE_KERNEL, padding="same", dtype=dtype, name="conv"),
         ResidualStack(num_residual_layers, residual_channels, dtype=dtype, name="residual_stack"),
-        convolution(output_channels, 1, dtype=dtype, name="to_latent"),
     ]
+    if output_channels is not None:
+        layers.append(convolution(output_channels, 1, dtype=dtype, name="to_latent"))
     return keras.Sequential(layers, name=name)
 
 
@@ -89,12 +95,13 @@ def build_decoder(data_shape, data_range, num_downsamples, hidden_channels, num_
     Mirrors `build_encoder`: `num_downsamples` stride-2, 4-tap transposed
     convolutions, ReLU between them, the last one to the data's channels.
     The output is float32 whatever the dtype policy, on the data's scale.
+    With `data_range=None` (VQ-VAE-2's top decoder, whose output is features)
+    there is no un-centring and the output keeps the layers' dtype.
     """
     rank = spatial_rank(data_shape)
     factor = 2**num_downsamples
     latent_shape = tuple(None if size is None else size // factor for size in data_shape[:rank])
     transposed = TRANSPOSED_CONVOLUTIONS[rank]
-    centre = 0.5 * (data_range[0] + data_range[1])
     layers = [
         keras.Input(shape=latent_shape + (latent_channels,)),
         CONVOLUTIONS[rank](hidden_channels, SAME_SIZE_KERNEL, padding="same", dtype=dtype, name="conv"),
@@ -106,8 +113,10 @@ def build_decoder(data_shape, data_range, num_downsamples, hidden_channels, num_
     layers += [
         transposed(data_shape[-1], DOWNSAMPLING_KERNEL, strides=2, padding="same", dtype=dtype,
                    name=f"upsample{num_downsamples - 1}"),
-        keras.layers.Rescaling(1.0, offset=centre, dtype="float32", name="to_data_scale"),
     ]
+    if data_range is not None:
+        centre = 0.5 * (data_range[0] + data_range[1])
+        layers.append(keras.layers.Rescaling(1.0, offset=centre, dtype="float32", name="to_data_scale"))
     return keras.Sequential(layers, name=name)
 
 
@@ -134,9 +143,10 @@ def mean_squared_error(targets, predictions):
     return ops.mean(ops.square(ops.cast(targets, "float32") - ops.cast(predictions, "float32")))
 
 
-class ConvAutoencoder(keras.Model):
-    """What VQVAE and VAE share around the encoder and decoder: the data
-    checks, the architecture arguments and their part of the config."""
+class ConvAutoencoder(PresetMixin, keras.Model):
+    """What VQVAE, VQVAE2 and VAE share around the encoder and decoder: the
+    data checks, the architecture arguments and their part of the config,
+    and presets (`from_preset`, `save_to_preset`, `presets`)."""
 
     def set_architecture(self, data_shape, data_range, hidden_channels, num_downsamples, num_residual_layers,
                          residual_channels):

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_vq.layers.gaussian_latent import GaussianLatent
+from keras_vq.models.vae.vae_presets import VAE_PRESETS
 from keras_vq.models.conv_autoencoder import (
     build_decoder,
     build_encoder,
@@ -46,6 +47,8 @@ class VAE(ConvAutoencoder):
         seed: seed of the reparameterisation noise.
         dtype: dtype policy of the layers.
     """
+
+    builtin_presets = VAE_PRESETS
 
     def __init__(
         self,

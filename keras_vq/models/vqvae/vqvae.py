@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_vq.layers.vector_quantizer import VectorQuantizer
+from keras_vq.models.vqvae.vqvae_presets import VQVAE_PRESETS
 from keras_vq.models.conv_autoencoder import (
     build_decoder,
     build_encoder,
@@ -63,6 +64,8 @@ class VQVAE(ConvAutoencoder):
         seed: seed of the quantizer's random choices.
         dtype: dtype policy of the layers, e.g. `"mixed_bfloat16"`.
     """
+
+    builtin_presets = VQVAE_PRESETS
 
     def __init__(
         self,

@@ -1,0 +1,1 @@
+from keras_vq.models.vqvae2.vqvae2 import VQVAE2

@@ -1,0 +1,212 @@
+"""VQ-VAE-2: a two-level hierarchy of vector-quantised codes."""
+
+import keras
+from keras import ops
+
+from keras_vq.layers.vector_quantizer import VectorQuantizer
+from keras_vq.models.vqvae2.vqvae2_presets import VQVAE2_PRESETS
+from keras_vq.models.conv_autoencoder import (
+    CONVOLUTIONS,
+    TRANSPOSED_CONVOLUTIONS,
+    DOWNSAMPLING_KERNEL,
+    ConvAutoencoder,
+    architecture_arguments,
+    build_decoder,
+    build_encoder,
+    mean_squared_error,
+)
+
+# The bottom codes are 4x smaller than the data, the top codes 8x (Razavi et al. 2019, fig. 2a).
+BOTTOM_DOWNSAMPLES = 2
+TOP_DOWNSAMPLES = 1
+LEVELS = ("top", "bottom")
+
+
+@keras.saving.register_keras_serializable(package="keras_vq")
+class VQVAE2(ConvAutoencoder):
+    """VQ-VAE-2 (Razavi, van den Oord and Vinyals 2019, https://arxiv.org/abs/1906.00446).
+
+    Two levels of codes, for images of any size divisible by 8:
+
+        x --bottom encoder (4x down)--> h_b --top encoder (2x down)--> z_t
+        z_t --top quantizer--> q_t --top decoder (2x up)--> d_t
+        [h_b, d_t] --1x1 conv--> z_b --bottom quantizer--> q_b
+        [upsample(q_t), q_b] --decoder (4x up)--> x_hat
+
+    A 256x256 image gets a 64x64 bottom and a 32x32 top grid of codes; a
+    32x32 image 8x8 and 4x4. The top codes carry global structure, the bottom
+    codes, conditioned on them, local detail. Both quantizers have
+    `num_embeddings` codes of `embedding_dim` dimensions and the same update
+    rule (`keras_vq.layers.VectorQuantizer`); the encoders and decoders are
+    the strided convolutions and ResidualStacks of `VQVAE`.
+
+    Training is `VQVAE`'s: `compile` then `fit(x)`; the loss is the
+    reconstruction MSE on `data_range` plus each level's codebook and
+    `beta`-weighted commitment losses, and `fit` reports `reconstruction_loss`
+    and, per level, `top_`/`bottom_` `commitment_loss`, `perplexity` and
+    `codebook_usage` (and `codebook_loss` under the loss-based rule).
+
+    `encode(x)` gives `(top_codes, bottom_codes)`, int32, of shapes
+    `(batch, H/8, W/8)` and `(batch, H/4, W/4)`; `decode_codes(top, bottom)`
+    gives images on `data_range`.
+
+    Args: as `VQVAE`, without `num_downsamples` (fixed by the hierarchy).
+    """
+
+    builtin_presets = VQVAE2_PRESETS
+
+    def __init__(
+        self,
+        data_shape=(32, 32, 3),
+        data_range=(0.0, 1.0),
+        hidden_channels=128,
+        num_residual_layers=2,
+        residual_channels=32,
+        num_embeddings=512,
+        embedding_dim=64,
+        beta=0.25,
+        codebook_update="ema",
+        decay=0.99,
+        epsilon=1e-5,
+        dead_code_threshold=0.0,
+        kmeans_init=False,
+        use_cosine_similarity=False,
+        seed=None,
+        dtype=None,
+        **kwargs,
+    ):
+        factor = 2 ** (BOTTOM_DOWNSAMPLES + TOP_DOWNSAMPLES)
+        if len(tuple(data_shape)) != 3 or any(
+            size is not None and size % factor for size in tuple(data_shape)[:2]
+        ):
+            raise ValueError(
+                f"VQVAE2 takes images (height, width, channels) with height and width divisible "
+                f"by {factor} (4x to the bottom codes, 8x to the top); got data_shape {tuple(data_shape)}"
+            )
+        architecture = architecture_arguments(data_shape, data_range, hidden_channels, BOTTOM_DOWNSAMPLES,
+                                              num_residual_layers, residual_channels)
+        data_shape = architecture["data_shape"]
+        bottom_shape = tuple(None if s is None else s // 2**BOTTOM_DOWNSAMPLES for s in data_shape[:2])
+        blocks = dict(hidden_channels=hidden_channels, num_residual_layers=num_residual_layers,
+                      residual_channels=residual_channels, dtype=dtype)
+
+        # === Layers ===
+        bottom_encoder = build_encoder(
+            data_shape, architecture["data_range"], BOTTOM_DOWNSAMPLES, output_channels=None,
+            name="bottom_encoder", **blocks,
+        )
+        top_encoder = build_encoder(
+            bottom_shape + (hidden_channels,), None, TOP_DOWNSAMPLES, output_channels=embedding_dim,
+            name="top_encoder", **blocks,
+        )
+        top_decoder = build_decoder(
+            bottom_shape + (embedding_dim,), None, TOP_DOWNSAMPLES, latent_channels=embedding_dim,
+            name="top_decoder", **blocks,
+        )
+        to_bottom_latent = CONVOLUTIONS[2](embedding_dim, 1, dtype=dtype, name="to_bottom_latent")
+        upsample_top = TRANSPOSED_CONVOLUTIONS[2](
+            embedding_dim, DOWNSAMPLING_KERNEL, strides=2, padding="same", dtype=dtype, name="upsample_top"
+        )
+        decoder = build_decoder(
+            data_shape, architecture["data_range"], BOTTOM_DOWNSAMPLES, latent_channels=2 * embedding_dim,
+            name="decoder", **blocks,
+        )
+        quantizers = {
+            level: VectorQuantizer(
+                num_embeddings,
+                embedding_dim,
+                beta=beta,
+                codebook_update=codebook_update,
+                decay=decay,
+                epsilon=epsilon,
+                dead_code_threshold=dead_code_threshold,
+                kmeans_init=kmeans_init,
+                use_cosine_similarity=use_cosine_similarity,
+                seed=None if seed is None else seed + index,
+                dtype=dtype,
+                name=f"{level}_quantizer",
+            )
+            for index, level in enumerate(LEVELS)
+        }
+
+        # === Functional model ===
+        inputs = keras.Input(shape=data_shape, name="inputs")
+        bottom_features = bottom_encoder(inputs)
+        top_quantized = quantizers["top"](top_encoder(bottom_features))
+        bottom_latent = to_bottom_latent(
+            keras.layers.Concatenate(name="bottom_and_top")([bottom_features, top_decoder(top_quantized)])
+        )
+        bottom_quantized = quantizers["bottom"](bottom_latent)
+        codes = keras.layers.Concatenate(name="both_levels")([upsample_top(top_quantized), bottom_quantized])
+        outputs = decoder(codes)
+        super().__init__(inputs=inputs, outputs=outputs, dtype=dtype, **kwargs)
+
+        # === Config ===
+        self.bottom_encoder, self.top_encoder, self.top_decoder = bottom_encoder, top_encoder, top_decoder
+        self.to_bottom_latent, self.upsample_top, self.decoder = to_bottom_latent, upsample_top, decoder
+        self.top_quantizer, self.bottom_quantizer = quantizers["top"], quantizers["bottom"]
+        self.set_architecture(**architecture)
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        self.beta = beta
+        self.codebook_update = codebook_update
+        self.decay = decay
+        self.epsilon = epsilon
+        self.dead_code_threshold = dead_code_threshold
+        self.kmeans_init = kmeans_init
+        self.use_cosine_similarity = use_cosine_similarity
+        self.seed = seed
+
+        # === Metrics ===
+        self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
+        self.level_trackers = {}
+        for level in LEVELS:
+            names = ["commitment_loss", "perplexity", "codebook_usage"]
+            if codebook_update == "loss":
+                names.append("codebook_loss")
+            trackers = {name: keras.metrics.Mean(name=f"{level}_{name}") for name in names}
+            self.level_trackers[level] = trackers
+            for name, tracker in trackers.items():
+                setattr(self, f"{level}_{name}_tracker", tracker)  # Tracked by Keras as attributes.
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        reconstruction_loss = mean_squared_error(x, y_pred)
+        # self.losses holds each quantizer's codebook_loss + beta * commitment_loss.
+        total = reconstruction_loss + ops.sum(ops.stack(self.losses))
+        self.reconstruction_loss_tracker.update_state(reconstruction_loss)
+        for level in LEVELS:
+            quantizer = getattr(self, f"{level}_quantizer")
+            for name, tracker in self.level_trackers[level].items():
+                tracker.update_state(getattr(quantizer, f"batch_{name}"))
+        return total
+
+    def encode(self, inputs):
+        """`(top_codes, bottom_codes)`: int32, shapes `(batch, H/8, W/8)` and `(batch, H/4, W/4)`."""
+        self.check_data_batch(ops.convert_to_tensor(inputs))
+        bottom_features = self.bottom_encoder(inputs, training=False)
+        top_codes = self.top_quantizer.encode(self.top_encoder(bottom_features, training=False))
+        top_decoded = self.top_decoder(self.top_quantizer.lookup(top_codes), training=False)
+        bottom_latent = self.to_bottom_latent(ops.concatenate([bottom_features, top_decoded], axis=-1))
+        return top_codes, self.bottom_quantizer.encode(bottom_latent)
+
+    def decode_codes(self, top_codes, bottom_codes):
+        """Images on `data_range` from both levels' code indices."""
+        upsampled_top = self.upsample_top(self.top_quantizer.lookup(top_codes))
+        codes = ops.concatenate([upsampled_top, self.bottom_quantizer.lookup(bottom_codes)], axis=-1)
+        return self.decoder(codes, training=False)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["num_downsamples"]  # Fixed by the hierarchy.
+        return config | {
+            "num_embeddings": self.num_embeddings,
+            "embedding_dim": self.embedding_dim,
+            "beta": self.beta,
+            "codebook_update": self.codebook_update,
+            "decay": self.decay,
+            "epsilon": self.epsilon,
+            "dead_code_threshold": self.dead_code_threshold,
+            "kmeans_init": self.kmeans_init,
+            "use_cosine_similarity": self.use_cosine_similarity,
+            "seed": self.seed,
+        }

@@ -1,0 +1,44 @@
+"""The pictures recipes write: reconstruction grids and loss curves (matplotlib, no display)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+GRID_COLUMNS = 8
+
+
+def save_reconstruction_grid(originals, reconstructions, path, data_range=(0.0, 1.0)):
+    """Rows of originals, each followed by a row of their reconstructions, as a PNG."""
+    low, high = data_range
+    rows = 2 * -(-len(originals) // GRID_COLUMNS)
+    figure, axes = plt.subplots(rows, GRID_COLUMNS, figsize=(GRID_COLUMNS * 1.2, rows * 1.25), squeeze=False)
+    for axis in axes.flat:
+        axis.axis("off")
+    for index, (original, reconstruction) in enumerate(zip(originals, reconstructions)):
+        row, column = 2 * (index // GRID_COLUMNS), index % GRID_COLUMNS
+        for offset, image in ((0, original), (1, reconstruction)):
+            axes[row + offset, column].imshow(np.clip((np.asarray(image) - low) / (high - low), 0.0, 1.0))
+        axes[row, 0].set_title("original", fontsize=7, loc="left")
+        axes[row + 1, 0].set_title("reconstruction", fontsize=7, loc="left")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def save_loss_curves(history, path, keys=None):
+    """One panel per logged quantity (all but `loss` unless `keys` says), against epoch."""
+    keys = keys or [key for key in history if key != "loss" and not key.startswith("val_")]
+    figure, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 2.8), squeeze=False)
+    for axis, key in zip(axes[0], keys):
+        values = history[key]
+        axis.plot(np.arange(1, len(values) + 1), values, label="training")
+        if f"val_{key}" in history:
+            axis.plot(np.arange(1, len(values) + 1), history[f"val_{key}"], label="held out")
+            axis.legend(fontsize=7)
+        axis.set_title(key.replace("_", " "), fontsize=9)
+        axis.set_xlabel("epoch")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

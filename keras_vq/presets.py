@@ -1,0 +1,190 @@
+"""Presets: a trained model as a directory, in keras-hub's layout, loaded safely.
+
+A preset directory holds
+
+    config.json        the model, serialised (`keras.saving.serialize_keras_object`)
+    metadata.json      keras and keras_vq versions, parameter count, what it was
+                       trained on and the figures it reached, and the SHA-256 of
+                       the two other files
+    model.weights.h5   the weights
+
+`Model.from_preset(name_or_path, load_weights=True)` loads one: a built-in
+name (declared as data in the model's `*_presets.py`) or a directory.
+Nothing in it runs: the config may only name the model class (registered by
+keras_vq) and dtype policies (`keras_vq.saving.check_config`); files are
+read only from inside the directory, never through a link or `..` that leads
+out; and each file's SHA-256 must match the one recorded (in the
+`*_presets.py` for built-ins, in `metadata.json` otherwise).
+"""
+
+import hashlib
+import json
+import pathlib
+
+import keras
+
+from keras_vq.paths import keras_vq_home
+from keras_vq.saving import UnsafeConfigError, check_config
+from keras_vq.version import __version__
+
+CONFIG_FILE = "config.json"
+METADATA_FILE = "metadata.json"
+WEIGHTS_FILE = "model.weights.h5"
+DTYPE_POLICY_CLASSES = {"DTypePolicy", "FloatDTypePolicy"}
+
+
+class PresetError(ValueError):
+    """A preset is unknown, incomplete, tampered with, or of another model."""
+
+
+def user_presets_dir():
+    """Where recipes save presets they train: `~/.keras/keras_vq/presets`."""
+    return keras_vq_home() / "presets"
+
+
+def sha256_of(path):
+    return hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
+
+
+def preset_file(directory, name):
+    """`directory / name`, refused if it is a link or resolves outside `directory`."""
+    directory = pathlib.Path(directory)
+    path = directory / name
+    if not path.exists():
+        raise PresetError(f"preset {directory} has no {name}")
+    if path.is_symlink() or directory.resolve() not in path.resolve().parents:
+        raise PresetError(f"preset file {path} leads outside {directory} (a link or '..'); refused")
+    return path
+
+
+class classproperty:
+    """A read-only property of the class itself, as keras-hub's `Backbone.presets`."""
+
+    def __init__(self, getter):
+        self.getter = getter
+
+    def __get__(self, instance, owner):
+        return self.getter(owner)
+
+
+class PresetMixin:
+    """`from_preset`, `save_to_preset` and `presets` for keras_vq models.
+
+    A model class sets `builtin_presets` to its `*_presets.py` dict: name ->
+    {"description", "directory" (inside keras_vq) or "user_directory"
+    (under `user_presets_dir()`, for weights a recipe trains), "sha256"
+    ({file name: digest}, for files that ship), "how_to_train"}.
+    """
+
+    builtin_presets = {}
+
+    @classproperty
+    def presets(cls):
+        """Built-in preset names and their descriptions."""
+        return {name: entry["description"] for name, entry in cls.builtin_presets.items()}
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True):
+        """The model of a built-in preset name or a preset directory; with
+        `load_weights=False`, the architecture alone (untrained)."""
+        if preset in cls.builtin_presets:
+            return cls._from_builtin(preset, load_weights)
+        directory = pathlib.Path(str(preset)).expanduser()
+        if not directory.is_dir():
+            raise PresetError(
+                f"unknown preset {preset!r} for {cls.__name__}: the built-in presets are "
+                f"{sorted(cls.builtin_presets)}, or pass a preset directory"
+            )
+        recorded = cls._recorded_hashes(directory)
+        return cls._load(directory, recorded, load_weights)
+
+    @classmethod
+    def _from_builtin(cls, name, load_weights):
+        entry = cls.builtin_presets[name]
+        package_root = pathlib.Path(__file__).parent
+        config_directory = package_root / entry["directory"]
+        if not load_weights:
+            return cls._load(config_directory, entry["sha256"], load_weights=False)
+        if "user_directory" not in entry:
+            return cls._load(config_directory, entry["sha256"], load_weights=True)
+        trained = user_presets_dir() / entry["user_directory"]
+        if not (trained / WEIGHTS_FILE).exists():
+            raise PresetError(
+                f"{cls.__name__} preset {name!r} has no trained weights yet: they are not shipped and "
+                f"none were found in {trained}. {entry['how_to_train']} "
+                f"(from_preset({name!r}, load_weights=False) gives the untrained architecture)."
+            )
+        model = cls._load(trained, cls._recorded_hashes(trained), load_weights=True)
+        shipped = cls._load(config_directory, entry["sha256"], load_weights=False)
+        if model.get_config() != shipped.get_config():
+            raise PresetError(f"{trained} does not hold the {name!r} architecture; retrain it")
+        return model
+
+    @staticmethod
+    def _recorded_hashes(directory):
+        metadata_path = preset_file(directory, METADATA_FILE)
+        try:
+            metadata = json.loads(metadata_path.read_text())
+            recorded = metadata["sha256"]
+        except (json.JSONDecodeError, KeyError, TypeError) as error:
+            raise PresetError(f"{metadata_path} has no readable 'sha256' record ({error})") from error
+        return recorded
+
+    @classmethod
+    def _load(cls, directory, recorded_hashes, load_weights):
+        needed = [CONFIG_FILE] + ([WEIGHTS_FILE] if load_weights else [])
+        paths = {}
+        for name in needed:
+            paths[name] = preset_file(directory, name)
+            if name not in recorded_hashes:
+                raise PresetError(f"no SHA-256 is recorded for {paths[name]}; refused")
+            if sha256_of(paths[name]) != recorded_hashes[name]:
+                raise PresetError(
+                    f"{paths[name]} does not match its recorded SHA-256 {recorded_hashes[name]}; refused"
+                )
+        config = json.loads(paths[CONFIG_FILE].read_text())
+        model_class = cls._model_class(config, paths[CONFIG_FILE])
+        model = model_class.from_config(config["config"])
+        if load_weights:
+            model.load_weights(paths[WEIGHTS_FILE])
+        return model
+
+    @classmethod
+    def _model_class(cls, config, source):
+        if not isinstance(config, dict) or not isinstance(config.get("config"), dict):
+            raise PresetError(f"{source} is not a serialised keras_vq model")
+        registered = config.get("registered_name") or ""
+        if not registered.startswith("keras_vq>"):
+            raise UnsafeConfigError(
+                f"{source} names {config.get('class_name')!r} ({registered or 'unregistered'}), "
+                "not a keras_vq model; refused"
+            )
+        check_config(config, str(source))
+        check_config(config["config"], str(source), allowed_keras_classes=DTYPE_POLICY_CLASSES)
+        model_class = keras.saving.get_registered_object(registered)
+        if not (isinstance(model_class, type) and issubclass(model_class, cls)):
+            raise PresetError(f"{source} holds a {registered.split('>')[-1]}, not a {cls.__name__}")
+        return model_class
+
+    def save_to_preset(self, preset_dir, metadata=None, overwrite=False):
+        """Writes config.json, model.weights.h5 and metadata.json (with their SHA-256)
+        into `preset_dir`; a non-empty directory is refused unless `overwrite=True`."""
+        preset_dir = pathlib.Path(preset_dir).expanduser()
+        if preset_dir.exists() and any(preset_dir.iterdir()) and not overwrite:
+            raise FileExistsError(f"{preset_dir} is not empty; pass overwrite=True to replace the preset")
+        preset_dir.mkdir(parents=True, exist_ok=True)
+        config = keras.saving.serialize_keras_object(self)
+        config = {key: config[key] for key in ("module", "class_name", "config", "registered_name")}
+        (preset_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=True))
+        self.save_weights(preset_dir / WEIGHTS_FILE, overwrite=True)
+        record = {
+            "class_name": type(self).__name__,
+            "keras_vq_version": __version__,
+            "keras_version": keras.__version__,
+            "backend": keras.backend.backend(),
+            "parameter_count": int(self.count_params()),
+            **(metadata or {}),
+            "sha256": {name: sha256_of(preset_dir / name) for name in (CONFIG_FILE, WEIGHTS_FILE)},
+        }
+        (preset_dir / METADATA_FILE).write_text(json.dumps(record, indent=2, sort_keys=True))
+        return preset_dir

@@ -1,0 +1,83 @@
+"""Loading saved models without running code from them.
+
+A Keras config names classes. Deserialising a class Keras does not know can
+import a module, and a `Lambda` layer carries Python bytecode. Before any
+deserialisation, `check_config` walks a config and refuses (with
+`UnsafeConfigError`, saying where) every class that is neither registered
+by keras_vq nor one of Keras' own, and every `Lambda`. `load_model` does
+that for a `.keras` file, then loads it with Keras' safe mode on.
+"""
+
+import json
+import zipfile
+
+import keras
+
+REFUSED_CLASSES = {"Lambda", "TFSMLayer"}
+KERAS_VQ_PACKAGE = "keras_vq"
+
+
+class UnsafeConfigError(ValueError):
+    """A saved config names a class keras_vq will not load."""
+
+
+def _describe(path):
+    return "".join(f"[{part!r}]" for part in path) or "the top level"
+
+
+def check_config(config, source, allowed_keras_classes=None):
+    """Raises `UnsafeConfigError` unless every class `config` names is safe to build.
+
+    A dict with a `class_name` names a class. Allowed: classes registered
+    under the `keras_vq` package (looked up in Keras' registry, never
+    imported), and classes of Keras' own modules except `Lambda` and
+    `TFSMLayer`; with `allowed_keras_classes`, only those Keras classes.
+    `source` names the file in messages.
+    """
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            if "class_name" in node:
+                _check_class(node, path)
+            for key, value in node.items():
+                walk(value, path + (key,))
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, path + (index,))
+
+    def _check_class(node, path):
+        class_name = node.get("class_name")
+        registered = node.get("registered_name") or ""
+        module = node.get("module") or ""
+        where = f"{source} at {_describe(path)}"
+        if registered.startswith(f"{KERAS_VQ_PACKAGE}>"):
+            if keras.saving.get_registered_object(registered) is None:
+                raise UnsafeConfigError(f"{where} names {registered!r}, which keras_vq does not define")
+            return
+        if class_name in REFUSED_CLASSES:
+            raise UnsafeConfigError(
+                f"{where} names a {class_name} layer, which holds code; keras_vq refuses to load it"
+            )
+        is_keras = module == "keras" or module.startswith("keras.")
+        if not is_keras or (registered and registered != class_name):
+            raise UnsafeConfigError(
+                f"{where} names class {class_name!r} from module {module!r}, which is neither "
+                "registered by keras_vq nor part of Keras; keras_vq refuses to load it"
+            )
+        if allowed_keras_classes is not None and class_name not in allowed_keras_classes:
+            raise UnsafeConfigError(
+                f"{where} names Keras class {class_name!r}; only {sorted(allowed_keras_classes)} may appear here"
+            )
+
+    walk(config, ())
+
+
+def load_model(filepath, compile=True):
+    """`keras.saving.load_model` in safe mode, after `check_config` on the archive's config."""
+    try:
+        with zipfile.ZipFile(filepath) as archive:
+            config = json.loads(archive.read("config.json"))
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as error:
+        raise ValueError(f"{filepath} is not a .keras archive with a config.json ({error})") from error
+    check_config(config, f"{filepath}: config.json")
+    return keras.saving.load_model(filepath, compile=compile, safe_mode=True)

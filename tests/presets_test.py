@@ -1,0 +1,149 @@
+"""Presets: save_to_preset / from_preset round trips, built-ins, and loading that never runs code."""
+
+import json
+import os
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+import keras_vq
+from keras_vq.models import VAE, VQVAE, VQVAE2
+from keras_vq.presets import PresetError
+from keras_vq.saving import UnsafeConfigError
+from tests.synthetic import smooth_images
+
+SMALL = dict(data_shape=(16, 16, 3), hidden_channels=16, residual_channels=8, num_residual_layers=1)
+
+
+@pytest.fixture
+def trained_preset(tmp_path):
+    model = VQVAE(**SMALL, num_embeddings=32, embedding_dim=8, seed=0)
+    model.compile(optimizer="adam")
+    model.fit(smooth_images(count=32), batch_size=16, epochs=1, verbose=0)
+    return model, model.save_to_preset(tmp_path / "preset", metadata={"dataset": "smooth images"})
+
+
+def test_preset_round_trip_gives_identical_outputs_and_records_what_it_is(trained_preset):
+    model, preset = trained_preset
+    assert sorted(path.name for path in preset.iterdir()) == ["config.json", "metadata.json", "model.weights.h5"]
+    loaded = VQVAE.from_preset(preset)
+    images = smooth_images(count=4)
+    np.testing.assert_array_equal(ops.convert_to_numpy(loaded(images)), ops.convert_to_numpy(model(images)))
+    metadata = json.loads((preset / "metadata.json").read_text())
+    assert metadata["keras_version"] == keras.__version__ and metadata["keras_vq_version"] == keras_vq.__version__
+    assert metadata["parameter_count"] == model.count_params() and metadata["dataset"] == "smooth images"
+    assert set(metadata["sha256"]) == {"config.json", "model.weights.h5"}
+    untrained = VQVAE.from_preset(preset, load_weights=False)
+    assert untrained.get_config() == model.get_config()
+
+
+def test_saving_into_a_non_empty_directory_needs_overwrite(trained_preset):
+    model, preset = trained_preset
+    before = (preset / "model.weights.h5").read_bytes()
+    with pytest.raises(FileExistsError, match="is not empty; pass overwrite=True"):
+        model.save_to_preset(preset)
+    assert (preset / "model.weights.h5").read_bytes() == before
+
+
+def test_unknown_preset_name_lists_the_built_in_ones():
+    with pytest.raises(PresetError, match=r"unknown preset 'imagenet' for VQVAE2: the built-in presets are \[.*'kaokore'.*\]"):
+        VQVAE2.from_preset("imagenet")
+    assert "kaokore" in VQVAE2.presets and "256x256" in VQVAE2.presets["kaokore"]
+
+
+def test_a_preset_of_another_model_is_refused(trained_preset):
+    _, preset = trained_preset
+    with pytest.raises(PresetError, match="holds a VQVAE, not a VAE"):
+        VAE.from_preset(preset)
+
+
+def test_tampered_weights_are_refused(trained_preset):
+    _, preset = trained_preset
+    weights = preset / "model.weights.h5"
+    data = bytearray(weights.read_bytes())
+    data[-100] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(PresetError, match="model.weights.h5 does not match its recorded SHA-256"):
+        VQVAE.from_preset(preset)
+
+
+def _rewrite_config(preset, edit):
+    config = json.loads((preset / "config.json").read_text())
+    edit(config)
+    (preset / "config.json").write_text(json.dumps(config))
+    metadata = json.loads((preset / "metadata.json").read_text())
+    metadata["sha256"]["config.json"] = keras_vq.presets.sha256_of(preset / "config.json")  # A consistent forgery.
+    (preset / "metadata.json").write_text(json.dumps(metadata))
+
+
+def test_config_naming_an_unregistered_class_is_refused(trained_preset):
+    _, preset = trained_preset
+
+    def edit(config):
+        config.update(module="os", class_name="system", registered_name="evil>Payload")
+
+    _rewrite_config(preset, edit)
+    with pytest.raises(UnsafeConfigError, match=r"names 'system' \(evil>Payload\), not a keras_vq model; refused"):
+        VQVAE.from_preset(preset)
+
+
+def test_config_smuggling_a_lambda_layer_is_refused(trained_preset):
+    _, preset = trained_preset
+
+    def edit(config):
+        config["config"]["dtype"] = {"module": "keras.layers", "class_name": "Lambda",
+                                     "config": {"function": "print"}, "registered_name": None}
+
+    _rewrite_config(preset, edit)
+    with pytest.raises(UnsafeConfigError, match=r"at \['config'\]\['dtype'\] names a Lambda layer, which holds code"):
+        VQVAE.from_preset(preset)
+
+
+def test_preset_files_that_lead_outside_the_directory_are_refused(trained_preset, tmp_path):
+    _, preset = trained_preset
+    outside = tmp_path / "elsewhere.weights.h5"
+    os.replace(preset / "model.weights.h5", outside)
+    os.symlink(outside, preset / "model.weights.h5")
+    with pytest.raises(PresetError, match="leads outside .* refused"):
+        VQVAE.from_preset(preset)
+    with pytest.raises(PresetError, match="leads outside"):
+        VQVAE.from_preset(tmp_path / "preset" / ".." / "preset")
+
+
+def test_keras_file_with_a_lambda_layer_is_refused_before_keras_reads_it(tmp_path):
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs))
+    model.save(tmp_path / "lambda.keras")
+    with pytest.raises(UnsafeConfigError, match="names a Lambda layer, which holds code; keras_vq refuses to load it"):
+        keras_vq.saving.load_model(tmp_path / "lambda.keras")
+
+
+def test_keras_file_naming_a_foreign_class_is_refused(tmp_path):
+    model = VQVAE(**SMALL, num_embeddings=8, embedding_dim=4)
+    model.save(tmp_path / "model.keras")
+    with zipfile.ZipFile(tmp_path / "model.keras") as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(files["config.json"])
+    config.update(module="shutil", class_name="rmtree", registered_name="thirdparty>Remover")
+    files["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(tmp_path / "forged.keras", "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    with pytest.raises(UnsafeConfigError, match=r"names class 'rmtree' from module 'shutil'"):
+        keras_vq.saving.load_model(tmp_path / "forged.keras")
+    loaded = keras_vq.saving.load_model(tmp_path / "model.keras")
+    assert type(loaded) is VQVAE
+
+
+def test_kaokore_preset_without_trained_weights_says_how_to_train_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    with pytest.raises(PresetError, match=r"no trained weights yet.*recipes/kaokore_vqvae2\.py --data-dir DIR --download"):
+        VQVAE2.from_preset("kaokore")
+    model = VQVAE2.from_preset("kaokore", load_weights=False)
+    config = model.get_config()
+    assert config["data_shape"] == (256, 256, 3) or list(config["data_shape"]) == [256, 256, 3]
+    assert (config["num_embeddings"], config["embedding_dim"], config["hidden_channels"]) == (512, 64, 128)
+    assert (config["num_residual_layers"], config["residual_channels"]) == (2, 32)

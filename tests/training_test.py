@@ -1,0 +1,112 @@
+"""Checkpointed training: a run that is killed and resumed ends where an uninterrupted one does."""
+
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import keras
+import numpy as np
+import pytest
+
+import keras_vq
+from keras_vq.data.numpy_pipeline import ImageBatches
+from tests import data_helpers
+from tests.synthetic import smooth_images
+
+RECIPE = pathlib.Path(__file__).resolve().parent.parent / "recipes" / "cifar10_vqvae.py"
+
+
+class StopAfterEpoch(keras.callbacks.Callback):
+    """Raises at the end of an epoch, as a crash would (after BackupAndRestore has saved)."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt("simulated crash")
+
+
+def _train(run_dir, callbacks=()):
+    keras.utils.set_random_seed(0)
+    model = keras_vq.models.VQVAE(data_shape=(16, 16, 3), hidden_channels=16, residual_channels=8,
+                                  num_embeddings=16, embedding_dim=8, dead_code_threshold=1.0, seed=0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    images = smooth_images(count=24)
+    batches = ImageBatches(
+        [{"image": (image * 255).astype(np.uint8), "label": 0} for image in images],
+        batch_size=8, evaluation=False, seed=5, image_size=None, with_labels=False,
+    )
+    history = keras_vq.training.fit_resumably(
+        model, lambda step: keras_vq.training.batches_from(batches, step), total_steps=8, steps_per_epoch=2,
+        run_dir=run_dir, callbacks=callbacks, verbose=0,
+    )
+    return model, history
+
+
+def test_interrupted_training_resumes_to_the_same_weights_and_history(tmp_path):
+    uninterrupted, history = _train(tmp_path / "a")
+    with pytest.raises(KeyboardInterrupt):
+        _train(tmp_path / "b", callbacks=[StopAfterEpoch(1)])
+    assert keras_vq.training.completed_epochs(tmp_path / "b" / "backup") == 2
+    resumed, resumed_history = _train(tmp_path / "b")
+    for expected, actual in zip(uninterrupted.get_weights(), resumed.get_weights()):
+        np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
+    assert len(resumed_history["loss"]) == 4
+    np.testing.assert_allclose(resumed_history["loss"], history["loss"], rtol=1e-4)
+    assert not (tmp_path / "b" / "backup").exists()  # Removed once training has ended.
+
+
+def _recipe(output_dir, *extra):
+    command = [sys.executable, str(RECIPE), "--data-dir", str(data_helpers.FIXTURES), "--steps", "24",
+               "--steps-per-epoch", "2", "--batch-size", "4", "--output-dir", str(output_dir), *extra]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+
+
+def _preset_weights(output_dir):
+    with h5py.File(output_dir / "preset" / "model.weights.h5") as weights:
+        arrays = {}
+        weights.visititems(lambda name, item: arrays.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None)
+    return arrays
+
+
+def test_recipe_killed_midway_resumes_from_its_checkpoint_to_the_same_weights(tmp_path):
+    straight = _recipe(tmp_path / "straight")
+    _, errors = straight.communicate(timeout=600)
+    assert straight.returncode == 0, errors[-3000:]
+    results = json.loads((tmp_path / "straight" / "results.json").read_text())
+    assert results["training_steps"] == 24 and set(results["test"]) >= {"mse", "nmse", "psnr_db", "perplexity"}
+    assert (tmp_path / "straight" / "reconstructions.png").exists() and (tmp_path / "straight" / "loss_curves.png").exists()
+
+    killed = _recipe(tmp_path / "killed")
+    metadata = tmp_path / "killed" / "backup" / keras_vq.training.KERAS_BACKUP_METADATA_FILE
+    deadline = time.time() + 600
+    while time.time() < deadline and killed.poll() is None:
+        if metadata.exists() and json.loads(metadata.read_text() or "{}").get("epoch", 0) >= 2:
+            killed.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.02)
+    killed.wait(timeout=60)
+    assert killed.returncode == -signal.SIGKILL, "the run ended before it could be killed midway"
+    completed = keras_vq.training.completed_epochs(tmp_path / "killed" / "backup")
+    assert 2 <= completed < 12
+
+    refused = _recipe(tmp_path / "killed")  # Without --resume, the run is left alone.
+    _, errors = refused.communicate(timeout=600)
+    assert refused.returncode != 0 and "pass --resume to continue it" in errors
+
+    resumed = _recipe(tmp_path / "killed", "--resume")
+    output, errors = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, errors[-3000:]
+    assert f"Epoch {completed + 1}/12" in output and "Epoch 1/12" not in output  # Not from scratch.
+    straight_weights, resumed_weights = _preset_weights(tmp_path / "straight"), _preset_weights(tmp_path / "killed")
+    assert straight_weights.keys() == resumed_weights.keys()
+    for name, expected in straight_weights.items():
+        np.testing.assert_allclose(resumed_weights[name], expected, rtol=1e-5, atol=1e-6, err_msg=name)

@@ -1,0 +1,84 @@
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from keras_vq.models import VQVAE2
+from tests.synthetic import smooth_images
+
+SMALL = dict(hidden_channels=32, residual_channels=8, num_residual_layers=1, num_embeddings=64, embedding_dim=16)
+LEVEL_METRICS = {"commitment_loss", "perplexity", "codebook_usage"}
+
+
+def small_vqvae2(**kwargs):
+    return VQVAE2(**(SMALL | dict(data_shape=(16, 16, 3)) | kwargs))
+
+
+@pytest.mark.parametrize("size, top, bottom", [(32, 4, 8), (256, 32, 64), (24, 3, 6)])
+def test_codes_are_eight_and_four_times_smaller_than_the_image(size, top, bottom):
+    model = VQVAE2(data_shape=(size, size, 3), **SMALL)
+    top_codes, bottom_codes = model.encode(np.zeros((1, size, size, 3), "float32"))
+    assert tuple(top_codes.shape) == (1, top, top) and tuple(bottom_codes.shape) == (1, bottom, bottom)
+    assert keras.backend.standardize_dtype(top_codes.dtype) == "int32"
+
+
+@pytest.mark.parametrize("data_shape", [(20, 20, 3), (32, 12, 3), (64, 3)])
+def test_shapes_not_divisible_by_eight_are_refused_with_the_reason(data_shape):
+    with pytest.raises(ValueError, match=r"VQVAE2 takes images \(height, width, channels\) with height and width divisible by 8"):
+        VQVAE2(data_shape=data_shape)
+
+
+def test_decoding_both_levels_of_codes_gives_the_reconstruction():
+    images = smooth_images(count=4)
+    model = small_vqvae2()
+    top_codes, bottom_codes = model.encode(images)
+    np.testing.assert_allclose(ops.convert_to_numpy(model.decode_codes(top_codes, bottom_codes)),
+                               ops.convert_to_numpy(model(images)), atol=1e-5)
+
+
+def test_bottom_codes_depend_on_the_top_codes():
+    """The bottom quantizer sees [bottom features, decoded top]: changing the top decoder changes them."""
+    images = smooth_images(count=4)
+    model = small_vqvae2(seed=0)
+    _, before = model.encode(images)
+    kernel = model.top_decoder.layers[-1].kernel
+    kernel.assign(kernel * 50.0)
+    _, after = model.encode(images)
+    assert not np.array_equal(ops.convert_to_numpy(before), ops.convert_to_numpy(after))
+
+
+def test_fit_cuts_reconstruction_loss_and_reports_metrics_per_level():
+    images = smooth_images()
+    model = small_vqvae2(dead_code_threshold=1.0, seed=0)
+    model.compile(optimizer=keras.optimizers.Adam(2e-3))
+    before = model.evaluate(images, batch_size=128, verbose=0, return_dict=True)["reconstruction_loss"]
+    history = model.fit(images, batch_size=32, epochs=70, verbose=0)
+    after = model.evaluate(images, batch_size=128, verbose=0, return_dict=True)
+    expected = {"loss", "reconstruction_loss"} | {f"{level}_{name}" for level in ("top", "bottom") for name in LEVEL_METRICS}
+    assert set(history.history) == expected
+    assert before / after["reconstruction_loss"] >= 5.0
+    reconstructions = ops.convert_to_numpy(model.predict(images, verbose=0))
+    np.testing.assert_allclose(after["reconstruction_loss"], np.mean((reconstructions - images) ** 2), rtol=1e-4)
+    total = after["reconstruction_loss"] + 0.25 * (after["top_commitment_loss"] + after["bottom_commitment_loss"])
+    assert after["loss"] == pytest.approx(total, rel=1e-4)
+
+
+def test_loss_based_rule_adds_codebook_loss_per_level():
+    model = small_vqvae2(codebook_update="loss")
+    model.compile(optimizer="adam")
+    history = model.fit(smooth_images(count=32), batch_size=16, epochs=1, verbose=0)
+    assert {"top_codebook_loss", "bottom_codebook_loss"} <= set(history.history)
+
+
+def test_config_round_trip_and_saved_model_give_identical_outputs(tmp_path):
+    images = smooth_images(count=8)
+    model = small_vqvae2(dead_code_threshold=0.5, seed=3)
+    model.compile(optimizer="adam")
+    model.fit(images, batch_size=8, epochs=1, verbose=0)
+    config = model.get_config()
+    assert "num_downsamples" not in config
+    assert VQVAE2.from_config(config).get_config() == config
+    model.save(tmp_path / "vqvae2.keras")
+    loaded = keras.saving.load_model(tmp_path / "vqvae2.keras")
+    assert type(loaded) is VQVAE2
+    np.testing.assert_allclose(ops.convert_to_numpy(loaded(images)), ops.convert_to_numpy(model(images)), atol=1e-6)
