@@ -67,3 +67,7 @@ def flac_seconds(path):
     """Duration by decoding the whole file (the inspection command reads headers only)."""
     samples, rate = soundfile.read(path)
     return len(samples) / rate
+
+
+def read_rgb(path):
+    return np.asarray(Image.open(path).convert("RGB"))

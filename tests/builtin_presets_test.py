@@ -1,0 +1,37 @@
+"""The built-in CIFAR-10 presets load on every backend and reproduce their recorded figures."""
+
+import json
+import os
+import pathlib
+
+import pytest
+
+import keras_vq
+from keras_vq.models import VAE, VQVAE, VQVAE2
+
+# The real CIFAR-10 test split, where a checkout has the shared data beside it (CI does).
+DATA_DIR = pathlib.Path(os.environ.get("KERAS_VQ_TEST_DATA", pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"))
+FIGURES = ("mse", "nmse", "psnr_db", "perplexity", "codebook_usage", "top_perplexity", "bottom_perplexity",
+           "top_codebook_usage", "bottom_codebook_usage")
+
+
+@pytest.mark.parametrize("model_class", [VQVAE, VAE, VQVAE2])
+def test_cifar10_preset_reproduces_its_recorded_test_figures(model_class):
+    if "cifar10" not in model_class.presets:
+        pytest.skip(f"{model_class.__name__} has no built-in cifar10 preset yet")
+    model = model_class.from_preset("cifar10")
+    entry = model_class.builtin_presets["cifar10"]
+    metadata = json.loads((pathlib.Path(keras_vq.__file__).parent / entry["directory"] / "metadata.json").read_text())
+    assert metadata["parameter_count"] == model.count_params()
+    assert "test[" not in metadata["dataset"] and "train" in metadata["dataset"]  # Never trained on test.
+    if not (DATA_DIR / "cifar10" / "test").is_dir():
+        pytest.skip(f"the CIFAR-10 test split is not at {DATA_DIR} (set KERAS_VQ_TEST_DATA)")
+    recorded = metadata["check_figures"]
+    count = int(recorded["examples"])
+    images = keras_vq.data.load_numpy(
+        "cifar10", f"test[:{count}]", 100, data_dir=DATA_DIR, evaluation=True, progress=False
+    ).concatenated()
+    figures = keras_vq.metrics.reconstruction_report(model, images)
+    for name in FIGURES:
+        if name in recorded:
+            assert figures[name] == pytest.approx(recorded[name], rel=2e-3), name
