@@ -19,16 +19,12 @@ import json
 import pathlib
 
 import keras
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-import keras_vq  # noqa: E402
+import keras_vq
+import keras_vq.plots
 
 HELD_OUT_IMAGES = 300
-GRID_COLUMNS = 8
 
 
 def parse_arguments():
@@ -46,34 +42,6 @@ def parse_arguments():
     if existing.exists() and not arguments.overwrite:
         parser.error(f"{existing} exists; pass --overwrite to replace it or choose another --output-dir")
     return arguments
-
-
-def save_reconstruction_grid(originals, reconstructions, path):
-    rows = 2 * (len(originals) // GRID_COLUMNS)
-    figure, axes = plt.subplots(rows, GRID_COLUMNS, figsize=(GRID_COLUMNS * 1.2, rows * 1.25))
-    for index, (original, reconstruction) in enumerate(zip(originals, reconstructions)):
-        row, column = 2 * (index // GRID_COLUMNS), index % GRID_COLUMNS
-        for offset, image in ((0, original), (1, reconstruction)):
-            axes[row + offset, column].imshow(np.clip(image, 0.0, 1.0))
-            axes[row + offset, column].axis("off")
-        axes[row, 0].set_title("original", fontsize=7, loc="left")
-        axes[row + 1, 0].set_title("reconstruction", fontsize=7, loc="left")
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-
-
-def save_loss_curves(history, path):
-    panels = [("reconstruction_loss", "reconstruction MSE ([0, 1] scale)"), ("commitment_loss", "commitment loss"),
-              ("perplexity", "perplexity (per batch)"), ("codebook_usage", "codebook usage (per batch)")]
-    figure, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3))
-    for axis, (key, title) in zip(axes, panels):
-        axis.plot(np.arange(1, len(history[key]) + 1), history[key])
-        axis.set_title(title, fontsize=9)
-        axis.set_xlabel("epoch")
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
 
 
 def main():
@@ -110,8 +78,13 @@ def main():
     }
 
     # Pictures and the model.
-    save_reconstruction_grid(held_out_images[:16], reconstructions[:16], arguments.output_dir / "reconstructions.png")
-    save_loss_curves(history, arguments.output_dir / "loss_curves.png")
+    keras_vq.plots.save_reconstruction_grid(
+        held_out_images[:16], reconstructions[:16], arguments.output_dir / "reconstructions.png"
+    )
+    keras_vq.plots.save_loss_curves(
+        history, arguments.output_dir / "loss_curves.png",
+        keys=["reconstruction_loss", "commitment_loss", "perplexity", "codebook_usage"],
+    )
     model.save(arguments.output_dir / "vqvae.keras")
     (arguments.output_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))

@@ -18,6 +18,10 @@ from keras_vq.data.numpy_pipeline import ImageBatches
 from tests import data_helpers
 from tests.synthetic import smooth_images
 
+# The recipes run as subprocesses; once per suite, on their default backend (TensorFlow), is enough.
+RECIPE_BACKEND_ONLY = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="recipe subprocess tests run on the tensorflow pass"
+)
 RECIPE = pathlib.Path(__file__).resolve().parent.parent / "recipes" / "cifar10_vqvae.py"
 
 
@@ -77,6 +81,7 @@ def _preset_weights(output_dir):
     return arrays
 
 
+@RECIPE_BACKEND_ONLY
 def test_recipe_killed_midway_resumes_from_its_checkpoint_to_the_same_weights(tmp_path):
     straight = _recipe(tmp_path / "straight")
     _, errors = straight.communicate(timeout=600)

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_vq.layers.residual_stack import ResidualStack
+from keras_vq.layers.vector_quantizer import VectorQuantizer
 from keras_vq.presets import PresetMixin
 
 CONVOLUTIONS = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D}
@@ -120,6 +121,22 @@ def build_decoder(data_shape, data_range, num_downsamples, hidden_channels, num_
     return keras.Sequential(layers, name=name)
 
 
+# The VectorQuantizer arguments VQVAE and VQVAE2 take, store and return in get_config.
+QUANTIZER_ARGUMENTS = (
+    "num_embeddings", "embedding_dim", "beta", "codebook_update", "decay", "epsilon",
+    "dead_code_threshold", "kmeans_init", "use_cosine_similarity",
+)
+
+
+def build_quantizer(quantizer_arguments, seed, dtype, name):
+    """A VectorQuantizer from a dict holding exactly the QUANTIZER_ARGUMENTS."""
+    num_embeddings = quantizer_arguments["num_embeddings"]
+    embedding_dim = quantizer_arguments["embedding_dim"]
+    options = {key: value for key, value in quantizer_arguments.items()
+               if key not in ("num_embeddings", "embedding_dim")}
+    return VectorQuantizer(num_embeddings, embedding_dim, seed=seed, dtype=dtype, name=name, **options)
+
+
 def check_data_batch(model_name, data_shape, data_range, inputs):
     """Raises ValueError unless `inputs` is a float batch of `data_shape` examples."""
     shape = tuple(ops.shape(inputs))
@@ -155,6 +172,13 @@ class ConvAutoencoder(PresetMixin, keras.Model):
         self.num_downsamples = num_downsamples
         self.num_residual_layers = num_residual_layers
         self.residual_channels = residual_channels
+
+    def set_quantizer_arguments(self, quantizer_arguments):
+        for name in QUANTIZER_ARGUMENTS:
+            setattr(self, name, quantizer_arguments[name])
+
+    def quantizer_config(self):
+        return {name: getattr(self, name) for name in QUANTIZER_ARGUMENTS}
 
     def check_data_batch(self, inputs):
         check_data_batch(type(self).__name__, self.data_shape, self.data_range, inputs)

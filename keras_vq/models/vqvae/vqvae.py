@@ -3,11 +3,11 @@
 import keras
 from keras import ops
 
-from keras_vq.layers.vector_quantizer import VectorQuantizer
 from keras_vq.models.vqvae.vqvae_presets import VQVAE_PRESETS
 from keras_vq.models.conv_autoencoder import (
     build_decoder,
     build_encoder,
+    build_quantizer,
     architecture_arguments,
     ConvAutoencoder,
     mean_squared_error,
@@ -92,20 +92,13 @@ class VQVAE(ConvAutoencoder):
                                               num_residual_layers, residual_channels)
         # === Layers ===
         encoder = build_encoder(output_channels=embedding_dim, dtype=dtype, **architecture)
-        quantizer = VectorQuantizer(
-            num_embeddings,
-            embedding_dim,
-            beta=beta,
-            codebook_update=codebook_update,
-            decay=decay,
-            epsilon=epsilon,
-            dead_code_threshold=dead_code_threshold,
-            kmeans_init=kmeans_init,
+        quantizer_arguments = dict(
+            num_embeddings=num_embeddings, embedding_dim=embedding_dim, beta=beta,
+            codebook_update=codebook_update, decay=decay, epsilon=epsilon,
+            dead_code_threshold=dead_code_threshold, kmeans_init=kmeans_init,
             use_cosine_similarity=use_cosine_similarity,
-            seed=seed,
-            dtype=dtype,
-            name="quantizer",
         )
+        quantizer = build_quantizer(quantizer_arguments, seed, dtype, name="quantizer")
         decoder = build_decoder(latent_channels=embedding_dim, dtype=dtype, **architecture)
 
         # === Functional model ===
@@ -116,15 +109,7 @@ class VQVAE(ConvAutoencoder):
         # === Config ===
         self.encoder, self.quantizer, self.decoder = encoder, quantizer, decoder
         self.set_architecture(**architecture)
-        self.num_embeddings = num_embeddings
-        self.embedding_dim = embedding_dim
-        self.beta = beta
-        self.codebook_update = codebook_update
-        self.decay = decay
-        self.epsilon = epsilon
-        self.dead_code_threshold = dead_code_threshold
-        self.kmeans_init = kmeans_init
-        self.use_cosine_similarity = use_cosine_similarity
+        self.set_quantizer_arguments(quantizer_arguments)
         self.seed = seed
 
         # === Metrics ===
@@ -159,14 +144,6 @@ class VQVAE(ConvAutoencoder):
 
     def get_config(self):
         return super().get_config() | {
-            "num_embeddings": self.num_embeddings,
-            "embedding_dim": self.embedding_dim,
-            "beta": self.beta,
-            "codebook_update": self.codebook_update,
-            "decay": self.decay,
-            "epsilon": self.epsilon,
-            "dead_code_threshold": self.dead_code_threshold,
-            "kmeans_init": self.kmeans_init,
-            "use_cosine_similarity": self.use_cosine_similarity,
+            **self.quantizer_config(),
             "seed": self.seed,
         }

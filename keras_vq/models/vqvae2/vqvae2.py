@@ -3,7 +3,6 @@
 import keras
 from keras import ops
 
-from keras_vq.layers.vector_quantizer import VectorQuantizer
 from keras_vq.models.vqvae2.vqvae2_presets import VQVAE2_PRESETS
 from keras_vq.models.conv_autoencoder import (
     CONVOLUTIONS,
@@ -13,6 +12,7 @@ from keras_vq.models.conv_autoencoder import (
     architecture_arguments,
     build_decoder,
     build_encoder,
+    build_quantizer,
     mean_squared_error,
 )
 
@@ -111,20 +111,15 @@ class VQVAE2(ConvAutoencoder):
             data_shape, architecture["data_range"], BOTTOM_DOWNSAMPLES, latent_channels=2 * embedding_dim,
             name="decoder", **blocks,
         )
+        quantizer_arguments = dict(
+            num_embeddings=num_embeddings, embedding_dim=embedding_dim, beta=beta,
+            codebook_update=codebook_update, decay=decay, epsilon=epsilon,
+            dead_code_threshold=dead_code_threshold, kmeans_init=kmeans_init,
+            use_cosine_similarity=use_cosine_similarity,
+        )
         quantizers = {
-            level: VectorQuantizer(
-                num_embeddings,
-                embedding_dim,
-                beta=beta,
-                codebook_update=codebook_update,
-                decay=decay,
-                epsilon=epsilon,
-                dead_code_threshold=dead_code_threshold,
-                kmeans_init=kmeans_init,
-                use_cosine_similarity=use_cosine_similarity,
-                seed=None if seed is None else seed + index,
-                dtype=dtype,
-                name=f"{level}_quantizer",
+            level: build_quantizer(
+                quantizer_arguments, None if seed is None else seed + index, dtype, name=f"{level}_quantizer"
             )
             for index, level in enumerate(LEVELS)
         }
@@ -146,15 +141,7 @@ class VQVAE2(ConvAutoencoder):
         self.to_bottom_latent, self.upsample_top, self.decoder = to_bottom_latent, upsample_top, decoder
         self.top_quantizer, self.bottom_quantizer = quantizers["top"], quantizers["bottom"]
         self.set_architecture(**architecture)
-        self.num_embeddings = num_embeddings
-        self.embedding_dim = embedding_dim
-        self.beta = beta
-        self.codebook_update = codebook_update
-        self.decay = decay
-        self.epsilon = epsilon
-        self.dead_code_threshold = dead_code_threshold
-        self.kmeans_init = kmeans_init
-        self.use_cosine_similarity = use_cosine_similarity
+        self.set_quantizer_arguments(quantizer_arguments)
         self.seed = seed
 
         # === Metrics ===
@@ -199,14 +186,6 @@ class VQVAE2(ConvAutoencoder):
         config = super().get_config()
         del config["num_downsamples"]  # Fixed by the hierarchy.
         return config | {
-            "num_embeddings": self.num_embeddings,
-            "embedding_dim": self.embedding_dim,
-            "beta": self.beta,
-            "codebook_update": self.codebook_update,
-            "decay": self.decay,
-            "epsilon": self.epsilon,
-            "dead_code_threshold": self.dead_code_threshold,
-            "kmeans_init": self.kmeans_init,
-            "use_cosine_similarity": self.use_cosine_similarity,
+            **self.quantizer_config(),
             "seed": self.seed,
         }
