@@ -84,7 +84,7 @@ def fit_resumably(model, stream_from, total_steps, steps_per_epoch, run_dir, cal
 def in_float32(model):
     """`model` itself if its policy is float32, else a float32 twin with the same weights
     (e.g. to save and evaluate a model trained under `mixed_bfloat16`)."""
-    if model.dtype_policy.name == "float32":
+    if model.layers_dtype_policy().name == "float32":
         return model
     twin = type(model).from_config(model.get_config() | {"dtype": "float32"})
     twin.set_weights(model.get_weights())

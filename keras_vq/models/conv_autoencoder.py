@@ -180,6 +180,15 @@ class ConvAutoencoder(PresetMixin, keras.Model):
     def quantizer_config(self):
         return {name: getattr(self, name) for name in QUANTIZER_ARGUMENTS}
 
+    def layers_dtype_policy(self):
+        """The policy the layers were built with. (A functional model's own
+        `dtype_policy` is the global policy whatever `dtype` it was given.)"""
+        convolutions = tuple(CONVOLUTIONS.values())
+        for layer in self._flatten_layers(include_self=False, recursive=True):
+            if isinstance(layer, convolutions):
+                return layer.dtype_policy
+        return self.dtype_policy
+
     def check_data_batch(self, inputs):
         check_data_batch(type(self).__name__, self.data_shape, self.data_range, inputs)
 
@@ -197,7 +206,7 @@ class ConvAutoencoder(PresetMixin, keras.Model):
             "num_downsamples": self.num_downsamples,
             "num_residual_layers": self.num_residual_layers,
             "residual_channels": self.residual_channels,
-            "dtype": keras.saving.serialize_keras_object(self.dtype_policy),
+            "dtype": keras.saving.serialize_keras_object(self.layers_dtype_policy()),
         }
 
     @classmethod

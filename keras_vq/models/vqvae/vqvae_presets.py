@@ -1,3 +1,16 @@
 """Built-in VQVAE presets, as data (see keras_vq/presets.py for what each field means)."""
 
-VQVAE_PRESETS = {}
+VQVAE_PRESETS = {
+    "cifar10": {
+        "description": (
+            "Sonnet's CIFAR-10 VQ-VAE (8x8 codes, K = 512, D = 64, EMA, dead-code restarts), trained "
+            "10,000 steps of batch 32 on 90% of the CIFAR-10 train split by recipes/cifar10_vqvae.py. "
+            "Test split: MSE 0.00365, NMSE 0.0579, PSNR 24.4 dB, perplexity 429, codebook usage 100%."
+        ),
+        "directory": "models/vqvae/presets/cifar10",
+        "sha256": {
+            "config.json": "4ad4d26f9fce57c35dbc0fe49561b044e19f39c19c735fff4ada8c4eb80f6884",
+            "model.weights.h5": "0afce1bec1e784e810ee509a0a9d5886b634f38cb8b23224974c7a80a7dbe664",
+        },
+    },
+}
