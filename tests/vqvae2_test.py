@@ -82,3 +82,15 @@ def test_config_round_trip_and_saved_model_give_identical_outputs(tmp_path):
     loaded = keras.saving.load_model(tmp_path / "vqvae2.keras")
     assert type(loaded) is VQVAE2
     np.testing.assert_allclose(ops.convert_to_numpy(loaded(images)), ops.convert_to_numpy(model(images)), atol=1e-6)
+
+
+@pytest.mark.parametrize("model_class", ["VQVAE", "VQVAE2"])
+def test_mixed_bfloat16_models_predict_with_a_float32_codebook(model_class):
+    """Under a model-level mixed policy the caller's autocast scope must not turn the codebook into bf16."""
+    import keras_vq
+
+    model = getattr(keras_vq.models, model_class)(**SMALL, data_shape=(16, 16, 3), dtype="mixed_bfloat16")
+    reconstructions = model.predict(smooth_images(count=4), verbose=0)
+    quantizers = [layer for layer in model._flatten_layers() if "quantizer" in layer.name]
+    assert all(keras.backend.standardize_dtype(q.codebook.dtype) == "float32" for q in quantizers)
+    assert reconstructions.dtype == np.float32 and np.isfinite(reconstructions).all()

@@ -182,6 +182,9 @@ class VectorQuantizer(keras.layers.Layer):
             initializer=keras.initializers.RandomUniform(-limit, limit, seed=self.seed),
             trainable=self.codebook_update == "loss",
             dtype="float32",
+            # Read as float32 even inside a caller's mixed-precision autocast scope
+            # (this layer's own autocast=False does not cover its callers' scopes).
+            autocast=False,
             name="codebook",
         )
         self.codebook_offset = None
@@ -216,7 +219,7 @@ class VectorQuantizer(keras.layers.Layer):
 
     def _state_weight(self, shape, initializer, name):
         return self.add_weight(
-            shape=shape, initializer=initializer, trainable=False, dtype="float32", name=name
+            shape=shape, initializer=initializer, trainable=False, dtype="float32", autocast=False, name=name
         )
 
     # ------------------------------------------------------------ codebook
