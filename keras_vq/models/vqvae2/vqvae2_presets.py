@@ -1,6 +1,19 @@
 """Built-in VQVAE2 presets, as data (see keras_vq/presets.py for what each field means)."""
 
 VQVAE2_PRESETS = {
+    "cifar10": {
+        "description": (
+            "VQ-VAE-2 for CIFAR-10 (4x4 top and 8x8 bottom codes, K = 512 and D = 64 per level, 128 hidden "
+            "channels, EMA, dead-code restarts), trained 10,000 steps of batch 32 on 90% of the CIFAR-10 "
+            "train split by recipes/cifar10_vqvae.py. Test split: MSE 0.00295, NMSE 0.0468, "
+            "PSNR 25.3 dB, perplexity 453 (top) / 426 (bottom)."
+        ),
+        "directory": "models/vqvae2/presets/cifar10",
+        "sha256": {
+            "config.json": "0996a138bd5e2812470f4b6081435f451b84c919a6c6d6219bd9a7fe530198c4",
+            "model.weights.h5": "d88c99447c46f138e6799e72c6d9e33fac3e19292e1327c6fc2f997a8a4b654d",
+        },
+    },
     "kaokore": {
         "description": (
             "The KaoKore study's VQ-VAE-2: 256x256 faces, 32x32 top and 64x64 bottom codes, "
