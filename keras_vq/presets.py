@@ -57,6 +57,16 @@ def preset_file(directory, name):
     return path
 
 
+def _verified_file(directory, name, recorded_hashes):
+    """`preset_file(directory, name)`, refused unless it matches its recorded SHA-256."""
+    path = preset_file(directory, name)
+    if name not in recorded_hashes:
+        raise PresetError(f"no SHA-256 is recorded for {path}; refused")
+    if sha256_of(path) != recorded_hashes[name]:
+        raise PresetError(f"{path} does not match its recorded SHA-256 {recorded_hashes[name]}; refused")
+    return path
+
+
 class classproperty:
     """A read-only property of the class itself, as keras-hub's `Backbone.presets`."""
 
@@ -114,11 +124,12 @@ class PresetMixin:
                 f"none were found in {trained}. {entry['how_to_train']} "
                 f"(from_preset({name!r}, load_weights=False) gives the untrained architecture)."
             )
-        model = cls._load(trained, cls._recorded_hashes(trained), load_weights=True)
-        shipped = cls._load(config_directory, entry["sha256"], load_weights=False)
-        if model.get_config() != shipped.get_config():
+        trained_hashes = cls._recorded_hashes(trained)
+        shipped_config = json.loads(_verified_file(config_directory, CONFIG_FILE, entry["sha256"]).read_text())
+        trained_config = json.loads(_verified_file(trained, CONFIG_FILE, trained_hashes).read_text())
+        if trained_config.get("config") != shipped_config["config"]:
             raise PresetError(f"{trained} does not hold the {name!r} architecture; retrain it")
-        return model
+        return cls._load(trained, trained_hashes, load_weights=True)
 
     @staticmethod
     def _recorded_hashes(directory):
@@ -133,15 +144,7 @@ class PresetMixin:
     @classmethod
     def _load(cls, directory, recorded_hashes, load_weights):
         needed = [CONFIG_FILE] + ([WEIGHTS_FILE] if load_weights else [])
-        paths = {}
-        for name in needed:
-            paths[name] = preset_file(directory, name)
-            if name not in recorded_hashes:
-                raise PresetError(f"no SHA-256 is recorded for {paths[name]}; refused")
-            if sha256_of(paths[name]) != recorded_hashes[name]:
-                raise PresetError(
-                    f"{paths[name]} does not match its recorded SHA-256 {recorded_hashes[name]}; refused"
-                )
+        paths = {name: _verified_file(directory, name, recorded_hashes) for name in needed}
         config = json.loads(paths[CONFIG_FILE].read_text())
         model_class = cls._model_class(config, paths[CONFIG_FILE])
         model = model_class.from_config(config["config"])
