@@ -1,0 +1,191 @@
+"""Gated PixelCNN blocks: vertical and horizontal stacks with no blind spot."""
+
+import keras
+from keras import ops
+
+from keras_vq.layers.vector_quantizer import _check_positive_int
+
+
+def gated_activation(preactivation):
+    """tanh(a) * sigmoid(b), with a and b the two halves of the channel axis
+    (van den Oord et al. 2016, eq. 2)."""
+    features, gates = ops.split(preactivation, 2, axis=-1)
+    return ops.tanh(features) * ops.sigmoid(gates)
+
+
+@keras.saving.register_keras_serializable(package="keras_vq")
+class GatedPixelCNNBlock(keras.layers.Layer):
+    """One layer of the gated PixelCNN (van den Oord, Kalchbrenner, Vinyals,
+    Espeholt, Graves and Kavukcuoglu, "Conditional Image Generation with
+    PixelCNN Decoders", NeurIPS 2016, https://arxiv.org/abs/1606.05328, fig. 2).
+
+    Two stacks of feature maps, each `(batch, height, width, channels)`:
+
+    * the vertical stack v sees every position in the rows strictly above
+      the current one (within the receptive field), through a
+      `(k//2 + 1) x k` convolution over the rows above and including its own
+      (the first block reads the rows strictly above);
+    * the horizontal stack h sees the positions to the left in the current
+      row, through a `1 x (k//2 + 1)` convolution, plus the vertical stack
+      through a 1x1 link. The first block ("mask A") excludes the current
+      position, later blocks ("mask B") include their input's value there.
+
+    Masks are realised by padding and cropping rather than by zeroing kernel
+    taps, so no weight is wasted, and the receptive field has no blind spot:
+    with n blocks of kernel size k (r = k // 2) the output at (i, j) depends
+    on every input in rows i-1 .. i-1-n*r, columns j-n*r .. j+n*r, and in row
+    i on columns j-1-n*r .. j-1 -- and on nothing at or after (i, j).
+
+    For one block, with * convolution, W_link a 1x1 convolution and c the
+    conditioning bias:
+
+        v_pre = W_v * v + c,              v' = tanh(v_pre_1) . sigmoid(v_pre_2)
+        h_pre = W_h * h + W_link v_pre + c
+        g     = tanh(h_pre_1) . sigmoid(h_pre_2)
+        h'    = h + W_out g   (no residual in the first block),   skip = W_skip g
+
+    Conditioning (paper eq. 4 and 5): `class_labels` (batch,) int add a
+    learned per-class bias (an Embedding to 2 * channels, the paper's V^T h
+    for one-hot h); `condition` (batch, height, width, condition_channels), a
+    feature map on the same grid (e.g. VQ-VAE-2's top codes, upsampled for
+    the bottom prior), adds a 1x1 projection (V * s).
+
+    `call(vertical, horizontal, class_labels=None, condition=None)` returns
+    `(vertical, horizontal, skip)`. Fast sampling uses the same weights one
+    row (`vertical_step`) and one position (`horizontal_step`) at a time;
+    `call` is those two steps applied to the whole padded map.
+
+    Args:
+        channels: channels of both stacks' outputs and of the skip output.
+        kernel_size: odd k of the k x k receptive field each block adds.
+        is_first: True for the first block (mask A: the current position
+            and its row are excluded).
+        num_classes: classes of the class-conditional bias (None for none).
+        condition_channels: channels of the spatial condition (None for none).
+    """
+
+    def __init__(self, channels, kernel_size=3, is_first=False, num_classes=None, condition_channels=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        _check_positive_int("channels", channels)
+        _check_positive_int("kernel_size", kernel_size)
+        if kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd (a centred k x k field), got {kernel_size}")
+        if num_classes is not None:
+            _check_positive_int("num_classes", num_classes)
+        if condition_channels is not None:
+            _check_positive_int("condition_channels", condition_channels)
+        self.channels, self.kernel_size, self.is_first = channels, kernel_size, bool(is_first)
+        self.num_classes, self.condition_channels = num_classes, condition_channels
+        self.radius = kernel_size // 2
+        # The first block reads the rows above (columns to the left) only: one more row
+        # (column) of padding before, and the last one dropped, shifts its field by one.
+        self.padding_before = self.radius + 1 if self.is_first else self.radius
+
+        settings = dict(dtype=self.dtype_policy)
+        gated = 2 * channels
+        self.vertical_convolution = keras.layers.Conv2D(
+            gated, (self.radius + 1, kernel_size), name="vertical_convolution", **settings)
+        self.horizontal_convolution = keras.layers.Conv2D(
+            gated, (1, self.radius + 1), name="horizontal_convolution", **settings)
+        self.vertical_to_horizontal = keras.layers.Conv2D(gated, 1, name="vertical_to_horizontal", **settings)
+        self.horizontal_output = keras.layers.Conv2D(channels, 1, name="horizontal_output", **settings)
+        self.skip_output = keras.layers.Conv2D(channels, 1, name="skip_output", **settings)
+        self.class_bias = (
+            keras.layers.Embedding(num_classes, gated, name="class_bias", **settings) if num_classes else None
+        )
+        self.condition_projection = (
+            keras.layers.Conv2D(gated, 1, use_bias=False, name="condition_projection", **settings)
+            if condition_channels else None
+        )
+
+    def build(self, vertical_shape, horizontal_shape=None, class_labels_shape=None, condition_shape=None):
+        # Convolutions run on padded maps and on single rows and positions: any spatial size.
+        def any_size(channels):
+            return (None, None, None, channels)
+
+        self.vertical_convolution.build(any_size(vertical_shape[-1]))
+        self.horizontal_convolution.build(any_size((horizontal_shape or vertical_shape)[-1]))
+        self.vertical_to_horizontal.build(any_size(2 * self.channels))
+        self.horizontal_output.build(any_size(self.channels))
+        self.skip_output.build(any_size(self.channels))
+        if self.class_bias is not None:
+            self.class_bias.build((None,))
+        if self.condition_projection is not None:
+            self.condition_projection.build(any_size(self.condition_channels))
+
+    def conditioning_bias(self, class_labels=None, condition=None):
+        """c: (batch, 1, 1, 2C) for classes, plus (batch, H, W, 2C) for a
+        spatial condition; None without conditioning."""
+        if (class_labels is None) != (self.class_bias is None):
+            raise ValueError(
+                f"{self.name} was built for num_classes={self.num_classes}; class_labels must be "
+                f"{'given' if self.class_bias is not None else 'None'}"
+            )
+        if (condition is None) != (self.condition_projection is None):
+            raise ValueError(
+                f"{self.name} was built for condition_channels={self.condition_channels}; condition must be "
+                f"{'given' if self.condition_projection is not None else 'None'}"
+            )
+        bias = None
+        if self.class_bias is not None:
+            bias = ops.expand_dims(ops.expand_dims(self.class_bias(class_labels), 1), 1)
+        if self.condition_projection is not None:
+            projected = self.condition_projection(condition)
+            bias = projected if bias is None else bias + projected
+        return bias
+
+    def pad_vertical(self, vertical):
+        """The vertical input padded so that a valid convolution gives output row i from padded rows i .. i+r."""
+        r = self.radius
+        padded = ops.pad(vertical, ((0, 0), (self.padding_before, 0), (r, r), (0, 0)))
+        return padded[:, :-1] if self.is_first else padded
+
+    def pad_horizontal(self, horizontal):
+        """The horizontal input padded so that output column j reads padded columns j .. j+r."""
+        padded = ops.pad(horizontal, ((0, 0), (0, 0), (self.padding_before, 0), (0, 0)))
+        return padded[:, :, :-1] if self.is_first else padded
+
+    def vertical_step(self, padded_rows, bias=None):
+        """`(v_pre, v')` for the output rows of `padded_rows` (r + 1 padded rows a row)."""
+        preactivation = self.vertical_convolution(padded_rows)
+        if bias is not None:
+            preactivation = preactivation + bias
+        return preactivation, gated_activation(preactivation)
+
+    def horizontal_step(self, padded_columns, residual, vertical_preactivation, bias=None):
+        """`(h', skip)` for the output columns of `padded_columns`; `residual`
+        is the block's horizontal input at those positions (unused by the first block)."""
+        preactivation = self.horizontal_convolution(padded_columns) + self.vertical_to_horizontal(
+            vertical_preactivation
+        )
+        if bias is not None:
+            preactivation = preactivation + bias
+        gated = gated_activation(preactivation)
+        horizontal = self.horizontal_output(gated)
+        if not self.is_first:
+            horizontal = horizontal + residual
+        return horizontal, self.skip_output(gated)
+
+    def call(self, vertical, horizontal=None, class_labels=None, condition=None):
+        horizontal = vertical if horizontal is None else horizontal
+        bias = self.conditioning_bias(class_labels, condition)
+        vertical_preactivation, vertical_output = self.vertical_step(self.pad_vertical(vertical), bias)
+        horizontal_output, skip = self.horizontal_step(
+            self.pad_horizontal(horizontal), horizontal, vertical_preactivation, bias
+        )
+        return vertical_output, horizontal_output, skip
+
+    def compute_output_shape(self, vertical_shape, horizontal_shape=None, class_labels_shape=None,
+                             condition_shape=None):
+        shape = tuple(vertical_shape[:-1]) + (self.channels,)
+        return shape, shape, shape
+
+    def get_config(self):
+        return super().get_config() | {
+            "channels": self.channels,
+            "kernel_size": self.kernel_size,
+            "is_first": self.is_first,
+            "num_classes": self.num_classes,
+            "condition_channels": self.condition_channels,
+        }

@@ -1,0 +1,310 @@
+"""PixelCNN: an autoregressive prior over a map of discrete codes."""
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_vq.layers.pixelcnn_blocks import GatedPixelCNNBlock
+from keras_vq.layers.residual_stack import ResidualStack
+from keras_vq.layers.vector_quantizer import _check_positive_int
+from keras_vq.models.pixelcnn.pixelcnn_presets import PIXELCNN_PRESETS
+from keras_vq.models.pixelcnn.pixelcnn_sampler import METHODS, SamplingLoop
+from keras_vq.presets import PresetMixin
+
+CODES, CLASS_LABELS, CONDITION = "codes", "class_labels", "condition"
+
+
+@keras.saving.register_keras_serializable(package="keras_vq")
+class PixelCNN(PresetMixin, keras.Model):
+    """Gated PixelCNN prior over codes (van den Oord et al. 2016,
+    https://arxiv.org/abs/1606.05328), as used for VQ-VAE (van den Oord et
+    al. 2017) and the two levels of VQ-VAE-2 (Razavi et al. 2019).
+
+    Models a map of codes z (height x width, each in [0, K)) as
+
+        p(z | y, s) = prod_{i, j in raster order} p(z_ij | z_<ij, y, s),
+
+    each factor a categorical over the K codes, with y an optional class
+    label and s an optional map of condition codes (the top codes when this
+    is VQ-VAE-2's bottom prior). The codes are embedded, passed through
+    `num_blocks` `GatedPixelCNNBlock`s (the first `first_kernel_size`, mask
+    A; the rest `kernel_size`, mask B), and the sum of the blocks' skip
+    outputs and the last block's horizontal stack goes through ReLU, 1x1
+    conv, ReLU, 1x1 conv to K logits a position (float32 whatever the dtype
+    policy).
+
+    Inputs: the code map `(batch, height, width)` int, alone; or, with
+    `num_classes` or `condition_shape` set, a dict with `"codes"`,
+    `"class_labels"` `(batch,)` and `"condition"` `(batch, *condition_shape)`.
+    The condition map is embedded, upsampled to the code grid (nearest
+    neighbour, then a 3x3 conv and a ResidualStack) and fed to every block.
+    Output: logits `(batch, height, width, num_embeddings)`.
+
+    Training: `compile(optimizer=...)` then `fit(inputs)` (targets, if any,
+    are ignored: the codes are their own targets). The loss is the mean
+    negative log-likelihood in nats a code; `fit` and `evaluate` report it
+    as `bits_per_code` too (nats / ln 2).
+
+    Sampling: `sample(num_samples, ...)` (see its docstring), with a cached
+    loop that computes each block once a position
+    (`keras_vq.models.pixelcnn.pixelcnn_sampler`).
+
+    Args:
+        code_shape: `(height, width)` of the code map.
+        num_embeddings: K, the number of codes.
+        channels: channels of the embedding, the stacks and the head.
+        num_blocks: gated blocks (>= 1).
+        kernel_size: odd k of the blocks after the first.
+        first_kernel_size: odd k of the first block (the paper's 7).
+        num_classes: classes for a class-conditional prior (None: none).
+        condition_shape: `(height, width)` of a condition code map that
+            divides the code map's (None: no spatial condition).
+        condition_num_embeddings: codes in the condition map.
+        condition_residual_layers: blocks in the condition's ResidualStack.
+        dtype: dtype policy of the layers.
+    """
+
+    builtin_presets = PIXELCNN_PRESETS
+
+    def __init__(
+        self,
+        code_shape=(8, 8),
+        num_embeddings=512,
+        channels=128,
+        num_blocks=12,
+        kernel_size=3,
+        first_kernel_size=7,
+        num_classes=None,
+        condition_shape=None,
+        condition_num_embeddings=None,
+        condition_residual_layers=2,
+        dtype=None,
+        **kwargs,
+    ):
+        code_shape = _check_shape("code_shape", code_shape)
+        for name, value in (("num_embeddings", num_embeddings), ("channels", channels),
+                            ("num_blocks", num_blocks)):
+            _check_positive_int(name, value)
+        upsampling = None
+        if condition_shape is not None:
+            condition_shape = _check_shape("condition_shape", condition_shape)
+            upsampling = tuple(size // condition for size, condition in zip(code_shape, condition_shape))
+            if any(size % condition for size, condition in zip(code_shape, condition_shape)):
+                raise ValueError(
+                    f"condition_shape {condition_shape} must divide code_shape {code_shape} "
+                    "(the condition is upsampled by a whole factor to the code grid)"
+                )
+            if condition_num_embeddings is None:
+                raise ValueError("condition_num_embeddings must be given with condition_shape")
+            _check_positive_int("condition_num_embeddings", condition_num_embeddings)
+
+        # === Layers ===
+        settings = dict(dtype=dtype)
+        embedding = keras.layers.Embedding(num_embeddings, channels, name="code_embedding", **settings)
+        condition_network = None
+        if condition_shape is not None:
+            condition_network = keras.Sequential([
+                keras.Input(shape=condition_shape, dtype="int32"),
+                keras.layers.Embedding(condition_num_embeddings, channels, **settings),
+                keras.layers.UpSampling2D(upsampling, **settings),
+                keras.layers.Conv2D(channels, 3, padding="same", **settings),
+                ResidualStack(condition_residual_layers, max(channels // 2, 1), **settings),
+            ], name="condition_network")
+        blocks = [
+            GatedPixelCNNBlock(
+                channels, first_kernel_size if index == 0 else kernel_size, is_first=index == 0,
+                num_classes=num_classes, condition_channels=channels if condition_shape else None,
+                name=f"block{index}", **settings,
+            )
+            for index in range(num_blocks)
+        ]
+        head = [
+            keras.layers.Conv2D(channels, 1, activation="relu", name="head_hidden", **settings),
+            keras.layers.Conv2D(num_embeddings, 1, name="logits", dtype="float32"),
+        ]
+
+        # === Functional model ===
+        inputs = {CODES: keras.Input(shape=code_shape, dtype="int32", name=CODES)}
+        if num_classes is not None:
+            inputs[CLASS_LABELS] = keras.Input(shape=(), dtype="int32", name=CLASS_LABELS)
+        if condition_shape is not None:
+            inputs[CONDITION] = keras.Input(shape=condition_shape, dtype="int32", name=CONDITION)
+        features = None if condition_network is None else condition_network(inputs[CONDITION])
+        vertical = horizontal = embedding(inputs[CODES])
+        skips = []
+        for block in blocks:
+            vertical, horizontal, skip = block(vertical, horizontal, inputs.get(CLASS_LABELS), features)
+            skips.append(skip)
+        logits = _output_head(head, skips, horizontal)
+        super().__init__(inputs=inputs if len(inputs) > 1 else inputs[CODES], outputs=logits, **kwargs)
+
+        # === Config ===
+        self.embedding, self.condition_network, self.blocks, self.head = embedding, condition_network, blocks, head
+        self.code_shape, self.num_embeddings, self.channels = code_shape, num_embeddings, channels
+        self.num_blocks, self.kernel_size, self.first_kernel_size = num_blocks, kernel_size, first_kernel_size
+        self.num_classes, self.condition_shape = num_classes, condition_shape
+        self.condition_num_embeddings = condition_num_embeddings
+        self.condition_residual_layers = condition_residual_layers
+
+        # === Metrics ===
+        self.bits_per_code_tracker = keras.metrics.Mean(name="bits_per_code")
+        # Compiled sampling loops, kept outside Keras' layer tracking (they share this model's weights).
+        object.__setattr__(self, "_sampling_loops", {})
+
+    # --- The pieces the samplers use -------------------------------------------------------
+
+    def output_head(self, skips, last_horizontal):
+        return _output_head(self.head, skips, last_horizontal)
+
+    def condition_features(self, condition):
+        return None if self.condition_network is None else self.condition_network(condition)
+
+    def model_inputs(self, codes, class_labels=None, condition=None):
+        """The model's input structure: the codes alone, or the dict of those given."""
+        if self.num_classes is None and self.condition_shape is None:
+            return codes
+        inputs = {CODES: codes}
+        if self.num_classes is not None:
+            inputs[CLASS_LABELS] = class_labels
+        if self.condition_shape is not None:
+            inputs[CONDITION] = condition
+        return inputs
+
+    # --- Training ----------------------------------------------------------------------------
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        codes = x[CODES] if isinstance(x, dict) else x
+        nats = ops.mean(keras.losses.sparse_categorical_crossentropy(codes, y_pred, from_logits=True))
+        self.bits_per_code_tracker.update_state(nats / math.log(2.0))
+        return nats
+
+    def log_likelihood_bits(self, inputs, batch_size=256):
+        """-log2 p(z | y, s) of each code map in `inputs` (NumPy arrays as `fit`
+        takes them), summed over its positions: shape (num_maps,)."""
+        codes = inputs[CODES] if isinstance(inputs, dict) else inputs
+        codes = np.asarray(codes)
+        totals = []
+        for start in range(0, len(codes), batch_size):
+            batch = _take(inputs, slice(start, start + batch_size))
+            logits = ops.convert_to_numpy(self(batch, training=False)).astype(np.float64)
+            logits -= logits.max(axis=-1, keepdims=True)
+            log_probabilities = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+            chosen = np.take_along_axis(log_probabilities, codes[start:start + batch_size, ..., None], axis=-1)
+            totals.append(-chosen.reshape(len(chosen), -1).sum(axis=1) / np.log(2.0))
+        return np.concatenate(totals)
+
+    # --- Sampling ----------------------------------------------------------------------------
+
+    def sample(self, num_samples, class_labels=None, condition=None, temperature=1.0, seed=None,
+               method="cached"):
+        """Code maps `(num_samples, height, width)` int32 drawn from the prior (NumPy).
+
+        Args:
+            num_samples: how many maps.
+            class_labels: `(num_samples,)` ints (or one int for all), required
+                exactly when the prior is class-conditional.
+            condition: `(num_samples, *condition_shape)` condition codes,
+                required exactly when the prior has a spatial condition.
+            temperature: > 0; logits are divided by it (< 1 sharper).
+            seed: int: the same seed gives the same samples, whichever
+                `method` and backend (the noise is NumPy's).
+            method: `"cached"` (fast; each block computed once a position)
+                or `"naive"` (one full forward pass a position; the reference).
+        """
+        _check_positive_int("num_samples", num_samples)
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
+            raise ValueError(f"temperature must be a number > 0, got {temperature!r}")
+        inputs = {
+            "uniform": np.random.default_rng(seed).random((num_samples,) + self.code_shape, dtype=np.float32),
+            "temperature": np.full((num_samples,), temperature, np.float32),
+        }
+        inputs.update(self._checked_conditioning(num_samples, class_labels, condition))
+        if method not in self._sampling_loops:
+            self._sampling_loops[method] = SamplingLoop(self, method)
+        codes = self._sampling_loops[method].predict_on_batch(inputs)
+        return np.asarray(ops.convert_to_numpy(codes), np.int32)
+
+    def _checked_conditioning(self, num_samples, class_labels, condition):
+        conditioning = {}
+        if (class_labels is None) != (self.num_classes is None):
+            raise ValueError(
+                f"this PixelCNN has num_classes={self.num_classes}: class_labels must be "
+                f"{'given' if self.num_classes is not None else 'None'}"
+            )
+        if class_labels is not None:
+            labels = np.broadcast_to(np.asarray(class_labels, np.int32), (num_samples,)).copy() \
+                if np.ndim(class_labels) == 0 else np.asarray(class_labels, np.int32)
+            if labels.shape != (num_samples,):
+                raise ValueError(f"class_labels must have shape ({num_samples},); got {labels.shape}")
+            if labels.min() < 0 or labels.max() >= self.num_classes:
+                raise ValueError(f"class_labels must lie in [0, {self.num_classes}); got {labels.min()}..{labels.max()}")
+            conditioning[CLASS_LABELS] = labels
+        if (condition is None) != (self.condition_shape is None):
+            raise ValueError(
+                f"this PixelCNN has condition_shape={self.condition_shape}: condition must be "
+                f"{'given' if self.condition_shape is not None else 'None'}"
+            )
+        if condition is not None:
+            condition = np.asarray(ops.convert_to_numpy(condition)).astype(np.int32)
+            if condition.shape != (num_samples,) + self.condition_shape:
+                raise ValueError(
+                    f"condition must have shape {(num_samples,) + self.condition_shape}; got {condition.shape}"
+                )
+            if condition.min() < 0 or condition.max() >= self.condition_num_embeddings:
+                raise ValueError(
+                    f"condition codes must lie in [0, {self.condition_num_embeddings}); "
+                    f"got {condition.min()}..{condition.max()}"
+                )
+            conditioning[CONDITION] = condition
+        return conditioning
+
+    # --- Serialisation -----------------------------------------------------------------------
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "code_shape": self.code_shape,
+            "num_embeddings": self.num_embeddings,
+            "channels": self.channels,
+            "num_blocks": self.num_blocks,
+            "kernel_size": self.kernel_size,
+            "first_kernel_size": self.first_kernel_size,
+            "num_classes": self.num_classes,
+            "condition_shape": self.condition_shape,
+            "condition_num_embeddings": self.condition_num_embeddings,
+            "condition_residual_layers": self.condition_residual_layers,
+            "dtype": keras.saving.serialize_keras_object(self.embedding.dtype_policy),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = keras.saving.deserialize_keras_object(config["dtype"])
+        return cls(**config)
+
+
+def _output_head(head, skips, last_horizontal):
+    """Logits from ReLU(the last horizontal stack + every block's skip output)."""
+    hidden = keras.activations.relu(ops.sum(ops.stack(skips + [last_horizontal]), axis=0))
+    for layer in head:
+        hidden = layer(hidden)
+    return hidden
+
+
+def _check_shape(name, shape):
+    shape = tuple(shape)
+    if len(shape) != 2 or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in shape):
+        raise ValueError(f"{name} must be (height, width) of positive integers, got {shape}")
+    return shape
+
+
+def _take(inputs, index):
+    if isinstance(inputs, dict):
+        return {key: np.asarray(value)[index] for key, value in inputs.items()}
+    return np.asarray(inputs)[index]
