@@ -1,7 +1,8 @@
-"""Building blocks: vector quantisation, residual stacks, Gaussian latents."""
+"""Building blocks: vector quantisation, residual stacks, Gaussian latents, gated PixelCNN blocks."""
 
 from keras_vq.layers.gaussian_latent import GaussianLatent
+from keras_vq.layers.pixelcnn_blocks import GatedPixelCNNBlock
 from keras_vq.layers.residual_stack import ResidualStack
 from keras_vq.layers.vector_quantizer import VectorQuantizer
 
-__all__ = ["GaussianLatent", "ResidualStack", "VectorQuantizer"]
+__all__ = ["GatedPixelCNNBlock", "GaussianLatent", "ResidualStack", "VectorQuantizer"]

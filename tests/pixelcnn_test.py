@@ -1,0 +1,147 @@
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from keras_vq.models import PixelCNN
+from keras_vq.models.pixelcnn.pixelcnn_sampler import draw_codes
+
+SMALL = dict(num_embeddings=8, channels=8, num_blocks=2, first_kernel_size=5)
+
+
+def conditional_prior():
+    return PixelCNN(code_shape=(4, 6), num_classes=3, condition_shape=(2, 3), condition_num_embeddings=5,
+                    condition_residual_layers=1, **SMALL)
+
+
+def conditioning(count, seed=0):
+    rng = np.random.default_rng(seed)
+    return dict(class_labels=rng.integers(0, 3, count), condition=rng.integers(0, 5, (count, 2, 3)))
+
+
+def test_cached_and_naive_samplers_draw_identical_codes_from_the_same_seed():
+    prior = PixelCNN(code_shape=(5, 7), **SMALL)
+    cached = prior.sample(3, seed=11, method="cached")
+    naive = prior.sample(3, seed=11, method="naive")
+    assert cached.shape == (3, 5, 7) and cached.dtype == np.int32
+    np.testing.assert_array_equal(cached, naive)
+
+
+def test_cached_and_naive_samplers_agree_with_class_and_spatial_conditioning():
+    prior = conditional_prior()
+    given = conditioning(4)
+    np.testing.assert_array_equal(prior.sample(4, seed=5, method="cached", **given),
+                                  prior.sample(4, seed=5, method="naive", **given))
+
+
+def test_same_seed_repeats_and_another_seed_differs():
+    prior = PixelCNN(code_shape=(4, 4), **SMALL)
+    first = prior.sample(6, seed=1)
+    np.testing.assert_array_equal(first, prior.sample(6, seed=1))
+    assert (first != prior.sample(6, seed=2)).any()
+
+
+def test_draws_follow_the_softmax_and_low_temperature_takes_the_most_likely_code():
+    logits = np.log(np.array([0.1, 0.6, 0.05, 0.25], "float32"))
+    count = 20000
+    uniform = np.random.default_rng(0).random(count).astype("float32")
+    drawn = ops.convert_to_numpy(draw_codes(np.tile(logits, (count, 1)), uniform, np.ones(count, "float32")))
+    frequencies = np.bincount(drawn, minlength=4) / count
+    np.testing.assert_allclose(frequencies, [0.1, 0.6, 0.05, 0.25], atol=0.015)  # > 4 standard errors
+    cold = ops.convert_to_numpy(draw_codes(np.tile(logits, (100, 1)), uniform[:100], np.full(100, 1e-3, "float32")))
+    assert (cold == 1).all()
+
+
+def test_logits_at_a_position_ignore_codes_at_and_after_it():
+    prior = conditional_prior()
+    rng = np.random.default_rng(0)
+    given = conditioning(1)
+    codes = rng.integers(0, 8, (1, 4, 6))
+    changed = codes.copy()
+    changed[0, 2, 3:] = rng.integers(0, 8, 3)  # the position itself and the rest of its row
+    changed[0, 3] = rng.integers(0, 8, 6)
+    before = ops.convert_to_numpy(prior({"codes": codes, **given}))
+    after = ops.convert_to_numpy(prior({"codes": changed, **given}))
+    np.testing.assert_allclose(after[0, :2], before[0, :2], atol=1e-6)
+    np.testing.assert_allclose(after[0, 2, :4], before[0, 2, :4], atol=1e-6)  # (2, 3) sees only (2, 0..2)
+    assert not np.allclose(after[0, 2, 4:], before[0, 2, 4:])
+
+
+def striped_codes(labels):
+    """Class 0: vertical stripes of codes 0 and 1; class 1: horizontal stripes of 2 and 3."""
+    columns = np.arange(4) % 2
+    codes = np.where(np.asarray(labels)[:, None, None] == 0, columns[None, None, :], 2 + columns[None, :, None])
+    return np.broadcast_to(codes, (len(labels), 4, 4)).astype("int32")
+
+
+def test_a_trained_class_conditional_prior_samples_its_classes_patterns():
+    keras.utils.set_random_seed(0)
+    prior = PixelCNN(code_shape=(4, 4), num_embeddings=4, channels=16, num_blocks=2, first_kernel_size=3,
+                     num_classes=2)
+    labels = np.arange(256) % 2
+    codes = striped_codes(labels)
+    # Each pattern may start with either code: roll half of them by one stripe.
+    codes = np.where((np.arange(256) // 2 % 2)[:, None, None] == 1, codes ^ 1, codes)
+    prior.compile(optimizer=keras.optimizers.Adam(0.01))
+    history = prior.fit({"codes": codes, "class_labels": labels}, epochs=15, batch_size=32, verbose=0)
+    assert history.history["bits_per_code"][-1] < 0.2  # from 2 bits (uniform over 4) to ~1/16 bit
+
+    samples = prior.sample(8, class_labels=[0, 1] * 4, temperature=0.5, seed=0)
+    for sample, label in zip(samples, [0, 1] * 4):
+        first = sample[0, 0]
+        expected = striped_codes([label])[0]
+        expected = expected ^ 1 if first != expected[0, 0] else expected
+        np.testing.assert_array_equal(sample, expected)
+
+
+def test_log_likelihood_bits_matches_the_bits_per_code_that_evaluate_reports():
+    prior = conditional_prior()
+    rng = np.random.default_rng(1)
+    inputs = {"codes": rng.integers(0, 8, (10, 4, 6)), **conditioning(10, seed=1)}
+    bits = prior.log_likelihood_bits(inputs, batch_size=4)
+    assert bits.shape == (10,)
+    prior.compile()
+    reported = prior.evaluate(inputs, batch_size=10, verbose=0, return_dict=True)["bits_per_code"]
+    np.testing.assert_allclose(bits.mean() / 24, reported, rtol=1e-4)
+    assert 2.5 < reported < 3.5  # untrained: near log2(8) = 3
+
+
+def test_saved_and_reloaded_prior_gives_the_same_logits_and_samples(tmp_path):
+    prior = conditional_prior()
+    given = conditioning(2)
+    inputs = {"codes": np.random.default_rng(2).integers(0, 8, (2, 4, 6)), **given}
+    prior.save(tmp_path / "prior.keras")
+    reloaded = keras.saving.load_model(tmp_path / "prior.keras")
+    np.testing.assert_allclose(ops.convert_to_numpy(reloaded(inputs)), ops.convert_to_numpy(prior(inputs)),
+                               atol=1e-6)
+    np.testing.assert_array_equal(reloaded.sample(2, seed=3, **given), prior.sample(2, seed=3, **given))
+    preset = PixelCNN.from_preset(prior.save_to_preset(tmp_path / "preset"))
+    assert preset.get_config() == prior.get_config()
+    np.testing.assert_array_equal(preset.sample(2, seed=3, **given), prior.sample(2, seed=3, **given))
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (dict(class_labels=None), r"num_classes=3: class_labels must be given"),
+    (dict(class_labels=[0, 3]), r"class_labels must lie in \[0, 3\)"),
+    (dict(class_labels=[0, 1, 2]), r"class_labels must have shape \(2,\)"),
+    (dict(condition=np.zeros((2, 4, 6), "int32")), r"condition must have shape \(2, 2, 3\); got \(2, 4, 6\)"),
+    (dict(condition=np.full((2, 2, 3), 5)), r"condition codes must lie in \[0, 5\)"),
+    (dict(temperature=0.0), "temperature must be a number > 0"),
+    (dict(method="greedy"), r"method must be one of \('cached', 'naive'\)"),
+])
+def test_bad_sampling_arguments_are_refused_before_sampling(arguments, message):
+    prior = conditional_prior()
+    call = dict(class_labels=[0, 1], condition=np.zeros((2, 2, 3), "int32")) | arguments
+    with pytest.raises(ValueError, match=message):
+        prior.sample(2, **call)
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (dict(code_shape=(8,)), r"code_shape must be \(height, width\) of positive integers"),
+    (dict(condition_shape=(3, 3), condition_num_embeddings=4), r"condition_shape \(3, 3\) must divide code_shape"),
+    (dict(condition_shape=(4, 4)), "condition_num_embeddings must be given with condition_shape"),
+    (dict(kernel_size=2), "kernel_size must be odd"),
+])
+def test_bad_architectures_are_refused(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        PixelCNN(**(dict(code_shape=(8, 8)) | SMALL | arguments))
