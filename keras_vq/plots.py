@@ -42,3 +42,22 @@ def save_loss_curves(history, path, keys=None):
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
+
+
+def save_sample_grid(images, row_names, path, data_range=(0.0, 1.0)):
+    """Generated images in one row per name (e.g. per class), in order, as a PNG."""
+    low, high = data_range
+    rows = len(row_names)
+    columns = -(-len(images) // rows)
+    figure, axes = plt.subplots(rows, columns, figsize=(columns * 1.0 + 0.8, rows * 1.0), squeeze=False)
+    for axis in axes.flat:
+        axis.set_xticks([])
+        axis.set_yticks([])
+        axis.set_frame_on(False)
+    for index, image in enumerate(images):
+        axes[index // columns, index % columns].imshow(np.clip((np.asarray(image) - low) / (high - low), 0.0, 1.0))
+    for row, name in enumerate(row_names):
+        axes[row, 0].set_ylabel(name, fontsize=8, rotation=0, ha="right", va="center")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

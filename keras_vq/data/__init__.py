@@ -6,6 +6,9 @@
 - `load_numpy(...)`: the same batches as a `keras.utils.PyDataset`, for
   backends without TensorFlow.
 - `speaker_ids(split, data_dir)`: LibriSpeech speakers, in `speaker_index` order.
+- `load_codes(model, name, split, ...)`: a split's codes under a trained
+  VQ-VAE or VQ-VAE-2, encoded once and cached; `CodeBatches` batches them
+  for a PixelCNN prior.
 - `load_cifar10_sample()`: 3,000 CIFAR-10 training images shipped inside
   keras_vq, for the quick start and tests.
 - `python -m keras_vq.data.inspect --data-dir PATH`: what a data folder holds.
@@ -24,9 +27,11 @@ _LAZY_FUNCTIONS = {
     "load": "keras_vq.data.pipelines",
     "speaker_ids": "keras_vq.data.pipelines",
     "load_numpy": "keras_vq.data.numpy_pipeline",
+    "load_codes": "keras_vq.data.codes",
+    "CodeBatches": "keras_vq.data.codes",
 }
 
-__all__ = ["load", "load_numpy", "load_cifar10_sample", "speaker_ids", "to_pixel_scale"]
+__all__ = ["CodeBatches", "load", "load_codes", "load_numpy", "load_cifar10_sample", "speaker_ids", "to_pixel_scale"]
 
 
 def __getattr__(name):

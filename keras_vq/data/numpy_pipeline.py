@@ -14,6 +14,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from keras_vq.data import audio as audio_helpers
+from keras_vq.data.batches import SeededBatches
 from keras_vq.data.load_arguments import check_load_arguments, open_local_files
 from keras_vq.data.splits import select_keys
 from keras_vq.datasets.bad_data import BadFileError, BadFileSkipper
@@ -72,45 +73,7 @@ def _keras_cifar10(spec):
     return select_keys(examples, spec)
 
 
-class _Batches(keras.utils.PyDataset):
-    """Batches over in-memory examples; training order is reshuffled each epoch from `seed`."""
-
-    def __init__(self, num_items, batch_size, evaluation, seed):
-        super().__init__()
-        self.num_items = num_items
-        self.batch_size = batch_size
-        self.evaluation = evaluation
-        self.seed = seed
-        self.epoch = 0
-        if num_items == 0 or (not evaluation and num_items < batch_size):
-            raise ValueError(
-                f"the split has {num_items} examples, fewer than one batch of {batch_size}"
-            )
-
-    def __len__(self):
-        if self.evaluation:
-            return -(-self.num_items // self.batch_size)
-        return self.num_items // self.batch_size  # Training drops the last partial batch.
-
-    def _epoch_rng(self):
-        return np.random.default_rng([self.seed, self.epoch])
-
-    def _batch_indices(self, index):
-        if not 0 <= index < len(self):
-            raise IndexError(f"batch {index} of {len(self)}")
-        order = np.arange(self.num_items) if self.evaluation else self._epoch_rng().permutation(self.num_items)
-        return order[index * self.batch_size : (index + 1) * self.batch_size]
-
-    def on_epoch_end(self):
-        self.epoch += 1
-
-    def concatenated(self):
-        """Every batch of this epoch joined along the batch axis (for evaluation sets)."""
-        batches = [self[index] for index in range(len(self))]
-        return keras.tree.map_structure(lambda *parts: np.concatenate(parts), *batches)
-
-
-class ImageBatches(_Batches):
+class ImageBatches(SeededBatches):
     def __init__(self, examples, batch_size, evaluation, seed, image_size, with_labels):
         super().__init__(len(examples), batch_size, evaluation, seed)
         images = [example["image"] for example in examples]
@@ -143,7 +106,7 @@ def _resize_area(image, size):
     return np.asarray(Image.fromarray(image).resize((size, size), Image.BOX))
 
 
-class AudioBatches(_Batches):
+class AudioBatches(SeededBatches):
     """Training: one random `crop_length` crop per utterance per epoch.
     Evaluation: every non-overlapping window of every utterance, in order."""
 

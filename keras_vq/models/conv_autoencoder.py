@@ -155,6 +155,22 @@ def check_data_batch(model_name, data_shape, data_range, inputs):
         )
 
 
+def check_prior(prior, argument, code_shape, num_embeddings, condition_shape=None):
+    """Raises ValueError unless `prior` models codes of `code_shape` from
+    `num_embeddings` (conditioned on `condition_shape` codes when given)."""
+    found = (getattr(prior, "code_shape", None), getattr(prior, "num_embeddings", None))
+    if found != (tuple(code_shape), num_embeddings):
+        raise ValueError(
+            f"{argument} must model {tuple(code_shape)} maps of {num_embeddings} codes; got a "
+            f"{type(prior).__name__} over {found[0]} maps of {found[1]} codes"
+        )
+    if getattr(prior, "condition_shape", None) != condition_shape:
+        raise ValueError(
+            f"{argument} must be conditioned on {condition_shape} maps of codes; it has "
+            f"condition_shape={getattr(prior, 'condition_shape', None)}"
+        )
+
+
 def mean_squared_error(targets, predictions):
     """Mean over every element, in float32, on the data's own scale."""
     return ops.mean(ops.square(ops.cast(targets, "float32") - ops.cast(predictions, "float32")))

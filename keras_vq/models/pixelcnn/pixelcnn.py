@@ -172,6 +172,10 @@ class PixelCNN(PresetMixin, keras.Model):
             inputs[CONDITION] = condition
         return inputs
 
+    def layers_dtype_policy(self):
+        """The policy the layers were built with (the logits are float32 whatever it is)."""
+        return self.embedding.dtype_policy
+
     # --- Training ----------------------------------------------------------------------------
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):

@@ -10,6 +10,7 @@ from keras_vq.models.conv_autoencoder import (
     build_quantizer,
     architecture_arguments,
     ConvAutoencoder,
+    check_prior,
     mean_squared_error,
 )
 
@@ -141,6 +142,18 @@ class VQVAE(ConvAutoencoder):
     def decode_codes(self, indices):
         """Data on `data_range` from code indices of shape `(batch, *latent_spatial)`."""
         return self.decoder(self.quantizer.lookup(indices), training=False)
+
+    def generate(self, prior, num_samples, class_labels=None, temperature=1.0, seed=None):
+        """Data drawn from `prior` (a `PixelCNN` over this model's codes), decoded:
+        `(num_samples, *data_shape)` NumPy. `class_labels`, `temperature` and
+        `seed` go to `prior.sample`."""
+        check_prior(prior, "prior", self.latent_shape(), self.num_embeddings)
+        codes = prior.sample(num_samples, class_labels=class_labels, temperature=temperature, seed=seed)
+        return ops.convert_to_numpy(self.decode_codes(codes))
+
+    def latent_shape(self):
+        """The code map's spatial shape."""
+        return tuple(size // 2**self.num_downsamples for size in self.data_shape[:-1])
 
     def get_config(self):
         return super().get_config() | {

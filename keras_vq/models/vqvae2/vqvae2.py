@@ -13,6 +13,7 @@ from keras_vq.models.conv_autoencoder import (
     build_decoder,
     build_encoder,
     build_quantizer,
+    check_prior,
     mean_squared_error,
 )
 
@@ -181,6 +182,33 @@ class VQVAE2(ConvAutoencoder):
         upsampled_top = self.upsample_top(self.top_quantizer.lookup(top_codes))
         codes = ops.concatenate([upsampled_top, self.bottom_quantizer.lookup(bottom_codes)], axis=-1)
         return self.decoder(codes, training=False)
+
+    def generate(self, top_prior, bottom_prior, num_samples, class_labels=None, temperature=1.0, seed=None):
+        """Hierarchical sampling (Razavi et al. 2019, sec. 3.2): top codes from
+        `top_prior`, bottom codes from `bottom_prior` conditioned on them, then
+        the decoder. Returns `(num_samples, *data_shape)` NumPy.
+
+        `temperature` is one number or `(top, bottom)`; `class_labels` go to
+        both priors (both must be class-conditional, or neither); `seed`
+        seeds the top draw and `seed + 1` the bottom one.
+        """
+        top_shape, bottom_shape = self.latent_shapes()
+        check_prior(top_prior, "top_prior", top_shape, self.num_embeddings)
+        check_prior(bottom_prior, "bottom_prior", bottom_shape, self.num_embeddings, condition_shape=top_shape)
+        top_temperature, bottom_temperature = (
+            temperature if isinstance(temperature, (tuple, list)) else (temperature, temperature)
+        )
+        top_codes = top_prior.sample(num_samples, class_labels=class_labels, temperature=top_temperature,
+                                     seed=seed)
+        bottom_codes = bottom_prior.sample(num_samples, class_labels=class_labels, condition=top_codes,
+                                           temperature=bottom_temperature, seed=None if seed is None else seed + 1)
+        return ops.convert_to_numpy(self.decode_codes(top_codes, bottom_codes))
+
+    def latent_shapes(self):
+        """`(top, bottom)` code maps' spatial shapes."""
+        height, width = self.data_shape[:2]
+        return tuple((height // 2**levels, width // 2**levels)
+                     for levels in (BOTTOM_DOWNSAMPLES + TOP_DOWNSAMPLES, BOTTOM_DOWNSAMPLES))
 
     def get_config(self):
         config = super().get_config()

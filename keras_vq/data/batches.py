@@ -1,0 +1,42 @@
+"""The batch order every keras_vq PyDataset shares: seeded, reshuffled each epoch, resumable."""
+
+import keras
+import numpy as np
+
+
+class SeededBatches(keras.utils.PyDataset):
+    """Batches over in-memory examples; training order is reshuffled each epoch from `seed`."""
+
+    def __init__(self, num_items, batch_size, evaluation, seed):
+        super().__init__()
+        self.num_items = num_items
+        self.batch_size = batch_size
+        self.evaluation = evaluation
+        self.seed = seed
+        self.epoch = 0
+        if num_items == 0 or (not evaluation and num_items < batch_size):
+            raise ValueError(
+                f"the split has {num_items} examples, fewer than one batch of {batch_size}"
+            )
+
+    def __len__(self):
+        if self.evaluation:
+            return -(-self.num_items // self.batch_size)
+        return self.num_items // self.batch_size  # Training drops the last partial batch.
+
+    def _epoch_rng(self):
+        return np.random.default_rng([self.seed, self.epoch])
+
+    def _batch_indices(self, index):
+        if not 0 <= index < len(self):
+            raise IndexError(f"batch {index} of {len(self)}")
+        order = np.arange(self.num_items) if self.evaluation else self._epoch_rng().permutation(self.num_items)
+        return order[index * self.batch_size : (index + 1) * self.batch_size]
+
+    def on_epoch_end(self):
+        self.epoch += 1
+
+    def concatenated(self):
+        """Every batch of this epoch joined along the batch axis (for evaluation sets)."""
+        batches = [self[index] for index in range(len(self))]
+        return keras.tree.map_structure(lambda *parts: np.concatenate(parts), *batches)

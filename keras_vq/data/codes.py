@@ -1,0 +1,79 @@
+"""A dataset's codes under a trained VQ-VAE: encoded once, cached, batched for a prior.
+
+`load_codes(model, name, split, data_dir=...)` runs `model.encode` over every
+example of a split (in keras_vq's canonical order) and keeps the result in
+`~/.keras/keras_vq/codes/<model fingerprint>/<name>-<split>.npz`; the next
+call with the same weights reads the file instead. The fingerprint is the
+SHA-256 of the model's config and weights, so retrained weights never reuse
+stale codes. `CodeBatches` serves the arrays to `PixelCNN.fit` in seeded,
+reshuffled batches (a `keras.utils.PyDataset`, as `load_numpy` gives).
+"""
+
+import hashlib
+import json
+import re
+
+import keras
+import numpy as np
+
+from keras_vq.data.batches import SeededBatches
+from keras_vq.paths import keras_vq_home
+
+ENCODING_BATCH = 500
+
+
+def model_fingerprint(model):
+    """SHA-256 (hex, first 16) of a model's config and weights."""
+    digest = hashlib.sha256(json.dumps(model.get_config(), sort_keys=True, default=str).encode())
+    for weight in model.get_weights():
+        digest.update(np.ascontiguousarray(weight).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def load_codes(model, name, split, data_dir=None, download=False, cache_dir=None):
+    """`{"codes", "labels"}` (VQ-VAE) or `{"top_codes", "bottom_codes", "labels"}`
+    (VQ-VAE-2) for every example of `split`, as NumPy arrays (codes int32,
+    `(examples, *code_shape)`); encoded once, then read from the cache."""
+    folder = (keras_vq_home() / "codes" if cache_dir is None else cache_dir) / model_fingerprint(model)
+    path = folder / f"{name}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', split)}.npz"
+    if path.exists():
+        with np.load(path) as cached:
+            return {key: cached[key] for key in cached.files}
+
+    from keras_vq.data.numpy_pipeline import load_numpy
+
+    batches = load_numpy(name, split, ENCODING_BATCH, data_dir=data_dir, download=download, evaluation=True,
+                         with_labels=True)
+    parts = []
+    for index in range(len(batches)):
+        images, labels = batches[index]
+        codes = model.encode(images)
+        codes = codes if isinstance(codes, tuple) else (codes,)
+        keys = ("top_codes", "bottom_codes") if len(codes) == 2 else ("codes",)
+        part = {key: keras.ops.convert_to_numpy(level).astype(np.int32) for key, level in zip(keys, codes)}
+        part["labels"] = np.asarray(labels, np.int32)
+        parts.append(part)
+    arrays = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part.npz")
+    np.savez(partial, **arrays)
+    partial.replace(path)  # Complete files only: a killed run leaves no half-written cache.
+    return arrays
+
+
+class CodeBatches(SeededBatches):
+    """Batches of `inputs` (an array, or a dict of arrays of equal length),
+    for `PixelCNN.fit`; the order of `keras_vq.data.load_numpy`'s batches
+    (training: drawn from `(seed, epoch)`, partial batch dropped; evaluation:
+    every example in order)."""
+
+    def __init__(self, inputs, batch_size, seed=0, evaluation=False):
+        lengths = {len(values) for values in (inputs.values() if isinstance(inputs, dict) else [inputs])}
+        if len(lengths) != 1:
+            raise ValueError(f"the arrays in inputs must have one length; got lengths {sorted(lengths)}")
+        super().__init__(lengths.pop(), batch_size, evaluation, seed)
+        self.inputs = inputs
+
+    def __getitem__(self, index):
+        chosen = self._batch_indices(index)
+        return keras.tree.map_structure(lambda values: np.asarray(values)[chosen], self.inputs)

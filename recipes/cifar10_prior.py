@@ -1,0 +1,196 @@
+"""Train class-conditional PixelCNN priors over a CIFAR-10 VQ-VAE's codes, measure bits/dim, sample.
+
+    python recipes/cifar10_prior.py --data-dir ../shared/data --model vqvae --steps 20000 \
+        --output-dir runs/cifar10_prior
+
+With `--model vqvae` it trains one prior over the 8x8 codes of
+`VQVAE.from_preset("cifar10")`; with `--model vqvae2`, the two priors of
+`VQVAE2.from_preset("cifar10")`: over the 4x4 top codes, then over the 8x8
+bottom codes conditioned on the top ones. All priors are conditioned on the
+class label. Reads top to bottom: codes, priors, figures, samples.
+
+Codes come from `keras_vq.data.load_codes` (encoded once, cached under
+~/.keras/keras_vq/codes). Priors train on the first 90% of the CIFAR-10 train
+split (the VQ-VAE's own training images); the other 10% is the validation
+set; the test split is used only for the final figures. Training is
+checkpointed every --steps-per-epoch steps: rerun with --resume after a crash.
+Writes to --output-dir:
+
+    <level>/preset/      each prior as a preset (metadata: validation and test bits/code)
+    samples.png          --samples-per-class generated images for each class (rows)
+    results.json         bits/code per level, the test bits/dim bound and its parts
+
+Bits/dim: -log2 p(x) <= -log2 p(x | z) - log2 p(z) over the test split, with
+p(x | z) a discretised logistic around the decoder's output whose per-channel
+scale is fitted on training images (`keras_vq.metrics.bits_per_dim`).
+"""
+
+import argparse
+import json
+import pathlib
+import time
+
+import keras
+import numpy as np
+
+import keras_vq
+import keras_vq.plots
+from keras_vq.datasets.cifar10.cifar10_files import CLASS_NAMES
+from keras_vq.models import PixelCNN
+
+AUTOENCODERS = {"vqvae": keras_vq.models.VQVAE, "vqvae2": keras_vq.models.VQVAE2}
+LEVELS = {"vqvae": ("codes",), "vqvae2": ("top", "bottom")}
+TRAIN_SPLIT, VALIDATION_SPLIT, TEST_SPLIT = "train[:90%]", "train[90%:]", "test"
+# Training images whose reconstructions fit the decoder likelihood's scales.
+SCALE_FIT_IMAGES = 5000
+
+
+def parse_arguments():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=pathlib.Path, required=True, help="folder holding CIFAR-10")
+    parser.add_argument("--model", choices=sorted(AUTOENCODERS), default="vqvae")
+    parser.add_argument("--autoencoder-preset", default="cifar10", help="preset name or directory")
+    parser.add_argument("--steps", type=int, default=20_000, help="training steps for each prior")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--steps-per-epoch", type=int, default=500, help="steps between checkpoints")
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--channels", type=int, default=64)
+    parser.add_argument("--num-blocks", type=int, default=8)
+    parser.add_argument("--samples-per-class", type=int, default=10)
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dtype-policy", default="float32",
+                        help="e.g. mixed_bfloat16 to train faster; presets are saved in float32 either way")
+    parser.add_argument("--output-dir", type=pathlib.Path, default=pathlib.Path("runs/cifar10_prior"))
+    parser.add_argument("--resume", action="store_true", help="continue the run in --output-dir")
+    arguments = parser.parse_args()
+    for name in ("steps", "batch_size", "steps_per_epoch", "channels", "num_blocks", "samples_per_class"):
+        if getattr(arguments, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1")
+    if not arguments.temperature > 0:
+        parser.error("--temperature must be > 0")
+    if arguments.output_dir.exists() and any(arguments.output_dir.iterdir()) and not arguments.resume:
+        parser.error(f"{arguments.output_dir} holds a run; pass --resume to continue it, or choose another --output-dir")
+    return arguments
+
+
+def prior_inputs(codes, level):
+    """What the prior of `level` is trained on: its codes, the class labels and, for
+    the bottom level, the top codes as the spatial condition."""
+    if level == "codes":
+        return {"codes": codes["codes"], "class_labels": codes["labels"]}
+    if level == "top":
+        return {"codes": codes["top_codes"], "class_labels": codes["labels"]}
+    return {"codes": codes["bottom_codes"], "class_labels": codes["labels"], "condition": codes["top_codes"]}
+
+
+def build_prior(autoencoder, level, arguments):
+    common = dict(num_embeddings=autoencoder.num_embeddings, channels=arguments.channels,
+                  num_blocks=arguments.num_blocks, num_classes=len(CLASS_NAMES), name=f"{level}_prior")
+    if level == "codes":
+        return PixelCNN(code_shape=autoencoder.latent_shape(), **common)
+    top_shape, bottom_shape = autoencoder.latent_shapes()
+    if level == "top":
+        return PixelCNN(code_shape=top_shape, **common)
+    return PixelCNN(code_shape=bottom_shape, condition_shape=top_shape,
+                    condition_num_embeddings=autoencoder.num_embeddings, **common)
+
+
+def bits_per_code(prior, inputs):
+    return float(prior.log_likelihood_bits(inputs).mean() / np.prod(prior.code_shape))
+
+
+def train_prior(autoencoder, level, codes, arguments):
+    """Trains (or, when its preset exists, loads) the prior of `level`; returns it in float32."""
+    level_dir = arguments.output_dir / level
+    if (level_dir / "preset").exists():
+        return PixelCNN.from_preset(level_dir / "preset"), {}
+    keras.config.set_dtype_policy(arguments.dtype_policy)
+    prior = build_prior(autoencoder, level, arguments)
+    keras.config.set_dtype_policy("float32")
+    prior.compile(optimizer=keras.optimizers.Adam(arguments.learning_rate))
+    training = keras_vq.data.CodeBatches(prior_inputs(codes[TRAIN_SPLIT], level), arguments.batch_size,
+                                         seed=arguments.seed)
+    started = time.perf_counter()
+    history = keras_vq.training.fit_resumably(
+        prior,
+        lambda step: keras_vq.training.batches_from(training, step),
+        total_steps=arguments.steps,
+        steps_per_epoch=arguments.steps_per_epoch,
+        run_dir=level_dir,
+    )
+    prior = keras_vq.training.in_float32(prior)
+    prior.save_to_preset(level_dir / "preset")
+    keras_vq.plots.save_loss_curves(history, level_dir / "loss_curves.png", keys=["bits_per_code"])
+    return prior, {"training_steps": len(history.get("loss", [])) * arguments.steps_per_epoch,
+                   "seconds_this_run": round(time.perf_counter() - started, 1)}
+
+
+def main():
+    arguments = parse_arguments()
+    arguments.output_dir.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(arguments.seed)
+
+    # Codes of the three splits under the trained autoencoder.
+    autoencoder = AUTOENCODERS[arguments.model].from_preset(arguments.autoencoder_preset)
+    codes = {
+        split: keras_vq.data.load_codes(autoencoder, "cifar10", split, data_dir=arguments.data_dir)
+        for split in (TRAIN_SPLIT, VALIDATION_SPLIT, TEST_SPLIT)
+    }
+
+    # Priors, level by level, each with its bits/code on validation and test codes.
+    priors, results = [], {"model": arguments.model, "autoencoder_preset": arguments.autoencoder_preset,
+                           "backend": keras.backend.backend(), "levels": {}}
+    for level in LEVELS[arguments.model]:
+        prior, training = train_prior(autoencoder, level, codes, arguments)
+        priors.append(prior)
+        results["levels"][level] = {
+            **training,
+            "validation_bits_per_code": bits_per_code(prior, prior_inputs(codes[VALIDATION_SPLIT], level)),
+            "test_bits_per_code": bits_per_code(prior, prior_inputs(codes[TEST_SPLIT], level)),
+        }
+
+    # The whole model's bound on the test split, in bits per dimension.
+    training_images = keras_vq.data.load_numpy(
+        "cifar10", TRAIN_SPLIT, 500, data_dir=arguments.data_dir, evaluation=True
+    ).concatenated()[:SCALE_FIT_IMAGES]
+    means = autoencoder.predict(training_images, verbose=0)
+    pixels = np.rint(training_images * 255).astype(np.int64)
+    scales = keras_vq.metrics.fit_logistic_scales(pixels, means)
+    test_images, test_labels = keras_vq.data.load_numpy(
+        "cifar10", TEST_SPLIT, 500, data_dir=arguments.data_dir, evaluation=True, with_labels=True
+    ).concatenated()
+    results["decoder_logistic_scales"] = scales.tolist()
+    results["test"] = keras_vq.metrics.bits_per_dim(autoencoder, priors, test_images, scales, test_labels)
+
+    # Samples: one row per class.
+    labels = np.repeat(np.arange(len(CLASS_NAMES)), arguments.samples_per_class)
+    if arguments.model == "vqvae":
+        samples = autoencoder.generate(priors[0], len(labels), class_labels=labels,
+                                       temperature=arguments.temperature, seed=arguments.seed)
+    else:
+        samples = autoencoder.generate(*priors, len(labels), class_labels=labels,
+                                       temperature=arguments.temperature, seed=arguments.seed)
+    keras_vq.plots.save_sample_grid(samples, CLASS_NAMES, arguments.output_dir / "samples.png")
+
+    # Presets again, now with their figures in the metadata.
+    for level, prior in zip(LEVELS[arguments.model], priors):
+        prior.save_to_preset(
+            arguments.output_dir / level / "preset",
+            metadata={
+                "dataset": f"codes of CIFAR-10 {TRAIN_SPLIT} under {arguments.model} preset "
+                           f"{arguments.autoencoder_preset!r}, batch {arguments.batch_size}, seed {arguments.seed}",
+                "training_dtype_policy": arguments.dtype_policy,
+                **results["levels"][level],
+                "test_bits_per_dim_of_the_whole_model": results["test"]["bits_per_dim"],
+                "recipe": "recipes/cifar10_prior.py",
+            },
+            overwrite=True,
+        )
+    (arguments.output_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+    print(f"wrote {arguments.output_dir / 'samples.png'} and the presets in {arguments.output_dir}/*/preset")
+
+
+if __name__ == "__main__":
+    main()
