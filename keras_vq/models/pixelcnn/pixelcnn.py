@@ -192,7 +192,7 @@ class PixelCNN(PresetMixin, keras.Model):
         totals = []
         for start in range(0, len(codes), batch_size):
             batch = _take(inputs, slice(start, start + batch_size))
-            logits = ops.convert_to_numpy(self(batch, training=False)).astype(np.float64)
+            logits = np.asarray(self.predict_on_batch(batch), np.float64)
             logits -= logits.max(axis=-1, keepdims=True)
             log_probabilities = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
             chosen = np.take_along_axis(log_probabilities, codes[start:start + batch_size, ..., None], axis=-1)
