@@ -36,6 +36,7 @@ import numpy as np
 import keras_vq
 import keras_vq.plots
 from keras_vq.datasets.cifar10.cifar10_files import CLASS_NAMES
+from keras_vq.data.codes import prior_inputs
 from keras_vq.models import PixelCNN
 
 AUTOENCODERS = {"vqvae": keras_vq.models.VQVAE, "vqvae2": keras_vq.models.VQVAE2}
@@ -72,16 +73,6 @@ def parse_arguments():
     if arguments.output_dir.exists() and any(arguments.output_dir.iterdir()) and not arguments.resume:
         parser.error(f"{arguments.output_dir} holds a run; pass --resume to continue it, or choose another --output-dir")
     return arguments
-
-
-def prior_inputs(codes, level):
-    """What the prior of `level` is trained on: its codes, the class labels and, for
-    the bottom level, the top codes as the spatial condition."""
-    if level == "codes":
-        return {"codes": codes["codes"], "class_labels": codes["labels"]}
-    if level == "top":
-        return {"codes": codes["top_codes"], "class_labels": codes["labels"]}
-    return {"codes": codes["bottom_codes"], "class_labels": codes["labels"], "condition": codes["top_codes"]}
 
 
 def build_prior(autoencoder, level, arguments):

@@ -1,13 +1,17 @@
-"""Copies presets trained by recipes/cifar10_vqvae.py into keras_vq and records what they reach.
+"""Copies presets trained by the CIFAR-10 recipes into keras_vq and records what they reach.
 
     KERAS_BACKEND=tensorflow python scripts/package_cifar10_presets.py --runs /work/train \
-        --data-dir ../shared/data
+        --prior-runs /work/runs --data-dir ../shared/data
 
-For each of vqvae, vae and vqvae2 found under --runs, copies `<run>/preset/`
-to `keras_vq/models/<model>/presets/cifar10/`, adds to its metadata.json the
-`check_figures` on the first CHECK_IMAGES images of the CIFAR-10 test split
-(which tests/builtin_presets_test.py reproduces on every backend), and
-prints the `*_presets.py` entry with the files' SHA-256.
+For each of vqvae, vae and vqvae2 found under --runs (recipes/cifar10_vqvae.py),
+copies `<run>/preset/` to `keras_vq/models/<model>/presets/cifar10/`; for each
+PixelCNN prior found under --prior-runs (recipes/cifar10_prior.py, in
+`prior_vqvae/codes`, `prior_vqvae2/top` and `prior_vqvae2/bottom`), copies
+its preset to `keras_vq/models/pixelcnn/presets/<preset name>/`. Each gets
+`check_figures` in its metadata.json, on the first CHECK_IMAGES images of the
+CIFAR-10 test split (which tests/builtin_presets_test.py reproduces on every
+backend): reconstruction figures for autoencoders, bits/code for priors.
+Prints each `*_presets.py` entry's SHA-256.
 """
 
 import argparse
@@ -15,7 +19,11 @@ import json
 import pathlib
 import shutil
 
+import numpy as np
+
 import keras_vq
+from keras_vq.data.codes import encode_batch, prior_inputs
+from keras_vq.models.pixelcnn.pixelcnn_presets import PIXELCNN_PRESETS
 from keras_vq.presets import sha256_of
 
 PACKAGE = pathlib.Path(keras_vq.__file__).parent
@@ -25,29 +33,48 @@ MODELS = {"vqvae": keras_vq.models.VQVAE, "vae": keras_vq.models.VAE, "vqvae2": 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=pathlib.Path, required=True)
+    parser.add_argument("--runs", type=pathlib.Path)
+    parser.add_argument("--prior-runs", type=pathlib.Path)
     parser.add_argument("--data-dir", type=pathlib.Path, required=True)
     arguments = parser.parse_args()
-    images = keras_vq.data.load_numpy(
-        "cifar10", f"test[:{CHECK_IMAGES}]", 100, data_dir=arguments.data_dir, evaluation=True
+    images, labels = keras_vq.data.load_numpy(
+        "cifar10", f"test[:{CHECK_IMAGES}]", 100, data_dir=arguments.data_dir, evaluation=True, with_labels=True
     ).concatenated()
     for name, model_class in MODELS.items():
-        source = arguments.runs / name / "preset"
-        if not source.exists():
-            continue
-        target = PACKAGE / "models" / name / "presets" / "cifar10"
-        if target.exists():
-            shutil.rmtree(target)
-        shutil.copytree(source, target)
-        model = model_class.from_preset(target)
-        metadata = json.loads((target / "metadata.json").read_text())
-        metadata["check_figures"] = {
-            "split": f"CIFAR-10 test[:{CHECK_IMAGES}] (keras_vq order)",
-            **keras_vq.metrics.reconstruction_report(model, images),
-        }
-        (target / "metadata.json").write_text(json.dumps(metadata, indent=2, sort_keys=True))
-        hashes = {file: sha256_of(target / file) for file in ("config.json", "model.weights.h5")}
-        print(f"{name}: 'directory': 'models/{name}/presets/cifar10', 'sha256': {hashes}")
+        source = arguments.runs / name / "preset" if arguments.runs else None
+        if source and source.exists():
+            target = copy_preset(source, PACKAGE / "models" / name / "presets" / "cifar10")
+            figures = keras_vq.metrics.reconstruction_report(model_class.from_preset(target), images)
+            record_check_figures(target, figures)
+    for preset_name, entry in PIXELCNN_PRESETS.items():
+        source = arguments.prior_runs / entry["run"] / "preset" if arguments.prior_runs else None
+        if source and source.exists():
+            target = copy_preset(source, PACKAGE / entry["directory"])
+            record_check_figures(target, prior_check_figures(keras_vq.models.PixelCNN.from_preset(target), entry,
+                                                             images, labels))
+
+
+def copy_preset(source, target):
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(source, target)
+    return target
+
+
+def prior_check_figures(prior, entry, images, labels):
+    """Mean bits/code of the prior on the codes its autoencoder gives `images`."""
+    autoencoder = getattr(keras_vq.models, entry["autoencoder"]).from_preset(entry["autoencoder_preset"])
+    inputs = prior_inputs(encode_batch(autoencoder, images, labels), entry["level"])
+    return {"examples": int(len(images)),
+            "bits_per_code": float(prior.log_likelihood_bits(inputs).mean() / np.prod(prior.code_shape))}
+
+
+def record_check_figures(target, figures):
+    metadata = json.loads((target / "metadata.json").read_text())
+    metadata["check_figures"] = {"split": f"CIFAR-10 test[:{CHECK_IMAGES}] (keras_vq order)", **figures}
+    (target / "metadata.json").write_text(json.dumps(metadata, indent=2, sort_keys=True))
+    hashes = {file: sha256_of(target / file) for file in ("config.json", "model.weights.h5")}
+    print(f"{target.relative_to(PACKAGE)}: 'sha256': {hashes}")
 
 
 if __name__ == "__main__":

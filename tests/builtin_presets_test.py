@@ -4,10 +4,12 @@ import json
 import os
 import pathlib
 
+import numpy as np
 import pytest
 
 import keras_vq
-from keras_vq.models import VAE, VQVAE, VQVAE2
+from keras_vq.data.codes import encode_batch, prior_inputs
+from keras_vq.models import VAE, VQVAE, VQVAE2, PixelCNN
 
 # The real CIFAR-10 test split, where a checkout has the shared data beside it (CI does).
 DATA_DIR = pathlib.Path(os.environ.get("KERAS_VQ_TEST_DATA", pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -35,3 +37,24 @@ def test_cifar10_preset_reproduces_its_recorded_test_figures(model_class):
     for name in FIGURES:
         if name in recorded:
             assert figures[name] == pytest.approx(recorded[name], rel=2e-3), name
+
+
+@pytest.mark.parametrize("preset", sorted(PixelCNN.builtin_presets))
+def test_pixelcnn_preset_reproduces_its_recorded_test_bits_per_code(preset):
+    entry = PixelCNN.builtin_presets[preset]
+    prior = PixelCNN.from_preset(preset)
+    metadata = json.loads((pathlib.Path(keras_vq.__file__).parent / entry["directory"] / "metadata.json").read_text())
+    assert metadata["parameter_count"] == prior.count_params()
+    assert "test" not in metadata["dataset"] and "train" in metadata["dataset"]  # Never trained on test.
+    if not (DATA_DIR / "cifar10" / "test").is_dir():
+        pytest.skip(f"the CIFAR-10 test split is not at {DATA_DIR} (set KERAS_VQ_TEST_DATA)")
+    recorded = metadata["check_figures"]
+    images, labels = keras_vq.data.load_numpy(
+        "cifar10", f"test[:{recorded['examples']}]", 100, data_dir=DATA_DIR, evaluation=True, with_labels=True,
+        progress=False,
+    ).concatenated()
+    autoencoder = getattr(keras_vq.models, entry["autoencoder"]).from_preset(entry["autoencoder_preset"])
+    inputs = prior_inputs(encode_batch(autoencoder, images, labels), entry["level"])
+    bits = prior.log_likelihood_bits(inputs).mean() / np.prod(prior.code_shape)
+    assert bits == pytest.approx(recorded["bits_per_code"], rel=1e-3)
+    assert bits < 0.9 * np.log2(prior.num_embeddings)  # Well below the uniform prior's log2 K.

@@ -20,6 +20,8 @@ from keras_vq.data.batches import SeededBatches
 from keras_vq.paths import keras_vq_home
 
 ENCODING_BATCH = 500
+# The code maps a prior can model: a VQ-VAE's, or either level of a VQ-VAE-2's.
+PRIOR_LEVELS = ("codes", "top", "bottom")
 
 
 def model_fingerprint(model):
@@ -28,6 +30,32 @@ def model_fingerprint(model):
     for weight in model.get_weights():
         digest.update(np.ascontiguousarray(weight).tobytes())
     return digest.hexdigest()[:16]
+
+
+def encode_batch(model, images, labels=None):
+    """`{"codes"}` (VQ-VAE) or `{"top_codes", "bottom_codes"}` (VQ-VAE-2) of
+    `images` as int32 NumPy arrays, with `"labels"` when given."""
+    codes = model.encode(images)
+    codes = codes if isinstance(codes, tuple) else (codes,)
+    keys = ("top_codes", "bottom_codes") if len(codes) == 2 else ("codes",)
+    encoded = {key: keras.ops.convert_to_numpy(level).astype(np.int32) for key, level in zip(keys, codes)}
+    if labels is not None:
+        encoded["labels"] = np.asarray(labels, np.int32)
+    return encoded
+
+
+def prior_inputs(codes, level, with_labels=True):
+    """What the PixelCNN of `level` models, from `encode_batch`/`load_codes` arrays:
+    `"codes"` (VQ-VAE) or `"top"` (VQ-VAE-2), the codes and the class labels;
+    `"bottom"`, the bottom codes, labels and the top codes as the condition."""
+    if level not in PRIOR_LEVELS:
+        raise ValueError(f"level must be one of {PRIOR_LEVELS}, got {level!r}")
+    inputs = {"codes": codes[{"codes": "codes", "top": "top_codes", "bottom": "bottom_codes"}[level]]}
+    if with_labels:
+        inputs["class_labels"] = codes["labels"]
+    if level == "bottom":
+        inputs["condition"] = codes["top_codes"]
+    return inputs
 
 
 def load_codes(model, name, split, data_dir=None, download=False, cache_dir=None):
@@ -44,15 +72,7 @@ def load_codes(model, name, split, data_dir=None, download=False, cache_dir=None
 
     batches = load_numpy(name, split, ENCODING_BATCH, data_dir=data_dir, download=download, evaluation=True,
                          with_labels=True)
-    parts = []
-    for index in range(len(batches)):
-        images, labels = batches[index]
-        codes = model.encode(images)
-        codes = codes if isinstance(codes, tuple) else (codes,)
-        keys = ("top_codes", "bottom_codes") if len(codes) == 2 else ("codes",)
-        part = {key: keras.ops.convert_to_numpy(level).astype(np.int32) for key, level in zip(keys, codes)}
-        part["labels"] = np.asarray(labels, np.int32)
-        parts.append(part)
+    parts = [encode_batch(model, *batches[index]) for index in range(len(batches))]
     arrays = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
     folder.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".part.npz")
