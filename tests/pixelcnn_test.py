@@ -4,7 +4,7 @@ import pytest
 from keras import ops
 
 from keras_vq.models import PixelCNN
-from keras_vq.models.pixelcnn.pixelcnn_sampler import draw_codes
+from keras_vq.models.autoregressive import draw_categorical
 
 SMALL = dict(num_embeddings=8, channels=8, num_blocks=2, first_kernel_size=5)
 
@@ -45,10 +45,10 @@ def test_draws_follow_the_softmax_and_low_temperature_takes_the_most_likely_code
     logits = np.log(np.array([0.1, 0.6, 0.05, 0.25], "float32"))
     count = 20000
     uniform = np.random.default_rng(0).random(count).astype("float32")
-    drawn = ops.convert_to_numpy(draw_codes(np.tile(logits, (count, 1)), uniform, np.ones(count, "float32")))
+    drawn = ops.convert_to_numpy(draw_categorical(np.tile(logits, (count, 1)), uniform, np.ones(count, "float32")))
     frequencies = np.bincount(drawn, minlength=4) / count
     np.testing.assert_allclose(frequencies, [0.1, 0.6, 0.05, 0.25], atol=0.015)  # > 4 standard errors
-    cold = ops.convert_to_numpy(draw_codes(np.tile(logits, (100, 1)), uniform[:100], np.full(100, 1e-3, "float32")))
+    cold = ops.convert_to_numpy(draw_categorical(np.tile(logits, (100, 1)), uniform[:100], np.full(100, 1e-3, "float32")))
     assert (cold == 1).all()
 
 

@@ -10,7 +10,8 @@ from keras_vq.layers.pixelcnn_blocks import GatedPixelCNNBlock
 from keras_vq.layers.residual_stack import ResidualStack
 from keras_vq.layers.vector_quantizer import _check_positive_int
 from keras_vq.models.pixelcnn.pixelcnn_presets import PIXELCNN_PRESETS
-from keras_vq.models.pixelcnn.pixelcnn_sampler import METHODS, SamplingLoop
+from keras_vq.models.autoregressive import run_compiled
+from keras_vq.models.pixelcnn.pixelcnn_sampler import SAMPLING_LOOPS
 from keras_vq.presets import PresetMixin
 
 CODES, CLASS_LABELS, CONDITION = "codes", "class_labels", "condition"
@@ -150,8 +151,6 @@ class PixelCNN(PresetMixin, keras.Model):
 
         # === Metrics ===
         self.bits_per_code_tracker = keras.metrics.Mean(name="bits_per_code")
-        # Compiled sampling loops, kept outside Keras' layer tracking (they share this model's weights).
-        object.__setattr__(self, "_sampling_loops", {})
 
     # --- The pieces the samplers use -------------------------------------------------------
 
@@ -218,8 +217,8 @@ class PixelCNN(PresetMixin, keras.Model):
                 or `"naive"` (one full forward pass a position; the reference).
         """
         _check_positive_int("num_samples", num_samples)
-        if method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        if method not in SAMPLING_LOOPS:
+            raise ValueError(f"method must be one of {tuple(SAMPLING_LOOPS)}, got {method!r}")
         if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
             raise ValueError(f"temperature must be a number > 0, got {temperature!r}")
         inputs = {
@@ -227,9 +226,7 @@ class PixelCNN(PresetMixin, keras.Model):
             "temperature": np.full((num_samples,), temperature, np.float32),
         }
         inputs.update(self._checked_conditioning(num_samples, class_labels, condition))
-        if method not in self._sampling_loops:
-            self._sampling_loops[method] = SamplingLoop(self, method)
-        codes = self._sampling_loops[method].predict_on_batch(inputs)
+        codes = run_compiled(self, SAMPLING_LOOPS[method], f"{method}_sampler", inputs)
         return np.asarray(ops.convert_to_numpy(codes), np.int32)
 
     def _checked_conditioning(self, num_samples, class_labels, condition):

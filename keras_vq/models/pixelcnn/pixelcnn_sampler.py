@@ -27,21 +27,10 @@ XLA while-loop on JAX, a graph while-loop on TensorFlow; PyTorch runs it
 eagerly).
 """
 
-import keras
 from keras import ops
 
-METHODS = ("cached", "naive")
+from keras_vq.models.autoregressive import draw_categorical
 
-
-def draw_codes(logits, uniform, temperature):
-    """Inverse-CDF draw: the first code whose cumulative probability exceeds u.
-
-    logits (N, K), uniform (N,) in [0, 1), temperature (N,) > 0 -> (N,) int32.
-    """
-    logits = ops.cast(logits, "float32") / ops.expand_dims(temperature, -1)
-    cumulative = ops.cumsum(ops.softmax(logits, axis=-1), axis=-1)
-    below = ops.sum(ops.cast(cumulative < ops.expand_dims(uniform, -1), "int32"), axis=-1)
-    return ops.minimum(below, ops.shape(logits)[-1] - 1)
 
 
 def _position_bias(bias, i, j, batch):
@@ -115,7 +104,7 @@ def cached_sampling_loop(prior, uniform, temperature, class_labels=None, conditi
                         horizontal_inputs[index + 1], (0, 0, j + following.padding_before, 0), output
                     )
             logits = prior.output_head(skips, last_horizontal)[:, 0, 0]
-            drawn = draw_codes(logits, ops.slice(uniform, (0, i, j), (batch, 1, 1))[:, 0, 0], temperature)
+            drawn = draw_categorical(logits, ops.slice(uniform, (0, i, j), (batch, 1, 1))[:, 0, 0], temperature)
             codes = ops.slice_update(codes, (0, i, j), ops.reshape(drawn, (batch, 1, 1)))
             embedded = ops.reshape(prior.embedding(drawn), (batch, 1, 1, channels))
             first = blocks[0]
@@ -145,21 +134,10 @@ def naive_sampling_loop(prior, uniform, temperature, class_labels=None, conditio
         i, j = position // width, position % width
         logits = prior(prior.model_inputs(codes, class_labels, condition), training=False)
         logits_here = ops.slice(logits, (0, i, j, 0), (batch, 1, 1, logits.shape[-1]))[:, 0, 0]
-        drawn = draw_codes(logits_here, ops.slice(uniform, (0, i, j), (batch, 1, 1))[:, 0, 0], temperature)
+        drawn = draw_categorical(logits_here, ops.slice(uniform, (0, i, j), (batch, 1, 1))[:, 0, 0], temperature)
         return ops.slice_update(codes, (0, i, j), ops.reshape(drawn, (batch, 1, 1)))
 
     return ops.fori_loop(0, height * width, position_step, codes)
 
 
-class SamplingLoop(keras.Model):
-    """Wraps a sampling loop in a model so that `predict_on_batch` compiles it
-    with the prior's weights (the prior's own layers, shared, not copied)."""
-
-    def __init__(self, prior, method):
-        super().__init__(name=f"{prior.name}_{method}_sampler")
-        self.prior = prior
-        self.loop = {"cached": cached_sampling_loop, "naive": naive_sampling_loop}[method]
-        self.built = True
-
-    def call(self, inputs):
-        return self.loop(self.prior, **inputs)
+SAMPLING_LOOPS = {"cached": cached_sampling_loop, "naive": naive_sampling_loop}

@@ -1,0 +1,48 @@
+"""What the autoregressive models share: inverse-CDF draws, and generation loops run compiled.
+
+Drawing every step from a uniform number given up front (NumPy's, from the
+caller's seed) makes generation reproducible on every backend, and makes a
+fast loop and its naive reference draw the same symbols from the same seed.
+"""
+
+import keras
+from keras import ops
+
+
+def draw_categorical(logits, uniform, temperature):
+    """Inverse-CDF draw: the first symbol whose cumulative probability exceeds u.
+
+    logits (N, K), uniform (N,) in [0, 1), temperature (N,) > 0 -> (N,) int32.
+    """
+    logits = ops.cast(logits, "float32") / ops.expand_dims(temperature, -1)
+    cumulative = ops.cumsum(ops.softmax(logits, axis=-1), axis=-1)
+    below = ops.sum(ops.cast(cumulative < ops.expand_dims(uniform, -1), "int32"), axis=-1)
+    return ops.minimum(below, ops.shape(logits)[-1] - 1)
+
+
+class CompiledLoop(keras.Model):
+    """Wraps `loop(model, **inputs)` in a Keras model that shares `model`'s
+    layers (its weights, not copies), so that `predict_on_batch(inputs)`
+    compiles the whole loop as Keras compiles any predict step: one XLA
+    program on JAX, a graph on TensorFlow, eager on PyTorch. The weights are
+    arguments of the compiled function, so later training is seen."""
+
+    def __init__(self, model, loop, name):
+        super().__init__(name=name)
+        self.model = model
+        self.loop = loop
+        self.built = True
+
+    def call(self, inputs):
+        return self.loop(self.model, **inputs)
+
+
+def run_compiled(model, loop, name, inputs):
+    """`loop(model, **inputs)` compiled once per (model, loop) and run on NumPy `inputs`.
+
+    The compiled wrappers are kept on the model outside Keras' layer tracking
+    (they hold no weights of their own)."""
+    loops = model.__dict__.setdefault("_compiled_loops", {})
+    if name not in loops:
+        loops[name] = CompiledLoop(model, loop, f"{model.name}_{name}")
+    return loops[name].predict_on_batch(inputs)

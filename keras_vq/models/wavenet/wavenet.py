@@ -1,0 +1,275 @@
+"""WaveNet: an autoregressive model of a sequence of discrete symbols, as decoder or prior."""
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_vq.layers.vector_quantizer import _check_positive_int
+from keras_vq.layers.wavenet_blocks import WaveNetBlock
+from keras_vq.models.autoregressive import run_compiled
+from keras_vq.models.wavenet.wavenet_generation import GENERATION_LOOPS
+from keras_vq.models.wavenet.wavenet_presets import WAVENET_PRESETS
+from keras_vq.presets import PresetMixin
+
+SYMBOLS, SPEAKERS, LOCAL_CODES = "symbols", "speakers", "local_codes"
+
+
+@keras.saving.register_keras_serializable(package="keras_vq")
+class WaveNet(PresetMixin, keras.Model):
+    """WaveNet (van den Oord et al. 2016, https://arxiv.org/abs/1609.03499)
+    over sequences of `num_symbols` discrete symbols:
+
+        p(x | h, y) = prod_t p(x_t | x_<t, h, y),
+
+    each factor a `num_symbols`-way categorical. As the VQ-VAE's audio
+    decoder, x are 8-bit mu-law samples (256 symbols: the paper's choice,
+    sec. 2.2, which gives an exact likelihood and trains fast on little data;
+    a mixture of logistics needs far more steps to beat it at 16 kHz), h a
+    speaker and y the VQ-VAE's codes; as a prior, x are the codes themselves.
+
+    The symbols are embedded and shifted one step right (so step t sees
+    x_<t only), then `num_layers` `WaveNetBlock`s with dilations
+    1, 2, 4, ..., 2**(layers_per_cycle - 1), repeated; the sum of their skip
+    outputs goes through ReLU, 1x1 conv, ReLU, 1x1 conv to the logits
+    (float32). The receptive field is `receptive_field` steps.
+
+    Inputs: `(batch, time)` int symbols alone, or a dict with `"symbols"`,
+    `"speakers"` `(batch,)` (with `num_speakers`: global conditioning by a
+    learned speaker embedding) and `"local_codes"` `(batch, time // upsampling)`
+    (with `local_num_embeddings`: local conditioning by codes, embedded, a
+    3-tap convolution over the code sequence, repeated `upsampling` times).
+    Output: logits `(batch, time, num_symbols)`.
+
+    Training: `compile` then `fit(inputs)`; the loss is the mean negative
+    log-likelihood in nats a symbol, reported as `bits_per_symbol` too.
+    Generation: `generate(length, ...)`, incremental with per-layer queues
+    (`keras_vq.models.wavenet.wavenet_generation`).
+
+    Args:
+        num_symbols: symbols of the sequence (256 for mu-law audio).
+        channels: residual channels; skip_channels: skip channels.
+        num_layers: blocks; layers_per_cycle: blocks before the dilation
+            returns to 1.
+        kernel_size: taps of each dilated convolution.
+        num_speakers: speakers for global conditioning (None: none).
+        speaker_embedding_dim: size of the speaker embedding.
+        local_num_embeddings: codes of the local condition (None: none).
+        local_channels: channels of the embedded local condition.
+        upsampling: time steps per local code (64 for the paper's audio codes).
+        dtype: dtype policy of the layers.
+    """
+
+    builtin_presets = WAVENET_PRESETS
+
+    def __init__(
+        self,
+        num_symbols=256,
+        channels=64,
+        skip_channels=128,
+        num_layers=20,
+        layers_per_cycle=10,
+        kernel_size=2,
+        num_speakers=None,
+        speaker_embedding_dim=32,
+        local_num_embeddings=None,
+        local_channels=64,
+        upsampling=64,
+        dtype=None,
+        **kwargs,
+    ):
+        for name, value in (("num_symbols", num_symbols), ("channels", channels), ("skip_channels", skip_channels),
+                            ("num_layers", num_layers), ("layers_per_cycle", layers_per_cycle),
+                            ("kernel_size", kernel_size), ("speaker_embedding_dim", speaker_embedding_dim),
+                            ("local_channels", local_channels), ("upsampling", upsampling)):
+            _check_positive_int(name, value)
+        for name, value in (("num_speakers", num_speakers), ("local_num_embeddings", local_num_embeddings)):
+            if value is not None:
+                _check_positive_int(name, value)
+
+        # === Layers ===
+        settings = dict(dtype=dtype)
+        embedding = keras.layers.Embedding(num_symbols, channels, name="symbol_embedding", **settings)
+        speaker_embedding = (
+            keras.layers.Embedding(num_speakers, speaker_embedding_dim, name="speaker_embedding", **settings)
+            if num_speakers else None
+        )
+        local_network = None
+        if local_num_embeddings:
+            local_network = keras.Sequential([
+                keras.Input(shape=(None,), dtype="int32"),
+                keras.layers.Embedding(local_num_embeddings, local_channels, **settings),
+                keras.layers.Conv1D(local_channels, 3, padding="same", activation="relu", **settings),
+            ], name="local_network")
+        blocks = [
+            WaveNetBlock(
+                channels, dilation_rate=2 ** (index % layers_per_cycle), kernel_size=kernel_size,
+                skip_channels=skip_channels,
+                global_condition_dim=speaker_embedding_dim if num_speakers else None,
+                local_condition_channels=local_channels if local_num_embeddings else None,
+                use_residual_output=index + 1 < num_layers, name=f"block{index}", **settings,
+            )
+            for index in range(num_layers)
+        ]
+        head = [
+            keras.layers.Conv1D(skip_channels, 1, activation="relu", name="head_hidden", **settings),
+            keras.layers.Conv1D(num_symbols, 1, name="logits", dtype="float32"),
+        ]
+
+        # === Functional model ===
+        inputs = {SYMBOLS: keras.Input(shape=(None,), dtype="int32", name=SYMBOLS)}
+        if num_speakers:
+            inputs[SPEAKERS] = keras.Input(shape=(), dtype="int32", name=SPEAKERS)
+        if local_num_embeddings:
+            inputs[LOCAL_CODES] = keras.Input(shape=(None,), dtype="int32", name=LOCAL_CODES)
+        speaker = speaker_embedding(inputs[SPEAKERS]) if speaker_embedding is not None else None
+        local = None
+        if local_network is not None:
+            local = ops.repeat(local_network(inputs[LOCAL_CODES]), upsampling, axis=1)
+        embedded = embedding(inputs[SYMBOLS])
+        hidden = ops.pad(embedded, ((0, 0), (1, 0), (0, 0)))[:, :-1]  # Step t sees x_<t.
+        skips = []
+        for block in blocks:
+            hidden, skip = block(hidden, speaker, local)
+            skips.append(skip)
+        logits = _output_head(head, skips)
+        super().__init__(inputs=inputs if len(inputs) > 1 else inputs[SYMBOLS], outputs=logits, **kwargs)
+
+        # === Config ===
+        self.embedding, self.speaker_embedding, self.local_network = embedding, speaker_embedding, local_network
+        self.blocks, self.head = blocks, head
+        self.num_symbols, self.channels, self.skip_channels = num_symbols, channels, skip_channels
+        self.num_layers, self.layers_per_cycle, self.kernel_size = num_layers, layers_per_cycle, kernel_size
+        self.num_speakers, self.speaker_embedding_dim = num_speakers, speaker_embedding_dim
+        self.local_num_embeddings, self.local_channels, self.upsampling = (
+            local_num_embeddings, local_channels, upsampling)
+
+        # === Metrics ===
+        self.bits_per_symbol_tracker = keras.metrics.Mean(name="bits_per_symbol")
+
+    @property
+    def receptive_field(self):
+        """Steps of the past that one prediction can see: the shift plus each block's reach."""
+        return 1 + sum(block.history_length for block in self.blocks)
+
+    def output_head(self, skips):
+        return _output_head(self.head, skips)
+
+    def layers_dtype_policy(self):
+        return self.embedding.dtype_policy
+
+    def model_inputs(self, symbols, speakers=None, local_codes=None):
+        if self.num_speakers is None and self.local_num_embeddings is None:
+            return symbols
+        inputs = {SYMBOLS: symbols}
+        if self.num_speakers is not None:
+            inputs[SPEAKERS] = speakers
+        if self.local_num_embeddings is not None:
+            inputs[LOCAL_CODES] = local_codes
+        return inputs
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        symbols = x[SYMBOLS] if isinstance(x, dict) else x
+        nats = ops.mean(keras.losses.sparse_categorical_crossentropy(symbols, y_pred, from_logits=True))
+        self.bits_per_symbol_tracker.update_state(nats / math.log(2.0))
+        return nats
+
+    def generate(self, length, speakers=None, local_codes=None, num_samples=None, temperature=1.0, seed=None,
+                 method="incremental"):
+        """Symbols `(num_samples, length)` int32 drawn step by step (NumPy).
+
+        Args:
+            length: steps to generate; with `local_codes`, it must be
+                `local_codes.shape[1] * upsampling` (or None for that).
+            speakers: `(num_samples,)` speaker indices (or one int), exactly
+                when the model has `num_speakers`.
+            local_codes: `(num_samples, codes)` condition codes, exactly when
+                the model has `local_num_embeddings`.
+            num_samples: how many sequences (taken from the conditioning
+                when it is given).
+            temperature: > 0; logits are divided by it.
+            seed: the same seed gives the same sequences, whichever `method`.
+            method: `"incremental"` (per-layer queues, one step of each layer
+                a sample) or `"naive"` (a full pass over the sequence a sample).
+        """
+        if method not in GENERATION_LOOPS:
+            raise ValueError(f"method must be one of {tuple(GENERATION_LOOPS)}, got {method!r}")
+        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
+            raise ValueError(f"temperature must be a number > 0, got {temperature!r}")
+        conditioning, num_samples, length = self._checked_conditioning(length, speakers, local_codes, num_samples)
+        inputs = {
+            "uniform": np.random.default_rng(seed).random((num_samples, length), dtype=np.float32),
+            "temperature": np.full((num_samples,), temperature, np.float32),
+            **conditioning,
+        }
+        symbols = run_compiled(self, GENERATION_LOOPS[method], f"{method}_generator", inputs)
+        return np.asarray(ops.convert_to_numpy(symbols), np.int32)
+
+    def _checked_conditioning(self, length, speakers, local_codes, num_samples):
+        conditioning = {}
+        if (speakers is None) != (self.num_speakers is None):
+            raise ValueError(f"this WaveNet has num_speakers={self.num_speakers}: speakers must be "
+                             f"{'given' if self.num_speakers is not None else 'None'}")
+        if (local_codes is None) != (self.local_num_embeddings is None):
+            raise ValueError(f"this WaveNet has local_num_embeddings={self.local_num_embeddings}: local_codes "
+                             f"must be {'given' if self.local_num_embeddings is not None else 'None'}")
+        if local_codes is not None:
+            local_codes = np.asarray(ops.convert_to_numpy(local_codes)).astype(np.int32)
+            if local_codes.ndim != 2:
+                raise ValueError(f"local_codes must have shape (num_samples, codes); got {local_codes.shape}")
+            if local_codes.min() < 0 or local_codes.max() >= self.local_num_embeddings:
+                raise ValueError(f"local_codes must lie in [0, {self.local_num_embeddings}); "
+                                 f"got {local_codes.min()}..{local_codes.max()}")
+            expected = local_codes.shape[1] * self.upsampling
+            if length is not None and length != expected:
+                raise ValueError(f"length must be local_codes.shape[1] * upsampling = {expected}; got {length}")
+            length, num_samples = expected, num_samples or len(local_codes)
+            conditioning[LOCAL_CODES] = local_codes
+        if speakers is not None:
+            speakers = np.asarray(speakers, np.int32)
+            num_samples = num_samples or (len(speakers) if speakers.ndim else 1)
+            speakers = np.broadcast_to(speakers, (num_samples,)).copy() if speakers.ndim == 0 else speakers
+            if speakers.shape != (num_samples,):
+                raise ValueError(f"speakers must have shape ({num_samples},); got {speakers.shape}")
+            if speakers.min() < 0 or speakers.max() >= self.num_speakers:
+                raise ValueError(f"speakers must lie in [0, {self.num_speakers}); got {speakers.min()}..{speakers.max()}")
+            conditioning[SPEAKERS] = speakers
+        if local_codes is not None and len(local_codes) != num_samples:
+            raise ValueError(f"local_codes must have shape ({num_samples}, codes); got {local_codes.shape}")
+        num_samples = 1 if num_samples is None else num_samples
+        _check_positive_int("num_samples", num_samples)
+        _check_positive_int("length", length)
+        return conditioning, num_samples, length
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "num_symbols": self.num_symbols,
+            "channels": self.channels,
+            "skip_channels": self.skip_channels,
+            "num_layers": self.num_layers,
+            "layers_per_cycle": self.layers_per_cycle,
+            "kernel_size": self.kernel_size,
+            "num_speakers": self.num_speakers,
+            "speaker_embedding_dim": self.speaker_embedding_dim,
+            "local_num_embeddings": self.local_num_embeddings,
+            "local_channels": self.local_channels,
+            "upsampling": self.upsampling,
+            "dtype": keras.saving.serialize_keras_object(self.embedding.dtype_policy),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = keras.saving.deserialize_keras_object(config["dtype"])
+        return cls(**config)
+
+
+def _output_head(head, skips):
+    hidden = keras.activations.relu(ops.sum(ops.stack(skips), axis=0))
+    for layer in head:
+        hidden = layer(hidden)
+    return hidden
