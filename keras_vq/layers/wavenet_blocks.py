@@ -123,6 +123,7 @@ class WaveNetBlock(keras.layers.Layer):
         kernel_size - 1, C), the inputs d * (k-1), ..., d steps back, oldest
         first; `bias_now` this step's conditioning (batch, 1, 2C). Returns
         `(out, skip)`, each (batch, 1, .)."""
+        inputs_now, inputs_past = ops.convert_to_tensor(inputs_now), ops.convert_to_tensor(inputs_past)
         kernel = self.dilated_convolution.kernel  # (taps, C_in, 2C); tap k-1 multiplies the current input.
         window = ops.concatenate([inputs_past, inputs_now], axis=1)
         preactivation = ops.einsum("btc,tcd->bd", window, ops.cast(kernel, window.dtype))

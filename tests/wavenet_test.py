@@ -1,0 +1,139 @@
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from keras_vq.layers import WaveNetBlock
+from keras_vq.models import WaveNet
+from tests.backend_utils import gradient
+
+SMALL = dict(num_symbols=16, channels=8, skip_channels=8, num_layers=4, layers_per_cycle=3)
+
+
+def conditioned_wavenet(**kwargs):
+    return WaveNet(**(SMALL | dict(num_speakers=3, local_num_embeddings=5, local_channels=4, upsampling=4) | kwargs))
+
+
+@pytest.mark.parametrize("kernel_size, dilation_rate", [(2, 1), (2, 4), (3, 2)])
+def test_block_output_depends_on_exactly_its_dilated_taps_and_nothing_later(kernel_size, dilation_rate):
+    block = WaveNetBlock(4, dilation_rate=dilation_rate, kernel_size=kernel_size)
+    inputs = np.random.default_rng(0).normal(size=(1, 20, 4)).astype("float32")
+    t = 12
+
+    def output_at_t(values):
+        return block(values)[0][:, t, :]
+
+    dependence = np.abs(gradient(output_at_t, inputs)).sum(axis=(0, 2)) > 0
+    expected = np.zeros(20, bool)
+    expected[[t - tap * dilation_rate for tap in range(kernel_size)]] = True
+    np.testing.assert_array_equal(dependence, expected)
+
+
+def test_stacked_model_sees_exactly_its_receptive_field_of_the_past():
+    model = WaveNet(**(SMALL | dict(kernel_size=2)))  # dilations 1, 2, 4, 1: field 1 + 8 = 9
+    assert model.receptive_field == 9
+    t = 20
+
+    def logits_at_t(embedded):
+        hidden = ops.pad(embedded, ((0, 0), (1, 0), (0, 0)))[:, :-1]
+        skips = []
+        for block in model.blocks:
+            hidden, skip = block(hidden)
+            skips.append(skip)
+        return model.output_head(skips)[:, t, :]
+
+    embedded = np.random.default_rng(1).normal(size=(1, 32, 8)).astype("float32")
+    dependence = np.abs(gradient(logits_at_t, embedded)).sum(axis=(0, 2)) > 0
+    expected = np.zeros(32, bool)
+    expected[t - model.receptive_field:t] = True
+    np.testing.assert_array_equal(dependence, expected)
+
+
+def test_block_step_equals_the_full_pass_at_each_time():
+    block = WaveNetBlock(4, dilation_rate=3, kernel_size=3, global_condition_dim=2, local_condition_channels=5)
+    rng = np.random.default_rng(2)
+    inputs = rng.normal(size=(2, 15, 4)).astype("float32")
+    speaker = rng.normal(size=(2, 2)).astype("float32")
+    local = rng.normal(size=(2, 15, 5)).astype("float32")
+    full_output, full_skip = (ops.convert_to_numpy(value) for value in block(inputs, speaker, local))
+    padded = np.pad(inputs, ((0, 0), (6, 0), (0, 0)))
+    for t in (0, 4, 14):
+        past = padded[:, [t, t + 3]]  # t - 6 and t - 3 in the unpadded sequence
+        bias = block.conditioning(speaker, local[:, t:t + 1])
+        output, skip = block.step(inputs[:, t:t + 1], past, bias)
+        np.testing.assert_allclose(ops.convert_to_numpy(output)[:, 0], full_output[:, t], atol=1e-5)
+        np.testing.assert_allclose(ops.convert_to_numpy(skip)[:, 0], full_skip[:, t], atol=1e-5)
+
+
+def test_incremental_and_naive_generation_give_identical_samples_from_the_same_seed():
+    model = conditioned_wavenet(kernel_size=3)
+    codes = np.random.default_rng(3).integers(0, 5, (2, 9))
+    incremental = model.generate(None, speakers=[0, 2], local_codes=codes, seed=7, method="incremental")
+    naive = model.generate(None, speakers=[0, 2], local_codes=codes, seed=7, method="naive")
+    assert incremental.shape == (2, 36) and incremental.dtype == np.int32
+    np.testing.assert_array_equal(incremental, naive)
+    assert (model.generate(None, speakers=[0, 2], local_codes=codes, seed=8) != incremental).any()
+
+
+def test_unconditioned_wavenet_generates_a_prior_sample_of_any_length():
+    model = WaveNet(**SMALL)
+    first = model.generate(25, num_samples=3, seed=0)
+    np.testing.assert_array_equal(first, model.generate(25, num_samples=3, seed=0, method="naive"))
+    assert first.shape == (3, 25)
+
+
+def test_a_trained_wavenet_continues_a_periodic_sequence_and_follows_its_speaker():
+    """Speaker 0 counts up 0..7 and wraps, speaker 1 counts down: generation must follow."""
+    keras.utils.set_random_seed(0)
+    model = WaveNet(num_symbols=8, channels=16, skip_channels=16, num_layers=3, layers_per_cycle=3, num_speakers=2)
+    speakers = np.arange(64) % 2
+    starts = np.random.default_rng(0).integers(0, 8, 64)
+    steps = np.arange(24)
+    symbols = np.where(speakers[:, None] == 0, starts[:, None] + steps, starts[:, None] - steps) % 8
+    model.compile(optimizer=keras.optimizers.Adam(0.02))
+    history = model.fit({"symbols": symbols, "speakers": speakers}, epochs=30, batch_size=16, verbose=0)
+    assert history.history["bits_per_symbol"][-1] < 0.3  # 3 bits for the first step, ~0 after
+    generated = model.generate(20, speakers=[0, 1, 0, 1], temperature=0.3, seed=0)
+    differences = np.diff(generated, axis=1) % 8
+    np.testing.assert_array_equal(differences[[0, 2]], 1)
+    np.testing.assert_array_equal(differences[[1, 3]], 7)
+
+
+def test_saved_and_reloaded_wavenet_gives_the_same_logits_and_samples(tmp_path):
+    model = conditioned_wavenet()
+    rng = np.random.default_rng(4)
+    inputs = {"symbols": rng.integers(0, 16, (2, 12)), "speakers": np.array([1, 2]),
+              "local_codes": rng.integers(0, 5, (2, 3))}
+    model.save(tmp_path / "wavenet.keras")
+    reloaded = keras.saving.load_model(tmp_path / "wavenet.keras")
+    np.testing.assert_allclose(ops.convert_to_numpy(reloaded(inputs)), ops.convert_to_numpy(model(inputs)), atol=1e-6)
+    preset = WaveNet.from_preset(model.save_to_preset(tmp_path / "preset"))
+    np.testing.assert_array_equal(
+        preset.generate(None, speakers=[1, 2], local_codes=inputs["local_codes"], seed=1),
+        model.generate(None, speakers=[1, 2], local_codes=inputs["local_codes"], seed=1),
+    )
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (dict(speakers=None), r"num_speakers=3: speakers must be given"),
+    (dict(speakers=[0, 3]), r"speakers must lie in \[0, 3\)"),
+    (dict(local_codes=np.zeros((2, 3, 1), "int32")), r"local_codes must have shape \(num_samples, codes\)"),
+    (dict(local_codes=np.full((2, 3), 5)), r"local_codes must lie in \[0, 5\)"),
+    (dict(length=10), r"length must be local_codes.shape\[1\] \* upsampling = 12; got 10"),
+    (dict(speakers=[0, 1, 2]), r"speakers must have shape \(2,\)"),
+    (dict(temperature=-1.0), "temperature must be a number > 0"),
+    (dict(method="fast"), r"method must be one of \('incremental', 'naive'\)"),
+])
+def test_bad_generation_arguments_are_refused_before_generating(arguments, message):
+    model = conditioned_wavenet()
+    call = dict(length=None, speakers=[0, 1], local_codes=np.zeros((2, 3), "int32")) | arguments
+    with pytest.raises(ValueError, match=message):
+        model.generate(**call)
+
+
+def test_bad_block_arguments_are_refused():
+    with pytest.raises(ValueError, match="dilation_rate must be an integer >= 1"):
+        WaveNetBlock(4, dilation_rate=0)
+    block = WaveNetBlock(4, global_condition_dim=3, name="wn")
+    with pytest.raises(ValueError, match="wn was built with global_condition_dim=3; global_condition must be given"):
+        block(np.zeros((1, 5, 4), "float32"))
