@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_vq.layers.vector_quantizer import _check_positive_int
+from keras_vq.checks import check_positive_int
 
 
 def gated_activation(preactivation):
@@ -67,14 +67,14 @@ class GatedPixelCNNBlock(keras.layers.Layer):
     def __init__(self, channels, kernel_size=3, is_first=False, num_classes=None, condition_channels=None,
                  **kwargs):
         super().__init__(**kwargs)
-        _check_positive_int("channels", channels)
-        _check_positive_int("kernel_size", kernel_size)
+        check_positive_int("channels", channels)
+        check_positive_int("kernel_size", kernel_size)
         if kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd (a centred k x k field), got {kernel_size}")
         if num_classes is not None:
-            _check_positive_int("num_classes", num_classes)
+            check_positive_int("num_classes", num_classes)
         if condition_channels is not None:
-            _check_positive_int("condition_channels", condition_channels)
+            check_positive_int("condition_channels", condition_channels)
         self.channels, self.kernel_size, self.is_first = channels, kernel_size, bool(is_first)
         self.num_classes, self.condition_channels = num_classes, condition_channels
         self.radius = kernel_size // 2

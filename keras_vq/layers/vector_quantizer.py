@@ -1,10 +1,11 @@
 """Vector quantisation with a learned codebook (VQ-VAE, van den Oord et al. 2017)."""
 
 import math
-import numbers
 
 import keras
 from keras import ops
+
+from keras_vq.checks import check_number, check_positive_int
 
 CODEBOOK_UPDATES = ("ema", "loss")
 
@@ -12,23 +13,6 @@ CODEBOOK_UPDATES = ("ema", "loss")
 DEFAULT_DISTANCE_CHUNK_SIZE = 4096
 # Keeps log(0) out of the entropy when a code is unused in a batch.
 PERPLEXITY_LOG_FLOOR = 1e-10
-
-
-def _check_number(name, value, low, high, low_inclusive, high_inclusive):
-    """Raises ValueError naming `name` and its valid range unless `value` lies in it."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    low_ok = value >= low if low_inclusive else value > low
-    high_ok = value <= high if high_inclusive else value < high
-    if not (low_ok and high_ok):
-        left = "[" if low_inclusive else "("
-        right = "]" if high_inclusive else ")"
-        raise ValueError(f"{name} must be in range {left}{low}, {high}{right}, got {value!r}")
-
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
 
 
 @keras.saving.register_keras_serializable(package="keras_vq")
@@ -131,18 +115,18 @@ class VectorQuantizer(keras.layers.Layer):
         seed=None,
         **kwargs,
     ):
-        _check_positive_int("num_embeddings", num_embeddings)
-        _check_positive_int("embedding_dim", embedding_dim)
-        _check_number("beta", beta, 0.0, math.inf, True, False)
+        check_positive_int("num_embeddings", num_embeddings)
+        check_positive_int("embedding_dim", embedding_dim)
+        check_number("beta", beta, 0.0, math.inf, True, False)
         if codebook_update not in CODEBOOK_UPDATES:
             raise ValueError(
                 f"codebook_update must be one of {CODEBOOK_UPDATES}, got {codebook_update!r}"
             )
-        _check_number("decay", decay, 0.0, 1.0, False, False)
-        _check_number("epsilon", epsilon, 0.0, math.inf, False, False)
-        _check_number("dead_code_threshold", dead_code_threshold, 0.0, math.inf, True, False)
-        _check_positive_int("kmeans_iterations", kmeans_iterations)
-        _check_positive_int("distance_chunk_size", distance_chunk_size)
+        check_number("decay", decay, 0.0, 1.0, False, False)
+        check_number("epsilon", epsilon, 0.0, math.inf, False, False)
+        check_number("dead_code_threshold", dead_code_threshold, 0.0, math.inf, True, False)
+        check_positive_int("kmeans_iterations", kmeans_iterations)
+        check_positive_int("distance_chunk_size", distance_chunk_size)
         kwargs["autocast"] = False  # codebook maths stay float32 under mixed precision
         super().__init__(**kwargs)
         self.num_embeddings = num_embeddings

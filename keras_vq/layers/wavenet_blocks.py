@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from keras_vq.layers.pixelcnn_blocks import gated_activation
-from keras_vq.layers.vector_quantizer import _check_positive_int
+from keras_vq.checks import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="keras_vq")
@@ -46,13 +46,13 @@ class WaveNetBlock(keras.layers.Layer):
                  local_condition_channels=None, use_residual_output=True, **kwargs):
         super().__init__(**kwargs)
         for name, value in (("channels", channels), ("dilation_rate", dilation_rate), ("kernel_size", kernel_size)):
-            _check_positive_int(name, value)
+            check_positive_int(name, value)
         skip_channels = channels if skip_channels is None else skip_channels
-        _check_positive_int("skip_channels", skip_channels)
+        check_positive_int("skip_channels", skip_channels)
         for name, value in (("global_condition_dim", global_condition_dim),
                             ("local_condition_channels", local_condition_channels)):
             if value is not None:
-                _check_positive_int(name, value)
+                check_positive_int(name, value)
         self.channels, self.dilation_rate, self.kernel_size = channels, dilation_rate, kernel_size
         self.skip_channels = skip_channels
         self.global_condition_dim, self.local_condition_channels = global_condition_dim, local_condition_channels

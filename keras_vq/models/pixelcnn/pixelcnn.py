@@ -8,7 +8,7 @@ from keras import ops
 
 from keras_vq.layers.pixelcnn_blocks import GatedPixelCNNBlock
 from keras_vq.layers.residual_stack import ResidualStack
-from keras_vq.layers.vector_quantizer import _check_positive_int
+from keras_vq.checks import check_positive_int
 from keras_vq.models.pixelcnn.pixelcnn_presets import PIXELCNN_PRESETS
 from keras_vq.models.autoregressive import run_compiled
 from keras_vq.models.pixelcnn.pixelcnn_sampler import SAMPLING_LOOPS
@@ -87,7 +87,7 @@ class PixelCNN(PresetMixin, keras.Model):
         code_shape = _check_shape("code_shape", code_shape)
         for name, value in (("num_embeddings", num_embeddings), ("channels", channels),
                             ("num_blocks", num_blocks)):
-            _check_positive_int(name, value)
+            check_positive_int(name, value)
         upsampling = None
         if condition_shape is not None:
             condition_shape = _check_shape("condition_shape", condition_shape)
@@ -99,7 +99,7 @@ class PixelCNN(PresetMixin, keras.Model):
                 )
             if condition_num_embeddings is None:
                 raise ValueError("condition_num_embeddings must be given with condition_shape")
-            _check_positive_int("condition_num_embeddings", condition_num_embeddings)
+            check_positive_int("condition_num_embeddings", condition_num_embeddings)
 
         # === Layers ===
         settings = dict(dtype=dtype)
@@ -216,7 +216,7 @@ class PixelCNN(PresetMixin, keras.Model):
             method: `"cached"` (fast; each block computed once a position)
                 or `"naive"` (one full forward pass a position; the reference).
         """
-        _check_positive_int("num_samples", num_samples)
+        check_positive_int("num_samples", num_samples)
         if method not in SAMPLING_LOOPS:
             raise ValueError(f"method must be one of {tuple(SAMPLING_LOOPS)}, got {method!r}")
         if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
@@ -237,8 +237,9 @@ class PixelCNN(PresetMixin, keras.Model):
                 f"{'given' if self.num_classes is not None else 'None'}"
             )
         if class_labels is not None:
-            labels = np.broadcast_to(np.asarray(class_labels, np.int32), (num_samples,)).copy() \
-                if np.ndim(class_labels) == 0 else np.asarray(class_labels, np.int32)
+            labels = np.asarray(class_labels, np.int32)
+            if labels.ndim == 0:  # One label for every sample.
+                labels = np.full((num_samples,), labels, np.int32)
             if labels.shape != (num_samples,):
                 raise ValueError(f"class_labels must have shape ({num_samples},); got {labels.shape}")
             if labels.min() < 0 or labels.max() >= self.num_classes:

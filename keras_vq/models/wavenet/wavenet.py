@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_vq.layers.vector_quantizer import _check_positive_int
+from keras_vq.checks import check_positive_int
 from keras_vq.layers.wavenet_blocks import WaveNetBlock
 from keras_vq.models.autoregressive import run_compiled
 from keras_vq.models.wavenet.wavenet_generation import GENERATION_LOOPS
@@ -83,10 +83,10 @@ class WaveNet(PresetMixin, keras.Model):
                             ("num_layers", num_layers), ("layers_per_cycle", layers_per_cycle),
                             ("kernel_size", kernel_size), ("speaker_embedding_dim", speaker_embedding_dim),
                             ("local_channels", local_channels), ("upsampling", upsampling)):
-            _check_positive_int(name, value)
+            check_positive_int(name, value)
         for name, value in (("num_speakers", num_speakers), ("local_num_embeddings", local_num_embeddings)):
             if value is not None:
-                _check_positive_int(name, value)
+                check_positive_int(name, value)
 
         # === Layers ===
         settings = dict(dtype=dtype)
@@ -238,8 +238,8 @@ class WaveNet(PresetMixin, keras.Model):
         if local_codes is not None and len(local_codes) != num_samples:
             raise ValueError(f"local_codes must have shape ({num_samples}, codes); got {local_codes.shape}")
         num_samples = 1 if num_samples is None else num_samples
-        _check_positive_int("num_samples", num_samples)
-        _check_positive_int("length", length)
+        check_positive_int("num_samples", num_samples)
+        check_positive_int("length", length)
         return conditioning, num_samples, length
 
     def get_config(self):
