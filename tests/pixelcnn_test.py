@@ -145,3 +145,22 @@ def test_bad_sampling_arguments_are_refused_before_sampling(arguments, message):
 def test_bad_architectures_are_refused(arguments, message):
     with pytest.raises(ValueError, match=message):
         PixelCNN(**(dict(code_shape=(8, 8)) | SMALL | arguments))
+
+
+@pytest.mark.parametrize("inputs, message", [
+    ({"codes": np.zeros((4, 4, 6), "int32"), "class_labels": np.zeros(4, "int32")},
+     r"takes \['class_labels', 'codes', 'condition'\]; got \['class_labels', 'codes'\]"),
+    ({"codes": np.full((4, 4, 6), 8), "class_labels": np.zeros(4, "int32"), "condition": np.zeros((4, 2, 3), "int32")},
+     r"codes must lie in \[0, 8\); got 8..8"),
+    ({"codes": np.zeros((4, 6, 4), "int32"), "class_labels": np.zeros(4, "int32"), "condition": np.zeros((4, 2, 3), "int32")},
+     r"codes must have shape \(examples, \*\(4, 6\)\); got \(4, 6, 4\)"),
+    ({"codes": np.zeros((4, 4, 6)), "class_labels": np.zeros(4, "int32"), "condition": np.zeros((4, 2, 3), "int32")},
+     "codes must be integers; got dtype float64"),
+])
+def test_fit_refuses_codes_that_do_not_fit_the_prior_before_training(inputs, message):
+    prior = conditional_prior()
+    prior.compile(optimizer="adam")
+    weights = [w.copy() for w in prior.get_weights()]
+    with pytest.raises(ValueError, match=message):
+        prior.fit(inputs, epochs=1, verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(weights, prior.get_weights()))

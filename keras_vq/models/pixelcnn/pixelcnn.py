@@ -177,6 +177,36 @@ class PixelCNN(PresetMixin, keras.Model):
 
     # --- Training ----------------------------------------------------------------------------
 
+    def fit(self, x=None, *args, **kwargs):
+        """`keras.Model.fit`; NumPy inputs (an array or a dict of arrays) are
+        checked first (`check_inputs`), so bad codes fail before any step."""
+        if isinstance(x, (np.ndarray, dict)):
+            self.check_inputs(x)
+        return super().fit(x, *args, **kwargs)
+
+    def check_inputs(self, inputs):
+        """Raises ValueError naming the input whose keys, shape or values do not fit this prior."""
+        expected = {CODES} | ({CLASS_LABELS} if self.num_classes is not None else set()) | (
+            {CONDITION} if self.condition_shape is not None else set())
+        given = set(inputs) if isinstance(inputs, dict) else {CODES}
+        if given != expected or (isinstance(inputs, dict) != (len(expected) > 1)):
+            raise ValueError(
+                f"this PixelCNN takes {sorted(expected) if len(expected) > 1 else 'a code array'}; got "
+                f"{sorted(inputs) if isinstance(inputs, dict) else 'an array'}"
+            )
+        arrays = inputs if isinstance(inputs, dict) else {CODES: inputs}
+        ranges = {CODES: (self.code_shape, self.num_embeddings), CLASS_LABELS: ((), self.num_classes),
+                  CONDITION: (self.condition_shape, self.condition_num_embeddings)}
+        for name, values in arrays.items():
+            values = np.asarray(values)
+            shape, limit = ranges[name]
+            if values.shape[1:] != tuple(shape):
+                raise ValueError(f"{name} must have shape (examples, *{tuple(shape)}); got {values.shape}")
+            if not np.issubdtype(values.dtype, np.integer):
+                raise ValueError(f"{name} must be integers; got dtype {values.dtype}")
+            if values.size and (values.min() < 0 or values.max() >= limit):
+                raise ValueError(f"{name} must lie in [0, {limit}); got {values.min()}..{values.max()}")
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         codes = x[CODES] if isinstance(x, dict) else x
         nats = ops.mean(keras.losses.sparse_categorical_crossentropy(codes, y_pred, from_logits=True))
