@@ -75,6 +75,43 @@ def test_incremental_and_naive_generation_give_identical_samples_from_the_same_s
     assert (model.generate(None, speakers=[0, 2], local_codes=codes, seed=8) != incremental).any()
 
 
+def test_feature_conditioned_generation_is_identical_both_ways_and_the_features_steer_it():
+    model = WaveNet(**(SMALL | dict(kernel_size=3, local_condition_dim=6, local_channels=4, upsampling=4)))
+    features = np.random.default_rng(5).normal(size=(2, 5, 6)).astype("float32")
+    incremental = model.generate(None, local_features=features, seed=3, method="incremental")
+    np.testing.assert_array_equal(incremental, model.generate(None, local_features=features, seed=3, method="naive"))
+    assert incremental.shape == (2, 20)
+    logits = model({"symbols": incremental, "local_features": features})
+    moved = model({"symbols": incremental, "local_features": features + 1.0})
+    assert np.abs(ops.convert_to_numpy(moved) - ops.convert_to_numpy(logits)).max() > 1e-4
+
+
+def test_feature_condition_reaches_only_the_steps_its_convolution_and_the_stack_cover():
+    """The condition enters every block at its own time: logits at t see it at
+    times t - 7 .. t (the blocks' dilations 1, 2, 4 before the last), each time
+    is condition step s // 4 (repeated), and the 3-tap conv adds one step each side."""
+    model = WaveNet(**(SMALL | dict(local_condition_dim=3, local_channels=32, upsampling=4)))
+    symbols = ops.convert_to_tensor(np.random.default_rng(6).integers(0, 16, (1, 24)), "int32")
+
+    def logits_at(features, t):
+        return model({"symbols": symbols, "local_features": features})[:, t, :]
+
+    features = np.random.default_rng(7).normal(size=(1, 6, 3)).astype("float32")
+    for t, reached in ((0, [0, 1]), (10, [0, 1, 2, 3]), (23, [3, 4, 5])):
+        dependence = np.abs(gradient(lambda values: logits_at(values, t), features)).sum(axis=(0, 2)) > 0
+        np.testing.assert_array_equal(np.flatnonzero(dependence), reached)
+
+
+def test_codes_and_features_conditions_are_exclusive():
+    with pytest.raises(ValueError, match="local_num_embeddings .* or local_condition_dim .* not both"):
+        WaveNet(**(SMALL | dict(local_num_embeddings=4, local_condition_dim=3)))
+    model = WaveNet(**(SMALL | dict(local_condition_dim=3, upsampling=2)))
+    with pytest.raises(ValueError, match=r"local_features must have shape \(num_samples, steps, 3\); got \(1, 4, 2\)"):
+        model.generate(None, local_features=np.zeros((1, 4, 2), "float32"))
+    with pytest.raises(ValueError, match="local_condition_dim=3: local_features must be given"):
+        model.generate(8, num_samples=1)
+
+
 def test_unconditioned_wavenet_generates_a_prior_sample_of_any_length():
     model = WaveNet(**SMALL)
     first = model.generate(25, num_samples=3, seed=0)

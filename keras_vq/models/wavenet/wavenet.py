@@ -13,7 +13,7 @@ from keras_vq.models.wavenet.wavenet_generation import GENERATION_LOOPS
 from keras_vq.models.wavenet.wavenet_presets import WAVENET_PRESETS
 from keras_vq.presets import PresetMixin
 
-SYMBOLS, SPEAKERS, LOCAL_CODES = "symbols", "speakers", "local_codes"
+SYMBOLS, SPEAKERS, LOCAL_CODES, LOCAL_FEATURES = "symbols", "speakers", "local_codes", "local_features"
 
 
 @keras.saving.register_keras_serializable(package="keras_vq")
@@ -37,9 +37,14 @@ class WaveNet(PresetMixin, keras.Model):
 
     Inputs: `(batch, time)` int symbols alone, or a dict with `"symbols"`,
     `"speakers"` `(batch,)` (with `num_speakers`: global conditioning by a
-    learned speaker embedding) and `"local_codes"` `(batch, time // upsampling)`
-    (with `local_num_embeddings`: local conditioning by codes, embedded, a
-    3-tap convolution over the code sequence, repeated `upsampling` times).
+    learned speaker embedding) and the local condition, one vector per
+    `upsampling` steps: `"local_codes"` `(batch, time // upsampling)` (with
+    `local_num_embeddings`: codes, embedded) or `"local_features"`
+    `(batch, time // upsampling, local_condition_dim)` (with
+    `local_condition_dim`: continuous features, such as a VQ-VAE's quantized
+    latents z_q, through which gradients flow back to its encoder). Either
+    goes through a 3-tap convolution over the condition's own time axis and
+    is repeated `upsampling` times to the symbols' rate.
     Output: logits `(batch, time, num_symbols)`.
 
     Training: `compile` then `fit(inputs)`; the loss is the mean negative
@@ -56,6 +61,8 @@ class WaveNet(PresetMixin, keras.Model):
         num_speakers: speakers for global conditioning (None: none).
         speaker_embedding_dim: size of the speaker embedding.
         local_num_embeddings: codes of the local condition (None: none).
+        local_condition_dim: size of continuous local condition features
+            (None: none; exclusive with `local_num_embeddings`).
         local_channels: channels of the embedded local condition.
         upsampling: time steps per local code (64 for the paper's audio codes).
         dtype: dtype policy of the layers.
@@ -74,6 +81,7 @@ class WaveNet(PresetMixin, keras.Model):
         num_speakers=None,
         speaker_embedding_dim=32,
         local_num_embeddings=None,
+        local_condition_dim=None,
         local_channels=64,
         upsampling=64,
         dtype=None,
@@ -84,9 +92,14 @@ class WaveNet(PresetMixin, keras.Model):
                             ("kernel_size", kernel_size), ("speaker_embedding_dim", speaker_embedding_dim),
                             ("local_channels", local_channels), ("upsampling", upsampling)):
             check_positive_int(name, value)
-        for name, value in (("num_speakers", num_speakers), ("local_num_embeddings", local_num_embeddings)):
+        for name, value in (("num_speakers", num_speakers), ("local_num_embeddings", local_num_embeddings),
+                            ("local_condition_dim", local_condition_dim)):
             if value is not None:
                 check_positive_int(name, value)
+        if local_num_embeddings and local_condition_dim:
+            raise ValueError("give local_num_embeddings (a condition by codes) or local_condition_dim (by "
+                             f"features), not both; got {local_num_embeddings} and {local_condition_dim}")
+        local_key = LOCAL_CODES if local_num_embeddings else LOCAL_FEATURES if local_condition_dim else None
 
         # === Layers ===
         settings = dict(dtype=dtype)
@@ -96,10 +109,13 @@ class WaveNet(PresetMixin, keras.Model):
             if num_speakers else None
         )
         local_network = None
-        if local_num_embeddings:
-            local_network = keras.Sequential([
-                keras.Input(shape=(None,), dtype="int32"),
-                keras.layers.Embedding(local_num_embeddings, local_channels, **settings),
+        if local_key is not None:
+            local_input = (
+                [keras.Input(shape=(None,), dtype="int32"),
+                 keras.layers.Embedding(local_num_embeddings, local_channels, **settings)]
+                if local_key == LOCAL_CODES else [keras.Input(shape=(None, local_condition_dim))]
+            )
+            local_network = keras.Sequential(local_input + [
                 keras.layers.Conv1D(local_channels, 3, padding="same", activation="relu", **settings),
             ], name="local_network")
         blocks = [
@@ -107,7 +123,7 @@ class WaveNet(PresetMixin, keras.Model):
                 channels, dilation_rate=2 ** (index % layers_per_cycle), kernel_size=kernel_size,
                 skip_channels=skip_channels,
                 global_condition_dim=speaker_embedding_dim if num_speakers else None,
-                local_condition_channels=local_channels if local_num_embeddings else None,
+                local_condition_channels=local_channels if local_key else None,
                 use_residual_output=index + 1 < num_layers, name=f"block{index}", **settings,
             )
             for index in range(num_layers)
@@ -121,12 +137,14 @@ class WaveNet(PresetMixin, keras.Model):
         inputs = {SYMBOLS: keras.Input(shape=(None,), dtype="int32", name=SYMBOLS)}
         if num_speakers:
             inputs[SPEAKERS] = keras.Input(shape=(), dtype="int32", name=SPEAKERS)
-        if local_num_embeddings:
+        if local_key == LOCAL_CODES:
             inputs[LOCAL_CODES] = keras.Input(shape=(None,), dtype="int32", name=LOCAL_CODES)
+        elif local_key == LOCAL_FEATURES:
+            inputs[LOCAL_FEATURES] = keras.Input(shape=(None, local_condition_dim), name=LOCAL_FEATURES)
         speaker = speaker_embedding(inputs[SPEAKERS]) if speaker_embedding is not None else None
         local = None
         if local_network is not None:
-            local = ops.repeat(local_network(inputs[LOCAL_CODES]), upsampling, axis=1)
+            local = ops.repeat(local_network(inputs[local_key]), upsampling, axis=1)
         embedded = embedding(inputs[SYMBOLS])
         hidden = ops.pad(embedded, ((0, 0), (1, 0), (0, 0)))[:, :-1]  # Step t sees x_<t.
         skips = []
@@ -142,8 +160,8 @@ class WaveNet(PresetMixin, keras.Model):
         self.num_symbols, self.channels, self.skip_channels = num_symbols, channels, skip_channels
         self.num_layers, self.layers_per_cycle, self.kernel_size = num_layers, layers_per_cycle, kernel_size
         self.num_speakers, self.speaker_embedding_dim = num_speakers, speaker_embedding_dim
-        self.local_num_embeddings, self.local_channels, self.upsampling = (
-            local_num_embeddings, local_channels, upsampling)
+        self.local_num_embeddings, self.local_condition_dim = local_num_embeddings, local_condition_dim
+        self.local_channels, self.upsampling, self.local_key = local_channels, upsampling, local_key
 
         # === Metrics ===
         self.bits_per_symbol_tracker = keras.metrics.Mean(name="bits_per_symbol")
@@ -159,14 +177,14 @@ class WaveNet(PresetMixin, keras.Model):
     def layers_dtype_policy(self):
         return self.embedding.dtype_policy
 
-    def model_inputs(self, symbols, speakers=None, local_codes=None):
-        if self.num_speakers is None and self.local_num_embeddings is None:
+    def model_inputs(self, symbols, speakers=None, local_codes=None, local_features=None):
+        if self.num_speakers is None and self.local_key is None:
             return symbols
         inputs = {SYMBOLS: symbols}
         if self.num_speakers is not None:
             inputs[SPEAKERS] = speakers
-        if self.local_num_embeddings is not None:
-            inputs[LOCAL_CODES] = local_codes
+        if self.local_key is not None:
+            inputs[self.local_key] = local_codes if self.local_key == LOCAL_CODES else local_features
         return inputs
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
@@ -175,17 +193,20 @@ class WaveNet(PresetMixin, keras.Model):
         self.bits_per_symbol_tracker.update_state(nats / math.log(2.0))
         return nats
 
-    def generate(self, length, speakers=None, local_codes=None, num_samples=None, temperature=1.0, seed=None,
-                 method="incremental"):
+    def generate(self, length, speakers=None, local_codes=None, local_features=None, num_samples=None,
+                 temperature=1.0, seed=None, method="incremental"):
         """Symbols `(num_samples, length)` int32 drawn step by step (NumPy).
 
         Args:
-            length: steps to generate; with `local_codes`, it must be
-                `local_codes.shape[1] * upsampling` (or None for that).
+            length: steps to generate; with a local condition, it must be
+                `condition.shape[1] * upsampling` (or None for that).
             speakers: `(num_samples,)` speaker indices (or one int), exactly
                 when the model has `num_speakers`.
             local_codes: `(num_samples, codes)` condition codes, exactly when
                 the model has `local_num_embeddings`.
+            local_features: `(num_samples, steps, local_condition_dim)`
+                condition features, exactly when the model has
+                `local_condition_dim`.
             num_samples: how many sequences (taken from the conditioning
                 when it is given).
             temperature: > 0; logits are divided by it.
@@ -197,7 +218,8 @@ class WaveNet(PresetMixin, keras.Model):
             raise ValueError(f"method must be one of {tuple(GENERATION_LOOPS)}, got {method!r}")
         if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
             raise ValueError(f"temperature must be a number > 0, got {temperature!r}")
-        conditioning, num_samples, length = self._checked_conditioning(length, speakers, local_codes, num_samples)
+        conditioning, num_samples, length = self._checked_conditioning(
+            length, speakers, local_codes, local_features, num_samples)
         inputs = {
             "uniform": np.random.default_rng(seed).random((num_samples, length), dtype=np.float32),
             "temperature": np.full((num_samples,), temperature, np.float32),
@@ -206,26 +228,36 @@ class WaveNet(PresetMixin, keras.Model):
         symbols = run_compiled(self, GENERATION_LOOPS[method], f"{method}_generator", inputs)
         return np.asarray(ops.convert_to_numpy(symbols), np.int32)
 
-    def _checked_conditioning(self, length, speakers, local_codes, num_samples):
+    def _checked_conditioning(self, length, speakers, local_codes, local_features, num_samples):
         conditioning = {}
+        given = {LOCAL_CODES: local_codes, LOCAL_FEATURES: local_features}
         if (speakers is None) != (self.num_speakers is None):
             raise ValueError(f"this WaveNet has num_speakers={self.num_speakers}: speakers must be "
                              f"{'given' if self.num_speakers is not None else 'None'}")
-        if (local_codes is None) != (self.local_num_embeddings is None):
-            raise ValueError(f"this WaveNet has local_num_embeddings={self.local_num_embeddings}: local_codes "
-                             f"must be {'given' if self.local_num_embeddings is not None else 'None'}")
-        if local_codes is not None:
-            local_codes = np.asarray(ops.convert_to_numpy(local_codes)).astype(np.int32)
-            if local_codes.ndim != 2:
-                raise ValueError(f"local_codes must have shape (num_samples, codes); got {local_codes.shape}")
-            if local_codes.min() < 0 or local_codes.max() >= self.local_num_embeddings:
-                raise ValueError(f"local_codes must lie in [0, {self.local_num_embeddings}); "
-                                 f"got {local_codes.min()}..{local_codes.max()}")
-            expected = local_codes.shape[1] * self.upsampling
+        for key, size in ((LOCAL_CODES, "local_num_embeddings"), (LOCAL_FEATURES, "local_condition_dim")):
+            if (given[key] is None) != (self.local_key != key):
+                raise ValueError(f"this WaveNet has {size}={getattr(self, size)}: {key} must be "
+                                 f"{'given' if self.local_key == key else 'None'}")
+        if self.local_key is not None:
+            local = np.asarray(ops.convert_to_numpy(given[self.local_key]))
+            if self.local_key == LOCAL_CODES:
+                local = local.astype(np.int32)
+                if local.ndim != 2:
+                    raise ValueError(f"local_codes must have shape (num_samples, codes); got {local.shape}")
+                if local.min() < 0 or local.max() >= self.local_num_embeddings:
+                    raise ValueError(f"local_codes must lie in [0, {self.local_num_embeddings}); "
+                                     f"got {local.min()}..{local.max()}")
+            else:
+                local = local.astype(np.float32)
+                if local.ndim != 3 or local.shape[-1] != self.local_condition_dim:
+                    raise ValueError("local_features must have shape (num_samples, steps, "
+                                     f"{self.local_condition_dim}); got {local.shape}")
+            expected = local.shape[1] * self.upsampling
             if length is not None and length != expected:
-                raise ValueError(f"length must be local_codes.shape[1] * upsampling = {expected}; got {length}")
-            length, num_samples = expected, num_samples or len(local_codes)
-            conditioning[LOCAL_CODES] = local_codes
+                raise ValueError(f"length must be {self.local_key}.shape[1] * upsampling = {expected}; "
+                                 f"got {length}")
+            length, num_samples = expected, num_samples or len(local)
+            conditioning[self.local_key] = local
         if speakers is not None:
             speakers = np.asarray(speakers, np.int32)
             num_samples = num_samples or (len(speakers) if speakers.ndim else 1)
@@ -235,8 +267,9 @@ class WaveNet(PresetMixin, keras.Model):
             if speakers.min() < 0 or speakers.max() >= self.num_speakers:
                 raise ValueError(f"speakers must lie in [0, {self.num_speakers}); got {speakers.min()}..{speakers.max()}")
             conditioning[SPEAKERS] = speakers
-        if local_codes is not None and len(local_codes) != num_samples:
-            raise ValueError(f"local_codes must have shape ({num_samples}, codes); got {local_codes.shape}")
+        if self.local_key is not None and len(conditioning[self.local_key]) != num_samples:
+            raise ValueError(f"{self.local_key} must have {num_samples} sequences (num_samples); got "
+                             f"{conditioning[self.local_key].shape}")
         num_samples = 1 if num_samples is None else num_samples
         check_positive_int("num_samples", num_samples)
         check_positive_int("length", length)
@@ -255,6 +288,7 @@ class WaveNet(PresetMixin, keras.Model):
             "num_speakers": self.num_speakers,
             "speaker_embedding_dim": self.speaker_embedding_dim,
             "local_num_embeddings": self.local_num_embeddings,
+            "local_condition_dim": self.local_condition_dim,
             "local_channels": self.local_channels,
             "upsampling": self.upsampling,
             "dtype": keras.saving.serialize_keras_object(self.embedding.dtype_policy),

@@ -23,13 +23,14 @@ from keras import ops
 from keras_vq.models.autoregressive import draw_categorical
 
 
-def incremental_generation_loop(model, uniform, temperature, speakers=None, local_codes=None):
+def incremental_generation_loop(model, uniform, temperature, speakers=None, local_codes=None, local_features=None):
     """Symbols (N, T) int32, each block computed once per step from its queue."""
     batch, length = uniform.shape
     channels = model.channels
     dtype = model.embedding.compute_dtype
     speaker = None if speakers is None else model.speaker_embedding(speakers)
-    local = None if local_codes is None else model.local_network(local_codes)  # (N, codes, L), not repeated.
+    condition = local_codes if local_codes is not None else local_features
+    local = None if condition is None else model.local_network(condition)  # (N, steps, L), not repeated.
 
     symbols = ops.zeros((batch, length), "int32")
     previous = ops.zeros((batch, 1, channels), dtype)  # The shifted input at t = 0.
@@ -61,13 +62,13 @@ def incremental_generation_loop(model, uniform, temperature, speakers=None, loca
     return symbols
 
 
-def naive_generation_loop(model, uniform, temperature, speakers=None, local_codes=None):
+def naive_generation_loop(model, uniform, temperature, speakers=None, local_codes=None, local_features=None):
     """Symbols (N, T) int32, with one full forward pass over the sequence per step."""
     batch, length = uniform.shape
     symbols = ops.zeros((batch, length), "int32")
 
     def step(t, symbols):
-        logits = model(model.model_inputs(symbols, speakers, local_codes), training=False)
+        logits = model(model.model_inputs(symbols, speakers, local_codes, local_features), training=False)
         logits_now = ops.slice(logits, (0, t, 0), (batch, 1, logits.shape[-1]))[:, 0]
         drawn = draw_categorical(logits_now, ops.slice(uniform, (0, t), (batch, 1))[:, 0], temperature)
         return ops.slice_update(symbols, (0, t), ops.reshape(drawn, (batch, 1)))
