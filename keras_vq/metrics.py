@@ -168,3 +168,60 @@ def bits_per_dim(model, priors, images, scales, class_labels=None, batch_size=25
         "decoder_bits_per_dim": float(decoder_bits / dimensions),
         "prior_bits_per_dim": float(prior_bits / dimensions),
     }
+
+
+def linear_probe_accuracy(train_features, train_labels, test_features, test_labels, num_classes, epochs=20,
+                          batch_size=256, learning_rate=1e-2, seed=0):
+    """Accuracy on the test set of a linear softmax classifier trained on the training set.
+
+    A linear probe (Alain and Bengio 2016, https://arxiv.org/abs/1610.01644)
+    measures how much of a label a representation carries in linearly
+    readable form: here, which speaker a VQ-VAE's latent frame came from
+    (van den Oord et al. 2017, sec. 4.3, say the codes carry less of it than
+    the encoder's continuous output). Features are standardised with the
+    training set's mean and deviation; the classifier is one Dense layer
+    trained with Adam on the cross-entropy.
+    """
+    train_features = np.asarray(train_features, np.float32)
+    test_features = np.asarray(test_features, np.float32)
+    if train_features.ndim != 2 or test_features.shape[1:] != train_features.shape[1:]:
+        raise ValueError(f"features must be (examples, dims) with the same dims; got {train_features.shape} "
+                         f"and {test_features.shape}")
+    mean, deviation = train_features.mean(axis=0), train_features.std(axis=0) + 1e-6
+    keras.utils.set_random_seed(seed)
+    probe = keras.Sequential([keras.Input(shape=train_features.shape[1:]), keras.layers.Dense(num_classes)])
+    probe.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    probe.fit((train_features - mean) / deviation, np.asarray(train_labels), epochs=epochs, batch_size=batch_size,
+              verbose=0)
+    logits = probe.predict((test_features - mean) / deviation, batch_size=4096, verbose=0)
+    return float(np.mean(np.argmax(logits, axis=-1) == np.asarray(test_labels)))
+
+
+def wavenet_decoder_report(model, audio, speakers=None, batch_size=8):
+    """Whole-set figures for a VQVAE with a WaveNet decoder on `audio` `(n, length, 1)`:
+    `bits_per_sample`, the teacher-forced negative log2-likelihood of the
+    audio's mu-law symbols given the codes (and `speakers`), averaged over
+    every sample; and the `perplexity` and `codebook_usage` of the codes."""
+    from keras_vq.mu_law import mu_law_encode
+
+    audio = np.asarray(audio, np.float32)
+    if model.decoder.num_speakers is not None and speakers is None:
+        raise ValueError("this model's WaveNet decoder is speaker-conditioned: pass speakers")
+    total_bits, codes = 0.0, []
+    for start in range(0, len(audio), batch_size):
+        batch = audio[start:start + batch_size]
+        inputs = batch if speakers is None else {"audio": batch, "speakers": np.asarray(speakers[start:start + batch_size])}
+        logits = np.asarray(model.predict_on_batch(inputs), np.float64)
+        symbols = np.asarray(keras.ops.convert_to_numpy(mu_law_encode(batch[..., 0], logits.shape[-1])))
+        log_normaliser = np.log(np.sum(np.exp(logits - logits.max(-1, keepdims=True)), -1)) + logits.max(-1)
+        chosen = np.take_along_axis(logits, symbols[..., None], -1)[..., 0]
+        total_bits += float(np.sum(log_normaliser - chosen)) / np.log(2.0)
+        codes.append(np.asarray(keras.ops.convert_to_numpy(model.encode(batch))))
+    codes = np.concatenate(codes)
+    return {
+        "examples": int(len(audio)),
+        "bits_per_sample": total_bits / audio[..., 0].size,
+        "perplexity": perplexity(codes, model.num_embeddings),
+        "codebook_usage": codebook_usage(codes, model.num_embeddings),
+    }

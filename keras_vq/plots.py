@@ -61,3 +61,29 @@ def save_sample_grid(images, row_names, path, data_range=(0.0, 1.0)):
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
+
+
+def save_audio_comparison(rows, path, sample_rate=16_000):
+    """One row per named clip: its waveform (left) and spectrogram (right), as a PNG.
+
+    `rows` maps a name (e.g. "original", "reconstruction", "speaker 19") to
+    float audio in [-1, 1]. Spectrograms: 512-sample Hann windows (32 ms at
+    16 kHz), hop 128, power in dB, one colour scale for all rows.
+    """
+    figure, axes = plt.subplots(len(rows), 2, figsize=(10, 1.8 * len(rows)), squeeze=False,
+                                gridspec_kw={"width_ratios": [1, 1.2]})
+    for (name, audio), (wave_axis, spectrum_axis) in zip(rows.items(), axes):
+        audio = np.asarray(audio, np.float32).reshape(-1)
+        seconds = np.arange(len(audio)) / sample_rate
+        wave_axis.plot(seconds, audio, linewidth=0.4)
+        wave_axis.set_ylim(-1, 1)
+        wave_axis.set_ylabel(name, fontsize=8)
+        spectrum_axis.specgram(audio, NFFT=512, Fs=sample_rate, noverlap=384, cmap="magma", vmin=-140, vmax=-20)
+        spectrum_axis.set_ylabel("Hz", fontsize=7)
+    axes[-1, 0].set_xlabel("seconds")
+    axes[-1, 1].set_xlabel("seconds")
+    axes[0, 0].set_title("waveform", fontsize=9)
+    axes[0, 1].set_title("spectrogram (dB)", fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)

@@ -181,6 +181,9 @@ class ConvAutoencoder(PresetMixin, keras.Model):
     data checks, the architecture arguments and their part of the config,
     and presets (`from_preset`, `save_to_preset`, `presets`)."""
 
+    # The key of the data in dict inputs (a VQVAE with a speaker-conditioned decoder).
+    data_key = "audio"
+
     def set_architecture(self, data_shape, data_range, hidden_channels, num_downsamples, num_residual_layers,
                          residual_channels):
         self.data_shape, self.data_range = data_shape, data_range
@@ -209,7 +212,7 @@ class ConvAutoencoder(PresetMixin, keras.Model):
         check_data_batch(type(self).__name__, self.data_shape, self.data_range, inputs)
 
     def call(self, inputs, training=None, mask=None):
-        self.check_data_batch(inputs)
+        self.check_data_batch(inputs[self.data_key] if isinstance(inputs, dict) else inputs)
         return super().call(inputs, training=training, mask=mask)
 
     def get_config(self):

@@ -1,9 +1,15 @@
 """VQ-VAE: a convolutional autoencoder with a vector-quantised bottleneck."""
 
+import math
+
 import keras
+import numpy as np
 from keras import ops
 
+from keras_vq.layers.mu_law_encoding import MuLawEncoding
+from keras_vq.mu_law import mu_law_decode, mu_law_encode
 from keras_vq.models.vqvae.vqvae_presets import VQVAE_PRESETS
+from keras_vq.models.wavenet.wavenet import WaveNet
 from keras_vq.models.conv_autoencoder import (
     build_decoder,
     build_encoder,
@@ -52,6 +58,26 @@ class VQVAE(ConvAutoencoder):
     `model(x)` returns the reconstruction; `encode(x)` the code indices,
     shape `(batch, *latent_spatial)`; `decode_codes(indices)` the data.
 
+    WaveNet decoder (audio; the paper's sec. 4.3): pass `decoder=WaveNet(
+    num_symbols=256, local_condition_dim=embedding_dim,
+    upsampling=2**num_downsamples, num_speakers=...)`. The WaveNet models
+    the audio's 8-bit mu-law symbols (`keras_vq.mu_law`), one 256-way
+    categorical a sample, conditioned on z_q (repeated to the sample rate)
+    and, with `num_speakers`, on a speaker embedding: the codes need not
+    carry who speaks. The inputs are then `{"audio": (batch, length, 1),
+    "speakers": (batch,)}` (or the audio alone without speakers); `model(x)`
+    returns the teacher-forced logits `(batch, length, 256)`; the loss is
+
+        NLL(audio symbols | z_q, speaker) + codebook_loss + beta * commitment_loss
+
+    with the NLL reported as `bits_per_sample`. `decode_codes(codes,
+    speakers)` and `reconstruct(audio, speakers)` generate sample by sample
+    (`WaveNet.generate`, incremental); decoding an utterance's codes with
+    another speaker is speaker conversion. Why a categorical over mu-law
+    rather than a mixture of logistics: it is exact, needs no scale
+    clamping, and trains fast on the few hours of a LibriSpeech subset; the
+    mixture pays off at 16-bit output and many more training steps.
+
     Args:
         data_shape: shape of one example, without the batch axis.
         data_range: `(low, high)` of the data's scale.
@@ -62,6 +88,8 @@ class VQVAE(ConvAutoencoder):
         num_embeddings, embedding_dim, beta, codebook_update, decay, epsilon,
         dead_code_threshold, kmeans_init, use_cosine_similarity: passed to
             `keras_vq.layers.VectorQuantizer`.
+        decoder: `"transposed"` (the convolutional decoder) or a `WaveNet`
+            (audio only, see above).
         seed: seed of the quantizer's random choices.
         dtype: dtype policy of the layers, e.g. `"mixed_bfloat16"`.
     """
@@ -85,12 +113,14 @@ class VQVAE(ConvAutoencoder):
         dead_code_threshold=0.0,
         kmeans_init=False,
         use_cosine_similarity=False,
+        decoder="transposed",
         seed=None,
         dtype=None,
         **kwargs,
     ):
         architecture = architecture_arguments(data_shape, data_range, hidden_channels, num_downsamples,
                                               num_residual_layers, residual_channels)
+        wavenet = wavenet_decoder(decoder, architecture, embedding_dim)
         # === Layers ===
         encoder = build_encoder(output_channels=embedding_dim, dtype=dtype, **architecture)
         quantizer_arguments = dict(
@@ -100,21 +130,31 @@ class VQVAE(ConvAutoencoder):
             use_cosine_similarity=use_cosine_similarity,
         )
         quantizer = build_quantizer(quantizer_arguments, seed, dtype, name="quantizer")
-        decoder = build_decoder(latent_channels=embedding_dim, dtype=dtype, **architecture)
 
         # === Functional model ===
-        inputs = keras.Input(shape=architecture["data_shape"], name="inputs")
-        outputs = decoder(quantizer(encoder(inputs)))
+        if wavenet is None:
+            decoder = build_decoder(latent_channels=embedding_dim, dtype=dtype, **architecture)
+            inputs = keras.Input(shape=architecture["data_shape"], name="inputs")
+            outputs = decoder(quantizer(encoder(inputs)))
+        else:
+            decoder = wavenet
+            audio = keras.Input(shape=architecture["data_shape"], name=self.data_key)
+            speakers = keras.Input(shape=(), dtype="int32", name="speakers") if wavenet.num_speakers else None
+            inputs = audio if speakers is None else {self.data_key: audio, "speakers": speakers}
+            symbols = MuLawEncoding(wavenet.num_symbols, name="mu_law_encoding")(audio)
+            outputs = wavenet(wavenet.model_inputs(symbols, speakers, local_features=quantizer(encoder(audio))))
         super().__init__(inputs=inputs, outputs=outputs, dtype=dtype, **kwargs)
 
         # === Config ===
         self.encoder, self.quantizer, self.decoder = encoder, quantizer, decoder
+        self.has_wavenet_decoder = wavenet is not None
         self.set_architecture(**architecture)
         self.set_quantizer_arguments(quantizer_arguments)
         self.seed = seed
 
         # === Metrics ===
-        self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
+        self.reconstruction_loss_tracker = keras.metrics.Mean(
+            name="bits_per_sample" if self.has_wavenet_decoder else "reconstruction_loss")
         self.commitment_loss_tracker = keras.metrics.Mean(name="commitment_loss")
         self.codebook_loss_tracker = (
             keras.metrics.Mean(name="codebook_loss") if codebook_update == "loss" else None
@@ -123,10 +163,17 @@ class VQVAE(ConvAutoencoder):
         self.codebook_usage_tracker = keras.metrics.Mean(name="codebook_usage")
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        reconstruction_loss = mean_squared_error(x, y_pred)
+        if self.has_wavenet_decoder:
+            audio = x[self.data_key] if isinstance(x, dict) else x
+            symbols = mu_law_encode(audio[..., 0], self.decoder.num_symbols)
+            reconstruction_loss = ops.mean(
+                keras.losses.sparse_categorical_crossentropy(symbols, y_pred, from_logits=True))
+            self.reconstruction_loss_tracker.update_state(reconstruction_loss / math.log(2.0))
+        else:
+            reconstruction_loss = mean_squared_error(x, y_pred)
+            self.reconstruction_loss_tracker.update_state(reconstruction_loss)
         # self.losses holds the quantizer's codebook_loss + beta * commitment_loss.
         total = reconstruction_loss + ops.sum(ops.stack(self.losses))
-        self.reconstruction_loss_tracker.update_state(reconstruction_loss)
         self.commitment_loss_tracker.update_state(self.quantizer.batch_commitment_loss)
         if self.codebook_loss_tracker is not None:
             self.codebook_loss_tracker.update_state(self.quantizer.batch_codebook_loss)
@@ -135,28 +182,102 @@ class VQVAE(ConvAutoencoder):
         return total
 
     def encode(self, inputs):
-        """Code indices (int32), shape `(batch, *latent_spatial)`."""
+        """Code indices (int32), shape `(batch, *latent_spatial)`. `inputs`
+        is the data, or the model's dict inputs (the data is taken from it)."""
+        if isinstance(inputs, dict):
+            inputs = inputs[self.data_key]
         self.check_data_batch(ops.convert_to_tensor(inputs))
         return self.quantizer.encode(self.encoder(inputs, training=False))
 
-    def decode_codes(self, indices):
-        """Data on `data_range` from code indices of shape `(batch, *latent_spatial)`."""
-        return self.decoder(self.quantizer.lookup(indices), training=False)
+    def decode_codes(self, indices, speakers=None, temperature=1.0, seed=None):
+        """Data on `data_range` from code indices of shape `(batch, *latent_spatial)`.
 
-    def generate(self, prior, num_samples, class_labels=None, temperature=1.0, seed=None):
-        """Data drawn from `prior` (a `PixelCNN` over this model's codes), decoded:
-        `(num_samples, *data_shape)` NumPy. `class_labels`, `temperature` and
-        `seed` go to `prior.sample`."""
-        check_prior(prior, "prior", self.latent_shape(), self.num_embeddings)
-        codes = prior.sample(num_samples, class_labels=class_labels, temperature=temperature, seed=seed)
-        return ops.convert_to_numpy(self.decode_codes(codes))
+        With a WaveNet decoder the audio is generated sample by sample
+        (`(batch, codes * 2**num_downsamples, 1)` NumPy): `speakers`
+        `(batch,)` (or one int) chooses the voice, exactly when the decoder
+        has speakers; `temperature` and `seed` go to `WaveNet.generate`.
+        """
+        if not self.has_wavenet_decoder:
+            return self.decoder(self.quantizer.lookup(indices), training=False)
+        indices = np.asarray(ops.convert_to_numpy(indices))
+        if indices.ndim != 2 or (indices.size and (indices.min() < 0 or indices.max() >= self.num_embeddings)):
+            raise ValueError(f"codes must be (batch, steps) integers in [0, {self.num_embeddings}); got shape "
+                             f"{indices.shape}" + (f", values {indices.min()}..{indices.max()}" if indices.size else ""))
+        features = ops.convert_to_numpy(self.quantizer.lookup(indices.astype(np.int32)))
+        symbols = self.decoder.generate(None, speakers=speakers, local_features=features,
+                                        temperature=temperature, seed=seed)
+        return np.asarray(ops.convert_to_numpy(mu_law_decode(symbols, self.decoder.num_symbols)))[..., None]
+
+    def reconstruct(self, inputs, speakers=None, temperature=1.0, seed=None):
+        """`decode_codes(encode(inputs))`: the data through the bottleneck.
+        With a speaker-conditioned WaveNet decoder, `speakers` other than the
+        utterances' own give speaker conversion (van den Oord et al. 2017,
+        sec. 4.3): what was said, in another voice."""
+        return self.decode_codes(self.encode(inputs), speakers=speakers, temperature=temperature, seed=seed)
+
+    def generate(self, prior, num_samples, class_labels=None, speakers=None, length=None, temperature=1.0,
+                 seed=None):
+        """Data drawn from `prior` over this model's codes, decoded: `(num_samples, *data_shape)` NumPy.
+
+        Images: `prior` is a `PixelCNN`; `class_labels`, `temperature` and
+        `seed` go to `prior.sample`. Audio: `prior` is a `WaveNet` over the
+        codes (`num_symbols == num_embeddings`); `length` is the audio's
+        length in samples (default `data_shape[0]`), `speakers` go to the
+        prior when it has speakers and to a WaveNet decoder when it has them;
+        `temperature` may be one number or `(prior, decoder)`.
+        """
+        if not isinstance(prior, WaveNet):
+            check_prior(prior, "prior", self.latent_shape(), self.num_embeddings)
+            codes = prior.sample(num_samples, class_labels=class_labels, temperature=temperature, seed=seed)
+            return ops.convert_to_numpy(self.decode_codes(codes))
+        if prior.num_symbols != self.num_embeddings or prior.local_key is not None:
+            raise ValueError(f"prior must be an unconditioned or speaker-conditioned WaveNet over "
+                             f"{self.num_embeddings} codes; got num_symbols={prior.num_symbols}, "
+                             f"local condition {prior.local_key}")
+        length = self.data_shape[0] if length is None else length
+        factor = 2**self.num_downsamples
+        if not isinstance(length, int) or length < factor or length % factor:
+            raise ValueError(f"length must be a positive multiple of 2**num_downsamples = {factor}; got {length!r}")
+        prior_temperature, decoder_temperature = (
+            temperature if isinstance(temperature, (tuple, list)) else (temperature, temperature))
+        codes = prior.generate(length // factor, speakers=speakers if prior.num_speakers else None,
+                               num_samples=num_samples, temperature=prior_temperature, seed=seed)
+        decoder_speakers = speakers if self.has_wavenet_decoder and self.decoder.num_speakers else None
+        decoded = self.decode_codes(codes, speakers=decoder_speakers, temperature=decoder_temperature,
+                                    seed=None if seed is None else seed + 1)
+        return np.asarray(ops.convert_to_numpy(decoded))
 
     def latent_shape(self):
-        """The code map's spatial shape."""
-        return tuple(size // 2**self.num_downsamples for size in self.data_shape[:-1])
+        """The code map's spatial shape (None where the data's length is free)."""
+        return tuple(None if size is None else size // 2**self.num_downsamples for size in self.data_shape[:-1])
 
     def get_config(self):
         return super().get_config() | {
             **self.quantizer_config(),
+            "decoder": keras.saving.serialize_keras_object(self.decoder) if self.has_wavenet_decoder else "transposed",
             "seed": self.seed,
         }
+
+
+def wavenet_decoder(decoder, architecture, embedding_dim):
+    """The WaveNet that `decoder` names (None for "transposed"), checked against the encoder."""
+    if isinstance(decoder, dict):  # From a saved config: only registered keras_vq classes deserialise.
+        decoder = keras.saving.deserialize_keras_object(decoder)
+    if isinstance(decoder, str) and decoder == "transposed":
+        return None
+    if not isinstance(decoder, WaveNet):
+        raise ValueError(f"decoder must be 'transposed' or a keras_vq.models.WaveNet; got {decoder!r}")
+    data_shape, factor = architecture["data_shape"], 2 ** architecture["num_downsamples"]
+    wanted = {
+        "data_shape": (len(data_shape) == 2 and data_shape[-1] == 1, "(length, 1) mono audio"),
+        "data_range": (architecture["data_range"] == (-1.0, 1.0), "(-1.0, 1.0)"),
+    }
+    for name, (fits, needed) in wanted.items():
+        if not fits:
+            raise ValueError(f"a WaveNet decoder models audio: {name} must be {needed}; got {architecture[name]}")
+    if decoder.local_condition_dim != embedding_dim or decoder.upsampling != factor:
+        raise ValueError(
+            "the WaveNet decoder must be conditioned on z_q: build it with local_condition_dim=embedding_dim="
+            f"{embedding_dim} and upsampling=2**num_downsamples={factor}; it has local_condition_dim="
+            f"{decoder.local_condition_dim}, upsampling={decoder.upsampling}")
+    return decoder

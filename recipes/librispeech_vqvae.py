@@ -1,0 +1,296 @@
+"""Train 1-D VQ-VAEs on LibriSpeech, reconstruct held-out speech, convert speakers, sample from a WaveNet prior.
+
+    KERAS_BACKEND=jax python recipes/librispeech_vqvae.py --data-dir ../shared/data \
+        --output-dir runs/librispeech
+
+The audio half of van den Oord et al. 2017 (https://arxiv.org/abs/1711.00937,
+sec. 4.3). Reads top to bottom:
+
+1. Utterances of `--split` (16 kHz, float32 in [-1, 1]); the last
+   `--held-out-per-speaker` utterances of every speaker are held out, so
+   every figure is on speech the models never heard, from voices they know.
+2. Two VQ-VAEs with the same encoder (six stride-2 convolutions: one code
+   of K = 512 every 64 samples): one with the transposed-convolution decoder
+   of the LibriSpeech study, one with a WaveNet decoder conditioned on z_q
+   and the speaker (the paper's). Trained on random crops, checkpointed.
+3. A WaveNet prior over the WaveNet model's code sequences.
+4. Held-out figures (`results.json`): waveform MSE of reconstructions
+   (the transposed decoder's, and the WaveNet's generated ones), the
+   WaveNet's teacher-forced bits a sample, codebook perplexity and usage,
+   and a linear probe of the speaker trained on latent frames: on the
+   codes (one-hot) against on the encoder's continuous output.
+5. Audio (`audio/*.wav`) and plots (`*.png`, waveform and spectrogram):
+   originals, reconstructions, the same utterances decoded with another
+   speaker's embedding (speaker conversion), and samples from the prior.
+6. Presets: `<decoder>/preset` and `prior/preset`, with their figures.
+
+Rerun with --resume to continue after a crash; finished stages are loaded.
+"""
+
+import argparse
+import json
+import pathlib
+import time
+
+import keras
+import numpy as np
+
+import keras_vq
+import keras_vq.plots
+from keras_vq.data.utterances import SAMPLE_RATE, SequenceCrops, split_per_speaker, write_wav
+from keras_vq.datasets.librispeech.librispeech_files import find_librispeech_dir, read_speaker_sexes
+from keras_vq.models import VQVAE, WaveNet
+
+DECODERS = ("transposed", "wavenet")
+NUM_DOWNSAMPLES = 6  # 64x: one code every 4 ms at 16 kHz.
+NUM_EMBEDDINGS, EMBEDDING_DIM = 512, 64
+# Latent frames a speaker probe trains on (a random subset of the training utterances').
+PROBE_TRAINING_FRAMES = 40_000
+# Held-out clips whose first --check-samples samples give a preset's check figures.
+CHECK_CLIPS = 8
+# Utterances are encoded whole, zero-padded to a multiple of this many samples.
+ENCODING_BUCKET = 4 * 16_384
+
+
+def parse_arguments():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=pathlib.Path, required=True, help="folder holding LibriSpeech/")
+    parser.add_argument("--split", default="train-clean-5")
+    parser.add_argument("--held-out-per-speaker", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=3000, help="training steps of each VQ-VAE")
+    parser.add_argument("--prior-steps", type=int, default=2000)
+    parser.add_argument("--prior-crop-length", type=int, default=256, help="prior training crop, in codes")
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--crop-length", type=int, default=4096, help="training crop, in samples")
+    parser.add_argument("--steps-per-epoch", type=int, default=250, help="steps between checkpoints")
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--wavenet-channels", type=int, default=32)
+    parser.add_argument("--wavenet-layers", type=int, default=10, help="dilations 1..512: 1,024 samples seen")
+    parser.add_argument("--generate-seconds", type=float, default=1.0,
+                        help="length of the generated reconstructions, conversions and samples")
+    parser.add_argument("--num-samples", type=int, default=4, help="samples from the prior")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--output-dir", type=pathlib.Path, default=pathlib.Path("runs/librispeech"))
+    parser.add_argument("--resume", action="store_true", help="continue the run in --output-dir")
+    arguments = parser.parse_args()
+    for name in ("held_out_per_speaker", "steps", "prior_steps", "batch_size", "crop_length", "prior_crop_length", "steps_per_epoch",
+                 "wavenet_channels", "wavenet_layers", "num_samples"):
+        if getattr(arguments, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1")
+    if arguments.crop_length % 2**NUM_DOWNSAMPLES:
+        parser.error(f"--crop-length must be a multiple of {2**NUM_DOWNSAMPLES}")
+    if not arguments.generate_seconds > 0:
+        parser.error("--generate-seconds must be > 0")
+    if arguments.output_dir.exists() and any(arguments.output_dir.iterdir()) and not arguments.resume:
+        parser.error(f"{arguments.output_dir} holds a run; pass --resume to continue it, or choose another --output-dir")
+    return arguments
+
+
+def read_utterances(arguments):
+    """Every utterance of the split (float32), its speaker index, and the speaker ids in index order."""
+    batches = keras_vq.data.load_numpy("librispeech", arguments.split, 1, data_dir=arguments.data_dir,
+                                       evaluation=True, with_labels=True, crop_length=arguments.crop_length)
+    return batches.utterances, batches.utterance_speakers, batches.speaker_ids
+
+
+def build_vqvae(decoder, num_speakers, arguments):
+    if decoder == "wavenet":
+        channels = arguments.wavenet_channels
+        decoder = WaveNet(num_symbols=256, channels=channels, skip_channels=2 * channels,
+                          num_layers=arguments.wavenet_layers, layers_per_cycle=arguments.wavenet_layers,
+                          num_speakers=num_speakers, local_condition_dim=EMBEDDING_DIM, local_channels=channels,
+                          upsampling=2**NUM_DOWNSAMPLES, name="wavenet_decoder")
+    # The codebook starts as k-means of the first batch; codes whose moving usage falls below 0.1 a batch
+    # are re-seeded from the batch (VectorQuantizer).
+    return VQVAE(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=128,
+                 num_downsamples=NUM_DOWNSAMPLES, num_embeddings=NUM_EMBEDDINGS, embedding_dim=EMBEDDING_DIM,
+                 dead_code_threshold=0.1, kmeans_init=True, decoder=decoder, seed=arguments.seed, name=f"vqvae_{decoder}")
+
+
+def train(model, stream_from, steps, run_dir, arguments, curves):
+    """Trains `model` resumably in `run_dir` and saves it as `run_dir/preset`; a finished run is loaded."""
+    if (run_dir / "preset").exists():
+        return type(model).from_preset(run_dir / "preset"), {}
+    model.compile(optimizer=keras.optimizers.Adam(arguments.learning_rate))
+    started = time.perf_counter()
+    history = keras_vq.training.fit_resumably(model, stream_from, total_steps=steps,
+                                              steps_per_epoch=arguments.steps_per_epoch, run_dir=run_dir)
+    model.save_to_preset(run_dir / "preset")
+    keras_vq.plots.save_loss_curves(history, run_dir / "loss_curves.png", keys=curves)
+    return model, {"training_steps": len(history["loss"]) * arguments.steps_per_epoch,
+                   "seconds_this_run": round(time.perf_counter() - started, 1)}
+
+
+def audio_only(stream):
+    for (batch,) in stream:
+        yield (batch["audio"],)
+
+
+def encode_utterance(model, audio):
+    """z_e `(codes, D)` and the codes `(codes,)` of one whole utterance (its last partial code dropped).
+
+    The utterance is zero-padded to a multiple of ENCODING_BUCKET samples, so
+    that a few input shapes serve every utterance (each new shape compiles
+    anew on JAX), and the padding's codes are cut off."""
+    count = len(audio) // 2**NUM_DOWNSAMPLES
+    padded = keras_vq.data.audio.pad_to_length(audio, -(-len(audio) // ENCODING_BUCKET) * ENCODING_BUCKET)
+    continuous = model.encoder(padded[None, :, None], training=False)
+    codes = model.quantizer.encode(continuous)
+    return (np.asarray(keras.ops.convert_to_numpy(continuous))[0, :count],
+            np.asarray(keras.ops.convert_to_numpy(codes))[0, :count])
+
+
+def latent_frames(model, utterances, speakers):
+    """Per latent frame of each utterance: the encoder's output z_e, the code, the speaker."""
+    continuous, codes, labels = [], [], []
+    for audio, speaker in zip(utterances, speakers):
+        frames, frame_codes = encode_utterance(model, audio)
+        continuous.append(frames)
+        codes.append(frame_codes)
+        labels.append(np.full(len(frame_codes), speaker))
+    return np.concatenate(continuous), np.concatenate(codes), np.concatenate(labels)
+
+
+def speaker_probe(model, training, held_out, num_speakers, seed):
+    """Held-out accuracy of linear speaker probes on the codes (one-hot) and on z_e."""
+    train_z, train_codes, train_labels = latent_frames(model, *training)
+    test_z, test_codes, test_labels = latent_frames(model, *held_out)
+    subset = np.random.default_rng(seed).permutation(len(train_labels))[:PROBE_TRAINING_FRAMES]
+    one_hot = np.eye(NUM_EMBEDDINGS, dtype=np.float32)
+    return {
+        "frames": {"training": int(len(subset)), "held_out": int(len(test_labels))},
+        "chance": 1.0 / num_speakers,
+        "codes_accuracy": keras_vq.metrics.linear_probe_accuracy(
+            one_hot[train_codes[subset]], train_labels[subset], one_hot[test_codes], test_labels, num_speakers,
+            seed=seed),
+        "continuous_accuracy": keras_vq.metrics.linear_probe_accuracy(
+            train_z[subset], train_labels[subset], test_z, test_labels, num_speakers, seed=seed),
+        "codes_perplexity": keras_vq.metrics.perplexity(test_codes, NUM_EMBEDDINGS),
+        "codes_usage": keras_vq.metrics.codebook_usage(test_codes, NUM_EMBEDDINGS),
+    }
+
+
+def held_out_windows(utterances, crop_length):
+    return np.concatenate([keras_vq.data.audio.evaluation_windows(audio, crop_length) for audio in utterances])
+
+
+def main():
+    arguments = parse_arguments()
+    arguments.output_dir.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(arguments.seed)
+
+    # 1. Utterances, and a held-out set of each speaker's last ones.
+    utterances, speakers, speaker_ids = read_utterances(arguments)
+    training_items, held_out_items = split_per_speaker(speakers, arguments.held_out_per_speaker)
+    training = ([utterances[i] for i in training_items], speakers[training_items])
+    held_out = ([utterances[i] for i in held_out_items], speakers[held_out_items])
+    num_speakers = len(speaker_ids)
+    crops = SequenceCrops(*training, arguments.batch_size, arguments.crop_length, seed=arguments.seed)
+    results = {"backend": keras.backend.backend(), "split": arguments.split, "speakers": num_speakers,
+               "training_utterances": len(training_items), "held_out_utterances": len(held_out_items),
+               "models": {}}
+
+    # 2. The two VQ-VAEs.
+    models = {}
+    for decoder in DECODERS:
+        if decoder == "transposed":
+            stream_from = lambda step: audio_only(keras_vq.training.batches_from(crops, step))  # noqa: E731
+            curves = ["reconstruction_loss", "commitment_loss", "perplexity"]
+        else:
+            stream_from = lambda step: keras_vq.training.batches_from(crops, step)  # noqa: E731
+            curves = ["bits_per_sample", "commitment_loss", "perplexity"]
+        models[decoder], trained = train(build_vqvae(decoder, num_speakers, arguments), stream_from,
+                                         arguments.steps, arguments.output_dir / decoder, arguments, curves)
+        results["models"][decoder] = trained
+
+    # 3. A speaker-conditioned prior over the WaveNet model's codes, on crops of the training utterances' codes.
+    wavenet_vqvae = models["wavenet"]
+    code_sequences = [encode_utterance(wavenet_vqvae, audio)[1] for audio in training[0]]
+    prior_crop_length = min([arguments.prior_crop_length] + [len(codes) for codes in code_sequences])
+    code_crops = SequenceCrops(code_sequences, training[1], arguments.batch_size, prior_crop_length,
+                               seed=arguments.seed, sequence_key="symbols", channel_axis=False)
+    prior = WaveNet(num_symbols=NUM_EMBEDDINGS, channels=64, skip_channels=128, num_layers=8, layers_per_cycle=8,
+                    num_speakers=num_speakers, name="code_prior")
+    prior, trained = train(prior, lambda step: keras_vq.training.batches_from(code_crops, step),
+                           arguments.prior_steps, arguments.output_dir / "prior", arguments, ["bits_per_symbol"])
+    results["prior"] = trained
+    held_out_sequences = [encode_utterance(wavenet_vqvae, audio)[1] for audio in held_out[0]]
+    held_out_codes = SequenceCrops(held_out_sequences, held_out[1], 1,
+                                   min([prior_crop_length] + [len(codes) for codes in held_out_sequences]),
+                                   sequence_key="symbols", channel_axis=False)
+    results["prior"]["held_out_bits_per_code"] = float(
+        prior.evaluate(held_out_codes, verbose=0, return_dict=True)["bits_per_symbol"])
+
+    # 4. Held-out figures.
+    windows = held_out_windows(held_out[0], arguments.crop_length)
+    transposed = models["transposed"]
+    results["models"]["transposed"] |= keras_vq.metrics.reconstruction_report(transposed, windows[..., None])
+    window_speakers = np.concatenate([
+        np.full(len(keras_vq.data.audio.evaluation_windows(audio, arguments.crop_length)), speaker)
+        for audio, speaker in zip(*held_out)])
+    results["models"]["wavenet"] |= keras_vq.metrics.wavenet_decoder_report(
+        wavenet_vqvae, windows[..., None], window_speakers)
+    length = int(arguments.generate_seconds * SAMPLE_RATE) // 64 * 64
+    clips = np.stack([keras_vq.data.audio.pad_to_length(audio, length)[:length] for audio in held_out[0]])[..., None]
+    generated = wavenet_vqvae.reconstruct(clips, speakers=held_out[1], seed=arguments.seed)
+    results["models"]["wavenet"]["generated_reconstruction"] = {
+        "clips": int(len(clips)), "seconds": length / SAMPLE_RATE,
+        "mse": keras_vq.metrics.mean_squared_error(clips, generated),
+        "signal_variance": float(np.var(clips)),
+    }
+    for decoder, model in models.items():
+        results["models"][decoder]["speaker_probe"] = speaker_probe(model, training, held_out, num_speakers,
+                                                                    arguments.seed)
+
+    # 5. Audio and plots: reconstructions and conversions of two held-out utterances, prior samples.
+    audio_dir = arguments.output_dir / "audio"
+    sexes = read_speaker_sexes(find_librispeech_dir(arguments.data_dir))
+    female = next(i for i, s in enumerate(held_out[1]) if sexes[int(speaker_ids[s])] == "F")
+    male = next(i for i, s in enumerate(held_out[1]) if sexes[int(speaker_ids[s])] == "M")
+    transposed_clips = np.asarray(transposed.predict(clips[[female, male]], verbose=0))
+    for source, target, row in ((female, male, 0), (male, female, 1)):
+        source_id, target_id = int(speaker_ids[held_out[1][source]]), int(speaker_ids[held_out[1][target]])
+        converted = wavenet_vqvae.reconstruct(clips[source:source + 1], speakers=[held_out[1][target]],
+                                              seed=arguments.seed)[0]
+        rows = {
+            f"original ({source_id})": clips[source],
+            "transposed decoder": transposed_clips[row],
+            "WaveNet decoder": generated[source],
+            f"as speaker {target_id}": converted,
+        }
+        for name, audio in rows.items():
+            write_wav(audio_dir / f"{source_id}_{name.split(' (')[0].replace(' ', '_')}.wav", audio)
+        keras_vq.plots.save_audio_comparison(rows, arguments.output_dir / f"conversion_{source_id}_to_{target_id}.png")
+    sample_speakers = held_out[1][[female, male] * (arguments.num_samples // 2) + [female] * (arguments.num_samples % 2)]
+    samples = wavenet_vqvae.generate(prior, arguments.num_samples, speakers=sample_speakers, length=length,
+                                     seed=arguments.seed)
+    sample_rows = {}
+    for index, (audio, speaker) in enumerate(zip(samples, sample_speakers)):
+        write_wav(audio_dir / f"prior_sample_{index}_speaker_{int(speaker_ids[speaker])}.wav", audio)
+        sample_rows[f"sample {index} ({int(speaker_ids[speaker])})"] = audio
+    keras_vq.plots.save_audio_comparison(sample_rows, arguments.output_dir / "prior_samples.png")
+
+    # 6. Presets, with their figures and check figures a test can reproduce.
+    check = clips[:CHECK_CLIPS, :arguments.crop_length]
+    for decoder, model in models.items():
+        figures = results["models"][decoder]
+        if decoder == "wavenet":
+            check_figures = keras_vq.metrics.wavenet_decoder_report(model, check, held_out[1][:CHECK_CLIPS])
+        else:
+            check_figures = keras_vq.metrics.reconstruction_report(model, check)
+        model.save_to_preset(arguments.output_dir / decoder / "preset", overwrite=True, metadata={
+            "dataset": f"LibriSpeech {arguments.split} but the last {arguments.held_out_per_speaker} utterances "
+                       f"of each speaker, {arguments.crop_length}-sample crops, batch {arguments.batch_size}",
+            "speaker_ids": [int(s) for s in speaker_ids],
+            "held_out_figures": {key: value for key, value in figures.items() if key not in ("seconds_this_run",)},
+            "check_figures": check_figures | {
+                "clips": f"the first {arguments.crop_length} samples of the first {CHECK_CLIPS} held-out utterances"},
+            "recipe": "recipes/librispeech_vqvae.py",
+        })
+    (arguments.output_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+    print(f"wrote {audio_dir}/*.wav, the plots and the presets in {arguments.output_dir}")
+
+
+if __name__ == "__main__":
+    main()
