@@ -88,6 +88,15 @@ class PresetMixin:
 
     builtin_presets = {}
 
+    @classmethod
+    def from_config(cls, config):
+        """The model of `get_config()`'s dict; a serialised `dtype` policy is
+        deserialised first (the models store the policy their layers use)."""
+        config = dict(config)
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = keras.saving.deserialize_keras_object(config["dtype"])
+        return cls(**config)
+
     @classproperty
     def presets(cls):
         """Built-in preset names and their descriptions."""

@@ -37,7 +37,7 @@ import numpy as np
 
 import keras_vq
 import keras_vq.plots
-from keras_vq.data.utterances import SAMPLE_RATE, SequenceCrops, split_per_speaker, write_wav
+from keras_vq.data.utterances import SAMPLE_RATE, SequenceCrops, clips, held_out_utterances, write_wav
 from keras_vq.datasets.librispeech.librispeech_files import find_librispeech_dir, read_speaker_sexes
 from keras_vq.models import VQVAE, WaveNet
 
@@ -46,8 +46,6 @@ NUM_DOWNSAMPLES = 6  # 64x: one code every 4 ms at 16 kHz.
 NUM_EMBEDDINGS, EMBEDDING_DIM = 512, 64
 # Latent frames a speaker probe trains on (a random subset of the training utterances').
 PROBE_TRAINING_FRAMES = 40_000
-# Held-out clips whose first --check-samples samples give a preset's check figures.
-CHECK_CLIPS = 8
 # Utterances are encoded whole, zero-padded to a multiple of this many samples.
 ENCODING_BUCKET = 4 * 16_384
 
@@ -72,6 +70,9 @@ def parse_arguments():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output-dir", type=pathlib.Path, default=pathlib.Path("runs/librispeech"))
     parser.add_argument("--resume", action="store_true", help="continue the run in --output-dir")
+    parser.add_argument("--train-only", action="store_true",
+                        help="stop after training (e.g. train on TensorFlow, then --resume on JAX, whose compiled "
+                             "generation loop is the fastest on CPU)")
     arguments = parser.parse_args()
     for name in ("held_out_per_speaker", "steps", "prior_steps", "batch_size", "crop_length", "prior_crop_length", "steps_per_epoch",
                  "wavenet_channels", "wavenet_layers", "num_samples"):
@@ -86,13 +87,6 @@ def parse_arguments():
     return arguments
 
 
-def read_utterances(arguments):
-    """Every utterance of the split (float32), its speaker index, and the speaker ids in index order."""
-    batches = keras_vq.data.load_numpy("librispeech", arguments.split, 1, data_dir=arguments.data_dir,
-                                       evaluation=True, with_labels=True, crop_length=arguments.crop_length)
-    return batches.utterances, batches.utterance_speakers, batches.speaker_ids
-
-
 def build_vqvae(decoder, num_speakers, arguments):
     if decoder == "wavenet":
         channels = arguments.wavenet_channels
@@ -100,11 +94,10 @@ def build_vqvae(decoder, num_speakers, arguments):
                           num_layers=arguments.wavenet_layers, layers_per_cycle=arguments.wavenet_layers,
                           num_speakers=num_speakers, local_condition_dim=EMBEDDING_DIM, local_channels=channels,
                           upsampling=2**NUM_DOWNSAMPLES, name="wavenet_decoder")
-    # The codebook starts as k-means of the first batch; codes whose moving usage falls below 0.1 a batch
-    # are re-seeded from the batch (VectorQuantizer).
+    # Codes whose moving usage falls below once a batch are re-seeded from the batch (VectorQuantizer).
     return VQVAE(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=128,
                  num_downsamples=NUM_DOWNSAMPLES, num_embeddings=NUM_EMBEDDINGS, embedding_dim=EMBEDDING_DIM,
-                 dead_code_threshold=0.1, kmeans_init=True, decoder=decoder, seed=arguments.seed, name=f"vqvae_{decoder}")
+                 dead_code_threshold=1.0, decoder=decoder, seed=arguments.seed, name=f"vqvae_{decoder}")
 
 
 def train(model, stream_from, steps, run_dir, arguments, curves):
@@ -180,14 +173,13 @@ def main():
     keras.utils.set_random_seed(arguments.seed)
 
     # 1. Utterances, and a held-out set of each speaker's last ones.
-    utterances, speakers, speaker_ids = read_utterances(arguments)
-    training_items, held_out_items = split_per_speaker(speakers, arguments.held_out_per_speaker)
-    training = ([utterances[i] for i in training_items], speakers[training_items])
-    held_out = ([utterances[i] for i in held_out_items], speakers[held_out_items])
+    training, held_out, speaker_ids = held_out_utterances(
+        "librispeech", arguments.split, arguments.held_out_per_speaker, data_dir=arguments.data_dir,
+        min_length=arguments.crop_length)
     num_speakers = len(speaker_ids)
     crops = SequenceCrops(*training, arguments.batch_size, arguments.crop_length, seed=arguments.seed)
     results = {"backend": keras.backend.backend(), "split": arguments.split, "speakers": num_speakers,
-               "training_utterances": len(training_items), "held_out_utterances": len(held_out_items),
+               "training_utterances": len(training[0]), "held_out_utterances": len(held_out[0]),
                "models": {}}
 
     # 2. The two VQ-VAEs.
@@ -221,6 +213,10 @@ def main():
     results["prior"]["held_out_bits_per_code"] = float(
         prior.evaluate(held_out_codes, verbose=0, return_dict=True)["bits_per_symbol"])
 
+    if arguments.train_only:
+        print("trained; rerun with --resume to evaluate and write the audio")
+        return
+
     # 4. Held-out figures.
     windows = held_out_windows(held_out[0], arguments.crop_length)
     transposed = models["transposed"]
@@ -231,12 +227,12 @@ def main():
     results["models"]["wavenet"] |= keras_vq.metrics.wavenet_decoder_report(
         wavenet_vqvae, windows[..., None], window_speakers)
     length = int(arguments.generate_seconds * SAMPLE_RATE) // 64 * 64
-    clips = np.stack([keras_vq.data.audio.pad_to_length(audio, length)[:length] for audio in held_out[0]])[..., None]
-    generated = wavenet_vqvae.reconstruct(clips, speakers=held_out[1], seed=arguments.seed)
+    held_out_clips = clips(held_out[0], length)
+    generated = wavenet_vqvae.reconstruct(held_out_clips, speakers=held_out[1], seed=arguments.seed)
     results["models"]["wavenet"]["generated_reconstruction"] = {
-        "clips": int(len(clips)), "seconds": length / SAMPLE_RATE,
-        "mse": keras_vq.metrics.mean_squared_error(clips, generated),
-        "signal_variance": float(np.var(clips)),
+        "clips": int(len(held_out_clips)), "seconds": length / SAMPLE_RATE,
+        "mse": keras_vq.metrics.mean_squared_error(held_out_clips, generated),
+        "signal_variance": float(np.var(held_out_clips)),
     }
     for decoder, model in models.items():
         results["models"][decoder]["speaker_probe"] = speaker_probe(model, training, held_out, num_speakers,
@@ -247,13 +243,13 @@ def main():
     sexes = read_speaker_sexes(find_librispeech_dir(arguments.data_dir))
     female = next(i for i, s in enumerate(held_out[1]) if sexes[int(speaker_ids[s])] == "F")
     male = next(i for i, s in enumerate(held_out[1]) if sexes[int(speaker_ids[s])] == "M")
-    transposed_clips = np.asarray(transposed.predict(clips[[female, male]], verbose=0))
+    transposed_clips = np.asarray(transposed.predict(held_out_clips[[female, male]], verbose=0))
     for source, target, row in ((female, male, 0), (male, female, 1)):
         source_id, target_id = int(speaker_ids[held_out[1][source]]), int(speaker_ids[held_out[1][target]])
-        converted = wavenet_vqvae.reconstruct(clips[source:source + 1], speakers=[held_out[1][target]],
+        converted = wavenet_vqvae.reconstruct(held_out_clips[source:source + 1], speakers=[held_out[1][target]],
                                               seed=arguments.seed)[0]
         rows = {
-            f"original ({source_id})": clips[source],
+            f"original ({source_id})": held_out_clips[source],
             "transposed decoder": transposed_clips[row],
             "WaveNet decoder": generated[source],
             f"as speaker {target_id}": converted,
@@ -270,21 +266,14 @@ def main():
         sample_rows[f"sample {index} ({int(speaker_ids[speaker])})"] = audio
     keras_vq.plots.save_audio_comparison(sample_rows, arguments.output_dir / "prior_samples.png")
 
-    # 6. Presets, with their figures and check figures a test can reproduce.
-    check = clips[:CHECK_CLIPS, :arguments.crop_length]
-    for decoder, model in models.items():
-        figures = results["models"][decoder]
-        if decoder == "wavenet":
-            check_figures = keras_vq.metrics.wavenet_decoder_report(model, check, held_out[1][:CHECK_CLIPS])
-        else:
-            check_figures = keras_vq.metrics.reconstruction_report(model, check)
-        model.save_to_preset(arguments.output_dir / decoder / "preset", overwrite=True, metadata={
+    # 6. Presets, with their held-out figures (scripts/package_librispeech_presets.py adds check figures).
+    for directory, model, figures in [(decoder, model, results["models"][decoder]) for decoder, model in models.items()
+                                      ] + [("prior", prior, results["prior"])]:
+        model.save_to_preset(arguments.output_dir / directory / "preset", overwrite=True, metadata={
             "dataset": f"LibriSpeech {arguments.split} but the last {arguments.held_out_per_speaker} utterances "
                        f"of each speaker, {arguments.crop_length}-sample crops, batch {arguments.batch_size}",
             "speaker_ids": [int(s) for s in speaker_ids],
-            "held_out_figures": {key: value for key, value in figures.items() if key not in ("seconds_this_run",)},
-            "check_figures": check_figures | {
-                "clips": f"the first {arguments.crop_length} samples of the first {CHECK_CLIPS} held-out utterances"},
+            "held_out_figures": {key: value for key, value in figures.items() if key != "seconds_this_run"},
             "recipe": "recipes/librispeech_vqvae.py",
         })
     (arguments.output_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 from keras import ops
 
-from keras_vq.data import audio as numpy_audio
 from keras_vq.metrics import wavenet_decoder_report
 from keras_vq.models import VQVAE, WaveNet
 from keras_vq.mu_law import mu_law_decode, mu_law_encode
@@ -32,8 +31,10 @@ def speech_like(count=4, length=32, seed=0):
 def test_mu_law_symbols_match_the_numpy_companding_and_invert_to_within_one_step():
     audio = np.linspace(-1, 1, 2001, dtype="float32")
     symbols = ops.convert_to_numpy(mu_law_encode(audio))
-    expected = np.rint((numpy_audio.mu_law_compress(audio) + 1) / 2 * 255).astype(np.int32)
-    np.testing.assert_array_equal(symbols, expected)
+    # The nearest of 256 levels to the companded value, computed here in float64 (float32 may round a
+    # value within 1e-4 of a half-way point either way).
+    levels = (np.sign(audio.astype(np.float64)) * np.log1p(255 * np.abs(audio.astype(np.float64))) / np.log(256) + 1) / 2 * 255
+    assert np.abs(symbols - levels).max() <= 0.5 + 1e-4
     assert symbols.min() == 0 and symbols.max() == 255
     np.testing.assert_array_equal(ops.convert_to_numpy(mu_law_encode(mu_law_decode(np.arange(256)))), np.arange(256))
     decoded = ops.convert_to_numpy(mu_law_decode(symbols))
@@ -50,7 +51,7 @@ def test_loss_is_the_decoders_nll_of_the_mu_law_audio_plus_the_quantizer_terms()
     model.compile(optimizer="adam")
     figures = model.evaluate(inputs, batch_size=4, verbose=0, return_dict=True)
     logits = ops.convert_to_numpy(model(inputs)).astype(np.float64)
-    symbols = np.rint((numpy_audio.mu_law_compress(audio[..., 0]) + 1) / 2 * 255).astype(int)
+    symbols = ops.convert_to_numpy(mu_law_encode(audio[..., 0]))
     log_probabilities = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
     nats = -np.take_along_axis(log_probabilities, symbols[..., None], -1).mean()
     assert figures["bits_per_sample"] == pytest.approx(nats / math.log(2), rel=1e-4)

@@ -1,15 +1,17 @@
-"""The built-in CIFAR-10 presets load on every backend and reproduce their recorded figures."""
+"""The built-in CIFAR-10 and LibriSpeech presets load on every backend and reproduce their recorded figures."""
 
 import json
 import os
 import pathlib
 
+import keras
 import numpy as np
 import pytest
 
 import keras_vq
 from keras_vq.data.codes import encode_batch, prior_inputs
-from keras_vq.models import VAE, VQVAE, VQVAE2, PixelCNN
+from keras_vq.data.utterances import clips, held_out_utterances
+from keras_vq.models import VAE, VQVAE, VQVAE2, PixelCNN, WaveNet
 
 # The real CIFAR-10 test split, where a checkout has the shared data beside it (CI does).
 DATA_DIR = pathlib.Path(os.environ.get("KERAS_VQ_TEST_DATA", pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -58,3 +60,40 @@ def test_pixelcnn_preset_reproduces_its_recorded_test_bits_per_code(preset):
     bits = prior.log_likelihood_bits(inputs).mean() / np.prod(prior.code_shape)
     assert bits == pytest.approx(recorded["bits_per_code"], rel=1e-3)
     assert bits < 0.9 * np.log2(prior.num_embeddings)  # Well below the uniform prior's log2 K.
+
+
+LIBRISPEECH_PRESETS = [(VQVAE, "librispeech"), (VQVAE, "librispeech_transposed"), (WaveNet, "librispeech_prior")]
+
+
+@pytest.mark.parametrize("model_class, preset", LIBRISPEECH_PRESETS)
+def test_librispeech_preset_reproduces_its_recorded_held_out_figures(model_class, preset):
+    if preset not in model_class.presets:
+        pytest.skip(f"{model_class.__name__} has no built-in {preset} preset yet")
+    model = model_class.from_preset(preset)
+    entry = model_class.builtin_presets[preset]
+    metadata = json.loads((pathlib.Path(keras_vq.__file__).parent / entry["directory"] / "metadata.json").read_text())
+    assert metadata["parameter_count"] == model.count_params()
+    if not (DATA_DIR / "librispeech").is_dir():
+        pytest.skip(f"LibriSpeech is not at {DATA_DIR} (set KERAS_VQ_TEST_DATA)")
+    recorded = metadata["check_figures"]
+    _, (utterances, speakers), speaker_ids = held_out_utterances(
+        "librispeech", recorded["split"], recorded["held_out_per_speaker"], data_dir=DATA_DIR / "librispeech")
+    assert speaker_ids == metadata["speaker_ids"]
+    audio, speakers = clips(utterances[:recorded["clips"]], recorded["samples"]), speakers[:recorded["clips"]]
+    if model_class is WaveNet:
+        autoencoder = VQVAE.from_preset("librispeech")
+        codes = keras.ops.convert_to_numpy(autoencoder.encode(audio))
+        figures = model.evaluate({"symbols": codes, "speakers": speakers}, batch_size=len(codes), verbose=0,
+                                 return_dict=True)
+        assert figures["bits_per_symbol"] == pytest.approx(recorded["bits_per_code"], rel=2e-3)
+        assert figures["bits_per_symbol"] < 0.9 * np.log2(model.num_symbols)
+        return
+    if model.has_wavenet_decoder:
+        figures = keras_vq.metrics.wavenet_decoder_report(model, audio, speakers)
+        assert figures["bits_per_sample"] == pytest.approx(recorded["bits_per_sample"], rel=2e-3)
+        assert figures["bits_per_sample"] < 7.0  # Well below 8 bits of a uniform mu-law byte.
+    else:
+        figures = keras_vq.metrics.reconstruction_report(model, audio)
+        assert figures["mse"] == pytest.approx(recorded["mse"], rel=2e-3)
+    for name in ("perplexity", "codebook_usage"):
+        assert figures[name] == pytest.approx(recorded[name], rel=2e-3), name

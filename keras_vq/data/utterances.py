@@ -14,6 +14,33 @@ from keras_vq.data.batches import SeededBatches
 SAMPLE_RATE = 16_000
 
 
+def held_out_utterances(name, split, held_out_per_speaker, data_dir=None, min_length=1):
+    """A split's utterances in memory, divided by `split_per_speaker`.
+
+    Returns `(training, held_out, speaker_ids)`: `training` and `held_out`
+    are `(utterances, speakers)` pairs (float32 arrays in [-1, 1], each
+    zero-padded to at least `min_length`; speaker indices), `speaker_ids`
+    the dataset's speaker ids in index order. Reads through
+    `keras_vq.data.load_numpy` (no TensorFlow).
+    """
+    from keras_vq.data.numpy_pipeline import load_numpy
+
+    batches = load_numpy(name, split, 1, data_dir=data_dir, evaluation=True, with_labels=True,
+                         crop_length=min_length, progress=False)
+    training_items, held_out_items = split_per_speaker(batches.utterance_speakers, held_out_per_speaker)
+    utterances, speakers = batches.utterances, batches.utterance_speakers
+    return (
+        ([utterances[i] for i in training_items], speakers[training_items]),
+        ([utterances[i] for i in held_out_items], speakers[held_out_items]),
+        list(batches.speaker_ids),
+    )
+
+
+def clips(utterances, length):
+    """`(n, length, 1)`: the first `length` samples of each utterance, zero-padded if shorter."""
+    return np.stack([np.pad(audio[:length], (0, max(0, length - len(audio)))) for audio in utterances])[..., None]
+
+
 def split_per_speaker(speakers, held_out_per_speaker):
     """(training, held_out) index arrays: the last `held_out_per_speaker`
     items of each speaker (in the given order) are held out; every speaker

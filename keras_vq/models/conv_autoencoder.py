@@ -227,10 +227,3 @@ class ConvAutoencoder(PresetMixin, keras.Model):
             "residual_channels": self.residual_channels,
             "dtype": keras.saving.serialize_keras_object(self.layers_dtype_policy()),
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = keras.saving.deserialize_keras_object(config["dtype"])
-        return cls(**config)

@@ -313,13 +313,6 @@ class PixelCNN(PresetMixin, keras.Model):
             "dtype": keras.saving.serialize_keras_object(self.embedding.dtype_policy),
         }
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = keras.saving.deserialize_keras_object(config["dtype"])
-        return cls(**config)
-
 
 def _output_head(head, skips, last_horizontal):
     """Logits from ReLU(the last horizontal stack + every block's skip output)."""

@@ -294,13 +294,6 @@ class WaveNet(PresetMixin, keras.Model):
             "dtype": keras.saving.serialize_keras_object(self.embedding.dtype_policy),
         }
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = keras.saving.deserialize_keras_object(config["dtype"])
-        return cls(**config)
-
 
 def _output_head(head, skips):
     hidden = keras.activations.relu(ops.sum(ops.stack(skips), axis=0))

@@ -1,0 +1,82 @@
+"""Copies the presets trained by recipes/librispeech_vqvae.py into keras_vq and records check figures.
+
+    KERAS_BACKEND=jax python scripts/package_librispeech_presets.py --run runs/librispeech \
+        --data-dir ../shared/data
+
+Copies `<run>/wavenet/preset` to `VQVAE` preset "librispeech", `<run>/transposed/preset`
+to "librispeech_transposed" and `<run>/prior/preset` to `WaveNet` preset
+"librispeech_prior". Each gets `check_figures` in its metadata.json, on the
+first CHECK_SAMPLES samples of the first CHECK_CLIPS held-out utterances
+(`check_clips`), which tests/builtin_presets_test.py reproduces on every
+backend. Prints each preset's SHA-256 for the `*_presets.py` entries.
+"""
+
+import argparse
+import json
+import pathlib
+import shutil
+
+import keras
+import numpy as np
+
+import keras_vq
+from keras_vq.data.utterances import clips, held_out_utterances
+from keras_vq.presets import sha256_of
+
+PACKAGE = pathlib.Path(keras_vq.__file__).parent
+SPLIT, HELD_OUT_PER_SPEAKER = "train-clean-5", 2
+CHECK_CLIPS, CHECK_SAMPLES = 8, 4096
+PRESETS = {  # run folder -> (model class, preset directory inside keras_vq)
+    "wavenet": (keras_vq.models.VQVAE, "models/vqvae/presets/librispeech"),
+    "transposed": (keras_vq.models.VQVAE, "models/vqvae/presets/librispeech_transposed"),
+    "prior": (keras_vq.models.WaveNet, "models/wavenet/presets/librispeech_prior"),
+}
+
+
+def check_clips(data_dir):
+    """The check clips `(CHECK_CLIPS, CHECK_SAMPLES, 1)` and their speaker indices."""
+    _, (utterances, speakers), _ = held_out_utterances("librispeech", SPLIT, HELD_OUT_PER_SPEAKER, data_dir=data_dir)
+    return clips(utterances[:CHECK_CLIPS], CHECK_SAMPLES), speakers[:CHECK_CLIPS]
+
+
+def check_figures(model, audio, speakers, autoencoder=None):
+    """What a test recomputes: reconstruction or likelihood figures on the check clips."""
+    if isinstance(model, keras_vq.models.WaveNet):  # The prior, on the autoencoder's codes of the clips.
+        codes = np.asarray(keras.ops.convert_to_numpy(autoencoder.encode(audio)))
+        figures = model.evaluate({"symbols": codes, "speakers": speakers}, batch_size=len(codes), verbose=0,
+                                 return_dict=True)
+        return {"bits_per_code": float(figures["bits_per_symbol"])}
+    if model.has_wavenet_decoder:
+        return keras_vq.metrics.wavenet_decoder_report(model, audio, speakers)
+    return keras_vq.metrics.reconstruction_report(model, audio)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run", type=pathlib.Path, required=True)
+    parser.add_argument("--data-dir", type=pathlib.Path, required=True)
+    arguments = parser.parse_args()
+    audio, speakers = check_clips(arguments.data_dir)
+    autoencoder = None
+    for run, (model_class, directory) in PRESETS.items():
+        target = PACKAGE / directory
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(arguments.run / run / "preset", target)
+        model = model_class.from_preset(target)
+        autoencoder = model if run == "wavenet" else autoencoder
+        metadata = json.loads((target / "metadata.json").read_text())
+        metadata["check_figures"] = {
+            # The first `samples` samples of the first `clips` held-out utterances (the last
+            # `held_out_per_speaker` of each speaker of `split`: keras_vq.data.utterances).
+            "split": SPLIT, "held_out_per_speaker": HELD_OUT_PER_SPEAKER, "clips": CHECK_CLIPS,
+            "samples": CHECK_SAMPLES,
+            **check_figures(model, audio, speakers, autoencoder),
+        }
+        (target / "metadata.json").write_text(json.dumps(metadata, indent=2, sort_keys=True))
+        hashes = {name: sha256_of(target / name) for name in ("config.json", "model.weights.h5")}
+        print(f"{directory}: {json.dumps(metadata['check_figures'])}\n  'sha256': {hashes}")
+
+
+if __name__ == "__main__":
+    main()
