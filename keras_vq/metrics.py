@@ -203,6 +203,7 @@ def wavenet_decoder_report(model, audio, speakers=None, batch_size=8):
     `bits_per_sample`, the teacher-forced negative log2-likelihood of the
     audio's mu-law symbols given the codes (and `speakers`), averaged over
     every sample; and the `perplexity` and `codebook_usage` of the codes."""
+    from keras_vq.models.autoregressive import symbol_bits
     from keras_vq.mu_law import mu_law_encode
 
     audio = np.asarray(audio, np.float32)
@@ -212,11 +213,9 @@ def wavenet_decoder_report(model, audio, speakers=None, batch_size=8):
     for start in range(0, len(audio), batch_size):
         batch = audio[start:start + batch_size]
         inputs = batch if speakers is None else {"audio": batch, "speakers": np.asarray(speakers[start:start + batch_size])}
-        logits = np.asarray(model.predict_on_batch(inputs), np.float64)
-        symbols = np.asarray(keras.ops.convert_to_numpy(mu_law_encode(batch[..., 0], logits.shape[-1])))
-        log_normaliser = np.log(np.sum(np.exp(logits - logits.max(-1, keepdims=True)), -1)) + logits.max(-1)
-        chosen = np.take_along_axis(logits, symbols[..., None], -1)[..., 0]
-        total_bits += float(np.sum(log_normaliser - chosen)) / np.log(2.0)
+        logits = model.predict_on_batch(inputs)
+        symbols = keras.ops.convert_to_numpy(mu_law_encode(batch[..., 0], model.decoder.num_symbols))
+        total_bits += float(symbol_bits(logits, symbols).sum())
         codes.append(np.asarray(keras.ops.convert_to_numpy(model.encode(batch))))
     codes = np.concatenate(codes)
     return {

@@ -88,6 +88,7 @@ def parse_arguments():
 
 
 def build_vqvae(decoder, num_speakers, arguments):
+    name = f"vqvae_{decoder}"
     if decoder == "wavenet":
         channels = arguments.wavenet_channels
         decoder = WaveNet(num_symbols=256, channels=channels, skip_channels=2 * channels,
@@ -97,7 +98,7 @@ def build_vqvae(decoder, num_speakers, arguments):
     # Codes whose moving usage falls below once a batch are re-seeded from the batch (VectorQuantizer).
     return VQVAE(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=128,
                  num_downsamples=NUM_DOWNSAMPLES, num_embeddings=NUM_EMBEDDINGS, embedding_dim=EMBEDDING_DIM,
-                 dead_code_threshold=1.0, decoder=decoder, seed=arguments.seed, name=f"vqvae_{decoder}")
+                 dead_code_threshold=1.0, decoder=decoder, seed=arguments.seed, name=name)
 
 
 def train(model, stream_from, steps, run_dir, arguments, curves):
@@ -207,11 +208,13 @@ def main():
                            arguments.prior_steps, arguments.output_dir / "prior", arguments, ["bits_per_symbol"])
     results["prior"] = trained
     held_out_sequences = [encode_utterance(wavenet_vqvae, audio)[1] for audio in held_out[0]]
-    held_out_codes = SequenceCrops(held_out_sequences, held_out[1], 1,
-                                   min([prior_crop_length] + [len(codes) for codes in held_out_sequences]),
-                                   sequence_key="symbols", channel_axis=False)
-    results["prior"]["held_out_bits_per_code"] = float(
-        prior.evaluate(held_out_codes, verbose=0, return_dict=True)["bits_per_symbol"])
+    code_windows = [(codes[start:start + prior_crop_length], speaker)
+                    for codes, speaker in zip(held_out_sequences, held_out[1])
+                    for start in range(0, len(codes) - prior_crop_length + 1, prior_crop_length)]
+    code_window_inputs = {"symbols": np.stack([codes for codes, _ in code_windows]),
+                          "speakers": np.array([speaker for _, speaker in code_windows])}
+    results["prior"]["held_out_bits_per_code"] = float(  # Every whole window of every held-out utterance.
+        prior.log_likelihood_bits(code_window_inputs).mean() / prior_crop_length)
 
     if arguments.train_only:
         print("trained; rerun with --resume to evaluate and write the audio")

@@ -174,3 +174,15 @@ def test_bad_block_arguments_are_refused():
     block = WaveNetBlock(4, global_condition_dim=3, name="wn")
     with pytest.raises(ValueError, match="wn was built with global_condition_dim=3; global_condition must be given"):
         block(np.zeros((1, 5, 4), "float32"))
+
+
+def test_log_likelihood_bits_sums_the_per_step_cross_entropy_that_evaluate_averages():
+    model = conditioned_wavenet()
+    rng = np.random.default_rng(9)
+    inputs = {"symbols": rng.integers(0, 16, (5, 12)), "speakers": rng.integers(0, 3, 5),
+              "local_codes": rng.integers(0, 5, (5, 3))}
+    bits = model.log_likelihood_bits(inputs, batch_size=2)
+    assert bits.shape == (5,)
+    model.compile(optimizer="adam")
+    figures = model.evaluate(inputs, batch_size=5, verbose=0, return_dict=True)
+    assert bits.sum() / inputs["symbols"].size == pytest.approx(figures["bits_per_symbol"], rel=1e-4)

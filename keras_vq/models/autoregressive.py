@@ -6,6 +6,7 @@ fast loop and its naive reference draw the same symbols from the same seed.
 """
 
 import keras
+import numpy as np
 from keras import ops
 
 
@@ -18,6 +19,16 @@ def draw_categorical(logits, uniform, temperature):
     cumulative = ops.cumsum(ops.softmax(logits, axis=-1), axis=-1)
     below = ops.sum(ops.cast(cumulative < ops.expand_dims(uniform, -1), "int32"), axis=-1)
     return ops.minimum(below, ops.shape(logits)[-1] - 1)
+
+
+def symbol_bits(logits, symbols):
+    """-log2 softmax(logits)[symbol] at every position, in float64 NumPy:
+    logits (..., K), symbols (...) ints -> (...)."""
+    logits = np.asarray(logits, np.float64)
+    logits = logits - logits.max(axis=-1, keepdims=True)
+    log_normaliser = np.log(np.exp(logits).sum(axis=-1))
+    chosen = np.take_along_axis(logits, np.asarray(symbols)[..., None].astype(np.int64), axis=-1)[..., 0]
+    return (log_normaliser - chosen) / np.log(2.0)
 
 
 class CompiledLoop(keras.Model):

@@ -10,7 +10,7 @@ from keras_vq.layers.pixelcnn_blocks import GatedPixelCNNBlock
 from keras_vq.layers.residual_stack import ResidualStack
 from keras_vq.checks import check_positive_int
 from keras_vq.models.pixelcnn.pixelcnn_presets import PIXELCNN_PRESETS
-from keras_vq.models.autoregressive import run_compiled
+from keras_vq.models.autoregressive import run_compiled, symbol_bits
 from keras_vq.models.pixelcnn.pixelcnn_sampler import SAMPLING_LOOPS
 from keras_vq.presets import PresetMixin
 
@@ -221,11 +221,8 @@ class PixelCNN(PresetMixin, keras.Model):
         totals = []
         for start in range(0, len(codes), batch_size):
             batch = _take(inputs, slice(start, start + batch_size))
-            logits = np.asarray(self.predict_on_batch(batch), np.float64)
-            logits -= logits.max(axis=-1, keepdims=True)
-            log_probabilities = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
-            chosen = np.take_along_axis(log_probabilities, codes[start:start + batch_size, ..., None], axis=-1)
-            totals.append(-chosen.reshape(len(chosen), -1).sum(axis=1) / np.log(2.0))
+            bits = symbol_bits(self.predict_on_batch(batch), codes[start:start + batch_size])
+            totals.append(bits.reshape(len(bits), -1).sum(axis=1))
         return np.concatenate(totals)
 
     # --- Sampling ----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from keras import ops
 
 from keras_vq.checks import check_positive_int
 from keras_vq.layers.wavenet_blocks import WaveNetBlock
-from keras_vq.models.autoregressive import run_compiled
+from keras_vq.models.autoregressive import run_compiled, symbol_bits
 from keras_vq.models.wavenet.wavenet_generation import GENERATION_LOOPS
 from keras_vq.models.wavenet.wavenet_presets import WAVENET_PRESETS
 from keras_vq.presets import PresetMixin
@@ -192,6 +192,18 @@ class WaveNet(PresetMixin, keras.Model):
         nats = ops.mean(keras.losses.sparse_categorical_crossentropy(symbols, y_pred, from_logits=True))
         self.bits_per_symbol_tracker.update_state(nats / math.log(2.0))
         return nats
+
+    def log_likelihood_bits(self, inputs, batch_size=64):
+        """-log2 p(x | h, y) of each sequence in `inputs` (NumPy, as `fit`
+        takes them), summed over its steps: shape (num_sequences,)."""
+        symbols = np.asarray(inputs[SYMBOLS] if isinstance(inputs, dict) else inputs)
+        totals = []
+        for start in range(0, len(symbols), batch_size):
+            part = slice(start, start + batch_size)
+            batch = {key: np.asarray(value)[part] for key, value in inputs.items()} if isinstance(inputs, dict) \
+                else symbols[part]
+            totals.append(symbol_bits(self.predict_on_batch(batch), symbols[part]).sum(axis=1))
+        return np.concatenate(totals)
 
     def generate(self, length, speakers=None, local_codes=None, local_features=None, num_samples=None,
                  temperature=1.0, seed=None, method="incremental"):
