@@ -3,9 +3,10 @@
     KERAS_BACKEND=jax python scripts/package_librispeech_presets.py --run runs/librispeech \
         --data-dir ../shared/data
 
-Copies `<run>/wavenet/preset` to `VQVAE` preset "librispeech", `<run>/transposed/preset`
-to "librispeech_transposed" and `<run>/prior/preset` to `WaveNet` preset
-"librispeech_prior". Each gets `check_figures` in its metadata.json, on the
+Copies `<run>/wavenet/preset` to `VQVAE` preset "librispeech" and
+`<run>/prior/preset` to `WaveNet` preset "librispeech_prior" (the
+transposed-decoder model stays in the run: at 64x it reconstructs nothing
+but the mean, NMSE 1.0, and is not worth shipping). Each gets `check_figures` in its metadata.json, on the
 first CHECK_SAMPLES samples of the first CHECK_CLIPS held-out utterances
 (`check_clips`), which tests/builtin_presets_test.py reproduces on every
 backend. Prints each preset's SHA-256 for the `*_presets.py` entries.
@@ -28,7 +29,6 @@ SPLIT, HELD_OUT_PER_SPEAKER = "train-clean-5", 2
 CHECK_CLIPS, CHECK_SAMPLES = 8, 4096
 PRESETS = {  # run folder -> (model class, preset directory inside keras_vq)
     "wavenet": (keras_vq.models.VQVAE, "models/vqvae/presets/librispeech"),
-    "transposed": (keras_vq.models.VQVAE, "models/vqvae/presets/librispeech_transposed"),
     "prior": (keras_vq.models.WaveNet, "models/wavenet/presets/librispeech_prior"),
 }
 

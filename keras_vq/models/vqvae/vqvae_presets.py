@@ -13,4 +13,17 @@ VQVAE_PRESETS = {
             "model.weights.h5": "0afce1bec1e784e810ee509a0a9d5886b634f38cb8b23224974c7a80a7dbe664",
         },
     },
+    "librispeech": {
+        "description": (
+            "1-D VQ-VAE for 16 kHz speech (64x: a code every 4 ms, K = 512, D = 64) with a WaveNet decoder "
+            "(10 layers of 32 channels, receptive field 1,024 samples, 256-way mu-law) conditioned on z_q and "
+            "28 LibriSpeech speakers; trained 2,500 steps of batch 8 on train-clean-5 (333-utterance subset) "
+            "but the last 2 utterances of each speaker by recipes/librispeech_vqvae.py."
+        ),
+        "directory": "models/vqvae/presets/librispeech",
+        "sha256": {
+            "config.json": "f1152dba4acb0222ebddbdab31c6e9ee409e8300476cc3a6ab5238d22b0fbfa6",
+            "model.weights.h5": "21891f5e9392e88590f29a737c9b0f8b34069c6f08fe311fd16a26415a5a1eff",
+        },
+    },
 }

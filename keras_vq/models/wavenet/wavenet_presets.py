@@ -1,3 +1,16 @@
 """Built-in WaveNet presets, as data (see keras_vq/presets.py for what each field means)."""
 
-WAVENET_PRESETS = {}
+WAVENET_PRESETS = {
+    "librispeech_prior": {
+        "description": (
+            "Speaker-conditioned WaveNet prior over the code sequences of VQVAE.from_preset('librispeech') "
+            "(512 codes, 8 layers of 64 channels, receptive field 256 codes = 1 s); trained 2,000 steps of "
+            "batch 8 on 256-code crops of its training utterances by recipes/librispeech_vqvae.py."
+        ),
+        "directory": "models/wavenet/presets/librispeech_prior",
+        "sha256": {
+            "config.json": "132151d1ad2a4733197972cb2c17c46b2dbfc481bfa2282935ebb61580a5cdf7",
+            "model.weights.h5": "66fd9ef2248917de00c1ed4d3f4d4d9e790c217443825c3545bd205bcac7b1b7",
+        },
+    },
+}
