@@ -57,6 +57,14 @@ def preset_file(directory, name):
     return path
 
 
+def _read_json(path):
+    """The JSON in `path`; PresetError naming the file if it is not UTF-8 JSON."""
+    try:
+        return json.loads(pathlib.Path(path).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise PresetError(f"{path} is not valid JSON ({error})") from error
+
+
 def _verified_file(directory, name, recorded_hashes):
     """`preset_file(directory, name)`, refused unless it matches its recorded SHA-256."""
     path = preset_file(directory, name)
@@ -134,8 +142,8 @@ class PresetMixin:
                 f"(from_preset({name!r}, load_weights=False) gives the untrained architecture)."
             )
         trained_hashes = cls._recorded_hashes(trained)
-        shipped_config = json.loads(_verified_file(config_directory, CONFIG_FILE, entry["sha256"]).read_text())
-        trained_config = json.loads(_verified_file(trained, CONFIG_FILE, trained_hashes).read_text())
+        shipped_config = _read_json(_verified_file(config_directory, CONFIG_FILE, entry["sha256"]))
+        trained_config = _read_json(_verified_file(trained, CONFIG_FILE, trained_hashes))
         if trained_config.get("config") != shipped_config["config"]:
             raise PresetError(f"{trained} does not hold the {name!r} architecture; retrain it")
         return cls._load(trained, trained_hashes, load_weights=True)
@@ -143,22 +151,30 @@ class PresetMixin:
     @staticmethod
     def _recorded_hashes(directory):
         metadata_path = preset_file(directory, METADATA_FILE)
-        try:
-            metadata = json.loads(metadata_path.read_text())
-            recorded = metadata["sha256"]
-        except (json.JSONDecodeError, KeyError, TypeError) as error:
-            raise PresetError(f"{metadata_path} has no readable 'sha256' record ({error})") from error
+        metadata = _read_json(metadata_path)
+        recorded = metadata.get("sha256") if isinstance(metadata, dict) else None
+        if not isinstance(recorded, dict) or not all(isinstance(value, str) for value in recorded.values()):
+            raise PresetError(f"{metadata_path} has no readable 'sha256' record ({{file name: hex digest}})")
         return recorded
 
     @classmethod
     def _load(cls, directory, recorded_hashes, load_weights):
         needed = [CONFIG_FILE] + ([WEIGHTS_FILE] if load_weights else [])
         paths = {name: _verified_file(directory, name, recorded_hashes) for name in needed}
-        config = json.loads(paths[CONFIG_FILE].read_text())
+        config = _read_json(paths[CONFIG_FILE])
         model_class = cls._model_class(config, paths[CONFIG_FILE])
-        model = model_class.from_config(config["config"])
+        try:
+            model = model_class.from_config(config["config"])
+        except (TypeError, ValueError) as error:
+            raise PresetError(f"{paths[CONFIG_FILE]} does not describe a valid {model_class.__name__}: {error}") from error
         if load_weights:
-            model.load_weights(paths[WEIGHTS_FILE])
+            try:
+                model.load_weights(paths[WEIGHTS_FILE])
+            except Exception as error:  # h5py's and Keras' errors for a damaged or mismatched file vary.
+                raise PresetError(
+                    f"{paths[WEIGHTS_FILE]} could not be loaded into the {model_class.__name__} of "
+                    f"{paths[CONFIG_FILE]} ({type(error).__name__}: {error})"
+                ) from error
         return model
 
     @classmethod

@@ -164,3 +164,13 @@ def test_fit_refuses_codes_that_do_not_fit_the_prior_before_training(inputs, mes
     with pytest.raises(ValueError, match=message):
         prior.fit(inputs, epochs=1, verbose=0)
     assert all(np.array_equal(a, b) for a, b in zip(weights, prior.get_weights()))
+
+
+def test_a_second_sampling_call_with_another_number_of_samples_gives_what_a_fresh_prior_gives():
+    # TensorFlow retraced the compiled loop with an unknown batch size and crashed on the second call.
+    prior = PixelCNN(code_shape=(3, 4), **SMALL)
+    first = prior.sample(2, seed=3)
+    second = prior.sample(5, seed=3)
+    assert first.shape == (2, 3, 4) and second.shape == (5, 3, 4)
+    np.testing.assert_array_equal(second, prior.sample(5, seed=3, method="naive"))
+    np.testing.assert_array_equal(first, prior.sample(2, seed=3))

@@ -147,3 +147,55 @@ def test_kaokore_preset_without_trained_weights_says_how_to_train_them(tmp_path,
     assert config["data_shape"] == (256, 256, 3) or list(config["data_shape"]) == [256, 256, 3]
     assert (config["num_embeddings"], config["embedding_dim"], config["hidden_channels"]) == (512, 64, 128)
     assert (config["num_residual_layers"], config["residual_channels"]) == (2, 32)
+
+
+def _record_hashes(preset):
+    metadata = json.loads((preset / "metadata.json").read_text())
+    for name in ("config.json", "model.weights.h5"):
+        metadata["sha256"][name] = keras_vq.presets.sha256_of(preset / name)
+    (preset / "metadata.json").write_text(json.dumps(metadata))
+
+
+def test_a_preset_file_with_no_recorded_sha256_is_refused(trained_preset):
+    _, preset = trained_preset
+    metadata = json.loads((preset / "metadata.json").read_text())
+    del metadata["sha256"]["model.weights.h5"]
+    (preset / "metadata.json").write_text(json.dumps(metadata))
+    with pytest.raises(PresetError, match=r"no SHA-256 is recorded for .*model.weights.h5; refused"):
+        VQVAE.from_preset(preset)
+    assert type(VQVAE.from_preset(preset, load_weights=False)) is VQVAE  # The config's record is still there.
+
+
+def test_an_unknown_key_in_a_presets_config_is_refused_naming_the_file_and_key(trained_preset):
+    _, preset = trained_preset
+    _rewrite_config(preset, lambda config: config["config"].update(num_embedings=64))
+    with pytest.raises(PresetError, match=r"config.json does not describe a valid VQVAE: .*'num_embedings' "
+                                          r"\(did you mean 'num_embeddings'\?\)"):
+        VQVAE.from_preset(preset)
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("config.json", b"\xff\xfe not json", r"config.json is not valid JSON"),
+    ("metadata.json", b"{truncated", r"metadata.json is not valid JSON"),
+    ("model.weights.h5", b"\x89HDF\r\n\x1a\n truncated", r"model.weights.h5 could not be loaded into the VQVAE"),
+])
+def test_damaged_preset_files_are_refused_naming_the_file(trained_preset, name, content, message):
+    _, preset = trained_preset
+    (preset / name).write_bytes(content)
+    if name != "metadata.json":
+        _record_hashes(preset)  # The damage is recorded: only the content itself can give it away.
+    with pytest.raises(PresetError, match=message):
+        VQVAE.from_preset(preset)
+
+
+@pytest.mark.parametrize("model_class, arguments, misspelt, suggestion", [
+    (keras_vq.models.PixelCNN, dict(code_shape=(4, 4), num_embeddings=8, channels=8, num_blocks=1), "num_clases", "num_classes"),
+    (keras_vq.models.WaveNet, dict(num_symbols=8, channels=8, skip_channels=8, num_layers=2), "num_speaker", "num_speakers"),
+    (VQVAE, SMALL, "num_embedings", "num_embeddings"),
+    (VQVAE2, dict(SMALL, data_shape=(16, 16, 3)), "betta", "beta"),
+    (VAE, SMALL, "kl_weigth", "kl_weight"),
+])
+def test_misspelt_keyword_arguments_are_errors_naming_the_argument(model_class, arguments, misspelt, suggestion):
+    with pytest.raises(TypeError, match=rf"{model_class.__name__} got unexpected keyword argument\(s\) "
+                                        rf"'{misspelt}' \(did you mean '{suggestion}'\?\)"):
+        model_class(**arguments, **{misspelt: 1})

@@ -186,3 +186,12 @@ def test_log_likelihood_bits_sums_the_per_step_cross_entropy_that_evaluate_avera
     model.compile(optimizer="adam")
     figures = model.evaluate(inputs, batch_size=5, verbose=0, return_dict=True)
     assert bits.sum() / inputs["symbols"].size == pytest.approx(figures["bits_per_symbol"], rel=1e-4)
+
+
+def test_a_second_generation_call_with_another_batch_and_length_works_and_matches_the_naive_loop():
+    # TensorFlow retraced the compiled loop with an unknown batch size and crashed on the second call.
+    model = WaveNet(**SMALL)
+    assert model.generate(6, num_samples=2, seed=1).shape == (2, 6)
+    longer = model.generate(9, num_samples=3, seed=1)
+    assert longer.shape == (3, 9)
+    np.testing.assert_array_equal(longer, model.generate(9, num_samples=3, seed=1, method="naive"))

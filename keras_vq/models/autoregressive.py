@@ -49,11 +49,16 @@ class CompiledLoop(keras.Model):
 
 
 def run_compiled(model, loop, name, inputs):
-    """`loop(model, **inputs)` compiled once per (model, loop) and run on NumPy `inputs`.
+    """`loop(model, **inputs)` compiled once per (model, loop, input shapes) and run on NumPy `inputs`.
 
-    The compiled wrappers are kept on the model outside Keras' layer tracking
-    (they hold no weights of their own)."""
+    The loops size their state from the inputs' static shapes, so each shape
+    gets its own compiled wrapper: a wrapper reused for another shape would be
+    retraced by TensorFlow with the batch dimension unknown (None), which the
+    loops cannot size their state from. The wrappers are kept on the model
+    outside Keras' layer tracking (they hold no weights of their own)."""
     loops = model.__dict__.setdefault("_compiled_loops", {})
-    if name not in loops:
-        loops[name] = CompiledLoop(model, loop, f"{model.name}_{name}")
-    return loops[name].predict_on_batch(inputs)
+    shapes = tuple(sorted((key, np.shape(value)) for key, value in inputs.items()))
+    key = (name, shapes)
+    if key not in loops:
+        loops[key] = CompiledLoop(model, loop, f"{model.name}_{name}")
+    return loops[key].predict_on_batch(inputs)

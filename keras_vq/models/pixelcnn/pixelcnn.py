@@ -8,7 +8,7 @@ from keras import ops
 
 from keras_vq.layers.pixelcnn_blocks import GatedPixelCNNBlock
 from keras_vq.layers.residual_stack import ResidualStack
-from keras_vq.checks import check_positive_int
+from keras_vq.checks import check_model_kwargs, check_positive_int
 from keras_vq.models.pixelcnn.pixelcnn_presets import PIXELCNN_PRESETS
 from keras_vq.models.autoregressive import run_compiled, symbol_bits
 from keras_vq.models.pixelcnn.pixelcnn_sampler import SAMPLING_LOOPS
@@ -84,6 +84,7 @@ class PixelCNN(PresetMixin, keras.Model):
         dtype=None,
         **kwargs,
     ):
+        check_model_kwargs(PixelCNN, kwargs)
         code_shape = _check_shape("code_shape", code_shape)
         for name, value in (("num_embeddings", num_embeddings), ("channels", channels),
                             ("num_blocks", num_blocks)):

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_vq.checks import check_model_kwargs
 from keras_vq.layers.gaussian_latent import GaussianLatent
 from keras_vq.models.vae.vae_presets import VAE_PRESETS
 from keras_vq.models.conv_autoencoder import (
@@ -64,6 +65,7 @@ class VAE(ConvAutoencoder):
         dtype=None,
         **kwargs,
     ):
+        check_model_kwargs(VAE, kwargs)
         architecture = architecture_arguments(data_shape, data_range, hidden_channels, num_downsamples,
                                               num_residual_layers, residual_channels)
         if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_vq.checks import check_model_kwargs
 from keras_vq.layers.mu_law_encoding import MuLawEncoding
 from keras_vq.mu_law import mu_law_decode, mu_law_encode
 from keras_vq.models.vqvae.vqvae_presets import VQVAE_PRESETS
@@ -118,6 +119,7 @@ class VQVAE(ConvAutoencoder):
         dtype=None,
         **kwargs,
     ):
+        check_model_kwargs(VQVAE, kwargs)
         architecture = architecture_arguments(data_shape, data_range, hidden_channels, num_downsamples,
                                               num_residual_layers, residual_channels)
         wavenet = wavenet_decoder(decoder, architecture, embedding_dim)

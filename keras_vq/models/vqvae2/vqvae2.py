@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_vq.checks import check_model_kwargs
 from keras_vq.models.vqvae2.vqvae2_presets import VQVAE2_PRESETS
 from keras_vq.models.conv_autoencoder import (
     CONVOLUTIONS,
@@ -76,6 +77,7 @@ class VQVAE2(ConvAutoencoder):
         dtype=None,
         **kwargs,
     ):
+        check_model_kwargs(VQVAE2, kwargs)
         factor = 2 ** (BOTTOM_DOWNSAMPLES + TOP_DOWNSAMPLES)
         if len(tuple(data_shape)) != 3 or any(
             size is not None and size % factor for size in tuple(data_shape)[:2]

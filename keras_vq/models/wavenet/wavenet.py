@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_vq.checks import check_positive_int
+from keras_vq.checks import check_model_kwargs, check_positive_int
 from keras_vq.layers.wavenet_blocks import WaveNetBlock
 from keras_vq.models.autoregressive import run_compiled, symbol_bits
 from keras_vq.models.wavenet.wavenet_generation import GENERATION_LOOPS
@@ -87,6 +87,7 @@ class WaveNet(PresetMixin, keras.Model):
         dtype=None,
         **kwargs,
     ):
+        check_model_kwargs(WaveNet, kwargs)
         for name, value in (("num_symbols", num_symbols), ("channels", channels), ("skip_channels", skip_channels),
                             ("num_layers", num_layers), ("layers_per_cycle", layers_per_cycle),
                             ("kernel_size", kernel_size), ("speaker_embedding_dim", speaker_embedding_dim),
