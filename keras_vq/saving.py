@@ -9,6 +9,7 @@ that for a `.keras` file, then loads it with Keras' safe mode on.
 """
 
 import json
+import pathlib
 import zipfile
 
 import keras
@@ -73,7 +74,17 @@ def check_config(config, source, allowed_keras_classes=None):
 
 
 def load_model(filepath, compile=True):
-    """`keras.saving.load_model` in safe mode, after `check_config` on the archive's config."""
+    """`keras.saving.load_model` in safe mode, after `check_config` on the archive's config.
+
+    Only `.keras` files are taken: Keras picks its loader by the extension, so
+    a file named otherwise (say `.h5`, for a file that is both HDF5 and zip)
+    would be read by a loader other than the archive whose config was checked.
+    """
+    if pathlib.Path(str(filepath)).suffix != ".keras":
+        raise ValueError(
+            f"{filepath} is not a .keras file; keras_vq.saving.load_model reads only the .keras format "
+            "(whose config it checks before Keras reads it)"
+        )
     try:
         with zipfile.ZipFile(filepath) as archive:
             config = json.loads(archive.read("config.json"))

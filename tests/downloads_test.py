@@ -190,3 +190,56 @@ def test_extraction_keeps_files_already_in_the_target(tmp_path):
         archives.extract_tar(archive, tmp_path / "out", progress=False)
     assert (tmp_path / "out" / "LibriSpeech" / "SPEAKERS.TXT").read_bytes() == b"mine"
     assert (tmp_path / "out" / "LibriSpeech" / "other.txt").read_bytes() == b"other"
+
+
+def _archive_of(path, entries):
+    """A .tar.gz of (name, symlink target or bytes) entries, in order."""
+    with tarfile.open(path, mode="w:gz") as archive:
+        for name, content in entries:
+            member = tarfile.TarInfo(name)
+            if isinstance(content, str):
+                member.type, member.linkname = tarfile.SYMTYPE, content
+                archive.addfile(member)
+            else:
+                member.size = len(content)
+                archive.addfile(member, io.BytesIO(content))
+    return path
+
+
+@pytest.mark.parametrize("data_filter", ["present", "absent"])
+def test_chained_dotdot_symlinks_are_refused_with_or_without_pythons_data_filter(tmp_path, monkeypatch, data_filter):
+    # a/b -> .. is a/, but once it exists a/b/c -> .. is the target's parent: each hop looks harmless alone.
+    if data_filter == "absent":
+        monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    archive = _archive_of(tmp_path / "chain.tar.gz", [
+        ("a/b", ".."), ("a/b/c", ".."), ("a/b/c/escaped.txt", b"escaped"),
+    ])
+    target = tmp_path / "x" / "out"
+    with pytest.raises(archives.UnsafeArchiveError, match=r"member 'a/b/c' links outside the target directory"):
+        archives.extract_tar(archive, target, progress=False)
+    assert list(tmp_path.rglob("escaped.txt")) == [] and list(target.iterdir()) == []
+
+
+def test_a_symlink_that_stays_inside_is_extracted(tmp_path):
+    archive = _archive_of(tmp_path / "inside.tar.gz", [("top/data/file.txt", b"kept"), ("top/alias", "data")])
+    assert archives.extract_tar(archive, tmp_path / "out", progress=False) == ["top"]
+    assert (tmp_path / "out" / "top" / "alias" / "file.txt").read_bytes() == b"kept"
+
+
+@pytest.mark.parametrize("cut", ["inside a member", "at a member boundary", "inside the gzip stream"])
+def test_a_truncated_archive_is_refused_naming_it_and_nothing_is_extracted(tmp_path, cut):
+    import gzip
+
+    whole = _archive_of(tmp_path / "whole.tar.gz", [(f"top/f{index}", bytes(2000 + index)) for index in range(4)])
+    raw = gzip.decompress(whole.read_bytes())
+    with tarfile.open(whole) as archive:
+        boundary = archive.getmembers()[2].offset  # Where the third member's header starts.
+    data = {"inside a member": gzip.compress(raw[:boundary - 100]),
+            "at a member boundary": gzip.compress(raw[:boundary]),
+            "inside the gzip stream": whole.read_bytes()[:len(whole.read_bytes()) // 2]}[cut]
+    truncated = tmp_path / "truncated.tar.gz"
+    truncated.write_bytes(data)
+    target = tmp_path / "out"
+    with pytest.raises(BadFileError, match=r"truncated.tar.gz: truncated or corrupt archive"):
+        archives.extract_tar(truncated, target, progress=False)
+    assert list(target.iterdir()) == []

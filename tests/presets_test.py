@@ -199,3 +199,20 @@ def test_misspelt_keyword_arguments_are_errors_naming_the_argument(model_class, 
     with pytest.raises(TypeError, match=rf"{model_class.__name__} got unexpected keyword argument\(s\) "
                                         rf"'{misspelt}' \(did you mean '{suggestion}'\?\)"):
         model_class(**arguments, **{misspelt: 1})
+
+
+def test_load_model_reads_only_keras_files_so_keras_cannot_pick_another_loader(tmp_path):
+    # A file that is both HDF5 and zip: named .h5, Keras would read it as HDF5, past the zip's checked config.
+    model = VQVAE(**SMALL, num_embeddings=8, embedding_dim=4)
+    model.save(tmp_path / "model.keras")
+    (tmp_path / "model.h5").write_bytes((tmp_path / "model.keras").read_bytes())
+    with pytest.raises(ValueError, match=r"model.h5 is not a .keras file; keras_vq.saving.load_model reads only"):
+        keras_vq.saving.load_model(tmp_path / "model.h5")
+
+
+def test_check_config_refuses_a_lambda_even_where_keras_classes_are_allowed():
+    lambda_config = {"module": "keras.layers", "class_name": "Lambda", "config": {}, "registered_name": None}
+    with pytest.raises(UnsafeConfigError, match=r"at \['layer'\] names a Lambda layer, which holds code"):
+        keras_vq.saving.check_config({"layer": lambda_config}, "test config")
+    dense = {"module": "keras.layers", "class_name": "Dense", "config": {}, "registered_name": None}
+    keras_vq.saving.check_config({"layer": dense}, "test config")  # Keras' own classes pass.

@@ -94,3 +94,15 @@ def test_mixed_bfloat16_models_predict_with_a_float32_codebook(model_class):
     quantizers = [layer for layer in model._flatten_layers() if "quantizer" in layer.name]
     assert all(keras.backend.standardize_dtype(q.codebook.dtype) == "float32" for q in quantizers)
     assert reconstructions.dtype == np.float32 and np.isfinite(reconstructions).all()
+
+
+@pytest.mark.parametrize("top, bottom, message", [
+    (np.full((1, 2, 2), 64), np.zeros((1, 4, 4), "int32"), r"top_codes must lie in \[0, 64\)"),
+    (np.zeros((1, 2, 2), "int32"), np.full((1, 4, 4), -1), r"bottom_codes must lie in \[0, 64\)"),
+    (np.zeros((1, 4, 4), "int32"), np.zeros((1, 4, 4), "int32"), r"top_codes must have shape \(batch, 2, 2\)"),
+    (np.zeros((1, 2, 2), "int32"), np.zeros((1, 4, 4), "float64"), r"bottom_codes must be integer code indices"),
+    (np.zeros((2, 2, 2), "int32"), np.zeros((1, 4, 4), "int32"), r"must hold as many maps; got 2 and 1"),
+])
+def test_decode_codes_refuses_either_level_out_of_range_or_of_the_wrong_shape(top, bottom, message):
+    with pytest.raises(ValueError, match=message):
+        small_vqvae2().decode_codes(top, bottom)

@@ -121,3 +121,24 @@ def test_bad_input_raises_value_errors_naming_the_problem(model_class):
 def test_bad_architecture_arguments_raise_value_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
         VQVAE(**kwargs)
+
+
+@pytest.mark.parametrize("codes, message", [
+    (np.full((1, 4, 4), -1), r"codes must lie in \[0, 128\); got values -1..-1"),
+    (np.full((1, 4, 4), 128), r"codes must lie in \[0, 128\); got values 128..128"),
+    (np.zeros((1, 4, 4), "float32"), r"codes must be integer code indices; got dtype float32"),
+    (np.zeros((1, 5, 4), "int32"), r"codes must have shape \(batch, 4, 4\); got \(1, 5, 4\)"),
+    (np.zeros((4, 4), "int32"), r"codes must have shape \(batch, 4, 4\); got \(4, 4\)"),
+    (np.zeros((0, 4, 4), "int32"), r"codes must have shape \(batch, 4, 4\); got \(0, 4, 4\)"),
+])
+def test_decode_codes_refuses_codes_out_of_range_of_the_wrong_type_or_shape(codes, message):
+    with pytest.raises(ValueError, match=message):
+        small_vqvae().decode_codes(codes)
+
+
+def test_decode_codes_of_an_any_length_audio_model_takes_any_number_of_steps_but_not_zero():
+    model = VQVAE(data_shape=(None, 1), data_range=(-1, 1), hidden_channels=8, residual_channels=4,
+                  num_residual_layers=1, num_embeddings=8, embedding_dim=4)
+    assert ops.convert_to_numpy(model.decode_codes(np.zeros((2, 3), "int32"))).shape == (2, 12, 1)
+    with pytest.raises(ValueError, match=r"codes must have shape \(batch, any\); got \(2, 0\)"):
+        model.decode_codes(np.zeros((2, 0), "int32"))

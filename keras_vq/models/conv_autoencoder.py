@@ -1,6 +1,7 @@
 """The convolutional encoder and decoder shared by VQ-VAE and VAE, and their checks."""
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_vq.layers.residual_stack import ResidualStack
@@ -153,6 +154,25 @@ def check_data_batch(model_name, data_shape, data_range, inputs):
             f"{dtype}. Integer images must be converted first, e.g. images / 255 for 8-bit pixels "
             "(keras_vq.data does this)."
         )
+
+
+def checked_codes(argument, codes, spatial_shape, num_embeddings):
+    """`codes` as int32 NumPy, or ValueError naming `argument`, unless they are
+    integers in [0, num_embeddings) of shape `(batch, *spatial_shape)` (a None
+    size in `spatial_shape` takes any size >= 1). An out-of-range index would
+    otherwise wrap (-1 is the last code) or read past the codebook."""
+    codes = np.asarray(ops.convert_to_numpy(codes))
+    expected = "(batch, " + ", ".join("any" if size is None else str(size) for size in spatial_shape) + ")"
+    if codes.ndim != len(spatial_shape) + 1 or codes.shape[0] < 1 or any(
+        (wanted is None and size < 1) or (wanted is not None and size != wanted)
+        for size, wanted in zip(codes.shape[1:], spatial_shape)
+    ):
+        raise ValueError(f"{argument} must have shape {expected}; got {codes.shape}")
+    if not np.issubdtype(codes.dtype, np.integer):
+        raise ValueError(f"{argument} must be integer code indices; got dtype {codes.dtype}")
+    if codes.min() < 0 or codes.max() >= num_embeddings:
+        raise ValueError(f"{argument} must lie in [0, {num_embeddings}); got values {codes.min()}..{codes.max()}")
+    return codes.astype(np.int32)
 
 
 def check_prior(prior, argument, code_shape, num_embeddings, condition_shape=None):

@@ -18,6 +18,7 @@ from keras_vq.models.conv_autoencoder import (
     architecture_arguments,
     ConvAutoencoder,
     check_prior,
+    checked_codes,
     mean_squared_error,
 )
 
@@ -199,13 +200,10 @@ class VQVAE(ConvAutoencoder):
         `(batch,)` (or one int) chooses the voice, exactly when the decoder
         has speakers; `temperature` and `seed` go to `WaveNet.generate`.
         """
+        indices = checked_codes("codes", indices, self.latent_shape(), self.num_embeddings)
         if not self.has_wavenet_decoder:
             return self.decoder(self.quantizer.lookup(indices), training=False)
-        indices = np.asarray(ops.convert_to_numpy(indices))
-        if indices.ndim != 2 or (indices.size and (indices.min() < 0 or indices.max() >= self.num_embeddings)):
-            raise ValueError(f"codes must be (batch, steps) integers in [0, {self.num_embeddings}); got shape "
-                             f"{indices.shape}" + (f", values {indices.min()}..{indices.max()}" if indices.size else ""))
-        features = ops.convert_to_numpy(self.quantizer.lookup(indices.astype(np.int32)))
+        features = ops.convert_to_numpy(self.quantizer.lookup(indices))
         symbols = self.decoder.generate(None, speakers=speakers, local_features=features,
                                         temperature=temperature, seed=seed)
         return np.asarray(ops.convert_to_numpy(mu_law_decode(symbols, self.decoder.num_symbols)))[..., None]

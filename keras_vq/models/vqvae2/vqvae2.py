@@ -14,6 +14,7 @@ from keras_vq.models.conv_autoencoder import (
     build_decoder,
     build_encoder,
     build_quantizer,
+    checked_codes,
     check_prior,
     mean_squared_error,
 )
@@ -181,6 +182,12 @@ class VQVAE2(ConvAutoencoder):
 
     def decode_codes(self, top_codes, bottom_codes):
         """Images on `data_range` from both levels' code indices."""
+        top_shape, bottom_shape = self.latent_shapes()
+        top_codes = checked_codes("top_codes", top_codes, top_shape, self.num_embeddings)
+        bottom_codes = checked_codes("bottom_codes", bottom_codes, bottom_shape, self.num_embeddings)
+        if len(top_codes) != len(bottom_codes):
+            raise ValueError(f"top_codes and bottom_codes must hold as many maps; got {len(top_codes)} and "
+                             f"{len(bottom_codes)}")
         upsampled_top = self.upsample_top(self.top_quantizer.lookup(top_codes))
         codes = ops.concatenate([upsampled_top, self.bottom_quantizer.lookup(bottom_codes)], axis=-1)
         return self.decoder(codes, training=False)
