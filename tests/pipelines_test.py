@@ -234,3 +234,34 @@ print("ok")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=dict(os.environ))
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("ok")
+
+
+def test_a_file_changed_after_preparing_is_read_anew_not_served_from_the_prepared_copy(tmp_path, prepared_dir):
+    # The prepared TFDS copy was keyed on the folder and file counts: a truncated file was served from it.
+    root = data_helpers.copy_librispeech(tmp_path / "librispeech")
+    options = dict(data_dir=root, prepared_dir=prepared_dir, evaluation=True, crop_length=CROP)
+    before = _tf_batches(keras_vq.data.load("librispeech", "train-clean-5", 2, **options))
+    flac = data_helpers.truncate_file(data_helpers.librispeech_flacs(root)[1])
+    with pytest.raises(BadFileError, match=str(flac)):
+        keras_vq.data.load("librispeech", "train-clean-5", 2, **options)
+    assert len(before) > 0
+
+
+def test_a_rewritten_image_of_the_same_size_changes_what_load_serves(tmp_path, prepared_dir):
+    import shutil
+
+    from PIL import Image
+
+    root = tmp_path / "cifar10"
+    shutil.copytree(data_helpers.CIFAR10_FIXTURE, root)
+    options = dict(data_dir=root, prepared_dir=prepared_dir, evaluation=True)
+    first = np.concatenate(_tf_batches(keras_vq.data.load("cifar10", "test", 100, **options)))
+    first_png = sorted((root / "test").glob("*/*.png"))[0]
+    pixels = np.asarray(Image.open(first_png))
+    Image.fromarray(255 - pixels).save(first_png)
+    os.utime(first_png, ns=(first_png.stat().st_atime_ns, first_png.stat().st_mtime_ns + 1_000_000_000))
+    second = np.concatenate(_tf_batches(keras_vq.data.load("cifar10", "test", 100, **options)))
+    numpy_path = np.concatenate(list(keras_vq.data.load_numpy("cifar10", "test", 100, progress=False,
+                                                               data_dir=root, evaluation=True)))
+    np.testing.assert_array_equal(second, numpy_path)
+    assert (second != first).any()

@@ -1,5 +1,7 @@
 """Priors around the autoencoders: cached codes, hierarchical generation, bits/dim."""
 
+import os
+
 import numpy as np
 import pytest
 from keras import ops
@@ -116,7 +118,7 @@ def test_codes_are_encoded_once_then_read_from_the_cache(tmp_path, monkeypatch):
                                 with_labels=True)[0]
     np.testing.assert_array_equal(codes["codes"], ops.convert_to_numpy(autoencoder.encode(images)))
     np.testing.assert_array_equal(codes["labels"], labels)
-    assert [path.name for path in tmp_path.rglob("*.npz")] == ["cifar10-train_50_.npz"]
+    assert [path.name.rsplit("-", 1)[0] for path in tmp_path.rglob("*.npz")] == ["cifar10-train_50_"]
 
     def encode_again(inputs):
         raise AssertionError("encoded a second time")
@@ -142,3 +144,28 @@ def test_code_batches_cover_every_example_once_an_epoch_and_reshuffle():
     np.testing.assert_array_equal(np.concatenate([evaluation[i]["class_labels"] for i in range(3)]), np.arange(10))
     with pytest.raises(ValueError, match=r"one length; got lengths \[3, 10\]"):
         CodeBatches({"codes": inputs["codes"], "class_labels": np.arange(3)}, 2)
+
+
+def test_the_codes_cache_is_keyed_on_the_data_folder_and_its_files(tmp_path):
+    # The cache ignored data_dir: the same model on another folder got the first folder's codes.
+    import shutil
+
+    from PIL import Image
+
+    autoencoder = VQVAE(data_shape=(32, 32, 3), **SMALL_AUTOENCODER)
+    other = tmp_path / "other"
+    shutil.copytree(CIFAR10_FIXTURE, other)
+    first_png = sorted((other / "train").glob("*/*.png"))[0]
+    Image.fromarray(np.full((32, 32, 3), 255, np.uint8)).save(first_png)
+    cache = tmp_path / "cache"
+    original = load_codes(autoencoder, "cifar10", "train", data_dir=CIFAR10_FIXTURE, cache_dir=cache)
+    changed = load_codes(autoencoder, "cifar10", "train", data_dir=other, cache_dir=cache)
+    images = load_numpy("cifar10", "train", 500, data_dir=other, evaluation=True, progress=False)[0]
+    np.testing.assert_array_equal(changed["codes"], ops.convert_to_numpy(autoencoder.encode(images)))
+    assert (changed["codes"] != original["codes"]).any()
+    Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(first_png)  # Changed again, same folder.
+    os.utime(first_png, ns=(first_png.stat().st_atime_ns, first_png.stat().st_mtime_ns + 1_000_000_000))
+    images = load_numpy("cifar10", "train", 500, data_dir=other, evaluation=True, progress=False)[0]
+    again = load_codes(autoencoder, "cifar10", "train", data_dir=other, cache_dir=cache)
+    np.testing.assert_array_equal(again["codes"], ops.convert_to_numpy(autoencoder.encode(images)))
+    assert len(list(cache.rglob("*.npz"))) == 3

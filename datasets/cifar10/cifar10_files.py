@@ -22,6 +22,7 @@ from PIL import Image
 
 from keras_vq.datasets.bad_data import BadFileError, DataNotFoundError
 from keras_vq.datasets.example_order import canonical_order
+from keras_vq.datasets.file_fingerprint import files_fingerprint
 from keras_vq.datasets.image_files import read_image, read_image_shape
 
 CLASS_NAMES = (
@@ -148,11 +149,11 @@ class Cifar10Files:
         return {"image": pixels, "image_bytes": _png_bytes(pixels), "label": int(labels[int(item)])}
 
     def fingerprint(self):
-        """Changes with the layout and the number of images in each split."""
+        """Changes whenever a file of the copy is added, removed or rewritten (`files_fingerprint`)."""
         if self.layout == "batches":
-            return f"{self.root.resolve()}|batches"
-        counts = {split: len(self._png_paths(split)) for split in self.split_names}
-        return f"{self.root.resolve()}|folders|{counts}"
+            paths = [self.root / BATCHES_DIR_NAME / name for names in BATCH_FILES.values() for name in names]
+            return files_fingerprint(self.root, [path for path in paths if path.exists()])
+        return files_fingerprint(self.root, [path for split in self.split_names for path in self._png_paths(split)])
 
     def describe(self):
         """Per split: examples, distinct image shapes (PNG headers only) and examples per class."""

@@ -22,6 +22,7 @@ import warnings
 from keras_vq.datasets.bad_data import BadFileError, DataNotFoundError
 from keras_vq.datasets.downloads import download_files
 from keras_vq.datasets.example_order import canonical_order
+from keras_vq.datasets.file_fingerprint import files_fingerprint
 from keras_vq.datasets.image_files import read_image, read_image_shape
 
 PACKAGE_DIR = pathlib.Path(__file__).parent
@@ -178,9 +179,9 @@ class KaokoreFiles:
         return {"image": pixels, "image_bytes": encoded, "gender": row["gender"], "status": row["status"]}
 
     def fingerprint(self):
-        """Changes when the labels or the set of images present change."""
-        images = sorted(path.name for path in (self.root / IMAGES_DIR_NAME).glob("*.jpg"))
-        return f"{self.root.resolve()}|{self.labels_path.resolve()}|{len(images)}|{images[-1:]}"
+        """Changes whenever the labels or an image is added, removed or rewritten (`files_fingerprint`)."""
+        images = list((self.root / IMAGES_DIR_NAME).glob("*.jpg"))
+        return files_fingerprint(self.root, [self.labels_path, *images])
 
     def describe(self):
         """Per split: examples labelled, images present, distinct image shapes (headers only)."""

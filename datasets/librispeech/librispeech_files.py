@@ -22,6 +22,7 @@ from keras_vq.datasets.bad_data import BadFileError, DataNotFoundError
 from keras_vq.datasets.archives import extract_tar
 from keras_vq.datasets.downloads import download_file
 from keras_vq.datasets.example_order import canonical_order
+from keras_vq.datasets.file_fingerprint import files_fingerprint
 from keras_vq.datasets.flac_files import read_flac, read_flac_duration
 
 PACKAGE_DIR = pathlib.Path(__file__).parent
@@ -213,9 +214,11 @@ class LibrispeechFiles:
         }
 
     def fingerprint(self):
-        """Changes when a subset or an utterance is added or removed."""
-        counts = {split: len(self.flac_paths(split)) for split in self.split_names}
-        return f"{self.root.resolve()}|{counts}"
+        """Changes whenever an utterance, a transcript or SPEAKERS.TXT is added, removed or rewritten."""
+        paths = [self.root / "SPEAKERS.TXT"]
+        for split in self.split_names:
+            paths += self.flac_paths(split) + sorted((self.root / split).glob("*/*/*.trans.txt"))
+        return files_fingerprint(self.root, [path for path in paths if path.exists()])
 
     def describe(self):
         """Per subset: utterances, speakers (by sex), total duration and sample rates (headers only)."""

@@ -2,20 +2,23 @@
 
 `load_codes(model, name, split, data_dir=...)` runs `model.encode` over every
 example of a split (in keras_vq's canonical order) and keeps the result in
-`~/.keras/keras_vq/codes/<model fingerprint>/<name>-<split>.npz`; the next
-call with the same weights reads the file instead. The fingerprint is the
-SHA-256 of the model's config and weights, so retrained weights never reuse
-stale codes. `CodeBatches` serves the arrays to `PixelCNN.fit` in seeded,
+`~/.keras/keras_vq/codes/<model fingerprint>/<name>-<split>-<data fingerprint>.npz`;
+the next call with the same weights and data files reads the file instead.
+The model fingerprint is the SHA-256 of its config and weights, the data
+fingerprint that of the files' paths, sizes and modification times, so
+retrained weights or changed data never reuse stale codes. `CodeBatches` serves the arrays to `PixelCNN.fit` in seeded,
 reshuffled batches (a `keras.utils.PyDataset`, as `load_numpy` gives).
 """
 
 import hashlib
 import json
+import pathlib
 import re
 
 import keras
 import numpy as np
 
+from keras_vq.atomic import atomic_path
 from keras_vq.data.batches import SeededBatches
 from keras_vq.paths import keras_vq_home
 
@@ -61,23 +64,31 @@ def prior_inputs(codes, level, with_labels=True):
 def load_codes(model, name, split, data_dir=None, download=False, cache_dir=None):
     """`{"codes", "labels"}` (VQ-VAE) or `{"top_codes", "bottom_codes", "labels"}`
     (VQ-VAE-2) for every example of `split`, as NumPy arrays (codes int32,
-    `(examples, *code_shape)`); encoded once, then read from the cache."""
-    folder = (keras_vq_home() / "codes" if cache_dir is None else cache_dir) / model_fingerprint(model)
-    path = folder / f"{name}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', split)}.npz"
+    `(examples, *code_shape)`); encoded once, then read from the cache.
+
+    The cache is keyed on everything that decides the codes: the model's
+    config and weights, the dataset, the split, and the data files
+    themselves (`files.fingerprint()`: their paths, sizes and modification
+    times), so another folder or a changed file is encoded anew."""
+    from keras_vq.data.load_arguments import check_load_arguments, open_local_files
+    from keras_vq.data.numpy_pipeline import load_numpy
+
+    spec = check_load_arguments(name, split, ENCODING_BATCH, None, 1, True)[1]
+    files = open_local_files(name, data_dir, spec, download)
+    data_fingerprint = "keras.datasets.cifar10" if files is None else files.fingerprint()
+    data_key = hashlib.sha256(data_fingerprint.encode()).hexdigest()[:16]
+    folder = (keras_vq_home() / "codes" if cache_dir is None else pathlib.Path(cache_dir)) / model_fingerprint(model)
+    path = folder / f"{name}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', split)}-{data_key}.npz"
     if path.exists():
         with np.load(path) as cached:
             return {key: cached[key] for key in cached.files}
-
-    from keras_vq.data.numpy_pipeline import load_numpy
 
     batches = load_numpy(name, split, ENCODING_BATCH, data_dir=data_dir, download=download, evaluation=True,
                          with_labels=True)
     parts = [encode_batch(model, *batches[index]) for index in range(len(batches))]
     arrays = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
-    folder.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".part.npz")
-    np.savez(partial, **arrays)
-    partial.replace(path)  # Complete files only: a killed run leaves no half-written cache.
+    with atomic_path(path) as temporary:  # Complete files only: a killed run leaves no half-written cache.
+        np.savez(temporary, **arrays)
     return arrays
 
 
