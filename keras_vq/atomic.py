@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import pathlib
+import shutil
 import uuid
 
 TEMPORARY_MARKER = ".tmp-"
@@ -27,12 +28,14 @@ def _fsync(path):
 def atomic_path(path):
     """Yields a temporary path in `path`'s folder; on success, renames it to `path`.
 
-    The temporary name keeps `path`'s suffix (`model.tmp-<id>.keras`), since
-    some writers (Keras, NumPy) choose the format by the suffix.
+    The temporary name keeps all of `path`'s suffixes
+    (`epoch-3.tmp-<id>.weights.h5`), since some writers (Keras, NumPy)
+    choose or check the format by them.
     """
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f"{path.stem}{TEMPORARY_MARKER}{uuid.uuid4().hex[:8]}{path.suffix}")
+    stem, dot, suffixes = path.name.partition(".")
+    temporary = path.with_name(f"{stem}{TEMPORARY_MARKER}{uuid.uuid4().hex[:8]}{dot}{suffixes}")
     try:
         yield temporary
         _fsync(temporary)
@@ -50,3 +53,25 @@ def write_text_atomically(path, text):
 
 def write_json_atomically(path, value):
     write_text_atomically(path, json.dumps(value, indent=2, sort_keys=True))
+
+
+def replace_directory(source, destination):
+    """Moves the finished folder `source` to `destination`, replacing what is there.
+
+    A folder cannot be renamed over a non-empty one, so an old `destination`
+    is first renamed aside and removed once the new one is in place: a kill
+    leaves either folder whole (at worst the old one under its aside name),
+    never a mixture of the two.
+    """
+    source, destination = pathlib.Path(source), pathlib.Path(destination)
+    for path in pathlib.Path(source).rglob("*"):
+        if path.is_file():
+            _fsync(path)
+    aside = None
+    if destination.exists():
+        aside = destination.with_name(f".{destination.name}{TEMPORARY_MARKER}old-{uuid.uuid4().hex[:8]}")
+        os.replace(destination, aside)
+    os.replace(source, destination)
+    _fsync(destination.parent)
+    if aside is not None:
+        shutil.rmtree(aside)

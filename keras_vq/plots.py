@@ -6,7 +6,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from keras_vq.atomic import atomic_path  # noqa: E402
+
 GRID_COLUMNS = 8
+
+
+def _save(figure, path, dpi):
+    """Writes `figure` to `path` atomically (matplotlib picks the format by the suffix) and closes it."""
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, dpi=dpi)
+    plt.close(figure)
 
 
 def save_reconstruction_grid(originals, reconstructions, path, data_range=(0.0, 1.0)):
@@ -23,8 +32,7 @@ def save_reconstruction_grid(originals, reconstructions, path, data_range=(0.0, 
         axes[row, 0].set_title("original", fontsize=7, loc="left")
         axes[row + 1, 0].set_title("reconstruction", fontsize=7, loc="left")
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    _save(figure, path, dpi=120)
 
 
 def save_loss_curves(history, path, keys=None):
@@ -40,8 +48,7 @@ def save_loss_curves(history, path, keys=None):
         axis.set_title(key.replace("_", " "), fontsize=9)
         axis.set_xlabel("epoch")
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    _save(figure, path, dpi=120)
 
 
 def save_sample_grid(images, row_names, path, data_range=(0.0, 1.0)):
@@ -59,8 +66,7 @@ def save_sample_grid(images, row_names, path, data_range=(0.0, 1.0)):
     for row, name in enumerate(row_names):
         axes[row, 0].set_ylabel(name, fontsize=8, rotation=0, ha="right", va="center")
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    _save(figure, path, dpi=120)
 
 
 def save_audio_comparison(rows, path, sample_rate=16_000):
@@ -85,5 +91,4 @@ def save_audio_comparison(rows, path, sample_rate=16_000):
     axes[0, 0].set_title("waveform", fontsize=9)
     axes[0, 1].set_title("spectrogram (dB)", fontsize=9)
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    _save(figure, path, dpi=110)

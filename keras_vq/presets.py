@@ -20,9 +20,12 @@ out; and each file's SHA-256 must match the one recorded (in the
 import hashlib
 import json
 import pathlib
+import shutil
+import tempfile
 
 import keras
 
+from keras_vq.atomic import TEMPORARY_MARKER, replace_directory
 from keras_vq.paths import keras_vq_home
 from keras_vq.saving import UnsafeConfigError, check_config
 from keras_vq.version import __version__
@@ -196,11 +199,26 @@ class PresetMixin:
 
     def save_to_preset(self, preset_dir, metadata=None, overwrite=False):
         """Writes config.json, model.weights.h5 and metadata.json (with their SHA-256)
-        into `preset_dir`; a non-empty directory is refused unless `overwrite=True`."""
+        into `preset_dir`; a non-empty directory is refused unless `overwrite=True`.
+
+        The preset is written into a temporary folder beside `preset_dir` and
+        renamed into place when whole, so a kill never leaves a partial
+        preset where `from_preset` would read it."""
         preset_dir = pathlib.Path(preset_dir).expanduser()
+        if preset_dir.exists() and not preset_dir.is_dir():
+            raise FileExistsError(f"{preset_dir} is a file, not a preset folder")
         if preset_dir.exists() and any(preset_dir.iterdir()) and not overwrite:
             raise FileExistsError(f"{preset_dir} is not empty; pass overwrite=True to replace the preset")
-        preset_dir.mkdir(parents=True, exist_ok=True)
+        preset_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{preset_dir.name}{TEMPORARY_MARKER}", dir=preset_dir.parent))
+        try:
+            self._write_preset_files(staging, metadata)
+            replace_directory(staging, preset_dir)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return preset_dir
+
+    def _write_preset_files(self, preset_dir, metadata):
         config = keras.saving.serialize_keras_object(self)
         config = {key: config[key] for key in ("module", "class_name", "config", "registered_name")}
         (preset_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=True))
@@ -215,4 +233,3 @@ class PresetMixin:
             "sha256": {name: sha256_of(preset_dir / name) for name in (CONFIG_FILE, WEIGHTS_FILE)},
         }
         (preset_dir / METADATA_FILE).write_text(json.dumps(record, indent=2, sort_keys=True))
-        return preset_dir

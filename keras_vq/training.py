@@ -1,46 +1,110 @@
-"""Training that survives being killed: `fit` in checkpointed epochs with Keras' BackupAndRestore.
+"""Training that survives being killed: `fit` in checkpointed epochs, never from a torn or non-finite state.
 
 An "epoch" here is a fixed number of steps, the unit of checkpointing. At
-the end of each, `keras.callbacks.BackupAndRestore` saves the model and
-optimizer state, and this module appends the epoch's logs to
-`history.json`. A rerun restores both and asks `stream_from(step)` for the
-batch stream from the first step not yet trained, so with a seeded,
-deterministic stream a run that was killed ends with the same weights as one
-that was not.
+the end of each, `TrainingCheckpoint` writes the model and optimizer state
+and the logs of every epoch so far. A rerun loads them and asks
+`stream_from(step)` for the batch stream from the first step not yet
+trained, so with a seeded, deterministic stream a run that was killed ends
+with the same weights and history as one that was not.
+
+What makes it safe to kill at any instant: each epoch's weights go to a file
+of their own (`epoch-<N>.weights.h5`, written to a temporary name, flushed,
+then renamed), and only then does `checkpoint.json`, itself replaced
+atomically, name them. A kill before that rename leaves the previous
+checkpoint whole and in force; nothing reads a half-written file.
+
+A non-finite loss or weight is never checkpointed: training stops with
+`NonFiniteTrainingError`, naming the epoch and the metric, and the last good
+checkpoint stays as it was.
 """
 
 import json
+import math
 import pathlib
 
 import keras
+import numpy as np
+
+from keras_vq.atomic import TEMPORARY_MARKER, atomic_path, write_json_atomically
 
 HISTORY_FILE = "history.json"
-# Written by keras.callbacks.BackupAndRestore: {"epoch": epochs completed, "batch": ...}.
-KERAS_BACKUP_METADATA_FILE = "training_metadata.json"
+CHECKPOINT_FILE = "checkpoint.json"
+BACKUP_DIR = "backup"
+
+
+class NonFiniteTrainingError(FloatingPointError):
+    """Training produced a NaN or infinite loss or weight; nothing of it was saved."""
+
+
+def read_checkpoint(backup_dir):
+    """`{"epoch", "weights", "history"}` of the last whole checkpoint in `backup_dir`, or None."""
+    path = pathlib.Path(backup_dir) / CHECKPOINT_FILE
+    if not path.exists():
+        return None
+    try:
+        checkpoint = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path} is not a keras_vq training checkpoint ({error}); move the run away") from error
+    if not isinstance(checkpoint, dict) or not {"epoch", "weights", "history"} <= set(checkpoint):
+        raise ValueError(f"{path} is not a keras_vq training checkpoint (epoch, weights, history); move the run away")
+    return checkpoint
 
 
 def completed_epochs(backup_dir):
-    """Epochs whose state BackupAndRestore saved in `backup_dir` (0 if none)."""
-    path = pathlib.Path(backup_dir) / KERAS_BACKUP_METADATA_FILE
-    if not path.exists():
-        return 0
-    return int(json.loads(path.read_text())["epoch"])
+    """Epochs whose state the last checkpoint in `backup_dir` holds (0 if none)."""
+    checkpoint = read_checkpoint(backup_dir)
+    return 0 if checkpoint is None else int(checkpoint["epoch"])
 
 
-class HistoryFile(keras.callbacks.Callback):
-    """Keeps every epoch's logs in a JSON file, across interrupted runs."""
+def check_finite_logs(logs, epoch):
+    """Raises `NonFiniteTrainingError` naming the first NaN or infinite metric in `logs`."""
+    for key, value in (logs or {}).items():
+        if not math.isfinite(float(value)):
+            raise NonFiniteTrainingError(
+                f"{key} became {float(value)} in epoch {epoch + 1}; training stopped and the epoch was not "
+                "checkpointed. Lower the learning rate, or check the data for NaN or infinite values."
+            )
 
-    def __init__(self, path, keep_epochs):
+
+class TrainingCheckpoint(keras.callbacks.Callback):
+    """Checkpoints the model, its optimizer and every epoch's logs at the end of each epoch (see the module)."""
+
+    def __init__(self, backup_dir, history_path, checkpoint=None):
         super().__init__()
-        self.path = pathlib.Path(path)
-        history = json.loads(self.path.read_text()) if self.path.exists() else {}
-        # Logs of epochs after the last backup are dropped: those epochs run again.
-        self.history = {key: values[:keep_epochs] for key, values in history.items()}
+        self.backup_dir = pathlib.Path(backup_dir)
+        self.history_path = pathlib.Path(history_path)
+        self.history = {key: list(values) for key, values in ((checkpoint or {}).get("history") or {}).items()}
 
     def on_epoch_end(self, epoch, logs=None):
+        check_finite_logs(logs, epoch)
+        for weight in self.model.weights:
+            if not np.all(np.isfinite(keras.ops.convert_to_numpy(weight))):
+                raise NonFiniteTrainingError(
+                    f"weight {weight.path} holds NaN or infinite values after epoch {epoch + 1}; training stopped "
+                    "and the epoch was not checkpointed. Lower the learning rate, or check the data."
+                )
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
-        self.path.write_text(json.dumps(self.history))
+        weights_name = f"epoch-{epoch + 1}.weights.h5"
+        with atomic_path(self.backup_dir / weights_name) as temporary:
+            self.model.save_weights(temporary)
+        write_json_atomically(self.backup_dir / CHECKPOINT_FILE,
+                              {"epoch": epoch + 1, "weights": weights_name, "history": self.history})
+        write_json_atomically(self.history_path, self.history)
+        for stale in self.backup_dir.glob("epoch-*.weights.h5"):
+            if stale.name != weights_name:
+                stale.unlink()
+
+
+def restore_checkpoint(model, backup_dir):
+    """Loads the last checkpoint in `backup_dir` into `model` (weights and optimizer); returns it, or None."""
+    checkpoint = read_checkpoint(backup_dir)
+    if checkpoint is None:
+        return None
+    if model.optimizer is not None and not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)  # Its variables must exist to be loaded.
+    model.load_weights(pathlib.Path(backup_dir) / checkpoint["weights"])
+    return checkpoint
 
 
 def batches_from(dataset, step):
@@ -64,21 +128,31 @@ def fit_resumably(model, stream_from, total_steps, steps_per_epoch, run_dir, cal
 
     `stream_from(step)` must return the batches from global step `step`
     onward, the same ones every time (e.g. a generator over a seeded order).
-    The backup lives in `run_dir/backup` until training ends.
+    The checkpoint lives in `run_dir/backup` and is kept when training ends,
+    so a run killed after training (while evaluating or saving) resumes
+    without training again. Raises `NonFiniteTrainingError` if the loss or a
+    weight becomes NaN or infinite, keeping the last good checkpoint.
     """
     run_dir = pathlib.Path(run_dir)
-    backup_dir = run_dir / "backup"
+    backup_dir = run_dir / BACKUP_DIR
+    for leftover in backup_dir.glob(f"*{TEMPORARY_MARKER}*"):
+        leftover.unlink()  # A write a kill interrupted: never named by checkpoint.json.
     epochs = -(-total_steps // steps_per_epoch)
-    done = completed_epochs(backup_dir)
-    history = HistoryFile(run_dir / HISTORY_FILE, keep_epochs=done)
-    model.fit(
-        stream_from(done * steps_per_epoch),
-        epochs=epochs,
-        steps_per_epoch=steps_per_epoch,
-        callbacks=[keras.callbacks.BackupAndRestore(str(backup_dir)), history, *callbacks],
-        verbose=verbose,
-    )
-    return history.history
+    checkpoint = restore_checkpoint(model, backup_dir)
+    done = 0 if checkpoint is None else int(checkpoint["epoch"])
+    if done > epochs:
+        raise ValueError(f"{backup_dir} holds {done} epochs, more than the {epochs} asked for; move the run away")
+    saver = TrainingCheckpoint(backup_dir, run_dir / HISTORY_FILE, checkpoint)
+    if done < epochs:
+        model.fit(
+            stream_from(done * steps_per_epoch),
+            initial_epoch=done,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            callbacks=[saver, *callbacks],
+            verbose=verbose,
+        )
+    return saver.history
 
 
 def in_float32(model):

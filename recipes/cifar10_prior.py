@@ -65,13 +65,15 @@ def parse_arguments():
     parser.add_argument("--output-dir", type=pathlib.Path, default=pathlib.Path("runs/cifar10_prior"))
     parser.add_argument("--resume", action="store_true", help="continue the run in --output-dir")
     arguments = parser.parse_args()
-    for name in ("steps", "batch_size", "steps_per_epoch", "channels", "num_blocks", "samples_per_class"):
-        if getattr(arguments, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1")
-    if not arguments.temperature > 0:
-        parser.error("--temperature must be > 0")
-    if arguments.output_dir.exists() and any(arguments.output_dir.iterdir()) and not arguments.resume:
-        parser.error(f"{arguments.output_dir} holds a run; pass --resume to continue it, or choose another --output-dir")
+    try:
+        keras_vq.runs.check_arguments(
+            arguments,
+            positive_ints=("steps", "batch_size", "steps_per_epoch", "channels", "num_blocks", "samples_per_class"),
+            positive_numbers=("learning_rate", "temperature"),
+        )
+        keras_vq.runs.start_run(arguments.output_dir, arguments, arguments.resume)
+    except keras_vq.runs.RunError as error:
+        parser.error(str(error))
     return arguments
 
 
@@ -92,10 +94,8 @@ def bits_per_code(prior, inputs):
 
 
 def train_prior(autoencoder, level, codes, arguments):
-    """Trains (or, when its preset exists, loads) the prior of `level`; returns it in float32."""
+    """Trains the prior of `level` (or, when its checkpoint holds every step, loads it); returns it in float32."""
     level_dir = arguments.output_dir / level
-    if (level_dir / "preset").exists():
-        return PixelCNN.from_preset(level_dir / "preset"), {}
     keras.config.set_dtype_policy(arguments.dtype_policy)
     prior = build_prior(autoencoder, level, arguments)
     keras.config.set_dtype_policy("float32")
@@ -111,7 +111,6 @@ def train_prior(autoencoder, level, codes, arguments):
         run_dir=level_dir,
     )
     prior = keras_vq.training.in_float32(prior)
-    prior.save_to_preset(level_dir / "preset")
     keras_vq.plots.save_loss_curves(history, level_dir / "loss_curves.png", keys=["bits_per_code"])
     return prior, {"training_steps": len(history.get("loss", [])) * arguments.steps_per_epoch,
                    "seconds_this_run": round(time.perf_counter() - started, 1)}
@@ -119,7 +118,6 @@ def train_prior(autoencoder, level, codes, arguments):
 
 def main():
     arguments = parse_arguments()
-    arguments.output_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(arguments.seed)
 
     # Codes of the three splits under the trained autoencoder.
@@ -154,6 +152,8 @@ def main():
     results["decoder_logistic_scales"] = scales.tolist()
     results["test"] = keras_vq.metrics.bits_per_dim(autoencoder, priors, test_images, scales, test_labels)
 
+    keras_vq.runs.write_results(arguments.output_dir, results)  # Refuses NaN figures before anything is published.
+
     # Samples: one row per class.
     labels = np.repeat(np.arange(len(CLASS_NAMES)), arguments.samples_per_class)
     if arguments.model == "vqvae":
@@ -178,7 +178,6 @@ def main():
             },
             overwrite=True,
         )
-    (arguments.output_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
     print(f"wrote {arguments.output_dir / 'samples.png'} and the presets in {arguments.output_dir}/*/preset")
 

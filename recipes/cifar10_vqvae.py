@@ -5,10 +5,10 @@
 
 Runs on any backend (the data comes through keras_vq.data.load_numpy, which
 needs no TensorFlow). Reads top to bottom: data, model, training, figures.
-Training is checkpointed every --steps-per-epoch steps with Keras'
-BackupAndRestore: rerun the same command with --resume after a crash and it
-continues from the last checkpoint, on the same seeded data order, to the
-same weights an uninterrupted run reaches. Writes to --output-dir:
+Training is checkpointed every --steps-per-epoch steps: rerun the same
+command with --resume after a crash and it continues from the last
+checkpoint, on the same seeded data order, to the same weights an
+uninterrupted run reaches (a resume with other arguments is refused). Writes to --output-dir:
 
     reconstructions.png   test images (top rows) and their reconstructions
     loss_curves.png       training logs per epoch
@@ -50,12 +50,12 @@ def parse_arguments():
     parser.add_argument("--output-dir", type=pathlib.Path, default=pathlib.Path("runs/cifar10"))
     parser.add_argument("--resume", action="store_true", help="continue the run checkpointed in --output-dir")
     arguments = parser.parse_args()
-    for name in ("steps", "batch_size", "steps_per_epoch"):
-        if getattr(arguments, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1")
-    has_run = (arguments.output_dir / "backup").exists() or (arguments.output_dir / "preset").exists()
-    if has_run and not arguments.resume:
-        parser.error(f"{arguments.output_dir} holds a run; pass --resume to continue it, or choose another --output-dir")
+    try:
+        keras_vq.runs.check_arguments(arguments, positive_ints=("steps", "batch_size", "steps_per_epoch"),
+                                      positive_numbers=("learning_rate",))
+        keras_vq.runs.start_run(arguments.output_dir, arguments, arguments.resume)
+    except keras_vq.runs.RunError as error:
+        parser.error(str(error))
     return arguments
 
 
@@ -70,7 +70,6 @@ def build_model(name, seed):
 def main():
     arguments = parse_arguments()
     run_dir = arguments.output_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(arguments.seed)
 
     # Data: CIFAR-10 train (90% to train on, 10% to watch), float32 on [0, 1].
@@ -113,6 +112,8 @@ def main():
         "test": keras_vq.metrics.reconstruction_report(model, test_images),
     }
 
+    keras_vq.runs.write_results(run_dir, results)  # Refuses NaN figures before anything is published.
+
     # Pictures and the preset.
     reconstructions = model.predict(test_images[:16], verbose=0)
     keras_vq.plots.save_reconstruction_grid(test_images[:16], reconstructions, run_dir / "reconstructions.png")
@@ -129,7 +130,6 @@ def main():
         },
         overwrite=True,
     )
-    (run_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
     print(f"wrote {run_dir / 'preset'}, {run_dir / 'reconstructions.png'} and {run_dir / 'loss_curves.png'}")
 

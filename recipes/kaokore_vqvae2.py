@@ -43,21 +43,21 @@ def parse_arguments():
                         help="where to save the preset (default: where from_preset('kaokore') looks)")
     parser.add_argument("--resume", action="store_true", help="continue the run checkpointed in --output-dir")
     arguments = parser.parse_args()
-    for name in ("steps", "batch_size", "steps_per_epoch"):
-        if getattr(arguments, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1")
-    if (arguments.output_dir / "backup").exists() and not arguments.resume:
-        parser.error(f"{arguments.output_dir} holds a run; pass --resume to continue it, or choose another --output-dir")
     arguments.preset_dir = arguments.preset_dir or user_presets_dir() / VQVAE2_PRESETS["kaokore"]["user_directory"]
-    if (arguments.preset_dir / "model.weights.h5").exists() and not arguments.resume:
-        parser.error(f"{arguments.preset_dir} already holds trained weights; move them away first")
+    try:
+        keras_vq.runs.check_arguments(arguments, positive_ints=("steps", "batch_size", "steps_per_epoch"),
+                                      positive_numbers=("learning_rate",))
+        if (arguments.preset_dir / "model.weights.h5").exists() and not arguments.resume:
+            raise keras_vq.runs.RunError(f"{arguments.preset_dir} already holds trained weights; move them away first")
+        keras_vq.runs.start_run(arguments.output_dir, arguments, arguments.resume, may_change=("resume", "download"))
+    except keras_vq.runs.RunError as error:
+        parser.error(str(error))
     return arguments
 
 
 def main():
     arguments = parse_arguments()
     run_dir = arguments.output_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(arguments.seed)
 
     # Data: KaoKore's train split, float32 on [0, 1]; dev and test for the figures.
@@ -94,6 +94,8 @@ def main():
         "test": keras_vq.metrics.reconstruction_report(model, test_images),
     }
 
+    keras_vq.runs.write_results(run_dir, results)  # Refuses NaN figures before anything is published.
+
     # Pictures and the preset.
     reconstructions = model.predict(test_images[:16], verbose=0)
     keras_vq.plots.save_reconstruction_grid(test_images[:16], reconstructions, run_dir / "reconstructions.png")
@@ -109,7 +111,6 @@ def main():
         },
         overwrite=arguments.resume,
     )
-    (run_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
     print(f"saved the preset to {arguments.preset_dir}; VQVAE2.from_preset('kaokore') now loads it")
 

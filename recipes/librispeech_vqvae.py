@@ -74,16 +74,18 @@ def parse_arguments():
                         help="stop after training (e.g. train on TensorFlow, then --resume on JAX, whose compiled "
                              "generation loop is the fastest on CPU)")
     arguments = parser.parse_args()
-    for name in ("held_out_per_speaker", "steps", "prior_steps", "batch_size", "crop_length", "prior_crop_length", "steps_per_epoch",
-                 "wavenet_channels", "wavenet_layers", "num_samples"):
-        if getattr(arguments, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1")
-    if arguments.crop_length % 2**NUM_DOWNSAMPLES:
-        parser.error(f"--crop-length must be a multiple of {2**NUM_DOWNSAMPLES}")
-    if not arguments.generate_seconds > 0:
-        parser.error("--generate-seconds must be > 0")
-    if arguments.output_dir.exists() and any(arguments.output_dir.iterdir()) and not arguments.resume:
-        parser.error(f"{arguments.output_dir} holds a run; pass --resume to continue it, or choose another --output-dir")
+    try:
+        keras_vq.runs.check_arguments(
+            arguments,
+            positive_ints=("held_out_per_speaker", "steps", "prior_steps", "batch_size", "crop_length",
+                           "prior_crop_length", "steps_per_epoch", "wavenet_channels", "wavenet_layers", "num_samples"),
+            positive_numbers=("learning_rate", "generate_seconds"),
+        )
+        if arguments.crop_length % 2**NUM_DOWNSAMPLES:
+            raise keras_vq.runs.RunError(f"--crop-length must be a multiple of {2**NUM_DOWNSAMPLES}")
+        keras_vq.runs.start_run(arguments.output_dir, arguments, arguments.resume, may_change=("resume", "train_only"))
+    except keras_vq.runs.RunError as error:
+        parser.error(str(error))
     return arguments
 
 
@@ -102,14 +104,12 @@ def build_vqvae(decoder, num_speakers, arguments):
 
 
 def train(model, stream_from, steps, run_dir, arguments, curves):
-    """Trains `model` resumably in `run_dir` and saves it as `run_dir/preset`; a finished run is loaded."""
-    if (run_dir / "preset").exists():
-        return type(model).from_preset(run_dir / "preset"), {}
+    """Trains `model` resumably in `run_dir` (a finished run's checkpoint is loaded) and saves it as `run_dir/preset`."""
     model.compile(optimizer=keras.optimizers.Adam(arguments.learning_rate))
     started = time.perf_counter()
     history = keras_vq.training.fit_resumably(model, stream_from, total_steps=steps,
                                               steps_per_epoch=arguments.steps_per_epoch, run_dir=run_dir)
-    model.save_to_preset(run_dir / "preset")
+    model.save_to_preset(run_dir / "preset", overwrite=True)
     keras_vq.plots.save_loss_curves(history, run_dir / "loss_curves.png", keys=curves)
     return model, {"training_steps": len(history["loss"]) * arguments.steps_per_epoch,
                    "seconds_this_run": round(time.perf_counter() - started, 1)}
@@ -241,6 +241,8 @@ def main():
         results["models"][decoder]["speaker_probe"] = speaker_probe(model, training, held_out, num_speakers,
                                                                     arguments.seed)
 
+    keras_vq.runs.write_results(arguments.output_dir, results)  # Refuses NaN figures before anything is published.
+
     # 5. Audio and plots: reconstructions and conversions of two held-out utterances, prior samples.
     audio_dir = arguments.output_dir / "audio"
     sexes = read_speaker_sexes(find_librispeech_dir(arguments.data_dir))
@@ -279,7 +281,6 @@ def main():
             "held_out_figures": {key: value for key, value in figures.items() if key != "seconds_this_run"},
             "recipe": "recipes/librispeech_vqvae.py",
         })
-    (arguments.output_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
     print(f"wrote {audio_dir}/*.wav, the plots and the presets in {arguments.output_dir}")
 

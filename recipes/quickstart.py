@@ -36,8 +36,13 @@ def parse_arguments():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--overwrite", action="store_true", help="replace results already in --output-dir")
     arguments = parser.parse_args()
-    if arguments.steps < 1 or arguments.batch_size < 1:
-        parser.error("--steps and --batch-size must be >= 1")
+    try:
+        keras_vq.runs.check_arguments(arguments, positive_ints=("steps", "batch_size"),
+                                      positive_numbers=("learning_rate",))
+    except keras_vq.runs.RunError as error:
+        parser.error(str(error))
+    if arguments.output_dir.exists() and not arguments.output_dir.is_dir():
+        parser.error(f"--output-dir {arguments.output_dir} is a file, not a folder")
     existing = arguments.output_dir / "vqvae.keras"
     if existing.exists() and not arguments.overwrite:
         parser.error(f"{existing} exists; pass --overwrite to replace it or choose another --output-dir")
@@ -77,6 +82,8 @@ def main():
         "codebook_usage": keras_vq.metrics.codebook_usage(codes, model.num_embeddings),
     }
 
+    keras_vq.runs.write_results(arguments.output_dir, results)  # Refuses NaN figures before anything is published.
+
     # Pictures and the model.
     keras_vq.plots.save_reconstruction_grid(
         held_out_images[:16], reconstructions[:16], arguments.output_dir / "reconstructions.png"
@@ -85,8 +92,8 @@ def main():
         history, arguments.output_dir / "loss_curves.png",
         keys=["reconstruction_loss", "commitment_loss", "perplexity", "codebook_usage"],
     )
-    model.save(arguments.output_dir / "vqvae.keras")
-    (arguments.output_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    with keras_vq.atomic.atomic_path(arguments.output_dir / "vqvae.keras") as temporary:  # Never a torn file.
+        model.save(temporary)
     print(json.dumps(results, indent=2))
     print(f"wrote {arguments.output_dir / 'reconstructions.png'} and {arguments.output_dir / 'loss_curves.png'}")
 

@@ -64,7 +64,13 @@ def test_interrupted_training_resumes_to_the_same_weights_and_history(tmp_path):
         np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
     assert len(resumed_history["loss"]) == 4
     np.testing.assert_allclose(resumed_history["loss"], history["loss"], rtol=1e-4)
-    assert not (tmp_path / "b" / "backup").exists()  # Removed once training has ended.
+    # The last checkpoint is kept, so a run killed after training resumes without training again.
+    assert keras_vq.training.completed_epochs(tmp_path / "b" / "backup") == 4
+    assert [path.name for path in (tmp_path / "b" / "backup").glob("*.h5")] == ["epoch-4.weights.h5"]
+    again, again_history = _train(tmp_path / "b", callbacks=[StopAfterEpoch(0)])  # Would raise if it trained.
+    for expected, actual in zip(resumed.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(actual, expected)
+    assert again_history == resumed_history
 
 
 def _recipe(output_dir, *extra):
@@ -91,7 +97,7 @@ def test_recipe_killed_midway_resumes_from_its_checkpoint_to_the_same_weights(tm
     assert (tmp_path / "straight" / "reconstructions.png").exists() and (tmp_path / "straight" / "loss_curves.png").exists()
 
     killed = _recipe(tmp_path / "killed")
-    metadata = tmp_path / "killed" / "backup" / keras_vq.training.KERAS_BACKUP_METADATA_FILE
+    metadata = tmp_path / "killed" / "backup" / keras_vq.training.CHECKPOINT_FILE
     deadline = time.time() + 600
     while time.time() < deadline and killed.poll() is None:
         if metadata.exists() and json.loads(metadata.read_text() or "{}").get("epoch", 0) >= 2:
@@ -115,3 +121,44 @@ def test_recipe_killed_midway_resumes_from_its_checkpoint_to_the_same_weights(tm
     assert straight_weights.keys() == resumed_weights.keys()
     for name, expected in straight_weights.items():
         np.testing.assert_allclose(resumed_weights[name], expected, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+class PoisonWeight(keras.callbacks.Callback):
+    """Sets one weight to NaN after a given step, as a diverging update would."""
+
+    def __init__(self, step):
+        super().__init__()
+        self.step, self.seen = step, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seen += 1
+        if self.seen == self.step:
+            weight = self.model.trainable_weights[0]
+            weight.assign(np.full(weight.shape, np.nan, weight.dtype))
+
+
+def test_training_that_goes_non_finite_stops_naming_it_and_keeps_the_last_good_checkpoint(tmp_path):
+    with pytest.raises(keras_vq.training.NonFiniteTrainingError, match=r"in epoch 2; training stopped"):
+        _train(tmp_path / "run", callbacks=[PoisonWeight(step=3)])  # Step 3 is in epoch 2 (2 steps an epoch).
+    assert keras_vq.training.completed_epochs(tmp_path / "run" / "backup") == 1
+    history = json.loads((tmp_path / "run" / keras_vq.training.HISTORY_FILE).read_text())
+    assert len(history["loss"]) == 1 and all(np.isfinite(values).all() for values in history.values())
+    resumed, _ = _train(tmp_path / "run")  # Resumes from the good epoch 1 and finishes finite.
+    assert all(np.isfinite(weight).all() for weight in resumed.get_weights())
+
+
+def test_fit_refuses_data_holding_nan_or_inf_before_any_step():
+    model = keras_vq.models.VQVAE(data_shape=(16, 16, 3), hidden_channels=16, residual_channels=8,
+                                  num_embeddings=16, embedding_dim=8)
+    model.compile(optimizer="adam")
+    images = smooth_images(count=8)
+    images[5, 3, 4, 1] = np.nan
+    images[6, 0, 0, 0] = np.inf
+    before = [weight.copy() for weight in model.get_weights()]
+    with pytest.raises(ValueError, match=r"VQVAE.fit: the data holds NaN or infinite values in 2 example\(s\), "
+                                         r"the first at index 5"):
+        model.fit(images, batch_size=4, epochs=1, verbose=0)
+    for expected, actual in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(actual, expected)
+    with pytest.raises(ValueError, match=r"got an empty batch \(0 examples\)"):
+        model.encode(images[:0])

@@ -9,6 +9,7 @@ import pathlib
 
 import numpy as np
 
+from keras_vq.atomic import atomic_path
 from keras_vq.data.batches import SeededBatches
 
 SAMPLE_RATE = 16_000
@@ -103,6 +104,6 @@ def write_wav(path, audio, sample_rate=SAMPLE_RATE):
 
     audio = np.clip(np.asarray(audio, np.float32).reshape(-1), -1.0, 1.0)
     path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    soundfile.write(str(path), audio, sample_rate, subtype="PCM_16")
+    with atomic_path(path) as temporary:  # soundfile picks the format by the suffix, which is kept.
+        soundfile.write(str(temporary), audio, sample_rate, subtype="PCM_16")
     return path

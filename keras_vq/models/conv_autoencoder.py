@@ -144,6 +144,8 @@ def check_data_batch(model_name, data_shape, data_range, inputs):
     expected = "(batch, " + ", ".join(str(size) for size in data_shape) + ")"
     if len(shape) != len(data_shape) + 1:
         raise ValueError(f"{model_name} expects a batch of shape {expected}; got an input of shape {shape}")
+    if shape[0] == 0:
+        raise ValueError(f"{model_name} got an empty batch (0 examples) of shape {shape}")
     for size, wanted in zip(shape[1:], data_shape):
         if wanted is not None and size is not None and isinstance(size, int) and size != wanted:
             raise ValueError(f"{model_name} expects a batch of shape {expected}; got an input of shape {shape}")
@@ -230,6 +232,22 @@ class ConvAutoencoder(PresetMixin, keras.Model):
 
     def check_data_batch(self, inputs):
         check_data_batch(type(self).__name__, self.data_shape, self.data_range, inputs)
+
+    def fit(self, x=None, *args, **kwargs):
+        """`keras.Model.fit`; NumPy data (an array, or the dict of arrays a
+        speaker-conditioned model takes) is checked first, so data of the wrong
+        shape or dtype, or holding a NaN or infinite value, fails before any step
+        instead of turning every weight NaN."""
+        data = x.get(self.data_key) if isinstance(x, dict) else x
+        if isinstance(data, np.ndarray):
+            self.check_data_batch(data)
+            finite = np.isfinite(data.reshape(len(data), -1)).all(axis=1)
+            if not finite.all():
+                raise ValueError(
+                    f"{type(self).__name__}.fit: the data holds NaN or infinite values in {int((~finite).sum())} "
+                    f"example(s), the first at index {int(np.argmin(finite))}; remove or repair them before training"
+                )
+        return super().fit(x, *args, **kwargs)
 
     def call(self, inputs, training=None, mask=None):
         self.check_data_batch(inputs[self.data_key] if isinstance(inputs, dict) else inputs)
