@@ -144,7 +144,7 @@ def check_data_batch(model_name, data_shape, data_range, inputs):
     expected = "(batch, " + ", ".join(str(size) for size in data_shape) + ")"
     if len(shape) != len(data_shape) + 1:
         raise ValueError(f"{model_name} expects a batch of shape {expected}; got an input of shape {shape}")
-    if shape[0] == 0:
+    if isinstance(shape[0], int) and shape[0] == 0:  # Unknown (a tensor or None) while tracing.
         raise ValueError(f"{model_name} got an empty batch (0 examples) of shape {shape}")
     for size, wanted in zip(shape[1:], data_shape):
         if wanted is not None and size is not None and isinstance(size, int) and size != wanted:
