@@ -32,3 +32,30 @@ def test_inspection_of_an_empty_folder_says_what_is_missing(tmp_path):
     )
     assert result.returncode == 0
     assert f"cifar10  not found: no CIFAR-10 in {tmp_path}" in result.stdout
+
+
+def test_one_bad_file_is_reported_in_its_dataset_and_the_others_are_still_described(tmp_path, capsys):
+    data_helpers.make_kaokore_dir(tmp_path / "kaokore")
+    bad = tmp_path / "kaokore" / "images_256" / "00000031.jpg"
+    bad.write_bytes(b"not an image")
+    shutil.copytree(data_helpers.CIFAR10_FIXTURE, tmp_path / "cifar10")
+    assert data_inspect.main(["--data-dir", str(tmp_path), "--datasets", "kaokore", "cifar10"]) == 0
+    output = capsys.readouterr().out
+    assert f"kaokore  unreadable: {bad}: is not a readable image" in output
+    assert "  train                 20 images  32x32x3  per class 2-2" in output
+
+
+def test_a_labels_file_of_random_bytes_is_refused_naming_it(tmp_path):
+    import numpy as np
+    import pytest
+
+    from keras_vq.datasets.bad_data import BadFileError
+    from keras_vq.datasets.kaokore import kaokore_files
+
+    labels = tmp_path / "labels.csv"
+    for content, message in ((np.random.default_rng(0).bytes(4000), "is not UTF-8 text"),
+                             (b'image,gender\n"unterminated', r"has columns \['image', 'gender'\]"),
+                             (b"image,gender,status,set\n00000001.jpg,0\n", "line 2: ")):
+        labels.write_bytes(content)
+        with pytest.raises(BadFileError, match=f"{labels}: {message}"):
+            kaokore_files.read_labels(labels)

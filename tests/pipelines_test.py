@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import types
 import sys
 
 import keras
@@ -265,3 +266,25 @@ def test_a_rewritten_image_of_the_same_size_changes_what_load_serves(tmp_path, p
                                                                data_dir=root, evaluation=True)))
     np.testing.assert_array_equal(second, numpy_path)
     assert (second != first).any()
+
+
+@pytest.mark.parametrize("split", ["train[:33%]", "train[33%:67%]", "train[-37%:]", "train[12%:13%]", "train[:-3%]"])
+def test_percent_slices_between_examples_round_as_tfds_rounds_on_both_paths(prepared_dir, split):
+    # 20 examples: 33% is 6.6 and 37% is 7.4, boundaries TFDS rounds to the closest example.
+    import tensorflow_datasets as tfds
+
+    split_info = types.SimpleNamespace(num_examples=20)  # What TFDS reads of the split.
+    expected = tfds.core.ReadInstruction.from_spec(split).to_absolute({"train": split_info})[0]
+    options = dict(data_dir=data_helpers.CIFAR10_FIXTURE, evaluation=True)
+    whole = np.concatenate(_tf_batches(keras_vq.data.load("cifar10", "train", 20, prepared_dir=prepared_dir, **options)))
+    from_tf = np.concatenate(_tf_batches(keras_vq.data.load("cifar10", split, 20, prepared_dir=prepared_dir, **options)))
+    from_numpy = keras_vq.data.load_numpy("cifar10", split, 20, progress=False, **options).concatenated()
+    np.testing.assert_array_equal(from_tf, whole[expected.from_:expected.to])
+    np.testing.assert_array_equal(from_numpy, from_tf)
+
+
+@pytest.mark.parametrize("split", ["train[5:2]", "train[50%:50%]", "train[20:]", "train[:-2%]"])
+def test_a_slice_that_selects_nothing_is_refused_before_reading(split):
+    for load in (keras_vq.data.load, keras_vq.data.load_numpy):
+        with pytest.raises(ValueError, match=r"selects no examples: of 20, it starts at"):
+            load("cifar10", split, 4, data_dir=data_helpers.CIFAR10_FIXTURE)

@@ -113,6 +113,12 @@ def test_recipe_killed_midway_resumes_from_its_checkpoint_to_the_same_weights(tm
     _, errors = refused.communicate(timeout=600)
     assert refused.returncode != 0 and "pass --resume to continue it" in errors
 
+    for changed, message in ((("--model", "vae"), "--model 'vae' (the run has 'vqvae')"),
+                             (("--batch-size", "8"), "--batch-size 8 (the run has 4)")):
+        refused = _recipe(tmp_path / "killed", "--resume", *changed)  # Arguments appended last win in argparse.
+        _, errors = refused.communicate(timeout=600)
+        assert refused.returncode == 2 and message in errors and "Traceback" not in errors, errors[-2000:]
+
     resumed = _recipe(tmp_path / "killed", "--resume")
     output, errors = resumed.communicate(timeout=600)
     assert resumed.returncode == 0, errors[-3000:]

@@ -16,6 +16,7 @@ from a directory in the layout the official download script writes:
 """
 
 import csv
+import io
 import pathlib
 import warnings
 
@@ -45,26 +46,28 @@ DOWNLOAD_INSTRUCTIONS = (
 def read_labels(path=LABELS_PATH):
     """Rows of `labels.csv` as dicts: image (file name), gender, status (ints), set."""
     path = pathlib.Path(path)
-    with open(path, newline="", encoding="utf-8") as file:
-        reader = csv.DictReader(file)
-        expected_columns = ["image", "gender", "status", "set"]
-        if reader.fieldnames != expected_columns:
-            raise BadFileError(
-                path, f"has columns {reader.fieldnames}, expected {expected_columns}"
-            )
-        rows = []
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadFileError(path, f"is not UTF-8 text ({error}); expected KaoKore's labels.csv") from error
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    expected_columns = ["image", "gender", "status", "set"]
+    try:
+        columns = reader.fieldnames
+    except csv.Error as error:
+        raise BadFileError(path, f"is not a CSV file ({error})") from error
+    if columns != expected_columns:
+        raise BadFileError(path, f"has columns {columns}, expected {expected_columns}")
+    rows = []
+    try:
         for line_number, row in enumerate(reader, start=2):
             try:
-                rows.append(
-                    {
-                        "image": row["image"],
-                        "gender": int(row["gender"]),
-                        "status": int(row["status"]),
-                        "set": row["set"],
-                    }
-                )
-            except ValueError as error:
+                rows.append({"image": row["image"], "gender": int(row["gender"]), "status": int(row["status"]),
+                             "set": row["set"]})
+            except (ValueError, TypeError) as error:  # TypeError: a short row leaves fields None.
                 raise BadFileError(path, f"line {line_number}: {error}") from error
+    except csv.Error as error:
+        raise BadFileError(path, f"is not a CSV file ({error})") from error
     return rows
 
 

@@ -9,7 +9,7 @@ import pathlib
 import sys
 
 from keras_vq.data.sources import SOURCES, get_source
-from keras_vq.datasets.bad_data import DataNotFoundError
+from keras_vq.datasets.bad_data import BadFileError, DataNotFoundError
 from keras_vq.datasets.kaokore import kaokore_files
 
 
@@ -24,7 +24,14 @@ def format_shapes(shapes):
 
 
 def describe_dataset(name, data_dir):
-    """Lines describing dataset `name` in `data_dir`."""
+    """Lines describing dataset `name` in `data_dir`; a bad file is reported in them, naming it."""
+    try:
+        return _describe_dataset(name, data_dir)
+    except BadFileError as error:
+        return [f"{name}  unreadable: {error}"]
+
+
+def _describe_dataset(name, data_dir):
     try:
         files = get_source(name).files_class(data_dir)
     except DataNotFoundError as error:

@@ -54,4 +54,9 @@ def select_keys(keys, spec):
     keys = list(keys)
     start = _boundary(spec.start, len(keys), 0)
     stop = _boundary(spec.stop, len(keys), len(keys))
+    if start >= stop:
+        bounds = f"[{spec.start or ''}:{spec.stop or ''}]"
+        raise ValueError(
+            f"split {spec.name}{bounds} selects no examples: of {len(keys)}, it starts at {start} and stops at {stop}"
+        )
     return keys[start:stop]

@@ -1,0 +1,88 @@
+"""keras_vq.runs (a recipe's run folder) and keras_vq.atomic (writes a kill cannot tear)."""
+
+import json
+import math
+import os
+
+import pytest
+
+from keras_vq import atomic, runs
+
+ARGUMENTS = {"model": "vqvae", "steps": 10, "batch_size": 4, "resume": False, "train_only": False}
+
+
+def test_a_new_run_records_its_arguments_and_an_existing_one_needs_resume(tmp_path):
+    run_dir = runs.start_run(tmp_path / "run", ARGUMENTS, resume=False)
+    recorded = json.loads((run_dir / runs.RUN_FILE).read_text())
+    assert recorded["arguments"] == ARGUMENTS
+    with pytest.raises(runs.RunError, match="holds a run; pass --resume to continue it"):
+        runs.start_run(run_dir, ARGUMENTS, resume=False)
+    assert runs.start_run(run_dir, ARGUMENTS | {"resume": True}, resume=True) == run_dir
+
+
+def test_resuming_with_other_arguments_is_refused_naming_every_difference(tmp_path):
+    run_dir = runs.start_run(tmp_path / "run", ARGUMENTS, resume=False)
+    changed = ARGUMENTS | {"model": "vae", "batch_size": 8, "resume": True}
+    with pytest.raises(runs.RunError, match=r"Differs: --batch-size 8 \(the run has 4\); --model 'vae' \(the run has 'vqvae'\)"):
+        runs.start_run(run_dir, changed, resume=True)
+    # Arguments that only decide where this invocation stops may change.
+    runs.start_run(run_dir, ARGUMENTS | {"resume": True, "train_only": True}, resume=True,
+                   may_change=("resume", "train_only"))
+    with pytest.raises(runs.RunError, match=r"--train-only True \(the run has False\)"):
+        runs.start_run(run_dir, ARGUMENTS | {"resume": True, "train_only": True}, resume=True)
+
+
+def test_a_file_or_a_foreign_non_empty_folder_is_refused_as_output_dir(tmp_path):
+    (tmp_path / "file").write_text("mine")
+    with pytest.raises(runs.RunError, match=r"--output-dir .*file is a file, not a folder"):
+        runs.start_run(tmp_path / "file", ARGUMENTS, resume=False)
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "folder" / "notes.txt").write_text("mine")
+    with pytest.raises(runs.RunError, match=r"is not empty and holds no keras_vq run"):
+        runs.start_run(tmp_path / "folder", ARGUMENTS, resume=True)
+    assert (tmp_path / "folder" / "notes.txt").read_text() == "mine" and (tmp_path / "file").read_text() == "mine"
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ({"steps": 0}, r"--steps must be >= 1, got 0"),
+    ({"learning_rate": -1e-3}, r"--learning-rate must be a finite number > 0, got -0.001"),
+    ({"learning_rate": math.nan}, r"--learning-rate must be a finite number > 0, got nan"),
+    ({"data_dir": "/nonexistent/data"}, r"--data-dir /nonexistent/data is not a folder: pass the folder holding the data$"),
+    ({"data_dir": "/nonexistent/data", "download": False}, r"or pass --download to fetch it there"),
+    ({"dtype_policy": "mixed_bogus"}, r"--dtype-policy 'mixed_bogus' is not a Keras dtype policy"),
+])
+def test_bad_recipe_arguments_are_named(arguments, message):
+    values = {"steps": 5, "learning_rate": 1e-3} | arguments
+    with pytest.raises(runs.RunError, match=message):
+        runs.check_arguments(values, positive_ints=("steps",), positive_numbers=("learning_rate",))
+
+
+def test_results_with_nan_or_inf_are_refused_by_name_and_nothing_is_written(tmp_path):
+    with pytest.raises(FloatingPointError, match=r"results hold NaN or infinite figures \(test.mse, curve\[1\]\)"):
+        runs.write_results(tmp_path, {"test": {"mse": math.nan, "psnr": 20.0}, "curve": [1.0, math.inf]})
+    assert list(tmp_path.iterdir()) == []
+    runs.write_results(tmp_path, {"test": {"mse": 0.01}})
+    assert json.loads((tmp_path / runs.RESULTS_FILE).read_text()) == {"test": {"mse": 0.01}}
+
+
+def test_an_atomic_write_that_fails_leaves_the_old_file_and_no_temporary(tmp_path):
+    path = tmp_path / "model.weights.h5"
+    path.write_bytes(b"old")
+    with pytest.raises(RuntimeError):
+        with atomic.atomic_path(path) as temporary:
+            assert temporary.name.endswith(".weights.h5") and temporary.parent == tmp_path
+            temporary.write_bytes(b"half")
+            raise RuntimeError("killed while writing")
+    assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["model.weights.h5"]
+    with atomic.atomic_path(path) as temporary:
+        temporary.write_bytes(b"new")
+    assert path.read_bytes() == b"new" and os.listdir(tmp_path) == ["model.weights.h5"]
+
+
+def test_replacing_a_directory_swaps_it_whole(tmp_path):
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "a").write_text("old")
+    (tmp_path / "new").mkdir()
+    (tmp_path / "new" / "b").write_text("new")
+    atomic.replace_directory(tmp_path / "new", tmp_path / "old")
+    assert sorted(os.listdir(tmp_path)) == ["old"] and os.listdir(tmp_path / "old") == ["b"]
