@@ -87,13 +87,13 @@ def write_results(output_dir, results):
     write_text_atomically(pathlib.Path(output_dir) / RESULTS_FILE, json.dumps(results, indent=2) + "\n")
 
 
-def check_arguments(arguments, positive_ints=(), positive_numbers=()):
+def check_arguments(arguments, positive_ints=(), positive_numbers=(), dataset=None):
     """Raises RunError naming the first bad recipe argument, before anything is read or written.
 
     Checks that `positive_ints` are integers >= 1 and `positive_numbers`
     finite numbers > 0; and, where the recipe has them, that `data_dir` is a
-    folder (unless `download` will fetch it) and that `dtype_policy` is one
-    Keras knows.
+    folder holding `dataset` (unless `download` will fetch it) and that
+    `dtype_policy` is one Keras knows.
     """
     values = dict(vars(arguments) if hasattr(arguments, "__dict__") else arguments)
 
@@ -106,13 +106,35 @@ def check_arguments(arguments, positive_ints=(), positive_numbers=()):
     for name in positive_numbers:
         if not 0 < values[name] < math.inf:
             raise RunError(f"{flag(name)} must be a finite number > 0, got {values[name]}")
-    data_dir = values.get("data_dir")
-    if data_dir is not None and not pathlib.Path(data_dir).is_dir() and not values.get("download"):
-        fetch = " or pass --download to fetch it there" if "download" in values else ""
-        raise RunError(f"--data-dir {data_dir} is not a folder: pass the folder holding the data{fetch}")
     if "dtype_policy" in values:
         try:
             keras.dtype_policies.get(values["dtype_policy"])
         except (ValueError, TypeError):
             raise RunError(f"--dtype-policy {values['dtype_policy']!r} is not a Keras dtype policy "
                            "(e.g. float32, mixed_bfloat16, mixed_float16)") from None
+    data_dir = values.get("data_dir")
+    if data_dir is not None and not pathlib.Path(data_dir).is_dir() and not values.get("download"):
+        fetch = " or pass --download to fetch it there" if "download" in values else ""
+        raise RunError(f"--data-dir {data_dir} is not a folder: pass the folder holding the data{fetch}")
+    if data_dir is not None and dataset is not None and not values.get("download"):
+        from keras_vq.data.sources import open_files
+        from keras_vq.datasets.bad_data import DataNotFoundError
+
+        try:
+            open_files(dataset, data_dir)
+        except DataNotFoundError as error:
+            raise RunError(str(error)) from None
+
+
+def run_recipe(main):
+    """Calls a recipe's `main()`; an error the user can act on (missing or bad
+    data, a bad preset, a run that cannot resume, training that diverged) ends
+    it with its one-line message and exit status 1 instead of a traceback."""
+    from keras_vq.datasets.bad_data import BadFileError, DataNotFoundError
+    from keras_vq.presets import PresetError
+    from keras_vq.training import NonFiniteTrainingError
+
+    try:
+        main()
+    except (DataNotFoundError, BadFileError, PresetError, RunError, NonFiniteTrainingError) as error:
+        raise SystemExit(f"error: {error}") from None

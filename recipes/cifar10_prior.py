@@ -69,7 +69,7 @@ def parse_arguments():
         keras_vq.runs.check_arguments(
             arguments,
             positive_ints=("steps", "batch_size", "steps_per_epoch", "channels", "num_blocks", "samples_per_class"),
-            positive_numbers=("learning_rate", "temperature"),
+            positive_numbers=("learning_rate", "temperature"), dataset="cifar10",
         )
         keras_vq.runs.start_run(arguments.output_dir, arguments, arguments.resume)
     except keras_vq.runs.RunError as error:
@@ -183,4 +183,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    keras_vq.runs.run_recipe(main)

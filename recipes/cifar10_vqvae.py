@@ -52,7 +52,7 @@ def parse_arguments():
     arguments = parser.parse_args()
     try:
         keras_vq.runs.check_arguments(arguments, positive_ints=("steps", "batch_size", "steps_per_epoch"),
-                                      positive_numbers=("learning_rate",))
+                                      positive_numbers=("learning_rate",), dataset="cifar10")
         keras_vq.runs.start_run(arguments.output_dir, arguments, arguments.resume)
     except keras_vq.runs.RunError as error:
         parser.error(str(error))
@@ -135,4 +135,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    keras_vq.runs.run_recipe(main)

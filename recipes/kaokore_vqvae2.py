@@ -46,7 +46,7 @@ def parse_arguments():
     arguments.preset_dir = arguments.preset_dir or user_presets_dir() / VQVAE2_PRESETS["kaokore"]["user_directory"]
     try:
         keras_vq.runs.check_arguments(arguments, positive_ints=("steps", "batch_size", "steps_per_epoch"),
-                                      positive_numbers=("learning_rate",))
+                                      positive_numbers=("learning_rate",), dataset="kaokore")
         if (arguments.preset_dir / "model.weights.h5").exists() and not arguments.resume:
             raise keras_vq.runs.RunError(f"{arguments.preset_dir} already holds trained weights; move them away first")
         keras_vq.runs.start_run(arguments.output_dir, arguments, arguments.resume, may_change=("resume", "download"))
@@ -116,4 +116,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    keras_vq.runs.run_recipe(main)

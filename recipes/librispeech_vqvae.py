@@ -79,7 +79,7 @@ def parse_arguments():
             arguments,
             positive_ints=("held_out_per_speaker", "steps", "prior_steps", "batch_size", "crop_length",
                            "prior_crop_length", "steps_per_epoch", "wavenet_channels", "wavenet_layers", "num_samples"),
-            positive_numbers=("learning_rate", "generate_seconds"),
+            positive_numbers=("learning_rate", "generate_seconds"), dataset="librispeech",
         )
         if arguments.crop_length % 2**NUM_DOWNSAMPLES:
             raise keras_vq.runs.RunError(f"--crop-length must be a multiple of {2**NUM_DOWNSAMPLES}")
@@ -286,4 +286,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    keras_vq.runs.run_recipe(main)

@@ -3,6 +3,7 @@
 import json
 import os
 import pathlib
+import re
 import signal
 import subprocess
 import sys
@@ -168,3 +169,24 @@ def test_fit_refuses_data_holding_nan_or_inf_before_any_step():
         np.testing.assert_array_equal(actual, expected)
     with pytest.raises(ValueError, match=r"got an empty batch \(0 examples\)"):
         model.encode(images[:0])
+
+
+@RECIPE_BACKEND_ONLY
+def test_recipe_errors_are_one_line_messages_that_leave_nothing_behind(tmp_path):
+    (tmp_path / "empty_data").mkdir()
+    (tmp_path / "a_file").write_text("mine")
+    cases = [
+        (["--data-dir", str(tmp_path / "missing")], tmp_path / "out1", 2, "--data-dir .*missing is not a folder"),
+        (["--data-dir", str(data_helpers.FIXTURES), "--dtype-policy", "bogus"], tmp_path / "out2", 2,
+         "--dtype-policy 'bogus' is not a Keras dtype policy"),
+        (["--data-dir", str(data_helpers.FIXTURES), "--learning-rate", "-0.001"], tmp_path / "out3", 2,
+         "--learning-rate must be a finite number > 0"),
+        (["--data-dir", str(data_helpers.FIXTURES)], tmp_path / "a_file", 2, "is a file, not a folder"),
+        (["--data-dir", str(tmp_path / "empty_data")], tmp_path / "out4", 2, "no CIFAR-10 in .*empty_data"),
+    ]
+    for extra, output_dir, status, message in cases:
+        command = [sys.executable, str(RECIPE), "--steps", "2", "--output-dir", str(output_dir), *extra]
+        result = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+        assert result.returncode == status and "Traceback" not in result.stderr, result.stderr[-2000:]
+        assert re.search(message, result.stderr), result.stderr[-2000:]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a_file", "empty_data"]
