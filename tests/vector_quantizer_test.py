@@ -240,3 +240,25 @@ def test_config_round_trip_rebuilds_an_identical_layer():
                                 kmeans_init=True, use_cosine_similarity=True, distance_chunk_size=7, seed=3)
     clone = VectorQuantizer.from_config(quantizer.get_config())
     assert clone.get_config() == quantizer.get_config()
+
+
+def test_the_added_loss_weights_the_commitment_by_the_configured_beta():
+    inputs = np.random.default_rng(7).normal(size=(2, 3, 3, 4)).astype("float32")
+    quantizer = built_quantizer(inputs.shape, num_embeddings=16, embedding_dim=4, beta=0.7, codebook_update="loss")
+    quantizer(inputs)
+    codebook = to_numpy(quantizer.embeddings).astype(np.float64)
+    flat = inputs.reshape(-1, 4).astype(np.float64)
+    squared_error = ((flat - codebook[numpy_nearest(flat, codebook)[0]]) ** 2).mean()
+    # Codebook loss and commitment loss have the same value; only beta weights them apart.
+    np.testing.assert_allclose(float(to_numpy(quantizer.losses[-1])), (1 + 0.7) * squared_error, rtol=1e-5)
+
+
+def test_commitment_gradient_reaches_the_encoder_output_and_codebook_loss_gradient_does_not():
+    inputs = np.random.default_rng(8).normal(size=(2, 3, 3, 4)).astype("float32")
+    quantizer = built_quantizer(inputs.shape, num_embeddings=16, embedding_dim=4, codebook_update="loss")
+    codes = to_numpy(quantizer.embeddings)[to_numpy(quantizer.encode(inputs)).reshape(-1)].reshape(inputs.shape)
+    commitment = gradient(lambda x: quantizer.quantize_vectors(x)["commitment_loss"], inputs)
+    np.testing.assert_allclose(commitment, 2 * (inputs - codes) / inputs.size, rtol=1e-4, atol=1e-7)
+    # (+ 0 * x keeps the inputs in torch's graph, which has no gradient to give where none flows.)
+    codebook_loss = gradient(lambda x: quantizer.quantize_vectors(x)["codebook_loss"] + 0 * ops.sum(x), inputs)
+    np.testing.assert_array_equal(codebook_loss, np.zeros_like(inputs))
