@@ -75,3 +75,15 @@ def replace_directory(source, destination):
     _fsync(destination.parent)
     if aside is not None:
         shutil.rmtree(aside)
+
+
+def remove_temporaries(folder):
+    """Deletes what interrupted atomic writes left under `folder` (names holding `TEMPORARY_MARKER`)."""
+    folder = pathlib.Path(folder)
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.rglob(f"*{TEMPORARY_MARKER}*"), key=lambda path: len(path.parts)):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.exists() or path.is_symlink():
+            path.unlink()

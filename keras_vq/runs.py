@@ -16,7 +16,7 @@ import pathlib
 
 import keras
 
-from keras_vq.atomic import write_json_atomically, write_text_atomically
+from keras_vq.atomic import TEMPORARY_MARKER, remove_temporaries, write_json_atomically, write_text_atomically
 
 RUN_FILE = "run.json"
 RESULTS_FILE = "results.json"
@@ -46,6 +46,7 @@ def start_run(output_dir, arguments, resume, may_change=("resume",)):
     if output_dir.exists() and not output_dir.is_dir():
         raise RunError(f"--output-dir {output_dir} is a file, not a folder")
     run_file = output_dir / RUN_FILE
+    remove_temporaries(output_dir)
     if run_file.exists():
         if not resume:
             raise RunError(f"{output_dir} holds a run; pass --resume to continue it, or choose another --output-dir")
@@ -62,7 +63,7 @@ def start_run(output_dir, arguments, resume, may_change=("resume",)):
             raise RunError(f"{output_dir} was started with other arguments; resume it with the same ones, or choose "
                            f"another --output-dir. Differs: {'; '.join(differences)}")
         return output_dir
-    if output_dir.exists() and any(output_dir.iterdir()):
+    if output_dir.exists() and any(TEMPORARY_MARKER not in path.name for path in output_dir.iterdir()):
         raise RunError(f"{output_dir} is not empty and holds no keras_vq run ({RUN_FILE}); choose another --output-dir")
     write_json_atomically(run_file, {"arguments": arguments, "keras_backend": keras.backend.backend()})
     return output_dir

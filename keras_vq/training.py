@@ -25,7 +25,7 @@ import pathlib
 import keras
 import numpy as np
 
-from keras_vq.atomic import TEMPORARY_MARKER, atomic_path, write_json_atomically
+from keras_vq.atomic import atomic_path, remove_temporaries, write_json_atomically
 
 HISTORY_FILE = "history.json"
 CHECKPOINT_FILE = "checkpoint.json"
@@ -135,8 +135,7 @@ def fit_resumably(model, stream_from, total_steps, steps_per_epoch, run_dir, cal
     """
     run_dir = pathlib.Path(run_dir)
     backup_dir = run_dir / BACKUP_DIR
-    for leftover in backup_dir.glob(f"*{TEMPORARY_MARKER}*"):
-        leftover.unlink()  # A write a kill interrupted: never named by checkpoint.json.
+    remove_temporaries(backup_dir)  # Writes a kill interrupted: checkpoint.json never names them.
     epochs = -(-total_steps // steps_per_epoch)
     checkpoint = restore_checkpoint(model, backup_dir)
     done = 0 if checkpoint is None else int(checkpoint["epoch"])

@@ -1,0 +1,100 @@
+"""Fault injection: recipes killed with SIGKILL at many points, then rerun, end as an uninterrupted run does.
+
+Each case kills `recipes/cifar10_vqvae.py` at one point (`kill_at.py`: during
+training, and before, during or just after each kind of atomic write: the run
+record, each epoch's weights, the checkpoint record, the history, the results,
+the pictures and the preset), then reruns the same command with `--resume`.
+The rerun must succeed and end with the uninterrupted run's preset weights and
+figures: nothing half-written was read, and nothing was trained twice or
+skipped. The writes are file-system behaviour, the same on every backend, so
+the suite runs on one pass (torch, whose small recipe runs start fastest).
+"""
+
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+
+import h5py
+import keras
+import numpy as np
+import pytest
+
+from tests import data_helpers
+
+pytestmark = pytest.mark.skipif(keras.backend.backend() != "torch",
+                                reason="file-system fault injection runs on the torch pass")
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+KILL_AT = pathlib.Path(__file__).resolve().parent / "kill_at.py"
+RECIPE_ARGUMENTS = ["--data-dir", str(data_helpers.FIXTURES), "--steps", "6", "--steps-per-epoch", "2",
+                    "--batch-size", "4"]
+# An uninterrupted run makes 14 atomic renames: run.json; per epoch (3) its weights, checkpoint.json and
+# history.json; results.json; reconstructions.png; loss_curves.png; the preset folder. 2 batches an epoch.
+KILL_POINTS = [
+    ("before-rename", 1), ("after-rename", 1),          # the run record
+    ("torn-write", 2), ("before-rename", 2),            # epoch 1's weights
+    ("before-rename", 3), ("after-rename", 3),          # epoch 1's checkpoint record
+    ("torn-write", 4), ("after-rename", 4),             # epoch 1's history
+    ("before-rename", 6), ("torn-write", 9),            # epoch 2's checkpoint, epoch 3's weights
+    ("torn-write", 11), ("after-rename", 11),           # results.json
+    ("before-rename", 13), ("torn-write", 14),          # loss curves, the preset (written whole, renamed once)
+    ("before-rename", 14), ("after-rename", 14),
+    ("training-step", 1), ("training-step", 4), ("training-step", 6),
+]
+
+
+def run(output_dir, point="none", count=0, *extra):
+    command = [sys.executable, str(KILL_AT), point, str(count), str(ROOT / "recipes" / "cifar10_vqvae.py"),
+               *RECIPE_ARGUMENTS, "--output-dir", str(output_dir), *extra]
+    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT))
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment, cwd=ROOT)
+
+
+def outcome(output_dir):
+    """The preset's weights and the run's figures (timings aside)."""
+    with h5py.File(output_dir / "preset" / "model.weights.h5") as weights:
+        arrays = {}
+        weights.visititems(lambda name, item: arrays.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset)
+                           else None)
+    results = json.loads((output_dir / "results.json").read_text())
+    results.pop("seconds_this_run")
+    return arrays, results
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    output_dir = tmp_path_factory.mktemp("uninterrupted") / "run"
+    finished = run(output_dir)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    return outcome(output_dir)
+
+
+def test_the_kill_points_are_where_the_counts_say(tmp_path):
+    # Renames counted in an uninterrupted run: 14, the last the preset folder; so every listed point is reached.
+    finished = run(tmp_path / "run", "after-rename", 15)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    killed = run(tmp_path / "other", "after-rename", 14)
+    assert killed.returncode == -signal.SIGKILL and (tmp_path / "other" / "preset" / "model.weights.h5").exists()
+
+
+@pytest.mark.parametrize("point, count", KILL_POINTS, ids=[f"{point}-{count}" for point, count in KILL_POINTS])
+def test_a_run_killed_at_any_point_then_resumed_ends_as_an_uninterrupted_run(tmp_path, uninterrupted, point, count):
+    output_dir = tmp_path / "run"
+    killed = run(output_dir, point, count)
+    assert killed.returncode == -signal.SIGKILL, f"not killed at {point} {count}: {killed.stderr[-2000:]}"
+    resumed = run(output_dir, "none", 0, "--resume")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    expected_weights, expected_results = uninterrupted
+    weights, results = outcome(output_dir)
+    assert weights.keys() == expected_weights.keys()
+    for name, expected in expected_weights.items():
+        np.testing.assert_allclose(weights[name], expected, rtol=1e-5, atol=1e-6, err_msg=name)
+    assert results.keys() == expected_results.keys()
+    for key in ("validation", "test"):
+        for figure, value in expected_results[key].items():
+            np.testing.assert_allclose(results[key][figure], value, rtol=1e-4, err_msg=f"{key}.{figure}")
+    assert results["training_steps"] == expected_results["training_steps"] == 6
+    assert not [path for path in output_dir.rglob("*") if ".tmp-" in path.name]  # The rerun tidied up.
