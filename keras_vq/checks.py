@@ -18,6 +18,44 @@ def check_number(name, value, low, high, low_inclusive, high_inclusive):
         raise ValueError(f"{name} must be in range {left}{low}, {high}{right}, got {value!r}")
 
 
+def check_bool(name, value):
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+
+
+def check_odd_kernel_size(name, value):
+    """A positive odd integer: a kernel centred on its position."""
+    check_positive_int(name, value)
+    if value % 2 == 0:
+        raise ValueError(f"{name} must be odd (a centred k x k field), got {value}")
+
+
+def integer_array(name, values):
+    """`values` as an int NumPy array, or ValueError naming `name` if they are not whole numbers."""
+    import numpy as np
+
+    array = np.asarray(values)
+    if array.dtype == bool or not (np.issubdtype(array.dtype, np.integer) or (
+            np.issubdtype(array.dtype, np.floating) and np.all(np.isfinite(array)) and np.all(array == np.round(array)))):
+        raise ValueError(f"{name} must be integers, got {values!r}")
+    return array.astype(np.int64)
+
+
+def check_shape(name, shape, rank=None, allow_none=False):
+    """`shape` as a tuple of integers >= 1 (None too with `allow_none`), of `rank` entries when given."""
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        raise ValueError(f"{name} must be a tuple of sizes, got {shape!r}") from None
+    ok = all((allow_none and size is None) or (
+        not isinstance(size, bool) and isinstance(size, numbers.Integral) and size >= 1) for size in shape)
+    if not shape or not ok or (rank is not None and len(shape) != rank):
+        kind = f"{rank} " if rank is not None else ""
+        raise ValueError(f"{name} must be a tuple of {kind}positive integer sizes"
+                         + (" (None for any)" if allow_none else "") + f", got {shape!r}")
+    return tuple(None if size is None else int(size) for size in shape)
+
+
 def check_positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be an integer >= 1, got {value!r}")

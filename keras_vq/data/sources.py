@@ -7,6 +7,7 @@ TensorFlow), the TFDS builder over it, and how to download what is missing.
 import dataclasses
 import hashlib
 import importlib
+import os
 import pathlib
 
 from keras_vq.datasets.bad_data import DataNotFoundError
@@ -70,6 +71,8 @@ def open_files(name, data_dir=None, split_name=None, download=False):
     the data must go and how to download it.
     """
     source = get_source(name)
+    if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
+        raise TypeError(f"data_dir must be a path (str or os.PathLike), got {type(data_dir).__name__} {data_dir!r}")
     data_dir = pathlib.Path(data_dir).expanduser() if data_dir is not None else default_data_dir(name)
     files = None
     try:

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_vq.checks import check_positive_int
+from keras_vq.checks import check_odd_kernel_size, check_positive_int
 
 
 def gated_activation(preactivation):
@@ -68,9 +68,7 @@ class GatedPixelCNNBlock(keras.layers.Layer):
                  **kwargs):
         super().__init__(**kwargs)
         check_positive_int("channels", channels)
-        check_positive_int("kernel_size", kernel_size)
-        if kernel_size % 2 == 0:
-            raise ValueError(f"kernel_size must be odd (a centred k x k field), got {kernel_size}")
+        check_odd_kernel_size("kernel_size", kernel_size)
         if num_classes is not None:
             check_positive_int("num_classes", num_classes)
         if condition_channels is not None:

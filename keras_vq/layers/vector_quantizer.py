@@ -5,7 +5,7 @@ import math
 import keras
 from keras import ops
 
-from keras_vq.checks import check_number, check_positive_int
+from keras_vq.checks import check_bool, check_number, check_positive_int
 
 CODEBOOK_UPDATES = ("ema", "loss")
 
@@ -127,6 +127,8 @@ class VectorQuantizer(keras.layers.Layer):
         check_number("dead_code_threshold", dead_code_threshold, 0.0, math.inf, True, False)
         check_positive_int("kmeans_iterations", kmeans_iterations)
         check_positive_int("distance_chunk_size", distance_chunk_size)
+        check_bool("kmeans_init", kmeans_init)
+        check_bool("use_cosine_similarity", use_cosine_similarity)
         kwargs["autocast"] = False  # codebook maths stay float32 under mixed precision
         super().__init__(**kwargs)
         self.num_embeddings = num_embeddings

@@ -1,9 +1,13 @@
 """The convolutional encoder and decoder shared by VQ-VAE and VAE, and their checks."""
 
+import math
+import numbers
+
 import keras
 import numpy as np
 from keras import ops
 
+from keras_vq.checks import check_shape
 from keras_vq.layers.residual_stack import ResidualStack
 from keras_vq.layers.vector_quantizer import VectorQuantizer
 from keras_vq.presets import PresetMixin
@@ -34,7 +38,11 @@ def architecture_arguments(data_shape, data_range, hidden_channels, num_downsamp
     Returns them as a dict for `build_encoder`, `build_decoder` and
     `ConvAutoencoder.set_architecture`.
     """
-    data_shape, data_range = tuple(data_shape), tuple(float(bound) for bound in data_range)
+    data_shape = check_shape("data_shape", data_shape, allow_none=True)
+    if isinstance(data_range, (str, bytes)) or not isinstance(data_range, (tuple, list)) or len(data_range) != 2 or not all(
+            not isinstance(bound, bool) and isinstance(bound, numbers.Real) and math.isfinite(bound) for bound in data_range):
+        raise ValueError(f"data_range must be (low, high), two finite numbers, got {data_range!r}")
+    data_range = tuple(float(bound) for bound in data_range)
     rank = spatial_rank(data_shape)
     if data_shape[-1] is None or data_shape[-1] < 1:
         raise ValueError(f"data_shape must give the number of channels; got {tuple(data_shape)}")
@@ -129,6 +137,12 @@ QUANTIZER_ARGUMENTS = (
 )
 
 
+def check_quantizer_arguments(quantizer_arguments):
+    """Raises ValueError naming the first quantizer argument a VectorQuantizer refuses,
+    before any layer is built with it (the encoder's output width is `embedding_dim`)."""
+    build_quantizer(quantizer_arguments, seed=None, dtype=None, name="quantizer")
+
+
 def build_quantizer(quantizer_arguments, seed, dtype, name):
     """A VectorQuantizer from a dict holding exactly the QUANTIZER_ARGUMENTS."""
     num_embeddings = quantizer_arguments["num_embeddings"]
@@ -136,6 +150,18 @@ def build_quantizer(quantizer_arguments, seed, dtype, name):
     options = {key: value for key, value in quantizer_arguments.items()
                if key not in ("num_embeddings", "embedding_dim")}
     return VectorQuantizer(num_embeddings, embedding_dim, seed=seed, dtype=dtype, name=name, **options)
+
+
+def as_data_batch(model_name, inputs):
+    """`inputs` as a tensor, after refusing what is not an array of numbers (None, text, objects)
+    with a message naming the model, rather than the backend's own conversion error."""
+    if not hasattr(inputs, "shape") or not hasattr(inputs, "dtype"):
+        array = np.asarray(inputs) if inputs is not None else None
+        if array is None or array.dtype.kind not in "biuf":
+            raise ValueError(f"{model_name} expects a float array of data (batch, ...); got {type(inputs).__name__} "
+                             f"{inputs!r:.60}")
+        inputs = array
+    return ops.convert_to_tensor(inputs)
 
 
 def check_data_batch(model_name, data_shape, data_range, inputs):
@@ -232,6 +258,12 @@ class ConvAutoencoder(PresetMixin, keras.Model):
 
     def check_data_batch(self, inputs):
         check_data_batch(type(self).__name__, self.data_shape, self.data_range, inputs)
+
+    def checked_data_batch(self, inputs):
+        """`inputs` as a tensor, refused (ValueError naming the model) unless a float batch of `data_shape`."""
+        inputs = as_data_batch(type(self).__name__, inputs)
+        self.check_data_batch(inputs)
+        return inputs
 
     def fit(self, x=None, *args, **kwargs):
         """`keras.Model.fit`; NumPy data (an array, or the dict of arrays a

@@ -8,7 +8,14 @@ from keras import ops
 
 from keras_vq.layers.pixelcnn_blocks import GatedPixelCNNBlock
 from keras_vq.layers.residual_stack import ResidualStack
-from keras_vq.checks import check_model_kwargs, check_positive_int
+from keras_vq.checks import (
+    check_model_kwargs,
+    check_number,
+    check_odd_kernel_size,
+    check_positive_int,
+    check_shape,
+    integer_array,
+)
 from keras_vq.models.pixelcnn.pixelcnn_presets import PIXELCNN_PRESETS
 from keras_vq.models.autoregressive import run_compiled, symbol_bits
 from keras_vq.models.pixelcnn.pixelcnn_sampler import SAMPLING_LOOPS
@@ -85,13 +92,17 @@ class PixelCNN(PresetMixin, keras.Model):
         **kwargs,
     ):
         check_model_kwargs(PixelCNN, kwargs)
-        code_shape = _check_shape("code_shape", code_shape)
+        code_shape = check_shape("code_shape", code_shape, rank=2)
         for name, value in (("num_embeddings", num_embeddings), ("channels", channels),
                             ("num_blocks", num_blocks)):
             check_positive_int(name, value)
+        check_odd_kernel_size("kernel_size", kernel_size)
+        check_odd_kernel_size("first_kernel_size", first_kernel_size)
+        if num_classes is not None:
+            check_positive_int("num_classes", num_classes)
         upsampling = None
         if condition_shape is not None:
-            condition_shape = _check_shape("condition_shape", condition_shape)
+            condition_shape = check_shape("condition_shape", condition_shape, rank=2)
             upsampling = tuple(size // condition for size, condition in zip(code_shape, condition_shape))
             if any(size % condition for size, condition in zip(code_shape, condition_shape)):
                 raise ValueError(
@@ -247,8 +258,7 @@ class PixelCNN(PresetMixin, keras.Model):
         check_positive_int("num_samples", num_samples)
         if method not in SAMPLING_LOOPS:
             raise ValueError(f"method must be one of {tuple(SAMPLING_LOOPS)}, got {method!r}")
-        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
-            raise ValueError(f"temperature must be a number > 0, got {temperature!r}")
+        check_number("temperature", temperature, 0.0, math.inf, False, False)
         inputs = {
             "uniform": np.random.default_rng(seed).random((num_samples,) + self.code_shape, dtype=np.float32),
             "temperature": np.full((num_samples,), temperature, np.float32),
@@ -265,7 +275,7 @@ class PixelCNN(PresetMixin, keras.Model):
                 f"{'given' if self.num_classes is not None else 'None'}"
             )
         if class_labels is not None:
-            labels = np.asarray(class_labels, np.int32)
+            labels = integer_array("class_labels", class_labels).astype(np.int32)
             if labels.ndim == 0:  # One label for every sample.
                 labels = np.full((num_samples,), labels, np.int32)
             if labels.shape != (num_samples,):
@@ -318,13 +328,6 @@ def _output_head(head, skips, last_horizontal):
     for layer in head:
         hidden = layer(hidden)
     return hidden
-
-
-def _check_shape(name, shape):
-    shape = tuple(shape)
-    if len(shape) != 2 or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in shape):
-        raise ValueError(f"{name} must be (height, width) of positive integers, got {shape}")
-    return shape
 
 
 def _take(inputs, index):

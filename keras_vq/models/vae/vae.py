@@ -102,7 +102,7 @@ class VAE(ConvAutoencoder):
 
     def encode(self, inputs):
         """`{"mean", "log_variance"}` of q(z|x), each `(batch, *latent_spatial, latent_dim)`."""
-        self.check_data_batch(ops.convert_to_tensor(inputs))
+        inputs = self.checked_data_batch(inputs)
         mean, log_variance = self.latent.split(self.encoder(inputs, training=False))
         return {"mean": mean, "log_variance": log_variance}
 

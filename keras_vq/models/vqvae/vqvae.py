@@ -19,6 +19,7 @@ from keras_vq.models.conv_autoencoder import (
     ConvAutoencoder,
     check_prior,
     checked_codes,
+    check_quantizer_arguments,
     mean_squared_error,
 )
 
@@ -123,15 +124,16 @@ class VQVAE(ConvAutoencoder):
         check_model_kwargs(VQVAE, kwargs)
         architecture = architecture_arguments(data_shape, data_range, hidden_channels, num_downsamples,
                                               num_residual_layers, residual_channels)
-        wavenet = wavenet_decoder(decoder, architecture, embedding_dim)
-        # === Layers ===
-        encoder = build_encoder(output_channels=embedding_dim, dtype=dtype, **architecture)
         quantizer_arguments = dict(
             num_embeddings=num_embeddings, embedding_dim=embedding_dim, beta=beta,
             codebook_update=codebook_update, decay=decay, epsilon=epsilon,
             dead_code_threshold=dead_code_threshold, kmeans_init=kmeans_init,
             use_cosine_similarity=use_cosine_similarity,
         )
+        check_quantizer_arguments(quantizer_arguments)
+        wavenet = wavenet_decoder(decoder, architecture, embedding_dim)
+        # === Layers ===
+        encoder = build_encoder(output_channels=embedding_dim, dtype=dtype, **architecture)
         quantizer = build_quantizer(quantizer_arguments, seed, dtype, name="quantizer")
 
         # === Functional model ===
@@ -189,7 +191,7 @@ class VQVAE(ConvAutoencoder):
         is the data, or the model's dict inputs (the data is taken from it)."""
         if isinstance(inputs, dict):
             inputs = inputs[self.data_key]
-        self.check_data_batch(ops.convert_to_tensor(inputs))
+        inputs = self.checked_data_batch(inputs)
         return self.quantizer.encode(self.encoder(inputs, training=False))
 
     def decode_codes(self, indices, speakers=None, temperature=1.0, seed=None):

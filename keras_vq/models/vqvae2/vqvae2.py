@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_vq.checks import check_model_kwargs
+from keras_vq.checks import check_model_kwargs, check_shape
 from keras_vq.models.vqvae2.vqvae2_presets import VQVAE2_PRESETS
 from keras_vq.models.conv_autoencoder import (
     CONVOLUTIONS,
@@ -15,6 +15,7 @@ from keras_vq.models.conv_autoencoder import (
     build_encoder,
     build_quantizer,
     checked_codes,
+    check_quantizer_arguments,
     check_prior,
     mean_squared_error,
 )
@@ -79,6 +80,14 @@ class VQVAE2(ConvAutoencoder):
         **kwargs,
     ):
         check_model_kwargs(VQVAE2, kwargs)
+        data_shape = check_shape("data_shape", data_shape, allow_none=True)
+        quantizer_arguments = dict(
+            num_embeddings=num_embeddings, embedding_dim=embedding_dim, beta=beta,
+            codebook_update=codebook_update, decay=decay, epsilon=epsilon,
+            dead_code_threshold=dead_code_threshold, kmeans_init=kmeans_init,
+            use_cosine_similarity=use_cosine_similarity,
+        )
+        check_quantizer_arguments(quantizer_arguments)
         factor = 2 ** (BOTTOM_DOWNSAMPLES + TOP_DOWNSAMPLES)
         if len(tuple(data_shape)) != 3 or any(
             size is not None and size % factor for size in tuple(data_shape)[:2]
@@ -114,12 +123,6 @@ class VQVAE2(ConvAutoencoder):
         decoder = build_decoder(
             data_shape, architecture["data_range"], BOTTOM_DOWNSAMPLES, latent_channels=2 * embedding_dim,
             name="decoder", **blocks,
-        )
-        quantizer_arguments = dict(
-            num_embeddings=num_embeddings, embedding_dim=embedding_dim, beta=beta,
-            codebook_update=codebook_update, decay=decay, epsilon=epsilon,
-            dead_code_threshold=dead_code_threshold, kmeans_init=kmeans_init,
-            use_cosine_similarity=use_cosine_similarity,
         )
         quantizers = {
             level: build_quantizer(
@@ -173,7 +176,7 @@ class VQVAE2(ConvAutoencoder):
 
     def encode(self, inputs):
         """`(top_codes, bottom_codes)`: int32, shapes `(batch, H/8, W/8)` and `(batch, H/4, W/4)`."""
-        self.check_data_batch(ops.convert_to_tensor(inputs))
+        inputs = self.checked_data_batch(inputs)
         bottom_features = self.bottom_encoder(inputs, training=False)
         top_codes = self.top_quantizer.encode(self.top_encoder(bottom_features, training=False))
         top_decoded = self.top_decoder(self.top_quantizer.lookup(top_codes), training=False)

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_vq.checks import check_model_kwargs, check_positive_int
+from keras_vq.checks import check_model_kwargs, check_number, check_positive_int, integer_array
 from keras_vq.layers.wavenet_blocks import WaveNetBlock
 from keras_vq.models.autoregressive import run_compiled, symbol_bits
 from keras_vq.models.wavenet.wavenet_generation import GENERATION_LOOPS
@@ -229,8 +229,7 @@ class WaveNet(PresetMixin, keras.Model):
         """
         if method not in GENERATION_LOOPS:
             raise ValueError(f"method must be one of {tuple(GENERATION_LOOPS)}, got {method!r}")
-        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
-            raise ValueError(f"temperature must be a number > 0, got {temperature!r}")
+        check_number("temperature", temperature, 0.0, math.inf, False, False)
         conditioning, num_samples, length = self._checked_conditioning(
             length, speakers, local_codes, local_features, num_samples)
         inputs = {
@@ -243,6 +242,8 @@ class WaveNet(PresetMixin, keras.Model):
 
     def _checked_conditioning(self, length, speakers, local_codes, local_features, num_samples):
         conditioning = {}
+        if num_samples is not None:
+            check_positive_int("num_samples", num_samples)
         given = {LOCAL_CODES: local_codes, LOCAL_FEATURES: local_features}
         if (speakers is None) != (self.num_speakers is None):
             raise ValueError(f"this WaveNet has num_speakers={self.num_speakers}: speakers must be "
@@ -272,11 +273,11 @@ class WaveNet(PresetMixin, keras.Model):
             length, num_samples = expected, num_samples or len(local)
             conditioning[self.local_key] = local
         if speakers is not None:
-            speakers = np.asarray(speakers, np.int32)
+            speakers = integer_array("speakers", speakers).astype(np.int32)
             num_samples = num_samples or (len(speakers) if speakers.ndim else 1)
             speakers = np.broadcast_to(speakers, (num_samples,)).copy() if speakers.ndim == 0 else speakers
             if speakers.shape != (num_samples,):
-                raise ValueError(f"speakers must have shape ({num_samples},); got {speakers.shape}")
+                raise ValueError(f"speakers must have shape (num_samples,) = ({num_samples},); got {speakers.shape}")
             if speakers.min() < 0 or speakers.max() >= self.num_speakers:
                 raise ValueError(f"speakers must lie in [0, {self.num_speakers}); got {speakers.min()}..{speakers.max()}")
             conditioning[SPEAKERS] = speakers
