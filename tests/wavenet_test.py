@@ -157,8 +157,8 @@ def test_saved_and_reloaded_wavenet_gives_the_same_logits_and_samples(tmp_path):
     (dict(local_codes=np.zeros((2, 3, 1), "int32")), r"local_codes must have shape \(num_samples, codes\)"),
     (dict(local_codes=np.full((2, 3), 5)), r"local_codes must lie in \[0, 5\)"),
     (dict(length=10), r"length must be local_codes.shape\[1\] \* upsampling = 12; got 10"),
-    (dict(speakers=[0, 1, 2]), r"speakers must have shape \(2,\)"),
-    (dict(temperature=-1.0), "temperature must be a number > 0"),
+    (dict(speakers=[0, 1, 2]), r"speakers must have shape \(num_samples,\) = \(2,\)"),
+    (dict(temperature=-1.0), r"temperature must be in range \(0.0, inf\), got -1.0"),
     (dict(method="fast"), r"method must be one of \('incremental', 'naive'\)"),
 ])
 def test_bad_generation_arguments_are_refused_before_generating(arguments, message):

@@ -1,6 +1,6 @@
 """Fault injection: recipes killed with SIGKILL at many points, then rerun, end as an uninterrupted run does.
 
-Each case kills `recipes/cifar10_vqvae.py` at one point (`kill_at.py`: during
+Each case kills `recipes/cifar10_vqvae.py` at one of 12 points (`kill_at.py`: during
 training, and before, during or just after each kind of atomic write: the run
 record, each epoch's weights, the checkpoint record, the history, the results,
 the pictures and the preset), then reruns the same command with `--resume`.
@@ -34,15 +34,15 @@ RECIPE_ARGUMENTS = ["--data-dir", str(data_helpers.FIXTURES), "--steps", "6", "-
 # An uninterrupted run makes 14 atomic renames: run.json; per epoch (3) its weights, checkpoint.json and
 # history.json; results.json; reconstructions.png; loss_curves.png; the preset folder. 2 batches an epoch.
 KILL_POINTS = [
-    ("before-rename", 1), ("after-rename", 1),          # the run record
-    ("torn-write", 2), ("before-rename", 2),            # epoch 1's weights
-    ("before-rename", 3), ("after-rename", 3),          # epoch 1's checkpoint record
-    ("torn-write", 4), ("after-rename", 4),             # epoch 1's history
-    ("before-rename", 6), ("torn-write", 9),            # epoch 2's checkpoint, epoch 3's weights
-    ("torn-write", 11), ("after-rename", 11),           # results.json
-    ("before-rename", 13), ("torn-write", 14),          # loss curves, the preset (written whole, renamed once)
-    ("before-rename", 14), ("after-rename", 14),
-    ("training-step", 1), ("training-step", 4), ("training-step", 6),
+    ("before-rename", 1),                               # the run record
+    ("torn-write", 2), ("after-rename", 2),             # epoch 1's weights
+    ("before-rename", 3),                               # epoch 1's checkpoint record (names the weights)
+    ("torn-write", 4),                                  # epoch 1's history
+    ("after-rename", 6), ("torn-write", 8),             # epoch 2's checkpoint record, epoch 3's weights
+    ("torn-write", 11),                                 # results.json
+    ("torn-write", 12),                                 # a picture
+    ("torn-write", 14), ("before-rename", 14),          # the preset (written whole, renamed once)
+    ("training-step", 3),                               # mid-epoch, after one checkpoint
 ]
 
 
