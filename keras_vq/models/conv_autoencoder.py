@@ -137,10 +137,13 @@ QUANTIZER_ARGUMENTS = (
 )
 
 
-def check_quantizer_arguments(quantizer_arguments):
-    """Raises ValueError naming the first quantizer argument a VectorQuantizer refuses,
-    before any layer is built with it (the encoder's output width is `embedding_dim`)."""
+def checked_quantizer_arguments(constructor_arguments):
+    """The QUANTIZER_ARGUMENTS picked from a constructor's arguments (e.g. its `locals()`),
+    after a ValueError naming the first one a VectorQuantizer refuses: checked before
+    any layer is built with them (the encoder's output width is `embedding_dim`)."""
+    quantizer_arguments = {name: constructor_arguments[name] for name in QUANTIZER_ARGUMENTS}
     build_quantizer(quantizer_arguments, seed=None, dtype=None, name="quantizer")
+    return quantizer_arguments
 
 
 def build_quantizer(quantizer_arguments, seed, dtype, name):

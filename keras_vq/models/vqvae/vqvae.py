@@ -19,7 +19,7 @@ from keras_vq.models.conv_autoencoder import (
     ConvAutoencoder,
     check_prior,
     checked_codes,
-    check_quantizer_arguments,
+    checked_quantizer_arguments,
     mean_squared_error,
 )
 
@@ -124,13 +124,7 @@ class VQVAE(ConvAutoencoder):
         check_model_kwargs(VQVAE, kwargs)
         architecture = architecture_arguments(data_shape, data_range, hidden_channels, num_downsamples,
                                               num_residual_layers, residual_channels)
-        quantizer_arguments = dict(
-            num_embeddings=num_embeddings, embedding_dim=embedding_dim, beta=beta,
-            codebook_update=codebook_update, decay=decay, epsilon=epsilon,
-            dead_code_threshold=dead_code_threshold, kmeans_init=kmeans_init,
-            use_cosine_similarity=use_cosine_similarity,
-        )
-        check_quantizer_arguments(quantizer_arguments)
+        quantizer_arguments = checked_quantizer_arguments(locals())
         wavenet = wavenet_decoder(decoder, architecture, embedding_dim)
         # === Layers ===
         encoder = build_encoder(output_channels=embedding_dim, dtype=dtype, **architecture)

@@ -15,7 +15,7 @@ from keras_vq.models.conv_autoencoder import (
     build_encoder,
     build_quantizer,
     checked_codes,
-    check_quantizer_arguments,
+    checked_quantizer_arguments,
     check_prior,
     mean_squared_error,
 )
@@ -81,13 +81,7 @@ class VQVAE2(ConvAutoencoder):
     ):
         check_model_kwargs(VQVAE2, kwargs)
         data_shape = check_shape("data_shape", data_shape, allow_none=True)
-        quantizer_arguments = dict(
-            num_embeddings=num_embeddings, embedding_dim=embedding_dim, beta=beta,
-            codebook_update=codebook_update, decay=decay, epsilon=epsilon,
-            dead_code_threshold=dead_code_threshold, kmeans_init=kmeans_init,
-            use_cosine_similarity=use_cosine_similarity,
-        )
-        check_quantizer_arguments(quantizer_arguments)
+        quantizer_arguments = checked_quantizer_arguments(locals())
         factor = 2 ** (BOTTOM_DOWNSAMPLES + TOP_DOWNSAMPLES)
         if len(tuple(data_shape)) != 3 or any(
             size is not None and size % factor for size in tuple(data_shape)[:2]
