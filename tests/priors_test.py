@@ -146,26 +146,36 @@ def test_code_batches_cover_every_example_once_an_epoch_and_reshuffle():
         CodeBatches({"codes": inputs["codes"], "class_labels": np.arange(3)}, 2)
 
 
-def test_the_codes_cache_is_keyed_on_the_data_folder_and_its_files(tmp_path):
+def test_the_codes_cache_is_keyed_on_the_data_folder_and_its_files(tmp_path, monkeypatch):
     # The cache ignored data_dir: the same model on another folder got the first folder's codes.
     import shutil
 
     from PIL import Image
 
     autoencoder = VQVAE(data_shape=(32, 32, 3), **SMALL_AUTOENCODER)
+    encoded = []
+    real_encode = autoencoder.encode
+    monkeypatch.setattr(autoencoder, "encode", lambda images: encoded.append(len(images)) or real_encode(images))
     other = tmp_path / "other"
     shutil.copytree(CIFAR10_FIXTURE, other)
     first_png = sorted((other / "train").glob("*/*.png"))[0]
-    Image.fromarray(np.full((32, 32, 3), 255, np.uint8)).save(first_png)
     cache = tmp_path / "cache"
-    original = load_codes(autoencoder, "cifar10", "train", data_dir=CIFAR10_FIXTURE, cache_dir=cache)
-    changed = load_codes(autoencoder, "cifar10", "train", data_dir=other, cache_dir=cache)
-    images = load_numpy("cifar10", "train", 500, data_dir=other, evaluation=True, progress=False)[0]
-    np.testing.assert_array_equal(changed["codes"], ops.convert_to_numpy(autoencoder.encode(images)))
-    assert (changed["codes"] != original["codes"]).any()
+
+    def codes_and_fresh_encoding(data_dir):
+        codes = load_codes(autoencoder, "cifar10", "train", data_dir=data_dir, cache_dir=cache)["codes"]
+        images = load_numpy("cifar10", "train", 500, data_dir=data_dir, evaluation=True, progress=False)[0]
+        return codes, ops.convert_to_numpy(real_encode(images))
+
+    codes, fresh = codes_and_fresh_encoding(CIFAR10_FIXTURE)
+    np.testing.assert_array_equal(codes, fresh)
+    load_codes(autoencoder, "cifar10", "train", data_dir=CIFAR10_FIXTURE, cache_dir=cache)
+    assert encoded == [20]  # Read from the cache the second time.
+    Image.fromarray(np.full((32, 32, 3), 255, np.uint8)).save(first_png)  # Another folder, one image changed.
+    codes, fresh = codes_and_fresh_encoding(other)
+    np.testing.assert_array_equal(codes, fresh)
+    assert encoded == [20, 20]
     Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(first_png)  # Changed again, same folder.
     os.utime(first_png, ns=(first_png.stat().st_atime_ns, first_png.stat().st_mtime_ns + 1_000_000_000))
-    images = load_numpy("cifar10", "train", 500, data_dir=other, evaluation=True, progress=False)[0]
-    again = load_codes(autoencoder, "cifar10", "train", data_dir=other, cache_dir=cache)
-    np.testing.assert_array_equal(again["codes"], ops.convert_to_numpy(autoencoder.encode(images)))
-    assert len(list(cache.rglob("*.npz"))) == 3
+    codes, fresh = codes_and_fresh_encoding(other)
+    np.testing.assert_array_equal(codes, fresh)
+    assert encoded == [20, 20, 20] and len(list(cache.rglob("*.npz"))) == 3
