@@ -27,7 +27,7 @@ RECIPE = pathlib.Path(__file__).resolve().parent.parent / "recipes" / "cifar10_v
 
 
 class StopAfterEpoch(keras.callbacks.Callback):
-    """Raises at the end of an epoch, as a crash would (after BackupAndRestore has saved)."""
+    """Raises at the end of an epoch, as a crash would (after the checkpoint of that epoch is written)."""
 
     def __init__(self, epoch):
         super().__init__()
