@@ -114,11 +114,16 @@ class PresetMixin:
         return {name: entry["description"] for name, entry in cls.builtin_presets.items()}
 
     @classmethod
-    def from_preset(cls, preset, load_weights=True):
+    def from_preset(cls, preset, load_weights=True, **kwargs):
         """The model of a built-in preset name or a preset directory; with
-        `load_weights=False`, the architecture alone (untrained)."""
+        `load_weights=False`, the architecture alone (untrained).
+
+        Keyword arguments override the preset's config, as in keras-hub: e.g.
+        `dtype="bfloat16"` loads the weights into a bfloat16 model. A keyword
+        the model's config does not have is a TypeError naming it.
+        """
         if preset in cls.builtin_presets:
-            return cls._from_builtin(preset, load_weights)
+            return cls._from_builtin(preset, load_weights, kwargs)
         directory = pathlib.Path(str(preset)).expanduser()
         if not directory.is_dir():
             raise PresetError(
@@ -126,17 +131,17 @@ class PresetMixin:
                 f"{sorted(cls.builtin_presets)}, or pass a preset directory"
             )
         recorded = cls._recorded_hashes(directory)
-        return cls._load(directory, recorded, load_weights)
+        return cls._load(directory, recorded, load_weights, kwargs)
 
     @classmethod
-    def _from_builtin(cls, name, load_weights):
+    def _from_builtin(cls, name, load_weights, overrides):
         entry = cls.builtin_presets[name]
         package_root = pathlib.Path(__file__).parent
         config_directory = package_root / entry["directory"]
         if not load_weights:
-            return cls._load(config_directory, entry["sha256"], load_weights=False)
+            return cls._load(config_directory, entry["sha256"], False, overrides)
         if "user_directory" not in entry:
-            return cls._load(config_directory, entry["sha256"], load_weights=True)
+            return cls._load(config_directory, entry["sha256"], True, overrides)
         trained = user_presets_dir() / entry["user_directory"]
         if not (trained / WEIGHTS_FILE).exists():
             raise PresetError(
@@ -149,7 +154,7 @@ class PresetMixin:
         trained_config = _read_json(_verified_file(trained, CONFIG_FILE, trained_hashes))
         if trained_config.get("config") != shipped_config["config"]:
             raise PresetError(f"{trained} does not hold the {name!r} architecture; retrain it")
-        return cls._load(trained, trained_hashes, load_weights=True)
+        return cls._load(trained, trained_hashes, True, overrides)
 
     @staticmethod
     def _recorded_hashes(directory):
@@ -161,13 +166,17 @@ class PresetMixin:
         return recorded
 
     @classmethod
-    def _load(cls, directory, recorded_hashes, load_weights):
+    def _load(cls, directory, recorded_hashes, load_weights, overrides):
         needed = [CONFIG_FILE] + ([WEIGHTS_FILE] if load_weights else [])
         paths = {name: _verified_file(directory, name, recorded_hashes) for name in needed}
         config = _read_json(paths[CONFIG_FILE])
         model_class = cls._model_class(config, paths[CONFIG_FILE])
+        unknown = sorted(set(overrides) - set(config["config"]))
+        if unknown:
+            raise TypeError(f"{model_class.__name__}.from_preset got unexpected keyword argument(s) {unknown}; "
+                            f"it takes the model's own: {sorted(config['config'])}")
         try:
-            model = model_class.from_config(config["config"])
+            model = model_class.from_config(config["config"] | overrides)
         except (TypeError, ValueError) as error:
             raise PresetError(f"{paths[CONFIG_FILE]} does not describe a valid {model_class.__name__}: {error}") from error
         if load_weights:

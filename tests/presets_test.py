@@ -216,3 +216,17 @@ def test_check_config_refuses_a_lambda_even_where_keras_classes_are_allowed():
         keras_vq.saving.check_config({"layer": lambda_config}, "test config")
     dense = {"module": "keras.layers", "class_name": "Dense", "config": {}, "registered_name": None}
     keras_vq.saving.check_config({"layer": dense}, "test config")  # Keras' own classes pass.
+
+
+def test_from_preset_passes_keyword_arguments_to_the_model_as_keras_hub_does(trained_preset):
+    model, preset = trained_preset
+    in_bfloat16 = VQVAE.from_preset(preset, dtype="bfloat16")
+    assert in_bfloat16.layers_dtype_policy().name == "bfloat16"
+    images = smooth_images(count=2)
+    np.testing.assert_allclose(ops.convert_to_numpy(ops.cast(in_bfloat16(images), "float32")),
+                               ops.convert_to_numpy(model(images)), atol=0.05)
+    assert VQVAE.from_preset(preset, name="renamed").name == "renamed"
+    with pytest.raises(TypeError, match=r"VQVAE.from_preset got unexpected keyword argument\(s\) \['dtpye'\]"):
+        VQVAE.from_preset(preset, dtpye="bfloat16")
+    cifar10 = VQVAE.from_preset("cifar10", dtype="bfloat16")  # Built-ins too.
+    assert cifar10.layers_dtype_policy().name == "bfloat16"
