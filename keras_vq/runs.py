@@ -46,7 +46,6 @@ def start_run(output_dir, arguments, resume, may_change=("resume",)):
     if output_dir.exists() and not output_dir.is_dir():
         raise RunError(f"--output-dir {output_dir} is a file, not a folder")
     run_file = output_dir / RUN_FILE
-    remove_temporaries(output_dir)
     if run_file.exists():
         if not resume:
             raise RunError(f"{output_dir} holds a run; pass --resume to continue it, or choose another --output-dir")
@@ -62,9 +61,11 @@ def start_run(output_dir, arguments, resume, may_change=("resume",)):
         if differences:
             raise RunError(f"{output_dir} was started with other arguments; resume it with the same ones, or choose "
                            f"another --output-dir. Differs: {'; '.join(differences)}")
+        remove_temporaries(output_dir)  # What writes the last invocation's kill interrupted left.
         return output_dir
     if output_dir.exists() and any(TEMPORARY_MARKER not in path.name for path in output_dir.iterdir()):
         raise RunError(f"{output_dir} is not empty and holds no keras_vq run ({RUN_FILE}); choose another --output-dir")
+    remove_temporaries(output_dir)  # A run killed while writing its run.json left only its temporary.
     write_json_atomically(run_file, {"arguments": arguments, "keras_backend": keras.backend.backend()})
     return output_dir
 

@@ -86,3 +86,20 @@ def test_replacing_a_directory_swaps_it_whole(tmp_path):
     (tmp_path / "new" / "b").write_text("new")
     atomic.replace_directory(tmp_path / "new", tmp_path / "old")
     assert sorted(os.listdir(tmp_path)) == ["old"] and os.listdir(tmp_path / "old") == ["b"]
+
+
+def test_temporaries_are_removed_only_from_a_run_being_resumed_never_from_a_users_folder(tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.tmp-1.txt").write_text("mine")
+    (mine / "data.csv").write_text("mine")
+    with pytest.raises(runs.RunError, match="is not empty and holds no keras_vq run"):
+        runs.start_run(mine, ARGUMENTS, resume=True)
+    assert sorted(os.listdir(mine)) == ["data.csv", "notes.tmp-1.txt"]
+    run_dir = runs.start_run(tmp_path / "run", ARGUMENTS, resume=False)
+    (run_dir / "results.tmp-0a1b2c3d.json").write_text("{half")  # Left by a kill.
+    with pytest.raises(runs.RunError, match="holds a run"):
+        runs.start_run(run_dir, ARGUMENTS, resume=False)
+    assert (run_dir / "results.tmp-0a1b2c3d.json").exists()
+    runs.start_run(run_dir, ARGUMENTS | {"resume": True}, resume=True)
+    assert os.listdir(run_dir) == [runs.RUN_FILE]
