@@ -64,7 +64,7 @@ def replace_directory(source, destination):
     never a mixture of the two.
     """
     source, destination = pathlib.Path(source), pathlib.Path(destination)
-    for path in pathlib.Path(source).rglob("*"):
+    for path in source.rglob("*"):
         if path.is_file():
             _fsync(path)
     aside = None

@@ -5,6 +5,8 @@ import inspect
 import math
 import numbers
 
+import numpy as np
+
 
 def check_number(name, value, low, high, low_inclusive, high_inclusive):
     """Raises ValueError naming `name` and its valid range unless `value` lies in it."""
@@ -32,8 +34,6 @@ def check_odd_kernel_size(name, value):
 
 def integer_array(name, values):
     """`values` as an int NumPy array, or ValueError naming `name` if they are not whole numbers."""
-    import numpy as np
-
     array = np.asarray(values)
     if array.dtype == bool or not (np.issubdtype(array.dtype, np.integer) or (
             np.issubdtype(array.dtype, np.floating) and np.all(np.isfinite(array)) and np.all(array == np.round(array)))):

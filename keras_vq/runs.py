@@ -26,8 +26,10 @@ class RunError(ValueError):
     """A run folder cannot be started or resumed with these arguments."""
 
 
-def _plain(value):
-    return str(value) if isinstance(value, pathlib.PurePath) else value
+def _argument_values(arguments):
+    """A recipe's arguments as a dict (from argparse's namespace or a dict), paths as strings."""
+    values = vars(arguments) if hasattr(arguments, "__dict__") else arguments
+    return {key: str(value) if isinstance(value, pathlib.PurePath) else value for key, value in values.items()}
 
 
 def start_run(output_dir, arguments, resume, may_change=("resume",)):
@@ -41,8 +43,7 @@ def start_run(output_dir, arguments, resume, may_change=("resume",)):
             `train_only`, which only decides where this invocation stops).
     """
     output_dir = pathlib.Path(output_dir)
-    arguments = {key: _plain(value) for key, value in dict(vars(arguments) if hasattr(arguments, "__dict__")
-                                                           else arguments).items()}
+    arguments = _argument_values(arguments)
     if output_dir.exists() and not output_dir.is_dir():
         raise RunError(f"--output-dir {output_dir} is a file, not a folder")
     run_file = output_dir / RUN_FILE
@@ -97,7 +98,7 @@ def check_arguments(arguments, positive_ints=(), positive_numbers=(), dataset=No
     folder holding `dataset` (unless `download` will fetch it) and that
     `dtype_policy` is one Keras knows.
     """
-    values = dict(vars(arguments) if hasattr(arguments, "__dict__") else arguments)
+    values = _argument_values(arguments)
 
     def flag(name):
         return "--" + name.replace("_", "-")
@@ -134,9 +135,9 @@ def run_recipe(main):
     it with its one-line message and exit status 1 instead of a traceback."""
     from keras_vq.datasets.bad_data import BadFileError, DataNotFoundError
     from keras_vq.presets import PresetError
-    from keras_vq.training import NonFiniteTrainingError
 
     try:
         main()
-    except (DataNotFoundError, BadFileError, PresetError, RunError, NonFiniteTrainingError) as error:
+    except (DataNotFoundError, BadFileError, PresetError, RunError, FloatingPointError) as error:
+        # FloatingPointError: keras_vq.training.NonFiniteTrainingError, and write_results' refusal.
         raise SystemExit(f"error: {error}") from None

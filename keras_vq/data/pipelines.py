@@ -20,6 +20,7 @@ utterance, and every example.
 from keras_vq.data import audio as audio_helpers
 from keras_vq.data.load_arguments import check_load_arguments, open_local_files
 from keras_vq.data.sources import builder_class, prepared_dir_for
+from keras_vq.data.splits import select_keys
 from keras_vq.paths import keras_vq_home
 
 DEFAULT_SHUFFLE_BUFFER = 10_000
@@ -89,6 +90,7 @@ def load(
         builder = tfds.builder("cifar10", data_dir=str(prepared_dir or keras_vq_home() / "prepared"))
         builder.download_and_prepare()
     else:
+        select_keys(files.keys(spec.name), spec)  # Refuses an empty slice now, not at the first batch.
         builder = builder_class(name)(
             data_dir=str(prepared_dir_for(files, skip_bad_files, prepared_dir)),
             skip_bad_files=skip_bad_files,
