@@ -17,9 +17,12 @@ import shutil
 import tarfile
 import zlib
 
-from tqdm.auto import tqdm
 
 from keras_vq.datasets.bad_data import BadFileError
+from keras_vq.extras import naming_the_extra
+
+with naming_the_extra("showing extraction progress"):
+    from tqdm.auto import tqdm
 
 STAGING_PREFIX = ".extracting-"
 

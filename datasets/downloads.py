@@ -16,9 +16,12 @@ import time
 import urllib.error
 import urllib.request
 
-from tqdm.auto import tqdm
 
 from keras_vq.datasets.bad_data import BadFileError
+from keras_vq.extras import naming_the_extra
+
+with naming_the_extra("showing download progress"):
+    from tqdm.auto import tqdm
 
 PARTIAL_SUFFIX = ".part"
 USER_AGENT = "keras-vq (https://github.com/keras-vq/keras-vq)"

@@ -5,9 +5,12 @@ audio is decoded with soundfile (libsndfile) everywhere.
 """
 
 import numpy as np
-import soundfile
 
 from keras_vq.datasets.bad_data import BadFileError
+from keras_vq.extras import naming_the_extra
+
+with naming_the_extra("reading FLAC audio"):
+    import soundfile
 
 
 def read_flac(path, expected_sample_rate=None):

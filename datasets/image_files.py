@@ -3,9 +3,12 @@
 import io
 
 import numpy as np
-from PIL import Image
 
 from keras_vq.datasets.bad_data import BadFileError
+from keras_vq.extras import naming_the_extra
+
+with naming_the_extra("reading images"):
+    from PIL import Image
 
 
 def read_image(path, expected_shape=None):

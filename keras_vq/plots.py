@@ -1,12 +1,15 @@
 """The pictures recipes write: reconstruction grids and loss curves (matplotlib, no display)."""
 
-import matplotlib
+import numpy as np
+
+from keras_vq.atomic import atomic_path
+from keras_vq.extras import naming_the_extra
+
+with naming_the_extra("keras_vq.plots"):
+    import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from keras_vq.atomic import atomic_path  # noqa: E402
 
 GRID_COLUMNS = 8
 

@@ -1,4 +1,10 @@
-"""A recipe's run folder: what it was started with, when it may be resumed, and its results.
+"""A recipe's command line and run folder: its options, what it was started with, when it may be resumed, and its results.
+
+`RecipeParser` is every recipe's command line: each option's help shows its
+default, the data options (`--data-dir`, `--download`) and run options
+(`--output-dir`, `--seed`, `--resume`) are the same in every recipe, and
+`parse()` checks every argument and starts (or resumes) the run before
+anything is read, ending a bad one with a one-line error that names the flag.
 
 `start_run(output_dir, arguments, resume)` is called once a recipe has
 checked its arguments and before it writes anything else. A new run records
@@ -10,6 +16,7 @@ refuses NaN and infinite figures, so a run that diverged never reports
 success. Every file is written atomically (`keras_vq.atomic`).
 """
 
+import argparse
 import json
 import math
 import pathlib
@@ -94,9 +101,9 @@ def check_arguments(arguments, positive_ints=(), positive_numbers=(), dataset=No
     """Raises RunError naming the first bad recipe argument, before anything is read or written.
 
     Checks that `positive_ints` are integers >= 1 and `positive_numbers`
-    finite numbers > 0; and, where the recipe has them, that `data_dir` is a
-    folder holding `dataset` (unless `download` will fetch it) and that
-    `dtype_policy` is one Keras knows.
+    finite numbers > 0; and, where the recipe has them, that `dtype_policy` is
+    one Keras knows and that `data_dir` is a folder holding `dataset` (unless
+    `download` will fetch it), naming `--data-dir` and `--download`.
     """
     values = _argument_values(arguments)
 
@@ -116,17 +123,23 @@ def check_arguments(arguments, positive_ints=(), positive_numbers=(), dataset=No
             raise RunError(f"--dtype-policy {values['dtype_policy']!r} is not a Keras dtype policy "
                            "(e.g. float32, mixed_bfloat16, mixed_float16)") from None
     data_dir = values.get("data_dir")
-    if data_dir is not None and not pathlib.Path(data_dir).is_dir() and not values.get("download"):
-        fetch = " or pass --download to fetch it there" if "download" in values else ""
-        raise RunError(f"--data-dir {data_dir} is not a folder: pass the folder holding the data{fetch}")
-    if data_dir is not None and dataset is not None and not values.get("download"):
-        from keras_vq.data.sources import open_files
-        from keras_vq.datasets.bad_data import DataNotFoundError
+    if data_dir is None or values.get("download"):
+        return
+    from keras_vq.data.sources import open_files
+    from keras_vq.datasets.bad_data import DataNotFoundError
+    from keras_vq.datasets.registry import get_description
 
-        try:
-            open_files(dataset, data_dir)
-        except DataNotFoundError as error:
-            raise RunError(str(error)) from None
+    title = "the data" if dataset is None else get_description(dataset).title
+    fetch = ", or pass --download to fetch it there" if "download" in values else ""
+    if not pathlib.Path(data_dir).is_dir():
+        raise RunError(f"--data-dir {data_dir} is not a folder: pass the folder holding {title}{fetch}")
+    if dataset is None:
+        return
+    try:
+        open_files(dataset, data_dir)
+    except DataNotFoundError as error:
+        where = str(error).split(". ")[0]  # What was looked for; the rest tells library users how to download.
+        raise RunError(f"--data-dir {data_dir} holds no {title} ({where}): pass the folder holding it{fetch}") from None
 
 
 def run_recipe(main):
@@ -141,3 +154,87 @@ def run_recipe(main):
     except (DataNotFoundError, BadFileError, PresetError, RunError, FloatingPointError) as error:
         # FloatingPointError: keras_vq.training.NonFiniteTrainingError, and write_results' refusal.
         raise SystemExit(f"error: {error}") from None
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """The recipe's docstring as written, and every option's default after its help."""
+
+
+class RecipeParser(argparse.ArgumentParser):
+    """A recipe's command line (see the module docstring). Example:
+
+        parser = RecipeParser(__doc__, output_dir="runs/cifar10", dataset="cifar10")
+        parser.add_training_options(steps=10_000, batch_size=32, learning_rate=3e-4)
+        parser.add_argument("--model", choices=["vqvae", "vae"], default="vqvae", help="what to train")
+        arguments = parser.parse(positive_ints=("steps", "batch_size"), positive_numbers=("learning_rate",))
+
+    Args:
+        description: the recipe's docstring (shown by --help as written).
+        output_dir: the default `--output-dir`.
+        dataset: the dataset the recipe reads (adds `--data-dir`, defaulting to
+            where `keras_vq.data.load` looks, and `--download` where the
+            dataset can be fetched); None for a recipe with no data folder.
+        resumable: add `--resume` (continue the run in `--output-dir`).
+    """
+
+    def __init__(self, description, output_dir, dataset=None, resumable=True):
+        super().__init__(description=description, formatter_class=_HelpFormatter)
+        self.dataset = dataset
+        self.resumable = resumable
+        if dataset is not None:
+            from keras_vq.data.sources import default_data_dir
+            from keras_vq.datasets.registry import get_description
+
+            title = get_description(dataset).title
+            self.add_argument("--data-dir", type=pathlib.Path, default=default_data_dir(dataset),
+                              help=f"the folder holding {title} (or to download it into, with --download)")
+            if can_download(dataset):
+                self.add_argument("--download", action="store_true", help=f"download what is missing of {title} first")
+        self.add_argument("--output-dir", type=pathlib.Path, default=pathlib.Path(output_dir),
+                          help="the run's folder: checkpoints, figures, results.json")
+        self.add_argument("--seed", type=int, default=0, help="seeds the weights, the data order and the crops")
+        if resumable:
+            self.add_argument("--resume", action="store_true",
+                              help="continue the run in --output-dir (with the arguments it was started with)")
+
+    def add_data_pipeline_option(self):
+        """`--data-pipeline`, for a recipe that trains on `keras_vq.data.training_batches`."""
+        self.add_argument("--data-pipeline", choices=["auto", "tf.data", "numpy"], default="auto",
+                          help="what feeds training: auto is tf.data when TensorFlow is installed (any backend), "
+                               "else numpy (keras_vq.data.load_numpy)")
+
+    def add_training_options(self, steps, batch_size, learning_rate, steps_per_epoch=500, dtype_policy=True):
+        """`--steps`, `--batch-size`, `--learning-rate`, `--steps-per-epoch` and `--dtype-policy`."""
+        self.add_argument("--steps", type=int, default=steps, help="training steps")
+        self.add_argument("--batch-size", type=int, default=batch_size, help="examples per training step")
+        self.add_argument("--learning-rate", type=float, default=learning_rate, help="Adam's learning rate")
+        self.add_argument("--steps-per-epoch", type=int, default=steps_per_epoch,
+                          help="training steps between checkpoints (a killed run resumes from the last)")
+        if dtype_policy:
+            self.add_argument("--dtype-policy", default="float32",
+                              help="e.g. mixed_bfloat16 to train faster; presets are saved in float32 either way")
+
+    def parse(self, argv=None, positive_ints=(), positive_numbers=(), may_change=("resume", "download"), check=None,
+              start=True):
+        """Parses `argv` (default: the command line), checks every argument
+        (`check_arguments`, then `check(arguments)`, which may raise
+        `RunError`), starts or resumes the run in `--output-dir` (unless
+        `start=False`), and returns the arguments. A bad one ends the program
+        with one line naming it."""
+        arguments = self.parse_args(argv)
+        try:
+            check_arguments(arguments, positive_ints, positive_numbers, dataset=self.dataset)
+            if check is not None:
+                check(arguments)
+            if start:
+                start_run(arguments.output_dir, arguments, getattr(arguments, "resume", False), may_change=may_change)
+        except RunError as error:
+            self.exit(2, f"{self.prog}: error: {error}\n")
+        return arguments
+
+
+def can_download(dataset):
+    """Whether `keras_vq.data.load(dataset, ..., download=True)` can fetch the dataset."""
+    from keras_vq.datasets.registry import get_description
+
+    return get_description(dataset).download is not None

@@ -109,7 +109,8 @@ def restore_checkpoint(model, backup_dir):
 
 def batches_from(dataset, step):
     """The batches of `dataset` (a keras_vq PyDataset, reshuffled each pass)
-    from global `step` on, forever, as `(inputs,)` tuples for `model.fit`.
+    from global `step` on, forever, as `model.fit` inputs: `(inputs,)`, or
+    the batch itself when it is already an `(inputs, targets)` tuple.
 
     Pass `n` of a keras_vq PyDataset is ordered by `(seed, n)` alone, so the
     stream from any step is the same whether or not training was interrupted.
@@ -118,7 +119,8 @@ def batches_from(dataset, step):
     dataset.epoch = passes
     while True:
         for batch_index in range(index, len(dataset)):
-            yield (dataset[batch_index],)
+            batch = dataset[batch_index]
+            yield batch if isinstance(batch, tuple) else (batch,)
         dataset.on_epoch_end()
         index = 0
 

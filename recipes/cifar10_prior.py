@@ -1,7 +1,9 @@
 """Train class-conditional PixelCNN priors over a CIFAR-10 VQ-VAE's codes, measure bits/dim, sample.
 
-    python recipes/cifar10_prior.py --data-dir ../shared/data --model vqvae --steps 20000 \
+    python -m keras_vq.recipes.cifar10_prior --data-dir ../shared/data --model vqvae --steps 20000 \
         --output-dir runs/cifar10_prior
+
+(`python recipes/cifar10_prior.py ...` in a clone).
 
 With `--model vqvae` it trains one prior over the 8x8 codes of
 `VQVAE.from_preset("cifar10")`; with `--model vqvae2`, the two priors of
@@ -25,9 +27,7 @@ p(x | z) a discretised logistic around the decoder's output whose per-channel
 scale is fitted on training images (`keras_vq.metrics.bits_per_dim`).
 """
 
-import argparse
 import json
-import pathlib
 import time
 
 import keras
@@ -47,34 +47,19 @@ SCALE_FIT_IMAGES = 5000
 
 
 def parse_arguments():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=pathlib.Path, required=True, help="folder holding CIFAR-10")
-    parser.add_argument("--model", choices=sorted(AUTOENCODERS), default="vqvae")
-    parser.add_argument("--autoencoder-preset", default="cifar10", help="preset name or directory")
-    parser.add_argument("--steps", type=int, default=20_000, help="training steps for each prior")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--steps-per-epoch", type=int, default=500, help="steps between checkpoints")
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
-    parser.add_argument("--channels", type=int, default=64)
-    parser.add_argument("--num-blocks", type=int, default=8)
-    parser.add_argument("--samples-per-class", type=int, default=10)
-    parser.add_argument("--temperature", type=float, default=1.0)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--dtype-policy", default="float32",
-                        help="e.g. mixed_bfloat16 to train faster; presets are saved in float32 either way")
-    parser.add_argument("--output-dir", type=pathlib.Path, default=pathlib.Path("runs/cifar10_prior"))
-    parser.add_argument("--resume", action="store_true", help="continue the run in --output-dir")
-    arguments = parser.parse_args()
-    try:
-        keras_vq.runs.check_arguments(
-            arguments,
-            positive_ints=("steps", "batch_size", "steps_per_epoch", "channels", "num_blocks", "samples_per_class"),
-            positive_numbers=("learning_rate", "temperature"), dataset="cifar10",
-        )
-        keras_vq.runs.start_run(arguments.output_dir, arguments, arguments.resume)
-    except keras_vq.runs.RunError as error:
-        parser.error(str(error))
-    return arguments
+    parser = keras_vq.runs.RecipeParser(__doc__, output_dir="runs/cifar10_prior", dataset="cifar10")
+    parser.add_argument("--model", choices=sorted(AUTOENCODERS), default="vqvae",
+                        help="whose codes: the VQ-VAE's (one prior) or the VQ-VAE-2's (top and bottom priors)")
+    parser.add_argument("--autoencoder-preset", default="cifar10", help="the autoencoder's preset name or directory")
+    parser.add_training_options(steps=20_000, batch_size=64, learning_rate=1e-3)
+    parser.add_argument("--channels", type=int, default=64, help="each PixelCNN's channels")
+    parser.add_argument("--num-blocks", type=int, default=8, help="gated blocks per PixelCNN")
+    parser.add_argument("--samples-per-class", type=int, default=10, help="samples drawn for each class")
+    parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
+    return parser.parse(
+        positive_ints=("steps", "batch_size", "steps_per_epoch", "channels", "num_blocks", "samples_per_class"),
+        positive_numbers=("learning_rate", "temperature"),
+    )
 
 
 def build_prior(autoencoder, level, arguments):
@@ -123,7 +108,8 @@ def main():
     # Codes of the three splits under the trained autoencoder.
     autoencoder = AUTOENCODERS[arguments.model].from_preset(arguments.autoencoder_preset)
     codes = {
-        split: keras_vq.data.load_codes(autoencoder, "cifar10", split, data_dir=arguments.data_dir)
+        split: keras_vq.data.load_codes(autoencoder, "cifar10", split, data_dir=arguments.data_dir,
+                                        download=arguments.download)
         for split in (TRAIN_SPLIT, VALIDATION_SPLIT, TEST_SPLIT)
     }
 
@@ -174,7 +160,7 @@ def main():
                 "training_dtype_policy": arguments.dtype_policy,
                 **results["levels"][level],
                 "test_bits_per_dim_of_the_whole_model": results["test"]["bits_per_dim"],
-                "recipe": "recipes/cifar10_prior.py",
+                "recipe": "python -m keras_vq.recipes.cifar10_prior",
             },
             overwrite=True,
         )

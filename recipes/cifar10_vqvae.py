@@ -1,10 +1,11 @@
 """Train a VQ-VAE, VQ-VAE-2 or VAE on CIFAR-10 and save it as a preset.
 
-    python recipes/cifar10_vqvae.py --data-dir ../shared/data --model vqvae --steps 10000 \
+    python -m keras_vq.recipes.cifar10_vqvae --data-dir ../shared/data --model vqvae --steps 10000 \
         --output-dir runs/cifar10_vqvae
 
-Runs on any backend (the data comes through keras_vq.data.load_numpy, which
-needs no TensorFlow). Reads top to bottom: data, model, training, figures.
+(or `python recipes/cifar10_vqvae.py ...` in a clone). Runs on any backend:
+training batches come from tf.data when TensorFlow is installed, from the
+NumPy path (no TensorFlow) otherwise. Reads top to bottom: data, model, training, figures.
 Training is checkpointed every --steps-per-epoch steps: rerun the same
 command with --resume after a crash and it continues from the last
 checkpoint, on the same seeded data order, to the same weights an
@@ -20,9 +21,7 @@ fixed order); the other 10% is the validation set monitored during training.
 The test split is only used for the final figures, never to choose anything.
 """
 
-import argparse
 import json
-import pathlib
 import time
 
 import keras
@@ -37,26 +36,11 @@ EVALUATION_BATCH = 500
 
 
 def parse_arguments():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=pathlib.Path, required=True, help="folder holding CIFAR-10")
-    parser.add_argument("--model", choices=sorted(MODELS), default="vqvae")
-    parser.add_argument("--steps", type=int, default=10_000)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--steps-per-epoch", type=int, default=500, help="steps between checkpoints")
-    parser.add_argument("--learning-rate", type=float, default=3e-4)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--dtype-policy", default="float32",
-                        help="e.g. mixed_bfloat16 to train faster; the preset is saved in float32 either way")
-    parser.add_argument("--output-dir", type=pathlib.Path, default=pathlib.Path("runs/cifar10"))
-    parser.add_argument("--resume", action="store_true", help="continue the run checkpointed in --output-dir")
-    arguments = parser.parse_args()
-    try:
-        keras_vq.runs.check_arguments(arguments, positive_ints=("steps", "batch_size", "steps_per_epoch"),
-                                      positive_numbers=("learning_rate",), dataset="cifar10")
-        keras_vq.runs.start_run(arguments.output_dir, arguments, arguments.resume)
-    except keras_vq.runs.RunError as error:
-        parser.error(str(error))
-    return arguments
+    parser = keras_vq.runs.RecipeParser(__doc__, output_dir="runs/cifar10", dataset="cifar10")
+    parser.add_data_pipeline_option()
+    parser.add_argument("--model", choices=sorted(MODELS), default="vqvae", help="what to train")
+    parser.add_training_options(steps=10_000, batch_size=32, learning_rate=3e-4)
+    return parser.parse(positive_ints=("steps", "batch_size", "steps_per_epoch"), positive_numbers=("learning_rate",))
 
 
 def build_model(name, seed):
@@ -72,12 +56,16 @@ def main():
     run_dir = arguments.output_dir
     keras.utils.set_random_seed(arguments.seed)
 
-    # Data: CIFAR-10 train (90% to train on, 10% to watch), float32 on [0, 1].
-    training = keras_vq.data.load_numpy(
-        "cifar10", TRAIN_SPLIT, arguments.batch_size, data_dir=arguments.data_dir, seed=arguments.seed
-    )
+    # Data: CIFAR-10 train (90% to train on, 10% to watch), float32 on [0, 1]. Training batches come
+    # from tf.data when TensorFlow is installed (any backend), else from the NumPy path.
+    data = {"data_dir": arguments.data_dir, "download": arguments.download}
+
+    def training_from(step):
+        return keras_vq.data.training_batches("cifar10", TRAIN_SPLIT, arguments.batch_size, start_step=step,
+                                              seed=arguments.seed, pipeline=arguments.data_pipeline, **data)
+
     validation_images = keras_vq.data.load_numpy(
-        "cifar10", VALIDATION_SPLIT, EVALUATION_BATCH, data_dir=arguments.data_dir, evaluation=True
+        "cifar10", VALIDATION_SPLIT, EVALUATION_BATCH, evaluation=True, **data
     ).concatenated()
 
     # Model.
@@ -89,7 +77,7 @@ def main():
     started = time.perf_counter()
     history = keras_vq.training.fit_resumably(
         model,
-        lambda step: keras_vq.training.batches_from(training, step),
+        training_from,
         total_steps=arguments.steps,
         steps_per_epoch=arguments.steps_per_epoch,
         run_dir=run_dir,
@@ -98,9 +86,7 @@ def main():
     model = keras_vq.training.in_float32(model)  # What the preset holds and the figures describe.
 
     # Figures: the validation slice, then the held-out test split.
-    test_images = keras_vq.data.load_numpy(
-        "cifar10", TEST_SPLIT, EVALUATION_BATCH, data_dir=arguments.data_dir, evaluation=True
-    ).concatenated()
+    test_images = keras_vq.data.load_numpy("cifar10", TEST_SPLIT, EVALUATION_BATCH, evaluation=True, **data).concatenated()
     results = {
         "model": arguments.model,
         "backend": keras.backend.backend(),
@@ -126,7 +112,7 @@ def main():
             "training_steps": results["training_steps"],
             "test_figures": results["test"],
             "validation_figures": results["validation"],
-            "recipe": "recipes/cifar10_vqvae.py",
+            "recipe": "python -m keras_vq.recipes.cifar10_vqvae",
         },
         overwrite=True,
     )

@@ -1,6 +1,8 @@
 """Train the KaoKore VQ-VAE-2 preset: 256x256 faces from Japanese illustrations.
 
-    python recipes/kaokore_vqvae2.py --data-dir ~/data/kaokore --download --steps 20000
+    python -m keras_vq.recipes.kaokore_vqvae2 --data-dir ~/data/kaokore --download --steps 20000
+
+(`python recipes/kaokore_vqvae2.py ...` in a clone).
 
 Downloads the KaoKore images (with --download; or reads an existing copy in
 the official `images_256/` + `labels.csv` layout), trains
@@ -14,7 +16,6 @@ loss_curves.png and results.json (dev and test figures).
 KaoKore: ROIS-DS Center for Open Data in the Humanities, CC BY-SA 4.0.
 """
 
-import argparse
 import json
 import pathlib
 
@@ -30,29 +31,19 @@ EVALUATION_BATCH = 32
 
 
 def parse_arguments():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=pathlib.Path, required=True, help="folder with (or for) KaoKore")
-    parser.add_argument("--download", action="store_true", help="download the images that are missing")
-    parser.add_argument("--steps", type=int, default=20_000)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--steps-per-epoch", type=int, default=500, help="steps between checkpoints")
-    parser.add_argument("--learning-rate", type=float, default=3e-4)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--output-dir", type=pathlib.Path, default=pathlib.Path("runs/kaokore_vqvae2"))
-    parser.add_argument("--preset-dir", type=pathlib.Path, default=None,
-                        help="where to save the preset (default: where from_preset('kaokore') looks)")
-    parser.add_argument("--resume", action="store_true", help="continue the run checkpointed in --output-dir")
-    arguments = parser.parse_args()
-    arguments.preset_dir = arguments.preset_dir or user_presets_dir() / VQVAE2_PRESETS["kaokore"]["user_directory"]
-    try:
-        keras_vq.runs.check_arguments(arguments, positive_ints=("steps", "batch_size", "steps_per_epoch"),
-                                      positive_numbers=("learning_rate",), dataset="kaokore")
+    parser = keras_vq.runs.RecipeParser(__doc__, output_dir="runs/kaokore_vqvae2", dataset="kaokore")
+    parser.add_data_pipeline_option()
+    parser.add_training_options(steps=20_000, batch_size=16, learning_rate=3e-4, dtype_policy=False)
+    parser.add_argument("--preset-dir", type=pathlib.Path,
+                        default=user_presets_dir() / VQVAE2_PRESETS["kaokore"]["user_directory"],
+                        help="where to save the preset (the default is where from_preset('kaokore') looks)")
+
+    def check(arguments):
         if (arguments.preset_dir / "model.weights.h5").exists() and not arguments.resume:
             raise keras_vq.runs.RunError(f"{arguments.preset_dir} already holds trained weights; move them away first")
-        keras_vq.runs.start_run(arguments.output_dir, arguments, arguments.resume, may_change=("resume", "download"))
-    except keras_vq.runs.RunError as error:
-        parser.error(str(error))
-    return arguments
+
+    return parser.parse(positive_ints=("steps", "batch_size", "steps_per_epoch"), positive_numbers=("learning_rate",),
+                        check=check)
 
 
 def main():
@@ -61,10 +52,11 @@ def main():
     keras.utils.set_random_seed(arguments.seed)
 
     # Data: KaoKore's train split, float32 on [0, 1]; dev and test for the figures.
-    training = keras_vq.data.load_numpy(
-        "kaokore", "train", arguments.batch_size, data_dir=arguments.data_dir,
-        download=arguments.download, seed=arguments.seed,
-    )
+    data = {"data_dir": arguments.data_dir, "download": arguments.download}
+
+    def training_from(step):  # tf.data when TensorFlow is installed, else the NumPy path.
+        return keras_vq.data.training_batches("kaokore", "train", arguments.batch_size, start_step=step,
+                                              seed=arguments.seed, pipeline=arguments.data_pipeline, **data)
 
     # Model: the preset's architecture, untrained.
     model = keras_vq.models.VQVAE2.from_preset("kaokore", load_weights=False)
@@ -73,7 +65,7 @@ def main():
     # Training, checkpointed and resumable.
     history = keras_vq.training.fit_resumably(
         model,
-        lambda step: keras_vq.training.batches_from(training, step),
+        training_from,
         total_steps=arguments.steps,
         steps_per_epoch=arguments.steps_per_epoch,
         run_dir=run_dir,
@@ -81,9 +73,7 @@ def main():
 
     # Figures on dev and test.
     def evaluation_images(split):
-        return keras_vq.data.load_numpy(
-            "kaokore", split, EVALUATION_BATCH, data_dir=arguments.data_dir, evaluation=True
-        ).concatenated()
+        return keras_vq.data.load_numpy("kaokore", split, EVALUATION_BATCH, evaluation=True, **data).concatenated()
 
     test_images = evaluation_images("test")
     results = {
@@ -107,7 +97,7 @@ def main():
             "training_steps": results["training_steps"],
             "test_figures": results["test"],
             "dev_figures": results["dev"],
-            "recipe": "recipes/kaokore_vqvae2.py",
+            "recipe": "python -m keras_vq.recipes.kaokore_vqvae2",
         },
         overwrite=arguments.resume,
     )

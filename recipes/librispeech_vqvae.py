@@ -1,7 +1,9 @@
 """Train 1-D VQ-VAEs on LibriSpeech, reconstruct held-out speech, convert speakers, sample from a WaveNet prior.
 
-    KERAS_BACKEND=jax python recipes/librispeech_vqvae.py --data-dir ../shared/data \
+    KERAS_BACKEND=jax python -m keras_vq.recipes.librispeech_vqvae --data-dir ../shared/data \
         --output-dir runs/librispeech
+
+(`python recipes/librispeech_vqvae.py ...` in a clone).
 
 The audio half of van den Oord et al. 2017 (https://arxiv.org/abs/1711.00937,
 sec. 4.3). Reads top to bottom:
@@ -27,7 +29,6 @@ sec. 4.3). Reads top to bottom:
 Rerun with --resume to continue after a crash; finished stages are loaded.
 """
 
-import argparse
 import json
 import pathlib
 import time
@@ -51,42 +52,33 @@ ENCODING_BUCKET = 4 * 16_384
 
 
 def parse_arguments():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=pathlib.Path, required=True, help="folder holding LibriSpeech/")
-    parser.add_argument("--split", default="train-clean-5")
-    parser.add_argument("--held-out-per-speaker", type=int, default=2)
-    parser.add_argument("--steps", type=int, default=3000, help="training steps of each VQ-VAE")
-    parser.add_argument("--prior-steps", type=int, default=2000)
+    parser = keras_vq.runs.RecipeParser(__doc__, output_dir="runs/librispeech", dataset="librispeech")
+    parser.add_argument("--split", default="train-clean-5", help="the LibriSpeech subset to train on")
+    parser.add_argument("--held-out-per-speaker", type=int, default=2,
+                        help="each speaker's last utterances, held out for the figures")
+    parser.add_training_options(steps=3000, batch_size=8, learning_rate=1e-3, steps_per_epoch=250, dtype_policy=False)
+    parser.add_argument("--prior-steps", type=int, default=2000, help="training steps of the WaveNet prior")
     parser.add_argument("--prior-crop-length", type=int, default=256, help="prior training crop, in codes")
-    parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--crop-length", type=int, default=4096, help="training crop, in samples")
-    parser.add_argument("--steps-per-epoch", type=int, default=250, help="steps between checkpoints")
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
-    parser.add_argument("--wavenet-channels", type=int, default=32)
+    parser.add_argument("--wavenet-channels", type=int, default=32, help="the WaveNet decoder's channels")
     parser.add_argument("--wavenet-layers", type=int, default=10, help="dilations 1..512: 1,024 samples seen")
     parser.add_argument("--generate-seconds", type=float, default=1.0,
                         help="length of the generated reconstructions, conversions and samples")
     parser.add_argument("--num-samples", type=int, default=4, help="samples from the prior")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--output-dir", type=pathlib.Path, default=pathlib.Path("runs/librispeech"))
-    parser.add_argument("--resume", action="store_true", help="continue the run in --output-dir")
     parser.add_argument("--train-only", action="store_true",
                         help="stop after training (e.g. train on TensorFlow, then --resume on JAX, whose compiled "
                              "generation loop is the fastest on CPU)")
-    arguments = parser.parse_args()
-    try:
-        keras_vq.runs.check_arguments(
-            arguments,
-            positive_ints=("held_out_per_speaker", "steps", "prior_steps", "batch_size", "crop_length",
-                           "prior_crop_length", "steps_per_epoch", "wavenet_channels", "wavenet_layers", "num_samples"),
-            positive_numbers=("learning_rate", "generate_seconds"), dataset="librispeech",
-        )
+
+    def check(arguments):
         if arguments.crop_length % 2**NUM_DOWNSAMPLES:
             raise keras_vq.runs.RunError(f"--crop-length must be a multiple of {2**NUM_DOWNSAMPLES}")
-        keras_vq.runs.start_run(arguments.output_dir, arguments, arguments.resume, may_change=("resume", "train_only"))
-    except keras_vq.runs.RunError as error:
-        parser.error(str(error))
-    return arguments
+
+    return parser.parse(
+        positive_ints=("held_out_per_speaker", "steps", "prior_steps", "batch_size", "crop_length",
+                       "prior_crop_length", "steps_per_epoch", "wavenet_channels", "wavenet_layers", "num_samples"),
+        positive_numbers=("learning_rate", "generate_seconds"), check=check,
+        may_change=("resume", "download", "train_only"),
+    )
 
 
 def build_vqvae(decoder, num_speakers, arguments):
@@ -176,6 +168,7 @@ def main():
     # 1. Utterances, and a held-out set of each speaker's last ones.
     training, held_out, speaker_ids = held_out_utterances(
         "librispeech", arguments.split, arguments.held_out_per_speaker, data_dir=arguments.data_dir,
+        download=arguments.download,
         min_length=arguments.crop_length)
     num_speakers = len(speaker_ids)
     crops = SequenceCrops(*training, arguments.batch_size, arguments.crop_length, seed=arguments.seed)
@@ -279,7 +272,7 @@ def main():
                        f"of each speaker, {arguments.crop_length}-sample crops, batch {arguments.batch_size}",
             "speaker_ids": [int(s) for s in speaker_ids],
             "held_out_figures": {key: value for key, value in figures.items() if key != "seconds_this_run"},
-            "recipe": "recipes/librispeech_vqvae.py",
+            "recipe": "python -m keras_vq.recipes.librispeech_vqvae",
         })
     print(json.dumps(results, indent=2))
     print(f"wrote {audio_dir}/*.wav, the plots and the presets in {arguments.output_dir}")

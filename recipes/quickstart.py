@@ -1,6 +1,8 @@
 """Quick start: train a VQ-VAE on the CIFAR-10 images that ship with keras_vq.
 
-    KERAS_BACKEND=tensorflow python recipes/quickstart.py --output-dir runs/quickstart
+    KERAS_BACKEND=tensorflow python -m keras_vq.recipes.quickstart --output-dir runs/quickstart
+
+(`python recipes/quickstart.py ...` in a clone).
 
 Runs on any backend. Reads top to bottom: data, model, training, figures,
 pictures. Writes to --output-dir:
@@ -14,9 +16,7 @@ The embedded sample is 3,000 CIFAR-10 *training* images; 300 of them are
 held out here for the figures (the CIFAR-10 test split is not involved).
 """
 
-import argparse
 import json
-import pathlib
 
 import keras
 import numpy as np
@@ -28,25 +28,22 @@ HELD_OUT_IMAGES = 300
 
 
 def parse_arguments():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--output-dir", type=pathlib.Path, default=pathlib.Path("runs/quickstart"))
-    parser.add_argument("--steps", type=int, default=1500, help="training steps (default 1500)")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--learning-rate", type=float, default=3e-4)
-    parser.add_argument("--seed", type=int, default=0)
+    parser = keras_vq.runs.RecipeParser(__doc__, output_dir="runs/quickstart", resumable=False)
+    parser.add_argument("--steps", type=int, default=1500, help="training steps, rounded up to whole passes")
+    parser.add_argument("--batch-size", type=int, default=32, help="images per training step")
+    parser.add_argument("--learning-rate", type=float, default=3e-4, help="Adam's learning rate")
     parser.add_argument("--overwrite", action="store_true", help="replace results already in --output-dir")
-    arguments = parser.parse_args()
-    try:
-        keras_vq.runs.check_arguments(arguments, positive_ints=("steps", "batch_size"),
-                                      positive_numbers=("learning_rate",))
-    except keras_vq.runs.RunError as error:
-        parser.error(str(error))
-    if arguments.output_dir.exists() and not arguments.output_dir.is_dir():
-        parser.error(f"--output-dir {arguments.output_dir} is a file, not a folder")
-    existing = arguments.output_dir / "vqvae.keras"
-    if existing.exists() and not arguments.overwrite:
-        parser.error(f"{existing} exists; pass --overwrite to replace it or choose another --output-dir")
-    return arguments
+
+    def check(arguments):
+        if arguments.output_dir.exists() and not arguments.output_dir.is_dir():
+            raise keras_vq.runs.RunError(f"--output-dir {arguments.output_dir} is a file, not a folder")
+        existing = arguments.output_dir / "vqvae.keras"
+        if existing.exists() and not arguments.overwrite:
+            raise keras_vq.runs.RunError(
+                f"{existing} exists; pass --overwrite to replace it or choose another --output-dir")
+
+    return parser.parse(positive_ints=("steps", "batch_size"), positive_numbers=("learning_rate",), check=check,
+                        start=False)
 
 
 def main():

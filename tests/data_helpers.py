@@ -71,3 +71,13 @@ def flac_seconds(path):
 
 def read_rgb(path):
     return np.asarray(Image.open(path).convert("RGB"))
+
+
+def cifar10_batch_bytes(files, split):
+    """One official CIFAR-10 Python batch (a pickle) holding every image of `split` of `files`
+    (a `Cifar10Files`), or none with `split=None`."""
+    import pickle
+
+    examples = [files.read(key) for key in sorted(files.keys(split))] if split else []
+    data = np.stack([e["image"].transpose(2, 0, 1).reshape(-1) for e in examples]) if examples else np.zeros((0, 3072), np.uint8)
+    return pickle.dumps({b"data": data, b"labels": [e["label"] for e in examples]})

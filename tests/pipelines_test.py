@@ -1,5 +1,6 @@
 """keras_vq.data.load (tf.data over the TFDS builders) and load_numpy, on the fixtures."""
 
+import hashlib
 import os
 import subprocess
 import types
@@ -13,6 +14,7 @@ pytest.importorskip("tensorflow_datasets")
 
 import keras_vq  # noqa: E402
 from keras_vq.data import audio as audio_helpers  # noqa: E402
+from keras_vq.mu_law import mu_law_expand  # noqa: E402
 from keras_vq.datasets.bad_data import BadFileError, DataNotFoundError  # noqa: E402
 from keras_vq.datasets.cifar10 import cifar10_files  # noqa: E402
 from keras_vq.datasets.librispeech import librispeech_files  # noqa: E402
@@ -148,7 +150,7 @@ def test_audio_evaluation_windows_match_numpy_and_are_every_whole_window(prepare
         # Mu-law by its definition, in float64.
         x = expected.astype(np.float64)
         expected = np.sign(x) * np.log(1 + 255 * np.abs(x)) / np.log(256)
-        np.testing.assert_allclose(audio_helpers.mu_law_expand(audio[:, :, 0]), x, atol=1e-5)
+        np.testing.assert_allclose(mu_law_expand(audio[:, :, 0], xp=np), x, atol=1e-5)
     np.testing.assert_allclose(audio[:, :, 0], expected, atol=1e-6)
     assert np.abs(audio).max() <= 1.0
 
@@ -199,15 +201,39 @@ def test_missing_data_dir_names_the_place_and_the_download_option(tmp_path):
         keras_vq.data.load("librispeech", "dev-clean", 4, data_dir=tmp_path)
 
 
-def test_cifar10_without_a_local_copy_goes_to_the_official_download_only_when_asked(tmp_path):
-    from keras_vq.data.load_arguments import open_local_files
-    from keras_vq.data.splits import parse_split
+def test_cifar10_without_a_local_copy_is_downloaded_from_the_official_archive_only_when_asked(tmp_path):
+    """`download=True` fetches the official archive (checksummed, resumable) into data_dir and unpacks the
+    Python batches there; a local copy wins even with download=True."""
+    from keras_vq.datasets.cifar10 import cifar10_description
+    from tests.downloads_test import _tarball
+    from tests.http_fixture_server import FixtureServer
 
-    assert open_local_files("cifar10", tmp_path, parse_split("train"), download=True) is None
     with pytest.raises(DataNotFoundError, match=r"no CIFAR-10 in .*download=True"):
-        open_local_files("cifar10", tmp_path, parse_split("train"), download=False)
-    local = open_local_files("cifar10", data_helpers.CIFAR10_FIXTURE, parse_split("test"), download=True)
-    assert local.layout == "folders"  # A local copy wins even with download=True.
+        keras_vq.data.load_numpy("cifar10", "test", 2, data_dir=tmp_path / "data")
+    local = cifar10_files.Cifar10Files(data_helpers.CIFAR10_FIXTURE)
+    members = {f"cifar-10-batches-py/{name}": data_helpers.cifar10_batch_bytes(local, split if number == 0 else None)
+               for split, names in cifar10_files.BATCH_FILES.items() for number, name in enumerate(names)}
+    tarball = _tarball(members)
+    with FixtureServer() as server:
+        server.add("/cifar-10-python.tar.gz", tarball, cut_times=1)
+        real_download = cifar10_files.download_archive
+
+        def from_the_fixture_server(data_dir, **options):
+            return real_download(data_dir, url=server.url("/cifar-10-python.tar.gz"),
+                                 expected_sha256=hashlib.sha256(tarball).hexdigest(), backoff_seconds=0.01,
+                                 progress=False, **options)
+
+        cifar10_files.download_archive = from_the_fixture_server
+        try:
+            downloaded = keras_vq.data.load_numpy("cifar10", "test", 2, data_dir=tmp_path / "data", download=True,
+                                                  evaluation=True).concatenated()
+        finally:
+            cifar10_files.download_archive = real_download
+    assert (tmp_path / "data" / "cifar-10-batches-py" / "test_batch").is_file()
+    from_pngs = keras_vq.data.load_numpy("cifar10", "test", 2, data_dir=data_helpers.CIFAR10_FIXTURE,
+                                         evaluation=True).concatenated()
+    assert sorted(map(bytes, downloaded)) == sorted(map(bytes, from_pngs))
+    assert cifar10_description.CIFAR10.download is not None
 
 
 def test_fit_runs_on_the_pipeline(prepared_dir):

@@ -140,7 +140,7 @@ def test_keras_file_naming_a_foreign_class_is_refused(tmp_path):
 
 def test_kaokore_preset_without_trained_weights_says_how_to_train_them(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    with pytest.raises(PresetError, match=r"no trained weights yet.*recipes/kaokore_vqvae2\.py --data-dir DIR --download"):
+    with pytest.raises(PresetError, match=r"no trained weights yet.*python -m keras_vq\.recipes\.kaokore_vqvae2 --data-dir DIR --download"):
         VQVAE2.from_preset("kaokore")
     model = VQVAE2.from_preset("kaokore", load_weights=False)
     config = model.get_config()

@@ -46,7 +46,7 @@ def _train(run_dir, callbacks=()):
     images = smooth_images(count=24)
     batches = ImageBatches(
         [{"image": (image * 255).astype(np.uint8), "label": 0} for image in images],
-        batch_size=8, evaluation=False, seed=5, image_size=None, with_labels=False,
+        batch_size=8, evaluation=False, seed=5, image_size=None, label_keys=(),
     )
     history = keras_vq.training.fit_resumably(
         model, lambda step: keras_vq.training.batches_from(batches, step), total_steps=8, steps_per_epoch=2,

@@ -18,12 +18,17 @@ import pathlib
 import pickle
 
 import numpy as np
-from PIL import Image
 
+from keras_vq.datasets.archives import extract_tar
 from keras_vq.datasets.bad_data import BadFileError, DataNotFoundError
+from keras_vq.datasets.downloads import download_file
 from keras_vq.datasets.example_order import canonical_order
 from keras_vq.datasets.file_fingerprint import files_fingerprint
 from keras_vq.datasets.image_files import read_image, read_image_shape
+from keras_vq.extras import naming_the_extra
+
+with naming_the_extra("reading CIFAR-10"):
+    from PIL import Image
 
 CLASS_NAMES = (
     "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
@@ -36,9 +41,11 @@ BATCH_FILES = {
     "test": ("test_batch",),
 }
 ARCHIVE_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+# The official archive's SHA-256 (its MD5, c58f30108f718f92721af3b95e74349a, is the one published).
+ARCHIVE_SHA256 = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"
 DOWNLOAD_INSTRUCTIONS = (
-    "Pass download=True to keras_vq.data.load to use TFDS's own cifar10, or unpack "
-    f"{ARCHIVE_URL} into data_dir (giving data_dir/{BATCHES_DIR_NAME}/data_batch_1 ...), "
+    "Pass download=True to keras_vq.data.load to fetch the official archive into data_dir, or unpack "
+    f"{ARCHIVE_URL} into data_dir yourself (giving data_dir/{BATCHES_DIR_NAME}/data_batch_1 ...), "
     "or put PNGs in data_dir/{train,test}/<class name>/."
 )
 # The only globals a CIFAR-10 batch pickle needs: NumPy's array reconstruction.
@@ -94,6 +101,18 @@ def find_cifar10_dir(data_dir):
         f"no CIFAR-10 in {data_dir}: expected {data_dir / BATCHES_DIR_NAME}/data_batch_1..5 and "
         f"test_batch, or {data_dir}/train/<class name>/*.png. {DOWNLOAD_INSTRUCTIONS}"
     )
+
+
+def download_archive(data_dir, *, url=ARCHIVE_URL, expected_sha256=ARCHIVE_SHA256, download_dir=None,
+                     progress=True, **download_options):
+    """Downloads the official archive (resumable, SHA-256 checked) and unpacks
+    `data_dir/cifar-10-batches-py/`; returns the folder `Cifar10Files` reads."""
+    data_dir = pathlib.Path(data_dir).expanduser()
+    download_dir = pathlib.Path(download_dir) if download_dir else data_dir / "downloads"
+    archive = download_file(url, download_dir / url.rsplit("/", 1)[-1], expected_sha256=expected_sha256,
+                            progress=progress, **download_options)
+    extract_tar(archive, data_dir, progress=progress)
+    return find_cifar10_dir(data_dir)
 
 
 class Cifar10Files:

@@ -5,6 +5,9 @@
   this imports TensorFlow, and only when called.
 - `load_numpy(...)`: the same batches as a `keras.utils.PyDataset`, for
   backends without TensorFlow.
+- `training_batches(name, split, batch_size, start_step=...)`: endless
+  training batches from any step, in a seeded order that survives a restart;
+  from `load` when TensorFlow is installed, else from `load_numpy`.
 - `speaker_ids(split, data_dir)`: LibriSpeech speakers, in `speaker_index` order.
 - `load_codes(model, name, split, ...)`: a split's codes under a trained
   VQ-VAE or VQ-VAE-2, encoded once and cached; `CodeBatches` batches them
@@ -29,9 +32,11 @@ _LAZY_FUNCTIONS = {
     "load_numpy": "keras_vq.data.numpy_pipeline",
     "load_codes": "keras_vq.data.codes",
     "CodeBatches": "keras_vq.data.codes",
+    "training_batches": "keras_vq.data.training_stream",
 }
 
-__all__ = ["CodeBatches", "load", "load_codes", "load_numpy", "load_cifar10_sample", "speaker_ids", "to_pixel_scale"]
+__all__ = ["CodeBatches", "load", "load_codes", "load_numpy", "load_cifar10_sample", "speaker_ids", "to_pixel_scale",
+           "training_batches"]
 
 
 def __getattr__(name):

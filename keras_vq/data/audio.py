@@ -1,28 +1,16 @@
-"""Audio helpers shared by the tf.data and NumPy paths: scaling, crops, mu-law.
+"""Audio helpers shared by the tf.data and NumPy paths: scaling and windows.
 
 Audio reaches the models as float32 in [-1, 1]: int16 samples divided by
-32,768. Mu-law companding (ITU-T G.711; used by WaveNet, van den Oord et al.,
-2016) maps x in [-1, 1] to sign(x) ln(1 + mu |x|) / ln(1 + mu), mu = 255.
+32,768. (Mu-law companding is `keras_vq.mu_law`.)
 """
 
 import numpy as np
 
 INT16_SCALE = 32_768.0
-MU_LAW_MU = 255.0
 
 
 def int16_to_float(samples):
     return np.asarray(samples, dtype=np.float32) / INT16_SCALE
-
-
-def mu_law_compress(audio, mu=MU_LAW_MU):
-    audio = np.asarray(audio, dtype=np.float32)
-    return np.sign(audio) * np.log1p(mu * np.abs(audio)) / np.log1p(mu)
-
-
-def mu_law_expand(companded, mu=MU_LAW_MU):
-    companded = np.asarray(companded, dtype=np.float32)
-    return np.sign(companded) * np.expm1(np.abs(companded) * np.log1p(mu)) / mu
 
 
 def pad_to_length(samples, length):

@@ -33,6 +33,17 @@ class SeededBatches(keras.utils.PyDataset):
         order = np.arange(self.num_items) if self.evaluation else self._epoch_rng().permutation(self.num_items)
         return order[index * self.batch_size : (index + 1) * self.batch_size]
 
+    def _seeded_crops(self, sequences, indices, index, crop_length):
+        """`(len(indices), crop_length, ...)`: one random crop of each of
+        `sequences[indices]`, the same for the same `(seed, epoch, index)` (so
+        a resumed run sees the crops it would have seen)."""
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        crops = []
+        for item in indices:
+            offset = rng.integers(0, len(sequences[item]) - crop_length + 1)
+            crops.append(sequences[item][offset : offset + crop_length])
+        return np.stack(crops)
+
     def on_epoch_end(self):
         self.epoch += 1
 

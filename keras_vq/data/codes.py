@@ -75,8 +75,7 @@ def load_codes(model, name, split, data_dir=None, download=False, cache_dir=None
 
     spec = check_load_arguments(name, split, ENCODING_BATCH, None, 1, True)[1]
     files = open_local_files(name, data_dir, spec, download)
-    data_fingerprint = "keras.datasets.cifar10" if files is None else files.fingerprint()
-    data_key = hashlib.sha256(data_fingerprint.encode()).hexdigest()[:16]
+    data_key = hashlib.sha256(files.fingerprint().encode()).hexdigest()[:16]
     folder = (keras_vq_home() / "codes" if cache_dir is None else pathlib.Path(cache_dir)) / model_fingerprint(model)
     path = folder / f"{name}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', split)}-{data_key}.npz"
     if path.exists():

@@ -8,19 +8,8 @@ import argparse
 import pathlib
 import sys
 
-from keras_vq.data.sources import SOURCES, get_source
 from keras_vq.datasets.bad_data import BadFileError, DataNotFoundError
-from keras_vq.datasets.kaokore import kaokore_files
-
-
-def format_duration(seconds):
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{int(hours)} h {int(minutes):02d} min {seconds:04.1f} s"
-
-
-def format_shapes(shapes):
-    return ", ".join("x".join(str(size) for size in shape) for shape in shapes) or "none"
+from keras_vq.datasets.registry import DATASETS, get_description
 
 
 def describe_dataset(name, data_dir):
@@ -32,52 +21,23 @@ def describe_dataset(name, data_dir):
 
 
 def _describe_dataset(name, data_dir):
+    description = get_description(name)
     try:
-        files = get_source(name).files_class(data_dir)
+        files = description.reader_class()(data_dir)
     except DataNotFoundError as error:
-        return _describe_missing(name, data_dir, error)
+        missing = description.describe_missing(data_dir) if description.describe_missing else None
+        return missing or [f"{name}  not found: {error}"]
     layout = f", {files.layout}" if hasattr(files, "layout") else ""
     lines = [f"{name}  ({files.root}{layout})"]
     for split, summary in files.describe().items():
-        if name == "librispeech":
-            lines.append(
-                f"  {split:<16} {summary['examples']:>7,} utterances  {summary['speakers']} speakers "
-                f"({summary['female_speakers']} F, {summary['speakers'] - summary['female_speakers']} M)  "
-                f"{format_duration(summary['seconds'])}  "
-                f"{'/'.join(str(rate) for rate in summary['sample_rates'])} Hz"
-            )
-        elif name == "cifar10":
-            lines.append(
-                f"  {split:<16} {summary['examples']:>7,} images  {format_shapes(summary['shapes'])}  "
-                f"per class {min(summary['per_class']):,}-{max(summary['per_class']):,}"
-            )
-        else:
-            lines.append(
-                f"  {split:<16} {summary['examples']:>7,} labelled  {summary['images_present']:,} images "
-                f"present  {format_shapes(summary['shapes'])}"
-            )
+        lines.append(description.summary_line(split, summary))
     return lines
-
-
-def _describe_missing(name, data_dir, error):
-    if name == "kaokore":
-        # The labels may be there without the images (they are downloaded separately).
-        for labels in (data_dir / "labels.csv", data_dir / "kaokore" / "labels.csv"):
-            if labels.exists():
-                rows = kaokore_files.read_labels(labels)
-                lines = [f"{name}  ({labels.parent}: labels only, no images_256/)"]
-                for split in kaokore_files.SPLIT_NAMES:
-                    count = sum(row["set"] == split for row in rows)
-                    lines.append(f"  {split:<16} {count:>7,} labelled  0 images present")
-                lines.append(f"  {kaokore_files.DOWNLOAD_INSTRUCTIONS}")
-                return lines
-    return [f"{name}  not found: {error}"]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", required=True, type=pathlib.Path)
-    parser.add_argument("--datasets", nargs="+", default=sorted(SOURCES), choices=sorted(SOURCES))
+    parser.add_argument("--datasets", nargs="+", default=sorted(DATASETS), choices=sorted(DATASETS))
     args = parser.parse_args(argv)
     if not args.data_dir.is_dir():
         parser.error(f"--data-dir {args.data_dir} is not a directory")

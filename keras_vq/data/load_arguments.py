@@ -1,8 +1,8 @@
 """Checks shared by `load` (tf.data) and `load_numpy`, made before any data is read."""
 
-from keras_vq.data.sources import get_source, open_files
+from keras_vq.data.sources import open_files
 from keras_vq.data.splits import parse_split
-from keras_vq.datasets.bad_data import DataNotFoundError
+from keras_vq.datasets.registry import get_description
 
 
 def _positive_int(name, value):
@@ -11,19 +11,19 @@ def _positive_int(name, value):
 
 
 def check_load_arguments(name, split, batch_size, image_size, crop_length, with_labels):
-    """Returns `(source, split_spec)`; raises `ValueError` naming a bad argument."""
-    source = get_source(name)
+    """Returns `(description, split_spec)`; raises `ValueError` naming a bad argument."""
+    description = get_description(name)
     spec = parse_split(split)
     _positive_int("batch_size", batch_size)
-    if source.kind == "image" and image_size is not None:
+    if description.kind == "image" and image_size is not None:
         _positive_int("image_size", image_size)
-    if source.kind == "audio":
+    if description.kind == "audio":
         _positive_int("crop_length", crop_length)
         if image_size is not None:
             raise ValueError(f"image_size applies to image datasets, not {name!r}")
     if not isinstance(with_labels, bool):
         raise ValueError(f"with_labels must be True or False, got {with_labels!r}")
-    return source, spec
+    return description, spec
 
 
 def check_split_exists(files, spec, name):
@@ -34,13 +34,14 @@ def check_split_exists(files, spec, name):
 
 
 def open_local_files(name, data_dir, spec, download):
-    """The files reader with `spec`'s split checked; None for CIFAR-10 with
-    `download=True` and no local copy (TFDS's or Keras's own download serves it)."""
-    try:
-        files = open_files(name, data_dir, spec.name, download)
-    except DataNotFoundError:
-        if name == "cifar10" and download:
-            return None
-        raise
+    """The files reader with `spec`'s split checked (what is missing fetched first with `download`)."""
+    files = open_files(name, data_dir, spec.name, download)
     check_split_exists(files, spec, name)
     return files
+
+
+def labels_of(batch, label_keys):
+    """What `with_labels=True` yields beside the data: the one label array, or a dict of several."""
+    if len(label_keys) == 1:
+        return batch[label_keys[0]]
+    return {key: batch[key] for key in label_keys}

@@ -8,16 +8,19 @@ audio), so it suits CIFAR-10, KaoKore and LibriSpeech subsets of a few
 hours; use `load` for larger ones.
 """
 
-import keras
 import numpy as np
-from PIL import Image
-from tqdm.auto import tqdm
 
 from keras_vq.data import audio as audio_helpers
 from keras_vq.data.batches import SeededBatches
-from keras_vq.data.load_arguments import check_load_arguments, open_local_files
+from keras_vq.data.load_arguments import check_load_arguments, labels_of, open_local_files
 from keras_vq.data.splits import select_keys
 from keras_vq.datasets.bad_data import BadFileError, BadFileSkipper
+from keras_vq.extras import naming_the_extra
+from keras_vq.mu_law import mu_law_compress
+
+with naming_the_extra("keras_vq.data.load_numpy"):
+    from PIL import Image
+    from tqdm.auto import tqdm
 
 
 def load_numpy(
@@ -37,19 +40,14 @@ def load_numpy(
     progress=True,
 ):
     """A `keras.utils.PyDataset` of `name`'s `split`; see `keras_vq.data.load`
-    for the arguments; `progress` shows a bar while the files are read.
-    CIFAR-10 with `download=True` and no local copy comes from
-    `keras.datasets.cifar10` (the official archive)."""
-    source, spec = check_load_arguments(name, split, batch_size, image_size, crop_length, with_labels)
+    for the arguments; `progress` shows a bar while the files are read."""
+    description, spec = check_load_arguments(name, split, batch_size, image_size, crop_length, with_labels)
     files = open_local_files(name, data_dir, spec, download)
-    if files is None:  # CIFAR-10 with download=True and no local copy.
-        examples, speakers = _keras_cifar10(spec), None
-    else:
-        keys = select_keys(files.keys(spec.name), spec)
-        examples = _read_examples(files, keys, skip_bad_files, f"{name} {split}", progress)
-        speakers = files.speakers(spec.name) if source.kind == "audio" else None
-    if source.kind == "image":
-        return ImageBatches(examples, batch_size, evaluation, seed, image_size, with_labels)
+    keys = select_keys(files.keys(spec.name), spec)
+    examples = _read_examples(files, keys, skip_bad_files, f"{name} {split}", progress)
+    speakers = files.speakers(spec.name) if description.kind == "audio" else None
+    if description.kind == "image":
+        return ImageBatches(examples, batch_size, evaluation, seed, image_size, description.label_keys if with_labels else ())
     return AudioBatches(
         examples, speakers, batch_size, evaluation, seed, crop_length, mu_law, with_labels
     )
@@ -66,37 +64,22 @@ def _read_examples(files, keys, skip_bad_files, description, progress):
     return examples
 
 
-def _keras_cifar10(spec):
-    (train_images, train_labels), (test_images, test_labels) = keras.datasets.cifar10.load_data()
-    images, labels = {"train": (train_images, train_labels), "test": (test_images, test_labels)}[spec.name]
-    examples = [{"image": image, "label": int(label)} for image, label in zip(images, labels[:, 0])]
-    return select_keys(examples, spec)
-
-
 class ImageBatches(SeededBatches):
-    def __init__(self, examples, batch_size, evaluation, seed, image_size, with_labels):
+    def __init__(self, examples, batch_size, evaluation, seed, image_size, label_keys):
         super().__init__(len(examples), batch_size, evaluation, seed)
         images = [example["image"] for example in examples]
         if image_size is not None:
             images = [_resize_area(image, image_size) for image in images]
         self.images = np.stack(images) if images else np.zeros((0, 1, 1, 3), np.uint8)
-        self.with_labels = with_labels
-        if "label" in (examples[0] if examples else {}):
-            self.labels = np.array([example["label"] for example in examples], np.int64)
-        else:
-            self.labels = {
-                key: np.array([example[key] for example in examples], np.int64)
-                for key in ("gender", "status")
-            }
+        self.label_keys = label_keys
+        self.labels = {key: np.array([example[key] for example in examples], np.int64) for key in label_keys}
 
     def __getitem__(self, index):
         indices = self._batch_indices(index)
         images = self.images[indices].astype(np.float32) / 255.0
-        if not self.with_labels:
+        if not self.label_keys:
             return images
-        if isinstance(self.labels, dict):
-            return images, {key: values[indices] for key, values in self.labels.items()}
-        return images, self.labels[indices]
+        return images, labels_of({key: values[indices] for key, values in self.labels.items()}, self.label_keys)
 
 
 def _resize_area(image, size):
@@ -139,14 +122,9 @@ class AudioBatches(SeededBatches):
         if self.evaluation:
             audio, speakers = self.windows[indices], self.window_speakers[indices]
         else:
-            rng = np.random.default_rng([self.seed, self.epoch, index])
-            crops = []
-            for item in indices:
-                utterance = self.utterances[item]
-                offset = rng.integers(0, len(utterance) - self.crop_length + 1)
-                crops.append(utterance[offset : offset + self.crop_length])
-            audio, speakers = np.stack(crops), self.utterance_speakers[indices]
+            audio = self._seeded_crops(self.utterances, indices, index, self.crop_length)
+            speakers = self.utterance_speakers[indices]
         if self.mu_law:
-            audio = audio_helpers.mu_law_compress(audio)
+            audio = mu_law_compress(audio, xp=np)
         audio = audio[..., None].astype(np.float32)
         return (audio, speakers) if self.with_labels else audio

@@ -18,24 +18,19 @@ utterance, and every example.
 """
 
 from keras_vq.data import audio as audio_helpers
-from keras_vq.data.load_arguments import check_load_arguments, open_local_files
-from keras_vq.data.sources import builder_class, prepared_dir_for
+from keras_vq.data.load_arguments import check_load_arguments, labels_of, open_local_files
+from keras_vq.data.sources import prepared_dir_for
 from keras_vq.data.splits import select_keys
-from keras_vq.paths import keras_vq_home
+from keras_vq.extras import naming_the_extra
+from keras_vq.mu_law import mu_law_compress
 
 DEFAULT_SHUFFLE_BUFFER = 10_000
 
 
 def _import_tensorflow():
-    try:
+    with naming_the_extra("keras_vq.data.load (tf.data; without TensorFlow, load_numpy takes the same arguments)"):
         import tensorflow as tf
         import tensorflow_datasets as tfds
-    except ImportError as error:
-        raise ImportError(
-            "keras_vq.data.load builds tf.data pipelines and needs TensorFlow and "
-            "TensorFlow Datasets: pip install 'keras-vq[data]'. Without TensorFlow, "
-            "use keras_vq.data.load_numpy, which takes the same arguments."
-        ) from error
     return tf, tfds
 
 
@@ -68,8 +63,8 @@ def load(
         data_dir: the user's copy of the data, in the official layout (see
             `keras_vq.datasets.*.*_files`); the folder itself or its parent.
             Default: `~/.keras/keras_vq/data/<name>`.
-        download: fetch what is missing into `data_dir`. CIFAR-10 with no
-            local copy comes from TFDS's own `cifar10`.
+        download: fetch what is missing into `data_dir` from the official
+            source (resumable, checksummed); a local copy is used as it is.
         evaluation: deterministic order and crops, every example kept.
         seed: seeds shuffling and crops.
         cache: keep decoded examples in memory after the first epoch.
@@ -82,31 +77,25 @@ def load(
         prepared_dir: where TFDS writes its prepared copy (default
             `~/.keras/keras_vq/prepared`).
     """
-    source, spec = check_load_arguments(name, split, batch_size, image_size, crop_length, with_labels)
+    description, spec = check_load_arguments(name, split, batch_size, image_size, crop_length, with_labels)
     tf, tfds = _import_tensorflow()
-    speakers = None
+    speakers = None  # Audio: the split's speaker ids, in speaker_index order.
     files = open_local_files(name, data_dir, spec, download)
-    if files is None:  # CIFAR-10 with download=True and no local copy.
-        builder = tfds.builder("cifar10", data_dir=str(prepared_dir or keras_vq_home() / "prepared"))
-        builder.download_and_prepare()
-    else:
-        select_keys(files.keys(spec.name), spec)  # Refuses an empty slice now, not at the first batch.
-        builder = builder_class(name)(
-            data_dir=str(prepared_dir_for(files, skip_bad_files, prepared_dir)),
-            skip_bad_files=skip_bad_files,
-        )
-        builder.download_and_prepare(
-            download_config=tfds.download.DownloadConfig(manual_dir=str(files.root))
-        )
-        if source.kind == "audio":
-            speakers = files.speakers(spec.name)
-    if source.kind == "image":
+    select_keys(files.keys(spec.name), spec)  # Refuses an empty slice now, not at the first batch.
+    builder = description.builder_class()(
+        data_dir=str(prepared_dir_for(files, skip_bad_files, prepared_dir)),
+        skip_bad_files=skip_bad_files,
+    )
+    builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=str(files.root)))
+    if description.kind == "audio":
+        speakers = files.speakers(spec.name)
+    if description.kind == "image":
         # Decoded here rather than by TFDS, so that JPEGs decode exactly as Pillow
         # decodes them in load_numpy (TensorFlow's default DCT differs by a few levels).
         image_feature = builder.info.features["image"]
 
         def decode(example):
-            return _image_fields(tf, example, image_feature, with_labels)
+            return _image_fields(tf, example, image_feature, description.label_keys if with_labels else ())
 
         dataset = builder.as_dataset(
             split=split, shuffle_files=False, decoders={"image": tfds.decode.SkipDecoding()}
@@ -117,10 +106,10 @@ def load(
         dataset = dataset.cache()
     if not evaluation:
         dataset = dataset.shuffle(shuffle_buffer_size, seed=seed, reshuffle_each_iteration=True)
-    if source.kind == "image":
+    if description.kind == "image":
         # Batch first: one vectorised conversion per batch, not per image.
         def to_model_scale(batch):
-            return _image_batch(tf, batch, image_size, with_labels)
+            return _image_batch(tf, batch, image_size, description.label_keys if with_labels else ())
 
         dataset = dataset.batch(batch_size, drop_remainder=not evaluation)
         dataset = dataset.map(to_model_scale, num_parallel_calls=tf.data.AUTOTUNE)
@@ -137,27 +126,22 @@ def speaker_ids(split, data_dir=None):
     return open_local_files("librispeech", data_dir, spec, download=False).speakers(spec.name)
 
 
-def _image_fields(tf, example, image_feature, with_labels):
-    """The decoded uint8 image, and the labels if asked for."""
+def _image_fields(tf, example, image_feature, label_keys):
+    """The decoded uint8 image, and the labels asked for."""
     if image_feature.encoding_format == "jpeg":
         image = tf.io.decode_jpeg(example["image"], channels=3, dct_method="INTEGER_ACCURATE")
     else:
         image = tf.io.decode_png(example["image"], channels=3)
-    fields = {"image": tf.ensure_shape(image, image_feature.shape)}
-    if with_labels:
-        fields |= {key: example[key] for key in ("label", "gender", "status") if key in example}
-    return fields
+    return {"image": tf.ensure_shape(image, image_feature.shape)} | {key: example[key] for key in label_keys}
 
 
-def _image_batch(tf, batch, image_size, with_labels):
+def _image_batch(tf, batch, image_size, label_keys):
     images = tf.cast(batch["image"], tf.float32) / 255.0
     if image_size is not None:
         images = tf.image.resize(images, (image_size, image_size), method="area")
-    if not with_labels:
+    if not label_keys:
         return images
-    if "label" in batch:
-        return images, batch["label"]
-    return images, {"gender": batch["gender"], "status": batch["status"]}
+    return images, labels_of(batch, label_keys)
 
 
 def _audio_examples(tf, dataset, speakers, crop_length, mu_law, with_labels, evaluation, seed):
@@ -175,8 +159,7 @@ def _audio_examples(tf, dataset, speakers, crop_length, mu_law, with_labels, eva
 
     def finish(audio, speaker_index):
         if mu_law:
-            mu = audio_helpers.MU_LAW_MU
-            audio = tf.sign(audio) * tf.math.log1p(mu * tf.abs(audio)) / tf.math.log1p(mu)
+            audio = mu_law_compress(audio, xp=tf.math)
         audio = audio[:, None]
         return (audio, speaker_index) if with_labels else audio
 

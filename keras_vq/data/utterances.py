@@ -10,24 +10,26 @@ import pathlib
 import numpy as np
 
 from keras_vq.atomic import atomic_path
+from keras_vq.extras import naming_the_extra
 from keras_vq.data.batches import SeededBatches
 
 SAMPLE_RATE = 16_000
 
 
-def held_out_utterances(name, split, held_out_per_speaker, data_dir=None, min_length=1):
+def held_out_utterances(name, split, held_out_per_speaker, data_dir=None, min_length=1, download=False):
     """A split's utterances in memory, divided by `split_per_speaker`.
 
     Returns `(training, held_out, speaker_ids)`: `training` and `held_out`
     are `(utterances, speakers)` pairs (float32 arrays in [-1, 1], each
     zero-padded to at least `min_length`; speaker indices), `speaker_ids`
     the dataset's speaker ids in index order. Reads through
-    `keras_vq.data.load_numpy` (no TensorFlow).
+    `keras_vq.data.load_numpy` (no TensorFlow), with a progress bar;
+    `download` fetches a missing subset first.
     """
     from keras_vq.data.numpy_pipeline import load_numpy
 
-    batches = load_numpy(name, split, 1, data_dir=data_dir, evaluation=True, with_labels=True,
-                         crop_length=min_length, progress=False)
+    batches = load_numpy(name, split, 1, data_dir=data_dir, download=download, evaluation=True, with_labels=True,
+                         crop_length=min_length)
     training_items, held_out_items = split_per_speaker(batches.utterance_speakers, held_out_per_speaker)
     utterances, speakers = batches.utterances, batches.utterance_speakers
     return (
@@ -88,19 +90,15 @@ class SequenceCrops(SeededBatches):
 
     def __getitem__(self, index):
         indices = self._batch_indices(index)
-        rng = np.random.default_rng([self.seed, self.epoch, index])
-        crops = []
-        for item in indices:
-            offset = rng.integers(0, len(self.sequences[item]) - self.crop_length + 1)
-            crops.append(self.sequences[item][offset:offset + self.crop_length])
-        crops = np.stack(crops)
+        crops = self._seeded_crops(self.sequences, indices, index, self.crop_length)
         crops = crops[..., None].astype(np.float32) if self.channel_axis else crops.astype(np.int32)
         return {self.sequence_key: crops, "speakers": self.speakers[indices]}
 
 
 def write_wav(path, audio, sample_rate=SAMPLE_RATE):
     """Writes float audio in [-1, 1] ((length,) or (length, 1)) as 16-bit PCM through soundfile."""
-    import soundfile
+    with naming_the_extra("writing WAV files"):
+        import soundfile
 
     audio = np.clip(np.asarray(audio, np.float32).reshape(-1), -1.0, 1.0)
     path = pathlib.Path(path)

@@ -63,15 +63,18 @@ def install(point, count):
 
         keras_vq.atomic._fsync = tearing_fsync
     elif point == "training-step":
-        real_batches_from = keras_vq.training.batches_from
+        real_fit_resumably = keras_vq.training.fit_resumably
 
-        def dying_batches_from(dataset, step):
-            for batch in real_batches_from(dataset, step):
-                if reached():
-                    die()
-                yield batch
+        def dying_fit_resumably(model, stream_from, *args, **kwargs):
+            def dying_stream(step):
+                for batch in stream_from(step):
+                    if reached():
+                        die()
+                    yield batch
 
-        keras_vq.training.batches_from = dying_batches_from
+            return real_fit_resumably(model, dying_stream, *args, **kwargs)
+
+        keras_vq.training.fit_resumably = dying_fit_resumably
 
 
 def main():

@@ -11,7 +11,7 @@ PIXELCNN_PRESETS = {
         "description": (
             "Class-conditional gated PixelCNN (8 blocks of 64 channels) over the 8x8 codes of "
             "VQVAE.from_preset('cifar10'), trained 4,000 steps of batch 64 on the codes of 90% of the CIFAR-10 "
-            "train split by recipes/cifar10_prior.py. Test split: 6.73 bits/code; with the VQ-VAE, "
+            "train split by `python -m keras_vq.recipes.cifar10_prior`. Test split: 6.73 bits/code; with the VQ-VAE, "
             "6.02 bits/dim."
         ),
         "directory": "models/pixelcnn/presets/cifar10",
@@ -28,7 +28,7 @@ PIXELCNN_PRESETS = {
         "description": (
             "Class-conditional gated PixelCNN (8 blocks of 64 channels) over the 4x4 top codes of "
             "VQVAE2.from_preset('cifar10'), trained 4,000 steps of batch 64 on the codes of 90% of the CIFAR-10 "
-            "train split by recipes/cifar10_prior.py. Test split: 7.84 bits/code; with the bottom prior and "
+            "train split by `python -m keras_vq.recipes.cifar10_prior`. Test split: 7.84 bits/code; with the bottom prior and "
             "the VQ-VAE-2, 5.91 bits/dim."
         ),
         "directory": "models/pixelcnn/presets/cifar10_vqvae2_top",
@@ -45,7 +45,7 @@ PIXELCNN_PRESETS = {
         "description": (
             "Class-conditional gated PixelCNN (8 blocks of 64 channels) over the 8x8 bottom codes of "
             "VQVAE2.from_preset('cifar10'), conditioned on the 4x4 top codes, trained 4,000 steps of batch 64 "
-            "on the codes of 90% of the CIFAR-10 train split by recipes/cifar10_prior.py. Test split: "
+            "on the codes of 90% of the CIFAR-10 train split by `python -m keras_vq.recipes.cifar10_prior`. Test split: "
             "6.97 bits/code; with the top prior and the VQ-VAE-2, 5.91 bits/dim."
         ),
         "directory": "models/pixelcnn/presets/cifar10_vqvae2_bottom",

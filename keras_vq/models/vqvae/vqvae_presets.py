@@ -4,7 +4,7 @@ VQVAE_PRESETS = {
     "cifar10": {
         "description": (
             "Sonnet's CIFAR-10 VQ-VAE (8x8 codes, K = 512, D = 64, EMA, dead-code restarts), trained "
-            "10,000 steps of batch 32 on 90% of the CIFAR-10 train split by recipes/cifar10_vqvae.py. "
+            "10,000 steps of batch 32 on 90% of the CIFAR-10 train split by `python -m keras_vq.recipes.cifar10_vqvae`. "
             "Test split: MSE 0.00365, NMSE 0.0579, PSNR 24.4 dB, perplexity 429, codebook usage 100%."
         ),
         "directory": "models/vqvae/presets/cifar10",
@@ -18,7 +18,7 @@ VQVAE_PRESETS = {
             "1-D VQ-VAE for 16 kHz speech (64x: a code every 4 ms, K = 512, D = 64) with a WaveNet decoder "
             "(10 layers of 32 channels, receptive field 1,024 samples, 256-way mu-law) conditioned on z_q and "
             "28 LibriSpeech speakers; trained 2,500 steps of batch 8 on train-clean-5 (333-utterance subset) "
-            "but the last 2 utterances of each speaker by recipes/librispeech_vqvae.py."
+            "but the last 2 utterances of each speaker by `python -m keras_vq.recipes.librispeech_vqvae`."
         ),
         "directory": "models/vqvae/presets/librispeech",
         "sha256": {

@@ -5,7 +5,7 @@ VQVAE2_PRESETS = {
         "description": (
             "VQ-VAE-2 for CIFAR-10 (4x4 top and 8x8 bottom codes, K = 512 and D = 64 per level, 128 hidden "
             "channels, EMA, dead-code restarts), trained 10,000 steps of batch 32 on 90% of the CIFAR-10 "
-            "train split by recipes/cifar10_vqvae.py. Test split: MSE 0.00295, NMSE 0.0468, "
+            "train split by `python -m keras_vq.recipes.cifar10_vqvae`. Test split: MSE 0.00295, NMSE 0.0468, "
             "PSNR 25.3 dB, perplexity 453 (top) / 426 (bottom)."
         ),
         "directory": "models/vqvae2/presets/cifar10",
@@ -18,13 +18,13 @@ VQVAE2_PRESETS = {
         "description": (
             "The KaoKore study's VQ-VAE-2: 256x256 faces, 32x32 top and 64x64 bottom codes, "
             "K = 512 and D = 64 per level, 128 hidden channels, 2 residual layers of 32. "
-            "Weights are trained locally by recipes/kaokore_vqvae2.py (the images cannot be shipped)."
+            "Weights are trained locally by `python -m keras_vq.recipes.kaokore_vqvae2` (the images cannot be shipped)."
         ),
         "directory": "models/vqvae2/presets/kaokore",
         "user_directory": "vqvae2/kaokore",
         "sha256": {"config.json": "39e78edc52cd76200847f7bad6d3c7f59e5ede73cefb6b4ebd2d1a9172f98f7d"},
         "how_to_train": (
-            "Train them with `python recipes/kaokore_vqvae2.py --data-dir DIR --download` (it downloads "
+            "Train them with `python -m keras_vq.recipes.kaokore_vqvae2 --data-dir DIR --download` (it downloads "
             "the KaoKore images into DIR, trains, and saves the preset where from_preset looks)"
         ),
     },

@@ -5,7 +5,7 @@ WAVENET_PRESETS = {
         "description": (
             "Speaker-conditioned WaveNet prior over the code sequences of VQVAE.from_preset('librispeech') "
             "(512 codes, 8 layers of 64 channels, receptive field 256 codes = 1 s); trained 2,000 steps of "
-            "batch 8 on 256-code crops of its training utterances by recipes/librispeech_vqvae.py."
+            "batch 8 on 256-code crops of its training utterances by `python -m keras_vq.recipes.librispeech_vqvae`."
         ),
         "directory": "models/wavenet/presets/librispeech_prior",
         "sha256": {

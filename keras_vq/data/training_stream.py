@@ -1,0 +1,80 @@
+"""Training batches from any global step, for `keras_vq.training.fit_resumably`.
+
+`training_batches(name, split, batch_size, start_step=..., seed=...)` is an
+endless stream of `model.fit` inputs whose pass `n` is shuffled by
+`(seed, n)` alone, so the stream from any step is the same whether or not
+training was interrupted. It is fed by the tf.data pipeline
+(`keras_vq.data.load`) when TensorFlow and TFDS are installed, on any Keras
+backend, and by the NumPy path (`load_numpy`) otherwise. Example:
+
+    stream = keras_vq.data.training_batches("cifar10", "train[:90%]", 32, start_step=1000, seed=0)
+    model.fit(stream, steps_per_epoch=500, epochs=4, initial_epoch=2)
+"""
+
+import importlib.util
+
+import numpy as np
+
+
+def tensorflow_available():
+    """Whether `keras_vq.data.load` (tf.data) can run here."""
+    return all(importlib.util.find_spec(name) is not None for name in ("tensorflow", "tensorflow_datasets"))
+
+
+def pass_seed(seed, pass_index):
+    """The shuffling (and crop) seed of pass `pass_index` of a run seeded with `seed`."""
+    return int(np.random.SeedSequence([seed, pass_index]).generate_state(1)[0])
+
+
+def training_batches(name, split, batch_size, *, start_step=0, seed=0, pipeline="auto", **options):
+    """Endless `model.fit` inputs (`(data,)`, or `(data, labels)` with
+    `with_labels=True`) of `name`'s `split` from global step `start_step`.
+
+    Args:
+        name, split, batch_size, options: as for `keras_vq.data.load` (not
+            `evaluation`: these are training batches).
+        start_step: the first step to yield, counted over the whole run.
+        seed: the run's seed; pass `n` is ordered by `(seed, n)` alone.
+        pipeline: "tf.data", "numpy", or "auto": tf.data when TensorFlow is installed.
+    """
+    if pipeline not in ("auto", "tf.data", "numpy"):
+        raise ValueError(f"pipeline must be 'auto', 'tf.data' or 'numpy', got {pipeline!r}")
+    if pipeline == "auto":
+        pipeline = "tf.data" if tensorflow_available() else "numpy"
+    if isinstance(start_step, bool) or not isinstance(start_step, int) or start_step < 0:
+        raise ValueError(f"start_step must be an integer >= 0, got {start_step!r}")
+    if "evaluation" in options:
+        raise TypeError("training_batches yields training batches; for evaluation use keras_vq.data.load")
+    if pipeline == "numpy":
+        return _numpy_batches(name, split, batch_size, start_step, seed, options)
+    return _tf_data_batches(name, split, batch_size, start_step, seed, options)
+
+
+def _as_fit_input(batch):
+    return batch if isinstance(batch, tuple) else (batch,)
+
+
+def _tf_data_batches(name, split, batch_size, start_step, seed, options):
+    from keras_vq.data.pipelines import load
+
+    def one_pass(pass_index):
+        return load(name, split, batch_size, seed=pass_seed(seed, pass_index), **options)
+
+    first = one_pass(0)  # Prepares the data and checks every argument before the first step.
+    batches_per_pass = int(first.cardinality())
+    if batches_per_pass < 1:
+        raise ValueError(f"{name} {split} gives no whole batch of {batch_size}")
+    pass_index, skip = divmod(start_step, batches_per_pass)
+    dataset = first if pass_index == 0 else one_pass(pass_index)
+    while True:
+        for batch in dataset.skip(skip).as_numpy_iterator():
+            yield _as_fit_input(batch)
+        pass_index, skip = pass_index + 1, 0
+        dataset = one_pass(pass_index)
+
+
+def _numpy_batches(name, split, batch_size, start_step, seed, options):
+    from keras_vq.data.numpy_pipeline import load_numpy
+    from keras_vq.training import batches_from
+
+    return batches_from(load_numpy(name, split, batch_size, seed=seed, **options), start_step)
