@@ -7,6 +7,8 @@ the figures a paper reports, over all the codes or images of a split.
 import keras
 import numpy as np
 
+from keras_vq.progress import Progress, live_display
+
 
 def code_histogram(indices, num_embeddings):
     """How often each of the `num_embeddings` codes occurs in `indices`."""
@@ -46,27 +48,33 @@ def peak_signal_to_noise_ratio(targets, predictions, data_range=(0.0, 1.0)):
     return float(10.0 * np.log10(peak**2 / mean_squared_error(targets, predictions)))
 
 
-def reconstruction_report(model, data, batch_size=256):
+def reconstruction_report(model, data, batch_size=256, verbose="auto"):
     """Whole-split figures for a trained VQVAE, VQVAE2 or VAE on `data` (on its `data_range`).
 
     `mse`, `nmse` (Sonnet's: MSE over the data's variance) and `psnr_db` on
     the data's scale, and for code models the `perplexity` and
     `codebook_usage` of each level's codes over the whole split (`top_` and
-    `bottom_` for VQ-VAE-2).
+    `bottom_` for VQ-VAE-2). `verbose` shows progress (`keras_vq.progress`).
     """
     data = np.asarray(data)
-    reconstructions = np.concatenate([
-        np.asarray(model.predict(data[start:start + batch_size], verbose=0))
-        for start in range(0, len(data), batch_size)
-    ])
+    starts = range(0, len(data), batch_size)
+    progress = Progress(f"reconstruction report on {len(data):,} examples", len(starts), "batch", verbose)
+    reconstructions, batches = [], []
+    for start in starts:
+        batch = data[start:start + batch_size]
+        reconstructions.append(np.asarray(model.predict_on_batch(batch)))
+        if hasattr(model, "encode") and hasattr(model, "num_embeddings"):
+            batches.append(model.encode(batch))
+        progress.advance()
+    progress.done()
+    reconstructions = np.concatenate(reconstructions)
     report = {
         "examples": int(len(data)),
         "mse": mean_squared_error(data, reconstructions),
         "nmse": normalized_mean_squared_error(data, reconstructions),
         "psnr_db": peak_signal_to_noise_ratio(data, reconstructions, model.data_range),
     }
-    if hasattr(model, "encode") and hasattr(model, "num_embeddings"):
-        batches = [model.encode(data[start:start + batch_size]) for start in range(0, len(data), batch_size)]
+    if batches:
         if isinstance(batches[0], tuple):  # VQ-VAE-2: (top, bottom)
             levels = {"top_": [b[0] for b in batches], "bottom_": [b[1] for b in batches]}
         else:
@@ -133,7 +141,7 @@ def fit_logistic_scales(pixels, means, channel_axis=-1):
     return np.array(scales)
 
 
-def bits_per_dim(model, priors, images, scales, class_labels=None, batch_size=250):
+def bits_per_dim(model, priors, images, scales, class_labels=None, batch_size=250, verbose="auto"):
     """The whole model's negative log-likelihood bound on `images` in bits per
     pixel dimension (van den Oord et al. 2017, sec. 4.1):
 
@@ -146,12 +154,14 @@ def bits_per_dim(model, priors, images, scales, class_labels=None, batch_size=25
     `priors` is one PixelCNN for a VQVAE, `(top, bottom)` for a VQVAE2.
 
     Returns a dict: `bits_per_dim`, and its `decoder_bits_per_dim` and
-    `prior_bits_per_dim` parts.
+    `prior_bits_per_dim` parts. `verbose` shows progress (`keras_vq.progress`).
     """
     images = np.asarray(images, np.float32)
     decoder_bits, prior_bits = 0.0, 0.0
     priors = priors if isinstance(priors, (tuple, list)) else (priors,)
-    for start in range(0, len(images), batch_size):
+    starts = range(0, len(images), batch_size)
+    progress = Progress(f"bits/dim on {len(images):,} images", len(starts), "batch", verbose)
+    for start in starts:
         batch = images[start:start + batch_size]
         labels = None if class_labels is None else np.asarray(class_labels)[start:start + batch_size]
         codes = model.encode(batch)
@@ -162,6 +172,8 @@ def bits_per_dim(model, priors, images, scales, class_labels=None, batch_size=25
         for level, prior in enumerate(priors):
             inputs = prior.model_inputs(codes[level], labels, codes[level - 1] if level else None)
             prior_bits += prior.log_likelihood_bits(inputs).sum()
+        progress.advance()
+    progress.done()
     dimensions = images.size
     return {
         "bits_per_dim": float((decoder_bits + prior_bits) / dimensions),
@@ -171,7 +183,7 @@ def bits_per_dim(model, priors, images, scales, class_labels=None, batch_size=25
 
 
 def linear_probe_accuracy(train_features, train_labels, test_features, test_labels, num_classes, epochs=20,
-                          batch_size=256, learning_rate=1e-2, seed=0):
+                          batch_size=256, learning_rate=1e-2, seed=0, verbose="auto"):
     """Accuracy on the test set of a linear softmax classifier trained on the training set.
 
     A linear probe (Alain and Bengio 2016, https://arxiv.org/abs/1610.01644)
@@ -180,7 +192,8 @@ def linear_probe_accuracy(train_features, train_labels, test_features, test_labe
     (van den Oord et al. 2017, sec. 4.3, say the codes carry less of it than
     the encoder's continuous output). Features are standardised with the
     training set's mean and deviation; the classifier is one Dense layer
-    trained with Adam on the cross-entropy.
+    trained with Adam on the cross-entropy. `verbose` shows a line per
+    training epoch (`keras_vq.progress`).
     """
     train_features = np.asarray(train_features, np.float32)
     test_features = np.asarray(test_features, np.float32)
@@ -192,13 +205,14 @@ def linear_probe_accuracy(train_features, train_labels, test_features, test_labe
     probe = keras.Sequential([keras.Input(shape=train_features.shape[1:]), keras.layers.Dense(num_classes)])
     probe.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    fit_verbose = 0 if not verbose else (1 if live_display() else 2)
     probe.fit((train_features - mean) / deviation, np.asarray(train_labels), epochs=epochs, batch_size=batch_size,
-              verbose=0)
+              verbose=fit_verbose)
     logits = probe.predict((test_features - mean) / deviation, batch_size=4096, verbose=0)
     return float(np.mean(np.argmax(logits, axis=-1) == np.asarray(test_labels)))
 
 
-def wavenet_decoder_report(model, audio, speakers=None, batch_size=8):
+def wavenet_decoder_report(model, audio, speakers=None, batch_size=8, verbose="auto"):
     """Whole-set figures for a VQVAE with a WaveNet decoder on `audio` `(n, length, 1)`:
     `bits_per_sample`, the teacher-forced negative log2-likelihood of the
     audio's mu-law symbols given the codes (and `speakers`), averaged over
@@ -210,13 +224,17 @@ def wavenet_decoder_report(model, audio, speakers=None, batch_size=8):
     if model.decoder.num_speakers is not None and speakers is None:
         raise ValueError("this model's WaveNet decoder is speaker-conditioned: pass speakers")
     total_bits, codes = 0.0, []
-    for start in range(0, len(audio), batch_size):
+    starts = range(0, len(audio), batch_size)
+    progress = Progress(f"WaveNet decoder report on {len(audio):,} clips", len(starts), "batch", verbose)
+    for start in starts:
         batch = audio[start:start + batch_size]
         inputs = batch if speakers is None else {"audio": batch, "speakers": np.asarray(speakers[start:start + batch_size])}
         logits = model.predict_on_batch(inputs)
         symbols = keras.ops.convert_to_numpy(mu_law_encode(batch[..., 0], model.decoder.num_symbols))
         total_bits += float(symbol_bits(logits, symbols).sum())
         codes.append(np.asarray(keras.ops.convert_to_numpy(model.encode(batch))))
+        progress.advance()
+    progress.done()
     codes = np.concatenate(codes)
     return {
         "examples": int(len(audio)),

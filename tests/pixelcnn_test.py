@@ -123,7 +123,7 @@ def test_saved_and_reloaded_prior_gives_the_same_logits_and_samples(tmp_path):
 @pytest.mark.parametrize("arguments, message", [
     (dict(class_labels=None), r"num_classes=3: class_labels must be given"),
     (dict(class_labels=[0, 3]), r"class_labels must lie in \[0, 3\)"),
-    (dict(class_labels=[0, 1, 2]), r"class_labels must have shape \(2,\)"),
+    (dict(class_labels=[0, 1, 2]), r"class_labels must have shape \(num_samples,\) = \(2,\)"),
     (dict(condition=np.zeros((2, 4, 6), "int32")), r"condition must have shape \(2, 2, 3\); got \(2, 4, 6\)"),
     (dict(condition=np.full((2, 2, 3), 5)), r"condition codes must lie in \[0, 5\)"),
     (dict(temperature=0.0), r"temperature must be in range \(0.0, inf\), got 0.0"),

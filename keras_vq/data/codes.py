@@ -21,6 +21,7 @@ import numpy as np
 from keras_vq.atomic import atomic_path
 from keras_vq.data.batches import SeededBatches
 from keras_vq.paths import keras_vq_home
+from keras_vq.progress import Progress
 
 ENCODING_BATCH = 500
 # The code maps a prior can model: a VQ-VAE's, or either level of a VQ-VAE-2's.
@@ -61,7 +62,7 @@ def prior_inputs(codes, level, with_labels=True):
     return inputs
 
 
-def load_codes(model, name, split, data_dir=None, download=False, cache_dir=None):
+def load_codes(model, name, split, data_dir=None, download=False, cache_dir=None, verbose="auto"):
     """`{"codes", "labels"}` (VQ-VAE) or `{"top_codes", "bottom_codes", "labels"}`
     (VQ-VAE-2) for every example of `split`, as NumPy arrays (codes int32,
     `(examples, *code_shape)`); encoded once, then read from the cache.
@@ -69,7 +70,8 @@ def load_codes(model, name, split, data_dir=None, download=False, cache_dir=None
     The cache is keyed on everything that decides the codes: the model's
     config and weights, the dataset, the split, and the data files
     themselves (`files.fingerprint()`: their paths, sizes and modification
-    times), so another folder or a changed file is encoded anew."""
+    times), so another folder or a changed file is encoded anew. `verbose`
+    shows the reading and encoding (`keras_vq.progress`)."""
     from keras_vq.data.load_arguments import check_load_arguments, open_local_files
     from keras_vq.data.numpy_pipeline import load_numpy
 
@@ -83,8 +85,13 @@ def load_codes(model, name, split, data_dir=None, download=False, cache_dir=None
             return {key: cached[key] for key in cached.files}
 
     batches = load_numpy(name, split, ENCODING_BATCH, data_dir=data_dir, download=download, evaluation=True,
-                         with_labels=True)
-    parts = [encode_batch(model, *batches[index]) for index in range(len(batches))]
+                         with_labels=True, progress=bool(verbose))
+    progress = Progress(f"encoding {name} {split}", len(batches), "batch", verbose)
+    parts = []
+    for index in range(len(batches)):
+        parts.append(encode_batch(model, *batches[index]))
+        progress.advance()
+    progress.done()
     arrays = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
     with atomic_path(path) as temporary:  # Complete files only: a killed run leaves no half-written cache.
         np.savez(temporary, **arrays)

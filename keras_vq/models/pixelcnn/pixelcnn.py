@@ -1,31 +1,21 @@
 """PixelCNN: an autoregressive prior over a map of discrete codes."""
 
-import math
-
 import keras
 import numpy as np
 from keras import ops
 
 from keras_vq.layers.pixelcnn_blocks import GatedPixelCNNBlock
 from keras_vq.layers.residual_stack import ResidualStack
-from keras_vq.checks import (
-    check_model_kwargs,
-    check_number,
-    check_odd_kernel_size,
-    check_positive_int,
-    check_shape,
-    integer_array,
-)
+from keras_vq.checks import check_model_kwargs, check_odd_kernel_size, check_positive_int, check_shape
+from keras_vq.models.autoregressive_prior import AutoregressivePrior, apply_output_head
 from keras_vq.models.pixelcnn.pixelcnn_presets import PIXELCNN_PRESETS
-from keras_vq.models.autoregressive import run_compiled, symbol_bits
 from keras_vq.models.pixelcnn.pixelcnn_sampler import SAMPLING_LOOPS
-from keras_vq.presets import PresetMixin
 
 CODES, CLASS_LABELS, CONDITION = "codes", "class_labels", "condition"
 
 
 @keras.saving.register_keras_serializable(package="keras_vq")
-class PixelCNN(PresetMixin, keras.Model):
+class PixelCNN(AutoregressivePrior):
     """Gated PixelCNN prior over codes (van den Oord et al. 2016,
     https://arxiv.org/abs/1606.05328), as used for VQ-VAE (van den Oord et
     al. 2017) and the two levels of VQ-VAE-2 (Razavi et al. 2019).
@@ -75,6 +65,7 @@ class PixelCNN(PresetMixin, keras.Model):
     """
 
     builtin_presets = PIXELCNN_PRESETS
+    SYMBOLS_KEY, BITS_METRIC, LOOP_NAME = CODES, "bits_per_code", "sampler"
 
     def __init__(
         self,
@@ -150,7 +141,7 @@ class PixelCNN(PresetMixin, keras.Model):
         for block in blocks:
             vertical, horizontal, skip = block(vertical, horizontal, inputs.get(CLASS_LABELS), features)
             skips.append(skip)
-        logits = _output_head(head, skips, horizontal)
+        logits = apply_output_head(head, skips + [horizontal])
         super().__init__(inputs=inputs if len(inputs) > 1 else inputs[CODES], outputs=logits, **kwargs)
 
         # === Config ===
@@ -162,30 +153,24 @@ class PixelCNN(PresetMixin, keras.Model):
         self.condition_residual_layers = condition_residual_layers
 
         # === Metrics ===
-        self.bits_per_code_tracker = keras.metrics.Mean(name="bits_per_code")
+        self.track_bits()
 
     # --- The pieces the samplers use -------------------------------------------------------
 
+    def conditioning_keys(self):
+        return [key for key, used in ((CLASS_LABELS, self.num_classes), (CONDITION, self.condition_shape))
+                if used is not None]
+
     def output_head(self, skips, last_horizontal):
-        return _output_head(self.head, skips, last_horizontal)
+        """Logits from ReLU(the last horizontal stack + every block's skip output)."""
+        return apply_output_head(self.head, skips + [last_horizontal])
 
     def condition_features(self, condition):
         return None if self.condition_network is None else self.condition_network(condition)
 
     def model_inputs(self, codes, class_labels=None, condition=None):
         """The model's input structure: the codes alone, or the dict of those given."""
-        if self.num_classes is None and self.condition_shape is None:
-            return codes
-        inputs = {CODES: codes}
-        if self.num_classes is not None:
-            inputs[CLASS_LABELS] = class_labels
-        if self.condition_shape is not None:
-            inputs[CONDITION] = condition
-        return inputs
-
-    def layers_dtype_policy(self):
-        """The policy the layers were built with (the logits are float32 whatever it is)."""
-        return self.embedding.dtype_policy
+        return self.inputs_of(codes, {CLASS_LABELS: class_labels, CONDITION: condition})
 
     # --- Training ----------------------------------------------------------------------------
 
@@ -219,28 +204,10 @@ class PixelCNN(PresetMixin, keras.Model):
             if values.size and (values.min() < 0 or values.max() >= limit):
                 raise ValueError(f"{name} must lie in [0, {limit}); got {values.min()}..{values.max()}")
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        codes = x[CODES] if isinstance(x, dict) else x
-        nats = ops.mean(keras.losses.sparse_categorical_crossentropy(codes, y_pred, from_logits=True))
-        self.bits_per_code_tracker.update_state(nats / math.log(2.0))
-        return nats
-
-    def log_likelihood_bits(self, inputs, batch_size=256):
-        """-log2 p(z | y, s) of each code map in `inputs` (NumPy arrays as `fit`
-        takes them), summed over its positions: shape (num_maps,)."""
-        codes = inputs[CODES] if isinstance(inputs, dict) else inputs
-        codes = np.asarray(codes)
-        totals = []
-        for start in range(0, len(codes), batch_size):
-            batch = _take(inputs, slice(start, start + batch_size))
-            bits = symbol_bits(self.predict_on_batch(batch), codes[start:start + batch_size])
-            totals.append(bits.reshape(len(bits), -1).sum(axis=1))
-        return np.concatenate(totals)
-
     # --- Sampling ----------------------------------------------------------------------------
 
     def sample(self, num_samples, class_labels=None, condition=None, temperature=1.0, seed=None,
-               method="cached"):
+               method="cached", verbose="auto"):
         """Code maps `(num_samples, height, width)` int32 drawn from the prior (NumPy).
 
         Args:
@@ -254,18 +221,12 @@ class PixelCNN(PresetMixin, keras.Model):
                 `method` and backend (the noise is NumPy's).
             method: `"cached"` (fast; each block computed once a position)
                 or `"naive"` (one full forward pass a position; the reference).
+            verbose: report the codes drawn and the rate (`keras_vq.progress`).
         """
         check_positive_int("num_samples", num_samples)
-        if method not in SAMPLING_LOOPS:
-            raise ValueError(f"method must be one of {tuple(SAMPLING_LOOPS)}, got {method!r}")
-        check_number("temperature", temperature, 0.0, math.inf, False, False)
-        inputs = {
-            "uniform": np.random.default_rng(seed).random((num_samples,) + self.code_shape, dtype=np.float32),
-            "temperature": np.full((num_samples,), temperature, np.float32),
-        }
-        inputs.update(self._checked_conditioning(num_samples, class_labels, condition))
-        codes = run_compiled(self, SAMPLING_LOOPS[method], f"{method}_sampler", inputs)
-        return np.asarray(ops.convert_to_numpy(codes), np.int32)
+        conditioning = self._checked_conditioning(num_samples, class_labels, condition)
+        return self.draw(SAMPLING_LOOPS, method, (num_samples,) + self.code_shape, temperature, seed,
+                         conditioning, "codes", verbose)
 
     def _checked_conditioning(self, num_samples, class_labels, condition):
         conditioning = {}
@@ -275,14 +236,8 @@ class PixelCNN(PresetMixin, keras.Model):
                 f"{'given' if self.num_classes is not None else 'None'}"
             )
         if class_labels is not None:
-            labels = integer_array("class_labels", class_labels).astype(np.int32)
-            if labels.ndim == 0:  # One label for every sample.
-                labels = np.full((num_samples,), labels, np.int32)
-            if labels.shape != (num_samples,):
-                raise ValueError(f"class_labels must have shape ({num_samples},); got {labels.shape}")
-            if labels.min() < 0 or labels.max() >= self.num_classes:
-                raise ValueError(f"class_labels must lie in [0, {self.num_classes}); got {labels.min()}..{labels.max()}")
-            conditioning[CLASS_LABELS] = labels
+            conditioning[CLASS_LABELS] = self.checked_indices("class_labels", class_labels, num_samples,
+                                                              self.num_classes)
         if (condition is None) != (self.condition_shape is None):
             raise ValueError(
                 f"this PixelCNN has condition_shape={self.condition_shape}: condition must be "
@@ -305,9 +260,7 @@ class PixelCNN(PresetMixin, keras.Model):
     # --- Serialisation -----------------------------------------------------------------------
 
     def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
+        return self.config_with({
             "code_shape": self.code_shape,
             "num_embeddings": self.num_embeddings,
             "channels": self.channels,
@@ -318,19 +271,4 @@ class PixelCNN(PresetMixin, keras.Model):
             "condition_shape": self.condition_shape,
             "condition_num_embeddings": self.condition_num_embeddings,
             "condition_residual_layers": self.condition_residual_layers,
-            "dtype": keras.saving.serialize_keras_object(self.embedding.dtype_policy),
-        }
-
-
-def _output_head(head, skips, last_horizontal):
-    """Logits from ReLU(the last horizontal stack + every block's skip output)."""
-    hidden = keras.activations.relu(ops.sum(ops.stack(skips + [last_horizontal]), axis=0))
-    for layer in head:
-        hidden = layer(hidden)
-    return hidden
-
-
-def _take(inputs, index):
-    if isinstance(inputs, dict):
-        return {key: np.asarray(value)[index] for key, value in inputs.items()}
-    return np.asarray(inputs)[index]
+        })

@@ -1,23 +1,20 @@
 """WaveNet: an autoregressive model of a sequence of discrete symbols, as decoder or prior."""
 
-import math
-
 import keras
 import numpy as np
 from keras import ops
 
-from keras_vq.checks import check_model_kwargs, check_number, check_positive_int, integer_array
+from keras_vq.checks import check_model_kwargs, check_positive_int
 from keras_vq.layers.wavenet_blocks import WaveNetBlock
-from keras_vq.models.autoregressive import run_compiled, symbol_bits
+from keras_vq.models.autoregressive_prior import AutoregressivePrior, apply_output_head
 from keras_vq.models.wavenet.wavenet_generation import GENERATION_LOOPS
 from keras_vq.models.wavenet.wavenet_presets import WAVENET_PRESETS
-from keras_vq.presets import PresetMixin
 
 SYMBOLS, SPEAKERS, LOCAL_CODES, LOCAL_FEATURES = "symbols", "speakers", "local_codes", "local_features"
 
 
 @keras.saving.register_keras_serializable(package="keras_vq")
-class WaveNet(PresetMixin, keras.Model):
+class WaveNet(AutoregressivePrior):
     """WaveNet (van den Oord et al. 2016, https://arxiv.org/abs/1609.03499)
     over sequences of `num_symbols` discrete symbols:
 
@@ -69,6 +66,7 @@ class WaveNet(PresetMixin, keras.Model):
     """
 
     builtin_presets = WAVENET_PRESETS
+    SYMBOLS_KEY, BITS_METRIC, LOOP_NAME = SYMBOLS, "bits_per_symbol", "generator"
 
     def __init__(
         self,
@@ -152,7 +150,7 @@ class WaveNet(PresetMixin, keras.Model):
         for block in blocks:
             hidden, skip = block(hidden, speaker, local)
             skips.append(skip)
-        logits = _output_head(head, skips)
+        logits = apply_output_head(head, skips)
         super().__init__(inputs=inputs if len(inputs) > 1 else inputs[SYMBOLS], outputs=logits, **kwargs)
 
         # === Config ===
@@ -165,49 +163,30 @@ class WaveNet(PresetMixin, keras.Model):
         self.local_channels, self.upsampling, self.local_key = local_channels, upsampling, local_key
 
         # === Metrics ===
-        self.bits_per_symbol_tracker = keras.metrics.Mean(name="bits_per_symbol")
+        self.track_bits()
 
     @property
     def receptive_field(self):
         """Steps of the past that one prediction can see: the shift plus each block's reach."""
         return 1 + sum(block.history_length for block in self.blocks)
 
-    def output_head(self, skips):
-        return _output_head(self.head, skips)
+    def conditioning_keys(self):
+        return ([SPEAKERS] if self.num_speakers is not None else []) + ([self.local_key] if self.local_key else [])
 
-    def layers_dtype_policy(self):
-        return self.embedding.dtype_policy
+    def output_head(self, skips):
+        return apply_output_head(self.head, skips)
 
     def model_inputs(self, symbols, speakers=None, local_codes=None, local_features=None):
-        if self.num_speakers is None and self.local_key is None:
-            return symbols
-        inputs = {SYMBOLS: symbols}
-        if self.num_speakers is not None:
-            inputs[SPEAKERS] = speakers
-        if self.local_key is not None:
-            inputs[self.local_key] = local_codes if self.local_key == LOCAL_CODES else local_features
-        return inputs
-
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        symbols = x[SYMBOLS] if isinstance(x, dict) else x
-        nats = ops.mean(keras.losses.sparse_categorical_crossentropy(symbols, y_pred, from_logits=True))
-        self.bits_per_symbol_tracker.update_state(nats / math.log(2.0))
-        return nats
+        """The model's input structure: the symbols alone, or the dict of those given."""
+        return self.inputs_of(symbols, {SPEAKERS: speakers, LOCAL_CODES: local_codes, LOCAL_FEATURES: local_features})
 
     def log_likelihood_bits(self, inputs, batch_size=64):
         """-log2 p(x | h, y) of each sequence in `inputs` (NumPy, as `fit`
         takes them), summed over its steps: shape (num_sequences,)."""
-        symbols = np.asarray(inputs[SYMBOLS] if isinstance(inputs, dict) else inputs)
-        totals = []
-        for start in range(0, len(symbols), batch_size):
-            part = slice(start, start + batch_size)
-            batch = {key: np.asarray(value)[part] for key, value in inputs.items()} if isinstance(inputs, dict) \
-                else symbols[part]
-            totals.append(symbol_bits(self.predict_on_batch(batch), symbols[part]).sum(axis=1))
-        return np.concatenate(totals)
+        return super().log_likelihood_bits(inputs, batch_size)
 
     def generate(self, length, speakers=None, local_codes=None, local_features=None, num_samples=None,
-                 temperature=1.0, seed=None, method="incremental"):
+                 temperature=1.0, seed=None, method="incremental", verbose="auto"):
         """Symbols `(num_samples, length)` int32 drawn step by step (NumPy).
 
         Args:
@@ -226,19 +205,14 @@ class WaveNet(PresetMixin, keras.Model):
             seed: the same seed gives the same sequences, whichever `method`.
             method: `"incremental"` (per-layer queues, one step of each layer
                 a sample) or `"naive"` (a full pass over the sequence a sample).
+            verbose: report the symbols drawn and the rate (`keras_vq.progress`).
         """
         if method not in GENERATION_LOOPS:
             raise ValueError(f"method must be one of {tuple(GENERATION_LOOPS)}, got {method!r}")
-        check_number("temperature", temperature, 0.0, math.inf, False, False)
         conditioning, num_samples, length = self._checked_conditioning(
             length, speakers, local_codes, local_features, num_samples)
-        inputs = {
-            "uniform": np.random.default_rng(seed).random((num_samples, length), dtype=np.float32),
-            "temperature": np.full((num_samples,), temperature, np.float32),
-            **conditioning,
-        }
-        symbols = run_compiled(self, GENERATION_LOOPS[method], f"{method}_generator", inputs)
-        return np.asarray(ops.convert_to_numpy(symbols), np.int32)
+        return self.draw(GENERATION_LOOPS, method, (num_samples, length), temperature, seed, conditioning,
+                         "symbols", verbose)
 
     def _checked_conditioning(self, length, speakers, local_codes, local_features, num_samples):
         conditioning = {}
@@ -273,14 +247,8 @@ class WaveNet(PresetMixin, keras.Model):
             length, num_samples = expected, num_samples or len(local)
             conditioning[self.local_key] = local
         if speakers is not None:
-            speakers = integer_array("speakers", speakers).astype(np.int32)
-            num_samples = num_samples or (len(speakers) if speakers.ndim else 1)
-            speakers = np.broadcast_to(speakers, (num_samples,)).copy() if speakers.ndim == 0 else speakers
-            if speakers.shape != (num_samples,):
-                raise ValueError(f"speakers must have shape (num_samples,) = ({num_samples},); got {speakers.shape}")
-            if speakers.min() < 0 or speakers.max() >= self.num_speakers:
-                raise ValueError(f"speakers must lie in [0, {self.num_speakers}); got {speakers.min()}..{speakers.max()}")
-            conditioning[SPEAKERS] = speakers
+            num_samples = num_samples or (np.size(speakers) if np.ndim(speakers) else 1)
+            conditioning[SPEAKERS] = self.checked_indices("speakers", speakers, num_samples, self.num_speakers)
         if self.local_key is not None and len(conditioning[self.local_key]) != num_samples:
             raise ValueError(f"{self.local_key} must have {num_samples} sequences (num_samples); got "
                              f"{conditioning[self.local_key].shape}")
@@ -290,9 +258,7 @@ class WaveNet(PresetMixin, keras.Model):
         return conditioning, num_samples, length
 
     def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
+        return self.config_with({
             "num_symbols": self.num_symbols,
             "channels": self.channels,
             "skip_channels": self.skip_channels,
@@ -305,12 +271,4 @@ class WaveNet(PresetMixin, keras.Model):
             "local_condition_dim": self.local_condition_dim,
             "local_channels": self.local_channels,
             "upsampling": self.upsampling,
-            "dtype": keras.saving.serialize_keras_object(self.embedding.dtype_policy),
-        }
-
-
-def _output_head(head, skips):
-    hidden = keras.activations.relu(ops.sum(ops.stack(skips), axis=0))
-    for layer in head:
-        hidden = layer(hidden)
-    return hidden
+        })

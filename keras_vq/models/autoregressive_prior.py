@@ -1,0 +1,130 @@
+"""What PixelCNN and WaveNet share as autoregressive models over discrete symbols.
+
+Both model a sequence (WaveNet) or raster-ordered map (PixelCNN) of
+symbols x from a vocabulary of K as
+
+    p(x | c) = prod_t p(x_t | x_<t, c),      each factor a K-way categorical,
+
+with c their conditioning (classes and a code map; speakers and a local
+sequence). `AutoregressivePrior` holds what follows from that alone: the
+training loss (the mean negative log-likelihood in nats a symbol, reported
+in bits as well), whole-set log-likelihoods, the model's input structure
+(the symbols alone, or a dict with the conditioning), the output head
+(ReLU, 1x1 conv, ReLU, 1x1 conv to float32 logits), checks of index inputs,
+and drawing samples with a compiled loop (`keras_vq.models.autoregressive`)
+from NumPy noise, reporting the stage (`keras_vq.progress`).
+
+A subclass sets `SYMBOLS_KEY` (its input name for x), `BITS_METRIC` (the
+name its bits are reported under) and `LOOP_NAME`, builds its functional
+network with the layers `embedding` and `head`, calls `track_bits()`, and
+lists its active conditioning inputs in `conditioning_keys()`.
+"""
+
+import math
+import time
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_vq.checks import check_number, integer_array
+from keras_vq.models.autoregressive import run_compiled, symbol_bits
+from keras_vq.presets import PresetMixin
+from keras_vq.progress import report_stage
+
+
+def apply_output_head(head, features):
+    """Logits from ReLU(the sum of `features`) through the `head` layers."""
+    hidden = keras.activations.relu(ops.sum(ops.stack(features), axis=0))
+    for layer in head:
+        hidden = layer(hidden)
+    return hidden
+
+
+class AutoregressivePrior(PresetMixin, keras.Model):
+    """Base of `PixelCNN` and `WaveNet` (see the module docstring); not used on its own."""
+
+    SYMBOLS_KEY = None
+    BITS_METRIC = None
+    LOOP_NAME = None  # What its compiled drawing loops are called ("sampler", "generator").
+
+    def conditioning_keys(self):
+        """The inputs besides the symbols this model takes, in its input order."""
+        raise NotImplementedError
+
+    def track_bits(self):
+        """Creates the metric `fit` reports the loss under, in bits (call after building)."""
+        setattr(self, f"{self.BITS_METRIC}_tracker", keras.metrics.Mean(name=self.BITS_METRIC))
+
+    def layers_dtype_policy(self):
+        """The policy the layers were built with (the logits are float32 whatever it is)."""
+        return self.embedding.dtype_policy
+
+    def inputs_of(self, symbols, conditioning):
+        """The model's input structure: the symbols alone, or the dict with the conditioning."""
+        keys = self.conditioning_keys()
+        if not keys:
+            return symbols
+        return {self.SYMBOLS_KEY: symbols, **{key: conditioning.get(key) for key in keys}}
+
+    def symbols_of(self, inputs):
+        return inputs[self.SYMBOLS_KEY] if isinstance(inputs, dict) else inputs
+
+    # --- Training and likelihood -------------------------------------------------------------
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        nats = ops.mean(keras.losses.sparse_categorical_crossentropy(self.symbols_of(x), y_pred, from_logits=True))
+        getattr(self, f"{self.BITS_METRIC}_tracker").update_state(nats / math.log(2.0))
+        return nats
+
+    def log_likelihood_bits(self, inputs, batch_size=256):
+        """-log2 p(x | c) of each example in `inputs` (NumPy arrays as `fit`
+        takes them), summed over its positions: shape (examples,)."""
+        symbols = np.asarray(self.symbols_of(inputs))
+        totals = []
+        for start in range(0, len(symbols), batch_size):
+            part = slice(start, start + batch_size)
+            batch = ({key: np.asarray(value)[part] for key, value in inputs.items()} if isinstance(inputs, dict)
+                     else symbols[part])
+            bits = symbol_bits(self.predict_on_batch(batch), symbols[part])
+            totals.append(bits.reshape(len(bits), -1).sum(axis=1))
+        return np.concatenate(totals)
+
+    # --- Drawing -----------------------------------------------------------------------------
+
+    @staticmethod
+    def checked_indices(name, values, num_samples, limit):
+        """`values` as `(num_samples,)` int32 in [0, limit) (one int stands for all), or ValueError naming `name`."""
+        values = integer_array(name, values).astype(np.int32)
+        if values.ndim == 0:
+            values = np.full((num_samples,), values, np.int32)
+        if values.shape != (num_samples,):
+            raise ValueError(f"{name} must have shape (num_samples,) = ({num_samples},); got {values.shape}")
+        if values.min() < 0 or values.max() >= limit:
+            raise ValueError(f"{name} must lie in [0, {limit}); got {values.min()}..{values.max()}")
+        return values
+
+    def draw(self, loops, method, noise_shape, temperature, seed, conditioning, what, verbose):
+        """Runs `loops[method]` compiled on NumPy noise of `noise_shape` (from `seed`) and returns
+        the drawn symbols as int32 NumPy; reports `what` (e.g. "codes") drawn and the rate."""
+        if method not in loops:
+            raise ValueError(f"method must be one of {tuple(loops)}, got {method!r}")
+        check_number("temperature", temperature, 0.0, math.inf, False, False)
+        inputs = {
+            "uniform": np.random.default_rng(seed).random(noise_shape, dtype=np.float32),
+            "temperature": np.full(noise_shape[:1], temperature, np.float32),
+            **conditioning,
+        }
+        started = time.perf_counter()
+        symbols = run_compiled(self, loops[method], f"{method}_{self.LOOP_NAME}", inputs)
+        symbols = np.asarray(ops.convert_to_numpy(symbols), np.int32)
+        report_stage(f"{self.name}: drew {noise_shape[0]:,} x {'x'.join(map(str, noise_shape[1:]))} {what}",
+                     int(np.prod(noise_shape)), what.rstrip("s"), time.perf_counter() - started, verbose)
+        return symbols
+
+    # --- Serialisation -----------------------------------------------------------------------
+
+    def config_with(self, arguments):
+        """The config: name, trainable, the subclass's `arguments`, then the layers' dtype policy."""
+        return {"name": self.name, "trainable": self.trainable, **arguments,
+                "dtype": keras.saving.serialize_keras_object(self.layers_dtype_policy())}

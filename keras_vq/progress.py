@@ -1,0 +1,63 @@
+"""Progress of long stages: Keras' live bar on a terminal, one line with the count and rate elsewhere.
+
+Every keras_vq function that can take more than a few seconds (encoding a
+split's codes, `reconstruction_report`, `bits_per_dim`, the linear probe,
+sampling and generation) takes `verbose`, as Keras' `predict` does:
+"auto" (the default) or 1 shows the stage, 0 or False is silent. On a
+terminal the stage is Keras' own `Progbar`; in a log (not a terminal) it is
+one line when the stage ends, so logs stay readable. Example:
+
+    progress = Progress("encoding cifar10 test", total=20, unit="batch")
+    for batch in batches:
+        ...
+        progress.advance()
+    progress.done()   # "encoding cifar10 test: 20/20 batches in 3.1 s (6.5 batches/s)" in a log
+"""
+
+import sys
+import time
+
+import keras
+
+
+def live_display():
+    """Whether stdout is a terminal (a live bar is readable there, not in a log file)."""
+    return hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
+
+
+class Progress:
+    """One stage of `total` units (see the module docstring)."""
+
+    def __init__(self, description, total, unit="step", verbose="auto"):
+        if verbose not in ("auto", 0, 1, 2, True, False):
+            raise ValueError(f"verbose must be 'auto', 0, 1 or 2; got {verbose!r}")
+        self.description, self.total, self.unit = description, total, unit
+        self.shown = bool(verbose)
+        self.count = 0
+        self.started = time.perf_counter()
+        self.bar = None
+        if self.shown and live_display():
+            print(description, flush=True)
+            self.bar = keras.utils.Progbar(total, unit_name=unit)
+
+    def advance(self, count=1):
+        self.count += count
+        if self.bar is not None:
+            self.bar.update(self.count)
+
+    def done(self):
+        """Ends the stage: the bar completes, or the stage's line is printed."""
+        if self.shown and self.bar is None:
+            seconds = time.perf_counter() - self.started
+            rate = f" ({self.count / seconds:,.1f} {self.unit}s/s)" if seconds > 0 else ""
+            print(f"{self.description}: {self.count:,}/{self.total:,} {self.unit}s in {seconds:.1f} s{rate}",
+                  flush=True)
+        elif self.bar is not None and self.count < self.total:
+            self.bar.update(self.total, finalize=True)
+
+
+def report_stage(description, count, unit, seconds, verbose="auto"):
+    """One line for a stage that runs as one compiled call (sampling, generation): what, how many, how fast."""
+    if verbose:
+        print(f"{description}: {count:,} {unit}s in {seconds:.1f} s ({count / max(seconds, 1e-9):,.1f} {unit}s/s)",
+              flush=True)
