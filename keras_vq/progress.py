@@ -20,6 +20,10 @@ import time
 import keras
 
 
+def plural(unit):
+    return unit + ("es" if unit.endswith(("s", "x", "ch", "sh")) else "s")
+
+
 def live_display():
     """Whether stdout is a terminal (a live bar is readable there, not in a log file)."""
     return hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
@@ -49,8 +53,8 @@ class Progress:
         """Ends the stage: the bar completes, or the stage's line is printed."""
         if self.shown and self.bar is None:
             seconds = time.perf_counter() - self.started
-            rate = f" ({self.count / seconds:,.1f} {self.unit}s/s)" if seconds > 0 else ""
-            print(f"{self.description}: {self.count:,}/{self.total:,} {self.unit}s in {seconds:.1f} s{rate}",
+            rate = f" ({self.count / seconds:,.1f} {plural(self.unit)}/s)" if seconds > 0 else ""
+            print(f"{self.description}: {self.count:,}/{self.total:,} {plural(self.unit)} in {seconds:.1f} s{rate}",
                   flush=True)
         elif self.bar is not None and self.count < self.total:
             self.bar.update(self.total, finalize=True)
@@ -59,5 +63,5 @@ class Progress:
 def report_stage(description, count, unit, seconds, verbose="auto"):
     """One line for a stage that runs as one compiled call (sampling, generation): what, how many, how fast."""
     if verbose:
-        print(f"{description}: {count:,} {unit}s in {seconds:.1f} s ({count / max(seconds, 1e-9):,.1f} {unit}s/s)",
-              flush=True)
+        print(f"{description}: {count:,} {plural(unit)} in {seconds:.1f} s "
+              f"({count / max(seconds, 1e-9):,.1f} {plural(unit)}/s)", flush=True)

@@ -26,6 +26,7 @@ import keras
 import numpy as np
 
 from keras_vq.atomic import atomic_path, remove_temporaries, write_json_atomically
+from keras_vq.progress import live_display
 
 HISTORY_FILE = "history.json"
 CHECKPOINT_FILE = "checkpoint.json"
@@ -125,7 +126,7 @@ def batches_from(dataset, step):
         index = 0
 
 
-def fit_resumably(model, stream_from, total_steps, steps_per_epoch, run_dir, callbacks=(), verbose=2):
+def fit_resumably(model, stream_from, total_steps, steps_per_epoch, run_dir, callbacks=(), verbose="auto"):
     """Trains `model` for `total_steps` (rounded up to whole epochs); returns the history of every epoch.
 
     `stream_from(step)` must return the batches from global step `step`
@@ -134,6 +135,8 @@ def fit_resumably(model, stream_from, total_steps, steps_per_epoch, run_dir, cal
     so a run killed after training (while evaluating or saving) resumes
     without training again. Raises `NonFiniteTrainingError` if the loss or a
     weight becomes NaN or infinite, keeping the last good checkpoint.
+    `verbose="auto"` shows Keras' live bar on a terminal and a line an epoch
+    in a log (`fit`'s 1 and 2).
     """
     run_dir = pathlib.Path(run_dir)
     backup_dir = run_dir / BACKUP_DIR
@@ -151,7 +154,7 @@ def fit_resumably(model, stream_from, total_steps, steps_per_epoch, run_dir, cal
             epochs=epochs,
             steps_per_epoch=steps_per_epoch,
             callbacks=[saver, *callbacks],
-            verbose=verbose,
+            verbose=(1 if live_display() else 2) if verbose == "auto" else verbose,
         )
     return saver.history
 

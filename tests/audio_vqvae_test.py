@@ -128,3 +128,20 @@ def test_a_prior_over_the_codes_generates_audio_through_the_decoder():
 def test_a_wavenet_decoder_that_does_not_fit_the_encoder_is_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         wavenet_vqvae(**kwargs)
+
+
+def test_one_mu_law_companding_serves_numpy_the_backends_and_tf_data_alike():
+    from keras_vq.mu_law import mu_law_compress, mu_law_expand
+
+    audio = np.linspace(-1, 1, 401)
+    definition = np.sign(audio) * np.log(1 + 255 * np.abs(audio)) / np.log(256)  # float64, by its definition
+    with_numpy = mu_law_compress(audio.astype("float32"), xp=np)
+    with_backend = ops.convert_to_numpy(mu_law_compress(audio.astype("float32")))
+    np.testing.assert_allclose(with_numpy, definition, atol=1e-6)
+    np.testing.assert_allclose(with_backend, definition, atol=1e-6)
+    np.testing.assert_allclose(mu_law_expand(definition, xp=np), audio, atol=1e-12)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        np.testing.assert_allclose(mu_law_compress(tf.constant(audio, tf.float32), xp=tf.math).numpy(), definition,
+                                   atol=1e-6)

@@ -18,7 +18,7 @@ class Blocker(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if name.split(".")[0] in BLOCKED:
             return importlib.machinery.ModuleSpec(name, self)
     def create_module(self, spec):
-        raise ModuleNotFoundError(f"No module named {{spec.name!r}}")
+        raise ModuleNotFoundError(f"No module named {{spec.name!r}}", name=spec.name)
     def exec_module(self, module):
         pass
 sys.meta_path.insert(0, Blocker())
@@ -68,3 +68,32 @@ print("ok")
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("ok")
 
+
+
+@pytest.mark.parametrize("blocked, works, refused, message", [
+    # Without soundfile, images still load; audio names the package and the extra.
+    ("soundfile", "cifar10", "librispeech", "reading LibriSpeech needs soundfile, which is not installed: "
+                                            "pip install 'keras-vq[numpy-data]'"),
+    # Without Pillow, audio still loads; images name it.
+    ("PIL", "librispeech", "cifar10", "reading CIFAR-10 needs Pillow, which is not installed: "
+                                      "pip install 'keras-vq[numpy-data]'"),
+])
+def test_each_reader_is_imported_when_used_and_a_missing_one_names_its_extra(blocked, works, refused, message):
+    from tests import data_helpers
+
+    folders = {"cifar10": data_helpers.CIFAR10_FIXTURE, "librispeech": data_helpers.LIBRISPEECH_FIXTURE}
+    splits = {"cifar10": "test", "librispeech": "train-clean-5"}
+    script = blocking_imports(blocked) + f"""
+import keras_vq
+batches = keras_vq.data.load_numpy({works!r}, {splits[works]!r}, 2, data_dir={str(folders[works])!r},
+                                   crop_length=1600, evaluation=True, progress=False)
+assert len(batches[0]) == 2
+try:
+    keras_vq.data.load_numpy({refused!r}, {splits[refused]!r}, 2, data_dir={str(folders[refused])!r})
+except ModuleNotFoundError as error:
+    print(error)
+"""
+    environment = dict(os.environ, KERAS_BACKEND="jax" if keras.backend.backend() == "tensorflow" else keras.backend.backend())
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environment)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == message

@@ -314,3 +314,38 @@ def test_a_slice_that_selects_nothing_is_refused_before_reading(split):
     for load in (keras_vq.data.load, keras_vq.data.load_numpy):
         with pytest.raises(ValueError, match=r"selects no examples: of 20, it starts at"):
             load("cifar10", split, 4, data_dir=data_helpers.CIFAR10_FIXTURE)
+
+
+@pytest.mark.parametrize("pipeline", ["tf.data", "numpy"])
+def test_training_batches_from_any_step_continue_the_uninterrupted_stream(pipeline, prepared_dir):
+    """What makes a killed recipe resume exactly: the stream from step k is the uninterrupted stream's tail,
+    each pass reshuffled by (seed, pass) alone; labels come along with with_labels."""
+    import itertools
+
+    options = dict(data_dir=data_helpers.CIFAR10_FIXTURE, seed=3, pipeline=pipeline, with_labels=True)
+    if pipeline == "tf.data":
+        options["prepared_dir"] = prepared_dir
+
+    def stream(start_step, count):
+        batches = keras_vq.data.training_batches("cifar10", "train", 4, start_step=start_step, **options)
+        return list(itertools.islice(batches, count))
+
+    uninterrupted = stream(0, 12)  # 20 images, 5 batches a pass: passes 0, 1 and part of 2.
+    resumed = stream(7, 5)
+    for expected, got in zip(uninterrupted[7:], resumed):
+        np.testing.assert_array_equal(expected[0], got[0])
+        np.testing.assert_array_equal(expected[1], got[1])
+    assert uninterrupted[0][0].shape == (4, 32, 32, 3)
+    labels_per_pass = [np.concatenate([labels for _, labels in uninterrupted[start:start + 5]]) for start in (0, 5)]
+    assert sorted(labels_per_pass[0]) == sorted(labels_per_pass[1])  # The same examples each pass...
+    assert not np.array_equal(labels_per_pass[0], labels_per_pass[1])  # ...in another order.
+    assert stream(0, 3)[2][1].tolist() == uninterrupted[2][1].tolist()  # The same seed, the same stream.
+
+
+def test_training_batches_refuse_bad_arguments_by_name():
+    with pytest.raises(ValueError, match="pipeline must be 'auto', 'tf.data' or 'numpy', got 'torch'"):
+        keras_vq.data.training_batches("cifar10", "train", 4, pipeline="torch")
+    with pytest.raises(ValueError, match="start_step must be an integer >= 0, got -1"):
+        keras_vq.data.training_batches("cifar10", "train", 4, start_step=-1)
+    with pytest.raises(TypeError, match="for evaluation use keras_vq.data.load"):
+        keras_vq.data.training_batches("cifar10", "train", 4, evaluation=True)

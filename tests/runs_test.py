@@ -103,3 +103,45 @@ def test_temporaries_are_removed_only_from_a_run_being_resumed_never_from_a_user
     assert (run_dir / "results.tmp-0a1b2c3d.json").exists()
     runs.start_run(run_dir, ARGUMENTS | {"resume": True}, resume=True)
     assert os.listdir(run_dir) == [runs.RUN_FILE]
+
+
+RECIPES = ("quickstart", "cifar10_vqvae", "cifar10_prior", "kaokore_vqvae2", "librispeech_vqvae")
+
+
+@pytest.mark.parametrize("recipe", RECIPES)
+def test_every_recipe_option_has_help_showing_its_default(recipe, monkeypatch, capsys):
+    import importlib
+    import re
+    import sys
+
+    module = importlib.import_module(f"keras_vq.recipes.{recipe}")
+    monkeypatch.setattr(sys, "argv", [recipe, "--help"])
+    with pytest.raises(SystemExit) as exit:
+        module.parse_arguments()
+    assert exit.value.code == 0
+    options = capsys.readouterr().out.split("\noptions:\n")[1]
+    blocks = re.split(r"\n(?=  -)", options.strip("\n"))
+    assert len(blocks) >= 6
+    for block in (" ".join(block.split()) for block in blocks):
+        if not block.startswith("-h"):
+            assert "(default: " in block, f"{recipe}: an option without its default in --help: {block}"
+
+
+@pytest.mark.parametrize("dataset, fetch", [("librispeech", True), ("cifar10", True), ("kaokore", True)])
+def test_a_missing_data_folder_is_one_line_naming_the_recipe_flags(dataset, fetch, tmp_path, capsys):
+    for data_dir in (tmp_path / "missing", tmp_path):  # Not a folder; a folder without the data.
+        parser = runs.RecipeParser("A recipe.", output_dir=tmp_path / "run", dataset=dataset)
+        with pytest.raises(SystemExit) as exit:
+            parser.parse(["--data-dir", str(data_dir)])
+        assert exit.value.code == 2
+        error = capsys.readouterr().err
+        assert error.count("\n") == 1 and error.split(": error: ")[1].startswith("--data-dir "), error
+        assert str(data_dir) in error and ("--download" in error) == fetch, error
+    assert not (tmp_path / "run").exists()  # Nothing was started.
+
+
+def test_download_is_never_a_difference_that_refuses_a_resume(tmp_path):
+    parser = runs.RecipeParser("A recipe.", output_dir=tmp_path / "run")
+    parser.add_argument("--download", action="store_true", help="fetch the data")
+    parser.parse(["--download"])
+    assert parser.parse(["--resume"]).resume

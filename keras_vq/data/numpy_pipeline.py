@@ -19,7 +19,6 @@ from keras_vq.extras import naming_the_extra
 from keras_vq.mu_law import mu_law_compress
 
 with naming_the_extra("keras_vq.data.load_numpy"):
-    from PIL import Image
     from tqdm.auto import tqdm
 
 
@@ -86,6 +85,9 @@ def _resize_area(image, size):
     """Area (box) resampling, like `tf.image.resize(method="area")` for whole-number factors."""
     if image.shape[:2] == (size, size):
         return image
+    with naming_the_extra("resizing images"):
+        from PIL import Image
+
     return np.asarray(Image.fromarray(image).resize((size, size), Image.BOX))
 
 
