@@ -59,12 +59,13 @@ def reconstruction_report(model, data, batch_size=256, verbose="auto"):
     data = np.asarray(data)
     starts = range(0, len(data), batch_size)
     progress = Progress(f"reconstruction report on {len(data):,} examples", len(starts), "batch", verbose)
-    reconstructions, batches = [], []
+    has_codes = hasattr(model, "code_levels")
+    reconstructions, codes = [], []
     for start in starts:
         batch = data[start:start + batch_size]
         reconstructions.append(np.asarray(model.predict_on_batch(batch)))
-        if hasattr(model, "encode") and hasattr(model, "num_embeddings"):
-            batches.append(model.encode(batch))
+        if has_codes:
+            codes.append({name: keras.ops.convert_to_numpy(level) for name, level in model.encode_levels(batch).items()})
         progress.advance()
     progress.done()
     reconstructions = np.concatenate(reconstructions)
@@ -74,15 +75,13 @@ def reconstruction_report(model, data, batch_size=256, verbose="auto"):
         "nmse": normalized_mean_squared_error(data, reconstructions),
         "psnr_db": peak_signal_to_noise_ratio(data, reconstructions, model.data_range),
     }
-    if batches:
-        if isinstance(batches[0], tuple):  # VQ-VAE-2: (top, bottom)
-            levels = {"top_": [b[0] for b in batches], "bottom_": [b[1] for b in batches]}
-        else:
-            levels = {"": batches}
-        for prefix, codes in levels.items():
-            codes = np.concatenate([keras.ops.convert_to_numpy(c) for c in codes])
-            report[f"{prefix}perplexity"] = perplexity(codes, model.num_embeddings)
-            report[f"{prefix}codebook_usage"] = codebook_usage(codes, model.num_embeddings)
+    if has_codes:
+        levels = model.code_levels()
+        for name, level in levels.items():
+            prefix = f"{name}_" if len(levels) > 1 else ""  # One level: "perplexity"; VQ-VAE-2: "top_perplexity"...
+            level_codes = np.concatenate([part[name] for part in codes])
+            report[f"{prefix}perplexity"] = perplexity(level_codes, level.num_embeddings)
+            report[f"{prefix}codebook_usage"] = codebook_usage(level_codes, level.num_embeddings)
     return report
 
 
@@ -150,8 +149,9 @@ def bits_per_dim(model, priors, images, scales, class_labels=None, batch_size=25
     exact for a one-hot posterior (KL(q || p) = -log p(z)). p(x | z) is the
     decoder's output as the mean of a discretised logistic with per-channel
     `scales` (from `fit_logistic_scales` on training images: the decoders are
-    trained with MSE and predict no scale); p(z) is the PixelCNN prior(s):
-    `priors` is one PixelCNN for a VQVAE, `(top, bottom)` for a VQVAE2.
+    trained with MSE and predict no scale); p(z) is the PixelCNN prior(s),
+    one per level of `model.code_levels()` in its order: one PixelCNN for a
+    VQVAE, `(top, bottom)` for a VQVAE2.
 
     Returns a dict: `bits_per_dim`, and its `decoder_bits_per_dim` and
     `prior_bits_per_dim` parts. `verbose` shows progress (`keras_vq.progress`).
@@ -159,19 +159,21 @@ def bits_per_dim(model, priors, images, scales, class_labels=None, batch_size=25
     images = np.asarray(images, np.float32)
     decoder_bits, prior_bits = 0.0, 0.0
     priors = priors if isinstance(priors, (tuple, list)) else (priors,)
+    levels = list(model.code_levels())
+    if len(priors) != len(levels):
+        raise ValueError(f"priors must be one PixelCNN per code level {levels}, in that order; got {len(priors)}")
     starts = range(0, len(images), batch_size)
     progress = Progress(f"bits/dim on {len(images):,} images", len(starts), "batch", verbose)
     for start in starts:
         batch = images[start:start + batch_size]
         labels = None if class_labels is None else np.asarray(class_labels)[start:start + batch_size]
-        codes = model.encode(batch)
-        codes = [keras.ops.convert_to_numpy(level) for level in (codes if isinstance(codes, tuple) else (codes,))]
-        means = keras.ops.convert_to_numpy(model.decode_codes(*codes))
+        codes = {name: keras.ops.convert_to_numpy(level) for name, level in model.encode_levels(batch).items()}
+        means = keras.ops.convert_to_numpy(model.decode_levels(codes))
         pixels = np.rint(batch * (PIXEL_LEVELS - 1)).astype(np.int64)
         decoder_bits += discretized_logistic_bits(pixels, means, scales).sum()
-        for level, prior in enumerate(priors):
-            inputs = prior.model_inputs(codes[level], labels, codes[level - 1] if level else None)
-            prior_bits += prior.log_likelihood_bits(inputs).sum()
+        for level, prior in zip(model.code_levels().values(), priors):
+            condition = codes[level.condition.name] if level.condition is not None else None
+            prior_bits += prior.log_likelihood_bits(prior.model_inputs(codes[level.name], labels, condition)).sum()
         progress.advance()
     progress.done()
     dimensions = images.size

@@ -108,6 +108,11 @@ def restore_checkpoint(model, backup_dir):
     return checkpoint
 
 
+def as_fit_input(batch):
+    """A batch as `model.fit` takes it from a stream: `(inputs,)`, or an `(inputs, targets)` tuple as it is."""
+    return batch if isinstance(batch, tuple) else (batch,)
+
+
 def batches_from(dataset, step):
     """The batches of `dataset` (a keras_vq PyDataset, reshuffled each pass)
     from global `step` on, forever, as `model.fit` inputs: `(inputs,)`, or
@@ -120,8 +125,7 @@ def batches_from(dataset, step):
     dataset.epoch = passes
     while True:
         for batch_index in range(index, len(dataset)):
-            batch = dataset[batch_index]
-            yield batch if isinstance(batch, tuple) else (batch,)
+            yield as_fit_input(dataset[batch_index])
         dataset.on_epoch_end()
         index = 0
 

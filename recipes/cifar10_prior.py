@@ -36,11 +36,9 @@ import numpy as np
 import keras_vq
 import keras_vq.plots
 from keras_vq.datasets.cifar10.cifar10_files import CLASS_NAMES
-from keras_vq.data.codes import prior_inputs
 from keras_vq.models import PixelCNN
 
 AUTOENCODERS = {"vqvae": keras_vq.models.VQVAE, "vqvae2": keras_vq.models.VQVAE2}
-LEVELS = {"vqvae": ("codes",), "vqvae2": ("top", "bottom")}
 TRAIN_SPLIT, VALIDATION_SPLIT, TEST_SPLIT = "train[:90%]", "train[90%:]", "test"
 # Training images whose reconstructions fit the decoder likelihood's scales.
 SCALE_FIT_IMAGES = 5000
@@ -62,30 +60,25 @@ def parse_arguments():
     )
 
 
-def build_prior(autoencoder, level, arguments):
-    common = dict(num_embeddings=autoencoder.num_embeddings, channels=arguments.channels,
-                  num_blocks=arguments.num_blocks, num_classes=len(CLASS_NAMES), name=f"{level}_prior")
-    if level == "codes":
-        return PixelCNN(code_shape=autoencoder.latent_shape(), **common)
-    top_shape, bottom_shape = autoencoder.latent_shapes()
-    if level == "top":
-        return PixelCNN(code_shape=top_shape, **common)
-    return PixelCNN(code_shape=bottom_shape, condition_shape=top_shape,
-                    condition_num_embeddings=autoencoder.num_embeddings, **common)
+def build_prior(level, arguments):
+    """A class-conditional PixelCNN over one of the autoencoder's code levels (conditioned on the top
+    codes too, for VQ-VAE-2's bottom level)."""
+    return PixelCNN(**level.pixelcnn_arguments(), channels=arguments.channels, num_blocks=arguments.num_blocks,
+                    num_classes=len(CLASS_NAMES), name=f"{level.name}_prior")
 
 
 def bits_per_code(prior, inputs):
     return float(prior.log_likelihood_bits(inputs).mean() / np.prod(prior.code_shape))
 
 
-def train_prior(autoencoder, level, codes, arguments):
+def train_prior(level, codes, arguments):
     """Trains the prior of `level` (or, when its checkpoint holds every step, loads it); returns it in float32."""
-    level_dir = arguments.output_dir / level
+    level_dir = arguments.output_dir / level.name
     keras.config.set_dtype_policy(arguments.dtype_policy)
-    prior = build_prior(autoencoder, level, arguments)
+    prior = build_prior(level, arguments)
     keras.config.set_dtype_policy("float32")
     prior.compile(optimizer=keras.optimizers.Adam(arguments.learning_rate))
-    training = keras_vq.data.CodeBatches(prior_inputs(codes[TRAIN_SPLIT], level), arguments.batch_size,
+    training = keras_vq.data.CodeBatches(keras_vq.data.prior_inputs(codes[TRAIN_SPLIT], level), arguments.batch_size,
                                          seed=arguments.seed)
     started = time.perf_counter()
     history = keras_vq.training.fit_resumably(
@@ -116,13 +109,13 @@ def main():
     # Priors, level by level, each with its bits/code on validation and test codes.
     priors, results = [], {"model": arguments.model, "autoencoder_preset": arguments.autoencoder_preset,
                            "backend": keras.backend.backend(), "levels": {}}
-    for level in LEVELS[arguments.model]:
-        prior, training = train_prior(autoencoder, level, codes, arguments)
+    for level in autoencoder.code_levels().values():
+        prior, training = train_prior(level, codes, arguments)
         priors.append(prior)
-        results["levels"][level] = {
+        results["levels"][level.name] = {
             **training,
-            "validation_bits_per_code": bits_per_code(prior, prior_inputs(codes[VALIDATION_SPLIT], level)),
-            "test_bits_per_code": bits_per_code(prior, prior_inputs(codes[TEST_SPLIT], level)),
+            "validation_bits_per_code": bits_per_code(prior, keras_vq.data.prior_inputs(codes[VALIDATION_SPLIT], level)),
+            "test_bits_per_code": bits_per_code(prior, keras_vq.data.prior_inputs(codes[TEST_SPLIT], level)),
         }
 
     # The whole model's bound on the test split, in bits per dimension.
@@ -142,16 +135,12 @@ def main():
 
     # Samples: one row per class.
     labels = np.repeat(np.arange(len(CLASS_NAMES)), arguments.samples_per_class)
-    if arguments.model == "vqvae":
-        samples = autoencoder.generate(priors[0], len(labels), class_labels=labels,
-                                       temperature=arguments.temperature, seed=arguments.seed)
-    else:
-        samples = autoencoder.generate(*priors, len(labels), class_labels=labels,
-                                       temperature=arguments.temperature, seed=arguments.seed)
+    samples = autoencoder.generate(*priors, len(labels), class_labels=labels, temperature=arguments.temperature,
+                                   seed=arguments.seed)
     keras_vq.plots.save_sample_grid(samples, CLASS_NAMES, arguments.output_dir / "samples.png")
 
     # Presets again, now with their figures in the metadata.
-    for level, prior in zip(LEVELS[arguments.model], priors):
+    for level, prior in zip(autoencoder.code_levels(), priors):
         prior.save_to_preset(
             arguments.output_dir / level / "preset",
             metadata={

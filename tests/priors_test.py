@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from keras import ops
 
+import keras_vq
 from keras_vq import metrics
 from keras_vq.data import CodeBatches, load_codes, load_numpy
 from keras_vq.models import VQVAE, VQVAE2, PixelCNN
@@ -179,3 +180,28 @@ def test_the_codes_cache_is_keyed_on_the_data_folder_and_its_files(tmp_path, mon
     codes, fresh = codes_and_fresh_encoding(other)
     np.testing.assert_array_equal(codes, fresh)
     assert encoded == [20, 20, 20] and len(list(cache.rglob("*.npz"))) == 3
+
+
+def test_a_vqvae2s_codes_are_cached_by_level_and_feed_each_levels_prior(tmp_path):
+    autoencoder = VQVAE2(data_shape=(32, 32, 3), **SMALL_AUTOENCODER)
+    codes = load_codes(autoencoder, "cifar10", "test", data_dir=CIFAR10_FIXTURE, cache_dir=tmp_path)
+    images, labels = load_numpy("cifar10", "test", 500, data_dir=CIFAR10_FIXTURE, evaluation=True,
+                                with_labels=True)[0]
+    top, bottom = autoencoder.encode(images)
+    assert sorted(codes) == ["bottom", "labels", "top"]
+    np.testing.assert_array_equal(codes["top"], ops.convert_to_numpy(top))
+    np.testing.assert_array_equal(codes["bottom"], ops.convert_to_numpy(bottom))
+    levels = autoencoder.code_levels()
+    bottom_inputs = keras_vq.data.prior_inputs(codes, levels["bottom"])
+    assert sorted(bottom_inputs) == ["class_labels", "codes", "condition"]
+    np.testing.assert_array_equal(bottom_inputs["condition"], codes["top"])
+    assert sorted(keras_vq.data.prior_inputs(codes, levels["top"], with_labels=False)) == ["codes"]
+    architecture = {key: value for key, value in SMALL_PRIOR.items() if key != "num_embeddings"}
+    priors = [PixelCNN(**level.pixelcnn_arguments(), **architecture) for level in levels.values()]
+    scales = np.full(3, 0.1, np.float32)
+    with pytest.raises(ValueError, match=r"priors must be one PixelCNN per code level \['top', 'bottom'\]"):
+        keras_vq.metrics.bits_per_dim(autoencoder, priors[:1], images, scales, verbose=0)
+    bound = keras_vq.metrics.bits_per_dim(autoencoder, priors, images, scales, verbose=0)
+    expected_prior_bits = sum(prior.log_likelihood_bits(keras_vq.data.prior_inputs(codes, level, with_labels=False)).sum()
+                              for prior, level in zip(priors, levels.values()))
+    np.testing.assert_allclose(bound["prior_bits_per_dim"], expected_prior_bits / images.size, rtol=1e-5)

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 from keras import ops
 
+import keras_vq
 from keras_vq.models import VQVAE2
 from tests.synthetic import smooth_images
 
@@ -106,3 +107,29 @@ def test_mixed_bfloat16_models_predict_with_a_float32_codebook(model_class):
 def test_decode_codes_refuses_either_level_out_of_range_or_of_the_wrong_shape(top, bottom, message):
     with pytest.raises(ValueError, match=message):
         small_vqvae2().decode_codes(top, bottom)
+
+
+def test_both_models_describe_their_code_levels_one_way():
+    """`code_levels`, `encode_levels` and `decode_levels` give VQ-VAE and VQ-VAE-2 one interface."""
+    images = np.random.default_rng(0).random((2, 32, 32, 3), dtype=np.float32)
+    two = VQVAE2(data_shape=(32, 32, 3), hidden_channels=8, residual_channels=4, num_embeddings=16, embedding_dim=4)
+    levels = two.code_levels()
+    assert list(levels) == ["top", "bottom"]
+    assert (levels["top"].shape, levels["bottom"].shape) == ((4, 4), (8, 8))
+    assert levels["bottom"].condition is levels["top"] and levels["top"].condition is None
+    assert levels["bottom"].pixelcnn_arguments() == {"code_shape": (8, 8), "num_embeddings": 16,
+                                                    "condition_shape": (4, 4), "condition_num_embeddings": 16}
+    top, bottom = two.encode(images)
+    codes = two.encode_levels(images)
+    np.testing.assert_array_equal(ops.convert_to_numpy(codes["top"]), ops.convert_to_numpy(top))
+    np.testing.assert_array_equal(ops.convert_to_numpy(codes["bottom"]), ops.convert_to_numpy(bottom))
+    np.testing.assert_allclose(ops.convert_to_numpy(two.decode_levels(codes)),
+                               ops.convert_to_numpy(two.decode_codes(top, bottom)), atol=1e-6)
+    one = keras_vq.models.VQVAE(data_shape=(32, 32, 3), hidden_channels=8, residual_channels=4, num_embeddings=16,
+                                embedding_dim=4)
+    (level,) = one.code_levels().values()
+    assert (level.name, level.shape, level.num_embeddings, level.condition) == ("codes", (8, 8), 16, None)
+    codes = one.encode_levels(images)
+    np.testing.assert_array_equal(ops.convert_to_numpy(codes["codes"]), ops.convert_to_numpy(one.encode(images)))
+    np.testing.assert_allclose(ops.convert_to_numpy(one.decode_levels(codes)),
+                               ops.convert_to_numpy(one.decode_codes(codes["codes"])), atol=1e-6)

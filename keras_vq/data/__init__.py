@@ -10,8 +10,9 @@
   from `load` when TensorFlow is installed, else from `load_numpy`.
 - `speaker_ids(split, data_dir)`: LibriSpeech speakers, in `speaker_index` order.
 - `load_codes(model, name, split, ...)`: a split's codes under a trained
-  VQ-VAE or VQ-VAE-2, encoded once and cached; `CodeBatches` batches them
-  for a PixelCNN prior.
+  VQ-VAE or VQ-VAE-2 (`{level name: codes, "labels"}`), encoded once and
+  cached; `prior_inputs(codes, level)` picks what a PixelCNN over one
+  level takes, and `CodeBatches` batches it.
 - `load_cifar10_sample()`: 3,000 CIFAR-10 training images shipped inside
   keras_vq, for the quick start and tests.
 - `python -m keras_vq.data.inspect --data-dir PATH`: what a data folder holds.
@@ -32,11 +33,12 @@ _LAZY_FUNCTIONS = {
     "load_numpy": "keras_vq.data.numpy_pipeline",
     "load_codes": "keras_vq.data.codes",
     "CodeBatches": "keras_vq.data.codes",
+    "prior_inputs": "keras_vq.data.codes",
     "training_batches": "keras_vq.data.training_stream",
 }
 
-__all__ = ["CodeBatches", "load", "load_codes", "load_numpy", "load_cifar10_sample", "speaker_ids", "to_pixel_scale",
-           "training_batches"]
+__all__ = ["CodeBatches", "load", "load_codes", "load_numpy", "load_cifar10_sample", "prior_inputs", "speaker_ids",
+           "to_pixel_scale", "training_batches"]
 
 
 def __getattr__(name):

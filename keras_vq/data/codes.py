@@ -2,7 +2,7 @@
 
 `load_codes(model, name, split, data_dir=...)` runs `model.encode` over every
 example of a split (in keras_vq's canonical order) and keeps the result in
-`~/.keras/keras_vq/codes/<model fingerprint>/<name>-<split>-<data fingerprint>.npz`;
+`~/.keras/keras_vq/codes/<model fingerprint>-v<format>/<name>-<split>-<data fingerprint>.npz`;
 the next call with the same weights and data files reads the file instead.
 The model fingerprint is the SHA-256 of its config and weights, the data
 fingerprint that of the files' paths, sizes and modification times, so
@@ -24,8 +24,8 @@ from keras_vq.paths import keras_vq_home
 from keras_vq.progress import Progress
 
 ENCODING_BATCH = 500
-# The code maps a prior can model: a VQ-VAE's, or either level of a VQ-VAE-2's.
-PRIOR_LEVELS = ("codes", "top", "bottom")
+# Part of every cache file's name: bumped when what a file holds changes (2: keyed by level name).
+CACHE_FORMAT = 2
 
 
 def model_fingerprint(model):
@@ -37,35 +37,33 @@ def model_fingerprint(model):
 
 
 def encode_batch(model, images, labels=None):
-    """`{"codes"}` (VQ-VAE) or `{"top_codes", "bottom_codes"}` (VQ-VAE-2) of
-    `images` as int32 NumPy arrays, with `"labels"` when given."""
-    codes = model.encode(images)
-    codes = codes if isinstance(codes, tuple) else (codes,)
-    keys = ("top_codes", "bottom_codes") if len(codes) == 2 else ("codes",)
-    encoded = {key: keras.ops.convert_to_numpy(level).astype(np.int32) for key, level in zip(keys, codes)}
+    """`{level name: codes}` (`model.encode_levels`: `"codes"` for a VQ-VAE,
+    `"top"` and `"bottom"` for a VQ-VAE-2) as int32 NumPy arrays, with
+    `"labels"` when given."""
+    encoded = {name: keras.ops.convert_to_numpy(codes).astype(np.int32)
+               for name, codes in model.encode_levels(images).items()}
     if labels is not None:
         encoded["labels"] = np.asarray(labels, np.int32)
     return encoded
 
 
 def prior_inputs(codes, level, with_labels=True):
-    """What the PixelCNN of `level` models, from `encode_batch`/`load_codes` arrays:
-    `"codes"` (VQ-VAE) or `"top"` (VQ-VAE-2), the codes and the class labels;
-    `"bottom"`, the bottom codes, labels and the top codes as the condition."""
-    if level not in PRIOR_LEVELS:
-        raise ValueError(f"level must be one of {PRIOR_LEVELS}, got {level!r}")
-    inputs = {"codes": codes[{"codes": "codes", "top": "top_codes", "bottom": "bottom_codes"}[level]]}
+    """What a `PixelCNN` over `level` (a `CodeLevel` from `model.code_levels()`)
+    takes, from `encode_batch`/`load_codes` arrays: the level's codes, the
+    class labels, and the codes of the level it is conditioned on (VQ-VAE-2's
+    bottom prior: the top codes)."""
+    inputs = {"codes": codes[level.name]}
     if with_labels:
         inputs["class_labels"] = codes["labels"]
-    if level == "bottom":
-        inputs["condition"] = codes["top_codes"]
+    if level.condition is not None:
+        inputs["condition"] = codes[level.condition.name]
     return inputs
 
 
 def load_codes(model, name, split, data_dir=None, download=False, cache_dir=None, verbose="auto"):
-    """`{"codes", "labels"}` (VQ-VAE) or `{"top_codes", "bottom_codes", "labels"}`
-    (VQ-VAE-2) for every example of `split`, as NumPy arrays (codes int32,
-    `(examples, *code_shape)`); encoded once, then read from the cache.
+    """`{level name: codes, "labels"}` (`"codes"` for a VQ-VAE, `"top"` and
+    `"bottom"` for a VQ-VAE-2) for every example of `split`, as NumPy arrays
+    (codes int32, `(examples, *code_shape)`); encoded once, then read from the cache.
 
     The cache is keyed on everything that decides the codes: the model's
     config and weights, the dataset, the split, and the data files
@@ -78,7 +76,8 @@ def load_codes(model, name, split, data_dir=None, download=False, cache_dir=None
     spec = check_load_arguments(name, split, ENCODING_BATCH, None, 1, True)[1]
     files = open_local_files(name, data_dir, spec, download)
     data_key = hashlib.sha256(files.fingerprint().encode()).hexdigest()[:16]
-    folder = (keras_vq_home() / "codes" if cache_dir is None else pathlib.Path(cache_dir)) / model_fingerprint(model)
+    root = keras_vq_home() / "codes" if cache_dir is None else pathlib.Path(cache_dir)
+    folder = root / f"{model_fingerprint(model)}-v{CACHE_FORMAT}"
     path = folder / f"{name}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', split)}-{data_key}.npz"
     if path.exists():
         with np.load(path) as cached:

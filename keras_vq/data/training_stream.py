@@ -50,12 +50,9 @@ def training_batches(name, split, batch_size, *, start_step=0, seed=0, pipeline=
     return _tf_data_batches(name, split, batch_size, start_step, seed, options)
 
 
-def _as_fit_input(batch):
-    return batch if isinstance(batch, tuple) else (batch,)
-
-
 def _tf_data_batches(name, split, batch_size, start_step, seed, options):
     from keras_vq.data.pipelines import load
+    from keras_vq.training import as_fit_input
 
     def one_pass(pass_index):
         return load(name, split, batch_size, seed=pass_seed(seed, pass_index), **options)
@@ -68,7 +65,7 @@ def _tf_data_batches(name, split, batch_size, start_step, seed, options):
     dataset = first if pass_index == 0 else one_pass(pass_index)
     while True:
         for batch in dataset.skip(skip).as_numpy_iterator():
-            yield _as_fit_input(batch)
+            yield as_fit_input(batch)
         pass_index, skip = pass_index + 1, 0
         dataset = one_pass(pass_index)
 

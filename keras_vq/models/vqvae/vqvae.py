@@ -8,6 +8,7 @@ from keras import ops
 
 from keras_vq.checks import check_model_kwargs
 from keras_vq.layers.mu_law_encoding import MuLawEncoding
+from keras_vq.models.code_levels import CodeLevel, levels_by_name
 from keras_vq.mu_law import mu_law_decode, mu_law_encode
 from keras_vq.models.vqvae.vqvae_presets import VQVAE_PRESETS
 from keras_vq.models.wavenet.wavenet import WaveNet
@@ -246,6 +247,18 @@ class VQVAE(ConvAutoencoder):
     def latent_shape(self):
         """The code map's spatial shape (None where the data's length is free)."""
         return tuple(None if size is None else size // 2**self.num_downsamples for size in self.data_shape[:-1])
+
+    def code_levels(self):
+        """`{"codes": CodeLevel}`: the one map of codes (`keras_vq.models.code_levels`)."""
+        return levels_by_name(CodeLevel("codes", self.latent_shape(), self.num_embeddings))
+
+    def encode_levels(self, inputs):
+        """`{"codes": encode(inputs)}`, as `VQVAE2.encode_levels` gives both of its levels."""
+        return {"codes": self.encode(inputs)}
+
+    def decode_levels(self, codes):
+        """`decode_codes` from `{"codes": ...}` (what `encode_levels` gives)."""
+        return self.decode_codes(codes["codes"])
 
     def get_config(self):
         return super().get_config() | {

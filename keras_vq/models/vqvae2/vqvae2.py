@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_vq.checks import check_model_kwargs, check_shape
 from keras_vq.models.vqvae2.vqvae2_presets import VQVAE2_PRESETS
+from keras_vq.models.code_levels import CodeLevel, levels_by_name
 from keras_vq.models.conv_autoencoder import (
     CONVOLUTIONS,
     TRANSPOSED_CONVOLUTIONS,
@@ -215,6 +216,21 @@ class VQVAE2(ConvAutoencoder):
         height, width = self.data_shape[:2]
         return tuple((height // 2**levels, width // 2**levels)
                      for levels in (BOTTOM_DOWNSAMPLES + TOP_DOWNSAMPLES, BOTTOM_DOWNSAMPLES))
+
+    def code_levels(self):
+        """`{"top": CodeLevel, "bottom": CodeLevel}` in sampling order; the bottom
+        level's prior is conditioned on the top codes (`keras_vq.models.code_levels`)."""
+        top_shape, bottom_shape = self.latent_shapes()
+        top = CodeLevel("top", top_shape, self.num_embeddings)
+        return levels_by_name(top, CodeLevel("bottom", bottom_shape, self.num_embeddings, condition=top))
+
+    def encode_levels(self, inputs):
+        """`{"top": codes, "bottom": codes}`: `encode` by level name."""
+        return dict(zip(LEVELS, self.encode(inputs)))
+
+    def decode_levels(self, codes):
+        """`decode_codes` from `{"top": ..., "bottom": ...}` (what `encode_levels` gives)."""
+        return self.decode_codes(codes["top"], codes["bottom"])
 
     def get_config(self):
         config = super().get_config()
