@@ -1,28 +1,23 @@
 """VQ-VAE: a convolutional autoencoder with a vector-quantised bottleneck."""
 
-import math
-
 import keras
 import numpy as np
 from keras import ops
 
 from keras_vq.checks import check_model_kwargs
-from keras_vq.layers.mu_law_encoding import MuLawEncoding
 from keras_vq.models.code_levels import CodeLevel, levels_by_name
-from keras_vq.mu_law import mu_law_decode, mu_law_encode
-from keras_vq.models.vqvae.vqvae_presets import VQVAE_PRESETS
-from keras_vq.models.wavenet.wavenet import WaveNet
 from keras_vq.models.conv_autoencoder import (
-    build_decoder,
+    ConvAutoencoder,
+    architecture_arguments,
     build_encoder,
     build_quantizer,
-    architecture_arguments,
-    ConvAutoencoder,
     check_prior,
     checked_codes,
     checked_quantizer_arguments,
-    mean_squared_error,
 )
+from keras_vq.models.vqvae.vqvae_decoders import WaveNetDecoder, decoder_for
+from keras_vq.models.vqvae.vqvae_presets import VQVAE_PRESETS
+from keras_vq.models.wavenet.wavenet import WaveNet
 
 
 @keras.saving.register_keras_serializable(package="keras_vq")
@@ -126,35 +121,25 @@ class VQVAE(ConvAutoencoder):
         architecture = architecture_arguments(data_shape, data_range, hidden_channels, num_downsamples,
                                               num_residual_layers, residual_channels)
         quantizer_arguments = checked_quantizer_arguments(locals())
-        wavenet = wavenet_decoder(decoder, architecture, embedding_dim)
+        decoding = decoder_for(decoder, architecture, embedding_dim, dtype)
         # === Layers ===
         encoder = build_encoder(output_channels=embedding_dim, dtype=dtype, **architecture)
         quantizer = build_quantizer(quantizer_arguments, seed, dtype, name="quantizer")
 
         # === Functional model ===
-        if wavenet is None:
-            decoder = build_decoder(latent_channels=embedding_dim, dtype=dtype, **architecture)
-            inputs = keras.Input(shape=architecture["data_shape"], name="inputs")
-            outputs = decoder(quantizer(encoder(inputs)))
-        else:
-            decoder = wavenet
-            audio = keras.Input(shape=architecture["data_shape"], name=self.data_key)
-            speakers = keras.Input(shape=(), dtype="int32", name="speakers") if wavenet.num_speakers else None
-            inputs = audio if speakers is None else {self.data_key: audio, "speakers": speakers}
-            symbols = MuLawEncoding(wavenet.num_symbols, name="mu_law_encoding")(audio)
-            outputs = wavenet(wavenet.model_inputs(symbols, speakers, local_features=quantizer(encoder(audio))))
+        inputs, outputs = decoding.connect(architecture["data_shape"], self.data_key,
+                                           lambda data: quantizer(encoder(data)))
         super().__init__(inputs=inputs, outputs=outputs, dtype=dtype, **kwargs)
 
         # === Config ===
-        self.encoder, self.quantizer, self.decoder = encoder, quantizer, decoder
-        self.has_wavenet_decoder = wavenet is not None
+        # `decoding` is a plain object (its network's weights are saved once, as `decoder`'s).
+        self.encoder, self.quantizer, self.decoder, self.decoding = encoder, quantizer, decoding.network, decoding
         self.set_architecture(**architecture)
         self.set_quantizer_arguments(quantizer_arguments)
         self.seed = seed
 
         # === Metrics ===
-        self.reconstruction_loss_tracker = keras.metrics.Mean(
-            name="bits_per_sample" if self.has_wavenet_decoder else "reconstruction_loss")
+        self.reconstruction_loss_tracker = keras.metrics.Mean(name=decoding.loss_name)
         self.commitment_loss_tracker = keras.metrics.Mean(name="commitment_loss")
         self.codebook_loss_tracker = (
             keras.metrics.Mean(name="codebook_loss") if codebook_update == "loss" else None
@@ -163,15 +148,8 @@ class VQVAE(ConvAutoencoder):
         self.codebook_usage_tracker = keras.metrics.Mean(name="codebook_usage")
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        if self.has_wavenet_decoder:
-            audio = x[self.data_key] if isinstance(x, dict) else x
-            symbols = mu_law_encode(audio[..., 0], self.decoder.num_symbols)
-            reconstruction_loss = ops.mean(
-                keras.losses.sparse_categorical_crossentropy(symbols, y_pred, from_logits=True))
-            self.reconstruction_loss_tracker.update_state(reconstruction_loss / math.log(2.0))
-        else:
-            reconstruction_loss = mean_squared_error(x, y_pred)
-            self.reconstruction_loss_tracker.update_state(reconstruction_loss)
+        reconstruction_loss, reported = self.decoding.loss(x, y_pred, self.data_key)
+        self.reconstruction_loss_tracker.update_state(reported)
         # self.losses holds the quantizer's codebook_loss + beta * commitment_loss.
         total = reconstruction_loss + ops.sum(ops.stack(self.losses))
         self.commitment_loss_tracker.update_state(self.quantizer.batch_commitment_loss)
@@ -198,12 +176,7 @@ class VQVAE(ConvAutoencoder):
         has speakers; `temperature` and `seed` go to `WaveNet.generate`.
         """
         indices = checked_codes("codes", indices, self.latent_shape(), self.num_embeddings)
-        if not self.has_wavenet_decoder:
-            return self.decoder(self.quantizer.lookup(indices), training=False)
-        features = ops.convert_to_numpy(self.quantizer.lookup(indices))
-        symbols = self.decoder.generate(None, speakers=speakers, local_features=features,
-                                        temperature=temperature, seed=seed)
-        return np.asarray(ops.convert_to_numpy(mu_law_decode(symbols, self.decoder.num_symbols)))[..., None]
+        return self.decoding.decode(self.quantizer.lookup(indices), speakers, temperature, seed)
 
     def reconstruct(self, inputs, speakers=None, temperature=1.0, seed=None):
         """`decode_codes(encode(inputs))`: the data through the bottleneck.
@@ -239,7 +212,7 @@ class VQVAE(ConvAutoencoder):
             temperature if isinstance(temperature, (tuple, list)) else (temperature, temperature))
         codes = prior.generate(length // factor, speakers=speakers if prior.num_speakers else None,
                                num_samples=num_samples, temperature=prior_temperature, seed=seed)
-        decoder_speakers = speakers if self.has_wavenet_decoder and self.decoder.num_speakers else None
+        decoder_speakers = speakers if self.decoding.num_speakers else None
         decoded = self.decode_codes(codes, speakers=decoder_speakers, temperature=decoder_temperature,
                                     seed=None if seed is None else seed + 1)
         return np.asarray(ops.convert_to_numpy(decoded))
@@ -247,6 +220,11 @@ class VQVAE(ConvAutoencoder):
     def latent_shape(self):
         """The code map's spatial shape (None where the data's length is free)."""
         return tuple(None if size is None else size // 2**self.num_downsamples for size in self.data_shape[:-1])
+
+    @property
+    def has_wavenet_decoder(self):
+        """Whether the decoder is a WaveNet (`self.decoding`, a `keras_vq.models.vqvae.vqvae_decoders` object)."""
+        return isinstance(self.decoding, WaveNetDecoder)
 
     def code_levels(self):
         """`{"codes": CodeLevel}`: the one map of codes (`keras_vq.models.code_levels`)."""
@@ -263,30 +241,6 @@ class VQVAE(ConvAutoencoder):
     def get_config(self):
         return super().get_config() | {
             **self.quantizer_config(),
-            "decoder": keras.saving.serialize_keras_object(self.decoder) if self.has_wavenet_decoder else "transposed",
+            "decoder": self.decoding.config(),
             "seed": self.seed,
         }
-
-
-def wavenet_decoder(decoder, architecture, embedding_dim):
-    """The WaveNet that `decoder` names (None for "transposed"), checked against the encoder."""
-    if isinstance(decoder, dict):  # From a saved config: only registered keras_vq classes deserialise.
-        decoder = keras.saving.deserialize_keras_object(decoder)
-    if isinstance(decoder, str) and decoder == "transposed":
-        return None
-    if not isinstance(decoder, WaveNet):
-        raise ValueError(f"decoder must be 'transposed' or a keras_vq.models.WaveNet; got {decoder!r}")
-    data_shape, factor = architecture["data_shape"], 2 ** architecture["num_downsamples"]
-    wanted = {
-        "data_shape": (len(data_shape) == 2 and data_shape[-1] == 1, "(length, 1) mono audio"),
-        "data_range": (architecture["data_range"] == (-1.0, 1.0), "(-1.0, 1.0)"),
-    }
-    for name, (fits, needed) in wanted.items():
-        if not fits:
-            raise ValueError(f"a WaveNet decoder models audio: {name} must be {needed}; got {architecture[name]}")
-    if decoder.local_condition_dim != embedding_dim or decoder.upsampling != factor:
-        raise ValueError(
-            "the WaveNet decoder must be conditioned on z_q: build it with local_condition_dim=embedding_dim="
-            f"{embedding_dim} and upsampling=2**num_downsamples={factor}; it has local_condition_dim="
-            f"{decoder.local_condition_dim}, upsampling={decoder.upsampling}")
-    return decoder

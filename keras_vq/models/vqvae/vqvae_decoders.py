@@ -1,0 +1,126 @@
+"""A VQ-VAE's decoder as a pluggable object: what it outputs, its loss, and how it decodes codes.
+
+`VQVAE(decoder=...)` takes `"transposed"` or a `WaveNet`; either becomes one
+of these, and the model asks it, never which kind it is:
+
+- `TransposedConvDecoder`: z_q -> transposed convolutions -> the data's
+  mean, trained with the mean squared error (reported as
+  `reconstruction_loss`); decoding is one forward pass.
+- `WaveNetDecoder` (audio; van den Oord et al. 2017, sec. 4.3): a WaveNet
+  over the audio's 8-bit mu-law symbols conditioned on z_q (and a speaker),
+  teacher-forced in training with the negative log-likelihood (reported as
+  `bits_per_sample`); decoding generates sample by sample.
+
+Each holds its Keras network as `network` (the model keeps it as
+`model.decoder`, where its weights are saved), and answers `connect`
+(the model's inputs and outputs), `loss`, `decode`, `num_speakers` and
+`config` (what `get_config` records under "decoder").
+"""
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_vq.layers.mu_law_encoding import MuLawEncoding
+from keras_vq.models.conv_autoencoder import build_decoder, mean_squared_error
+from keras_vq.models.wavenet.wavenet import WaveNet
+from keras_vq.mu_law import mu_law_decode, mu_law_encode
+
+SPEAKERS = "speakers"
+
+
+class TransposedConvDecoder:
+    """Transposed convolutions mirroring the encoder (`conv_autoencoder.build_decoder`)."""
+
+    loss_name = "reconstruction_loss"
+    num_speakers = None
+
+    def __init__(self, architecture, embedding_dim, dtype):
+        self.network = build_decoder(latent_channels=embedding_dim, dtype=dtype, **architecture)
+
+    def connect(self, data_shape, data_key, latents_of):
+        """`(inputs, outputs)`: the data in, `network(z_q)` out; `latents_of(data)` gives z_q."""
+        inputs = keras.Input(shape=data_shape, name="inputs")
+        return inputs, self.network(latents_of(inputs))
+
+    def loss(self, x, y_pred, data_key):
+        """`(loss, reported)`: the MSE on the data's scale, reported as it is."""
+        error = mean_squared_error(x, y_pred)
+        return error, error
+
+    def decode(self, latents, speakers=None, temperature=1.0, seed=None):
+        """The data's mean from z_q, in one pass (`speakers`, `temperature`, `seed` do not apply)."""
+        return self.network(latents, training=False)
+
+    def config(self):
+        return "transposed"
+
+
+class WaveNetDecoder:
+    """A `WaveNet` over 256 mu-law symbols, conditioned on z_q and optionally a speaker."""
+
+    loss_name = "bits_per_sample"
+
+    def __init__(self, wavenet, architecture, embedding_dim):
+        check_fits(wavenet, architecture, embedding_dim)
+        self.network = wavenet
+
+    @property
+    def num_speakers(self):
+        return self.network.num_speakers
+
+    def connect(self, data_shape, data_key, latents_of):
+        """`(inputs, outputs)`: `{"audio", "speakers"}` (or the audio alone) in, teacher-forced logits out."""
+        wavenet = self.network
+        audio = keras.Input(shape=data_shape, name=data_key)
+        speakers = keras.Input(shape=(), dtype="int32", name=SPEAKERS) if wavenet.num_speakers else None
+        inputs = audio if speakers is None else {data_key: audio, SPEAKERS: speakers}
+        symbols = MuLawEncoding(wavenet.num_symbols, name="mu_law_encoding")(audio)
+        return inputs, wavenet(wavenet.model_inputs(symbols, speakers, local_features=latents_of(audio)))
+
+    def loss(self, x, y_pred, data_key):
+        """`(loss, reported)`: the NLL of the audio's mu-law symbols in nats a sample, reported in bits."""
+        audio = x[data_key] if isinstance(x, dict) else x
+        symbols = mu_law_encode(audio[..., 0], self.network.num_symbols)
+        nats = ops.mean(keras.losses.sparse_categorical_crossentropy(symbols, y_pred, from_logits=True))
+        return nats, nats / math.log(2.0)
+
+    def decode(self, latents, speakers=None, temperature=1.0, seed=None):
+        """Audio `(batch, steps * upsampling, 1)` NumPy generated sample by sample from z_q (`WaveNet.generate`)."""
+        features = ops.convert_to_numpy(latents)
+        symbols = self.network.generate(None, speakers=speakers, local_features=features, temperature=temperature,
+                                        seed=seed)
+        return np.asarray(ops.convert_to_numpy(mu_law_decode(symbols, self.network.num_symbols)))[..., None]
+
+    def config(self):
+        return keras.saving.serialize_keras_object(self.network)
+
+
+def decoder_for(decoder, architecture, embedding_dim, dtype):
+    """The decoder object `VQVAE(decoder=...)` names: "transposed", a `WaveNet`, or a saved WaveNet's config."""
+    if isinstance(decoder, dict):  # From a saved config: only registered keras_vq classes deserialise.
+        decoder = keras.saving.deserialize_keras_object(decoder)
+    if isinstance(decoder, str) and decoder == "transposed":
+        return TransposedConvDecoder(architecture, embedding_dim, dtype)
+    if isinstance(decoder, WaveNet):
+        return WaveNetDecoder(decoder, architecture, embedding_dim)
+    raise ValueError(f"decoder must be 'transposed' or a keras_vq.models.WaveNet; got {decoder!r}")
+
+
+def check_fits(wavenet, architecture, embedding_dim):
+    """Raises ValueError unless `wavenet` can decode this encoder's z_q into its audio."""
+    data_shape, factor = architecture["data_shape"], 2 ** architecture["num_downsamples"]
+    wanted = {
+        "data_shape": (len(data_shape) == 2 and data_shape[-1] == 1, "(length, 1) mono audio"),
+        "data_range": (architecture["data_range"] == (-1.0, 1.0), "(-1.0, 1.0)"),
+    }
+    for name, (fits, needed) in wanted.items():
+        if not fits:
+            raise ValueError(f"a WaveNet decoder models audio: {name} must be {needed}; got {architecture[name]}")
+    if wavenet.local_condition_dim != embedding_dim or wavenet.upsampling != factor:
+        raise ValueError(
+            "the WaveNet decoder must be conditioned on z_q: build it with local_condition_dim=embedding_dim="
+            f"{embedding_dim} and upsampling=2**num_downsamples={factor}; it has local_condition_dim="
+            f"{wavenet.local_condition_dim}, upsampling={wavenet.upsampling}")
