@@ -134,6 +134,18 @@ class PresetMixin:
         return cls._load(directory, recorded, load_weights, kwargs)
 
     @classmethod
+    def trained_preset_dir(cls, name):
+        """Where `from_preset(name)` finds the weights of a built-in preset that a
+        recipe trains locally (e.g. VQVAE2's "kaokore"); ValueError for a preset
+        whose weights are shipped."""
+        if name not in cls.builtin_presets:
+            raise ValueError(f"unknown preset {name!r} for {cls.__name__}: the built-in presets are "
+                             f"{sorted(cls.builtin_presets)}")
+        if "user_directory" not in cls.builtin_presets[name]:
+            raise ValueError(f"{cls.__name__} preset {name!r} ships its weights; none are trained locally")
+        return user_presets_dir() / cls.builtin_presets[name]["user_directory"]
+
+    @classmethod
     def _from_builtin(cls, name, load_weights, overrides):
         entry = cls.builtin_presets[name]
         package_root = pathlib.Path(__file__).parent
@@ -142,7 +154,7 @@ class PresetMixin:
             return cls._load(config_directory, entry["sha256"], False, overrides)
         if "user_directory" not in entry:
             return cls._load(config_directory, entry["sha256"], True, overrides)
-        trained = user_presets_dir() / entry["user_directory"]
+        trained = cls.trained_preset_dir(name)
         if not (trained / WEIGHTS_FILE).exists():
             raise PresetError(
                 f"{cls.__name__} preset {name!r} has no trained weights yet: they are not shipped and "

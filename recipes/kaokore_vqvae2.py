@@ -24,8 +24,6 @@ import numpy as np
 
 import keras_vq
 import keras_vq.plots
-from keras_vq.presets import user_presets_dir
-from keras_vq.models.vqvae2.vqvae2_presets import VQVAE2_PRESETS
 
 EVALUATION_BATCH = 32
 
@@ -35,7 +33,7 @@ def parse_arguments():
     parser.add_data_pipeline_option()
     parser.add_training_options(steps=20_000, batch_size=16, learning_rate=3e-4, dtype_policy=False)
     parser.add_argument("--preset-dir", type=pathlib.Path,
-                        default=user_presets_dir() / VQVAE2_PRESETS["kaokore"]["user_directory"],
+                        default=keras_vq.models.VQVAE2.trained_preset_dir("kaokore"),
                         help="where to save the preset (the default is where from_preset('kaokore') looks)")
 
     def check(arguments):

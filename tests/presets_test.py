@@ -230,3 +230,15 @@ def test_from_preset_passes_keyword_arguments_to_the_model_as_keras_hub_does(tra
         VQVAE.from_preset(preset, dtpye="bfloat16")
     cifar10 = VQVAE.from_preset("cifar10", dtype="bfloat16")  # Built-ins too.
     assert cifar10.layers_dtype_policy().name == "bfloat16"
+
+
+def test_trained_preset_dir_is_where_from_preset_looks_and_only_for_locally_trained_presets(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    directory = keras_vq.models.VQVAE2.trained_preset_dir("kaokore")
+    assert directory.is_relative_to(tmp_path) and directory.parts[-2:] == ("vqvae2", "kaokore")
+    with pytest.raises(PresetError, match=str(directory)):
+        keras_vq.models.VQVAE2.from_preset("kaokore")
+    with pytest.raises(ValueError, match="VQVAE preset 'cifar10' ships its weights"):
+        keras_vq.models.VQVAE.trained_preset_dir("cifar10")
+    with pytest.raises(ValueError, match="unknown preset 'nope' for VQVAE2"):
+        keras_vq.models.VQVAE2.trained_preset_dir("nope")
