@@ -25,8 +25,8 @@ import importlib
 
 from keras_vq.data.embedded import load_cifar10_sample, to_pixel_scale
 
-# Imported on first use: they need the `data` extra (Pillow, soundfile, tqdm,
-# and TensorFlow for `load`), which `import keras_vq` must not.
+# Imported on first use: they need the `numpy-data` extra (Pillow, soundfile; and
+# the `data` extra, with TensorFlow, for `load`), which `import keras_vq` must not.
 _LAZY_FUNCTIONS = {
     "load": "keras_vq.data.pipelines",
     "speaker_ids": "keras_vq.data.pipelines",

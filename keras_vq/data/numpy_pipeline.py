@@ -17,9 +17,7 @@ from keras_vq.data.splits import select_keys
 from keras_vq.datasets.bad_data import BadFileError, BadFileSkipper
 from keras_vq.extras import naming_the_extra
 from keras_vq.mu_law import mu_law_compress
-
-with naming_the_extra("keras_vq.data.load_numpy"):
-    from tqdm.auto import tqdm
+from keras_vq.progress import Progress
 
 
 def load_numpy(
@@ -54,12 +52,15 @@ def load_numpy(
 
 def _read_examples(files, keys, skip_bad_files, description, progress):
     examples = []
+    reading = Progress(f"reading {description}", len(keys), "file", verbose=progress)
     with BadFileSkipper(skip_bad_files, what=f"{description} files") as skipper:
-        for key in tqdm(keys, desc=f"reading {description}", unit="file", disable=not progress):
+        for key in keys:
             try:
                 examples.append(files.read(key))
             except BadFileError as error:
                 skipper.handle(error)
+            reading.advance()
+    reading.done()
     return examples
 
 
