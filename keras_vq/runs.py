@@ -180,7 +180,6 @@ class RecipeParser(argparse.ArgumentParser):
     def __init__(self, description, output_dir, dataset=None, resumable=True):
         super().__init__(description=description, formatter_class=_HelpFormatter)
         self.dataset = dataset
-        self.resumable = resumable
         if dataset is not None:
             from keras_vq.data.sources import default_data_dir
             from keras_vq.datasets.registry import get_description
