@@ -1,12 +1,15 @@
-"""The wheel, installed into fresh virtual environments, one per extra, does what that extra promises.
+"""The wheel, installed into fresh virtual environments, does what each extra promises.
 
 The suite's own environment has every extra installed, so it cannot see an
-extra that forgets a dependency; these tests can. Each builds nothing but the
-wheel (once) and an empty venv, installs from the package index exactly what
-a user would type, and runs a script that uses only what is installed there.
-They run once, in the TensorFlow pass (the venvs pick their own backends).
+extra that forgets a dependency; these tests can. They build the wheel once,
+make an empty venv, install from the package index exactly what a user
+would type, and run scripts that use only what is installed there. One venv
+grows as a user's would: no extra (JAX as the backend), then `numpy-data`,
+then `recipes`, each checked before the next is installed; another has the
+`data` extra (TensorFlow). They run once, in the TensorFlow pass.
 """
 
+import json
 import os
 import pathlib
 import shutil
@@ -51,15 +54,20 @@ def wheel(tmp_path_factory):
     return wheel_path
 
 
-def fresh_environment(tmp_path, wheel, extras, *packages):
-    """A new venv with `keras-vq[extras]` and `packages` installed from the index, nothing else."""
+def fresh_environment(tmp_path, wheel, *packages):
+    """A new venv with `keras-vq` (no extra) and `packages` installed from the index, nothing else."""
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=tmp_path)
     python = venv / "bin" / "python"
+    install(python, wheel, "", *packages)
+    return python
+
+
+def install(python, wheel, extras, *packages):
+    """`pip install 'keras-vq[extras]' packages` into `python`'s venv, from the wheel and the index."""
     requirement = f"keras-vq[{extras}] @ {wheel.as_uri()}" if extras else f"keras-vq @ {wheel.as_uri()}"
     _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", requirement, *packages],
-         cwd=tmp_path, timeout=900)
-    return python
+         cwd=python.parent, timeout=900)
 
 
 def user_environment(tmp_path, backend):
@@ -91,8 +99,9 @@ def run_script(python, tmp_path, backend, script):
     return result
 
 
-def test_no_extra_with_one_backend_trains_saves_loads_presets_and_names_the_missing_extras(tmp_path, wheel):
-    python = fresh_environment(tmp_path, wheel, "", "jax[cpu]")
+def test_no_extra_then_numpy_data_then_recipes_each_do_what_they_promise(tmp_path, wheel):
+    # (a) No extra, one backend: models train, save, load and come from presets; the rest names its extra.
+    python = fresh_environment(tmp_path, wheel, "jax[cpu]")
     run_script(python, tmp_path, "jax", """
         import importlib, keras, numpy as np
         images, labels, _ = keras_vq.data.load_cifar10_sample()
@@ -108,7 +117,7 @@ def test_no_extra_with_one_backend_trains_saves_loads_presets_and_names_the_miss
         for module in ("tensorflow", "PIL", "soundfile", "tqdm", "matplotlib"):
             assert importlib.util.find_spec(module) is None, module
         refused(lambda: keras_vq.data.load_numpy("cifar10", "train", 2, data_dir=FIXTURES / "cifar10"),
-                "Pillow", "pip install 'keras-vq[numpy-data]'")
+                "reading CIFAR-10 needs", "pip install 'keras-vq[numpy-data]'")
         refused(lambda: keras_vq.data.load("cifar10", "train", 2, data_dir=FIXTURES / "cifar10"),
                 "TensorFlow", "pip install 'keras-vq[data]'")
         refused(lambda: importlib.import_module("keras_vq.plots"), "matplotlib", "pip install 'keras-vq[plots]'")
@@ -118,9 +127,8 @@ def test_no_extra_with_one_backend_trains_saves_loads_presets_and_names_the_miss
             assert "python -m keras_vq.recipes.kaokore_vqvae2" in str(error), str(error)
     """)
 
-
-def test_numpy_data_extra_reads_every_dataset_without_tensorflow(tmp_path, wheel):
-    python = fresh_environment(tmp_path, wheel, "numpy-data", "jax[cpu]")
+    # (b) numpy-data: every reader and the NumPy path, without TensorFlow; the inspection command.
+    install(python, wheel, "numpy-data")
     result = run_script(python, tmp_path, "jax", """
         import importlib, runpy
         images = keras_vq.data.load_numpy("cifar10", "train", 4, data_dir=FIXTURES / "cifar10", evaluation=True)
@@ -139,9 +147,23 @@ def test_numpy_data_extra_reads_every_dataset_without_tensorflow(tmp_path, wheel
     """)
     assert "train-clean-5" in result.stdout and "utterances" in result.stdout
 
+    # (c) recipes: run as modules of the installed package, training on the NumPy path.
+    install(python, wheel, "recipes")
+    environment = user_environment(tmp_path, "jax")
+    help_text = _run([str(python), "-m", "keras_vq.recipes.cifar10_vqvae", "--help"], cwd=tmp_path,
+                     environment=environment).stdout
+    assert "--download" in help_text and "(default: 10000)" in help_text
+    run = tmp_path / "run"
+    _run([str(python), "-m", "keras_vq.recipes.cifar10_vqvae", "--data-dir", str(FIXTURES), "--steps", "2",
+          "--steps-per-epoch", "2", "--batch-size", "4", "--output-dir", str(run)], cwd=tmp_path,
+         environment=environment)
+    assert json.loads((run / "results.json").read_text())["training_steps"] == 2
+    assert (run / "reconstructions.png").stat().st_size > 0 and (run / "preset" / "model.weights.h5").is_file()
+
 
 def test_data_extra_builds_tf_data_pipelines_through_the_tfds_builders(tmp_path, wheel):
-    python = fresh_environment(tmp_path, wheel, "data")
+    python = fresh_environment(tmp_path, wheel)
+    install(python, wheel, "data")
     run_script(python, tmp_path, "tensorflow", """
         images, labels = next(iter(keras_vq.data.load("cifar10", "train", 3, data_dir=FIXTURES / "cifar10",
                                                       with_labels=True, prepared_dir=TMP / "prepared")))
@@ -150,17 +172,3 @@ def test_data_extra_builds_tf_data_pipelines_through_the_tfds_builders(tmp_path,
                                              data_dir=FIXTURES / "librispeech", prepared_dir=TMP / "prepared")))
         assert tuple(audio.shape) == (2, 1600, 1)
     """)
-
-
-def test_recipes_extra_runs_the_recipes_as_modules(tmp_path, wheel):
-    python = fresh_environment(tmp_path, wheel, "recipes", "jax[cpu]")
-    result = run_script(python, tmp_path, "jax", """
-        import json, runpy
-        sys.argv = ["quickstart", "--steps", "2", "--batch-size", "64", "--output-dir", str(TMP / "run")]
-        runpy.run_module("keras_vq.recipes.quickstart", run_name="__main__")
-        assert json.loads((TMP / "run" / "results.json").read_text())["training_steps"] >= 2
-        assert (TMP / "run" / "reconstructions.png").stat().st_size > 0
-    """)
-    help_text = _run([str(python), "-m", "keras_vq.recipes.cifar10_vqvae", "--help"], cwd=tmp_path,
-                     environment=user_environment(tmp_path, "jax")).stdout
-    assert "--download" in help_text and "(default: 10000)" in help_text
