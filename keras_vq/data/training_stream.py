@@ -26,7 +26,7 @@ def pass_seed(seed, pass_index):
     return int(np.random.SeedSequence([seed, pass_index]).generate_state(1)[0])
 
 
-def training_batches(name, split, batch_size, *, start_step=0, seed=0, pipeline="auto", **options):
+def training_batches(name, split, batch_size, *, start_step=0, seed=0, pipeline="auto", verbose="auto", **options):
     """Endless `model.fit` inputs (`(data,)`, or `(data, labels)` with
     `with_labels=True`) of `name`'s `split` from global step `start_step`.
 
@@ -36,6 +36,7 @@ def training_batches(name, split, batch_size, *, start_step=0, seed=0, pipeline=
         start_step: the first step to yield, counted over the whole run.
         seed: the run's seed; pass `n` is ordered by `(seed, n)` alone.
         pipeline: "tf.data", "numpy", or "auto": tf.data when TensorFlow is installed.
+        verbose: say which pipeline feeds training, from which step.
     """
     if pipeline not in ("auto", "tf.data", "numpy"):
         raise ValueError(f"pipeline must be 'auto', 'tf.data' or 'numpy', got {pipeline!r}")
@@ -45,6 +46,10 @@ def training_batches(name, split, batch_size, *, start_step=0, seed=0, pipeline=
         raise ValueError(f"start_step must be an integer >= 0, got {start_step!r}")
     if "evaluation" in options:
         raise TypeError("training_batches yields training batches; for evaluation use keras_vq.data.load")
+    if verbose:
+        print(f"training batches: {name} {split}, batch {batch_size}, seed {seed}, from step {start_step}, "
+              f"through {'tf.data (keras_vq.data.load)' if pipeline == 'tf.data' else 'keras_vq.data.load_numpy'}",
+              flush=True)
     if pipeline == "numpy":
         return _numpy_batches(name, split, batch_size, start_step, seed, options)
     return _tf_data_batches(name, split, batch_size, start_step, seed, options)
