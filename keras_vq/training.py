@@ -159,6 +159,7 @@ def fit_resumably(model, stream_from, total_steps, steps_per_epoch, run_dir, cal
             steps_per_epoch=steps_per_epoch,
             callbacks=[saver, *callbacks],
             verbose=(1 if live_display() else 2) if verbose == "auto" else verbose,
+            shuffle=False,  # The stream is in its own seeded order already.
         )
     return saver.history
 
