@@ -1,4 +1,5 @@
 import os
+import tempfile
 
 # What a pytest-xdist worker sets for itself; subprocesses that train (recipes) drop them again.
 SINGLE_THREAD_SETTINGS = ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "XLA_FLAGS")
@@ -15,6 +16,15 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 
 import keras
 import pytest
+
+if keras.backend.backend() == "jax":
+    # Many tests build the same small models: XLA programs with the same fingerprint are compiled once and
+    # then read from this cache (shared by the xdist workers), not compiled again in every test.
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", os.environ.get("KERAS_VQ_TEST_JAX_CACHE", os.path.join(tempfile.gettempdir(), "keras_vq_jax_cache")))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
 @pytest.fixture(autouse=True)
