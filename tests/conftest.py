@@ -1,5 +1,4 @@
 import os
-import tempfile
 
 # What a pytest-xdist worker sets for itself; subprocesses that train (recipes) drop them again.
 SINGLE_THREAD_SETTINGS = ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "XLA_FLAGS")
@@ -22,7 +21,9 @@ if keras.backend.backend() == "jax":
     # then read from this cache (shared by the xdist workers), not compiled again in every test.
     import jax
 
-    jax.config.update("jax_compilation_cache_dir", os.environ.get("KERAS_VQ_TEST_JAX_CACHE", os.path.join(tempfile.gettempdir(), "keras_vq_jax_cache")))
+    # In the checkout (ignored by git), so a fresh clone, as in CI, starts with it empty.
+    default_cache = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".cache", "jax")
+    jax.config.update("jax_compilation_cache_dir", os.environ.get("KERAS_VQ_TEST_JAX_CACHE", default_cache))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
