@@ -30,9 +30,10 @@ def training_batches(name, split, batch_size, *, start_step=0, seed=0, pipeline=
     """Endless `model.fit` inputs (`(data,)`, or `(data, labels)` with
     `with_labels=True`) of `name`'s `split` from global step `start_step`.
 
+    `name`, `split`, `batch_size` and `**options` are as for
+    `keras_vq.data.load` (not `evaluation`: these are training batches).
+
     Args:
-        name, split, batch_size, options: as for `keras_vq.data.load` (not
-            `evaluation`: these are training batches).
         start_step: the first step to yield, counted over the whole run.
         seed: the run's seed; pass `n` is ordered by `(seed, n)` alone.
         pipeline: "tf.data", "numpy", or "auto": tf.data when TensorFlow is installed.

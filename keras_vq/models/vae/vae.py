@@ -35,9 +35,10 @@ class VAE(ConvAutoencoder):
     `{"mean", "log_variance"}`; `decode(z)` maps latents to data;
     `sample(num_samples, seed)` decodes draws from the N(0, I) prior.
 
+    `data_shape`, `data_range`, `hidden_channels`, `num_downsamples`,
+    `num_residual_layers` and `residual_channels` are as for `VQVAE`.
+
     Args:
-        data_shape, data_range, hidden_channels, num_downsamples,
-        num_residual_layers, residual_channels: as for `VQVAE`.
         latent_dim: channels of the latent (the VQ-VAE's `embedding_dim`).
         kl_weight: weight of the KL term. With the MSE on the data's scale, a
             Gaussian decoder of variance sigma^2 corresponds to

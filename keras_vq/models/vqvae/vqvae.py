@@ -84,9 +84,16 @@ class VQVAE(ConvAutoencoder):
         num_downsamples: stride-2 convolutions in the encoder (>= 1).
         num_residual_layers: blocks in each ResidualStack.
         residual_channels: channels inside each residual block.
-        num_embeddings, embedding_dim, beta, codebook_update, decay, epsilon,
-        dead_code_threshold, kmeans_init, use_cosine_similarity: passed to
-            `keras_vq.layers.VectorQuantizer`.
+        num_embeddings: K, the codes in the codebook (these nine go to
+            `keras_vq.layers.VectorQuantizer`, which says more).
+        embedding_dim: D, the size of each code vector.
+        beta: weight of the commitment loss.
+        codebook_update: `"ema"` or `"loss"`.
+        decay: EMA decay.
+        epsilon: Laplace smoothing of the EMA counts.
+        dead_code_threshold: restart codes used less than this (0: never).
+        kmeans_init: initialise the codebook by k-means on the first batch.
+        use_cosine_similarity: nearest code by cosine rather than distance.
         decoder: `"transposed"` (the convolutional decoder) or a `WaveNet`
             (audio only, see above).
         seed: seed of the quantizer's random choices.
