@@ -349,3 +349,19 @@ def test_training_batches_refuse_bad_arguments_by_name():
         keras_vq.data.training_batches("cifar10", "train", 4, start_step=-1)
     with pytest.raises(TypeError, match="for evaluation use keras_vq.data.load"):
         keras_vq.data.training_batches("cifar10", "train", 4, evaluation=True)
+
+
+def test_training_batches_download_once_not_on_every_pass(prepared_dir, monkeypatch):
+    import dataclasses
+    import itertools
+
+    from keras_vq.datasets import registry
+
+    calls = []
+    counting = dataclasses.replace(registry.DATASETS["cifar10"], download=lambda *args: calls.append(args))
+    monkeypatch.setitem(registry.DATASETS, "cifar10", counting)
+    stream = keras_vq.data.training_batches("cifar10", "train", 4, seed=0, pipeline="tf.data", download=True,
+                                            data_dir=data_helpers.CIFAR10_FIXTURE, prepared_dir=prepared_dir,
+                                            verbose=0)
+    assert len(list(itertools.islice(stream, 12))) == 12  # Three passes of five batches.
+    assert len(calls) == 1

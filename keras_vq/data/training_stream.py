@@ -60,10 +60,14 @@ def _tf_data_batches(name, split, batch_size, start_step, seed, options):
     from keras_vq.data.pipelines import load
     from keras_vq.training import as_fit_input
 
-    def one_pass(pass_index):
-        return load(name, split, batch_size, seed=pass_seed(seed, pass_index), **options)
+    download = options.pop("download", False)
 
-    first = one_pass(0)  # Prepares the data and checks every argument before the first step.
+    def one_pass(pass_index, download=False):
+        return load(name, split, batch_size, seed=pass_seed(seed, pass_index), download=download, **options)
+
+    # Fetches what is missing (once: later passes read the local copy), prepares the data and checks
+    # every argument before the first step.
+    first = one_pass(0, download)
     batches_per_pass = int(first.cardinality())
     if batches_per_pass < 1:
         raise ValueError(f"{name} {split} gives no whole batch of {batch_size}")
