@@ -134,6 +134,30 @@ class PresetMixin:
         return cls._load(directory, recorded, load_weights, kwargs)
 
     @classmethod
+    def preset_metadata(cls, preset):
+        """The `metadata.json` of a built-in preset name or a preset directory, as a dict: versions,
+        parameter count, what it was trained on and the figures it reached (e.g. the LibriSpeech
+        presets' `speaker_ids`, the dataset's speaker id of each speaker index).
+
+        Example:
+
+            ids = keras_vq.models.VQVAE.preset_metadata("librispeech")["speaker_ids"]  # [19, 32, ...]
+        """
+        if preset in cls.builtin_presets:
+            entry = cls.builtin_presets[preset]
+            directory = (cls.trained_preset_dir(preset) if "user_directory" in entry
+                         else pathlib.Path(__file__).parent / entry["directory"])
+        else:
+            directory = pathlib.Path(str(preset)).expanduser()
+            if not directory.is_dir():
+                raise PresetError(f"unknown preset {preset!r} for {cls.__name__}: the built-in presets are "
+                                  f"{sorted(cls.builtin_presets)}, or pass a preset directory")
+        metadata = _read_json(preset_file(directory, METADATA_FILE))
+        if not isinstance(metadata, dict):
+            raise PresetError(f"{directory / METADATA_FILE} is not a JSON object")
+        return metadata
+
+    @classmethod
     def trained_preset_dir(cls, name):
         """Where `from_preset(name)` finds the weights of a built-in preset that a
         recipe trains locally (e.g. VQVAE2's "kaokore"); ValueError for a preset

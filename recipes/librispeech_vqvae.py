@@ -38,9 +38,10 @@ import numpy as np
 
 import keras_vq
 import keras_vq.plots
-from keras_vq.data.utterances import SAMPLE_RATE, SequenceCrops, clips, held_out_utterances, write_wav
+from keras_vq.data.utterances import SAMPLE_RATE, SequenceCrops, clips, held_out_utterances
 from keras_vq.datasets.librispeech.librispeech_files import find_librispeech_dir, read_speaker_sexes
 from keras_vq.models import VQVAE, WaveNet
+from keras_vq.speech_examples import write_speech_examples
 
 DECODERS = ("transposed", "wavenet")
 NUM_DOWNSAMPLES = 6  # 64x: one code every 4 ms at 16 kHz.
@@ -236,33 +237,11 @@ def main():
 
     keras_vq.runs.write_results(arguments.output_dir, results)  # Refuses NaN figures before anything is published.
 
-    # 5. Audio and plots: reconstructions and conversions of two held-out utterances, prior samples.
-    audio_dir = arguments.output_dir / "audio"
+    # 5. Audio and plots: reconstructions and conversions of a female and a male held-out clip, prior samples.
     sexes = read_speaker_sexes(find_librispeech_dir(arguments.data_dir))
-    female = next(i for i, s in enumerate(held_out[1]) if sexes[int(speaker_ids[s])] == "F")
-    male = next(i for i, s in enumerate(held_out[1]) if sexes[int(speaker_ids[s])] == "M")
-    transposed_clips = np.asarray(transposed.predict(held_out_clips[[female, male]], verbose=0))
-    for source, target, row in ((female, male, 0), (male, female, 1)):
-        source_id, target_id = int(speaker_ids[held_out[1][source]]), int(speaker_ids[held_out[1][target]])
-        converted = wavenet_vqvae.reconstruct(held_out_clips[source:source + 1], speakers=[held_out[1][target]],
-                                              seed=arguments.seed)[0]
-        rows = {
-            f"original ({source_id})": held_out_clips[source],
-            "transposed decoder": transposed_clips[row],
-            "WaveNet decoder": generated[source],
-            f"as speaker {target_id}": converted,
-        }
-        for name, audio in rows.items():
-            write_wav(audio_dir / f"{source_id}_{name.split(' (')[0].replace(' ', '_')}.wav", audio)
-        keras_vq.plots.save_audio_comparison(rows, arguments.output_dir / f"conversion_{source_id}_to_{target_id}.png")
-    sample_speakers = held_out[1][[female, male] * (arguments.num_samples // 2) + [female] * (arguments.num_samples % 2)]
-    samples = wavenet_vqvae.generate(prior, arguments.num_samples, speakers=sample_speakers, length=length,
-                                     seed=arguments.seed)
-    sample_rows = {}
-    for index, (audio, speaker) in enumerate(zip(samples, sample_speakers)):
-        write_wav(audio_dir / f"prior_sample_{index}_speaker_{int(speaker_ids[speaker])}.wav", audio)
-        sample_rows[f"sample {index} ({int(speaker_ids[speaker])})"] = audio
-    keras_vq.plots.save_audio_comparison(sample_rows, arguments.output_dir / "prior_samples.png")
+    write_speech_examples(wavenet_vqvae, prior, held_out_clips, held_out[1], speaker_ids, sexes,
+                          arguments.output_dir, num_samples=arguments.num_samples, seed=arguments.seed,
+                          transposed_vqvae=transposed)
 
     # 6. Presets, with their held-out figures (scripts/package_librispeech_presets.py adds check figures).
     for directory, model, figures in [(decoder, model, results["models"][decoder]) for decoder, model in models.items()
@@ -275,7 +254,7 @@ def main():
             "recipe": "python -m keras_vq.recipes.librispeech_vqvae",
         })
     print(json.dumps(results, indent=2))
-    print(f"wrote {audio_dir}/*.wav, the plots and the presets in {arguments.output_dir}")
+    print(f"wrote {arguments.output_dir}/audio/*.wav, the plots and the presets in {arguments.output_dir}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """The built docs site in a real browser: every page renders with its title, every image it shows loads
-with a non-zero size, every internal link resolves, and the search index exists.
+with a non-zero size, every audio player's file loads and the browser reads its duration, every internal
+link resolves, and the search index exists.
 
 Headless Chromium and its driver come from Debian's packages (`scripts/install_browser.sh`, which this
 test runs when they are missing); where they cannot be installed the test skips, saying so.
@@ -67,11 +68,30 @@ def _status(url):
         return error.code
 
 
-def test_every_page_renders_with_its_images_links_and_search_index(site):
+def _audio_durations(driver):
+    """[(source, seconds)] of every <audio> on the page, after the browser has loaded and decoded its
+    header (a file it cannot play has no duration: NaN, reported as -1)."""
+    driver.set_script_timeout(60)
+    return driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const players = Array.from(document.querySelectorAll('audio'));
+        Promise.all(players.map(player => new Promise(resolve => {
+            const report = () => resolve([player.currentSrc || player.src,
+                                          isFinite(player.duration) ? player.duration : -1]);
+            if (player.readyState >= 1) { report(); return; }
+            player.addEventListener('loadedmetadata', report, {once: true});
+            player.addEventListener('error', report, {once: true});
+            player.preload = 'metadata';
+            player.load();
+        }))).then(done);
+    """)
+
+
+def test_every_page_renders_with_its_images_audio_links_and_search_index(site):
     base, folder = site
     pages = sorted(str(path.parent.relative_to(folder)) for path in folder.rglob("index.html")
                    if "search" not in path.parts and "assets" not in path.parts)
-    assert {".", "install", "tutorials/quickstart", "api/models"} <= set(pages), pages
+    assert {".", "install", "tutorials/quickstart", "tutorials/speech", "api/models"} <= set(pages), pages
     assert _status(base + "search/search_index.json") == 200
     driver = _browser()
     try:
@@ -83,6 +103,11 @@ def test_every_page_renders_with_its_images_links_and_search_index(site):
             for source, width in driver.execute_script(
                     "return Array.from(document.images).map(i => [i.currentSrc || i.src, i.naturalWidth]);"):
                 assert _status(source) == 200 and width > 0, (page, source, width)
+            players = _audio_durations(driver)
+            for source, duration in players:
+                assert _status(source) == 200 and duration > 0, (page, source, duration)
+            if page == "tutorials/speech":  # The recipe's ten WAV files: six clips and four prior samples.
+                assert len(players) == 10 and all(abs(duration - 1.0) < 0.01 for _, duration in players), players
             links = driver.execute_script("return Array.from(document.querySelectorAll('article a[href]'))"
                                           ".map(a => a.href);")
             for link in {link.split("#")[0] for link in links if link.startswith(base)}:

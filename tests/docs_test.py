@@ -18,7 +18,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TUTORIALS = sorted((ROOT / "docs" / "tutorials").glob("*.md"))
-SMALL_SETTINGS = {"EPOCHS": "1", "NUM_IMAGES": "64", "NUM_SAMPLES": "2", "STEPS": "4"}
+SMALL_SETTINGS = {"EPOCHS": "1", "LENGTH": "256", "NUM_IMAGES": "64", "NUM_SAMPLES": "2", "STEPS": "4"}
 CODE_BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 SKIP_MARKER = "# not run in tests"
 
@@ -33,7 +33,7 @@ def tutorial_code(page):
 
 
 def test_every_tutorial_has_code_and_the_size_switch_is_the_only_change():
-    assert [page.stem for page in TUTORIALS] == ["data", "kaokore", "own_images", "presets", "priors", "quickstart"]
+    assert [page.stem for page in TUTORIALS] == ["data", "kaokore", "own_images", "presets", "priors", "quickstart", "speech"]
     for page in TUTORIALS:
         code = tutorial_code(page)
         assert code.count("\n") >= 3, page.name
