@@ -11,7 +11,15 @@ from keras_vq.progress import Progress, live_display
 
 
 def code_histogram(indices, num_embeddings):
-    """How often each of the `num_embeddings` codes occurs in `indices`."""
+    """How often each of the `num_embeddings` codes occurs in `indices`.
+
+    Example:
+        ```python
+        import keras_vq
+
+        print(keras_vq.metrics.code_histogram([[0, 1], [1, 3]], num_embeddings=4))  # [1 2 0 1]
+        ```
+    """
     indices = np.asarray(indices).reshape(-1)
     if indices.size and (indices.min() < 0 or indices.max() >= num_embeddings):
         raise ValueError(
@@ -21,29 +29,78 @@ def code_histogram(indices, num_embeddings):
 
 
 def perplexity(indices, num_embeddings):
-    """exp(entropy) of the code frequencies: K if all codes are equally used, 1 if one code is."""
+    """exp(entropy) of the code frequencies: K if all codes are equally used, 1 if one code is.
+
+    Example:
+        ```python
+        import keras_vq
+
+        print(keras_vq.metrics.perplexity([0, 1, 2, 3], num_embeddings=4))  # 4.0: every code equally used
+        print(keras_vq.metrics.perplexity([2, 2, 2, 2], num_embeddings=4))  # 1.0: one code
+        ```
+    """
     counts = code_histogram(indices, num_embeddings).astype(np.float64)
     probabilities = counts[counts > 0] / counts.sum()
     return float(np.exp(-np.sum(probabilities * np.log(probabilities))))
 
 
 def codebook_usage(indices, num_embeddings):
-    """Fraction of the codes that occur at least once."""
+    """Fraction of the codes that occur at least once.
+
+    Example:
+        ```python
+        import keras_vq
+
+        print(keras_vq.metrics.codebook_usage([0, 0, 1, 1], num_embeddings=8))  # 0.25: 2 of 8 codes occur
+        ```
+    """
     return float(np.mean(code_histogram(indices, num_embeddings) > 0))
 
 
 def mean_squared_error(targets, predictions):
+    """mean((targets - predictions)^2) over every element, in float64, on the data's own scale.
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        print(keras_vq.metrics.mean_squared_error(np.zeros(4), np.full(4, 0.5)))  # 0.25
+        ```
+    """
     targets, predictions = np.asarray(targets, np.float64), np.asarray(predictions, np.float64)
     return float(np.mean((targets - predictions) ** 2))
 
 
 def normalized_mean_squared_error(targets, predictions):
-    """MSE over the variance of the targets on the same scale (Sonnet's VQ-VAE example)."""
+    """MSE over the variance of the targets on the same scale (Sonnet's VQ-VAE example).
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        targets = np.array([0.0, 1.0, 0.0, 1.0])  # variance 0.25
+        print(keras_vq.metrics.normalized_mean_squared_error(targets, np.full(4, 0.5)))  # 1.0: no better than the mean
+        ```
+    """
     return mean_squared_error(targets, predictions) / float(np.var(np.asarray(targets, np.float64)))
 
 
 def peak_signal_to_noise_ratio(targets, predictions, data_range=(0.0, 1.0)):
-    """PSNR in dB: 10 log10(peak^2 / MSE), peak = high - low of the data's scale."""
+    """PSNR in dB: 10 log10(peak^2 / MSE), peak = high - low of the data's scale.
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        print(round(keras_vq.metrics.peak_signal_to_noise_ratio(np.zeros(4), np.full(4, 0.1)), 1))  # 20.0 dB
+        ```
+    """
     peak = data_range[1] - data_range[0]
     return float(10.0 * np.log10(peak**2 / mean_squared_error(targets, predictions)))
 
@@ -55,6 +112,16 @@ def reconstruction_report(model, data, batch_size=256, verbose="auto"):
     the data's scale, and for code models the `perplexity` and
     `codebook_usage` of each level's codes over the whole split (`top_` and
     `bottom_` for VQ-VAE-2). `verbose` shows progress (`keras_vq.progress`).
+
+    Example:
+        ```python
+        import keras_vq
+
+        images, _, _ = keras_vq.data.load_cifar10_sample()
+        model = keras_vq.models.VQVAE.from_preset("cifar10")
+        report = keras_vq.metrics.reconstruction_report(model, images[:64], verbose=0)
+        print(sorted(report))  # codebook_usage, examples, mse, nmse, perplexity, psnr_db
+        ```
     """
     data = np.asarray(data)
     starts = range(0, len(data), batch_size)
@@ -102,10 +169,25 @@ def discretized_logistic_bits(pixels, means, scales):
     to v = 255. `pixels` int in [0, 255]; `means` on [0, 1]; `scales` > 0,
     broadcastable (e.g. one per channel). float64 throughout; the difference
     is taken in whichever tail avoids cancellation.
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        pixels = np.array([128, 128])  # 8-bit levels
+        bits = keras_vq.metrics.discretized_logistic_bits(pixels, means=np.array([128 / 255, 0.3]), scales=0.02)
+        print(np.round(bits, 2))  # [ 4.35 16.92]: a mean on the pixel costs few bits, one 0.2 away many more
+        ```
     """
     pixels = np.asarray(pixels)
     if pixels.size and (pixels.min() < 0 or pixels.max() > PIXEL_LEVELS - 1):
         raise ValueError(f"pixels must be integers in [0, 255]; got {pixels.min()}..{pixels.max()}")
+    if not np.issubdtype(pixels.dtype, np.integer) and not np.array_equal(pixels, np.round(pixels)):
+        fraction = pixels[pixels != np.round(pixels)].flat[0]
+        raise ValueError(f"pixels must be 8-bit levels, integers in [0, 255]; got non-integer values such as "
+                         f"{fraction} (images on [0, 1] need np.round(images * 255))")
     scales = np.asarray(scales, np.float64)
     if (scales <= 0).any():
         raise ValueError(f"scales must be > 0; got {scales}")
@@ -125,7 +207,21 @@ def discretized_logistic_bits(pixels, means, scales):
 
 def fit_logistic_scales(pixels, means, channel_axis=-1):
     """Per-channel logistic scales s maximising the discretised likelihood of `pixels`
-    given `means` (a log-spaced search from 1e-3 to 1, then a finer one around the best)."""
+    given `means` (a log-spaced search from 1e-3 to 1, then a finer one around the best).
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        rng = np.random.default_rng(0)
+        means = rng.uniform(0.2, 0.8, size=(500, 3))
+        noisy = np.clip(means + rng.logistic(scale=[0.01, 0.03, 0.05], size=(500, 3)), 0, 1)
+        pixels = np.round(noisy * 255).astype(int)  # 8-bit levels
+        print(np.round(keras_vq.metrics.fit_logistic_scales(pixels, means), 2))  # close to [0.01 0.03 0.05]
+        ```
+    """
     pixels, means = np.asarray(pixels), np.asarray(means, np.float64)
     pixels, means = np.moveaxis(pixels, channel_axis, -1), np.moveaxis(means, channel_axis, -1)
     scales = []
@@ -155,6 +251,20 @@ def bits_per_dim(model, priors, images, scales, class_labels=None, batch_size=25
 
     Returns a dict: `bits_per_dim`, and its `decoder_bits_per_dim` and
     `prior_bits_per_dim` parts. `verbose` shows progress (`keras_vq.progress`).
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        images, labels, _ = keras_vq.data.load_cifar10_sample()
+        vqvae = keras_vq.models.VQVAE.from_preset("cifar10")
+        prior = keras_vq.models.PixelCNN.from_preset("cifar10")
+        scales = np.full(3, 0.03)  # keras_vq.metrics.fit_logistic_scales on training reconstructions, in practice
+        figures = keras_vq.metrics.bits_per_dim(vqvae, prior, images[:8], scales, class_labels=labels[:8], verbose=0)
+        print(figures)  # bits_per_dim = decoder_bits_per_dim + prior_bits_per_dim
+        ```
     """
     images = np.asarray(images, np.float32)
     decoder_bits, prior_bits = 0.0, 0.0
@@ -196,6 +306,20 @@ def linear_probe_accuracy(train_features, train_labels, test_features, test_labe
     training set's mean and deviation; the classifier is one Dense layer
     trained with Adam on the cross-entropy. `verbose` shows a line per
     training epoch (`keras_vq.progress`).
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        rng = np.random.default_rng(0)
+        labels = rng.integers(0, 2, 400)
+        features = rng.normal(size=(400, 8)) + labels[:, None]  # the class shifts every feature
+        accuracy = keras_vq.metrics.linear_probe_accuracy(features[:300], labels[:300], features[300:], labels[300:],
+                                                          num_classes=2, verbose=0)
+        print(accuracy > 0.8)  # True
+        ```
     """
     train_features = np.asarray(train_features, np.float32)
     test_features = np.asarray(test_features, np.float32)
@@ -218,7 +342,20 @@ def wavenet_decoder_report(model, audio, speakers=None, batch_size=8, verbose="a
     """Whole-set figures for a VQVAE with a WaveNet decoder on `audio` `(n, length, 1)`:
     `bits_per_sample`, the teacher-forced negative log2-likelihood of the
     audio's mu-law symbols given the codes (and `speakers`), averaged over
-    every sample; and the `perplexity` and `codebook_usage` of the codes."""
+    every sample; and the `perplexity` and `codebook_usage` of the codes.
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        vqvae = keras_vq.models.VQVAE.from_preset("librispeech")
+        audio = np.random.default_rng(0).normal(0, 0.05, size=(2, 1024, 1)).astype("float32")
+        report = keras_vq.metrics.wavenet_decoder_report(vqvae, audio, speakers=[0, 1], verbose=0)
+        print(round(report["bits_per_sample"], 2), sorted(report))
+        ```
+    """
     from keras_vq.models.autoregressive import symbol_bits
     from keras_vq.mu_law import mu_law_encode
 

@@ -27,23 +27,71 @@ MU = 255
 
 
 def mu_law_compress(audio, mu=MU, xp=ops):
-    """f(x) = sign(x) ln(1 + mu |x|) / ln(1 + mu): [-1, 1] -> [-1, 1], same shape."""
+    """f(x) = sign(x) ln(1 + mu |x|) / ln(1 + mu): [-1, 1] -> [-1, 1], same shape.
+
+    Example:
+        ```python
+        import numpy as np
+
+        from keras_vq.mu_law import mu_law_compress, mu_law_expand
+
+        audio = np.array([-0.5, 0.0, 0.01, 1.0])
+        companded = mu_law_compress(audio, xp=np)  # quiet samples get more of the range
+        print(np.round(companded, 3))              # [-0.876  0.     0.228  1.   ]
+        np.testing.assert_allclose(mu_law_expand(companded, xp=np), audio, atol=1e-6)
+        ```
+    """
     return xp.sign(audio) * xp.log1p(mu * xp.abs(audio)) / math.log1p(mu)
 
 
 def mu_law_expand(companded, mu=MU, xp=ops):
-    """The inverse of `mu_law_compress`: sign(c) ((1 + mu)^|c| - 1) / mu."""
+    """The inverse of `mu_law_compress`: sign(c) ((1 + mu)^|c| - 1) / mu.
+
+    Example:
+        ```python
+        import numpy as np
+
+        from keras_vq.mu_law import mu_law_expand
+
+        print(np.round(mu_law_expand(np.array([-1.0, 0.0, 0.5]), xp=np), 4))  # [-1.      0.      0.0588]
+        ```
+    """
     return xp.sign(companded) * xp.expm1(xp.abs(companded) * math.log1p(mu)) / mu
 
 
 def mu_law_encode(audio, num_symbols=256):
-    """Float audio in [-1, 1] -> int32 symbols in [0, num_symbols), same shape."""
+    """Float audio in [-1, 1] -> int32 symbols in [0, num_symbols), same shape.
+
+    Example:
+        ```python
+        import keras
+        import numpy as np
+
+        from keras_vq.mu_law import mu_law_decode, mu_law_encode
+
+        symbols = mu_law_encode(np.array([-1.0, 0.0, 0.3, 1.0], "float32"))
+        print(keras.ops.convert_to_numpy(symbols))  # [  0 128 228 255]: 256 levels, finest near 0
+        ```
+    """
     mu = num_symbols - 1
     companded = mu_law_compress(ops.clip(ops.cast(audio, "float32"), -1.0, 1.0), mu)
     return ops.cast(ops.clip(ops.floor((companded + 1.0) / 2.0 * mu + 0.5), 0, mu), "int32")
 
 
 def mu_law_decode(symbols, num_symbols=256):
-    """Int symbols in [0, num_symbols) -> float32 audio in [-1, 1], same shape."""
+    """Int symbols in [0, num_symbols) -> float32 audio in [-1, 1], same shape.
+
+    Example:
+        ```python
+        import keras
+        import numpy as np
+
+        from keras_vq.mu_law import mu_law_decode, mu_law_encode
+
+        audio = np.linspace(-1, 1, 5).astype("float32")
+        decoded = keras.ops.convert_to_numpy(mu_law_decode(mu_law_encode(audio)))
+        print(np.abs(decoded - audio).max() < 0.02)  # True: 8-bit mu-law is close to the original
+        ```
+    """
     mu = num_symbols - 1
     return mu_law_expand(2.0 * ops.cast(symbols, "float32") / mu - 1.0, mu)

@@ -30,7 +30,18 @@ def live_display():
 
 
 class Progress:
-    """One stage of `total` units (see the module docstring)."""
+    """One stage of `total` units (see the module docstring).
+
+    Example:
+        ```python
+        from keras_vq.progress import Progress
+
+        progress = Progress("encoding the test split", 3, "batch", verbose=1)
+        for _ in range(3):
+            progress.advance()
+        progress.done()  # a bar on a terminal; one line with the count and the rate in a log
+        ```
+    """
 
     def __init__(self, description, total, unit="step", verbose="auto"):
         if verbose not in ("auto", 0, 1, 2, True, False):
@@ -61,7 +72,15 @@ class Progress:
 
 
 def report_stage(description, count, unit, seconds, verbose="auto"):
-    """One line for a stage that runs as one compiled call (sampling, generation): what, how many, how fast."""
+    """One line for a stage that runs as one compiled call (sampling, generation): what, how many, how fast.
+
+    Example:
+        ```python
+        from keras_vq.progress import report_stage
+
+        report_stage("sampling 16 images", 16 * 64, "code", 0.5, verbose=1)  # one line: what, how many, how fast
+        ```
+    """
     if verbose:
         print(f"{description}: {count:,} {plural(unit)} in {seconds:.1f} s "
               f"({count / max(seconds, 1e-9):,.1f} {plural(unit)}/s)", flush=True)

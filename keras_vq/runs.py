@@ -30,7 +30,19 @@ RESULTS_FILE = "results.json"
 
 
 class RunError(ValueError):
-    """A run folder cannot be started or resumed with these arguments."""
+    """A run folder cannot be started or resumed with these arguments.
+
+    Example:
+        ```python
+        import keras_vq
+
+        keras_vq.runs.start_run("runs/example", {"steps": 10, "resume": False}, resume=False)
+        try:
+            keras_vq.runs.start_run("runs/example", {"steps": 20, "resume": True}, resume=True)
+        except keras_vq.runs.RunError as error:
+            print(error)  # names --steps: the run was started with 10
+        ```
+    """
 
 
 def _argument_values(arguments):
@@ -48,6 +60,15 @@ def start_run(output_dir, arguments, resume, may_change=("resume",)):
         resume: continue an existing run; without it, an existing run is refused.
         may_change: arguments a resumed run may be given anew (e.g.
             `train_only`, which only decides where this invocation stops).
+
+    Example:
+        ```python
+        import keras_vq
+
+        run_dir = keras_vq.runs.start_run("runs/example", {"steps": 10, "resume": False}, resume=False)
+        print(sorted(path.name for path in run_dir.iterdir()))  # ['run.json']: the arguments, for --resume
+        keras_vq.runs.start_run("runs/example", {"steps": 10, "resume": True}, resume=True)  # the same run, resumed
+        ```
     """
     output_dir = pathlib.Path(output_dir)
     arguments = _argument_values(arguments)
@@ -90,7 +111,23 @@ def non_finite_entries(value, where=""):
 
 
 def write_results(output_dir, results):
-    """Writes `results` as `results.json`, atomically; refuses NaN or infinite figures by name."""
+    """Writes `results` as `results.json`, atomically; refuses NaN or infinite figures by name.
+
+    Example:
+        ```python
+        import json
+        import pathlib
+
+        import keras_vq
+
+        keras_vq.runs.write_results("runs/example", {"test": {"mse": 0.0037}})
+        print(json.loads(pathlib.Path("runs/example/results.json").read_text()))
+        try:
+            keras_vq.runs.write_results("runs/example", {"test": {"mse": float("nan")}})
+        except FloatingPointError as error:
+            print(error)  # results hold NaN or infinite figures (test.mse); not written
+        ```
+    """
     bad = non_finite_entries(results)
     if bad:
         raise FloatingPointError(f"results hold NaN or infinite figures ({', '.join(bad)}); not written")
@@ -161,12 +198,8 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefa
 
 
 class RecipeParser(argparse.ArgumentParser):
-    """A recipe's command line (see the module docstring). Example:
-
-        parser = RecipeParser(__doc__, output_dir="runs/cifar10", dataset="cifar10")
-        parser.add_training_options(steps=10_000, batch_size=32, learning_rate=3e-4)
-        parser.add_argument("--model", choices=["vqvae", "vae"], default="vqvae", help="what to train")
-        arguments = parser.parse(positive_ints=("steps", "batch_size"), positive_numbers=("learning_rate",))
+    """A recipe's command line (see the module docstring): `--output-dir`, `--seed`, `--resume`, the
+    data options, and one-line errors naming a bad argument before anything is read or written.
 
     Args:
         description: the recipe's docstring (shown by --help as written).
@@ -175,6 +208,17 @@ class RecipeParser(argparse.ArgumentParser):
             where `keras_vq.data.load` looks, and `--download` where the
             dataset can be fetched); None for a recipe with no data folder.
         resumable: add `--resume` (continue the run in `--output-dir`).
+
+    Example:
+        ```python
+        import keras_vq
+
+        parser = keras_vq.runs.RecipeParser("Trains a model.", output_dir="runs/example")
+        parser.add_training_options(steps=1000, batch_size=32, learning_rate=3e-4)
+        parser.add_argument("--model", choices=["vqvae", "vae"], default="vqvae", help="what to train")
+        arguments = parser.parse(["--steps", "10"], positive_ints=("steps", "batch_size"), start=False)
+        print(arguments.steps, arguments.model, arguments.output_dir)  # 10 vqvae runs/example
+        ```
     """
 
     def __init__(self, description, output_dir, dataset=None, resumable=True):

@@ -6,11 +6,7 @@ speaker, so that both directions of conversion are heard. The LibriSpeech
 recipes (`librispeech_vqvae`, which trains the models, and
 `librispeech_listen`, which loads the presets) both write their audio here.
 
-Example:
-
-    vqvae = keras_vq.models.VQVAE.from_preset("librispeech")
-    prior = keras_vq.models.WaveNet.from_preset("librispeech_prior")
-    written, figures = write_speech_examples(vqvae, prior, clips, speakers, speaker_ids, sexes, "runs/listen")
+`python -m keras_vq.recipes.librispeech_listen` shows it in use.
 """
 
 import pathlib
@@ -32,7 +28,18 @@ def first_female_and_male(speakers, speaker_ids, sexes):
 
 
 def spectral_centroid_hz(audio, sample_rate=SAMPLE_RATE):
-    """The power-weighted mean frequency of `audio`'s spectrum, in Hz: sum(f |X(f)|^2) / sum(|X(f)|^2)."""
+    """The power-weighted mean frequency of `audio`'s spectrum, in Hz: sum(f |X(f)|^2) / sum(|X(f)|^2).
+
+    Example:
+        ```python
+        import numpy as np
+
+        from keras_vq.speech_examples import spectral_centroid_hz
+
+        tone = np.sin(2 * np.pi * 440 * np.arange(16_000) / 16_000)
+        print(round(spectral_centroid_hz(tone)))  # 440
+        ```
+    """
     audio = np.asarray(audio, np.float64).reshape(-1)
     power = np.abs(np.fft.rfft(audio)) ** 2
     return float((power * np.fft.rfftfreq(len(audio), 1.0 / sample_rate)).sum() / max(power.sum(), 1e-30))
@@ -41,7 +48,19 @@ def spectral_centroid_hz(audio, sample_rate=SAMPLE_RATE):
 def envelope_correlation(audio, reference, frame=320):
     """Pearson correlation of two clips' loudness envelopes (RMS over `frame` samples, 20 ms at 16 kHz):
     1 when loud and quiet stretches fall at the same times, whatever the waveforms. None where it is
-    undefined: clips shorter than two frames, or an envelope that never changes (silence)."""
+    undefined: clips shorter than two frames, or an envelope that never changes (silence).
+
+    Example:
+        ```python
+        import numpy as np
+
+        from keras_vq.speech_examples import envelope_correlation
+
+        rng = np.random.default_rng(0)
+        loudness = np.repeat(rng.uniform(0, 1, 50), 320)  # 50 frames of 20 ms
+        print(envelope_correlation(loudness * rng.normal(size=16_000), loudness * rng.normal(size=16_000)) > 0.9)
+        ```
+    """
     def envelope(clip):
         clip = np.asarray(clip, np.float64).reshape(-1)
         return np.sqrt((clip[:len(clip) // frame * frame].reshape(-1, frame) ** 2).mean(axis=1))
@@ -67,6 +86,25 @@ def write_speech_examples(wavenet_vqvae, prior, clips, speakers, speaker_ids, se
     `num_samples` clips of the same length whose codes come from `prior`,
     alternating the two speakers, in `prior_samples.png`. Files are named by
     LibriSpeech speaker id and written atomically.
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+        from keras_vq.data.utterances import clips
+        from keras_vq.speech_examples import write_speech_examples
+
+        vqvae = keras_vq.models.VQVAE.from_preset("librispeech")
+        prior = keras_vq.models.WaveNet.from_preset("librispeech_prior")
+        speaker_ids = keras_vq.models.VQVAE.preset_metadata("librispeech")["speaker_ids"]
+        silence = np.zeros(128, "float32")
+        audio = clips([silence, silence], 128)  # (2, 128, 1): held-out speech, in practice
+        speakers = [speaker_ids.index(1898), speaker_ids.index(7312)]
+        written, figures = write_speech_examples(vqvae, prior, audio, speakers, speaker_ids, {1898: "F", 7312: "M"},
+                                                 "listen", num_samples=2)
+        print(sorted(written))  # the WAVs' and plots' names
+        ```
     """
     output_dir = pathlib.Path(output_dir)
     audio_dir = output_dir / "audio"

@@ -34,7 +34,33 @@ BACKUP_DIR = "backup"
 
 
 class NonFiniteTrainingError(FloatingPointError):
-    """Training produced a NaN or infinite loss or weight; nothing of it was saved."""
+    """Training produced a NaN or infinite loss or weight; nothing of it was saved.
+
+    Example:
+        ```python
+        import keras
+        import numpy as np
+
+        import keras_vq
+
+        images, _, _ = keras_vq.data.load_cifar10_sample()
+        model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+        model.compile(optimizer=keras.optimizers.Adam(3e-4))
+        model.fit(images[:8], epochs=1, verbose=0)
+        kernel = model.encoder.weights[0]
+        kernel.assign(np.full(kernel.shape, np.nan, "float32"))  # as if training had diverged
+
+        def stream_from(step):
+            while True:
+                yield (images[:8],)
+
+        try:
+            keras_vq.training.fit_resumably(model, stream_from, total_steps=2, steps_per_epoch=2, run_dir="run",
+                                            verbose=0)
+        except keras_vq.training.NonFiniteTrainingError as error:
+            print(error)  # names what went non-finite; no checkpoint of it was written
+        ```
+    """
 
 
 def read_checkpoint(backup_dir):
@@ -120,6 +146,19 @@ def batches_from(dataset, step):
 
     Pass `n` of a keras_vq PyDataset is ordered by `(seed, n)` alone, so the
     stream from any step is the same whether or not training was interrupted.
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        inputs = {"codes": np.zeros((10, 4, 4), "int32")}
+        batches = keras_vq.data.CodeBatches(inputs, batch_size=4, seed=0)  # 2 batches a pass
+        stream = keras_vq.training.batches_from(batches, 3)               # from global step 3: pass 1, batch 1
+        (batch,) = next(stream)
+        print(batch["codes"].shape)  # (4, 4, 4)
+        ```
     """
     passes, index = divmod(step, len(dataset))
     dataset.epoch = passes
@@ -141,6 +180,25 @@ def fit_resumably(model, stream_from, total_steps, steps_per_epoch, run_dir, cal
     weight becomes NaN or infinite, keeping the last good checkpoint.
     `verbose="auto"` shows Keras' live bar on a terminal and a line an epoch
     in a log (`fit`'s 1 and 2).
+
+    Example:
+        ```python
+        import keras
+
+        import keras_vq
+
+        images, _, _ = keras_vq.data.load_cifar10_sample()
+        model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+        model.compile(optimizer=keras.optimizers.Adam(3e-4))
+
+        def stream_from(step):  # The batches from global step `step` on; here one batch, forever.
+            while True:
+                yield (images[:8],)
+
+        history = keras_vq.training.fit_resumably(model, stream_from, total_steps=4, steps_per_epoch=2, run_dir="run",
+                                                  verbose=0)
+        print(len(history["loss"]))  # 2 epochs; run it again and it resumes from run/backup, here finding it done
+        ```
     """
     run_dir = pathlib.Path(run_dir)
     backup_dir = run_dir / BACKUP_DIR
@@ -166,7 +224,16 @@ def fit_resumably(model, stream_from, total_steps, steps_per_epoch, run_dir, cal
 
 def in_float32(model):
     """`model` itself if its policy is float32, else a float32 twin with the same weights
-    (e.g. to save and evaluate a model trained under `mixed_bfloat16`)."""
+    (e.g. to save and evaluate a model trained under `mixed_bfloat16`).
+
+    Example:
+        ```python
+        import keras_vq
+
+        model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, dtype="mixed_bfloat16")
+        print(keras_vq.training.in_float32(model).dtype_policy.name)  # float32, with the same weights
+        ```
+    """
     if model.layers_dtype_policy().name == "float32":
         return model
     twin = type(model).from_config(model.get_config() | {"dtype": "float32"})

@@ -55,6 +55,12 @@ def test_bad_pixels_and_scales_are_refused():
         metrics.discretized_logistic_bits(np.array([0, 256]), 0.5, 0.1)
     with pytest.raises(ValueError, match="scales must be > 0"):
         metrics.discretized_logistic_bits(np.array([3]), 0.5, 0.0)
+    # Images on [0, 1] passed as pixels were read as levels near 0, silently.
+    with pytest.raises(ValueError, match=r"8-bit levels.*non-integer values such as 0.5 .*np.round\(images \* 255\)"):
+        metrics.discretized_logistic_bits(np.array([0.5, 1.0]), 0.5, 0.1)
+    with pytest.raises(ValueError, match="non-integer values"):
+        metrics.fit_logistic_scales(np.full((4, 3), 0.25), np.full((4, 3), 0.25))
+    assert metrics.discretized_logistic_bits(np.array([3.0, 200.0]), 0.5, 0.1).shape == (2,)  # Whole floats are fine.
 
 
 def test_bits_per_dim_is_decoder_bits_plus_prior_bits_over_the_dimensions():

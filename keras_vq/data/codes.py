@@ -51,7 +51,20 @@ def prior_inputs(codes, level, with_labels=True):
     """What a `PixelCNN` over `level` (a `CodeLevel` from `model.code_levels()`)
     takes, from `encode_batch`/`load_codes` arrays: the level's codes, the
     class labels, and the codes of the level it is conditioned on (VQ-VAE-2's
-    bottom prior: the top codes)."""
+    bottom prior: the top codes).
+
+    Example:
+        ```python
+        import keras_vq
+        import keras_vq.data.codes
+
+        images, labels, _ = keras_vq.data.load_cifar10_sample()
+        model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+        codes = keras_vq.data.codes.encode_batch(model, images[:4], labels[:4])  # {"top", "bottom", "labels"}
+        inputs = keras_vq.data.prior_inputs(codes, model.code_levels()["bottom"])
+        print({key: value.shape for key, value in inputs.items()})  # the bottom codes, labels and the top codes
+        ```
+    """
     inputs = {"codes": codes[level.name]}
     if with_labels:
         inputs["class_labels"] = codes["labels"]
@@ -69,7 +82,21 @@ def load_codes(model, name, split, data_dir=None, download=False, cache_dir=None
     config and weights, the dataset, the split, and the data files
     themselves (`files.fingerprint()`: their paths, sizes and modification
     times), so another folder or a changed file is encoded anew. `verbose`
-    shows the reading and encoding (`keras_vq.progress`)."""
+    shows the reading and encoding (`keras_vq.progress`).
+
+    Example:
+        ```python
+        import pathlib
+
+        import keras_vq
+        import keras_vq.datasets.cifar10
+
+        data_dir = pathlib.Path(keras_vq.datasets.cifar10.__file__).parent / "dummy_data"  # your copy here
+        model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+        codes = keras_vq.data.load_codes(model, "cifar10", "train", data_dir=data_dir, verbose=0)
+        print(codes["codes"].shape, codes["labels"].shape)  # (examples, 8, 8) (examples,); cached for next time
+        ```
+    """
     from keras_vq.data.load_arguments import check_load_arguments, open_local_files
     from keras_vq.data.numpy_pipeline import load_numpy
 
@@ -101,7 +128,19 @@ class CodeBatches(SeededBatches):
     """Batches of `inputs` (an array, or a dict of arrays of equal length),
     for `PixelCNN.fit`; the order of `keras_vq.data.load_numpy`'s batches
     (training: drawn from `(seed, epoch)`, partial batch dropped; evaluation:
-    every example in order)."""
+    every example in order).
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        inputs = {"codes": np.zeros((10, 8, 8), "int32"), "class_labels": np.arange(10) % 3}
+        batches = keras_vq.data.CodeBatches(inputs, batch_size=4, seed=0)
+        print(len(batches), batches[0]["codes"].shape)  # 2 (4, 8, 8): the partial batch is dropped in training
+        ```
+    """
 
     def __init__(self, inputs, batch_size, seed=0, evaluation=False):
         lengths = {len(values) for values in (inputs.values() if isinstance(inputs, dict) else [inputs])}

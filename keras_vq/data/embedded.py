@@ -29,6 +29,14 @@ def load_cifar10_sample():
 
     `images` is float32 `(3000, 32, 32, 3)` on the [0, 1] pixel scale the
     models expect; `labels` int32 class indices into `class_names`.
+
+    Example:
+        ```python
+        import keras_vq
+
+        images, labels, class_names = keras_vq.data.load_cifar10_sample()
+        print(images.shape, images.dtype, labels[:3], class_names[labels[0]])  # (3000, 32, 32, 3) float32 ...
+        ```
     """
     with np.load(CIFAR10_SAMPLE_PATH) as archive:
         images = to_pixel_scale(archive["images"])

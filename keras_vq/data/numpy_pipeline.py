@@ -37,7 +37,20 @@ def load_numpy(
     progress=True,
 ):
     """A `keras.utils.PyDataset` of `name`'s `split`; see `keras_vq.data.load`
-    for the arguments; `progress` shows a bar while the files are read."""
+    for the arguments; `progress` shows a bar while the files are read.
+
+    Example:
+        ```python
+        import pathlib
+
+        import keras_vq
+        import keras_vq.datasets.cifar10
+
+        data_dir = pathlib.Path(keras_vq.datasets.cifar10.__file__).parent / "dummy_data"  # your copy here
+        batches = keras_vq.data.load_numpy("cifar10", "test", batch_size=2, data_dir=data_dir, evaluation=True)
+        print(len(batches), batches[0].shape)  # batches, then (2, 32, 32, 3): the same values as load's
+        ```
+    """
     description, spec = check_load_arguments(name, split, batch_size, image_size, crop_length, with_labels)
     files = open_local_files(name, data_dir, spec, download)
     keys = select_keys(files.keys(spec.name), spec)

@@ -76,6 +76,19 @@ def load(
             instead of raising `BadFileError` naming the first.
         prepared_dir: where TFDS writes its prepared copy (default
             `~/.keras/keras_vq/prepared`).
+
+    Example:
+        ```python
+        import pathlib
+
+        import keras_vq
+        import keras_vq.datasets.cifar10
+
+        data_dir = pathlib.Path(keras_vq.datasets.cifar10.__file__).parent / "dummy_data"  # your copy here
+        train = keras_vq.data.load("cifar10", "train[:90%]", batch_size=2, data_dir=data_dir, with_labels=True)
+        images, labels = next(iter(train))
+        print(tuple(images.shape), tuple(labels.shape))  # (2, 32, 32, 3) (2,): float32 on [0, 1]
+        ```
     """
     description, spec = check_load_arguments(name, split, batch_size, image_size, crop_length, with_labels)
     tf, tfds = _import_tensorflow()

@@ -38,6 +38,20 @@ def training_batches(name, split, batch_size, *, start_step=0, seed=0, pipeline=
         seed: the run's seed; pass `n` is ordered by `(seed, n)` alone.
         pipeline: "tf.data", "numpy", or "auto": tf.data when TensorFlow is installed.
         verbose: say which pipeline feeds training, from which step.
+
+    Example:
+        ```python
+        import pathlib
+
+        import keras_vq
+        import keras_vq.datasets.cifar10
+
+        data_dir = pathlib.Path(keras_vq.datasets.cifar10.__file__).parent / "dummy_data"  # your copy here
+        stream = keras_vq.data.training_batches("cifar10", "train", 2, start_step=3, seed=0, data_dir=data_dir,
+                                               verbose=0)
+        (images,) = next(stream)  # the batch an uninterrupted run trains on at step 3
+        print(tuple(images.shape))
+        ```
     """
     if pipeline not in ("auto", "tf.data", "numpy"):
         raise ValueError(f"pipeline must be 'auto', 'tf.data' or 'numpy', got {pipeline!r}")

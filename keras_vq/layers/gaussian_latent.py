@@ -37,6 +37,18 @@ class GaussianLatent(keras.layers.Layer):
         log_variance_offset: added to the log-variance input, so that the
             posterior starts narrow (-6 gives sigma = 0.05 for a zero input).
         seed: seed for eps.
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        latent = keras_vq.layers.GaussianLatent(kl_weight=0.01, seed=0)
+        statistics = np.zeros((2, 8, 8, 2 * 64), "float32")  # the mean and log-variance, concatenated
+        z = latent(statistics, training=True)                # a sample; the KL term is added as a loss
+        print(tuple(z.shape), len(latent.losses))            # (2, 8, 8, 64) 1
+        ```
     """
 
     def __init__(self, kl_weight=1.0, log_variance_offset=DEFAULT_LOG_VARIANCE_OFFSET, seed=None, **kwargs):

@@ -62,6 +62,18 @@ class GatedPixelCNNBlock(keras.layers.Layer):
             and its row are excluded).
         num_classes: classes of the class-conditional bias (None for none).
         condition_channels: channels of the spatial condition (None for none).
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        block = keras_vq.layers.GatedPixelCNNBlock(channels=32, is_first=True, num_classes=10)
+        features = np.zeros((2, 8, 8, 32), "float32")
+        vertical, horizontal, skip = block(features, class_labels=np.array([3, 5]))
+        print(tuple(vertical.shape), tuple(horizontal.shape), tuple(skip.shape))  # each (2, 8, 8, 32)
+        ```
     """
 
     def __init__(self, channels, kernel_size=3, is_first=False, num_classes=None, condition_channels=None,

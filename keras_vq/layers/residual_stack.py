@@ -21,6 +21,16 @@ class ResidualStack(keras.layers.Layer):
     Args:
         num_residual_layers: number of blocks (>= 0).
         residual_channels: channels inside each block (>= 1).
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        stack = keras_vq.layers.ResidualStack(num_residual_layers=2, residual_channels=32)
+        print(tuple(stack(np.zeros((1, 8, 8, 128), "float32")).shape))  # (1, 8, 8, 128): the shape is kept
+        ```
     """
 
     def __init__(self, num_residual_layers, residual_channels, **kwargs):

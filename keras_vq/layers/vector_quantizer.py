@@ -43,18 +43,19 @@ class VectorQuantizer(keras.layers.Layer):
     * `"loss"`: the codebook is a trainable weight moved by the codebook loss
       (paper eq. 3).
     * `"ema"`: the codebook is not trainable; it follows exponential moving
-      averages of the vectors assigned to each code (paper appendix A.1):
+      averages of the vectors assigned to each code (paper appendix A.1).
 
-          N_i <- decay * N_i + (1 - decay) * n_i
-          m_i <- decay * m_i + (1 - decay) * sum_{z_e assigned to i} z_e
-          N~_i = (N_i + epsilon) / (sum_j N_j + K * epsilon) * sum_j N_j
-          e_i  = m_i / N~_i
+    The EMA rule, with n_i the number of vectors assigned to code i in this
+    batch and Laplace smoothing `epsilon`:
 
-      with n_i the number of vectors assigned to code i in this batch and
-      Laplace smoothing `epsilon`. The averages start as if every code had
-      been picked once (N_i = 1, m_i = e_i), so an unused code stays where it
-      is instead of collapsing to zero or diverging. Updates happen only when
-      `training=True`.
+        N_i <- decay * N_i + (1 - decay) * n_i
+        m_i <- decay * m_i + (1 - decay) * sum_{z_e assigned to i} z_e
+        N~_i = (N_i + epsilon) / (sum_j N_j + K * epsilon) * sum_j N_j
+        e_i  = m_i / N~_i
+
+    The averages start as if every code had been picked once (N_i = 1,
+    m_i = e_i), so an unused code stays where it is instead of collapsing to
+    zero or diverging. Updates happen only when `training=True`.
 
     Options, all off by default so that the layer is the paper's:
 
@@ -97,6 +98,19 @@ class VectorQuantizer(keras.layers.Layer):
         use_cosine_similarity: match l2-normalised vectors.
         distance_chunk_size: codes compared per matrix product (>= 1).
         seed: seed for restarts and k-means sampling.
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        quantizer = keras_vq.layers.VectorQuantizer(num_embeddings=512, embedding_dim=64)
+        z_e = np.random.default_rng(0).normal(size=(2, 8, 8, 64)).astype("float32")
+        z_q = quantizer(z_e)             # the nearest codes, with a straight-through gradient; adds its losses
+        indices = quantizer.encode(z_e)  # (2, 8, 8) int32
+        print(tuple(z_q.shape), tuple(indices.shape), tuple(quantizer.lookup(indices).shape))
+        ```
     """
 
     def __init__(

@@ -40,6 +40,19 @@ class WaveNetBlock(keras.layers.Layer):
         local_condition_channels: channels of y (None: no local condition).
         use_residual_output: False for a stack's last block, whose output
             is its skip alone (`out` is then the input, unchanged).
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        block = keras_vq.layers.WaveNetBlock(channels=32, dilation_rate=4, skip_channels=64, global_condition_dim=16)
+        audio_features = np.zeros((2, 100, 32), "float32")
+        speaker = np.zeros((2, 16), "float32")
+        residual, skip = block(audio_features, global_condition=speaker)
+        print(tuple(residual.shape), tuple(skip.shape))  # (2, 100, 32) (2, 100, 64): causal, length kept
+        ```
     """
 
     def __init__(self, channels, dilation_rate=1, kernel_size=2, skip_channels=None, global_condition_dim=None,

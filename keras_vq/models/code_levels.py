@@ -25,6 +25,15 @@ class CodeLevel:
         shape: the map's spatial shape (`(height, width)`; `(None,)` for audio of free length).
         num_embeddings: K, the codes it is drawn from.
         condition: the level a prior over this one is conditioned on (None: none).
+
+    Example:
+        ```python
+        import keras_vq
+
+        levels = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8).code_levels()
+        print(levels["bottom"])                         # shape (8, 8), K = 512, conditioned on the top level
+        print(levels["bottom"].pixelcnn_arguments())    # what a PixelCNN over this level takes
+        ```
     """
 
     name: str

@@ -62,6 +62,21 @@ class PixelCNN(AutoregressivePrior):
         condition_num_embeddings: codes in the condition map.
         condition_residual_layers: blocks in the condition's ResidualStack.
         dtype: dtype policy of the layers.
+
+    Example:
+        ```python
+        import keras
+        import numpy as np
+
+        import keras_vq
+
+        codes = np.random.default_rng(0).integers(0, 16, size=(64, 4, 4))
+        prior = keras_vq.models.PixelCNN(code_shape=(4, 4), num_embeddings=16, channels=16, num_blocks=2, num_classes=2)
+        prior.compile(optimizer=keras.optimizers.Adam(1e-3))
+        prior.fit({"codes": codes, "class_labels": np.arange(64) % 2}, batch_size=16, epochs=1, verbose=0)
+        samples = prior.sample(3, class_labels=[0, 1, 1], temperature=1.0, seed=0, verbose=0)
+        print(tuple(samples.shape))  # (3, 4, 4) int32 codes; VQVAE.generate decodes them
+        ```
     """
 
     builtin_presets = PIXELCNN_PRESETS

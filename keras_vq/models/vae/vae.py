@@ -48,6 +48,19 @@ class VAE(ConvAutoencoder):
             (1.0 is sigma = 0.6) collapse the posterior.
         seed: seed of the reparameterisation noise.
         dtype: dtype policy of the layers.
+
+    Example:
+        ```python
+        import keras
+
+        import keras_vq
+
+        images, _, _ = keras_vq.data.load_cifar10_sample()
+        model = keras_vq.models.VAE(hidden_channels=32, residual_channels=16, latent_dim=16, kl_weight=0.01)
+        model.compile(optimizer=keras.optimizers.Adam(3e-4))
+        history = model.fit(images[:64], batch_size=32, epochs=1, verbose=0)
+        print(sorted(history.history))  # kl_loss, loss, reconstruction_loss
+        ```
     """
 
     builtin_presets = VAE_PRESETS

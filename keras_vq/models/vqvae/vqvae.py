@@ -98,6 +98,21 @@ class VQVAE(ConvAutoencoder):
             (audio only, see above).
         seed: seed of the quantizer's random choices.
         dtype: dtype policy of the layers, e.g. `"mixed_bfloat16"`.
+
+    Example:
+        ```python
+        import keras
+
+        import keras_vq
+
+        images, _, _ = keras_vq.data.load_cifar10_sample()
+        model = keras_vq.models.VQVAE(data_shape=(32, 32, 3), num_embeddings=512, embedding_dim=64,
+                                      hidden_channels=32, residual_channels=16, dead_code_threshold=1.0)
+        model.compile(optimizer=keras.optimizers.Adam(3e-4))
+        model.fit(images[:64], batch_size=32, epochs=1, verbose=0)  # reports loss, perplexity, codebook_usage
+        codes = model.encode(images[:4])                           # (4, 8, 8) int32
+        print(tuple(codes.shape), tuple(model.decode_codes(codes).shape))
+        ```
     """
 
     builtin_presets = VQVAE_PRESETS

@@ -32,7 +32,16 @@ SPEAKERS = "speakers"
 
 
 class TransposedConvDecoder:
-    """Transposed convolutions mirroring the encoder (`conv_autoencoder.build_decoder`)."""
+    """Transposed convolutions mirroring the encoder (`conv_autoencoder.build_decoder`).
+
+    Example:
+        ```python
+        import keras_vq
+
+        model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8)  # decoder="transposed", the default
+        print(type(model.decoding).__name__, model.decoder.name)                 # TransposedConvDecoder, the Keras net
+        ```
+    """
 
     loss_name = "reconstruction_loss"
     num_speakers = None
@@ -59,7 +68,19 @@ class TransposedConvDecoder:
 
 
 class WaveNetDecoder:
-    """A `WaveNet` over 256 mu-law symbols, conditioned on z_q and optionally a speaker."""
+    """A `WaveNet` over 256 mu-law symbols, conditioned on z_q and optionally a speaker.
+
+    Example:
+        ```python
+        import keras_vq
+
+        wavenet = keras_vq.models.WaveNet(num_symbols=256, channels=16, skip_channels=16, num_layers=4,
+                                          layers_per_cycle=4, local_condition_dim=8, upsampling=64)
+        model = keras_vq.models.VQVAE(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=16,
+                                      residual_channels=8, num_downsamples=6, embedding_dim=8, decoder=wavenet)
+        print(type(model.decoding).__name__, model.has_wavenet_decoder)  # WaveNetDecoder True
+        ```
+    """
 
     loss_name = "bits_per_sample"
 

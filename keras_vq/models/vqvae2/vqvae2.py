@@ -56,6 +56,20 @@ class VQVAE2(ConvAutoencoder):
     gives images on `data_range`.
 
     Args: as `VQVAE`, without `num_downsamples` (fixed by the hierarchy).
+
+    Example:
+        ```python
+        import keras
+
+        import keras_vq
+
+        images, _, _ = keras_vq.data.load_cifar10_sample()
+        model = keras_vq.models.VQVAE2(hidden_channels=32, residual_channels=16, num_embeddings=64, embedding_dim=16)
+        model.compile(optimizer=keras.optimizers.Adam(3e-4))
+        model.fit(images[:64], batch_size=32, epochs=1, verbose=0)
+        top, bottom = model.encode(images[:4])  # (4, 4, 4) and (4, 8, 8)
+        print(tuple(top.shape), tuple(bottom.shape), tuple(model.decode_codes(top, bottom).shape))
+        ```
     """
 
     builtin_presets = VQVAE2_PRESETS

@@ -63,6 +63,20 @@ class WaveNet(AutoregressivePrior):
         local_channels: channels of the embedded local condition.
         upsampling: time steps per local code (64 for the paper's audio codes).
         dtype: dtype policy of the layers.
+
+    Example:
+        ```python
+        import keras
+        import numpy as np
+
+        import keras_vq
+
+        sequences = np.random.default_rng(0).integers(0, 32, size=(16, 64))
+        prior = keras_vq.models.WaveNet(num_symbols=32, channels=16, skip_channels=16, num_layers=4, layers_per_cycle=4)
+        prior.compile(optimizer=keras.optimizers.Adam(1e-3))
+        prior.fit(sequences, batch_size=8, epochs=1, verbose=0)  # reports bits_per_symbol
+        print(tuple(prior.generate(20, num_samples=2, seed=0, verbose=0).shape))  # (2, 20)
+        ```
     """
 
     builtin_presets = WAVENET_PRESETS
