@@ -108,10 +108,25 @@ def peak_signal_to_noise_ratio(targets, predictions, data_range=(0.0, 1.0)):
 def reconstruction_report(model, data, batch_size=256, verbose="auto"):
     """Whole-split figures for a trained VQVAE, VQVAE2 or VAE on `data` (on its `data_range`).
 
-    `mse`, `nmse` (Sonnet's: MSE over the data's variance) and `psnr_db` on
-    the data's scale, and for code models the `perplexity` and
-    `codebook_usage` of each level's codes over the whole split (`top_` and
-    `bottom_` for VQ-VAE-2). `verbose` shows progress (`keras_vq.progress`).
+    One set of definitions for every model (the [Concepts](../concepts.md) page):
+
+    - `mse` = mean over every element of (x - x_hat)^2 on the data's scale
+      ([0, 1] for images), `nmse` = mse / Var(x) (Sonnet's), `psnr_db` =
+      10 log10((high - low)^2 / mse).
+    - Code models, per level (prefixed `top_`/`bottom_` for VQ-VAE-2, none for
+      VQ-VAE's one level): `commitment_loss` = mean over elements of
+      (z_e - sg[e_k])^2 with e_k the nearest code (the quantity the loss weighs
+      by beta, before beta), `perplexity` and `codebook_usage` of the codes over
+      the whole split. With several levels, `commitment_loss` is also given as
+      the mean of the levels'.
+    - VAE: `kl_per_image` = sum over latent elements of
+      KL(q(z|x) || N(0, 1)) in nats, averaged over images; `kl_per_channel`,
+      the mean KL of each latent channel (over images and positions);
+      `active_units`, the number of latent elements u (position x channel)
+      with Cov_x(E_q[z_u | x]) > 0.01 (Burda et al. 2015, sec. 5.2), out of
+      `latent_units`: the measure of posterior collapse.
+
+    `verbose` shows progress (`keras_vq.progress`).
 
     Example:
         ```python
@@ -120,19 +135,32 @@ def reconstruction_report(model, data, batch_size=256, verbose="auto"):
         images, _, _ = keras_vq.data.load_cifar10_sample()
         model = keras_vq.models.VQVAE.from_preset("cifar10")
         report = keras_vq.metrics.reconstruction_report(model, images[:64], verbose=0)
-        print(sorted(report))  # codebook_usage, examples, mse, nmse, perplexity, psnr_db
+        print(sorted(report))  # codebook_usage, commitment_loss, examples, mse, nmse, perplexity, psnr_db
         ```
     """
     data = np.asarray(data)
     starts = range(0, len(data), batch_size)
     progress = Progress(f"reconstruction report on {len(data):,} examples", len(starts), "batch", verbose)
-    has_codes = hasattr(model, "code_levels")
-    reconstructions, codes = [], []
+    quantizers = model.level_quantizers() if hasattr(model, "level_quantizers") else {}
+    is_vae = not quantizers and hasattr(model, "latent")
+    reconstructions, codes, squared_errors, element_counts, means, kl_sums = [], {}, {}, {}, [], []
     for start in starts:
         batch = data[start:start + batch_size]
         reconstructions.append(np.asarray(model.predict_on_batch(batch)))
-        if has_codes:
-            codes.append({name: keras.ops.convert_to_numpy(level) for name, level in model.encode_levels(batch).items()})
+        if quantizers:
+            for name, level_outputs in model.encoder_outputs(batch).items():
+                indices = np.asarray(keras.ops.convert_to_numpy(quantizers[name].encode(level_outputs)))
+                outputs = np.asarray(keras.ops.convert_to_numpy(level_outputs), np.float64)
+                codebook = np.asarray(keras.ops.convert_to_numpy(quantizers[name].embeddings), np.float64)
+                codes.setdefault(name, []).append(indices)
+                squared_errors[name] = squared_errors.get(name, 0.0) + float(np.sum((outputs - codebook[indices]) ** 2))
+                element_counts[name] = element_counts.get(name, 0) + outputs.size
+        if is_vae:
+            posterior = {key: np.asarray(keras.ops.convert_to_numpy(value), np.float64)
+                         for key, value in model.encode(batch).items()}
+            means.append(posterior["mean"])
+            kl_sums.append(0.5 * (posterior["mean"] ** 2 + np.exp(posterior["log_variance"]) - 1.0
+                                  - posterior["log_variance"]))
         progress.advance()
     progress.done()
     reconstructions = np.concatenate(reconstructions)
@@ -142,14 +170,47 @@ def reconstruction_report(model, data, batch_size=256, verbose="auto"):
         "nmse": normalized_mean_squared_error(data, reconstructions),
         "psnr_db": peak_signal_to_noise_ratio(data, reconstructions, model.data_range),
     }
-    if has_codes:
+    if quantizers:
         levels = model.code_levels()
         for name, level in levels.items():
             prefix = f"{name}_" if len(levels) > 1 else ""  # One level: "perplexity"; VQ-VAE-2: "top_perplexity"...
-            level_codes = np.concatenate([part[name] for part in codes])
+            level_codes = np.concatenate(codes[name])
+            report[f"{prefix}commitment_loss"] = squared_errors[name] / element_counts[name]
             report[f"{prefix}perplexity"] = perplexity(level_codes, level.num_embeddings)
             report[f"{prefix}codebook_usage"] = codebook_usage(level_codes, level.num_embeddings)
+        if len(levels) > 1:
+            report["commitment_loss"] = float(np.mean([report[f"{name}_commitment_loss"] for name in levels]))
+    if is_vae:
+        means, kl = np.concatenate(means), np.concatenate(kl_sums)
+        report["kl_per_image"] = float(kl.reshape(len(kl), -1).sum(axis=1).mean())
+        report["kl_per_channel"] = [float(value) for value in kl.reshape(-1, kl.shape[-1]).mean(axis=0)]
+        report["active_units"] = active_units(means)
+        report["latent_units"] = int(np.prod(means.shape[1:]))
     return report
+
+
+def active_units(posterior_means, threshold=0.01):
+    """How many latent elements are used: those whose posterior mean varies across the data,
+    Cov_x(E_q[z_u | x]) > `threshold` (Burda, Grosse and Salakhutdinov, "Importance Weighted
+    Autoencoders", 2015, https://arxiv.org/abs/1509.00519, sec. 5.2). `posterior_means` is
+    `(examples, *latent_shape)`; each element after the first axis is one unit. Few active units
+    is posterior collapse: the decoder ignores the latent.
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        rng = np.random.default_rng(0)
+        means = np.concatenate([rng.normal(0, 1, (500, 3)), rng.normal(0, 0.01, (500, 5))], axis=1)
+        print(keras_vq.metrics.active_units(means))  # 3: the other five barely move with x
+        ```
+    """
+    posterior_means = np.asarray(posterior_means, np.float64)
+    if posterior_means.ndim < 2 or len(posterior_means) < 2:
+        raise ValueError(f"posterior_means must be (examples >= 2, *latent_shape); got shape {posterior_means.shape}")
+    return int(np.sum(posterior_means.reshape(len(posterior_means), -1).var(axis=0) > threshold))
 
 
 # 8-bit pixels: 256 levels, bins of width 1/255 on the [0, 1] scale.

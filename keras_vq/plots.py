@@ -1,4 +1,5 @@
-"""The pictures recipes write: reconstruction grids and loss curves (matplotlib, no display)."""
+"""The pictures recipes write: reconstruction, sample and snapshot grids, loss and comparison curves,
+audio plots (matplotlib, no display)."""
 
 import numpy as np
 
@@ -9,6 +10,7 @@ with naming_the_extra("keras_vq.plots"):
     import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.ticker  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 
 GRID_COLUMNS = 8
@@ -95,3 +97,54 @@ def save_audio_comparison(rows, path, sample_rate=16_000):
     axes[0, 1].set_title("spectrogram (dB)", fontsize=9)
     figure.tight_layout()
     _save(figure, path, dpi=110)
+
+
+def save_comparison_curves(curves, path, titles):
+    """One panel per figure: each model's mean over seeds against epoch, with a band of ± sd.
+
+    `curves` maps a figure's key to `{model: (mean, sd)}` (arrays, one value an
+    epoch; `keras_vq.comparison.curve_over_seeds`); `titles` maps each key to
+    its panel title. The y axis is logarithmic where every value is positive
+    and they span more than a factor of 10.
+    """
+    figure, axes = plt.subplots(1, len(curves), figsize=(4.6 * len(curves), 3.4), squeeze=False)
+    for axis, (key, by_model) in zip(axes[0], curves.items()):
+        everything = np.concatenate([np.asarray(mean) for mean, _ in by_model.values()])
+        for model, (mean, sd) in by_model.items():
+            mean, sd = np.asarray(mean), np.asarray(sd)
+            epochs = np.arange(1, len(mean) + 1)
+            axis.plot(epochs, mean, label=model, marker="o", markersize=2.5, linewidth=1.2)
+            axis.fill_between(epochs, mean - sd, mean + sd, alpha=0.25)
+        if everything.min() > 0 and everything.max() / everything.min() > 10:
+            axis.set_yscale("log")
+        axis.set_title(titles[key], fontsize=9)
+        axis.set_xlabel("epoch")
+        axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+    figure.tight_layout()
+    _save(figure, path, dpi=120)
+
+
+def save_snapshot_grid(originals, snapshots, path, data_range=(0.0, 1.0)):
+    """The same images across training: a row of originals, then for each model one row per snapshot epoch.
+
+    `snapshots` maps a model's name to `{epoch: reconstructions}` (e.g.
+    `keras_vq.callbacks.ReconstructionSnapshots.snapshots`); rows are labelled
+    "model, epoch n".
+    """
+    low, high = data_range
+    rows = [("original", originals)] + [(f"{model}, epoch {epoch}", images) for model, by_epoch in snapshots.items()
+                                        for epoch, images in sorted(by_epoch.items())]
+    columns = len(originals)
+    figure, axes = plt.subplots(len(rows), columns, figsize=(columns * 0.9 + 1.4, len(rows) * 0.9), squeeze=False)
+    for axis in axes.flat:
+        axis.set_xticks([])
+        axis.set_yticks([])
+        axis.set_frame_on(False)
+    for row, (name, images) in enumerate(rows):
+        for column, image in enumerate(images):
+            axes[row, column].imshow(np.clip((np.asarray(image) - low) / (high - low), 0.0, 1.0))
+        axes[row, 0].set_ylabel(name, fontsize=7, rotation=0, ha="right", va="center")
+    figure.tight_layout(pad=0.3)
+    _save(figure, path, dpi=120)

@@ -206,7 +206,8 @@ class RecipeParser(argparse.ArgumentParser):
         output_dir: the default `--output-dir`.
         dataset: the dataset the recipe reads (adds `--data-dir`, defaulting to
             where `keras_vq.data.load` looks, and `--download` where the
-            dataset can be fetched); None for a recipe with no data folder.
+            dataset can be fetched); a tuple of names adds `--dataset` to choose
+            among them; None for a recipe with no data folder.
         resumable: add `--resume` (continue the run in `--output-dir`).
 
     Example:
@@ -223,16 +224,24 @@ class RecipeParser(argparse.ArgumentParser):
 
     def __init__(self, description, output_dir, dataset=None, resumable=True):
         super().__init__(description=description, formatter_class=_HelpFormatter)
-        self.dataset = dataset
-        if dataset is not None:
-            from keras_vq.data.sources import default_data_dir
-            from keras_vq.datasets.registry import get_description
+        from keras_vq.datasets.registry import get_description
 
-            title = get_description(dataset).title
-            self.add_argument("--data-dir", type=pathlib.Path, default=default_data_dir(dataset),
-                              help=f"the folder holding {title} (or to download it into, with --download)")
-            if can_download(dataset):
-                self.add_argument("--download", action="store_true", help=f"download what is missing of {title} first")
+        self.datasets = (dataset,) if isinstance(dataset, str) else tuple(dataset or ())
+        self.dataset = dataset if isinstance(dataset, str) else None
+        if len(self.datasets) > 1:
+            self.add_argument("--dataset", choices=self.datasets, default=self.datasets[0], help="what to train on")
+        if self.datasets:
+            from keras_vq.data.sources import default_data_dir
+
+            titles = " or ".join(get_description(name).title for name in self.datasets)
+            default = default_data_dir(self.dataset) if self.dataset else None
+            self.add_argument("--data-dir", type=pathlib.Path, default=default,
+                              help=f"the folder holding {titles} (or to download it into, with --download)"
+                                   + ("" if self.dataset else "; None: where keras_vq.data.load looks for --dataset"))
+            downloadable = [name for name in self.datasets if can_download(name)]
+            if downloadable:
+                self.add_argument("--download", action="store_true",
+                                  help=f"download what is missing of {' or '.join(get_description(name).title for name in downloadable)} first")
         self.add_argument("--output-dir", type=pathlib.Path, default=pathlib.Path(output_dir),
                           help="the run's folder: checkpoints, figures, results.json")
         self.add_argument("--seed", type=int, default=0, help="seeds the weights, the data order and the crops")
@@ -247,8 +256,10 @@ class RecipeParser(argparse.ArgumentParser):
                                "else numpy (keras_vq.data.load_numpy)")
 
     def add_training_options(self, steps, batch_size, learning_rate, steps_per_epoch=500, dtype_policy=True):
-        """`--steps`, `--batch-size`, `--learning-rate`, `--steps-per-epoch` and `--dtype-policy`."""
-        self.add_argument("--steps", type=int, default=steps, help="training steps")
+        """`--steps` (unless `steps` is None), `--batch-size`, `--learning-rate`, `--steps-per-epoch` and
+        `--dtype-policy`."""
+        if steps is not None:
+            self.add_argument("--steps", type=int, default=steps, help="training steps")
         self.add_argument("--batch-size", type=int, default=batch_size, help="examples per training step")
         self.add_argument("--learning-rate", type=float, default=learning_rate, help="Adam's learning rate")
         self.add_argument("--steps-per-epoch", type=int, default=steps_per_epoch,
@@ -265,8 +276,16 @@ class RecipeParser(argparse.ArgumentParser):
         `start=False`), and returns the arguments. A bad one ends the program
         with one line naming it."""
         arguments = self.parse_args(argv)
+        dataset = getattr(arguments, "dataset", self.dataset)
         try:
-            check_arguments(arguments, positive_ints, positive_numbers, dataset=self.dataset)
+            if len(self.datasets) > 1:
+                from keras_vq.data.sources import default_data_dir
+
+                if arguments.data_dir is None:
+                    arguments.data_dir = default_data_dir(dataset)
+                if getattr(arguments, "download", False) and not can_download(dataset):
+                    raise RunError(f"--download: {dataset} cannot be downloaded; pass --data-dir with your copy")
+            check_arguments(arguments, positive_ints, positive_numbers, dataset=dataset)
             if check is not None:
                 check(arguments)
             if start:

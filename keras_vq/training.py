@@ -215,7 +215,7 @@ def fit_resumably(model, stream_from, total_steps, steps_per_epoch, run_dir, cal
             initial_epoch=done,
             epochs=epochs,
             steps_per_epoch=steps_per_epoch,
-            callbacks=[saver, *callbacks],
+            callbacks=[*callbacks, saver],  # The checkpoint records what the callbacks add to the logs.
             verbose=(1 if live_display() else 2) if verbose == "auto" else verbose,
             shuffle=False,  # The stream is in its own seeded order already.
         )

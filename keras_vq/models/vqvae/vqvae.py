@@ -184,10 +184,18 @@ class VQVAE(ConvAutoencoder):
     def encode(self, inputs):
         """Code indices (int32), shape `(batch, *latent_spatial)`. `inputs`
         is the data, or the model's dict inputs (the data is taken from it)."""
+        return self.quantizer.encode(self.encoder_outputs(inputs)["codes"])
+
+    def encoder_outputs(self, inputs):
+        """`{"codes": z_e}`: what the quantizer receives, `(batch, *latent_spatial, embedding_dim)`; as
+        `VQVAE2.encoder_outputs` gives each of its levels'. `level_quantizers()` names the quantizer."""
         if isinstance(inputs, dict):
             inputs = inputs[self.data_key]
-        inputs = self.checked_data_batch(inputs)
-        return self.quantizer.encode(self.encoder(inputs, training=False))
+        return {"codes": self.encoder(self.checked_data_batch(inputs), training=False)}
+
+    def level_quantizers(self):
+        """`{"codes": the VectorQuantizer}`, keyed as `code_levels()`."""
+        return {"codes": self.quantizer}
 
     def decode_codes(self, indices, speakers=None, temperature=1.0, seed=None):
         """Data on `data_range` from code indices of shape `(batch, *latent_spatial)`.

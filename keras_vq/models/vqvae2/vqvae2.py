@@ -185,12 +185,21 @@ class VQVAE2(ConvAutoencoder):
 
     def encode(self, inputs):
         """`(top_codes, bottom_codes)`: int32, shapes `(batch, H/8, W/8)` and `(batch, H/4, W/4)`."""
+        outputs = self.encoder_outputs(inputs)
+        return self.top_quantizer.encode(outputs["top"]), self.bottom_quantizer.encode(outputs["bottom"])
+
+    def encoder_outputs(self, inputs):
+        """`{"top": z_e, "bottom": z_e}`: what each level's quantizer receives. The bottom one is
+        computed from the quantised top codes, as in `call` (Razavi et al. 2019, fig. 2a)."""
         inputs = self.checked_data_batch(inputs)
         bottom_features = self.bottom_encoder(inputs, training=False)
-        top_codes = self.top_quantizer.encode(self.top_encoder(bottom_features, training=False))
-        top_decoded = self.top_decoder(self.top_quantizer.lookup(top_codes), training=False)
-        bottom_latent = self.to_bottom_latent(ops.concatenate([bottom_features, top_decoded], axis=-1))
-        return top_codes, self.bottom_quantizer.encode(bottom_latent)
+        top = self.top_encoder(bottom_features, training=False)
+        top_decoded = self.top_decoder(self.top_quantizer.lookup(self.top_quantizer.encode(top)), training=False)
+        return {"top": top, "bottom": self.to_bottom_latent(ops.concatenate([bottom_features, top_decoded], axis=-1))}
+
+    def level_quantizers(self):
+        """`{"top": VectorQuantizer, "bottom": VectorQuantizer}`, keyed as `code_levels()`."""
+        return {"top": self.top_quantizer, "bottom": self.bottom_quantizer}
 
     def decode_codes(self, top_codes, bottom_codes):
         """Images on `data_range` from both levels' code indices."""

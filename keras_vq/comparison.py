@@ -1,0 +1,217 @@
+"""Comparing autoencoders over seeds: mean ± sd tables, curves over epochs, learning speed, a verdict.
+
+The KaoKore study (VAE vs VQ-VAE vs VQ-VAE-2) reports final test figures,
+losses over epochs and reconstructions across epochs; these functions turn
+per-seed results into those outputs, and `recipes/compare_autoencoders.py`
+runs the study with them. Every figure is `keras_vq.metrics.reconstruction_report`'s,
+so every model is measured by one set of definitions.
+
+- sd is the sample standard deviation over seeds (ddof = 1; 0 for one seed).
+- A model's learning speed is the first epoch at which its mean held-out
+  MSE over seeds is at or below a stated threshold.
+"""
+
+import math
+
+import numpy as np
+
+# The study's snapshot epochs, of a 100-epoch run.
+STUDY_SNAPSHOT_EPOCHS = (1, 12, 14, 16, 18, 100)
+STUDY_EPOCHS = 100
+
+
+def scaled_snapshot_epochs(epochs):
+    """The study's snapshot epochs (1, 12, 14, 16, 18, 100 of 100) scaled to a run of `epochs`,
+    rounded up, without repeats.
+
+    Example:
+        ```python
+        from keras_vq.comparison import scaled_snapshot_epochs
+
+        print(scaled_snapshot_epochs(100), scaled_snapshot_epochs(25))  # [1, 12, 14, 16, 18, 100] [1, 3, 4, 5, 25]
+        ```
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be an integer >= 1; got {epochs!r}")
+    return sorted({max(1, math.ceil(epoch * epochs / STUDY_EPOCHS)) for epoch in STUDY_SNAPSHOT_EPOCHS})
+
+
+def mean_and_sd(values):
+    """`(mean, sd)` of `values` (one per seed); sd with ddof = 1, 0.0 for a single value.
+
+    Example:
+        ```python
+        from keras_vq.comparison import mean_and_sd
+
+        print(mean_and_sd([1.0, 2.0, 3.0]))  # (2.0, 1.0)
+        ```
+    """
+    values = np.asarray(values, np.float64)
+    if values.ndim != 1 or len(values) == 0:
+        raise ValueError(f"values must be a non-empty list of numbers; got {values!r}")
+    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
+
+
+def summarize_over_seeds(figures_per_seed):
+    """`{name: {"mean", "sd", "values"}}` for every number that each seed's figures hold.
+
+    Example:
+        ```python
+        from keras_vq.comparison import summarize_over_seeds
+
+        summary = summarize_over_seeds([{"mse": 0.004, "seed": 0}, {"mse": 0.006, "seed": 1}])
+        print(summary["mse"])  # {'mean': 0.005, 'sd': 0.0014142135623730952, 'values': [0.004, 0.006]}
+        ```
+    """
+    if not figures_per_seed:
+        raise ValueError("figures_per_seed is empty: no seed has finished")
+    names = [name for name, value in figures_per_seed[0].items()
+             if isinstance(value, (int, float)) and not isinstance(value, bool)
+             and all(isinstance(figures.get(name), (int, float)) for figures in figures_per_seed)]
+    summary = {}
+    for name in names:
+        values = [float(figures[name]) for figures in figures_per_seed]
+        mean, sd = mean_and_sd(values)
+        summary[name] = {"mean": mean, "sd": sd, "values": values}
+    return summary
+
+
+def curve_over_seeds(histories, key):
+    """`(mean, sd)` arrays over epochs of `key` in each seed's history (`{name: [one value an epoch]}`);
+    seeds must have trained the same number of epochs.
+
+    Example:
+        ```python
+        from keras_vq.comparison import curve_over_seeds
+
+        mean, sd = curve_over_seeds([{"held_out_mse": [0.02, 0.01]}, {"held_out_mse": [0.04, 0.01]}], "held_out_mse")
+        print(mean, sd)  # [0.03 0.01] [0.01414214 0.        ]
+        ```
+    """
+    missing = [index for index, history in enumerate(histories) if key not in history]
+    if not histories or missing:
+        raise ValueError(f"every history must hold {key!r}; seeds {missing} do not")
+    lengths = {len(history[key]) for history in histories}
+    if len(lengths) != 1:
+        raise ValueError(f"the seeds' histories of {key!r} differ in length: {sorted(lengths)} epochs")
+    values = np.array([history[key] for history in histories], np.float64)
+    return values.mean(axis=0), values.std(axis=0, ddof=1) if len(values) > 1 else np.zeros(values.shape[1])
+
+
+def first_epoch_reaching(curve, threshold):
+    """The first epoch (1-based) at which `curve` (one value an epoch) is at or below `threshold`; None if never.
+
+    Example:
+        ```python
+        from keras_vq.comparison import first_epoch_reaching
+
+        print(first_epoch_reaching([0.05, 0.02, 0.008, 0.006], 0.01))  # 3
+        ```
+    """
+    below = np.flatnonzero(np.asarray(curve, np.float64) <= threshold)
+    return int(below[0]) + 1 if len(below) else None
+
+
+def format_mean_sd(summary, name, scale=1.0, digits=4):
+    """`"mean (sd)"` of `summary[name]` times `scale`, or "—" where the model has no such figure."""
+    if name not in summary:
+        return "—"
+    return f"{summary[name]['mean'] * scale:.{digits}g} ({summary[name]['sd'] * scale:.2g})"
+
+
+# (figure, column heading, scale, significant digits) of the comparison table.
+TABLE_COLUMNS = (
+    ("mse", "test MSE ×10³ ([0, 1] scale)", 1e3, 3),
+    ("psnr_db", "PSNR (dB)", 1.0, 3),
+    ("commitment_loss", "commitment ×10³ (mean of levels)", 1e3, 3),
+    ("top_commitment_loss", "top ×10³", 1e3, 3),
+    ("bottom_commitment_loss", "bottom ×10³", 1e3, 3),
+    ("perplexity", "perplexity", 1.0, 3),
+    ("top_perplexity", "top perplexity", 1.0, 3),
+    ("bottom_perplexity", "bottom perplexity", 1.0, 3),
+    ("kl_per_image", "KL per image (nats)", 1.0, 3),
+    ("active_units", "active units", 1.0, 4),
+    ("parameters", "parameters", 1.0, 7),
+    ("training_minutes", "training (min)", 1.0, 3),
+)
+
+
+def comparison_table(summaries):
+    """A Markdown table: one row per model (`{model: summarize_over_seeds(...)}`), each figure as
+    mean (sd) over seeds; columns no model has are left out.
+
+    Example:
+        ```python
+        from keras_vq.comparison import comparison_table, summarize_over_seeds
+
+        summaries = {"vqvae": summarize_over_seeds([{"mse": 0.004, "psnr_db": 24.0}, {"mse": 0.005, "psnr_db": 23.0}])}
+        print(comparison_table(summaries))
+        ```
+    """
+    columns = [column for column in TABLE_COLUMNS if any(column[0] in summary for summary in summaries.values())]
+    lines = ["| model | " + " | ".join(heading for _, heading, _, _ in columns) + " |",
+             "| --- |" + " ---: |" * len(columns)]
+    for model, summary in summaries.items():
+        cells = [format_mean_sd(summary, name, scale, digits) for name, _, scale, digits in columns]
+        lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def comparison_verdict(summaries, curves, mse_threshold, names=("vae", "vqvae", "vqvae2")):
+    """Sentences on the KaoKore study's three claims, from the final figures (`summaries`, as for
+    `comparison_table`) and the mean held-out MSE curves (`{model: curve}`): that the VQ-VAE learns
+    faster than the VQ-VAE-2 but ends worse; that a VQ-VAE is not strictly better than a VAE; that
+    the VAE suffers posterior collapse. Claims whose models were not run are left out.
+
+    Example:
+        ```python
+        from keras_vq.comparison import comparison_verdict, summarize_over_seeds
+
+        summaries = {"vqvae": summarize_over_seeds([{"mse": 0.005}]), "vqvae2": summarize_over_seeds([{"mse": 0.004}])}
+        curves = {"vqvae": [0.02, 0.009, 0.006], "vqvae2": [0.03, 0.012, 0.008]}
+        print("\\n".join(comparison_verdict(summaries, curves, mse_threshold=0.01)))
+        ```
+    """
+    vae, vqvae, vqvae2 = names
+    verdict = []
+
+    def mse(model):
+        return summaries[model]["mse"]
+
+    def reached(model):
+        epoch = first_epoch_reaching(curves[model], mse_threshold)
+        return f"epoch {epoch}" if epoch else "never"
+
+    def differs(first, second):
+        """Whether the two models' final MSEs are further apart than their sds together."""
+        return abs(mse(first)["mean"] - mse(second)["mean"]) > mse(first)["sd"] + mse(second)["sd"]
+
+    if vqvae in summaries and vqvae2 in summaries:
+        faster = first_epoch_reaching(curves[vqvae], mse_threshold)
+        slower = first_epoch_reaching(curves[vqvae2], mse_threshold)
+        learns_faster = faster is not None and (slower is None or faster < slower)
+        ends_worse = mse(vqvae)["mean"] > mse(vqvae2)["mean"] and differs(vqvae, vqvae2)
+        verdict.append(
+            f"**VQ-VAE learns faster but ends worse than VQ-VAE-2**: "
+            f"{'supported' if learns_faster and ends_worse else 'not supported' if not (learns_faster or ends_worse) else 'partly supported'}. "
+            f"Held-out MSE first reached {mse_threshold:g} at {reached(vqvae)} (VQ-VAE) and {reached(vqvae2)} "
+            f"(VQ-VAE-2); final test MSE {mse(vqvae)['mean']:.3g} ± {mse(vqvae)['sd']:.2g} against "
+            f"{mse(vqvae2)['mean']:.3g} ± {mse(vqvae2)['sd']:.2g}"
+            f"{'' if differs(vqvae, vqvae2) else ', within one sd of each other'}.")
+    if vqvae in summaries and vae in summaries:
+        vqvae_better = mse(vqvae)["mean"] < mse(vae)["mean"] and differs(vqvae, vae)
+        verdict.append(
+            f"**A VQ-VAE is not strictly better than a VAE**: {'not supported' if vqvae_better else 'supported'}. "
+            f"Final test MSE {mse(vqvae)['mean']:.3g} ± {mse(vqvae)['sd']:.2g} (VQ-VAE) against "
+            f"{mse(vae)['mean']:.3g} ± {mse(vae)['sd']:.2g} (VAE); the VAE's latent is continuous, the "
+            f"VQ-VAE's is {summaries[vqvae].get('perplexity', {}).get('mean', float('nan')):.0f} codes' worth "
+            f"(perplexity).")
+    if vae in summaries and "active_units" in summaries[vae]:
+        active = summaries[vae]["active_units"]["mean"]
+        units = summaries[vae]["latent_units"]["mean"]
+        collapsed = active < 0.5 * units
+        verdict.append(
+            f"**VAEs suffer posterior collapse**: {'supported' if collapsed else 'not supported'} for this VAE. "
+            f"{active:.0f} of {units:.0f} latent units are active (Cov_x E_q[z|x] > 0.01; "
+            f"{100 * active / units:.0f}%), with {summaries[vae]['kl_per_image']['mean']:.0f} nats of KL an image.")
+    return verdict

@@ -1,0 +1,188 @@
+"""The comparison study: a VAE, a VQ-VAE and a VQ-VAE-2 trained side by side, over several seeds.
+
+    KERAS_BACKEND=tensorflow python -m keras_vq.recipes.compare_autoencoders --dataset cifar10 \
+        --data-dir ../shared/data --seeds 3 --epochs 10 --steps-per-epoch 200 --output-dir runs/compare
+
+(`python recipes/compare_autoencoders.py ...` in a clone). The KaoKore study
+(VAE vs VQ-VAE vs VQ-VAE-2 on 256x256 faces) done with one set of
+definitions and with mean (sd) over seeds. Reads top to bottom:
+
+1. Data: the training split; a fixed held-out set from the validation split
+   (CIFAR-10: the last 10% of train; KaoKore: dev), on which every model is
+   measured after every epoch; the whole test split for the final figures
+   only (nothing is chosen on it).
+2. Models: the same encoder and decoder widths for all three (CIFAR-10:
+   Sonnet's VQ-VAE blocks; KaoKore: the `kaokore` VQ-VAE-2 preset's, with a
+   VQ-VAE and a VAE of matching widths whose latent is at the VQ-VAE-2's
+   bottom resolution), the same optimizer, learning rate, batch size and
+   step budget.
+3. Training, per seed and model, checkpointed every epoch in
+   `<model>/seed-<n>/`; `keras_vq.callbacks.HeldOutReport` records the
+   held-out figures of every epoch and `ReconstructionSnapshots` the same
+   images at the snapshot epochs. `--resume` continues a killed study;
+   finished models are not trained again.
+4. Final figures on the test split (`keras_vq.metrics.reconstruction_report`:
+   MSE, NMSE and PSNR on the [0, 1] scale; commitment loss, perplexity and
+   usage per level; the VAE's KL and active units), then per model the mean
+   and sd over seeds (`keras_vq.comparison`).
+
+Writes to --output-dir: `results.json` (every seed's figures and the
+summaries), `table.md` (the table and a verdict on the study's three
+claims), `curves.png` (held-out MSE and commitment loss over epochs, mean
+± sd over seeds) and `snapshots.png` (the first seed's reconstructions of
+the same held-out images at the snapshot epochs).
+"""
+
+import json
+import keras
+import numpy as np
+
+import keras_vq
+import keras_vq.plots
+from keras_vq.comparison import (comparison_table, comparison_verdict, curve_over_seeds, scaled_snapshot_epochs,
+                                 summarize_over_seeds)
+
+MODELS = ("vae", "vqvae", "vqvae2")
+SPLITS = {  # training, validation (per-epoch figures), test (final figures only)
+    "cifar10": ("train[:90%]", "train[90%:]", "test"),
+    "kaokore": ("train", "dev", "test"),
+}
+SNAPSHOT_IMAGES = 8
+EVALUATION_BATCH = 250
+
+
+def parse_arguments():
+    parser = keras_vq.runs.RecipeParser(__doc__, output_dir="runs/compare", dataset=tuple(SPLITS))
+    parser.add_data_pipeline_option()
+    parser.add_argument("--models", default=",".join(MODELS), help=f"comma-separated, of {', '.join(MODELS)}")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1: each model is trained once per seed")
+    parser.add_argument("--epochs", type=int, default=10, help="epochs per model and seed")
+    parser.add_training_options(steps=None, batch_size=32, learning_rate=3e-4, steps_per_epoch=200)
+    parser.add_argument("--snapshot-epochs", default=None,
+                        help="comma-separated epochs to snapshot (default: the study's 1, 12, 14, 16, 18 and 100 "
+                             "of 100, scaled to --epochs)")
+    parser.add_argument("--held-out-images", type=int, default=1000,
+                        help="validation images measured after every epoch")
+
+    def check(arguments):
+        arguments.models = [name.strip() for name in arguments.models.split(",") if name.strip()]
+        unknown = [name for name in arguments.models if name not in MODELS]
+        if unknown or not arguments.models:
+            raise keras_vq.runs.RunError(f"--models {','.join(arguments.models)}: unknown {unknown}; "
+                                         f"choose among {', '.join(MODELS)}")
+        if arguments.snapshot_epochs is None:
+            arguments.snapshot_epochs = scaled_snapshot_epochs(arguments.epochs)
+        elif isinstance(arguments.snapshot_epochs, str):
+            try:
+                arguments.snapshot_epochs = sorted({int(epoch) for epoch in arguments.snapshot_epochs.split(",")})
+            except ValueError:
+                raise keras_vq.runs.RunError(f"--snapshot-epochs {arguments.snapshot_epochs!r} is not a "
+                                             "comma-separated list of epochs") from None
+        outside = [epoch for epoch in arguments.snapshot_epochs if not 1 <= epoch <= arguments.epochs]
+        if outside:
+            raise keras_vq.runs.RunError(f"--snapshot-epochs {outside} lie outside 1..{arguments.epochs} (--epochs)")
+
+    return parser.parse(positive_ints=("seeds", "epochs", "batch_size", "steps_per_epoch", "held_out_images"),
+                        positive_numbers=("learning_rate",), check=check)
+
+
+def build_model(name, dataset, seed):
+    """One of the study's three models, with the widths the other two share."""
+    if dataset == "cifar10":
+        widths = {"data_shape": (32, 32, 3)}  # Sonnet's blocks: 128 hidden channels, 2 residual layers of 32.
+    else:
+        config = keras_vq.models.VQVAE2.from_preset("kaokore", load_weights=False).get_config()
+        widths = {key: config[key] for key in ("data_shape", "hidden_channels", "num_residual_layers",
+                                               "residual_channels")}
+    if name == "vae":
+        return keras_vq.models.VAE(**widths, latent_dim=64, seed=seed)
+    model_class = keras_vq.models.VQVAE if name == "vqvae" else keras_vq.models.VQVAE2
+    return model_class(**widths, num_embeddings=512, embedding_dim=64, dead_code_threshold=1.0, seed=seed)
+
+
+def train_and_measure(name, seed, arguments, held_out, snapshot_images, test_images):
+    """Trains one model for one seed (resuming its checkpoint) and returns its final figures and history."""
+    run_dir = arguments.output_dir / name / f"seed-{seed}"
+    final_path = run_dir / keras_vq.runs.RESULTS_FILE
+    if final_path.exists():  # Finished in an earlier run of this study (written last, atomically).
+        return json.loads(final_path.read_text())
+    keras.utils.set_random_seed(seed)
+    model = build_model(name, arguments.dataset, seed)
+    model.compile(optimizer=keras.optimizers.Adam(arguments.learning_rate))
+    training_split = SPLITS[arguments.dataset][0]
+
+    def training_from(step):
+        return keras_vq.data.training_batches(arguments.dataset, training_split, arguments.batch_size,
+                                              start_step=step, seed=seed, pipeline=arguments.data_pipeline,
+                                              data_dir=arguments.data_dir, download=arguments.download, verbose=0)
+
+    snapshots = keras_vq.callbacks.ReconstructionSnapshots(snapshot_images, arguments.snapshot_epochs,
+                                                          directory=run_dir / "snapshots")
+    print(f"{name}, seed {seed}: {model.count_params():,} parameters", flush=True)
+    history = keras_vq.training.fit_resumably(
+        model, training_from, total_steps=arguments.epochs * arguments.steps_per_epoch,
+        steps_per_epoch=arguments.steps_per_epoch, run_dir=run_dir,
+        callbacks=[keras_vq.callbacks.HeldOutReport(held_out, batch_size=EVALUATION_BATCH), snapshots])
+    model = keras_vq.training.in_float32(model)
+    figures = keras_vq.metrics.reconstruction_report(model, test_images, batch_size=EVALUATION_BATCH)
+    figures |= {"parameters": model.count_params(), "training_minutes": sum(history["epoch_seconds"]) / 60}
+    final = {"model": name, "seed": seed, "test": figures, "history": history,
+             "snapshots": {str(epoch): f"snapshots/epoch-{epoch}.npy" for epoch in sorted(snapshots.snapshots)}}
+    keras_vq.runs.write_results(run_dir, final)  # Refuses NaN figures; marks the model and seed finished.
+    return final
+
+
+def main():
+    arguments = parse_arguments()
+    training_split, validation_split, test_split = SPLITS[arguments.dataset]
+    keras.config.set_dtype_policy(arguments.dtype_policy)
+
+    # 1. Data: a fixed held-out set watched every epoch, its first images snapshotted, the test split at the end.
+    data = {"data_dir": arguments.data_dir, "download": arguments.download, "evaluation": True}
+    validation = keras_vq.data.load_numpy(arguments.dataset, validation_split, EVALUATION_BATCH, **data)
+    held_out = validation.concatenated()[:arguments.held_out_images]
+    snapshot_images = held_out[:SNAPSHOT_IMAGES]
+    test_images = keras_vq.data.load_numpy(arguments.dataset, test_split, EVALUATION_BATCH, **data).concatenated()
+
+    # 2-4. Every model for every seed, then the summaries over seeds.
+    runs = {name: [train_and_measure(name, seed, arguments, held_out, snapshot_images, test_images)
+                   for seed in range(arguments.seeds)] for name in arguments.models}
+    summaries = {name: summarize_over_seeds([run["test"] for run in model_runs]) for name, model_runs in runs.items()}
+    curves = {key: {name: curve_over_seeds([run["history"] for run in model_runs], key)
+                    for name, model_runs in runs.items() if key in model_runs[0]["history"]}
+              for key in ("held_out_mse", "held_out_commitment_loss")}
+    # Learning speed: the first epoch at which a model's mean held-out MSE reaches twice the best final one.
+    threshold = 2 * min(float(mean[-1]) for mean, _ in curves["held_out_mse"].values())
+    mse_curves = {name: mean for name, (mean, _) in curves["held_out_mse"].items()}
+    verdict = comparison_verdict(summaries, mse_curves, threshold)
+
+    # Outputs.
+    results = {"dataset": arguments.dataset, "splits": dict(zip(("training", "validation", "test"),
+                                                               SPLITS[arguments.dataset])),
+               "budget": {"seeds": arguments.seeds, "epochs": arguments.epochs,
+                          "steps_per_epoch": arguments.steps_per_epoch, "batch_size": arguments.batch_size,
+                          "learning_rate": arguments.learning_rate, "dtype_policy": arguments.dtype_policy},
+               "backend": keras.backend.backend(), "snapshot_epochs": arguments.snapshot_epochs,
+               "held_out_images": int(len(held_out)), "test_images": int(len(test_images)),
+               "learning_speed_threshold_mse": threshold, "summaries": summaries, "verdict": verdict,
+               "runs": {name: [{key: run[key] for key in ("seed", "test", "history")} for run in model_runs]
+                        for name, model_runs in runs.items()}}
+    keras_vq.runs.write_results(arguments.output_dir, results)
+    report = (f"# {arguments.dataset}: {', '.join(arguments.models)}\n\n"
+              f"{arguments.seeds} seeds x {arguments.epochs} epochs of {arguments.steps_per_epoch} steps, batch "
+              f"{arguments.batch_size}, Adam {arguments.learning_rate:g}, {arguments.dtype_policy}; final figures "
+              f"on the {len(test_images):,} images of `{test_split}`, mean (sd) over seeds.\n\n"
+              + comparison_table(summaries) + "\n" + "\n\n".join(verdict) + "\n")
+    keras_vq.atomic.write_text_atomically(arguments.output_dir / "table.md", report)
+    keras_vq.plots.save_comparison_curves(curves, arguments.output_dir / "curves.png", {
+        "held_out_mse": f"held-out MSE ([0, 1] scale, {len(held_out):,} images)",
+        "held_out_commitment_loss": "held-out commitment loss (mean of levels)"})
+    first_seed = {name: {int(epoch): np.load(arguments.output_dir / name / "seed-0" / path)
+                         for epoch, path in model_runs[0]["snapshots"].items()} for name, model_runs in runs.items()}
+    keras_vq.plots.save_snapshot_grid(snapshot_images, first_seed, arguments.output_dir / "snapshots.png")
+    print(report)
+    print(f"wrote {arguments.output_dir / 'table.md'}, results.json, curves.png and snapshots.png")
+
+
+if __name__ == "__main__":
+    keras_vq.runs.run_recipe(main)
