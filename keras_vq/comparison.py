@@ -60,7 +60,7 @@ def summarize_over_seeds(figures_per_seed):
         from keras_vq.comparison import summarize_over_seeds
 
         summary = summarize_over_seeds([{"mse": 0.004, "seed": 0}, {"mse": 0.006, "seed": 1}])
-        print(summary["mse"])  # {'mean': 0.005, 'sd': 0.0014142135623730952, 'values': [0.004, 0.006]}
+        print(summary["mse"])  # {'mean': 0.005, 'sd': 0.001414213562373095, 'values': [0.004, 0.006]}
         ```
     """
     if not figures_per_seed:
@@ -121,7 +121,7 @@ def format_mean_sd(summary, name, scale=1.0, digits=4):
 
 # (figure, column heading, scale, significant digits) of the comparison table.
 TABLE_COLUMNS = (
-    ("mse", "test MSE ×10³ ([0, 1] scale)", 1e3, 3),
+    ("mse", "MSE ×10³ ([0, 1] scale)", 1e3, 3),
     ("psnr_db", "PSNR (dB)", 1.0, 3),
     ("commitment_loss", "commitment ×10³ (mean of levels)", 1e3, 3),
     ("top_commitment_loss", "top ×10³", 1e3, 3),
@@ -195,14 +195,14 @@ def comparison_verdict(summaries, curves, mse_threshold, names=("vae", "vqvae", 
             f"**VQ-VAE learns faster but ends worse than VQ-VAE-2**: "
             f"{'supported' if learns_faster and ends_worse else 'not supported' if not (learns_faster or ends_worse) else 'partly supported'}. "
             f"Held-out MSE first reached {mse_threshold:g} at {reached(vqvae)} (VQ-VAE) and {reached(vqvae2)} "
-            f"(VQ-VAE-2); final test MSE {mse(vqvae)['mean']:.3g} ± {mse(vqvae)['sd']:.2g} against "
+            f"(VQ-VAE-2); final MSE {mse(vqvae)['mean']:.3g} ± {mse(vqvae)['sd']:.2g} against "
             f"{mse(vqvae2)['mean']:.3g} ± {mse(vqvae2)['sd']:.2g}"
             f"{'' if differs(vqvae, vqvae2) else ', within one sd of each other'}.")
     if vqvae in summaries and vae in summaries:
         vqvae_better = mse(vqvae)["mean"] < mse(vae)["mean"] and differs(vqvae, vae)
         verdict.append(
             f"**A VQ-VAE is not strictly better than a VAE**: {'not supported' if vqvae_better else 'supported'}. "
-            f"Final test MSE {mse(vqvae)['mean']:.3g} ± {mse(vqvae)['sd']:.2g} (VQ-VAE) against "
+            f"Final MSE {mse(vqvae)['mean']:.3g} ± {mse(vqvae)['sd']:.2g} (VQ-VAE) against "
             f"{mse(vae)['mean']:.3g} ± {mse(vae)['sd']:.2g} (VAE); the VAE's latent is continuous, the "
             f"VQ-VAE's is {summaries[vqvae].get('perplexity', {}).get('mean', float('nan')):.0f} codes' worth "
             f"(perplexity).")

@@ -124,7 +124,8 @@ def reconstruction_report(model, data, batch_size=256, verbose="auto"):
       the mean KL of each latent channel (over images and positions);
       `active_units`, the number of latent elements u (position x channel)
       with Cov_x(E_q[z_u | x]) > 0.01 (Burda et al. 2015, sec. 5.2), out of
-      `latent_units`: the measure of posterior collapse.
+      `latent_units` (with two examples or more): the measure of posterior
+      collapse.
 
     `verbose` shows progress (`keras_vq.progress`).
 
@@ -184,8 +185,9 @@ def reconstruction_report(model, data, batch_size=256, verbose="auto"):
         means, kl = np.concatenate(means), np.concatenate(kl_sums)
         report["kl_per_image"] = float(kl.reshape(len(kl), -1).sum(axis=1).mean())
         report["kl_per_channel"] = [float(value) for value in kl.reshape(-1, kl.shape[-1]).mean(axis=0)]
-        report["active_units"] = active_units(means)
-        report["latent_units"] = int(np.prod(means.shape[1:]))
+        if len(means) > 1:  # A covariance over the data needs two examples.
+            report["active_units"] = active_units(means)
+            report["latent_units"] = int(np.prod(means.shape[1:]))
     return report
 
 

@@ -105,7 +105,8 @@ def test_temporaries_are_removed_only_from_a_run_being_resumed_never_from_a_user
     assert os.listdir(run_dir) == [runs.RUN_FILE]
 
 
-RECIPES = ("quickstart", "cifar10_vqvae", "cifar10_prior", "kaokore_vqvae2", "librispeech_vqvae")
+RECIPES = ("quickstart", "cifar10_vqvae", "cifar10_prior", "kaokore_vqvae2", "librispeech_vqvae", "librispeech_listen",
+           "compare_autoencoders")
 
 
 @pytest.mark.parametrize("recipe", RECIPES)
