@@ -48,6 +48,12 @@ SPLITS = {  # training, validation (per-epoch figures), test (final figures only
     "kaokore": ("train", "dev", "test"),
 }
 SNAPSHOT_IMAGES = 8
+DEFINITIONS = (  # What table.md's figures are (keras_vq.metrics.reconstruction_report).
+    "MSE is the mean over every element of (x - x_hat)^2 with pixels on [0, 1]; PSNR = 10 log10(1 / MSE). "
+    "Commitment is the mean over elements of (z_e - sg[e_k])^2 for each quantizer, before beta; the VQ-VAE-2's "
+    "is given per level and as the mean of its levels. Perplexity is exp(entropy) of the test codes' "
+    "frequencies. The VAE's KL to N(0, I) is summed over its latent's elements, in nats an image; a latent "
+    "element is active when Cov_x(E_q[z|x]) > 0.01 (Burda et al. 2015). sd: over seeds, ddof = 1.")
 EVALUATION_BATCH = 250
 
 
@@ -172,7 +178,10 @@ def main():
               f"{arguments.seeds} seeds x {arguments.epochs} epochs of {arguments.steps_per_epoch} steps, batch "
               f"{arguments.batch_size}, Adam {arguments.learning_rate:g}, {arguments.dtype_policy}; final figures "
               f"on the {len(test_images):,} images of `{test_split}`, mean (sd) over seeds.\n\n"
-              + comparison_table(summaries) + "\n" + "\n\n".join(verdict) + "\n")
+              + comparison_table(summaries) + "\n" + DEFINITIONS
+              + f" Learning speed: the first epoch at which a model's mean held-out MSE ({len(held_out):,} "
+                f"`{validation_split}` images) reaches {threshold:.3g}, twice the best final one.\n\n"
+              + "\n\n".join(verdict) + "\n")
     keras_vq.atomic.write_text_atomically(arguments.output_dir / "table.md", report)
     keras_vq.plots.save_comparison_curves(curves, arguments.output_dir / "curves.png", {
         "held_out_mse": f"held-out MSE ([0, 1] scale, {len(held_out):,} images)",
