@@ -83,7 +83,8 @@ def normalized_mean_squared_error(targets, predictions):
         import keras_vq
 
         targets = np.array([0.0, 1.0, 0.0, 1.0])  # variance 0.25
-        print(keras_vq.metrics.normalized_mean_squared_error(targets, np.full(4, 0.5)))  # 1.0: no better than the mean
+        # 1.0: no better than the mean
+        print(keras_vq.metrics.normalized_mean_squared_error(targets, np.full(4, 0.5)))
         ```
     """
     return mean_squared_error(targets, predictions) / float(np.var(np.asarray(targets, np.float64)))

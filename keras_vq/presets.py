@@ -83,6 +83,7 @@ class classproperty:
 
     def __init__(self, getter):
         self.getter = getter
+        self.__doc__ = getter.__doc__
 
     def __get__(self, instance, owner):
         return self.getter(owner)
@@ -110,7 +111,15 @@ class PresetMixin:
 
     @classproperty
     def presets(cls):
-        """Built-in preset names and their descriptions."""
+        """Built-in preset names and their descriptions.
+
+        Example:
+            ```python
+            import keras_vq
+
+            print(sorted(keras_vq.models.VQVAE.presets))  # ['cifar10', 'librispeech']
+            ```
+        """
         return {name: entry["description"] for name, entry in cls.builtin_presets.items()}
 
     @classmethod
@@ -121,6 +130,16 @@ class PresetMixin:
         Keyword arguments override the preset's config, as in keras-hub: e.g.
         `dtype="bfloat16"` loads the weights into a bfloat16 model. A keyword
         the model's config does not have is a TypeError naming it.
+
+        Example:
+            ```python
+            import keras_vq
+
+            model = keras_vq.models.VQVAE.from_preset("cifar10")                       # trained weights
+            untrained = keras_vq.models.VQVAE2.from_preset("kaokore", load_weights=False)  # the architecture alone
+            half = keras_vq.models.VQVAE.from_preset("cifar10", dtype="bfloat16")        # overriding the config
+            print(model.count_params(), untrained.data_shape, half.layers_dtype_policy().name)  # ... bfloat16
+            ```
         """
         if preset in cls.builtin_presets:
             return cls._from_builtin(preset, load_weights, kwargs)
@@ -140,8 +159,12 @@ class PresetMixin:
         presets' `speaker_ids`, the dataset's speaker id of each speaker index).
 
         Example:
+            ```python
+            import keras_vq
 
-            ids = keras_vq.models.VQVAE.preset_metadata("librispeech")["speaker_ids"]  # [19, 32, ...]
+            metadata = keras_vq.models.VQVAE.preset_metadata("librispeech")
+            print(metadata["speaker_ids"][:3], metadata["parameter_count"])  # [19, 32, 118] 404934
+            ```
         """
         if preset in cls.builtin_presets:
             entry = cls.builtin_presets[preset]
@@ -248,7 +271,19 @@ class PresetMixin:
 
         The preset is written into a temporary folder beside `preset_dir` and
         renamed into place when whole, so a kill never leaves a partial
-        preset where `from_preset` would read it."""
+        preset where `from_preset` would read it.
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            model.save_to_preset("my_preset", metadata={"note": "an example"})
+            again = keras_vq.models.VQVAE.from_preset("my_preset")
+            print(keras_vq.models.VQVAE.preset_metadata("my_preset")["note"])  # an example
+            ```
+        """
         preset_dir = pathlib.Path(preset_dir).expanduser()
         if preset_dir.exists() and not preset_dir.is_dir():
             raise FileExistsError(f"{preset_dir} is a file, not a preset folder")

@@ -56,12 +56,34 @@ class Progress:
             self.bar = keras.utils.Progbar(total, unit_name=unit)
 
     def advance(self, count=1):
+        """Records `count` more units done (and moves the bar, on a terminal).
+
+        Example:
+            ```python
+            from keras_vq.progress import Progress
+
+            progress = Progress("reading", 10, "file", verbose=1)
+            progress.advance(4)  # four files read
+            progress.advance(6)
+            progress.done()
+            ```
+        """
         self.count += count
         if self.bar is not None:
             self.bar.update(self.count)
 
     def done(self):
-        """Ends the stage: the bar completes, or the stage's line is printed."""
+        """Ends the stage: the bar completes, or the stage's line is printed.
+
+        Example:
+            ```python
+            from keras_vq.progress import Progress
+
+            progress = Progress("encoding", 2, "batch", verbose=1)
+            progress.advance(2)
+            progress.done()  # ends the bar; in a log, prints the one line with the count and the rate
+            ```
+        """
         if self.shown and self.bar is None:
             seconds = time.perf_counter() - self.started
             rate = f" ({self.count / seconds:,.1f} {plural(self.unit)}/s)" if seconds > 0 else ""

@@ -250,14 +250,35 @@ class RecipeParser(argparse.ArgumentParser):
                               help="continue the run in --output-dir (with the arguments it was started with)")
 
     def add_data_pipeline_option(self):
-        """`--data-pipeline`, for a recipe that trains on `keras_vq.data.training_batches`."""
+        """`--data-pipeline`, for a recipe that trains on `keras_vq.data.training_batches`.
+
+        Example:
+            ```python
+            import keras_vq
+
+            parser = keras_vq.runs.RecipeParser("A recipe.", output_dir="runs/example", resumable=False)
+            parser.add_data_pipeline_option()
+            print(parser.parse(["--data-pipeline", "numpy"], start=False).data_pipeline)  # numpy
+            ```
+        """
         self.add_argument("--data-pipeline", choices=["auto", "tf.data", "numpy"], default="auto",
                           help="what feeds training: auto is tf.data when TensorFlow is installed (any backend), "
                                "else numpy (keras_vq.data.load_numpy)")
 
     def add_training_options(self, steps, batch_size, learning_rate, steps_per_epoch=500, dtype_policy=True):
         """`--steps` (unless `steps` is None), `--batch-size`, `--learning-rate`, `--steps-per-epoch` and
-        `--dtype-policy`."""
+        `--dtype-policy`.
+
+        Example:
+            ```python
+            import keras_vq
+
+            parser = keras_vq.runs.RecipeParser("A recipe.", output_dir="runs/example", resumable=False)
+            parser.add_training_options(steps=1000, batch_size=32, learning_rate=3e-4)
+            arguments = parser.parse([], start=False)
+            print(arguments.steps, arguments.batch_size, arguments.learning_rate, arguments.dtype_policy)
+            ```
+        """
         if steps is not None:
             self.add_argument("--steps", type=int, default=steps, help="training steps")
         self.add_argument("--batch-size", type=int, default=batch_size, help="examples per training step")
@@ -274,7 +295,20 @@ class RecipeParser(argparse.ArgumentParser):
         (`check_arguments`, then `check(arguments)`, which may raise
         `RunError`), starts or resumes the run in `--output-dir` (unless
         `start=False`), and returns the arguments. A bad one ends the program
-        with one line naming it."""
+        with one line naming it.
+
+        Example:
+            ```python
+            import keras_vq
+
+            parser = keras_vq.runs.RecipeParser("A recipe.", output_dir="runs/example")
+            parser.add_training_options(steps=1000, batch_size=32, learning_rate=3e-4)
+            try:
+                parser.parse(["--steps", "0"], positive_ints=("steps",))
+            except SystemExit as exit:
+                print("refused with status", exit.code)  # after one line on stderr: --steps must be >= 1, got 0
+            ```
+        """
         arguments = self.parse_args(argv)
         dataset = getattr(arguments, "dataset", self.dataset)
         try:

@@ -225,7 +225,20 @@ class VectorQuantizer(keras.layers.Layer):
     # ------------------------------------------------------------ codebook
     @property
     def embeddings(self):
-        """The K x D codebook in use (offset applied, normalised if cosine)."""
+        """The K x D codebook in use (offset applied, normalised if cosine).
+
+        Example:
+            ```python
+            import numpy as np
+
+            import keras_vq
+
+            quantizer = keras_vq.layers.VectorQuantizer(num_embeddings=16, embedding_dim=4)
+            z_e = np.random.default_rng(0).normal(size=(2, 3, 3, 4)).astype("float32")
+            quantizer(z_e)  # builds the codebook
+            print(tuple(quantizer.embeddings.shape))  # (16, 4): (num_embeddings, embedding_dim)
+            ```
+        """
         return self._effective_codebook(self.codebook_offset_value())
 
     def codebook_offset_value(self):
@@ -273,13 +286,40 @@ class VectorQuantizer(keras.layers.Layer):
 
     # --------------------------------------------------------------- public
     def encode(self, inputs):
-        """Code indices (int32) of shape `inputs.shape[:-1]`."""
+        """Code indices (int32) of shape `inputs.shape[:-1]`.
+
+        Example:
+            ```python
+            import numpy as np
+
+            import keras_vq
+
+            quantizer = keras_vq.layers.VectorQuantizer(num_embeddings=16, embedding_dim=4)
+            z_e = np.random.default_rng(0).normal(size=(2, 3, 3, 4)).astype("float32")
+            quantizer(z_e)  # builds the codebook
+            print(tuple(quantizer.encode(z_e).shape))  # (2, 3, 3): one code index per vector
+            ```
+        """
         flat_inputs = self._flatten(inputs)
         indices = self._nearest_codes(flat_inputs, self.embeddings)
         return ops.reshape(indices, ops.shape(inputs)[:-1])
 
     def lookup(self, indices):
-        """Codebook vectors for integer `indices`: shape `indices.shape + (D,)`."""
+        """Codebook vectors for integer `indices`: shape `indices.shape + (D,)`.
+
+        Example:
+            ```python
+            import numpy as np
+
+            import keras_vq
+
+            quantizer = keras_vq.layers.VectorQuantizer(num_embeddings=16, embedding_dim=4)
+            z_e = np.random.default_rng(0).normal(size=(2, 3, 3, 4)).astype("float32")
+            quantizer(z_e)  # builds the codebook
+            codes = quantizer.encode(z_e)
+            print(tuple(quantizer.lookup(codes).shape))  # (2, 3, 3, 4): the codes' vectors
+            ```
+        """
         return ops.take(self.embeddings, ops.cast(indices, "int32"), axis=0)
 
     def quantize_vectors(self, inputs):
@@ -288,6 +328,19 @@ class VectorQuantizer(keras.layers.Layer):
         Returns a dict: `quantized` (input's shape, straight-through
         gradients), `indices` (shape `inputs.shape[:-1]`), `commitment_loss`,
         `codebook_loss` (0 for the EMA rule), `perplexity`, `codebook_usage`.
+
+        Example:
+            ```python
+            import numpy as np
+
+            import keras_vq
+
+            quantizer = keras_vq.layers.VectorQuantizer(num_embeddings=16, embedding_dim=4)
+            z_e = np.random.default_rng(0).normal(size=(2, 3, 3, 4)).astype("float32")
+            quantizer(z_e)  # builds the codebook
+            result = quantizer.quantize_vectors(z_e)
+            print(sorted(result))  # codebook_loss, codebook_usage, commitment_loss, indices, perplexity, quantized
+            ```
         """
         flat_inputs = self._flatten(inputs)
         result = self._quantize_flat(flat_inputs, self.embeddings)

@@ -135,7 +135,24 @@ class WaveNetBlock(keras.layers.Layer):
         """One time step: `inputs_now` (batch, 1, C); `inputs_past` (batch,
         kernel_size - 1, C), the inputs d * (k-1), ..., d steps back, oldest
         first; `bias_now` this step's conditioning (batch, 1, 2C). Returns
-        `(out, skip)`, each (batch, 1, .)."""
+        `(out, skip)`, each (batch, 1, .).
+
+        Example:
+            ```python
+            import keras
+            import numpy as np
+
+            import keras_vq
+
+            block = keras_vq.layers.WaveNetBlock(channels=8, dilation_rate=2)
+            sequence = np.random.default_rng(0).normal(size=(1, 6, 8)).astype("float32")
+            full, _ = block(sequence)  # the whole sequence at once
+            now, _ = block.step(sequence[:, 5:6], sequence[:, 3:4])  # step 5 alone, given step 5 - 2
+            np.testing.assert_allclose(keras.ops.convert_to_numpy(now)[:, 0], keras.ops.convert_to_numpy(full)[:, 5],
+                                       atol=1e-5)
+            print("step matches the full pass")
+            ```
+        """
         inputs_now, inputs_past = ops.convert_to_tensor(inputs_now), ops.convert_to_tensor(inputs_past)
         kernel = self.dilated_convolution.kernel  # (taps, C_in, 2C); tap k-1 multiplies the current input.
         window = ops.concatenate([inputs_past, inputs_now], axis=1)

@@ -79,7 +79,19 @@ class AutoregressivePrior(PresetMixin, keras.Model):
 
     def log_likelihood_bits(self, inputs, batch_size=256):
         """-log2 p(x | c) of each example in `inputs` (NumPy arrays as `fit`
-        takes them), summed over its positions: shape (examples,)."""
+        takes them), summed over its positions: shape (examples,).
+
+        Example:
+            ```python
+            import numpy as np
+
+            import keras_vq
+
+            prior = keras_vq.models.PixelCNN(code_shape=(4, 4), num_embeddings=16, channels=16, num_blocks=2)
+            codes = np.random.default_rng(0).integers(0, 16, size=(3, 4, 4))
+            print(np.round(prior.log_likelihood_bits(codes) / 16, 2))  # bits a code, near log2(16) = 4 untrained
+            ```
+        """
         symbols = np.asarray(self.symbols_of(inputs))
         totals = []
         for start in range(0, len(symbols), batch_size):

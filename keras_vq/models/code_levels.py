@@ -42,7 +42,17 @@ class CodeLevel:
     condition: typing.Optional["CodeLevel"] = None
 
     def pixelcnn_arguments(self):
-        """The `PixelCNN` arguments that fit this level: its code map, and the condition's."""
+        """The `PixelCNN` arguments that fit this level: its code map, and the condition's.
+
+        Example:
+            ```python
+            import keras_vq
+
+            level = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8).code_levels()["bottom"]
+            prior = keras_vq.models.PixelCNN(**level.pixelcnn_arguments(), channels=16, num_blocks=2)
+            print(prior.code_shape, prior.condition_shape)  # (8, 8) (4, 4): the bottom codes, given the top
+            ```
+        """
         arguments = {"code_shape": self.shape, "num_embeddings": self.num_embeddings}
         if self.condition is not None:
             arguments |= {"condition_shape": self.condition.shape,

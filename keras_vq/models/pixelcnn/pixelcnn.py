@@ -237,6 +237,15 @@ class PixelCNN(AutoregressivePrior):
             method: `"cached"` (fast; each block computed once a position)
                 or `"naive"` (one full forward pass a position; the reference).
             verbose: report the codes drawn and the rate (`keras_vq.progress`).
+
+        Example:
+            ```python
+            import keras_vq
+
+            prior = keras_vq.models.PixelCNN(code_shape=(4, 4), num_embeddings=16, channels=16, num_blocks=2, num_classes=3)
+            codes = prior.sample(2, class_labels=[0, 2], temperature=0.8, seed=0, verbose=0)
+            print(codes.shape, codes.dtype)  # (2, 4, 4) int32; the same seed gives the same codes on every backend
+            ```
         """
         check_positive_int("num_samples", num_samples)
         conditioning = self._checked_conditioning(num_samples, class_labels, condition)

@@ -115,17 +115,49 @@ class VAE(ConvAutoencoder):
         return total
 
     def encode(self, inputs):
-        """`{"mean", "log_variance"}` of q(z|x), each `(batch, *latent_spatial, latent_dim)`."""
+        """`{"mean", "log_variance"}` of q(z|x), each `(batch, *latent_spatial, latent_dim)`.
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VAE(hidden_channels=16, residual_channels=8, latent_dim=8)
+            posterior = model.encode(images[:2])
+            # mean and log_variance, (2, 8, 8, 8)
+            print({key: tuple(value.shape) for key, value in posterior.items()})
+            ```
+        """
         inputs = self.checked_data_batch(inputs)
         mean, log_variance = self.latent.split(self.encoder(inputs, training=False))
         return {"mean": mean, "log_variance": log_variance}
 
     def decode(self, latents):
-        """Data on `data_range` from latents `(batch, *latent_spatial, latent_dim)`."""
+        """Data on `data_range` from latents `(batch, *latent_spatial, latent_dim)`.
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VAE(hidden_channels=16, residual_channels=8, latent_dim=8)
+            print(tuple(model.decode(model.encode(images[:2])["mean"]).shape))  # (2, 32, 32, 3)
+            ```
+        """
         return self.decoder(latents, training=False)
 
     def sample(self, num_samples, seed=None):
-        """Decodes `num_samples` draws from the N(0, I) prior."""
+        """Decodes `num_samples` draws from the N(0, I) prior.
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VAE(hidden_channels=16, residual_channels=8, latent_dim=8)
+            print(tuple(model.sample(3, seed=0).shape))  # (3, 32, 32, 3): decoded draws from N(0, I)
+            ```
+        """
         factor = 2**self.num_downsamples
         spatial = self.data_shape[:-1]
         if any(size is None for size in spatial):

@@ -183,18 +183,50 @@ class VQVAE(ConvAutoencoder):
 
     def encode(self, inputs):
         """Code indices (int32), shape `(batch, *latent_spatial)`. `inputs`
-        is the data, or the model's dict inputs (the data is taken from it)."""
+        is the data, or the model's dict inputs (the data is taken from it).
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            print(tuple(model.encode(images[:2]).shape))  # (2, 8, 8) int32 codes
+            ```
+        """
         return self.quantizer.encode(self.encoder_outputs(inputs)["codes"])
 
     def encoder_outputs(self, inputs):
         """`{"codes": z_e}`: what the quantizer receives, `(batch, *latent_spatial, embedding_dim)`; as
-        `VQVAE2.encoder_outputs` gives each of its levels'. `level_quantizers()` names the quantizer."""
+        `VQVAE2.encoder_outputs` gives each of its levels'. `level_quantizers()` names the quantizer.
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            # {'codes': (2, 8, 8, 8)}
+            print({name: tuple(z_e.shape) for name, z_e in model.encoder_outputs(images[:2]).items()})
+            ```
+        """
         if isinstance(inputs, dict):
             inputs = inputs[self.data_key]
         return {"codes": self.encoder(self.checked_data_batch(inputs), training=False)}
 
     def level_quantizers(self):
-        """`{"codes": the VectorQuantizer}`, keyed as `code_levels()`."""
+        """`{"codes": the VectorQuantizer}`, keyed as `code_levels()`.
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            # {'codes': 32}
+            print({name: quantizer.num_embeddings for name, quantizer in model.level_quantizers().items()})
+            ```
+        """
         return {"codes": self.quantizer}
 
     def decode_codes(self, indices, speakers=None, temperature=1.0, seed=None):
@@ -204,6 +236,16 @@ class VQVAE(ConvAutoencoder):
         (`(batch, codes * 2**num_downsamples, 1)` NumPy): `speakers`
         `(batch,)` (or one int) chooses the voice, exactly when the decoder
         has speakers; `temperature` and `seed` go to `WaveNet.generate`.
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            codes = model.encode(images[:2])
+            print(tuple(model.decode_codes(codes).shape))  # (2, 32, 32, 3): images on [0, 1]
+            ```
         """
         indices = checked_codes("codes", indices, self.latent_shape(), self.num_embeddings)
         return self.decoding.decode(self.quantizer.lookup(indices), speakers, temperature, seed)
@@ -212,7 +254,17 @@ class VQVAE(ConvAutoencoder):
         """`decode_codes(encode(inputs))`: the data through the bottleneck.
         With a speaker-conditioned WaveNet decoder, `speakers` other than the
         utterances' own give speaker conversion (van den Oord et al. 2017,
-        sec. 4.3): what was said, in another voice."""
+        sec. 4.3): what was said, in another voice.
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            print(tuple(model.reconstruct(images[:2]).shape))  # (2, 32, 32, 3), the same as model(images[:2])
+            ```
+        """
         return self.decode_codes(self.encode(inputs), speakers=speakers, temperature=temperature, seed=seed)
 
     def generate(self, prior, num_samples, class_labels=None, speakers=None, length=None, temperature=1.0,
@@ -225,6 +277,16 @@ class VQVAE(ConvAutoencoder):
         length in samples (default `data_shape[0]`), `speakers` go to the
         prior when it has speakers and to a WaveNet decoder when it has them;
         `temperature` may be one number or `(prior, decoder)`.
+
+        Example:
+            ```python
+            import keras_vq
+
+            vqvae = keras_vq.models.VQVAE.from_preset("cifar10")
+            prior = keras_vq.models.PixelCNN.from_preset("cifar10")
+            cats = vqvae.generate(prior, 2, class_labels=[3, 3], seed=0)
+            print(cats.shape)  # (2, 32, 32, 3): codes drawn from the prior, decoded
+            ```
         """
         if not isinstance(prior, WaveNet):
             check_prior(prior, "prior", self.latent_shape(), self.num_embeddings)
@@ -248,24 +310,77 @@ class VQVAE(ConvAutoencoder):
         return np.asarray(ops.convert_to_numpy(decoded))
 
     def latent_shape(self):
-        """The code map's spatial shape (None where the data's length is free)."""
+        """The code map's spatial shape (None where the data's length is free).
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            print(model.latent_shape())  # (8, 8): the code map of a 32x32 image
+            ```
+        """
         return tuple(None if size is None else size // 2**self.num_downsamples for size in self.data_shape[:-1])
 
     @property
     def has_wavenet_decoder(self):
-        """Whether the decoder is a WaveNet (`self.decoding`, a `keras_vq.models.vqvae.vqvae_decoders` object)."""
+        """Whether the decoder is a WaveNet (`self.decoding`, a `keras_vq.models.vqvae.vqvae_decoders` object).
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            print(model.has_wavenet_decoder)  # False: transposed convolutions
+            ```
+        """
         return isinstance(self.decoding, WaveNetDecoder)
 
     def code_levels(self):
-        """`{"codes": CodeLevel}`: the one map of codes (`keras_vq.models.code_levels`)."""
+        """`{"codes": CodeLevel}`: the one map of codes (`keras_vq.models.code_levels`).
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            # {'codes': CodeLevel(name='codes', shape=(8, 8), num_embeddings=32, condition=None)}
+            print(model.code_levels())
+            ```
+        """
         return levels_by_name(CodeLevel("codes", self.latent_shape(), self.num_embeddings))
 
     def encode_levels(self, inputs):
-        """`{"codes": encode(inputs)}`, as `VQVAE2.encode_levels` gives both of its levels."""
+        """`{"codes": encode(inputs)}`, as `VQVAE2.encode_levels` gives both of its levels.
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            # {'codes': (2, 8, 8)}
+            print({name: tuple(codes.shape) for name, codes in model.encode_levels(images[:2]).items()})
+            ```
+        """
         return {"codes": self.encode(inputs)}
 
     def decode_levels(self, codes):
-        """`decode_codes` from `{"codes": ...}` (what `encode_levels` gives)."""
+        """`decode_codes` from `{"codes": ...}` (what `encode_levels` gives).
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            codes = model.encode_levels(images[:2])
+            print(tuple(model.decode_levels(codes).shape))  # (2, 32, 32, 3)
+            ```
+        """
         return self.decode_codes(codes["codes"])
 
     def get_config(self):

@@ -39,7 +39,8 @@ class TransposedConvDecoder:
         import keras_vq
 
         model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8)  # decoder="transposed", the default
-        print(type(model.decoding).__name__, model.decoder.name)                 # TransposedConvDecoder, the Keras net
+        # TransposedConvDecoder, the Keras net
+        print(type(model.decoding).__name__, model.decoder.name)
         ```
     """
 

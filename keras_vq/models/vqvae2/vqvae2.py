@@ -184,13 +184,35 @@ class VQVAE2(ConvAutoencoder):
         return total
 
     def encode(self, inputs):
-        """`(top_codes, bottom_codes)`: int32, shapes `(batch, H/8, W/8)` and `(batch, H/4, W/4)`."""
+        """`(top_codes, bottom_codes)`: int32, shapes `(batch, H/8, W/8)` and `(batch, H/4, W/4)`.
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            top, bottom = model.encode(images[:2])
+            print(tuple(top.shape), tuple(bottom.shape))  # (2, 4, 4) (2, 8, 8)
+            ```
+        """
         outputs = self.encoder_outputs(inputs)
         return self.top_quantizer.encode(outputs["top"]), self.bottom_quantizer.encode(outputs["bottom"])
 
     def encoder_outputs(self, inputs):
         """`{"top": z_e, "bottom": z_e}`: what each level's quantizer receives. The bottom one is
-        computed from the quantised top codes, as in `call` (Razavi et al. 2019, fig. 2a)."""
+        computed from the quantised top codes, as in `call` (Razavi et al. 2019, fig. 2a).
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            print({name: tuple(z_e.shape) for name, z_e in model.encoder_outputs(images[:2]).items()})
+            # {'top': (2, 4, 4, 8), 'bottom': (2, 8, 8, 8)}
+            ```
+        """
         inputs = self.checked_data_batch(inputs)
         bottom_features = self.bottom_encoder(inputs, training=False)
         top = self.top_encoder(bottom_features, training=False)
@@ -198,11 +220,32 @@ class VQVAE2(ConvAutoencoder):
         return {"top": top, "bottom": self.to_bottom_latent(ops.concatenate([bottom_features, top_decoded], axis=-1))}
 
     def level_quantizers(self):
-        """`{"top": VectorQuantizer, "bottom": VectorQuantizer}`, keyed as `code_levels()`."""
+        """`{"top": VectorQuantizer, "bottom": VectorQuantizer}`, keyed as `code_levels()`.
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            print(sorted(model.level_quantizers()))  # ['bottom', 'top']
+            ```
+        """
         return {"top": self.top_quantizer, "bottom": self.bottom_quantizer}
 
     def decode_codes(self, top_codes, bottom_codes):
-        """Images on `data_range` from both levels' code indices."""
+        """Images on `data_range` from both levels' code indices.
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            top, bottom = model.encode(images[:2])
+            print(tuple(model.decode_codes(top, bottom).shape))  # (2, 32, 32, 3)
+            ```
+        """
         top_shape, bottom_shape = self.latent_shapes()
         top_codes = checked_codes("top_codes", top_codes, top_shape, self.num_embeddings)
         bottom_codes = checked_codes("bottom_codes", bottom_codes, bottom_shape, self.num_embeddings)
@@ -221,6 +264,17 @@ class VQVAE2(ConvAutoencoder):
         `temperature` is one number or `(top, bottom)`; `class_labels` go to
         both priors (both must be class-conditional, or neither); `seed`
         seeds the top draw and `seed + 1` the bottom one.
+
+        Example:
+            ```python
+            import keras_vq
+
+            vqvae2 = keras_vq.models.VQVAE2.from_preset("cifar10")
+            top = keras_vq.models.PixelCNN.from_preset("cifar10_vqvae2_top")
+            bottom = keras_vq.models.PixelCNN.from_preset("cifar10_vqvae2_bottom")
+            ships = vqvae2.generate(top, bottom, 2, class_labels=[8, 8], temperature=(1.0, 0.8), seed=0)
+            print(ships.shape)  # (2, 32, 32, 3)
+            ```
         """
         top_shape, bottom_shape = self.latent_shapes()
         check_prior(top_prior, "top_prior", top_shape, self.num_embeddings)
@@ -235,24 +289,66 @@ class VQVAE2(ConvAutoencoder):
         return ops.convert_to_numpy(self.decode_codes(top_codes, bottom_codes))
 
     def latent_shapes(self):
-        """`(top, bottom)` code maps' spatial shapes."""
+        """`(top, bottom)` code maps' spatial shapes.
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            print(model.latent_shapes())  # ((4, 4), (8, 8)): top, bottom
+            ```
+        """
         height, width = self.data_shape[:2]
         return tuple((height // 2**levels, width // 2**levels)
                      for levels in (BOTTOM_DOWNSAMPLES + TOP_DOWNSAMPLES, BOTTOM_DOWNSAMPLES))
 
     def code_levels(self):
         """`{"top": CodeLevel, "bottom": CodeLevel}` in sampling order; the bottom
-        level's prior is conditioned on the top codes (`keras_vq.models.code_levels`)."""
+        level's prior is conditioned on the top codes (`keras_vq.models.code_levels`).
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            # [('top', (4, 4)), ('bottom', (8, 8))]
+            print([(level.name, level.shape) for level in model.code_levels().values()])
+            ```
+        """
         top_shape, bottom_shape = self.latent_shapes()
         top = CodeLevel("top", top_shape, self.num_embeddings)
         return levels_by_name(top, CodeLevel("bottom", bottom_shape, self.num_embeddings, condition=top))
 
     def encode_levels(self, inputs):
-        """`{"top": codes, "bottom": codes}`: `encode` by level name."""
+        """`{"top": codes, "bottom": codes}`: `encode` by level name.
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            print({name: tuple(codes.shape) for name, codes in model.encode_levels(images[:2]).items()})
+            # {'top': (2, 4, 4), 'bottom': (2, 8, 8)}
+            ```
+        """
         return dict(zip(LEVELS, self.encode(inputs)))
 
     def decode_levels(self, codes):
-        """`decode_codes` from `{"top": ..., "bottom": ...}` (what `encode_levels` gives)."""
+        """`decode_codes` from `{"top": ..., "bottom": ...}` (what `encode_levels` gives).
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            print(tuple(model.decode_levels(model.encode_levels(images[:2])).shape))  # (2, 32, 32, 3)
+            ```
+        """
         return self.decode_codes(codes["top"], codes["bottom"])
 
     def get_config(self):
