@@ -90,12 +90,21 @@ class classproperty:
 
 
 class PresetMixin:
-    """`from_preset`, `save_to_preset` and `presets` for keras_vq models.
+    """`from_preset`, `save_to_preset`, `preset_metadata` and `presets` for keras_vq models (every model
+    class has them), as keras-hub's models do.
 
     A model class sets `builtin_presets` to its `*_presets.py` dict: name ->
     {"description", "directory" (inside keras_vq) or "user_directory"
     (under `user_presets_dir()`, for weights a recipe trains), "sha256"
     ({file name: digest}, for files that ship), "how_to_train"}.
+
+    Example:
+        ```python
+        import keras_vq
+
+        for model_class in (keras_vq.models.VQVAE, keras_vq.models.VQVAE2, keras_vq.models.PixelCNN):
+            print(model_class.__name__, sorted(model_class.presets))
+        ```
     """
 
     builtin_presets = {}

@@ -93,7 +93,7 @@ def test_the_api_reference_documents_the_public_api_and_each_has_an_example():
     for required in ("keras_vq.models.VQVAE", "keras_vq.layers.VectorQuantizer", "keras_vq.data.pipelines.load",
                      "keras_vq.metrics.perplexity", "keras_vq.training.fit_resumably"):
         assert required in names
-    for required in ("keras_vq.models.VQVAE.from_preset", "keras_vq.models.VQVAE.encode",
+    for required in ("keras_vq.presets.PresetMixin.from_preset", "keras_vq.models.VQVAE.encode",
                      "keras_vq.models.PixelCNN.sample", "keras_vq.layers.VectorQuantizer.quantize_vectors"):
         assert required in names
     assert not any(name.endswith((".call", ".build", ".get_config")) for name in names)

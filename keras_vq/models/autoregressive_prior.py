@@ -42,7 +42,17 @@ def apply_output_head(head, features):
 
 
 class AutoregressivePrior(PresetMixin, keras.Model):
-    """Base of `PixelCNN` and `WaveNet` (see the module docstring); not used on its own."""
+    """Base of `PixelCNN` and `WaveNet` (see the module docstring); not used on its own. Both share its
+    loss (the mean negative log-likelihood of the symbols, reported in bits), output head, input checks,
+    compiled drawing call and `log_likelihood_bits`.
+
+    Example:
+        ```python
+        import keras_vq
+
+        print(issubclass(keras_vq.models.PixelCNN, keras_vq.models.autoregressive_prior.AutoregressivePrior))  # True
+        ```
+    """
 
     SYMBOLS_KEY = None
     BITS_METRIC = None
