@@ -157,19 +157,46 @@ def comparison_table(summaries):
     return "\n".join(lines) + "\n"
 
 
-def comparison_verdict(summaries, curves, mse_threshold, names=("vae", "vqvae", "vqvae2")):
+def epochs_to_reach(histories, threshold, key="held_out_mse"):
+    """`(mean, sd, epochs)` over seeds of the first epoch at which each seed's `key` is at or below
+    `threshold`; a seed that never reaches it counts as one epoch past its last (and is listed as such).
+
+    Example:
+        ```python
+        from keras_vq.comparison import epochs_to_reach
+
+        histories = [{"held_out_mse": [0.03, 0.009, 0.006]}, {"held_out_mse": [0.02, 0.012, 0.008]}]
+        print(epochs_to_reach(histories, 0.01))  # (2.5, 0.707..., [2, 3])
+        ```
+    """
+    epochs = []
+    for history in histories:
+        epoch = first_epoch_reaching(history[key], threshold)
+        epochs.append(len(history[key]) + 1 if epoch is None else epoch)
+    mean, sd = mean_and_sd(epochs)
+    return mean, sd, epochs
+
+
+def comparison_verdict(summaries, histories, mse_threshold, names=("vae", "vqvae", "vqvae2")):
     """Sentences on the KaoKore study's three claims, from the final figures (`summaries`, as for
-    `comparison_table`) and the mean held-out MSE curves (`{model: curve}`): that the VQ-VAE learns
-    faster than the VQ-VAE-2 but ends worse; that a VQ-VAE is not strictly better than a VAE; that
-    the VAE suffers posterior collapse. Claims whose models were not run are left out.
+    `comparison_table`) and each model's per-seed histories (`{model: [history, ...]}` with
+    `held_out_mse`): that the VQ-VAE learns faster than the VQ-VAE-2 but ends worse; that a VQ-VAE is
+    not strictly better than a VAE; that the VAE suffers posterior collapse. Claims whose models were
+    not run are left out.
+
+    A difference counts only where it is larger than the two models' sds over seeds together: learning
+    speed as the epochs each seed takes to reach `mse_threshold` (`epochs_to_reach`), the end as the
+    final MSE.
 
     Example:
         ```python
         from keras_vq.comparison import comparison_verdict, summarize_over_seeds
 
-        summaries = {"vqvae": summarize_over_seeds([{"mse": 0.005}]), "vqvae2": summarize_over_seeds([{"mse": 0.004}])}
-        curves = {"vqvae": [0.02, 0.009, 0.006], "vqvae2": [0.03, 0.012, 0.008]}
-        print("\\n".join(comparison_verdict(summaries, curves, mse_threshold=0.01)))
+        summaries = {"vqvae": summarize_over_seeds([{"mse": 0.005}, {"mse": 0.0051}]),
+                     "vqvae2": summarize_over_seeds([{"mse": 0.004}, {"mse": 0.0041}])}
+        histories = {"vqvae": [{"held_out_mse": [0.02, 0.009]}, {"held_out_mse": [0.02, 0.008]}],
+                     "vqvae2": [{"held_out_mse": [0.03, 0.012, 0.008]}, {"held_out_mse": [0.03, 0.011, 0.007]}]}
+        print("\n".join(comparison_verdict(summaries, histories, mse_threshold=0.01)))
         ```
     """
     vae, vqvae, vqvae2 = names
@@ -178,28 +205,26 @@ def comparison_verdict(summaries, curves, mse_threshold, names=("vae", "vqvae", 
     def mse(model):
         return summaries[model]["mse"]
 
-    def reached(model):
-        epoch = first_epoch_reaching(curves[model], mse_threshold)
-        return f"epoch {epoch}" if epoch else "never"
+    def apart(first, second):
+        """Whether two (mean, sd) are further apart than their sds together."""
+        return abs(first[0] - second[0]) > first[1] + second[1]
 
     def differs(first, second):
-        """Whether the two models' final MSEs are further apart than their sds together."""
-        return abs(mse(first)["mean"] - mse(second)["mean"]) > mse(first)["sd"] + mse(second)["sd"]
+        return apart((mse(first)["mean"], mse(first)["sd"]), (mse(second)["mean"], mse(second)["sd"]))
 
     if vqvae in summaries and vqvae2 in summaries:
-        faster = first_epoch_reaching(curves[vqvae], mse_threshold)
-        slower = first_epoch_reaching(curves[vqvae2], mse_threshold)
-        learns_faster = faster is not None and (slower is None or faster < slower)
+        fast, slow = (epochs_to_reach(histories[name], mse_threshold) for name in (vqvae, vqvae2))
+        learns_faster = fast[0] < slow[0] and apart(fast, slow)
         ends_worse = mse(vqvae)["mean"] > mse(vqvae2)["mean"] and differs(vqvae, vqvae2)
         support = ("supported" if learns_faster and ends_worse else
-                   "half supported: it learns faster" if learns_faster else
-                   "half supported: it ends worse" if ends_worse else "not supported")
+                   "half supported: it ends worse, but does not learn faster" if ends_worse else
+                   "half supported: it learns faster, but does not end worse" if learns_faster else "not supported")
         verdict.append(
             f"**VQ-VAE learns faster but ends worse than VQ-VAE-2**: {support}. "
-            f"Held-out MSE first reached {mse_threshold:g} at {reached(vqvae)} (VQ-VAE) and {reached(vqvae2)} "
-            f"(VQ-VAE-2); final MSE {mse(vqvae)['mean']:.3g} ± {mse(vqvae)['sd']:.2g} against "
-            f"{mse(vqvae2)['mean']:.3g} ± {mse(vqvae2)['sd']:.2g}"
-            f"{'' if differs(vqvae, vqvae2) else ', within one sd of each other'}.")
+            f"Epochs for held-out MSE to reach {mse_threshold:.3g}: {fast[0]:.3g} ± {fast[1]:.2g} (VQ-VAE; seeds "
+            f"{fast[2]}) against {slow[0]:.3g} ± {slow[1]:.2g} (VQ-VAE-2; {slow[2]}); final MSE "
+            f"{mse(vqvae)['mean']:.3g} ± {mse(vqvae)['sd']:.2g} against {mse(vqvae2)['mean']:.3g} ± "
+            f"{mse(vqvae2)['sd']:.2g}{'' if differs(vqvae, vqvae2) else ', within their sds'}.")
     if vqvae in summaries and vae in summaries:
         vqvae_better = mse(vqvae)["mean"] < mse(vae)["mean"] and differs(vqvae, vae)
         verdict.append(

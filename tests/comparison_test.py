@@ -13,8 +13,8 @@ from keras import ops
 
 import keras_vq
 from keras_vq.callbacks import HeldOutReport, ReconstructionSnapshots
-from keras_vq.comparison import (comparison_table, curve_over_seeds, first_epoch_reaching, mean_and_sd,
-                                 scaled_snapshot_epochs, summarize_over_seeds)
+from keras_vq.comparison import (comparison_table, comparison_verdict, curve_over_seeds, epochs_to_reach,
+                                 first_epoch_reaching, mean_and_sd, scaled_snapshot_epochs, summarize_over_seeds)
 from tests import data_helpers
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -143,6 +143,24 @@ def test_summaries_over_seeds_equal_numpys():
         curve_over_seeds([{"held_out_mse": [1.0, 2.0]}, {"held_out_mse": [1.0, 2.0, 3.0]}], "held_out_mse")
     table = comparison_table({"vae": summarize_over_seeds([{"mse": 0.002, "kl_per_image": 30.0}] * 2)})
     assert "| vae | 2 (0) |" in table and "KL per image" in table and "perplexity" not in table
+
+
+def test_learning_speed_and_the_verdict_count_only_differences_beyond_the_seeds_spread():
+    histories = [{"held_out_mse": [0.05, 0.02, 0.01]}, {"held_out_mse": [0.03, 0.009, 0.008]},
+                 {"held_out_mse": [0.04, 0.03, 0.02]}]
+    mean, sd, epochs = epochs_to_reach(histories, 0.01)
+    assert epochs == [3, 2, 4]  # The third never reaches it: one past its last epoch.
+    assert (mean, sd) == pytest.approx((np.mean(epochs), np.std(epochs, ddof=1)))
+    fast = [{"held_out_mse": [0.009, 0.005]}] * 2
+    slow = [{"held_out_mse": [0.03, 0.02, 0.009]}] * 2
+    final = {"vqvae": summarize_over_seeds([{"mse": 0.0050}, {"mse": 0.0052}]),
+             "vqvae2": summarize_over_seeds([{"mse": 0.0040}, {"mse": 0.0041}])}
+    assert "**VQ-VAE learns faster but ends worse than VQ-VAE-2**: supported." in comparison_verdict(
+        final, {"vqvae": fast, "vqvae2": slow}, 0.01)[0]
+    same_speed = comparison_verdict(final, {"vqvae": slow, "vqvae2": slow}, 0.01)[0]
+    assert "half supported: it ends worse, but does not learn faster" in same_speed
+    close = {"vqvae": summarize_over_seeds([{"mse": 0.0040}, {"mse": 0.0050}]), "vqvae2": final["vqvae2"]}
+    assert ": not supported." in comparison_verdict(close, {"vqvae": slow, "vqvae2": slow}, 0.01)[0]
 
 
 def test_snapshot_epochs_scale_the_studys():
