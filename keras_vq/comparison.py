@@ -196,7 +196,8 @@ def comparison_verdict(summaries, histories, mse_threshold, names=("vae", "vqvae
                      "vqvae2": summarize_over_seeds([{"mse": 0.004}, {"mse": 0.0041}])}
         histories = {"vqvae": [{"held_out_mse": [0.02, 0.009]}, {"held_out_mse": [0.02, 0.008]}],
                      "vqvae2": [{"held_out_mse": [0.03, 0.012, 0.008]}, {"held_out_mse": [0.03, 0.011, 0.007]}]}
-        print("\n".join(comparison_verdict(summaries, histories, mse_threshold=0.01)))
+        for sentence in comparison_verdict(summaries, histories, mse_threshold=0.01):
+            print(sentence)
         ```
     """
     vae, vqvae, vqvae2 = names
