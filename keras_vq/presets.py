@@ -152,14 +152,31 @@ class PresetMixin:
         """
         if preset in cls.builtin_presets:
             return cls._from_builtin(preset, load_weights, kwargs)
-        directory = pathlib.Path(str(preset)).expanduser()
-        if not directory.is_dir():
-            raise PresetError(
-                f"unknown preset {preset!r} for {cls.__name__}: the built-in presets are "
-                f"{sorted(cls.builtin_presets)}, or pass a preset directory"
-            )
+        directory = cls._preset_directory(preset)
         recorded = cls._recorded_hashes(directory)
         return cls._load(directory, recorded, load_weights, kwargs)
+
+    @classmethod
+    def preset_config(cls, preset):
+        """The constructor arguments in the `config.json` of a built-in preset name or a preset
+        directory (checked against its recorded SHA-256), without building the model: e.g. the widths
+        of a preset's architecture, for another model of the same widths.
+
+        Example:
+            ```python
+            import keras_vq
+
+            config = keras_vq.models.VQVAE2.preset_config("kaokore")
+            print(config["data_shape"], config["hidden_channels"], config["num_embeddings"])  # [256, 256, 3] 128 512
+            ```
+        """
+        if preset in cls.builtin_presets:
+            entry = cls.builtin_presets[preset]
+            path = _verified_file(pathlib.Path(__file__).parent / entry["directory"], CONFIG_FILE, entry["sha256"])
+        else:
+            directory = cls._preset_directory(preset)
+            path = _verified_file(directory, CONFIG_FILE, cls._recorded_hashes(directory))
+        return _read_json(path)["config"]
 
     @classmethod
     def preset_metadata(cls, preset):
@@ -180,14 +197,22 @@ class PresetMixin:
             directory = (cls.trained_preset_dir(preset) if "user_directory" in entry
                          else pathlib.Path(__file__).parent / entry["directory"])
         else:
-            directory = pathlib.Path(str(preset)).expanduser()
-            if not directory.is_dir():
-                raise PresetError(f"unknown preset {preset!r} for {cls.__name__}: the built-in presets are "
-                                  f"{sorted(cls.builtin_presets)}, or pass a preset directory")
+            directory = cls._preset_directory(preset)
         metadata = _read_json(preset_file(directory, METADATA_FILE))
         if not isinstance(metadata, dict):
             raise PresetError(f"{directory / METADATA_FILE} is not a JSON object")
         return metadata
+
+    @classmethod
+    def _preset_directory(cls, preset):
+        """`preset` as a preset directory; PresetError if it is neither a built-in name nor a folder."""
+        directory = pathlib.Path(str(preset)).expanduser()
+        if not directory.is_dir():
+            raise PresetError(
+                f"unknown preset {preset!r} for {cls.__name__}: the built-in presets are "
+                f"{sorted(cls.builtin_presets)}, or pass a preset directory"
+            )
+        return directory
 
     @classmethod
     def trained_preset_dir(cls, name):

@@ -42,7 +42,8 @@ import keras_vq.plots
 from keras_vq.comparison import (comparison_table, comparison_verdict, curve_over_seeds, scaled_snapshot_epochs,
                                  summarize_over_seeds)
 
-MODELS = ("vae", "vqvae", "vqvae2")
+MODEL_CLASSES = {"vae": keras_vq.models.VAE, "vqvae": keras_vq.models.VQVAE, "vqvae2": keras_vq.models.VQVAE2}
+MODELS = tuple(MODEL_CLASSES)
 SPLITS = {  # training, validation (per-epoch figures), test (final figures only)
     "cifar10": ("train[:90%]", "train[90%:]", "test"),
     "kaokore": ("train", "dev", "test"),
@@ -93,17 +94,18 @@ def parse_arguments():
 
 
 def build_model(name, dataset, seed):
-    """One of the study's three models, with the widths the other two share."""
-    if dataset == "cifar10":
-        widths = {"data_shape": (32, 32, 3)}  # Sonnet's blocks: 128 hidden channels, 2 residual layers of 32.
-    else:
-        config = keras_vq.models.VQVAE2.from_preset("kaokore", load_weights=False).get_config()
-        widths = {key: config[key] for key in ("data_shape", "hidden_channels", "num_residual_layers",
-                                               "residual_channels")}
+    """One of the study's three models, untrained, with the widths the other two share: on CIFAR-10 the
+    `cifar10` presets' architectures (Sonnet's blocks), on KaoKore the `kaokore` VQ-VAE-2 and a VQ-VAE
+    and a VAE of its widths. `dtype=None` leaves the layers to the global policy (--dtype-policy)."""
+    if dataset == "cifar10" or name == "vqvae2":
+        return MODEL_CLASSES[name].from_preset(dataset, load_weights=False, seed=seed, dtype=None)
+    config = keras_vq.models.VQVAE2.preset_config(dataset)
+    widths = {key: config[key] for key in ("data_shape", "hidden_channels", "num_residual_layers",
+                                           "residual_channels")}
     if name == "vae":
-        return keras_vq.models.VAE(**widths, latent_dim=64, seed=seed)
-    model_class = keras_vq.models.VQVAE if name == "vqvae" else keras_vq.models.VQVAE2
-    return model_class(**widths, num_embeddings=512, embedding_dim=64, dead_code_threshold=1.0, seed=seed)
+        return keras_vq.models.VAE(**widths, latent_dim=config["embedding_dim"], seed=seed)
+    quantizer = {key: config[key] for key in ("num_embeddings", "embedding_dim", "dead_code_threshold")}
+    return keras_vq.models.VQVAE(**widths, **quantizer, seed=seed)
 
 
 def train_and_measure(name, seed, arguments, held_out, snapshot_images, test_images):
@@ -140,7 +142,7 @@ def train_and_measure(name, seed, arguments, held_out, snapshot_images, test_ima
 
 def main():
     arguments = parse_arguments()
-    training_split, validation_split, test_split = SPLITS[arguments.dataset]
+    _, validation_split, test_split = SPLITS[arguments.dataset]
     keras.config.set_dtype_policy(arguments.dtype_policy)
 
     # 1. Data: a fixed held-out set watched every epoch, its first images snapshotted, the test split at the end.

@@ -242,3 +242,19 @@ def test_trained_preset_dir_is_where_from_preset_looks_and_only_for_locally_trai
         keras_vq.models.VQVAE.trained_preset_dir("cifar10")
     with pytest.raises(ValueError, match="unknown preset 'nope' for VQVAE2"):
         keras_vq.models.VQVAE2.trained_preset_dir("nope")
+
+
+def test_preset_config_is_the_checked_config_without_building_the_model(trained_preset):
+    model, preset = trained_preset
+    config = VQVAE.preset_config(preset)
+    assert config["hidden_channels"] == model.hidden_channels and config["num_embeddings"] == 32 and list(config["data_shape"]) == [16, 16, 3]
+    kaokore = VQVAE2.preset_config("kaokore")  # A built-in whose weights are not shipped: the config is.
+    built = VQVAE2.from_preset("kaokore", load_weights=False).get_config()
+    assert {key: kaokore[key] for key in ("hidden_channels", "num_embeddings", "embedding_dim")} == {
+        key: built[key] for key in ("hidden_channels", "num_embeddings", "embedding_dim")}
+    config_path = preset / "config.json"
+    config_path.write_text(config_path.read_text().replace('"num_embeddings": 32', '"num_embeddings": 16'))
+    with pytest.raises(PresetError, match=r"config.json does not match its recorded SHA-256"):
+        VQVAE.preset_config(preset)
+    with pytest.raises(PresetError, match=r"unknown preset 'nowhere' for VQVAE: the built-in presets are"):
+        VQVAE.preset_config("nowhere")
