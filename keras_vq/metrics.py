@@ -7,6 +7,7 @@ the figures a paper reports, over all the codes or images of a split.
 import keras
 import numpy as np
 
+from keras_vq.layers.gaussian_latent import kl_to_standard_normal
 from keras_vq.progress import Progress, live_display
 
 
@@ -151,18 +152,18 @@ def reconstruction_report(model, data, batch_size=256, verbose="auto"):
         reconstructions.append(np.asarray(model.predict_on_batch(batch)))
         if quantizers:
             for name, level_outputs in model.encoder_outputs(batch).items():
-                indices = np.asarray(keras.ops.convert_to_numpy(quantizers[name].encode(level_outputs)))
-                outputs = np.asarray(keras.ops.convert_to_numpy(level_outputs), np.float64)
-                codebook = np.asarray(keras.ops.convert_to_numpy(quantizers[name].embeddings), np.float64)
-                codes.setdefault(name, []).append(indices)
-                squared_errors[name] = squared_errors.get(name, 0.0) + float(np.sum((outputs - codebook[indices]) ** 2))
-                element_counts[name] = element_counts.get(name, 0) + outputs.size
+                # The quantizer's own figures: the commitment its loss weighs by beta, the batch's mean.
+                quantized = quantizers[name].quantize_vectors(level_outputs)
+                codes.setdefault(name, []).append(np.asarray(keras.ops.convert_to_numpy(quantized["indices"])))
+                elements = int(np.prod(keras.ops.shape(level_outputs)))
+                commitment = float(keras.ops.convert_to_numpy(quantized["commitment_loss"]))
+                squared_errors[name] = squared_errors.get(name, 0.0) + commitment * elements
+                element_counts[name] = element_counts.get(name, 0) + elements
         if is_vae:
             posterior = {key: np.asarray(keras.ops.convert_to_numpy(value), np.float64)
                          for key, value in model.encode(batch).items()}
             means.append(posterior["mean"])
-            kl_sums.append(0.5 * (posterior["mean"] ** 2 + np.exp(posterior["log_variance"]) - 1.0
-                                  - posterior["log_variance"]))
+            kl_sums.append(kl_to_standard_normal(posterior["mean"], posterior["log_variance"], xp=np))
         progress.advance()
     progress.done()
     reconstructions = np.concatenate(reconstructions)

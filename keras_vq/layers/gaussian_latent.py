@@ -11,6 +11,23 @@ LOG_VARIANCE_RANGE = (-30.0, 20.0)
 DEFAULT_LOG_VARIANCE_OFFSET = -6.0
 
 
+def kl_to_standard_normal(mean, log_variance, xp=ops):
+    """KL(N(mean, exp(log_variance)) || N(0, 1)) element by element, in nats:
+    -1/2 (1 + log sigma^2 - mu^2 - sigma^2). `xp` is the array module: `keras.ops` (the layer's
+    loss) or `numpy` (`keras_vq.metrics.reconstruction_report`, in float64).
+
+    Example:
+        ```python
+        import numpy as np
+
+        from keras_vq.layers.gaussian_latent import kl_to_standard_normal
+
+        print(kl_to_standard_normal(np.array([0.0, 1.0]), np.array([0.0, 0.0]), xp=np))  # [0.  0.5]
+        ```
+    """
+    return -0.5 * (1.0 + log_variance - xp.square(mean) - xp.exp(log_variance))
+
+
 @keras.saving.register_keras_serializable(package="keras_vq")
 class GaussianLatent(keras.layers.Layer):
     """Reparameterised sample from q(z|x) = N(mu, sigma^2) and its KL to N(0, I).
@@ -78,7 +95,7 @@ class GaussianLatent(keras.layers.Layer):
 
     def call(self, inputs, training=None):
         mean, log_variance = self.split(inputs)
-        kl_loss = ops.mean(-0.5 * (1.0 + log_variance - ops.square(mean) - ops.exp(log_variance)))
+        kl_loss = ops.mean(kl_to_standard_normal(mean, log_variance))
         self.batch_kl_loss.assign(kl_loss)
         self.add_loss(self.kl_weight * kl_loss)
         if training:
