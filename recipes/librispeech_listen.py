@@ -34,8 +34,6 @@ from keras_vq.data.utterances import SAMPLE_RATE, clips, held_out_utterances
 from keras_vq.datasets.librispeech.librispeech_files import find_librispeech_dir, read_speaker_sexes
 from keras_vq.speech_examples import write_speech_examples
 
-DOWNSAMPLING = 64  # The presets' encoder: one code every 64 samples; clips are a whole number of codes.
-
 
 def parse_arguments():
     parser = keras_vq.runs.RecipeParser(__doc__, output_dir="runs/librispeech_listen", dataset="librispeech",
@@ -76,7 +74,8 @@ def main():
     speakers = np.array([preset_speakers.index(int(speaker_ids[s])) for s in speakers])
 
     # 2-3. Reconstructions, conversions and prior samples, as WAV files and plots.
-    length = max(DOWNSAMPLING, int(arguments.seconds * SAMPLE_RATE) // DOWNSAMPLING * DOWNSAMPLING)
+    samples_per_code = 2**vqvae.num_downsamples  # Clips are a whole number of codes.
+    length = max(samples_per_code, int(arguments.seconds * SAMPLE_RATE) // samples_per_code * samples_per_code)
     sexes = read_speaker_sexes(find_librispeech_dir(arguments.data_dir))
     written, figures = write_speech_examples(vqvae, prior, clips(utterances, length), speakers, preset_speakers,
                                              sexes, arguments.output_dir, num_samples=arguments.num_samples,
