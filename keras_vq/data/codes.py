@@ -51,7 +51,8 @@ def prior_inputs(codes, level, with_labels=True):
     """What a `PixelCNN` over `level` (a `CodeLevel` from `model.code_levels()`)
     takes, from `encode_batch`/`load_codes` arrays: the level's codes, the
     class labels, and the codes of the level it is conditioned on (VQ-VAE-2's
-    bottom prior: the top codes).
+    bottom prior: the top codes). With several codes a position (residual VQ),
+    the prior models the first stage's (`CodeLevel.prior_codes`).
 
     Example:
         ```python
@@ -65,11 +66,11 @@ def prior_inputs(codes, level, with_labels=True):
         print({key: value.shape for key, value in inputs.items()})  # the bottom codes, labels and the top codes
         ```
     """
-    inputs = {"codes": codes[level.name]}
+    inputs = {"codes": level.prior_codes(codes[level.name])}
     if with_labels:
         inputs["class_labels"] = codes["labels"]
     if level.condition is not None:
-        inputs["condition"] = codes[level.condition.name]
+        inputs["condition"] = level.condition.prior_codes(codes[level.condition.name])
     return inputs
 
 

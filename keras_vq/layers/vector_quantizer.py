@@ -6,17 +6,16 @@ import keras
 from keras import ops
 
 from keras_vq.checks import check_bool, check_number, check_positive_int
+from keras_vq.layers.quantizer import GRADIENT_ESTIMATORS, Quantizer, check_gradient, code_statistics, l2_normalize
 
 CODEBOOK_UPDATES = ("ema", "loss")
 
 # Below this many codes the whole codebook is compared in one matrix product.
 DEFAULT_DISTANCE_CHUNK_SIZE = 4096
-# Keeps log(0) out of the entropy when a code is unused in a batch.
-PERPLEXITY_LOG_FLOOR = 1e-10
 
 
 @keras.saving.register_keras_serializable(package="keras_vq")
-class VectorQuantizer(keras.layers.Layer):
+class VectorQuantizer(Quantizer):
     """Maps each vector to its nearest codebook entry (VQ-VAE, eq. 1-3).
 
     van den Oord, Vinyals and Kavukcuoglu, "Neural Discrete Representation
@@ -30,7 +29,10 @@ class VectorQuantizer(keras.layers.Layer):
         k = argmin_j ||z_e - e_j||^2,   z_q = e_k,
 
     and passes gradients straight through (z_q = z_e + sg[e_k - z_e], so
-    dz_q/dz_e is the identity). The training loss it adds with `add_loss` is
+    dz_q/dz_e is the identity), or with `gradient="rotation"` through the
+    rotation trick (Fifty et al. 2024, https://arxiv.org/abs/2410.06424: the
+    gradient is rotated and rescaled as z_e is to e_k; see
+    `keras_vq.layers.quantizer.rotation_trick`). The training loss it adds with `add_loss` is
 
         codebook_loss + beta * commitment_loss,
         commitment_loss = mean ||z_e - sg[e_k]||^2,
@@ -97,6 +99,7 @@ class VectorQuantizer(keras.layers.Layer):
         kmeans_iterations: Lloyd iterations for `kmeans_init` (>= 1).
         use_cosine_similarity: match l2-normalised vectors.
         distance_chunk_size: codes compared per matrix product (>= 1).
+        gradient: `"straight_through"` or `"rotation"`, the gradient estimator.
         seed: seed for restarts and k-means sampling.
 
     Example:
@@ -126,6 +129,7 @@ class VectorQuantizer(keras.layers.Layer):
         kmeans_iterations=10,
         use_cosine_similarity=False,
         distance_chunk_size=DEFAULT_DISTANCE_CHUNK_SIZE,
+        gradient="straight_through",
         seed=None,
         **kwargs,
     ):
@@ -143,6 +147,7 @@ class VectorQuantizer(keras.layers.Layer):
         check_positive_int("distance_chunk_size", distance_chunk_size)
         check_bool("kmeans_init", kmeans_init)
         check_bool("use_cosine_similarity", use_cosine_similarity)
+        check_gradient(gradient)
         kwargs["autocast"] = False  # codebook maths stay float32 under mixed precision
         super().__init__(**kwargs)
         self.num_embeddings = num_embeddings
@@ -156,24 +161,15 @@ class VectorQuantizer(keras.layers.Layer):
         self.kmeans_iterations = kmeans_iterations
         self.use_cosine_similarity = bool(use_cosine_similarity)
         self.distance_chunk_size = distance_chunk_size
+        self.gradient = gradient
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self.metric_names = ("commitment_loss",) + (
+            ("codebook_loss",) if codebook_update == "loss" else ()) + ("perplexity", "codebook_usage")
 
     # ------------------------------------------------------------------ build
-    def _check_input_shape(self, input_shape):
-        if len(input_shape) < 2:
-            raise ValueError(
-                "VectorQuantizer expects inputs of rank >= 2 whose last axis is the "
-                f"embedding dimension ({self.embedding_dim}); got shape {tuple(input_shape)}"
-            )
-        if input_shape[-1] is not None and input_shape[-1] != self.embedding_dim:
-            raise ValueError(
-                f"VectorQuantizer expects the inputs' last axis to be embedding_dim="
-                f"{self.embedding_dim}; got shape {tuple(input_shape)}"
-            )
-
     def build(self, input_shape):
-        self._check_input_shape(input_shape)
+        self.check_input_shape(input_shape)
         shape = (self.num_embeddings, self.embedding_dim)
         # Uniform with variance 1/D, so codes start with norm about 1.
         limit = math.sqrt(3.0 / self.embedding_dim)
@@ -200,22 +196,9 @@ class VectorQuantizer(keras.layers.Layer):
         self.kmeans_initialized = None
         if self.kmeans_init:
             self.kmeans_initialized = self._state_weight((), "zeros", "kmeans_initialized")
-        self.batch_commitment_loss = self._state_weight((), "zeros", "batch_commitment_loss")
-        self.batch_codebook_loss = self._state_weight((), "zeros", "batch_codebook_loss")
-        self.batch_perplexity = self._state_weight((), "zeros", "batch_perplexity")
-        self.batch_codebook_usage = self._state_weight((), "zeros", "batch_codebook_usage")
-        # The random generator's state as a weight of this layer: Keras saves a
-        # SeedGenerator's own state with neither save_weights nor model.save, so
-        # without this a resumed or reloaded model would draw different restarts.
-        seed_state = ops.convert_to_numpy(self.seed_generator.state.value)
-        self.random_state = self.add_weight(
-            shape=seed_state.shape,
-            initializer=keras.initializers.Constant(seed_state),
-            trainable=False,
-            dtype=self.seed_generator.state.dtype,
-            name="random_state",
-        )
-        self.seed_generator.state = self.random_state
+        # codebook_loss is kept under the EMA rule too (as 0), so every saved VectorQuantizer has the same weights.
+        self.build_batch_metrics(("commitment_loss", "codebook_loss", "perplexity", "codebook_usage"))
+        self.build_random_state()
 
     def _state_weight(self, shape, initializer, name):
         return self.add_weight(
@@ -249,7 +232,7 @@ class VectorQuantizer(keras.layers.Layer):
         if offset is not None:
             codebook = codebook + offset
         if self.use_cosine_similarity:
-            codebook = _l2_normalize(codebook)
+            codebook = l2_normalize(codebook)
         return codebook
 
     def _nearest_codes(self, flat_inputs, codebook):
@@ -278,10 +261,9 @@ class VectorQuantizer(keras.layers.Layer):
         return best_index
 
     def _flatten(self, inputs):
-        self._check_input_shape(ops.shape(inputs))
-        flat_inputs = ops.reshape(ops.cast(inputs, "float32"), (-1, self.embedding_dim))
+        flat_inputs = self.flat_float32(inputs)
         if self.use_cosine_similarity:
-            flat_inputs = _l2_normalize(flat_inputs)
+            flat_inputs = l2_normalize(flat_inputs)
         return flat_inputs
 
     # --------------------------------------------------------------- public
@@ -347,12 +329,11 @@ class VectorQuantizer(keras.layers.Layer):
         return self._unflatten(result, inputs)
 
     def _unflatten(self, result, inputs):
-        result = dict(result)
+        result = {key: value for key, value in result.items() if key not in ("counts", "codes")}
         result["quantized"] = ops.cast(
             ops.reshape(result.pop("quantized_flat"), ops.shape(inputs)), self.compute_dtype
         )
         result["indices"] = ops.reshape(result["indices"], ops.shape(inputs)[:-1])
-        result.pop("counts")
         return result
 
     def _quantize_flat(self, flat_inputs, codebook):
@@ -363,33 +344,34 @@ class VectorQuantizer(keras.layers.Layer):
             codebook_loss = ops.mean(ops.square(ops.stop_gradient(flat_inputs) - codes))
         else:
             codebook_loss = ops.zeros((), "float32")
-        counts = ops.segment_sum(
-            ops.ones_like(indices, dtype="float32"), indices, num_segments=self.num_embeddings
-        )
-        probabilities = counts / ops.maximum(ops.sum(counts), 1.0)
-        entropy = -ops.sum(probabilities * ops.log(probabilities + PERPLEXITY_LOG_FLOOR))
+        counts, perplexity, usage = code_statistics(indices, self.num_embeddings)
         return {
-            "quantized_flat": flat_inputs + ops.stop_gradient(codes - flat_inputs),
+            "quantized_flat": GRADIENT_ESTIMATORS[self.gradient](flat_inputs, codes),
+            "codes": codes,  # The codes themselves, with the loss rule's gradient into the codebook.
             "indices": indices,
             "counts": counts,
             "commitment_loss": commitment_loss,
             "codebook_loss": codebook_loss,
-            "perplexity": ops.exp(entropy),
-            "codebook_usage": ops.mean(ops.cast(counts > 0, "float32")),
+            "perplexity": perplexity,
+            "codebook_usage": usage,
         }
 
-    def call(self, inputs, training=None):
-        flat_inputs = self._flatten(inputs)
+    def quantize_step(self, flat_inputs, training):
+        """One call's work on float32 rows, without `add_loss`: k-means on the first
+        training batch, nearest codes, then (training) the EMA and restart updates; records
+        the batch statistics. Returns `_quantize_flat`'s dict. `ResidualVectorQuantizer`
+        runs its stages through it."""
         offset = self.codebook_offset_value()
         if training and self.kmeans_init:
             offset = self._initialise_by_kmeans(flat_inputs, offset)
         result = self._quantize_flat(flat_inputs, self._effective_codebook(offset))
         if training:
             self._update_state(flat_inputs, result, offset)
-        self.batch_commitment_loss.assign(result["commitment_loss"])
-        self.batch_codebook_loss.assign(result["codebook_loss"])
-        self.batch_perplexity.assign(result["perplexity"])
-        self.batch_codebook_usage.assign(result["codebook_usage"])
+        self.record_batch_metrics(result)
+        return result
+
+    def call(self, inputs, training=None):
+        result = self.quantize_step(self._flatten(inputs), training)
         self.add_loss(result["codebook_loss"] + self.beta * result["commitment_loss"])
         return self._unflatten(result, inputs)["quantized"]
 
@@ -415,7 +397,7 @@ class VectorQuantizer(keras.layers.Layer):
             means = sums / ops.maximum(counts, 1.0)[:, None]
             centres = ops.where((counts > 0)[:, None], means, centres)
             if self.use_cosine_similarity:
-                centres = _l2_normalize(centres)
+                centres = l2_normalize(centres)
         return centres
 
     def _initialise_by_kmeans(self, flat_inputs, offset):
@@ -477,12 +459,8 @@ class VectorQuantizer(keras.layers.Layer):
             self.codebook.assign(codebook)
 
     # --------------------------------------------------------------- keras
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
-
     def get_config(self):
         config = super().get_config()
-        config.pop("autocast", None)
         config.update(
             {
                 "num_embeddings": self.num_embeddings,
@@ -496,11 +474,9 @@ class VectorQuantizer(keras.layers.Layer):
                 "kmeans_iterations": self.kmeans_iterations,
                 "use_cosine_similarity": self.use_cosine_similarity,
                 "distance_chunk_size": self.distance_chunk_size,
+                "gradient": self.gradient,
                 "seed": self.seed,
             }
         )
         return config
 
-
-def _l2_normalize(vectors):
-    return vectors / ops.sqrt(ops.maximum(ops.sum(ops.square(vectors), axis=-1, keepdims=True), 1e-12))

@@ -25,6 +25,9 @@ class CodeLevel:
         shape: the map's spatial shape (`(height, width)`; `(None,)` for audio of free length).
         num_embeddings: K, the codes it is drawn from.
         condition: the level a prior over this one is conditioned on (None: none).
+        codes_per_position: codes at each position: 1, or a ResidualVectorQuantizer's
+            stages (codes then have a last axis of that size). A prior models one code a
+            position, the first stage's (`prior_codes`).
 
     Example:
         ```python
@@ -40,6 +43,39 @@ class CodeLevel:
     shape: tuple
     num_embeddings: int
     condition: typing.Optional["CodeLevel"] = None
+    codes_per_position: int = 1
+
+    def prior_codes(self, codes):
+        """What a prior over this level models: `codes` as encoded, or with several codes a
+        position, the first (coarsest) stage's, `codes[..., 0]`.
+
+        Example:
+            ```python
+            import numpy as np
+
+            import keras_vq
+
+            level = keras_vq.models.code_levels.CodeLevel("codes", (8, 8), 16, codes_per_position=4)
+            print(level.prior_codes(np.zeros((2, 8, 8, 4), "int32")).shape)  # (2, 8, 8): the first stage
+            ```
+        """
+        return codes[..., 0] if self.codes_per_position > 1 else codes
+
+    def as_decoder_codes(self, prior_codes):
+        """The inverse of `prior_codes` for a decoder: a prior's samples `(batch, *shape)` as codes the
+        model decodes, `(batch, *shape, 1)` (one stage) when a position has several codes.
+
+        Example:
+            ```python
+            import numpy as np
+
+            import keras_vq
+
+            level = keras_vq.models.code_levels.CodeLevel("codes", (8, 8), 16, codes_per_position=4)
+            print(level.as_decoder_codes(np.zeros((2, 8, 8), "int32")).shape)  # (2, 8, 8, 1)
+            ```
+        """
+        return prior_codes[..., None] if self.codes_per_position > 1 else prior_codes
 
     def pixelcnn_arguments(self):
         """The `PixelCNN` arguments that fit this level: its code map, and the condition's.

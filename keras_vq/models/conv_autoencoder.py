@@ -1,5 +1,6 @@
 """The convolutional encoder and decoder shared by VQ-VAE and VAE, and their checks."""
 
+import inspect
 import math
 import numbers
 
@@ -8,9 +9,11 @@ import numpy as np
 from keras import ops
 
 from keras_vq.checks import check_shape
+from keras_vq.layers.quantizer import Quantizer
 from keras_vq.layers.residual_stack import ResidualStack
 from keras_vq.layers.vector_quantizer import VectorQuantizer
 from keras_vq.presets import PresetMixin
+from keras_vq.saving import check_config
 
 CONVOLUTIONS = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D}
 TRANSPOSED_CONVOLUTIONS = {1: keras.layers.Conv1DTranspose, 2: keras.layers.Conv2DTranspose}
@@ -130,29 +133,45 @@ def build_decoder(data_shape, data_range, num_downsamples, hidden_channels, num_
     return keras.Sequential(layers, name=name)
 
 
-# The VectorQuantizer arguments VQVAE and VQVAE2 take, store and return in get_config.
-QUANTIZER_ARGUMENTS = (
-    "num_embeddings", "embedding_dim", "beta", "codebook_update", "decay", "epsilon",
-    "dead_code_threshold", "kmeans_init", "use_cosine_similarity",
-)
+# VectorQuantizer's arguments, which a model also takes as a shorthand for `quantizer=VectorQuantizer(...)`
+# (the form presets saved before models took `quantizer=` use). Read from its signature: defined once, there.
+VECTOR_QUANTIZER_SHORTHAND = tuple(
+    name for name in inspect.signature(VectorQuantizer.__init__).parameters if name not in ("self", "seed", "kwargs"))
+# The paper's quantizer, a model's default: K = 512 codes of D = 64 (Sonnet's CIFAR-10 VQ-VAE).
+DEFAULT_QUANTIZER = {"num_embeddings": 512, "embedding_dim": 64}
 
 
-def checked_quantizer_arguments(constructor_arguments):
-    """The QUANTIZER_ARGUMENTS picked from a constructor's arguments (e.g. its `locals()`),
-    after a ValueError naming the first one a VectorQuantizer refuses: checked before
-    any layer is built with them (the encoder's output width is `embedding_dim`)."""
-    quantizer_arguments = {name: constructor_arguments[name] for name in QUANTIZER_ARGUMENTS}
-    build_quantizer(quantizer_arguments, seed=None, dtype=None, name="quantizer")
-    return quantizer_arguments
+def pop_quantizer_shorthand(kwargs):
+    """Removes and returns the VECTOR_QUANTIZER_SHORTHAND arguments in a model's `kwargs`."""
+    return {name: kwargs.pop(name) for name in VECTOR_QUANTIZER_SHORTHAND if name in kwargs}
 
 
-def build_quantizer(quantizer_arguments, seed, dtype, name):
-    """A VectorQuantizer from a dict holding exactly the QUANTIZER_ARGUMENTS."""
-    num_embeddings = quantizer_arguments["num_embeddings"]
-    embedding_dim = quantizer_arguments["embedding_dim"]
-    options = {key: value for key, value in quantizer_arguments.items()
-               if key not in ("num_embeddings", "embedding_dim")}
-    return VectorQuantizer(num_embeddings, embedding_dim, seed=seed, dtype=dtype, name=name, **options)
+def resolve_quantizer(quantizer, shorthand, seed, dtype, name):
+    """A model's quantizer layer.
+
+    `quantizer` is a `keras_vq.layers.Quantizer` (used as it is), its
+    serialised config (from a saved model's `get_config`; checked to name
+    only keras_vq classes), or None: then a `VectorQuantizer` named `name`
+    is built from `DEFAULT_QUANTIZER` updated with `shorthand` (the
+    VectorQuantizer arguments the model was given directly) and `seed`.
+    Raises ValueError for a shorthand or `seed` beside an explicit quantizer
+    (whose options and seed are its own), and for anything that is not a
+    quantizer.
+    """
+    if quantizer is None:
+        arguments = DEFAULT_QUANTIZER | shorthand
+        return VectorQuantizer(seed=seed, dtype=dtype, name=name, **arguments)
+    if shorthand or seed is not None:
+        given = sorted(shorthand) + (["seed"] if seed is not None else [])
+        raise ValueError(f"give a quantizer's options to the quantizer itself: {given} cannot be combined with "
+                         f"quantizer={type(quantizer).__name__}")
+    if isinstance(quantizer, dict):
+        check_config(quantizer, f"the {name} config")
+        quantizer = keras.saving.deserialize_keras_object(quantizer)
+    if not isinstance(quantizer, Quantizer):
+        raise ValueError(f"{name} must be a keras_vq quantizer layer (VectorQuantizer, ResidualVectorQuantizer, "
+                         f"FiniteScalarQuantizer, LookupFreeQuantizer) or its config; got {quantizer!r:.80}")
+    return quantizer
 
 
 def as_data_batch(model_name, inputs):
@@ -187,17 +206,21 @@ def check_data_batch(model_name, data_shape, data_range, inputs):
         )
 
 
-def checked_codes(argument, codes, spatial_shape, num_embeddings):
+def checked_codes(argument, codes, spatial_shape, num_embeddings, codes_per_position=1):
     """`codes` as int32 NumPy, or ValueError naming `argument`, unless they are
     integers in [0, num_embeddings) of shape `(batch, *spatial_shape)` (a None
-    size in `spatial_shape` takes any size >= 1). An out-of-range index would
-    otherwise wrap (-1 is the last code) or read past the codebook."""
+    size in `spatial_shape` takes any size >= 1), or with several codes a
+    position (a ResidualVectorQuantizer's stages) `(batch, *spatial_shape, n)`,
+    1 <= n <= codes_per_position. An out-of-range index would otherwise wrap
+    (-1 is the last code) or read past the codebook."""
     codes = np.asarray(ops.convert_to_numpy(codes))
-    expected = "(batch, " + ", ".join("any" if size is None else str(size) for size in spatial_shape) + ")"
-    if codes.ndim != len(spatial_shape) + 1 or codes.shape[0] < 1 or any(
+    expected = "(batch, " + ", ".join("any" if size is None else str(size) for size in spatial_shape)
+    expected += f", 1..{codes_per_position})" if codes_per_position > 1 else ")"
+    rank = len(spatial_shape) + 1 + (codes_per_position > 1)
+    if codes.ndim != rank or codes.shape[0] < 1 or any(
         (wanted is None and size < 1) or (wanted is not None and size != wanted)
         for size, wanted in zip(codes.shape[1:], spatial_shape)
-    ):
+    ) or (codes_per_position > 1 and not 1 <= codes.shape[-1] <= codes_per_position):
         raise ValueError(f"{argument} must have shape {expected}; got {codes.shape}")
     if not np.issubdtype(codes.dtype, np.integer):
         raise ValueError(f"{argument} must be integer code indices; got dtype {codes.dtype}")
@@ -243,12 +266,17 @@ class ConvAutoencoder(PresetMixin, keras.Model):
         self.num_residual_layers = num_residual_layers
         self.residual_channels = residual_channels
 
-    def set_quantizer_arguments(self, quantizer_arguments):
-        for name in QUANTIZER_ARGUMENTS:
-            setattr(self, name, quantizer_arguments[name])
+    def track_quantizer_metrics(self, quantizer, prefix=""):
+        """A `Mean` tracker, `<prefix><name>`, for each of the quantizer's `metric_names`: `{name: tracker}`."""
+        trackers = {name: keras.metrics.Mean(name=f"{prefix}{name}") for name in quantizer.metric_names}
+        for name, tracker in trackers.items():
+            setattr(self, f"{prefix}{name}_tracker", tracker)  # Tracked by Keras as attributes.
+        return trackers
 
-    def quantizer_config(self):
-        return {name: getattr(self, name) for name in QUANTIZER_ARGUMENTS}
+    @staticmethod
+    def update_quantizer_metrics(quantizer, trackers):
+        for name, value in quantizer.batch_metrics().items():
+            trackers[name].update_state(value)
 
     def layers_dtype_policy(self):
         """The policy the layers were built with. (A functional model's own

@@ -10,10 +10,10 @@ from keras_vq.models.conv_autoencoder import (
     ConvAutoencoder,
     architecture_arguments,
     build_encoder,
-    build_quantizer,
     check_prior,
     checked_codes,
-    checked_quantizer_arguments,
+    pop_quantizer_shorthand,
+    resolve_quantizer,
 )
 from keras_vq.models.vqvae.vqvae_decoders import WaveNetDecoder, decoder_for
 from keras_vq.models.vqvae.vqvae_presets import VQVAE_PRESETS
@@ -24,7 +24,15 @@ from keras_vq.models.wavenet.wavenet import WaveNet
 class VQVAE(ConvAutoencoder):
     """VQ-VAE (van den Oord et al. 2017, https://arxiv.org/abs/1711.00937).
 
-    x -> encoder -> z_e -> VectorQuantizer -> z_q -> decoder -> x_hat.
+    x -> encoder -> z_e -> quantizer -> z_q -> decoder -> x_hat.
+
+    The quantizer is any `keras_vq.layers` quantizer (`quantizer=`): the
+    paper's `VectorQuantizer` by default, or a `ResidualVectorQuantizer`,
+    `FiniteScalarQuantizer` or `LookupFreeQuantizer`; the encoder projects to
+    its `embedding_dim`. `VectorQuantizer`'s own arguments
+    (`num_embeddings=`, `embedding_dim=`, `dead_code_threshold=`, ...) may be
+    given to the model instead, as a shorthand for
+    `quantizer=VectorQuantizer(...)` (K = 512 codes of D = 64 unless given).
 
     The encoder is `num_downsamples` stride-2 4-tap convolutions, a 3-tap
     convolution, a ResidualStack and a 1-tap projection to `embedding_dim`;
@@ -48,14 +56,17 @@ class VQVAE(ConvAutoencoder):
 
         reconstruction_loss + codebook_loss + beta * commitment_loss
 
-    and `fit` reports `loss`, `reconstruction_loss`, `commitment_loss`,
+    (for the VectorQuantizer; each quantizer adds its own loss) and `fit`
+    reports `loss`, `reconstruction_loss` and the quantizer's
+    `metric_names`: for the VectorQuantizer `commitment_loss`,
     `codebook_loss` (loss-based codebook rule only), `perplexity` and
     `codebook_usage` (the latter two per batch, averaged over the epoch).
     The same code runs on TensorFlow, JAX and PyTorch: the quantizer adds its
     loss with `add_loss` and this model's `compute_loss` adds the rest.
 
     `model(x)` returns the reconstruction; `encode(x)` the code indices,
-    shape `(batch, *latent_spatial)`; `decode_codes(indices)` the data.
+    shape `(batch, *latent_spatial)` (`(batch, *latent_spatial, stages)`
+    for a ResidualVectorQuantizer); `decode_codes(indices)` the data.
 
     WaveNet decoder (audio; the paper's sec. 4.3): pass `decoder=WaveNet(
     num_symbols=256, local_condition_dim=embedding_dim,
@@ -84,20 +95,14 @@ class VQVAE(ConvAutoencoder):
         num_downsamples: stride-2 convolutions in the encoder (>= 1).
         num_residual_layers: blocks in each ResidualStack.
         residual_channels: channels inside each residual block.
-        num_embeddings: K, the codes in the codebook (these nine go to
-            `keras_vq.layers.VectorQuantizer`, which says more).
-        embedding_dim: D, the size of each code vector.
-        beta: weight of the commitment loss.
-        codebook_update: `"ema"` or `"loss"`.
-        decay: EMA decay.
-        epsilon: Laplace smoothing of the EMA counts.
-        dead_code_threshold: restart codes used less than this (0: never).
-        kmeans_init: initialise the codebook by k-means on the first batch.
-        use_cosine_similarity: nearest code by cosine rather than distance.
+        quantizer: a `keras_vq.layers` quantizer layer (or its config);
+            default a `VectorQuantizer` built from the shorthand arguments.
         decoder: `"transposed"` (the convolutional decoder) or a `WaveNet`
             (audio only, see above).
-        seed: seed of the quantizer's random choices.
+        seed: seed of the VectorQuantizer built from the shorthand (an
+            explicit `quantizer` has its own).
         dtype: dtype policy of the layers, e.g. `"mixed_bfloat16"`.
+        **kwargs: `name`, `trainable`, and the VectorQuantizer shorthand.
 
     Example:
         ```python
@@ -125,28 +130,20 @@ class VQVAE(ConvAutoencoder):
         num_downsamples=2,
         num_residual_layers=2,
         residual_channels=32,
-        num_embeddings=512,
-        embedding_dim=64,
-        beta=0.25,
-        codebook_update="ema",
-        decay=0.99,
-        epsilon=1e-5,
-        dead_code_threshold=0.0,
-        kmeans_init=False,
-        use_cosine_similarity=False,
+        quantizer=None,
         decoder="transposed",
         seed=None,
         dtype=None,
         **kwargs,
     ):
+        shorthand = pop_quantizer_shorthand(kwargs)
         check_model_kwargs(VQVAE, kwargs)
         architecture = architecture_arguments(data_shape, data_range, hidden_channels, num_downsamples,
                                               num_residual_layers, residual_channels)
-        quantizer_arguments = checked_quantizer_arguments(locals())
-        decoding = decoder_for(decoder, architecture, embedding_dim, dtype)
+        quantizer = resolve_quantizer(quantizer, shorthand, seed, dtype, name="quantizer")
+        decoding = decoder_for(decoder, architecture, quantizer.embedding_dim, dtype)
         # === Layers ===
-        encoder = build_encoder(output_channels=embedding_dim, dtype=dtype, **architecture)
-        quantizer = build_quantizer(quantizer_arguments, seed, dtype, name="quantizer")
+        encoder = build_encoder(output_channels=quantizer.embedding_dim, dtype=dtype, **architecture)
 
         # === Functional model ===
         inputs, outputs = decoding.connect(architecture["data_shape"], self.data_key,
@@ -157,28 +154,27 @@ class VQVAE(ConvAutoencoder):
         # `decoding` is a plain object (its network's weights are saved once, as `decoder`'s).
         self.encoder, self.quantizer, self.decoder, self.decoding = encoder, quantizer, decoding.network, decoding
         self.set_architecture(**architecture)
-        self.set_quantizer_arguments(quantizer_arguments)
-        self.seed = seed
 
         # === Metrics ===
         self.reconstruction_loss_tracker = keras.metrics.Mean(name=decoding.loss_name)
-        self.commitment_loss_tracker = keras.metrics.Mean(name="commitment_loss")
-        self.codebook_loss_tracker = (
-            keras.metrics.Mean(name="codebook_loss") if codebook_update == "loss" else None
-        )
-        self.perplexity_tracker = keras.metrics.Mean(name="perplexity")
-        self.codebook_usage_tracker = keras.metrics.Mean(name="codebook_usage")
+        self.quantizer_trackers = self.track_quantizer_metrics(quantizer)
+
+    @property
+    def num_embeddings(self):
+        """The quantizer's codebook size: the values a code takes (a prior's vocabulary)."""
+        return self.quantizer.num_embeddings
+
+    @property
+    def embedding_dim(self):
+        """The width of z_e and z_q: the quantizer's `embedding_dim`."""
+        return self.quantizer.embedding_dim
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         reconstruction_loss, reported = self.decoding.loss(x, y_pred, self.data_key)
         self.reconstruction_loss_tracker.update_state(reported)
-        # self.losses holds the quantizer's codebook_loss + beta * commitment_loss.
-        total = reconstruction_loss + ops.sum(ops.stack(self.losses))
-        self.commitment_loss_tracker.update_state(self.quantizer.batch_commitment_loss)
-        if self.codebook_loss_tracker is not None:
-            self.codebook_loss_tracker.update_state(self.quantizer.batch_codebook_loss)
-        self.perplexity_tracker.update_state(self.quantizer.batch_perplexity)
-        self.codebook_usage_tracker.update_state(self.quantizer.batch_codebook_usage)
+        # self.losses holds the quantizer's own loss (codebook_loss + beta * commitment_loss for VQ; none for FSQ).
+        total = reconstruction_loss + sum(self.losses)
+        self.update_quantizer_metrics(self.quantizer, self.quantizer_trackers)
         return total
 
     def encode(self, inputs):
@@ -247,7 +243,8 @@ class VQVAE(ConvAutoencoder):
             print(tuple(model.decode_codes(codes).shape))  # (2, 32, 32, 3): images on [0, 1]
             ```
         """
-        indices = checked_codes("codes", indices, self.latent_shape(), self.num_embeddings)
+        indices = checked_codes("codes", indices, self.latent_shape(), self.num_embeddings,
+                                self.quantizer.codes_per_position)
         return self.decoding.decode(self.quantizer.lookup(indices), speakers, temperature, seed)
 
     def reconstruct(self, inputs, speakers=None, temperature=1.0, seed=None):
@@ -291,7 +288,7 @@ class VQVAE(ConvAutoencoder):
         if not isinstance(prior, WaveNet):
             check_prior(prior, "prior", self.latent_shape(), self.num_embeddings)
             codes = prior.sample(num_samples, class_labels=class_labels, temperature=temperature, seed=seed)
-            return ops.convert_to_numpy(self.decode_codes(codes))
+            return ops.convert_to_numpy(self.decode_codes(self.code_levels()["codes"].as_decoder_codes(codes)))
         if prior.num_symbols != self.num_embeddings or prior.local_key is not None:
             raise ValueError(f"prior must be an unconditioned or speaker-conditioned WaveNet over "
                              f"{self.num_embeddings} codes; got num_symbols={prior.num_symbols}, "
@@ -305,6 +302,7 @@ class VQVAE(ConvAutoencoder):
         codes = prior.generate(length // factor, speakers=speakers if prior.num_speakers else None,
                                num_samples=num_samples, temperature=prior_temperature, seed=seed)
         decoder_speakers = speakers if self.decoding.num_speakers else None
+        codes = self.code_levels()["codes"].as_decoder_codes(codes)
         decoded = self.decode_codes(codes, speakers=decoder_speakers, temperature=decoder_temperature,
                                     seed=None if seed is None else seed + 1)
         return np.asarray(ops.convert_to_numpy(decoded))
@@ -347,11 +345,12 @@ class VQVAE(ConvAutoencoder):
 
             images, _, _ = keras_vq.data.load_cifar10_sample()
             model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
-            # {'codes': CodeLevel(name='codes', shape=(8, 8), num_embeddings=32, condition=None)}
+            # {'codes': CodeLevel(name='codes', shape=(8, 8), num_embeddings=32, condition=None, codes_per_position=1)}
             print(model.code_levels())
             ```
         """
-        return levels_by_name(CodeLevel("codes", self.latent_shape(), self.num_embeddings))
+        return levels_by_name(CodeLevel("codes", self.latent_shape(), self.num_embeddings,
+                                        codes_per_position=self.quantizer.codes_per_position))
 
     def encode_levels(self, inputs):
         """`{"codes": encode(inputs)}`, as `VQVAE2.encode_levels` gives both of its levels.
@@ -385,7 +384,6 @@ class VQVAE(ConvAutoencoder):
 
     def get_config(self):
         return super().get_config() | {
-            **self.quantizer_config(),
+            "quantizer": keras.saving.serialize_keras_object(self.quantizer),
             "decoder": self.decoding.config(),
-            "seed": self.seed,
         }

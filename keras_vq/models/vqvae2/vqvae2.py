@@ -14,11 +14,11 @@ from keras_vq.models.conv_autoencoder import (
     architecture_arguments,
     build_decoder,
     build_encoder,
-    build_quantizer,
     checked_codes,
-    checked_quantizer_arguments,
     check_prior,
     mean_squared_error,
+    pop_quantizer_shorthand,
+    resolve_quantizer,
 )
 
 # The bottom codes are 4x smaller than the data, the top codes 8x (Razavi et al. 2019, fig. 2a).
@@ -40,22 +40,30 @@ class VQVAE2(ConvAutoencoder):
 
     A 256x256 image gets a 64x64 bottom and a 32x32 top grid of codes; a
     32x32 image 8x8 and 4x4. The top codes carry global structure, the bottom
-    codes, conditioned on them, local detail. Both quantizers have
-    `num_embeddings` codes of `embedding_dim` dimensions and the same update
-    rule (`keras_vq.layers.VectorQuantizer`); the encoders and decoders are
+    codes, conditioned on them, local detail. The encoders and decoders are
     the strided convolutions and ResidualStacks of `VQVAE`.
 
+    Quantizers (`quantizer=`): one `keras_vq.layers` quantizer, copied (from
+    its config) for each level, the bottom copy seeded with its seed + 1; or
+    `{"top": quantizer, "bottom": quantizer}`, any two, e.g. FSQ on top and
+    residual VQ at the bottom. As for `VQVAE`, `VectorQuantizer`'s arguments
+    given to the model are a shorthand for the same VectorQuantizer at both
+    levels (K = 512 codes of D = 64 unless given), seeded `seed` and `seed + 1`.
+
     Training is `VQVAE`'s: `compile` then `fit(x)`; the loss is the
-    reconstruction MSE on `data_range` plus each level's codebook and
-    `beta`-weighted commitment losses, and `fit` reports `reconstruction_loss`
-    and, per level, `top_`/`bottom_` `commitment_loss`, `perplexity` and
-    `codebook_usage` (and `codebook_loss` under the loss-based rule).
+    reconstruction MSE on `data_range` plus each level's quantizer loss
+    (codebook and `beta`-weighted commitment losses for VQ), and `fit`
+    reports `reconstruction_loss` and, per level, each quantizer's
+    `metric_names` prefixed `top_`/`bottom_` (VQ: `commitment_loss`,
+    `perplexity`, `codebook_usage`, and `codebook_loss` under the loss rule).
 
     `encode(x)` gives `(top_codes, bottom_codes)`, int32, of shapes
-    `(batch, H/8, W/8)` and `(batch, H/4, W/4)`; `decode_codes(top, bottom)`
-    gives images on `data_range`.
+    `(batch, H/8, W/8)` and `(batch, H/4, W/4)` (with a last axis of stages
+    for a ResidualVectorQuantizer); `decode_codes(top, bottom)` gives images
+    on `data_range`.
 
-    Args: as `VQVAE`, without `num_downsamples` (fixed by the hierarchy).
+    Args: as `VQVAE`, without `num_downsamples` (fixed by the hierarchy) and
+    `decoder`; `quantizer` as above.
 
     Example:
         ```python
@@ -81,22 +89,16 @@ class VQVAE2(ConvAutoencoder):
         hidden_channels=128,
         num_residual_layers=2,
         residual_channels=32,
-        num_embeddings=512,
-        embedding_dim=64,
-        beta=0.25,
-        codebook_update="ema",
-        decay=0.99,
-        epsilon=1e-5,
-        dead_code_threshold=0.0,
-        kmeans_init=False,
-        use_cosine_similarity=False,
+        quantizer=None,
         seed=None,
         dtype=None,
         **kwargs,
     ):
+        shorthand = pop_quantizer_shorthand(kwargs)
         check_model_kwargs(VQVAE2, kwargs)
         data_shape = check_shape("data_shape", data_shape, allow_none=True)
-        quantizer_arguments = checked_quantizer_arguments(locals())
+        quantizers = level_quantizers(quantizer, shorthand, seed, dtype)
+        top_dim, bottom_dim = quantizers["top"].embedding_dim, quantizers["bottom"].embedding_dim
         factor = 2 ** (BOTTOM_DOWNSAMPLES + TOP_DOWNSAMPLES)
         if len(tuple(data_shape)) != 3 or any(
             size is not None and size % factor for size in tuple(data_shape)[:2]
@@ -118,27 +120,21 @@ class VQVAE2(ConvAutoencoder):
             name="bottom_encoder", **blocks,
         )
         top_encoder = build_encoder(
-            bottom_shape + (hidden_channels,), None, TOP_DOWNSAMPLES, output_channels=embedding_dim,
+            bottom_shape + (hidden_channels,), None, TOP_DOWNSAMPLES, output_channels=top_dim,
             name="top_encoder", **blocks,
         )
         top_decoder = build_decoder(
-            bottom_shape + (embedding_dim,), None, TOP_DOWNSAMPLES, latent_channels=embedding_dim,
+            bottom_shape + (top_dim,), None, TOP_DOWNSAMPLES, latent_channels=top_dim,
             name="top_decoder", **blocks,
         )
-        to_bottom_latent = CONVOLUTIONS[2](embedding_dim, 1, dtype=dtype, name="to_bottom_latent")
+        to_bottom_latent = CONVOLUTIONS[2](bottom_dim, 1, dtype=dtype, name="to_bottom_latent")
         upsample_top = TRANSPOSED_CONVOLUTIONS[2](
-            embedding_dim, DOWNSAMPLING_KERNEL, strides=2, padding="same", dtype=dtype, name="upsample_top"
+            top_dim, DOWNSAMPLING_KERNEL, strides=2, padding="same", dtype=dtype, name="upsample_top"
         )
         decoder = build_decoder(
-            data_shape, architecture["data_range"], BOTTOM_DOWNSAMPLES, latent_channels=2 * embedding_dim,
+            data_shape, architecture["data_range"], BOTTOM_DOWNSAMPLES, latent_channels=top_dim + bottom_dim,
             name="decoder", **blocks,
         )
-        quantizers = {
-            level: build_quantizer(
-                quantizer_arguments, None if seed is None else seed + index, dtype, name=f"{level}_quantizer"
-            )
-            for index, level in enumerate(LEVELS)
-        }
 
         # === Functional model ===
         inputs = keras.Input(shape=data_shape, name="inputs")
@@ -157,30 +153,19 @@ class VQVAE2(ConvAutoencoder):
         self.to_bottom_latent, self.upsample_top, self.decoder = to_bottom_latent, upsample_top, decoder
         self.top_quantizer, self.bottom_quantizer = quantizers["top"], quantizers["bottom"]
         self.set_architecture(**architecture)
-        self.set_quantizer_arguments(quantizer_arguments)
-        self.seed = seed
 
         # === Metrics ===
         self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
-        self.level_trackers = {}
-        for level in LEVELS:
-            names = ["commitment_loss", "perplexity", "codebook_usage"]
-            if codebook_update == "loss":
-                names.append("codebook_loss")
-            trackers = {name: keras.metrics.Mean(name=f"{level}_{name}") for name in names}
-            self.level_trackers[level] = trackers
-            for name, tracker in trackers.items():
-                setattr(self, f"{level}_{name}_tracker", tracker)  # Tracked by Keras as attributes.
+        self.level_trackers = {level: self.track_quantizer_metrics(quantizers[level], prefix=f"{level}_")
+                               for level in LEVELS}
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         reconstruction_loss = mean_squared_error(x, y_pred)
-        # self.losses holds each quantizer's codebook_loss + beta * commitment_loss.
-        total = reconstruction_loss + ops.sum(ops.stack(self.losses))
+        # self.losses holds each quantizer's own loss (codebook_loss + beta * commitment_loss for VQ).
+        total = reconstruction_loss + sum(self.losses)
         self.reconstruction_loss_tracker.update_state(reconstruction_loss)
-        for level in LEVELS:
-            quantizer = getattr(self, f"{level}_quantizer")
-            for name, tracker in self.level_trackers[level].items():
-                tracker.update_state(getattr(quantizer, f"batch_{name}"))
+        for level, quantizer in self.level_quantizers().items():
+            self.update_quantizer_metrics(quantizer, self.level_trackers[level])
         return total
 
     def encode(self, inputs):
@@ -247,8 +232,10 @@ class VQVAE2(ConvAutoencoder):
             ```
         """
         top_shape, bottom_shape = self.latent_shapes()
-        top_codes = checked_codes("top_codes", top_codes, top_shape, self.num_embeddings)
-        bottom_codes = checked_codes("bottom_codes", bottom_codes, bottom_shape, self.num_embeddings)
+        top, bottom = self.top_quantizer, self.bottom_quantizer
+        top_codes = checked_codes("top_codes", top_codes, top_shape, top.num_embeddings, top.codes_per_position)
+        bottom_codes = checked_codes("bottom_codes", bottom_codes, bottom_shape, bottom.num_embeddings,
+                                     bottom.codes_per_position)
         if len(top_codes) != len(bottom_codes):
             raise ValueError(f"top_codes and bottom_codes must hold as many maps; got {len(top_codes)} and "
                              f"{len(bottom_codes)}")
@@ -276,9 +263,11 @@ class VQVAE2(ConvAutoencoder):
             print(ships.shape)  # (2, 32, 32, 3)
             ```
         """
+        levels = self.code_levels()
         top_shape, bottom_shape = self.latent_shapes()
-        check_prior(top_prior, "top_prior", top_shape, self.num_embeddings)
-        check_prior(bottom_prior, "bottom_prior", bottom_shape, self.num_embeddings, condition_shape=top_shape)
+        check_prior(top_prior, "top_prior", top_shape, levels["top"].num_embeddings)
+        check_prior(bottom_prior, "bottom_prior", bottom_shape, levels["bottom"].num_embeddings,
+                    condition_shape=top_shape)
         top_temperature, bottom_temperature = (
             temperature if isinstance(temperature, (tuple, list)) else (temperature, temperature)
         )
@@ -286,7 +275,8 @@ class VQVAE2(ConvAutoencoder):
                                      seed=seed)
         bottom_codes = bottom_prior.sample(num_samples, class_labels=class_labels, condition=top_codes,
                                            temperature=bottom_temperature, seed=None if seed is None else seed + 1)
-        return ops.convert_to_numpy(self.decode_codes(top_codes, bottom_codes))
+        return ops.convert_to_numpy(self.decode_codes(levels["top"].as_decoder_codes(top_codes),
+                                                      levels["bottom"].as_decoder_codes(bottom_codes)))
 
     def latent_shapes(self):
         """`(top, bottom)` code maps' spatial shapes.
@@ -319,8 +309,10 @@ class VQVAE2(ConvAutoencoder):
             ```
         """
         top_shape, bottom_shape = self.latent_shapes()
-        top = CodeLevel("top", top_shape, self.num_embeddings)
-        return levels_by_name(top, CodeLevel("bottom", bottom_shape, self.num_embeddings, condition=top))
+        top = CodeLevel("top", top_shape, self.top_quantizer.num_embeddings,
+                        codes_per_position=self.top_quantizer.codes_per_position)
+        return levels_by_name(top, CodeLevel("bottom", bottom_shape, self.bottom_quantizer.num_embeddings,
+                                             condition=top, codes_per_position=self.bottom_quantizer.codes_per_position))
 
     def encode_levels(self, inputs):
         """`{"top": codes, "bottom": codes}`: `encode` by level name.
@@ -354,7 +346,24 @@ class VQVAE2(ConvAutoencoder):
     def get_config(self):
         config = super().get_config()
         del config["num_downsamples"]  # Fixed by the hierarchy.
-        return config | {
-            **self.quantizer_config(),
-            "seed": self.seed,
-        }
+        return config | {"quantizer": {level: keras.saving.serialize_keras_object(quantizer)
+                                       for level, quantizer in self.level_quantizers().items()}}
+
+
+def level_quantizers(quantizer, shorthand, seed, dtype):
+    """`{"top": layer, "bottom": layer}` from VQVAE2's `quantizer` argument (see its docstring)."""
+    names = {level: f"{level}_quantizer" for level in LEVELS}
+    if isinstance(quantizer, dict) and set(quantizer) == set(LEVELS):
+        return {level: resolve_quantizer(quantizer[level], shorthand, seed, dtype, names[level]) for level in LEVELS}
+    if quantizer is None:
+        return {level: resolve_quantizer(None, shorthand, None if seed is None else seed + index, dtype, names[level])
+                for index, level in enumerate(LEVELS)}
+    template = resolve_quantizer(quantizer, shorthand, seed, dtype, "quantizer")
+    config = template.get_config()
+    copies = {}
+    for index, level in enumerate(LEVELS):
+        level_config = config | {"name": names[level]}
+        if level_config.get("seed") is not None:
+            level_config["seed"] = config["seed"] + index
+        copies[level] = type(template).from_config(level_config)
+    return copies
