@@ -167,7 +167,8 @@ class PresetMixin:
             import keras_vq
 
             config = keras_vq.models.VQVAE2.preset_config("kaokore")
-            print(config["data_shape"], config["hidden_channels"], config["num_embeddings"])  # [256, 256, 3] 128 512
+            bottom = config["quantizer"]["bottom"]["config"]  # the bottom level's VectorQuantizer
+            print(config["data_shape"], config["hidden_channels"], bottom["num_embeddings"])  # [256, 256, 3] 128 512
             ```
         """
         if preset in cls.builtin_presets:

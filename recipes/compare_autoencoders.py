@@ -102,10 +102,11 @@ def build_model(name, dataset, seed):
     config = keras_vq.models.VQVAE2.preset_config(dataset)
     widths = {key: config[key] for key in ("data_shape", "hidden_channels", "num_residual_layers",
                                            "residual_channels")}
+    quantizer_config = config["quantizer"]["bottom"]["config"]  # The VQ-VAE-2's bottom level: its widest codes
     if name == "vae":
-        return keras_vq.models.VAE(**widths, latent_dim=config["embedding_dim"], seed=seed)
-    quantizer = {key: config[key] for key in ("num_embeddings", "embedding_dim", "dead_code_threshold")}
-    return keras_vq.models.VQVAE(**widths, **quantizer, seed=seed)
+        return keras_vq.models.VAE(**widths, latent_dim=quantizer_config["embedding_dim"], seed=seed)
+    quantizer = keras_vq.layers.VectorQuantizer.from_config(quantizer_config | {"name": "quantizer", "seed": seed})
+    return keras_vq.models.VQVAE(**widths, quantizer=quantizer)
 
 
 def train_and_measure(name, seed, arguments, held_out, snapshot_images, test_images):

@@ -2,6 +2,8 @@
 
 import json
 import os
+import pathlib
+import shutil
 import zipfile
 
 import keras
@@ -145,7 +147,8 @@ def test_kaokore_preset_without_trained_weights_says_how_to_train_them(tmp_path,
     model = VQVAE2.from_preset("kaokore", load_weights=False)
     config = model.get_config()
     assert config["data_shape"] == (256, 256, 3) or list(config["data_shape"]) == [256, 256, 3]
-    assert (config["num_embeddings"], config["embedding_dim"], config["hidden_channels"]) == (512, 64, 128)
+    quantizer = config["quantizer"]["bottom"]["config"]
+    assert (quantizer["num_embeddings"], quantizer["embedding_dim"], config["hidden_channels"]) == (512, 64, 128)
     assert (config["num_residual_layers"], config["residual_channels"]) == (2, 32)
 
 
@@ -247,14 +250,42 @@ def test_trained_preset_dir_is_where_from_preset_looks_and_only_for_locally_trai
 def test_preset_config_is_the_checked_config_without_building_the_model(trained_preset):
     model, preset = trained_preset
     config = VQVAE.preset_config(preset)
-    assert config["hidden_channels"] == model.hidden_channels and config["num_embeddings"] == 32 and list(config["data_shape"]) == [16, 16, 3]
+    assert config["hidden_channels"] == model.hidden_channels and config["quantizer"]["config"]["num_embeddings"] == 32 and list(config["data_shape"]) == [16, 16, 3]
     kaokore = VQVAE2.preset_config("kaokore")  # A built-in whose weights are not shipped: the config is.
     built = VQVAE2.from_preset("kaokore", load_weights=False).get_config()
-    assert {key: kaokore[key] for key in ("hidden_channels", "num_embeddings", "embedding_dim")} == {
-        key: built[key] for key in ("hidden_channels", "num_embeddings", "embedding_dim")}
+    assert (kaokore["hidden_channels"], kaokore["quantizer"]) == (built["hidden_channels"], built["quantizer"])
     config_path = preset / "config.json"
     config_path.write_text(config_path.read_text().replace('"num_embeddings": 32', '"num_embeddings": 16'))
     with pytest.raises(PresetError, match=r"config.json does not match its recorded SHA-256"):
         VQVAE.preset_config(preset)
     with pytest.raises(PresetError, match=r"unknown preset 'nowhere' for VQVAE: the built-in presets are"):
         VQVAE.preset_config("nowhere")
+
+
+LEGACY_PRESETS = pathlib.Path(__file__).parent / "fixtures" / "legacy_presets"
+
+
+@pytest.mark.parametrize("model_class, name", [(VQVAE, "cifar10"), (VQVAE2, "cifar10")])
+def test_a_preset_saved_with_flat_quantizer_arguments_loads_with_identical_outputs(model_class, name, tmp_path):
+    """Presets saved before models took `quantizer=` (the VectorQuantizer's arguments flat in the model's
+    config, as the built-in ones were) still load, into the same model with the same outputs."""
+    folder = model_class.__name__.lower()
+    legacy_config = LEGACY_PRESETS / f"{folder}_{name}_config.json"
+    assert "num_embeddings" in json.loads(legacy_config.read_text())["config"]  # the old, flat form
+    weights = pathlib.Path(keras_vq.__file__).parent / "models" / folder / "presets" / name / "model.weights.h5"
+    preset = tmp_path / "legacy"
+    preset.mkdir()
+    shutil.copy(legacy_config, preset / "config.json")
+    shutil.copy(weights, preset / "model.weights.h5")
+    sha256 = {file: keras_vq.presets.sha256_of(preset / file) for file in ("config.json", "model.weights.h5")}
+    (preset / "metadata.json").write_text(json.dumps({"sha256": sha256}))
+    legacy, current = model_class.from_preset(preset), model_class.from_preset(name)
+    assert legacy.get_config() == current.get_config()
+    images = smooth_images(count=4, size=32)
+    np.testing.assert_array_equal(ops.convert_to_numpy(legacy(images)), ops.convert_to_numpy(current(images)))
+
+
+def test_the_kaokore_preset_config_in_its_old_flat_form_builds_the_same_model():
+    legacy = json.loads((LEGACY_PRESETS / "vqvae2_kaokore_config.json").read_text())["config"]
+    rebuilt = json.loads(json.dumps(VQVAE2.from_config(legacy).get_config()))  # tuples as the file's lists
+    assert rebuilt == VQVAE2.preset_config("kaokore")

@@ -217,6 +217,7 @@ def test_codebook_and_distances_stay_float32_under_mixed_precision(policy):
         (dict(codebook_update="sgd"), r"codebook_update must be one of \('ema', 'loss'\), got 'sgd'"),
         (dict(distance_chunk_size=0), "distance_chunk_size must be an integer >= 1"),
         (dict(beta="big"), "beta must be a number, got 'big'"),
+        (dict(gradient="gumbel"), r"gradient must be one of \('straight_through', 'rotation'\), got 'gumbel'"),
     ],
 )
 def test_bad_arguments_raise_value_errors_naming_the_valid_range(kwargs, message):
@@ -262,3 +263,39 @@ def test_commitment_gradient_reaches_the_encoder_output_and_codebook_loss_gradie
     # (+ 0 * x keeps the inputs in torch's graph, which has no gradient to give where none flows.)
     codebook_loss = gradient(lambda x: quantizer.quantize_vectors(x)["codebook_loss"] + 0 * ops.sum(x), inputs)
     np.testing.assert_array_equal(codebook_loss, np.zeros_like(inputs))
+
+
+def numpy_rotation_gradient(inputs, codes, upstream):
+    """The rotation trick's gradient from its published matrix form (Fifty et al. 2024, eq. 4), in float64:
+    for each vector, (||q|| / ||e||) R^T g with R = I - 2 r r^T + 2 q^ e^T, R built as a D x D matrix."""
+    gradients = []
+    for e, q, g in zip(inputs.astype(np.float64), codes.astype(np.float64), upstream.astype(np.float64)):
+        e_hat, q_hat = e / np.linalg.norm(e), q / np.linalg.norm(q)
+        r = (e_hat + q_hat) / np.linalg.norm(e_hat + q_hat)
+        rotation = np.eye(len(e)) - 2 * np.outer(r, r) + 2 * np.outer(q_hat, e_hat)
+        np.testing.assert_allclose(rotation @ e_hat, q_hat, atol=1e-12)  # R takes e^ to q^
+        gradients.append(np.linalg.norm(q) / np.linalg.norm(e) * rotation.T @ g)
+    return np.array(gradients)
+
+
+@pytest.mark.parametrize("codebook_update", ["ema", "loss"])
+def test_rotation_trick_gradient_equals_the_published_matrix_formula(codebook_update):
+    rng = np.random.default_rng(12)
+    inputs = rng.normal(size=(6, 5)).astype("float32")
+    upstream = rng.normal(size=inputs.shape).astype("float32")
+    quantizer = built_quantizer(inputs.shape, num_embeddings=8, embedding_dim=5, codebook_update=codebook_update,
+                                gradient="rotation", seed=1)
+    codes = to_numpy(quantizer.lookup(quantizer.encode(inputs)))
+    result = quantizer.quantize_vectors(inputs)
+    np.testing.assert_array_equal(to_numpy(result["quantized"]), codes)  # the value is the code exactly
+    grads = gradient(lambda x: quantizer.quantize_vectors(x)["quantized"] * ops.convert_to_tensor(upstream), inputs)
+    np.testing.assert_allclose(grads, numpy_rotation_gradient(inputs, codes, upstream), rtol=1e-4, atol=1e-5)
+    assert not np.allclose(grads, upstream, atol=1e-3)  # not straight-through
+
+
+def test_rotation_trick_keeps_a_code_opposite_its_input_finite():
+    quantizer = built_quantizer((1, 2), num_embeddings=1, embedding_dim=2, gradient="rotation")
+    code = to_numpy(quantizer.embeddings)[0]
+    inputs = (-2.0 * code)[None].astype("float32")  # e^ = -q^: the bisector r is 0/0
+    grads = gradient(lambda x: quantizer.quantize_vectors(x)["quantized"], inputs)
+    assert np.isfinite(grads).all() and np.isfinite(to_numpy(quantizer(inputs))).all()

@@ -9,7 +9,7 @@ from keras import ops
 from keras_vq.checks import check_number
 from keras_vq.layers.quantizer import Quantizer, code_statistics
 
-# Keeps the bounded values strictly inside the outermost levels, as the paper's code does.
+# Widens the bound a little past the outermost levels so that atanh(o / h) below is defined for L = 2.
 BOUND_EPSILON = 1e-3
 
 
@@ -23,20 +23,26 @@ class FiniteScalarQuantizer(Quantizer):
 
     The last axis of the input has d = `len(levels)` channels (the encoder
     projects to d, the `embedding_dim`); every other axis is a position. For
-    channel i with L = levels[i], half-width h = (L - 1)(1 - eps)/2 and offset
+    channel i with L = levels[i], half-width h = (L - 1)(1 + eps)/2 and offset
     o = 0.5 for even L (0 for odd, so that an even number of levels is
     symmetric about 0 too),
 
-        bound(z) = h tanh(z + atanh(o / h)) - o            (in (-L/2, L/2))
+        bound(z) = h tanh(z + atanh(o / h)) - o     (bound(0) = 0; rounds into [-floor(L/2), ceil(L/2) - 1])
         z_q      = round(bound(z)) / floor(L / 2)          (in [-1, 1])
 
-    with the rounding's gradient passed straight through. A code is the
+    with the rounding's gradient passed straight through. (The paper's code
+    has 1 - eps and tan for the shift; 1 + eps and atanh, as in
+    vector-quantize-pytorch, make bound(0) exactly 0 and keep L = 2 defined.) A code is the
     mixed-radix integer of the channels' digits d_i = round(bound(z_i)) +
     floor(L_i / 2) in [0, L_i): index = sum_i d_i prod_{j<i} L_j. The paper's
     suggestions for a codebook size: [8, 6, 5] (2^8), [8, 5, 5, 5] (2^10),
     [7, 5, 5, 5, 5] (2^12), [8, 8, 8, 6, 5] (2^14), [8, 8, 8, 5, 5, 5] (2^16).
 
     There is no loss: `fit` reports `perplexity` and `codebook_usage`.
+    An untrained encoder's outputs are small and all round to the centre
+    code, the zero vector; the models therefore start their decoder with a
+    small random bias so that gradients flow from the first step
+    (`small_inputs_quantize_to_zero`).
     Everything is computed in float32 under mixed precision; the output is cast
     to the compute dtype.
 
@@ -71,9 +77,10 @@ class FiniteScalarQuantizer(Quantizer):
         self.num_embeddings = math.prod(self.levels)
         check_number("the codebook size prod(levels)", self.num_embeddings, 2, 2**31, True, False)
         self.metric_names = ("perplexity", "codebook_usage")
+        self.small_inputs_quantize_to_zero = True
         levels = np.asarray(self.levels, np.float32)
         self._half_levels = levels // 2  # floor(L / 2): digits run over [0, L) around it
-        self._half_width = (levels - 1.0) * (1.0 - BOUND_EPSILON) / 2.0
+        self._half_width = (levels - 1.0) * (1.0 + BOUND_EPSILON) / 2.0
         self._offset = np.where(levels % 2 == 0, 0.5, 0.0).astype(np.float32)
         self._shift = np.arctanh(self._offset / self._half_width).astype(np.float32)
         self._radix = np.cumprod([1] + self.levels[:-1]).astype(np.int64)

@@ -54,6 +54,10 @@ class Quantizer(keras.layers.Layer):
 
     codes_per_position = 1
     metric_names = ()
+    # True when an untrained encoder's small outputs all quantise to the zero vector (FSQ's centre level): a
+    # decoder whose ReLUs and biases start at zero would then pass no gradient back, so models start the
+    # decoder's first convolution with a small random bias (`keras_vq.models.conv_autoencoder.build_decoder`).
+    small_inputs_quantize_to_zero = False
 
     def check_input_shape(self, input_shape):
         """Raises ValueError unless `input_shape` has rank >= 2 and a last axis of `embedding_dim`."""
@@ -157,7 +161,7 @@ def rotation_trick(inputs, quantized):
     rotated = (inputs - 2.0 * bisector * ops.sum(bisector * inputs, axis=-1, keepdims=True)
                + 2.0 * codes_unit * ops.sum(inputs_unit * inputs, axis=-1, keepdims=True))
     rotated = scale * rotated
-    return ops.stop_gradient(quantized) + rotated - ops.stop_gradient(rotated)
+    return ops.stop_gradient(quantized) + (rotated - ops.stop_gradient(rotated))  # exactly q: the bracket is 0
 
 
 GRADIENT_ESTIMATORS = {"straight_through": straight_through, "rotation": rotation_trick}

@@ -101,8 +101,13 @@ def build_encoder(data_shape, data_range, num_downsamples, hidden_channels, num_
     return keras.Sequential(layers, name=name)
 
 
+# The spread of the first decoder convolution's bias when its input may start all zero
+# (Quantizer.small_inputs_quantize_to_zero): enough to put the ReLUs after it off zero.
+LIVE_START_BIAS_STDDEV = 0.1
+
+
 def build_decoder(data_shape, data_range, num_downsamples, hidden_channels, num_residual_layers,
-                  residual_channels, latent_channels, dtype=None, name="decoder"):
+                  residual_channels, latent_channels, dtype=None, name="decoder", zero_input_at_start=False):
     """z_q -> x: a 3-tap conv, a ResidualStack, stride-2 transposed convs, un-centre.
 
     Mirrors `build_encoder`: `num_downsamples` stride-2, 4-tap transposed
@@ -110,6 +115,9 @@ def build_decoder(data_shape, data_range, num_downsamples, hidden_channels, num_
     The output is float32 whatever the dtype policy, on the data's scale.
     With `data_range=None` (VQ-VAE-2's top decoder, whose output is features)
     there is no un-centring and the output keeps the layers' dtype.
+    `zero_input_at_start`: the latent may be all zero at first (FSQ); the first
+    convolution then gets a small random bias (`LIVE_START_BIAS_STDDEV`), since from
+    zeros through zero biases and ReLUs no gradient would reach the encoder.
     """
     rank = spatial_rank(data_shape)
     factor = 2**num_downsamples
@@ -117,7 +125,9 @@ def build_decoder(data_shape, data_range, num_downsamples, hidden_channels, num_
     transposed = TRANSPOSED_CONVOLUTIONS[rank]
     layers = [
         keras.Input(shape=latent_shape + (latent_channels,)),
-        CONVOLUTIONS[rank](hidden_channels, SAME_SIZE_KERNEL, padding="same", dtype=dtype, name="conv"),
+        CONVOLUTIONS[rank](hidden_channels, SAME_SIZE_KERNEL, padding="same", dtype=dtype, name="conv",
+                           bias_initializer=keras.initializers.RandomNormal(stddev=LIVE_START_BIAS_STDDEV)
+                           if zero_input_at_start else "zeros"),
         ResidualStack(num_residual_layers, residual_channels, dtype=dtype, name="residual_stack"),
     ]
     for index in range(num_downsamples - 1):
@@ -172,6 +182,14 @@ def resolve_quantizer(quantizer, shorthand, seed, dtype, name):
         raise ValueError(f"{name} must be a keras_vq quantizer layer (VectorQuantizer, ResidualVectorQuantizer, "
                          f"FiniteScalarQuantizer, LookupFreeQuantizer) or its config; got {quantizer!r:.80}")
     return quantizer
+
+
+def serialize_quantizer(quantizer):
+    """A quantizer's config for its model's `get_config`: the layer serialised, without the
+    shape it was built for (the model builds it again), so a config survives JSON unchanged."""
+    config = keras.saving.serialize_keras_object(quantizer)
+    config.pop("build_config", None)
+    return config
 
 
 def as_data_batch(model_name, inputs):

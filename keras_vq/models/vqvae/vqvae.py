@@ -12,8 +12,10 @@ from keras_vq.models.conv_autoencoder import (
     build_encoder,
     check_prior,
     checked_codes,
+    VECTOR_QUANTIZER_SHORTHAND,
     pop_quantizer_shorthand,
     resolve_quantizer,
+    serialize_quantizer,
 )
 from keras_vq.models.vqvae.vqvae_decoders import WaveNetDecoder, decoder_for
 from keras_vq.models.vqvae.vqvae_presets import VQVAE_PRESETS
@@ -137,11 +139,11 @@ class VQVAE(ConvAutoencoder):
         **kwargs,
     ):
         shorthand = pop_quantizer_shorthand(kwargs)
-        check_model_kwargs(VQVAE, kwargs)
+        check_model_kwargs(VQVAE, kwargs, also_accepted=VECTOR_QUANTIZER_SHORTHAND)
         architecture = architecture_arguments(data_shape, data_range, hidden_channels, num_downsamples,
                                               num_residual_layers, residual_channels)
         quantizer = resolve_quantizer(quantizer, shorthand, seed, dtype, name="quantizer")
-        decoding = decoder_for(decoder, architecture, quantizer.embedding_dim, dtype)
+        decoding = decoder_for(decoder, architecture, quantizer, dtype)
         # === Layers ===
         encoder = build_encoder(output_channels=quantizer.embedding_dim, dtype=dtype, **architecture)
 
@@ -384,6 +386,6 @@ class VQVAE(ConvAutoencoder):
 
     def get_config(self):
         return super().get_config() | {
-            "quantizer": keras.saving.serialize_keras_object(self.quantizer),
+            "quantizer": serialize_quantizer(self.quantizer),
             "decoder": self.decoding.config(),
         }

@@ -47,8 +47,9 @@ class TransposedConvDecoder:
     loss_name = "reconstruction_loss"
     num_speakers = None
 
-    def __init__(self, architecture, embedding_dim, dtype):
-        self.network = build_decoder(latent_channels=embedding_dim, dtype=dtype, **architecture)
+    def __init__(self, architecture, quantizer, dtype):
+        self.network = build_decoder(latent_channels=quantizer.embedding_dim, dtype=dtype, **architecture,
+                                     zero_input_at_start=quantizer.small_inputs_quantize_to_zero)
 
     def connect(self, data_shape, data_key, latents_of):
         """`(inputs, outputs)`: the data in, `network(z_q)` out; `latents_of(data)` gives z_q."""
@@ -120,14 +121,15 @@ class WaveNetDecoder:
         return keras.saving.serialize_keras_object(self.network)
 
 
-def decoder_for(decoder, architecture, embedding_dim, dtype):
-    """The decoder object `VQVAE(decoder=...)` names: "transposed", a `WaveNet`, or a saved WaveNet's config."""
+def decoder_for(decoder, architecture, quantizer, dtype):
+    """The decoder object `VQVAE(decoder=...)` names: "transposed", a `WaveNet`, or a saved WaveNet's config;
+    it decodes what `quantizer` gives."""
     if isinstance(decoder, dict):  # From a saved config: only registered keras_vq classes deserialise.
         decoder = keras.saving.deserialize_keras_object(decoder)
     if isinstance(decoder, str) and decoder == "transposed":
-        return TransposedConvDecoder(architecture, embedding_dim, dtype)
+        return TransposedConvDecoder(architecture, quantizer, dtype)
     if isinstance(decoder, WaveNet):
-        return WaveNetDecoder(decoder, architecture, embedding_dim)
+        return WaveNetDecoder(decoder, architecture, quantizer.embedding_dim)
     raise ValueError(f"decoder must be 'transposed' or a keras_vq.models.WaveNet; got {decoder!r}")
 
 

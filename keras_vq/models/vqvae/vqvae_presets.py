@@ -9,7 +9,7 @@ VQVAE_PRESETS = {
         ),
         "directory": "models/vqvae/presets/cifar10",
         "sha256": {
-            "config.json": "4ad4d26f9fce57c35dbc0fe49561b044e19f39c19c735fff4ada8c4eb80f6884",
+            "config.json": "bf0abfaa8b5c02ebe7223b8cbca51b5320e2b577a499539391f302acf9bf2d0f",
             "model.weights.h5": "0afce1bec1e784e810ee509a0a9d5886b634f38cb8b23224974c7a80a7dbe664",
         },
     },
@@ -22,7 +22,7 @@ VQVAE_PRESETS = {
         ),
         "directory": "models/vqvae/presets/librispeech",
         "sha256": {
-            "config.json": "f1152dba4acb0222ebddbdab31c6e9ee409e8300476cc3a6ab5238d22b0fbfa6",
+            "config.json": "71019b0c684744fa9da5927850852974aaee8ad86eaed56ed4e86ca2e9fe1e51",
             "model.weights.h5": "21891f5e9392e88590f29a737c9b0f8b34069c6f08fe311fd16a26415a5a1eff",
         },
     },

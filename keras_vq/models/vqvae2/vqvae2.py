@@ -17,8 +17,10 @@ from keras_vq.models.conv_autoencoder import (
     checked_codes,
     check_prior,
     mean_squared_error,
+    VECTOR_QUANTIZER_SHORTHAND,
     pop_quantizer_shorthand,
     resolve_quantizer,
+    serialize_quantizer,
 )
 
 # The bottom codes are 4x smaller than the data, the top codes 8x (Razavi et al. 2019, fig. 2a).
@@ -95,7 +97,7 @@ class VQVAE2(ConvAutoencoder):
         **kwargs,
     ):
         shorthand = pop_quantizer_shorthand(kwargs)
-        check_model_kwargs(VQVAE2, kwargs)
+        check_model_kwargs(VQVAE2, kwargs, also_accepted=VECTOR_QUANTIZER_SHORTHAND)
         data_shape = check_shape("data_shape", data_shape, allow_none=True)
         quantizers = level_quantizers(quantizer, shorthand, seed, dtype)
         top_dim, bottom_dim = quantizers["top"].embedding_dim, quantizers["bottom"].embedding_dim
@@ -125,7 +127,7 @@ class VQVAE2(ConvAutoencoder):
         )
         top_decoder = build_decoder(
             bottom_shape + (top_dim,), None, TOP_DOWNSAMPLES, latent_channels=top_dim,
-            name="top_decoder", **blocks,
+            name="top_decoder", zero_input_at_start=quantizers["top"].small_inputs_quantize_to_zero, **blocks,
         )
         to_bottom_latent = CONVOLUTIONS[2](bottom_dim, 1, dtype=dtype, name="to_bottom_latent")
         upsample_top = TRANSPOSED_CONVOLUTIONS[2](
@@ -133,7 +135,8 @@ class VQVAE2(ConvAutoencoder):
         )
         decoder = build_decoder(
             data_shape, architecture["data_range"], BOTTOM_DOWNSAMPLES, latent_channels=top_dim + bottom_dim,
-            name="decoder", **blocks,
+            name="decoder", **blocks, zero_input_at_start=all(
+                quantizer.small_inputs_quantize_to_zero for quantizer in quantizers.values()),
         )
 
         # === Functional model ===
@@ -346,7 +349,7 @@ class VQVAE2(ConvAutoencoder):
     def get_config(self):
         config = super().get_config()
         del config["num_downsamples"]  # Fixed by the hierarchy.
-        return config | {"quantizer": {level: keras.saving.serialize_keras_object(quantizer)
+        return config | {"quantizer": {level: serialize_quantizer(quantizer)
                                        for level, quantizer in self.level_quantizers().items()}}
 
 

@@ -10,7 +10,7 @@ VQVAE2_PRESETS = {
         ),
         "directory": "models/vqvae2/presets/cifar10",
         "sha256": {
-            "config.json": "0996a138bd5e2812470f4b6081435f451b84c919a6c6d6219bd9a7fe530198c4",
+            "config.json": "241d6dec4e6920e82402d5283c9496e31d585ea543a3a693ba2663c8cbeb5808",
             "model.weights.h5": "d88c99447c46f138e6799e72c6d9e33fac3e19292e1327c6fc2f997a8a4b654d",
         },
     },
@@ -22,7 +22,7 @@ VQVAE2_PRESETS = {
         ),
         "directory": "models/vqvae2/presets/kaokore",
         "user_directory": "vqvae2/kaokore",
-        "sha256": {"config.json": "39e78edc52cd76200847f7bad6d3c7f59e5ede73cefb6b4ebd2d1a9172f98f7d"},
+        "sha256": {"config.json": "e06e4260818a87984146541d2f6f16e5652ee1f89b5acac1ef69db65cfd3c0c7"},
         "how_to_train": (
             "Train them with `python -m keras_vq.recipes.kaokore_vqvae2 --data-dir DIR --download` (it downloads "
             "the KaoKore images into DIR, trains, and saves the preset where from_preset looks)"
