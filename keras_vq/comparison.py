@@ -1,19 +1,27 @@
-"""Comparing autoencoders over seeds: mean ± sd tables, curves over epochs, learning speed, a verdict.
+"""Comparing autoencoders over seeds: training each model and seed resumably, mean ± sd tables, curves over
+epochs, learning speed, a verdict.
 
 The KaoKore study (VAE vs VQ-VAE vs VQ-VAE-2) reports final test figures,
-losses over epochs and reconstructions across epochs; these functions turn
-per-seed results into those outputs, and `recipes/compare_autoencoders.py`
-runs the study with them. Every figure is `keras_vq.metrics.reconstruction_report`'s,
-so every model is measured by one set of definitions.
+losses over epochs and reconstructions across epochs; these functions train
+each model and seed (`train_and_measure`) and turn per-seed results into
+those outputs. `recipes/compare_autoencoders.py` runs that study with them,
+`recipes/compare_quantizers.py` the quantizer comparison. Every figure is
+`keras_vq.metrics.reconstruction_report`'s, so every model is measured by one
+set of definitions.
 
 - sd is the sample standard deviation over seeds (ddof = 1; 0 for one seed).
 - A model's learning speed is the first epoch at which its mean held-out
   MSE over seeds is at or below a stated threshold.
 """
 
+import json
 import math
+import pathlib
 
+import keras
 import numpy as np
+
+from keras_vq import callbacks, metrics, runs, training
 
 # The study's snapshot epochs, of a 100-epoch run.
 STUDY_SNAPSHOT_EPOCHS = (1, 12, 14, 16, 18, 100)
@@ -121,7 +129,9 @@ def format_mean_sd(summary, name, scale=1.0, digits=4):
 
 # (figure, column heading, scale, significant digits) of the comparison table.
 TABLE_COLUMNS = (
+    ("bits_per_image", "bits/image", 1.0, 4),
     ("mse", "MSE ×10³ ([0, 1] scale)", 1e3, 3),
+    ("nmse", "NMSE", 1.0, 3),
     ("psnr_db", "PSNR (dB)", 1.0, 3),
     ("commitment_loss", "commitment ×10³ (mean of levels)", 1e3, 3),
     ("top_commitment_loss", "top ×10³", 1e3, 3),
@@ -243,3 +253,59 @@ def comparison_verdict(summaries, histories, mse_threshold, names=("vae", "vqvae
             f"{active:.0f} of {units:.0f} latent units are active (Cov_x E_q[z|x] > 0.01; "
             f"{100 * active / units:.0f}%), with {summaries[vae]['kl_per_image']['mean']:.0f} nats of KL an image.")
     return verdict
+
+
+def train_and_measure(model_name, seed, build_model, training_from, run_dir, *, epochs, steps_per_epoch,
+                      learning_rate, held_out, test_images, snapshot_images=None, snapshot_epochs=(),
+                      evaluation_batch=250):
+    """Trains one model for one seed in `run_dir` (resuming its checkpoint) and returns its figures.
+
+    `build_model()` gives the untrained model (compiled here with Adam at
+    `learning_rate`); `training_from(step)` the training batches from a step
+    on (`keras_vq.training.fit_resumably`). Every epoch records the held-out
+    figures (`callbacks.HeldOutReport`) and, at `snapshot_epochs`,
+    reconstructions of `snapshot_images`. The final figures are
+    `metrics.reconstruction_report` on `test_images`, with the parameter count
+    and the training minutes. The result, `{"model", "seed", "test", "history",
+    "snapshots"}`, is written last and atomically as `run_dir/results.json`,
+    which marks the run finished: a finished run is read back, not trained.
+
+    Example:
+        ```python
+        import keras
+
+        import keras_vq
+        from keras_vq.comparison import train_and_measure
+
+        images, _, _ = keras_vq.data.load_cifar10_sample()
+        build = lambda: keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32,
+                                              embedding_dim=8, seed=0)
+        batches = lambda step: ((images[i:i + 32],) for i in range(0, 256, 32))
+        result = train_and_measure("vqvae", 0, build, batches, "run/vqvae/seed-0", epochs=1, steps_per_epoch=8,
+                                   learning_rate=1e-3, held_out=images[-64:], test_images=images[-128:])
+        print(round(result["test"]["nmse"], 2), len(result["history"]["held_out_mse"]))  # one epoch
+        ```
+    """
+    run_dir = pathlib.Path(run_dir)
+    final_path = run_dir / runs.RESULTS_FILE
+    if final_path.exists():  # Finished in an earlier run of the study (written last, atomically).
+        return json.loads(final_path.read_text())
+    keras.utils.set_random_seed(seed)
+    model = build_model()
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    report = [callbacks.HeldOutReport(held_out, batch_size=evaluation_batch)]
+    snapshots = None
+    if snapshot_images is not None:
+        snapshots = callbacks.ReconstructionSnapshots(snapshot_images, snapshot_epochs, directory=run_dir / "snapshots")
+        report.append(snapshots)
+    print(f"{model_name}, seed {seed}: {model.count_params():,} parameters", flush=True)
+    history = training.fit_resumably(model, training_from, total_steps=epochs * steps_per_epoch,
+                                     steps_per_epoch=steps_per_epoch, run_dir=run_dir, callbacks=report)
+    model = training.in_float32(model)
+    figures = metrics.reconstruction_report(model, test_images, batch_size=evaluation_batch)
+    figures |= {"parameters": model.count_params(), "training_minutes": sum(history["epoch_seconds"]) / 60}
+    final = {"model": model_name, "seed": seed, "test": figures, "history": history,
+             "snapshots": {} if snapshots is None else {
+                 str(epoch): f"snapshots/epoch-{epoch}.npy" for epoch in sorted(snapshots.snapshots)}}
+    runs.write_results(run_dir, final)  # Refuses NaN figures; marks the model and seed finished.
+    return final

@@ -38,6 +38,7 @@ import keras
 import numpy as np
 
 import keras_vq
+import keras_vq.comparison
 import keras_vq.plots
 from keras_vq.comparison import (comparison_table, comparison_verdict, curve_over_seeds, scaled_snapshot_epochs,
                                  summarize_over_seeds)
@@ -110,35 +111,18 @@ def build_model(name, dataset, seed):
 
 
 def train_and_measure(name, seed, arguments, held_out, snapshot_images, test_images):
-    """Trains one model for one seed (resuming its checkpoint) and returns its final figures and history."""
-    run_dir = arguments.output_dir / name / f"seed-{seed}"
-    final_path = run_dir / keras_vq.runs.RESULTS_FILE
-    if final_path.exists():  # Finished in an earlier run of this study (written last, atomically).
-        return json.loads(final_path.read_text())
-    keras.utils.set_random_seed(seed)
-    model = build_model(name, arguments.dataset, seed)
-    model.compile(optimizer=keras.optimizers.Adam(arguments.learning_rate))
-    training_split = SPLITS[arguments.dataset][0]
-
+    """Trains one model for one seed in `<output-dir>/<model>/seed-<n>/` (resuming its checkpoint; a
+    finished one is read back) and returns its final figures and history."""
     def training_from(step):
-        return keras_vq.data.training_batches(arguments.dataset, training_split, arguments.batch_size,
+        return keras_vq.data.training_batches(arguments.dataset, SPLITS[arguments.dataset][0], arguments.batch_size,
                                               start_step=step, seed=seed, pipeline=arguments.data_pipeline,
                                               data_dir=arguments.data_dir, download=arguments.download, verbose=0)
-
-    snapshots = keras_vq.callbacks.ReconstructionSnapshots(snapshot_images, arguments.snapshot_epochs,
-                                                          directory=run_dir / "snapshots")
-    print(f"{name}, seed {seed}: {model.count_params():,} parameters", flush=True)
-    history = keras_vq.training.fit_resumably(
-        model, training_from, total_steps=arguments.epochs * arguments.steps_per_epoch,
-        steps_per_epoch=arguments.steps_per_epoch, run_dir=run_dir,
-        callbacks=[keras_vq.callbacks.HeldOutReport(held_out, batch_size=EVALUATION_BATCH), snapshots])
-    model = keras_vq.training.in_float32(model)
-    figures = keras_vq.metrics.reconstruction_report(model, test_images, batch_size=EVALUATION_BATCH)
-    figures |= {"parameters": model.count_params(), "training_minutes": sum(history["epoch_seconds"]) / 60}
-    final = {"model": name, "seed": seed, "test": figures, "history": history,
-             "snapshots": {str(epoch): f"snapshots/epoch-{epoch}.npy" for epoch in sorted(snapshots.snapshots)}}
-    keras_vq.runs.write_results(run_dir, final)  # Refuses NaN figures; marks the model and seed finished.
-    return final
+    return keras_vq.comparison.train_and_measure(
+        name, seed, lambda: build_model(name, arguments.dataset, seed), training_from,
+        arguments.output_dir / name / f"seed-{seed}", epochs=arguments.epochs,
+        steps_per_epoch=arguments.steps_per_epoch, learning_rate=arguments.learning_rate, held_out=held_out,
+        test_images=test_images, snapshot_images=snapshot_images, snapshot_epochs=arguments.snapshot_epochs,
+        evaluation_batch=EVALUATION_BATCH)
 
 
 def main():

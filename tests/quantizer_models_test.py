@@ -133,3 +133,10 @@ def test_a_quantizer_config_naming_foreign_code_is_refused_before_it_is_built():
 def test_the_encoder_projects_to_the_quantizers_width():
     model = VQVAE(**SMALL, quantizer=LookupFreeQuantizer(7))
     assert model.embedding_dim == 7 and model.encoder.output_shape[-1] == 7 and model.num_embeddings == 128
+
+
+def test_from_preset_with_a_seed_reseeds_the_presets_quantizers():
+    assert VQVAE.from_preset("cifar10", load_weights=False, seed=7).quantizer.seed == 7
+    model = VQVAE2.from_preset("cifar10", load_weights=False, seed=7)
+    assert (model.top_quantizer.seed, model.bottom_quantizer.seed) == (7, 8)
+    assert VQVAE.from_preset("cifar10", load_weights=False).quantizer.seed == 0  # the preset's own

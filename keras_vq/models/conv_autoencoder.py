@@ -161,22 +161,25 @@ def resolve_quantizer(quantizer, shorthand, seed, dtype, name):
 
     `quantizer` is a `keras_vq.layers.Quantizer` (used as it is), its
     serialised config (from a saved model's `get_config`; checked to name
-    only keras_vq classes), or None: then a `VectorQuantizer` named `name`
-    is built from `DEFAULT_QUANTIZER` updated with `shorthand` (the
-    VectorQuantizer arguments the model was given directly) and `seed`.
-    Raises ValueError for a shorthand or `seed` beside an explicit quantizer
-    (whose options and seed are its own), and for anything that is not a
-    quantizer.
+    only keras_vq classes; `seed`, when given, replaces the seed in it, so
+    `from_preset(name, seed=1)` re-seeds a preset's quantizer), or None: then
+    a `VectorQuantizer` named `name` is built from `DEFAULT_QUANTIZER`
+    updated with `shorthand` (the VectorQuantizer arguments the model was
+    given directly) and `seed`. Raises ValueError for a shorthand beside a
+    quantizer, or a `seed` beside a quantizer layer (whose options and seed
+    are its own), and for anything that is not a quantizer.
     """
     if quantizer is None:
         arguments = DEFAULT_QUANTIZER | shorthand
         return VectorQuantizer(seed=seed, dtype=dtype, name=name, **arguments)
-    if shorthand or seed is not None:
+    if shorthand or (seed is not None and not isinstance(quantizer, dict)):
         given = sorted(shorthand) + (["seed"] if seed is not None else [])
         raise ValueError(f"give a quantizer's options to the quantizer itself: {given} cannot be combined with "
                          f"quantizer={type(quantizer).__name__}")
     if isinstance(quantizer, dict):
         check_config(quantizer, f"the {name} config")
+        if seed is not None and "seed" in quantizer.get("config", {}):
+            quantizer = quantizer | {"config": quantizer["config"] | {"seed": seed}}
         quantizer = keras.saving.deserialize_keras_object(quantizer)
     if not isinstance(quantizer, Quantizer):
         raise ValueError(f"{name} must be a keras_vq quantizer layer (VectorQuantizer, ResidualVectorQuantizer, "

@@ -101,8 +101,9 @@ class VQVAE(ConvAutoencoder):
             default a `VectorQuantizer` built from the shorthand arguments.
         decoder: `"transposed"` (the convolutional decoder) or a `WaveNet`
             (audio only, see above).
-        seed: seed of the VectorQuantizer built from the shorthand (an
-            explicit `quantizer` has its own).
+        seed: seeds the quantizer built from the shorthand, or one given as
+            a config, whose seed it replaces (so `from_preset(name, seed=1)`
+            re-seeds a preset's quantizer); a quantizer layer has its own.
         dtype: dtype policy of the layers, e.g. `"mixed_bfloat16"`.
         **kwargs: `name`, `trainable`, and the VectorQuantizer shorthand.
 
@@ -388,4 +389,5 @@ class VQVAE(ConvAutoencoder):
         return super().get_config() | {
             "quantizer": serialize_quantizer(self.quantizer),
             "decoder": self.decoding.config(),
+            "seed": None,  # The quantizer holds its seed; a seed given here would re-seed it.
         }

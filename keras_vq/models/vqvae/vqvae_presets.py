@@ -9,7 +9,7 @@ VQVAE_PRESETS = {
         ),
         "directory": "models/vqvae/presets/cifar10",
         "sha256": {
-            "config.json": "bf0abfaa8b5c02ebe7223b8cbca51b5320e2b577a499539391f302acf9bf2d0f",
+            "config.json": "8e053b686ff59a7a2b72b6a5d399ecf34b5346b3b55733e9f9f09b98274a1aea",
             "model.weights.h5": "0afce1bec1e784e810ee509a0a9d5886b634f38cb8b23224974c7a80a7dbe664",
         },
     },
@@ -22,7 +22,7 @@ VQVAE_PRESETS = {
         ),
         "directory": "models/vqvae/presets/librispeech",
         "sha256": {
-            "config.json": "71019b0c684744fa9da5927850852974aaee8ad86eaed56ed4e86ca2e9fe1e51",
+            "config.json": "ca653d5e1da1793f1265363c2792d2b1490b56a1db7292673849ecb9bae046f7",
             "model.weights.h5": "21891f5e9392e88590f29a737c9b0f8b34069c6f08fe311fd16a26415a5a1eff",
         },
     },

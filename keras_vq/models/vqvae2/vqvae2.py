@@ -350,14 +350,16 @@ class VQVAE2(ConvAutoencoder):
         config = super().get_config()
         del config["num_downsamples"]  # Fixed by the hierarchy.
         return config | {"quantizer": {level: serialize_quantizer(quantizer)
-                                       for level, quantizer in self.level_quantizers().items()}}
+                                       for level, quantizer in self.level_quantizers().items()},
+                         "seed": None}  # The quantizers hold their seeds; a seed given here would re-seed them.
 
 
 def level_quantizers(quantizer, shorthand, seed, dtype):
     """`{"top": layer, "bottom": layer}` from VQVAE2's `quantizer` argument (see its docstring)."""
     names = {level: f"{level}_quantizer" for level in LEVELS}
     if isinstance(quantizer, dict) and set(quantizer) == set(LEVELS):
-        return {level: resolve_quantizer(quantizer[level], shorthand, seed, dtype, names[level]) for level in LEVELS}
+        return {level: resolve_quantizer(quantizer[level], shorthand, None if seed is None else seed + index, dtype,
+                                         names[level]) for index, level in enumerate(LEVELS)}
     if quantizer is None:
         return {level: resolve_quantizer(None, shorthand, None if seed is None else seed + index, dtype, names[level])
                 for index, level in enumerate(LEVELS)}

@@ -10,7 +10,7 @@ VQVAE2_PRESETS = {
         ),
         "directory": "models/vqvae2/presets/cifar10",
         "sha256": {
-            "config.json": "241d6dec4e6920e82402d5283c9496e31d585ea543a3a693ba2663c8cbeb5808",
+            "config.json": "4b046846af6ba52c44e5ae3d3336985a690e6e9f8146d4b0995382ab34946f7a",
             "model.weights.h5": "d88c99447c46f138e6799e72c6d9e33fac3e19292e1327c6fc2f997a8a4b654d",
         },
     },
@@ -22,7 +22,7 @@ VQVAE2_PRESETS = {
         ),
         "directory": "models/vqvae2/presets/kaokore",
         "user_directory": "vqvae2/kaokore",
-        "sha256": {"config.json": "e06e4260818a87984146541d2f6f16e5652ee1f89b5acac1ef69db65cfd3c0c7"},
+        "sha256": {"config.json": "e432cfcb488d8ef92197272cf6878f3cbe7984e57a32e597348683a0841d776b"},
         "how_to_train": (
             "Train them with `python -m keras_vq.recipes.kaokore_vqvae2 --data-dir DIR --download` (it downloads "
             "the KaoKore images into DIR, trains, and saves the preset where from_preset looks)"
