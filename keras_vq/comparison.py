@@ -137,6 +137,7 @@ TABLE_COLUMNS = (
     ("top_commitment_loss", "top ×10³", 1e3, 3),
     ("bottom_commitment_loss", "bottom ×10³", 1e3, 3),
     ("perplexity", "perplexity", 1.0, 3),
+    ("codebook_usage", "codebook usage", 1.0, 3),
     ("top_perplexity", "top perplexity", 1.0, 3),
     ("bottom_perplexity", "bottom perplexity", 1.0, 3),
     ("kl_per_image", "KL per image (nats)", 1.0, 3),
@@ -146,9 +147,9 @@ TABLE_COLUMNS = (
 )
 
 
-def comparison_table(summaries):
+def comparison_table(summaries, figures=None):
     """A Markdown table: one row per model (`{model: summarize_over_seeds(...)}`), each figure as
-    mean (sd) over seeds; columns no model has are left out.
+    mean (sd) over seeds; columns no model has are left out, and with `figures`, any not named there.
 
     Example:
         ```python
@@ -158,7 +159,8 @@ def comparison_table(summaries):
         print(comparison_table(summaries))
         ```
     """
-    columns = [column for column in TABLE_COLUMNS if any(column[0] in summary for summary in summaries.values())]
+    columns = [column for column in TABLE_COLUMNS if any(column[0] in summary for summary in summaries.values())
+               and (figures is None or column[0] in figures)]
     lines = ["| model | " + " | ".join(heading for _, heading, _, _ in columns) + " |",
              "| --- |" + " ---: |" * len(columns)]
     for model, summary in summaries.items():
@@ -254,6 +256,36 @@ def comparison_verdict(summaries, histories, mse_threshold, names=("vae", "vqvae
             f"{100 * active / units:.0f}%), with {summaries[vae]['kl_per_image']['mean']:.0f} nats of KL an image.")
     return verdict
 
+
+
+def ranking_verdict(summaries, figure="nmse", lower_is_better=True):
+    """Sentences ranking the models by a final figure (`summaries` as for `comparison_table`): the order,
+    then whether the best beats each other model by more than their sds together (the same rule as
+    `comparison_verdict`).
+
+    Example:
+        ```python
+        from keras_vq.comparison import ranking_verdict, summarize_over_seeds
+
+        summaries = {"vq": summarize_over_seeds([{"nmse": 0.060}, {"nmse": 0.062}]),
+                     "fsq": summarize_over_seeds([{"nmse": 0.050}, {"nmse": 0.051}]),
+                     "lfq": summarize_over_seeds([{"nmse": 0.051}, {"nmse": 0.053}])}
+        for sentence in ranking_verdict(summaries):
+            print(sentence)
+        ```
+    """
+    ranked = sorted(summaries, key=lambda model: summaries[model][figure]["mean"], reverse=not lower_is_better)
+    best = summaries[ranked[0]][figure]
+    order = ", ".join(f"{model} {summaries[model][figure]['mean']:.4g} ± {summaries[model][figure]['sd']:.2g}"
+                      for model in ranked)
+    sentences = [f"**Ranked by {figure}** ({'lower' if lower_is_better else 'higher'} is better): {order}."]
+    beaten = [model for model in ranked[1:] if abs(summaries[model][figure]["mean"] - best["mean"])
+              > summaries[model][figure]["sd"] + best["sd"]]
+    tied = [model for model in ranked[1:] if model not in beaten]
+    sentences.append(f"**{ranked[0]}** is best; it beats " + (", ".join(beaten) if beaten else "none of the others")
+                     + " by more than their sds together" + (f", and is within the sds of {', '.join(tied)}."
+                                                             if tied else "."))
+    return sentences
 
 def train_and_measure(model_name, seed, build_model, training_from, run_dir, *, epochs, steps_per_epoch,
                       learning_rate, held_out, test_images, snapshot_images=None, snapshot_epochs=(),

@@ -40,7 +40,20 @@ def perplexity(indices, num_embeddings):
         print(keras_vq.metrics.perplexity([2, 2, 2, 2], num_embeddings=4))  # 1.0: one code
         ```
     """
-    counts = code_histogram(indices, num_embeddings).astype(np.float64)
+    return perplexity_of_counts(code_histogram(indices, num_embeddings))
+
+
+def perplexity_of_counts(counts):
+    """exp(entropy) of the frequencies `counts` (how often each code occurred; zeros allowed).
+
+    Example:
+        ```python
+        import keras_vq
+
+        print(keras_vq.metrics.perplexity_of_counts([5, 5, 0]))  # 2.0: two codes, equally often
+        ```
+    """
+    counts = np.asarray(counts, np.float64)
     probabilities = counts[counts > 0] / counts.sum()
     return float(np.exp(-np.sum(probabilities * np.log(probabilities))))
 
@@ -118,9 +131,12 @@ def reconstruction_report(model, data, batch_size=256, verbose="auto"):
     - Code models, per level (prefixed `top_`/`bottom_` for VQ-VAE-2, none for
       VQ-VAE's one level): `commitment_loss` = mean over elements of
       (z_e - sg[e_k])^2 with e_k the nearest code (the quantity the loss weighs
-      by beta, before beta), `perplexity` and `codebook_usage` of the codes over
-      the whole split. With several levels, `commitment_loss` is also given as
-      the mean of the levels'.
+      by beta, before beta; summed over a residual quantizer's stages, none for
+      FSQ), `perplexity` and `codebook_usage` of the codes over the whole
+      split. Where a position has several codes (residual VQ), `perplexity` is
+      of the position's tuple of stage codes (so it compares with one code of
+      K^N values) and `codebook_usage` the stages' mean. With several levels,
+      `commitment_loss` is also given as the mean of the levels'.
     - VAE: `kl_per_image` = sum over latent elements of
       KL(q(z|x) || N(0, 1)) in nats, averaged over images; `kl_per_channel`,
       the mean KL of each latent channel (over images and positions);
@@ -155,10 +171,11 @@ def reconstruction_report(model, data, batch_size=256, verbose="auto"):
                 # The quantizer's own figures: the commitment its loss weighs by beta, the batch's mean.
                 quantized = quantizers[name].quantize_vectors(level_outputs)
                 codes.setdefault(name, []).append(np.asarray(keras.ops.convert_to_numpy(quantized["indices"])))
-                elements = int(np.prod(keras.ops.shape(level_outputs)))
-                commitment = float(keras.ops.convert_to_numpy(quantized["commitment_loss"]))
-                squared_errors[name] = squared_errors.get(name, 0.0) + commitment * elements
-                element_counts[name] = element_counts.get(name, 0) + elements
+                if "commitment_loss" in quantized:  # FSQ has none
+                    elements = int(np.prod(keras.ops.shape(level_outputs)))
+                    commitment = float(keras.ops.convert_to_numpy(quantized["commitment_loss"]))
+                    squared_errors[name] = squared_errors.get(name, 0.0) + commitment * elements
+                    element_counts[name] = element_counts.get(name, 0) + elements
         if is_vae:
             posterior = {key: np.asarray(keras.ops.convert_to_numpy(value), np.float64)
                          for key, value in model.encode(batch).items()}
@@ -178,11 +195,19 @@ def reconstruction_report(model, data, batch_size=256, verbose="auto"):
         for name, level in levels.items():
             prefix = f"{name}_" if len(levels) > 1 else ""  # One level: "perplexity"; VQ-VAE-2: "top_perplexity"...
             level_codes = np.concatenate(codes[name])
-            report[f"{prefix}commitment_loss"] = squared_errors[name] / element_counts[name]
-            report[f"{prefix}perplexity"] = perplexity(level_codes, level.num_embeddings)
-            report[f"{prefix}codebook_usage"] = codebook_usage(level_codes, level.num_embeddings)
-        if len(levels) > 1:
-            report["commitment_loss"] = float(np.mean([report[f"{name}_commitment_loss"] for name in levels]))
+            if name in squared_errors:
+                report[f"{prefix}commitment_loss"] = squared_errors[name] / element_counts[name]
+            if level.codes_per_position > 1:  # A position's code is its tuple of stage codes.
+                stages = level_codes.reshape(-1, level_codes.shape[-1])
+                report[f"{prefix}perplexity"] = perplexity_of_counts(np.unique(stages, axis=0, return_counts=True)[1])
+                report[f"{prefix}codebook_usage"] = float(np.mean([
+                    codebook_usage(stages[:, stage], level.num_embeddings) for stage in range(stages.shape[1])]))
+            else:
+                report[f"{prefix}perplexity"] = perplexity(level_codes, level.num_embeddings)
+                report[f"{prefix}codebook_usage"] = codebook_usage(level_codes, level.num_embeddings)
+        committed = [report[f"{name}_commitment_loss"] for name in levels if f"{name}_commitment_loss" in report]
+        if len(levels) > 1 and committed:
+            report["commitment_loss"] = float(np.mean(committed))
     if is_vae:
         means, kl = np.concatenate(means), np.concatenate(kl_sums)
         report["kl_per_image"] = float(kl.reshape(len(kl), -1).sum(axis=1).mean())
