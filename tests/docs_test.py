@@ -34,7 +34,7 @@ def tutorial_code(page):
 
 def test_every_tutorial_has_code_and_the_size_switch_is_the_only_change():
     assert [page.stem for page in TUTORIALS] == ["comparison", "data", "kaokore", "own_images", "presets", "priors",
-                                                 "quickstart", "speech"]
+                                                 "quantizers", "quickstart", "speech"]
     for page in TUTORIALS:
         code = tutorial_code(page)
         assert code.count("\n") >= 3, page.name

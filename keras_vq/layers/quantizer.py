@@ -47,6 +47,7 @@ class Quantizer(keras.layers.Layer):
         for quantizer in (keras_vq.layers.VectorQuantizer(num_embeddings=16, embedding_dim=4),
                           keras_vq.layers.FiniteScalarQuantizer(levels=[5, 5, 4, 4]),
                           keras_vq.layers.LookupFreeQuantizer(embedding_dim=4)):
+            z_q = quantizer(z_e)  # builds the layer; the quantised vectors
             codes = quantizer.encode(z_e)
             print(type(quantizer).__name__, quantizer.num_embeddings, tuple(codes.shape), quantizer.metric_names)
         ```
@@ -68,6 +69,12 @@ class Quantizer(keras.layers.Layer):
         if input_shape[-1] is not None and input_shape[-1] != self.embedding_dim:
             raise ValueError(f"{name} expects the inputs' last axis to be embedding_dim={self.embedding_dim}; "
                              f"got shape {tuple(input_shape)}")
+
+    def ensure_built(self, input_shape):
+        """Builds the layer for `input_shape` if it is not built, so `encode`, `lookup` and
+        `quantize_vectors` work before the first call."""
+        if not self.built:
+            self.build(tuple(input_shape))
 
     def flat_float32(self, inputs):
         """`inputs` checked and reshaped to float32 rows of `embedding_dim`."""

@@ -71,6 +71,7 @@ class ResidualVectorQuantizer(Quantizer):
 
     Example:
         ```python
+        import keras
         import numpy as np
 
         import keras_vq
@@ -78,10 +79,10 @@ class ResidualVectorQuantizer(Quantizer):
         quantizer = keras_vq.layers.ResidualVectorQuantizer(num_quantizers=4, num_embeddings=256, embedding_dim=64,
                                                              quantizer_dropout=0.5)
         z_e = np.random.default_rng(0).normal(size=(2, 8, 8, 64)).astype("float32")
-        z_q = quantizer(z_e)                                 # the sum of four stages' codes
+        z_q = keras.ops.convert_to_numpy(quantizer(z_e))     # the sum of four stages' codes
         codes = quantizer.encode(z_e)                        # (2, 8, 8, 4): a code a stage
-        coarse = quantizer.lookup(quantizer.encode(z_e, num_quantizers=1))  # the first stage alone
-        print(tuple(codes.shape), float(np.mean((z_e - z_q) ** 2)) < float(np.mean((z_e - coarse) ** 2)))
+        coarse = keras.ops.convert_to_numpy(quantizer.lookup(quantizer.encode(z_e, num_quantizers=1)))
+        print(tuple(codes.shape), np.mean((z_e - z_q) ** 2) < np.mean((z_e - coarse) ** 2))  # True: 4 stages beat 1
         ```
     """
 
@@ -183,6 +184,7 @@ class ResidualVectorQuantizer(Quantizer):
             print(tuple(result["indices"].shape), sorted(result))
             ```
         """
+        self.ensure_built(ops.shape(inputs))
         flat_inputs = self.flat_float32(inputs)
         residual, total, indices = flat_inputs, ops.zeros_like(flat_inputs), []
         summary = {name: 0.0 for name in self.metric_names}
@@ -221,6 +223,7 @@ class ResidualVectorQuantizer(Quantizer):
         if isinstance(num_quantizers, bool) or not isinstance(num_quantizers, int) or not (
                 1 <= num_quantizers <= self.num_quantizers):
             raise ValueError(f"num_quantizers must be an integer in [1, {self.num_quantizers}], got {num_quantizers!r}")
+        self.ensure_built(ops.shape(inputs))
         residual, indices = self.flat_float32(inputs), []
         for index in range(num_quantizers):
             stage = self.stage(index)
@@ -244,6 +247,7 @@ class ResidualVectorQuantizer(Quantizer):
             print(tuple(quantizer.lookup(quantizer.encode(z_e)).shape))  # (2, 5, 4)
             ```
         """
+        self.ensure_built((None, self.embedding_dim))
         indices = ops.cast(indices, "int32")
         count = ops.shape(indices)[-1]
         if len(ops.shape(indices)) < 1 or not 1 <= count <= self.num_quantizers:

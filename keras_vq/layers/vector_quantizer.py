@@ -282,6 +282,7 @@ class VectorQuantizer(Quantizer):
             print(tuple(quantizer.encode(z_e).shape))  # (2, 3, 3): one code index per vector
             ```
         """
+        self.ensure_built(ops.shape(inputs))
         flat_inputs = self._flatten(inputs)
         indices = self._nearest_codes(flat_inputs, self.embeddings)
         return ops.reshape(indices, ops.shape(inputs)[:-1])
@@ -302,6 +303,7 @@ class VectorQuantizer(Quantizer):
             print(tuple(quantizer.lookup(codes).shape))  # (2, 3, 3, 4): the codes' vectors
             ```
         """
+        self.ensure_built((None, self.embedding_dim))
         return ops.take(self.embeddings, ops.cast(indices, "int32"), axis=0)
 
     def quantize_vectors(self, inputs):
@@ -324,6 +326,7 @@ class VectorQuantizer(Quantizer):
             print(sorted(result))  # codebook_loss, codebook_usage, commitment_loss, indices, perplexity, quantized
             ```
         """
+        self.ensure_built(ops.shape(inputs))
         flat_inputs = self._flatten(inputs)
         result = self._quantize_flat(flat_inputs, self.embeddings)
         return self._unflatten(result, inputs)
