@@ -107,11 +107,16 @@ class ResidualVectorQuantizer(Quantizer):
         self.seed = seed
         # Built now, so a bad option fails here, naming itself.
         stage_count = 1 if shared_codebook else num_quantizers
-        self.stages = [
-            VectorQuantizer(num_embeddings, embedding_dim, seed=None if seed is None else seed + index,
-                            name=f"stage{index}", **stage_options)
-            for index in range(stage_count)
-        ]
+        try:
+            self.stages = [
+                VectorQuantizer(num_embeddings, embedding_dim, seed=None if seed is None else seed + index,
+                                name=f"stage{index}", **stage_options)
+                for index in range(stage_count)
+            ]
+        except ValueError as error:
+            if any(name in str(error) for name in stage_options):
+                raise ValueError(f"stage_options: {error}") from error
+            raise
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.codes_per_position = num_quantizers
         self.metric_names = tuple(name for name in self.stages[0].metric_names)

@@ -16,7 +16,7 @@ import pytest
 
 import keras_vq
 from keras_vq.datasets.bad_data import DataNotFoundError
-from keras_vq.layers import VectorQuantizer
+from keras_vq.layers import FiniteScalarQuantizer, LookupFreeQuantizer, ResidualVectorQuantizer, VectorQuantizer
 from keras_vq.models import VAE, VQVAE, VQVAE2, PixelCNN, WaveNet
 from tests import data_helpers
 
@@ -58,7 +58,17 @@ def constructor_cases():
           "speaker_embedding_dim": BAD_INTS, "local_num_embeddings": OPTIONAL_BAD_INTS, "local_channels": BAD_INTS,
           "upsampling": BAD_INTS, "dtype": ["float33", 7]}),
         (VectorQuantizer, dict(num_embeddings=8, embedding_dim=2), QUANTIZER_ARGUMENTS
-         | {"distance_chunk_size": BAD_INTS, "kmeans_iterations": BAD_INTS}),
+         | {"distance_chunk_size": BAD_INTS, "kmeans_iterations": BAD_INTS, "gradient": ["rotate", None, 1]}),
+        (ResidualVectorQuantizer, dict(num_quantizers=2, num_embeddings=8, embedding_dim=2),
+         {"num_quantizers": BAD_INTS, "num_embeddings": BAD_INTS, "embedding_dim": BAD_INTS,
+          "quantizer_dropout": [-0.1, 1.5, math.nan, "x", None], "shared_codebook": ["yes", 1, None],
+          "stage_options": [{"beta": -1.0}, {"decay": 1.0}, {"bogus": 1}]}),
+        (FiniteScalarQuantizer, dict(levels=[5, 5]), {"levels": [[5, 1], [], "55", None, 7, [5, 2.5], [True, 3]]}),
+        (LookupFreeQuantizer, dict(embedding_dim=4),
+         {"embedding_dim": BAD_INTS + [17], "entropy_loss_weight": [-1.0, math.nan, "x", None],
+          "diversity_gamma": [-1.0, math.nan, None], "beta": [-0.5, math.nan, None],
+          "temperature": BAD_POSITIVE_FLOATS}),
+        (VQVAE, dict(SMALL_IMAGES), {"quantizer": ["vq", 3, VectorQuantizer, {"class_name": "Dense"}]}),
     ]:
         for argument, bad_values in arguments.items():
             for value in bad_values:
