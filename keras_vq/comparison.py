@@ -287,6 +287,43 @@ def ranking_verdict(summaries, figure="nmse", lower_is_better=True):
                                                              if tied else "."))
     return sentences
 
+
+def study_budget(arguments):
+    """What every model of a study gets, from a recipe's arguments: seeds, epochs, steps an epoch, batch
+    size, learning rate and dtype policy.
+
+    Example:
+        ```python
+        import types
+
+        from keras_vq.comparison import budget_sentence, study_budget
+
+        arguments = types.SimpleNamespace(seeds=3, epochs=25, steps_per_epoch=120, batch_size=32,
+                                          learning_rate=3e-4, dtype_policy="mixed_bfloat16")
+        print(budget_sentence(study_budget(arguments), test_images=10000, test_split="test"))
+        ```
+    """
+    return {name: getattr(arguments, name) for name in ("seeds", "epochs", "steps_per_epoch", "batch_size",
+                                                        "learning_rate", "dtype_policy")}
+
+
+def budget_sentence(budget, test_images, test_split):
+    """One sentence saying a study's budget (`study_budget`), the backend, and where its final figures are from.
+
+    Example:
+        ```python
+        from keras_vq.comparison import budget_sentence
+
+        budget = {"seeds": 2, "epochs": 5, "steps_per_epoch": 100, "batch_size": 32, "learning_rate": 1e-3,
+                  "dtype_policy": "float32"}
+        print(budget_sentence(budget, test_images=500, test_split="test"))
+        ```
+    """
+    return (f"{budget['seeds']} seed(s) x {budget['epochs']} epochs of {budget['steps_per_epoch']} steps, batch "
+            f"{budget['batch_size']}, Adam {budget['learning_rate']:g}, {budget['dtype_policy']}, "
+            f"{keras.backend.backend()}; final figures on the {test_images:,} images of `{test_split}`, mean (sd) "
+            "over seeds.")
+
 def train_and_measure(model_name, seed, build_model, training_from, run_dir, *, epochs, steps_per_epoch,
                       learning_rate, held_out, test_images, snapshot_images=None, snapshot_epochs=(),
                       evaluation_batch=250):

@@ -179,6 +179,24 @@ def check_arguments(arguments, positive_ints=(), positive_numbers=(), dataset=No
         raise RunError(f"--data-dir {data_dir} holds no {title} ({where}): pass the folder holding it{fetch}") from None
 
 
+def comma_separated_choices(option, text, choices):
+    """The names in `text` ("a,b"; or a list, as a resumed run records them), each one of `choices`;
+    RunError naming `option` for an unknown name or none at all.
+
+    Example:
+        ```python
+        import keras_vq
+
+        print(keras_vq.runs.comma_separated_choices("--models", "vqvae, vae", ("vae", "vqvae", "vqvae2")))
+        ```
+    """
+    names = [name.strip() for name in (text if isinstance(text, list) else text.split(",")) if name.strip()]
+    unknown = [name for name in names if name not in choices]
+    if unknown or not names:
+        raise RunError(f"{option} {','.join(names)}: unknown {unknown}; choose among {', '.join(choices)}")
+    return names
+
+
 def run_recipe(main):
     """Calls a recipe's `main()`; an error the user can act on (missing or bad
     data, a bad preset, a run that cannot resume, training that diverged) ends

@@ -40,8 +40,8 @@ import numpy as np
 import keras_vq
 import keras_vq.comparison
 import keras_vq.plots
-from keras_vq.comparison import (comparison_table, comparison_verdict, curve_over_seeds, scaled_snapshot_epochs,
-                                 summarize_over_seeds)
+from keras_vq.comparison import (budget_sentence, comparison_table, comparison_verdict, curve_over_seeds,
+                                 scaled_snapshot_epochs, study_budget, summarize_over_seeds)
 
 MODEL_CLASSES = {"vae": keras_vq.models.VAE, "vqvae": keras_vq.models.VQVAE, "vqvae2": keras_vq.models.VQVAE2}
 MODELS = tuple(MODEL_CLASSES)
@@ -73,11 +73,7 @@ def parse_arguments():
                         help="validation images measured after every epoch")
 
     def check(arguments):
-        arguments.models = [name.strip() for name in arguments.models.split(",") if name.strip()]
-        unknown = [name for name in arguments.models if name not in MODELS]
-        if unknown or not arguments.models:
-            raise keras_vq.runs.RunError(f"--models {','.join(arguments.models)}: unknown {unknown}; "
-                                         f"choose among {', '.join(MODELS)}")
+        arguments.models = keras_vq.runs.comma_separated_choices("--models", arguments.models, MODELS)
         if arguments.snapshot_epochs is None:
             arguments.snapshot_epochs = scaled_snapshot_epochs(arguments.epochs)
         elif isinstance(arguments.snapshot_epochs, str):
@@ -152,9 +148,7 @@ def main():
     # Outputs.
     results = {"dataset": arguments.dataset, "splits": dict(zip(("training", "validation", "test"),
                                                                SPLITS[arguments.dataset])),
-               "budget": {"seeds": arguments.seeds, "epochs": arguments.epochs,
-                          "steps_per_epoch": arguments.steps_per_epoch, "batch_size": arguments.batch_size,
-                          "learning_rate": arguments.learning_rate, "dtype_policy": arguments.dtype_policy},
+               "budget": study_budget(arguments),
                "backend": keras.backend.backend(), "snapshot_epochs": arguments.snapshot_epochs,
                "held_out_images": int(len(held_out)), "test_images": int(len(test_images)),
                "learning_speed_threshold_mse": threshold, "summaries": summaries, "verdict": verdict,
@@ -162,9 +156,7 @@ def main():
                         for name, model_runs in runs.items()}}
     keras_vq.runs.write_results(arguments.output_dir, results)
     report = (f"# {arguments.dataset}: {', '.join(arguments.models)}\n\n"
-              f"{arguments.seeds} seeds x {arguments.epochs} epochs of {arguments.steps_per_epoch} steps, batch "
-              f"{arguments.batch_size}, Adam {arguments.learning_rate:g}, {arguments.dtype_policy}; final figures "
-              f"on the {len(test_images):,} images of `{test_split}`, mean (sd) over seeds.\n\n"
+              + budget_sentence(results["budget"], len(test_images), test_split) + "\n\n"
               + comparison_table(summaries) + "\n" + DEFINITIONS
               + f" Learning speed: the first epoch at which a seed's held-out MSE ({len(held_out):,} "
                 f"`{validation_split}` images) reaches {threshold:.3g}, twice the best model's final one, as mean "

@@ -43,7 +43,8 @@ import keras
 import keras_vq
 import keras_vq.comparison
 import keras_vq.plots
-from keras_vq.comparison import comparison_table, curve_over_seeds, ranking_verdict, summarize_over_seeds
+from keras_vq.comparison import (budget_sentence, comparison_table, curve_over_seeds, ranking_verdict, study_budget,
+                                 summarize_over_seeds)
 from keras_vq.layers import FiniteScalarQuantizer, LookupFreeQuantizer, ResidualVectorQuantizer, VectorQuantizer
 
 SPLITS = ("train[:90%]", "train[90%:]", "test")  # training, validation (per-epoch figures), test (final only)
@@ -81,11 +82,8 @@ def parse_arguments():
                         help="validation images measured after every epoch")
 
     def check(arguments):
-        arguments.quantizers = [name.strip() for name in arguments.quantizers.split(",") if name.strip()]
-        unknown = [name for name in arguments.quantizers if name not in QUANTIZERS]
-        if unknown or not arguments.quantizers:
-            raise keras_vq.runs.RunError(f"--quantizers {','.join(arguments.quantizers)}: unknown {unknown}; "
-                                         f"choose among {', '.join(QUANTIZERS)}")
+        arguments.quantizers = keras_vq.runs.comma_separated_choices("--quantizers", arguments.quantizers,
+                                                                     tuple(QUANTIZERS))
 
     return parser.parse(positive_ints=("seeds", "epochs", "batch_size", "steps_per_epoch", "held_out_images"),
                         positive_numbers=("learning_rate",), check=check)
@@ -137,10 +135,7 @@ def main():
 
     # Outputs.
     results = {"dataset": "cifar10", "splits": dict(zip(("training", "validation", "test"), SPLITS)),
-               "budget": {"seeds": arguments.seeds, "epochs": arguments.epochs,
-                          "steps_per_epoch": arguments.steps_per_epoch, "batch_size": arguments.batch_size,
-                          "learning_rate": arguments.learning_rate, "dtype_policy": arguments.dtype_policy},
-               "backend": keras.backend.backend(), "held_out_images": int(len(held_out)),
+               "budget": study_budget(arguments), "backend": keras.backend.backend(), "held_out_images": int(len(held_out)),
                "test_images": int(len(test_images)),
                "quantizers": {name: keras.saving.serialize_keras_object(QUANTIZERS[name](0)) for name in runs},
                "summaries": summaries, "verdict": verdict,
@@ -148,10 +143,7 @@ def main():
                         for name, model_runs in runs.items()}}
     keras_vq.runs.write_results(arguments.output_dir, results)
     report = (f"# CIFAR-10: {', '.join(arguments.quantizers)} in Sonnet's VQ-VAE\n\n"
-              f"{arguments.seeds} seeds x {arguments.epochs} epochs of {arguments.steps_per_epoch} steps, batch "
-              f"{arguments.batch_size}, Adam {arguments.learning_rate:g}, {arguments.dtype_policy}, "
-              f"{keras.backend.backend()}; final figures on the {len(test_images):,} images of `{SPLITS[2]}`, "
-              "mean (sd) over seeds.\n\n"
+              + budget_sentence(results["budget"], len(test_images), SPLITS[2]) + "\n\n"
               + comparison_table(summaries, TABLE_FIGURES) + "\n" + DEFINITIONS + "\n\n" + "\n\n".join(verdict) + "\n")
     keras_vq.atomic.write_text_atomically(arguments.output_dir / "table.md", report)
     keras_vq.plots.save_comparison_curves(curves, arguments.output_dir / "curves.png", {

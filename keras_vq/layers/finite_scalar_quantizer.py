@@ -119,16 +119,12 @@ class FiniteScalarQuantizer(Quantizer):
             print(result["indices"], float(result["perplexity"]))  # [62 62 62 62] 1.0: the middle code
             ```
         """
-        result = self._quantize_flat(self.flat_float32(inputs))
-        result["quantized"] = ops.cast(ops.reshape(result.pop("quantized_flat"), ops.shape(inputs)),
-                                       self.compute_dtype)
-        result["indices"] = ops.reshape(result["indices"], ops.shape(inputs)[:-1])
-        return result
+        return self.shaped_result(self._quantize_flat(self.flat_float32(inputs)), inputs)
 
     def call(self, inputs, training=None):
         result = self._quantize_flat(self.flat_float32(inputs))
         self.record_batch_metrics(result)
-        return ops.cast(ops.reshape(result["quantized_flat"], ops.shape(inputs)), self.compute_dtype)
+        return self.shaped_result(result, inputs)["quantized"]
 
     def encode(self, inputs):
         """Codes (int32) in [0, prod(levels)), shape `inputs.shape[:-1]`.

@@ -134,17 +134,13 @@ class LookupFreeQuantizer(Quantizer):
             print(result["quantized"], result["indices"], float(result["commitment_loss"]))  # [[1 -1 1]] [5] 0.25
             ```
         """
-        result = self._quantize_flat(self.flat_float32(inputs))
-        result["quantized"] = ops.cast(ops.reshape(result.pop("quantized_flat"), ops.shape(inputs)),
-                                       self.compute_dtype)
-        result["indices"] = ops.reshape(result["indices"], ops.shape(inputs)[:-1])
-        return result
+        return self.shaped_result(self._quantize_flat(self.flat_float32(inputs)), inputs)
 
     def call(self, inputs, training=None):
         result = self._quantize_flat(self.flat_float32(inputs))
         self.record_batch_metrics(result)
         self.add_loss(self.entropy_loss_weight * result["entropy_loss"] + self.beta * result["commitment_loss"])
-        return ops.cast(ops.reshape(result["quantized_flat"], ops.shape(inputs)), self.compute_dtype)
+        return self.shaped_result(result, inputs)["quantized"]
 
     def encode(self, inputs):
         """Codes (int32) in [0, 2^d), shape `inputs.shape[:-1]`: bit i set where channel i is positive.

@@ -81,6 +81,16 @@ class Quantizer(keras.layers.Layer):
         self.check_input_shape(ops.shape(inputs))
         return ops.reshape(ops.cast(inputs, "float32"), (-1, self.embedding_dim))
 
+    def shaped_result(self, result, inputs):
+        """A dict of results on flat rows (`quantized_flat`, `indices`, figures) shaped as `inputs`:
+        `quantized` in the compute dtype, `indices` of shape `inputs.shape[:-1]`; internal entries
+        (`counts`, `codes`) left out."""
+        result = {key: value for key, value in result.items() if key not in ("counts", "codes")}
+        result["quantized"] = ops.cast(ops.reshape(result.pop("quantized_flat"), ops.shape(inputs)),
+                                       self.compute_dtype)
+        result["indices"] = ops.reshape(result["indices"], ops.shape(inputs)[:-1])
+        return result
+
     def build_batch_metrics(self, stored_names=None):
         """One float32 weight `batch_<name>` for each of `stored_names` (default `metric_names`)."""
         self.stored_metric_names = tuple(stored_names or self.metric_names)

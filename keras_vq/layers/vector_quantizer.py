@@ -329,15 +329,7 @@ class VectorQuantizer(Quantizer):
         self.ensure_built(ops.shape(inputs))
         flat_inputs = self._flatten(inputs)
         result = self._quantize_flat(flat_inputs, self.embeddings)
-        return self._unflatten(result, inputs)
-
-    def _unflatten(self, result, inputs):
-        result = {key: value for key, value in result.items() if key not in ("counts", "codes")}
-        result["quantized"] = ops.cast(
-            ops.reshape(result.pop("quantized_flat"), ops.shape(inputs)), self.compute_dtype
-        )
-        result["indices"] = ops.reshape(result["indices"], ops.shape(inputs)[:-1])
-        return result
+        return self.shaped_result(result, inputs)
 
     def _quantize_flat(self, flat_inputs, codebook):
         indices = self._nearest_codes(flat_inputs, codebook)
@@ -376,7 +368,7 @@ class VectorQuantizer(Quantizer):
     def call(self, inputs, training=None):
         result = self.quantize_step(self._flatten(inputs), training)
         self.add_loss(result["codebook_loss"] + self.beta * result["commitment_loss"])
-        return self._unflatten(result, inputs)["quantized"]
+        return self.shaped_result(result, inputs)["quantized"]
 
     # ------------------------------------------------------- training state
     def _random_rows(self, flat_inputs, count):
