@@ -22,7 +22,8 @@ at the same bits per image and the same training budget, over several seeds, on 
    - `lfq`: `LookupFreeQuantizer`, 10 bits, vector-quantize-pytorch's
      entropy weight 0.1 and temperature 0.01.
    The encoder projects to each quantizer's width (64, 64, 64, 4 and 10
-   channels); everything else is the same.
+   channels); everything else is the same. `--quantizers` also takes the
+   ablations in ABLATIONS (not run by default).
 3. Training, per quantizer and seed, checkpointed every epoch in
    `<quantizer>/seed-<n>/` (`keras_vq.comparison.train_and_measure`): the
    same optimizer, learning rate, batch and steps. `--resume` continues a
@@ -58,6 +59,16 @@ QUANTIZERS = {
     "fsq": lambda seed: FiniteScalarQuantizer([8, 5, 5, 5], name="quantizer"),
     "lfq": lambda seed: LookupFreeQuantizer(10, name="quantizer"),
 }
+# Ablations that explain the study's results, run only when named in --quantizers: the rotation trick
+# against straight-through under the loss-based codebook rule (the paper's setting), and LFQ with an
+# entropy penalty 100 times lighter (the default outweighs an MSE on [0, 1] pixels by some 50 times).
+ABLATIONS = {
+    "vq-loss": lambda seed: VectorQuantizer(1024, 64, codebook_update="loss", dead_code_threshold=1.0, seed=seed,
+                                            name="quantizer"),
+    "vq-rotation-loss": lambda seed: VectorQuantizer(1024, 64, codebook_update="loss", dead_code_threshold=1.0,
+                                                     gradient="rotation", seed=seed, name="quantizer"),
+    "lfq-entropy-0.001": lambda seed: LookupFreeQuantizer(10, entropy_loss_weight=0.001, name="quantizer"),
+}
 TABLE_FIGURES = ("bits_per_image", "mse", "nmse", "psnr_db", "perplexity", "codebook_usage", "parameters",
                  "training_minutes")
 DEFINITIONS = (
@@ -74,7 +85,7 @@ def parse_arguments():
     parser = keras_vq.runs.RecipeParser(__doc__, output_dir="runs/quantizers", dataset="cifar10")
     parser.add_data_pipeline_option()
     parser.add_argument("--quantizers", default=",".join(QUANTIZERS),
-                        help=f"comma-separated, of {', '.join(QUANTIZERS)}")
+                        help=f"comma-separated, of {', '.join(QUANTIZERS)}, or the ablations {', '.join(ABLATIONS)}")
     parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1: each quantizer is trained once per seed")
     parser.add_argument("--epochs", type=int, default=25, help="epochs per quantizer and seed")
     parser.add_training_options(steps=None, batch_size=32, learning_rate=3e-4, steps_per_epoch=120)
@@ -83,7 +94,7 @@ def parse_arguments():
 
     def check(arguments):
         arguments.quantizers = keras_vq.runs.comma_separated_choices("--quantizers", arguments.quantizers,
-                                                                     tuple(QUANTIZERS))
+                                                                     tuple(QUANTIZERS | ABLATIONS))
 
     return parser.parse(positive_ints=("seeds", "epochs", "batch_size", "steps_per_epoch", "held_out_images"),
                         positive_numbers=("learning_rate",), check=check)
@@ -92,8 +103,8 @@ def parse_arguments():
 def build_model(name, seed):
     """The `cifar10` VQ-VAE preset's architecture, untrained, with quantizer `name`; `dtype=None` leaves
     the layers to the global policy (--dtype-policy)."""
-    return keras_vq.models.VQVAE.from_preset("cifar10", load_weights=False, quantizer=QUANTIZERS[name](seed),
-                                             dtype=None)
+    quantizer = (QUANTIZERS | ABLATIONS)[name](seed)
+    return keras_vq.models.VQVAE.from_preset("cifar10", load_weights=False, quantizer=quantizer, dtype=None)
 
 
 def bits_per_image(model):
@@ -137,7 +148,8 @@ def main():
     results = {"dataset": "cifar10", "splits": dict(zip(("training", "validation", "test"), SPLITS)),
                "budget": study_budget(arguments), "backend": keras.backend.backend(), "held_out_images": int(len(held_out)),
                "test_images": int(len(test_images)),
-               "quantizers": {name: keras.saving.serialize_keras_object(QUANTIZERS[name](0)) for name in runs},
+               "quantizers": {name: keras.saving.serialize_keras_object((QUANTIZERS | ABLATIONS)[name](0))
+                              for name in runs},
                "summaries": summaries, "verdict": verdict,
                "runs": {name: [{key: run[key] for key in ("seed", "test", "history")} for run in model_runs]
                         for name, model_runs in runs.items()}}
