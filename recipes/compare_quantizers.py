@@ -60,8 +60,8 @@ QUANTIZERS = {
     "lfq": lambda seed: LookupFreeQuantizer(10, name="quantizer"),
 }
 # Ablations that explain the study's results, run only when named in --quantizers: the rotation trick
-# against straight-through under the loss-based codebook rule (the paper's setting), and LFQ with an
-# entropy penalty 100 times lighter (the default outweighs an MSE on [0, 1] pixels by some 50 times).
+# against straight-through under the loss-based codebook rule, and LFQ with an entropy penalty 100 times
+# lighter (the default outweighs an MSE on [0, 1] pixels by some 50 times).
 ABLATIONS = {
     "vq-loss": lambda seed: VectorQuantizer(1024, 64, codebook_update="loss", dead_code_threshold=1.0, seed=seed,
                                             name="quantizer"),
