@@ -214,7 +214,7 @@ class VQVAE(ConvAutoencoder):
         return {"codes": self.encoder(self.checked_data_batch(inputs), training=False)}
 
     def level_quantizers(self):
-        """`{"codes": the VectorQuantizer}`, keyed as `code_levels()`.
+        """`{"codes": the quantizer}`, keyed as `code_levels()`.
 
         Example:
             ```python

@@ -208,7 +208,7 @@ class VQVAE2(ConvAutoencoder):
         return {"top": top, "bottom": self.to_bottom_latent(ops.concatenate([bottom_features, top_decoded], axis=-1))}
 
     def level_quantizers(self):
-        """`{"top": VectorQuantizer, "bottom": VectorQuantizer}`, keyed as `code_levels()`.
+        """`{"top": quantizer, "bottom": quantizer}`: each level's quantizer layer, keyed as `code_levels()`.
 
         Example:
             ```python
