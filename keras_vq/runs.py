@@ -159,6 +159,10 @@ def check_arguments(arguments, positive_ints=(), positive_numbers=(), dataset=No
         except (ValueError, TypeError):
             raise RunError(f"--dtype-policy {values['dtype_policy']!r} is not a Keras dtype policy "
                            "(e.g. float32, mixed_bfloat16, mixed_float16)") from None
+    if values.get("data_parallel") and keras.backend.backend() == "torch":
+        from keras_vq.data_parallel import TORCH_REFUSAL
+
+        raise RunError(f"--data-parallel: {TORCH_REFUSAL}")
     data_dir = values.get("data_dir")
     if data_dir is None or values.get("download"):
         return
@@ -283,9 +287,10 @@ class RecipeParser(argparse.ArgumentParser):
                           help="what feeds training: auto is tf.data when TensorFlow is installed (any backend), "
                                "else numpy (keras_vq.data.load_numpy)")
 
-    def add_training_options(self, steps, batch_size, learning_rate, steps_per_epoch=500, dtype_policy=True):
-        """`--steps` (unless `steps` is None), `--batch-size`, `--learning-rate`, `--steps-per-epoch` and
-        `--dtype-policy`.
+    def add_training_options(self, steps, batch_size, learning_rate, steps_per_epoch=500, dtype_policy=True,
+                             data_parallel=False):
+        """`--steps` (unless `steps` is None), `--batch-size`, `--learning-rate`, `--steps-per-epoch`,
+        `--dtype-policy` and, for a recipe that trains inside `keras_vq.data_parallel.scope`, `--data-parallel`.
 
         Example:
             ```python
@@ -306,6 +311,11 @@ class RecipeParser(argparse.ArgumentParser):
         if dtype_policy:
             self.add_argument("--dtype-policy", default="float32",
                               help="e.g. mixed_bfloat16 to train faster; presets are saved in float32 either way")
+        if data_parallel:
+            self.add_argument("--data-parallel", action="store_true",
+                              help="split each batch over every device (JAX: keras.distribution.DataParallel; "
+                                   "TensorFlow: MirroredStrategy, or MultiWorkerMirroredStrategy under TF_CONFIG); "
+                                   "--batch-size is the global batch")
 
     def parse(self, argv=None, positive_ints=(), positive_numbers=(), may_change=("resume", "download"), check=None,
               start=True):

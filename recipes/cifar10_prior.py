@@ -49,7 +49,7 @@ def parse_arguments():
     parser.add_argument("--model", choices=sorted(AUTOENCODERS), default="vqvae",
                         help="whose codes: the VQ-VAE's (one prior) or the VQ-VAE-2's (top and bottom priors)")
     parser.add_argument("--autoencoder-preset", default="cifar10", help="the autoencoder's preset name or directory")
-    parser.add_training_options(steps=20_000, batch_size=64, learning_rate=1e-3)
+    parser.add_training_options(steps=20_000, batch_size=64, learning_rate=1e-3, data_parallel=True)
     parser.add_argument("--channels", type=int, default=64, help="each PixelCNN's channels")
     parser.add_argument("--num-blocks", type=int, default=8, help="gated blocks per PixelCNN")
     parser.add_argument("--samples-per-class", type=int, default=10, help="samples drawn for each class")
@@ -74,20 +74,21 @@ def bits_per_code(prior, inputs):
 def train_prior(level, codes, arguments):
     """Trains the prior of `level` (or, when its checkpoint holds every step, loads it); returns it in float32."""
     level_dir = arguments.output_dir / level.name
-    keras.config.set_dtype_policy(arguments.dtype_policy)
-    prior = build_prior(level, arguments)
-    keras.config.set_dtype_policy("float32")
-    prior.compile(optimizer=keras.optimizers.Adam(arguments.learning_rate))
     training = keras_vq.data.CodeBatches(keras_vq.data.prior_inputs(codes[TRAIN_SPLIT], level), arguments.batch_size,
                                          seed=arguments.seed)
-    started = time.perf_counter()
-    history = keras_vq.training.fit_resumably(
-        prior,
-        lambda step: keras_vq.training.batches_from(training, step),
-        total_steps=arguments.steps,
-        steps_per_epoch=arguments.steps_per_epoch,
-        run_dir=level_dir,
-    )
+    with keras_vq.data_parallel.scope(arguments.data_parallel):  # --data-parallel: every device
+        keras.config.set_dtype_policy(arguments.dtype_policy)
+        prior = build_prior(level, arguments)
+        keras.config.set_dtype_policy("float32")
+        prior.compile(optimizer=keras.optimizers.Adam(arguments.learning_rate))
+        started = time.perf_counter()
+        history = keras_vq.training.fit_resumably(
+            prior,
+            lambda step: keras_vq.training.batches_from(training, step),
+            total_steps=arguments.steps,
+            steps_per_epoch=arguments.steps_per_epoch,
+            run_dir=level_dir,
+        )
     prior = keras_vq.training.in_float32(prior)
     keras_vq.plots.save_loss_curves(history, level_dir / "loss_curves.png", keys=["bits_per_code"])
     return prior, {"training_steps": len(history.get("loss", [])) * arguments.steps_per_epoch,

@@ -39,7 +39,7 @@ def parse_arguments():
     parser = keras_vq.runs.RecipeParser(__doc__, output_dir="runs/cifar10", dataset="cifar10")
     parser.add_data_pipeline_option()
     parser.add_argument("--model", choices=sorted(MODELS), default="vqvae", help="what to train")
-    parser.add_training_options(steps=10_000, batch_size=32, learning_rate=3e-4)
+    parser.add_training_options(steps=10_000, batch_size=32, learning_rate=3e-4, data_parallel=True)
     return parser.parse(positive_ints=("steps", "batch_size", "steps_per_epoch"), positive_numbers=("learning_rate",))
 
 
@@ -70,18 +70,19 @@ def main():
 
     # Model.
     keras.config.set_dtype_policy(arguments.dtype_policy)
-    model = build_model(arguments.model, arguments.seed)
-    model.compile(optimizer=keras.optimizers.Adam(arguments.learning_rate))
+    with keras_vq.data_parallel.scope(arguments.data_parallel):  # --data-parallel: every device
+        model = build_model(arguments.model, arguments.seed)
+        model.compile(optimizer=keras.optimizers.Adam(arguments.learning_rate))
 
-    # Training, checkpointed and resumable.
-    started = time.perf_counter()
-    history = keras_vq.training.fit_resumably(
-        model,
-        training_from,
-        total_steps=arguments.steps,
-        steps_per_epoch=arguments.steps_per_epoch,
-        run_dir=run_dir,
-    )
+        # Training, checkpointed and resumable.
+        started = time.perf_counter()
+        history = keras_vq.training.fit_resumably(
+            model,
+            training_from,
+            total_steps=arguments.steps,
+            steps_per_epoch=arguments.steps_per_epoch,
+            run_dir=run_dir,
+        )
     training_seconds = time.perf_counter() - started
     model = keras_vq.training.in_float32(model)  # What the preset holds and the figures describe.
 
@@ -93,6 +94,7 @@ def main():
         "training_steps": len(history.get("loss", [])) * arguments.steps_per_epoch,
         "batch_size": arguments.batch_size,
         "training_dtype_policy": arguments.dtype_policy,
+        "data_parallel": keras_vq.data_parallel.describe() if arguments.data_parallel else None,
         "seconds_this_run": round(training_seconds, 1),
         "validation": keras_vq.metrics.reconstruction_report(model, validation_images),
         "test": keras_vq.metrics.reconstruction_report(model, test_images),

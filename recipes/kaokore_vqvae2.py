@@ -31,7 +31,7 @@ EVALUATION_BATCH = 32
 def parse_arguments():
     parser = keras_vq.runs.RecipeParser(__doc__, output_dir="runs/kaokore_vqvae2", dataset="kaokore")
     parser.add_data_pipeline_option()
-    parser.add_training_options(steps=20_000, batch_size=16, learning_rate=3e-4, dtype_policy=False)
+    parser.add_training_options(steps=20_000, batch_size=16, learning_rate=3e-4, dtype_policy=False, data_parallel=True)
     parser.add_argument("--preset-dir", type=pathlib.Path,
                         default=keras_vq.models.VQVAE2.trained_preset_dir("kaokore"),
                         help="where to save the preset (the default is where from_preset('kaokore') looks)")
@@ -57,17 +57,18 @@ def main():
                                               seed=arguments.seed, pipeline=arguments.data_pipeline, **data)
 
     # Model: the preset's architecture, untrained.
-    model = keras_vq.models.VQVAE2.from_preset("kaokore", load_weights=False)
-    model.compile(optimizer=keras.optimizers.Adam(arguments.learning_rate))
+    with keras_vq.data_parallel.scope(arguments.data_parallel):  # --data-parallel: every device
+        model = keras_vq.models.VQVAE2.from_preset("kaokore", load_weights=False)
+        model.compile(optimizer=keras.optimizers.Adam(arguments.learning_rate))
 
-    # Training, checkpointed and resumable.
-    history = keras_vq.training.fit_resumably(
-        model,
-        training_from,
-        total_steps=arguments.steps,
-        steps_per_epoch=arguments.steps_per_epoch,
-        run_dir=run_dir,
-    )
+        # Training, checkpointed and resumable.
+        history = keras_vq.training.fit_resumably(
+            model,
+            training_from,
+            total_steps=arguments.steps,
+            steps_per_epoch=arguments.steps_per_epoch,
+            run_dir=run_dir,
+        )
 
     # Figures on dev and test.
     def evaluation_images(split):

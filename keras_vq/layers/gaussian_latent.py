@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_vq import replicas
+
 # exp(LOG_VARIANCE_RANGE) bounds the posterior variance, keeping exp() finite early in training.
 LOG_VARIANCE_RANGE = (-30.0, 20.0)
 # A freshly initialised encoder gives log sigma^2 near 0 (sigma = 1) and means near 0.1: the noise
@@ -95,8 +97,11 @@ class GaussianLatent(keras.layers.Layer):
 
     def call(self, inputs, training=None):
         mean, log_variance = self.split(inputs)
-        kl_loss = ops.mean(kl_to_standard_normal(mean, log_variance))
-        self.batch_kl_loss.assign(kl_loss)
+        kl = kl_to_standard_normal(mean, log_variance)
+        kl_loss = ops.mean(kl)
+        batch_kl_loss = replicas.global_mean(ops.stop_gradient(kl))  # over the global batch
+        self.batch_kl_loss.assign(batch_kl_loss)
+        mean = replicas.depend_on(mean, batch_kl_loss)
         self.add_loss(self.kl_weight * kl_loss)
         if training:
             noise = keras.random.normal(ops.shape(mean), seed=self.seed_generator)

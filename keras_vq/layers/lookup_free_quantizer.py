@@ -6,6 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_vq import replicas
 from keras_vq.checks import check_number, check_positive_int
 from keras_vq.layers.quantizer import PERPLEXITY_LOG_FLOOR, Quantizer, code_statistics, straight_through
 
@@ -101,7 +102,10 @@ class LookupFreeQuantizer(Quantizer):
         code_bits = ops.convert_to_tensor(self._code_bits)
         log_code_probabilities = (ops.matmul(log_one, ops.transpose(code_bits))
                                   + ops.matmul(log_zero, ops.transpose(1.0 - code_bits)))
-        mean_probabilities = ops.mean(ops.exp(log_code_probabilities), axis=0)
+        # E[p(c|z)] over the global batch of a data-parallel step, so the codebook entropy is the one
+        # computed on one device (the gradient is summed back over the replicas).
+        global_rows = ops.cast(replicas.global_row_range(ops.shape(flat_inputs)[0])[1], "float32")
+        mean_probabilities = replicas.replica_sum(ops.sum(ops.exp(log_code_probabilities), axis=0)) / global_rows
         codebook_entropy = -ops.sum(mean_probabilities * ops.log(mean_probabilities + PERPLEXITY_LOG_FLOOR))
         return ops.mean(per_vector) - self.diversity_gamma * codebook_entropy
 
@@ -138,9 +142,9 @@ class LookupFreeQuantizer(Quantizer):
 
     def call(self, inputs, training=None):
         result = self._quantize_flat(self.flat_float32(inputs))
-        self.record_batch_metrics(result)
+        reported = self.record_batch_metrics(result)
         self.add_loss(self.entropy_loss_weight * result["entropy_loss"] + self.beta * result["commitment_loss"])
-        return self.shaped_result(result, inputs)["quantized"]
+        return replicas.depend_on(self.shaped_result(result, inputs)["quantized"], reported)
 
     def encode(self, inputs):
         """Codes (int32) in [0, 2^d), shape `inputs.shape[:-1]`: bit i set where channel i is positive.

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_vq import replicas
+
 # Keeps log(0) out of the entropy when a code is unused in a batch.
 PERPLEXITY_LOG_FLOOR = 1e-10
 
@@ -100,8 +102,16 @@ class Quantizer(keras.layers.Layer):
                 name=f"batch_{name}"))
 
     def record_batch_metrics(self, result):
-        for name in self.stored_metric_names:
-            getattr(self, f"batch_{name}").assign(result[name])
+        """Stores the batch statistics; in a data-parallel step, their mean over the replicas (one
+        all-reduce), so every replica reports the global batch's figures. Returns them, for
+        `keras_vq.replicas.depend_on`."""
+        values = ops.stack([ops.cast(ops.stop_gradient(result[name]), "float32")
+                            for name in self.stored_metric_names])
+        if replicas.num_replicas() > 1:
+            values = replicas.replica_sum(values) / replicas.num_replicas()
+        for index, name in enumerate(self.stored_metric_names):
+            getattr(self, f"batch_{name}").assign(values[index])
+        return values
 
     def batch_metrics(self):
         """`{name: value}` of the last call's statistics, for each of `metric_names`.
@@ -139,8 +149,10 @@ class Quantizer(keras.layers.Layer):
 
 
 def code_statistics(indices, num_embeddings):
-    """`(counts, perplexity, codebook_usage)` of flat int32 `indices` over `num_embeddings` codes."""
+    """`(counts, perplexity, codebook_usage)` of flat int32 `indices` over `num_embeddings` codes, counted
+    over the global batch in a data-parallel step (`keras_vq.replicas`)."""
     counts = ops.segment_sum(ops.ones_like(indices, dtype="float32"), indices, num_segments=num_embeddings)
+    counts = replicas.replica_sum(counts)
     probabilities = counts / ops.maximum(ops.sum(counts), 1.0)
     entropy = -ops.sum(probabilities * ops.log(probabilities + PERPLEXITY_LOG_FLOOR))
     return counts, ops.exp(entropy), ops.mean(ops.cast(counts > 0, "float32"))

@@ -7,6 +7,7 @@ import math
 import keras
 from keras import ops
 
+from keras_vq import replicas
 from keras_vq.checks import check_bool, check_number, check_positive_int
 from keras_vq.layers.quantizer import GRADIENT_ESTIMATORS, Quantizer
 from keras_vq.layers.vector_quantizer import VectorQuantizer
@@ -139,9 +140,15 @@ class ResidualVectorQuantizer(Quantizer):
             return None
         batch = ops.shape(inputs)[0]
         rows_per_example = math.prod(ops.shape(inputs)[1:-1])
-        dropped = keras.random.uniform((batch,), seed=self.seed_generator) < self.quantizer_dropout
-        random_count = ops.floor(keras.random.uniform((batch,), seed=self.seed_generator) * self.num_quantizers) + 1.0
+        # Drawn for the global batch and sliced, so that a data-parallel step drops what one device would.
+        global_batch = replicas.global_row_range(batch)[1]
+        if replicas.num_replicas() > 1:
+            global_batch = ops.cast(global_batch, "int32")
+        dropped = keras.random.uniform((global_batch,), seed=self.seed_generator) < self.quantizer_dropout
+        random_count = (ops.floor(keras.random.uniform((global_batch,), seed=self.seed_generator)
+                                  * self.num_quantizers) + 1.0)
         count = ops.where(dropped, ops.minimum(random_count, float(self.num_quantizers)), float(self.num_quantizers))
+        count = replicas.local_part(count, batch)
         return ops.reshape(ops.repeat(count[:, None], rows_per_example, axis=1), (-1,))
 
     def call(self, inputs, training=None):
@@ -157,7 +164,7 @@ class ResidualVectorQuantizer(Quantizer):
                 active, fraction = None, 1.0
             else:
                 active = ops.cast(stages_used > index, "float32")[:, None]
-                fraction = ops.maximum(ops.mean(active), 1e-6)
+                fraction = ops.maximum(replicas.global_mean(active), 1e-6)  # of the global batch
             commitment = _masked_mean(ops.square(residual - ops.stop_gradient(codes)), active) / fraction
             codebook = (_masked_mean(ops.square(ops.stop_gradient(residual) - codes), active) / fraction
                         if stage.codebook_update == "loss" else ops.zeros((), "float32"))
@@ -169,9 +176,9 @@ class ResidualVectorQuantizer(Quantizer):
                     metrics[name] = metrics[name] + value
             for name in ("perplexity", "codebook_usage"):
                 metrics[name] = metrics[name] + result[name] / self.num_quantizers
-        self.record_batch_metrics(metrics)
+        reported = self.record_batch_metrics(metrics)
         self.add_loss(loss)
-        quantized = GRADIENT_ESTIMATORS[self.stages[0].gradient](flat_inputs, total)
+        quantized = GRADIENT_ESTIMATORS[self.stages[0].gradient](flat_inputs, replicas.depend_on(total, reported))
         return ops.cast(ops.reshape(quantized, ops.shape(inputs)), self.compute_dtype)
 
     def quantize_vectors(self, inputs):

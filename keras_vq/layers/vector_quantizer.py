@@ -5,6 +5,7 @@ import math
 import keras
 from keras import ops
 
+from keras_vq import replicas
 from keras_vq.checks import check_bool, check_number, check_positive_int
 from keras_vq.layers.quantizer import GRADIENT_ESTIMATORS, Quantizer, check_gradient, code_statistics, l2_normalize
 
@@ -360,9 +361,10 @@ class VectorQuantizer(Quantizer):
         if training and self.kmeans_init:
             offset = self._initialise_by_kmeans(flat_inputs, offset)
         result = self._quantize_flat(flat_inputs, self._effective_codebook(offset))
-        if training:
-            self._update_state(flat_inputs, result, offset)
-        self.record_batch_metrics(result)
+        new_state = self._update_state(flat_inputs, result, offset) if training else ()
+        reported = self.record_batch_metrics(result)
+        for key in ("quantized_flat", "codes"):  # every sum over the replicas before the loss
+            result[key] = replicas.depend_on(result[key], result["counts"], reported, *new_state)
         return result
 
     def call(self, inputs, training=None):
@@ -372,23 +374,33 @@ class VectorQuantizer(Quantizer):
 
     # ------------------------------------------------------- training state
     def _random_rows(self, flat_inputs, count):
-        """`count` rows of `flat_inputs` drawn uniformly with replacement."""
-        num_rows = ops.cast(ops.shape(flat_inputs)[0], "float32")
+        """`count` rows of the (global) batch `flat_inputs` drawn uniformly with replacement: the same
+        rows on every replica of a data-parallel step, and the rows one device would draw."""
+        num_rows = ops.cast(replicas.global_row_range(ops.shape(flat_inputs)[0])[1], "float32")
         uniform = keras.random.uniform((count,), seed=self.seed_generator)
         rows = ops.minimum(ops.floor(uniform * num_rows), num_rows - 1.0)
-        return ops.take(flat_inputs, ops.cast(rows, "int32"), axis=0)
+        return replicas.take_global_rows(ops.stop_gradient(flat_inputs), ops.cast(rows, "int32"))
 
-    def _kmeans(self, flat_inputs, centres):
-        """Lloyd's algorithm from `centres`; an empty cluster keeps its centre."""
+    def _cluster_sums(self, flat_inputs, centres):
+        """Per centre, the sum of this replica's rows nearest to it and their count: `(K, D + 1)`."""
+        assignment = self._nearest_codes(flat_inputs, centres)
+        rows_and_ones = ops.concatenate([flat_inputs, ops.ones_like(flat_inputs[:, :1])], axis=1)
+        return ops.segment_sum(rows_and_ones, assignment, num_segments=self.num_embeddings)
+
+    def _kmeans(self, flat_inputs, centres, done=None):
+        """Lloyd's algorithm from `centres` over the global batch; an empty cluster keeps its centre.
+
+        With `done` (a boolean tensor), each replica's share of the work is skipped when it is true, but
+        the sums still cross the replicas (with zeros): `tf.distribute` cannot reduce inside a branch."""
         flat_inputs = ops.stop_gradient(flat_inputs)
         for _ in range(self.kmeans_iterations):
-            assignment = self._nearest_codes(flat_inputs, centres)
-            sums = ops.segment_sum(flat_inputs, assignment, num_segments=self.num_embeddings)
-            counts = ops.segment_sum(
-                ops.ones_like(assignment, dtype="float32"),
-                assignment,
-                num_segments=self.num_embeddings,
-            )
+            if done is None:
+                local = self._cluster_sums(flat_inputs, centres)
+            else:
+                local = ops.cond(done, lambda: ops.zeros((self.num_embeddings, self.embedding_dim + 1), "float32"),
+                                 lambda: self._cluster_sums(flat_inputs, centres))
+            totals = replicas.replica_sum(local)
+            sums, counts = totals[:, :-1], totals[:, -1]
             means = sums / ops.maximum(counts, 1.0)[:, None]
             centres = ops.where((counts > 0)[:, None], means, centres)
             if self.use_cosine_similarity:
@@ -403,7 +415,10 @@ class VectorQuantizer(Quantizer):
         already = self.kmeans_initialized.value > 0.5
         current = self._effective_codebook(offset)
         seeds = self._random_rows(flat_inputs, self.num_embeddings)
-        codebook = ops.cond(already, lambda: current, lambda: self._kmeans(flat_inputs, seeds))
+        if replicas.num_replicas() == 1:
+            codebook = ops.cond(already, lambda: current, lambda: self._kmeans(flat_inputs, seeds))
+        else:  # the replicas' sums are collectives, which cannot sit inside ops.cond
+            codebook = ops.where(already, current, self._kmeans(flat_inputs, seeds, done=already))
         self.kmeans_initialized.assign(ops.ones((), "float32"))
         if self.codebook_update == "ema":
             self.codebook.assign(codebook)
@@ -420,13 +435,12 @@ class VectorQuantizer(Quantizer):
         return new_offset
 
     def _update_state(self, flat_inputs, result, offset):
-        """EMA codebook and usage updates, then dead-code restarts."""
+        """EMA codebook and usage updates, then dead-code restarts. Returns the new state tensors."""
         decay = self.decay
         cluster_size = decay * self.ema_cluster_size.value + (1.0 - decay) * result["counts"]
         if self.codebook_update == "ema":
-            assigned_sums = ops.segment_sum(
-                ops.stop_gradient(flat_inputs), result["indices"], num_segments=self.num_embeddings
-            )
+            assigned_sums = replicas.replica_sum(ops.segment_sum(
+                ops.stop_gradient(flat_inputs), result["indices"], num_segments=self.num_embeddings))
             embedding_sum = decay * self.ema_embedding_sum.value + (1.0 - decay) * assigned_sums
             total = ops.sum(cluster_size)
             smoothed = (
@@ -437,7 +451,7 @@ class VectorQuantizer(Quantizer):
             codebook = embedding_sum / smoothed[:, None]
         if self.dead_code_threshold > 0:
             dead = cluster_size < self.dead_code_threshold
-            replacements = ops.stop_gradient(self._random_rows(flat_inputs, self.num_embeddings))
+            replacements = self._random_rows(flat_inputs, self.num_embeddings)
             cluster_size = ops.where(dead, self.dead_code_threshold, cluster_size)
             if self.codebook_update == "ema":
                 codebook = ops.where(dead[:, None], replacements, codebook)
@@ -445,13 +459,14 @@ class VectorQuantizer(Quantizer):
                     dead[:, None], replacements * self.dead_code_threshold, embedding_sum
                 )
             else:
-                self.codebook_offset.assign(
-                    ops.where(dead[:, None], replacements - self.codebook.value, offset)
-                )
+                offset = ops.where(dead[:, None], replacements - self.codebook.value, offset)
+                self.codebook_offset.assign(offset)
         self.ema_cluster_size.assign(cluster_size)
         if self.codebook_update == "ema":
             self.ema_embedding_sum.assign(embedding_sum)
             self.codebook.assign(codebook)
+            return cluster_size, embedding_sum, codebook
+        return (cluster_size,) if offset is None else (cluster_size, offset)
 
     # --------------------------------------------------------------- keras
     def get_config(self):

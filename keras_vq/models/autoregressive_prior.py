@@ -27,7 +27,9 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_vq import replicas
 from keras_vq.checks import check_number, integer_array
+from keras_vq.data_parallel import check_no_torch_process_group, reducible_logs
 from keras_vq.models.autoregressive import run_compiled, symbol_bits
 from keras_vq.presets import PresetMixin
 from keras_vq.progress import report_stage
@@ -82,10 +84,19 @@ class AutoregressivePrior(PresetMixin, keras.Model):
 
     # --- Training and likelihood -------------------------------------------------------------
 
+    def fit(self, x=None, *args, **kwargs):
+        """`keras.Model.fit`, refused inside a PyTorch process group of several processes
+        (`keras_vq.data_parallel.check_no_torch_process_group`)."""
+        check_no_torch_process_group(type(self).__name__)
+        return super().fit(x, *args, **kwargs)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        return reducible_logs(super().compute_metrics(x, y, y_pred, sample_weight=sample_weight))
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         nats = ops.mean(keras.losses.sparse_categorical_crossentropy(self.symbols_of(x), y_pred, from_logits=True))
         getattr(self, f"{self.BITS_METRIC}_tracker").update_state(nats / math.log(2.0))
-        return nats
+        return replicas.scale_loss(nats)  # a data-parallel step's replicas' gradients are summed
 
     def log_likelihood_bits(self, inputs, batch_size=256):
         """-log2 p(x | c) of each example in `inputs` (NumPy arrays as `fit`

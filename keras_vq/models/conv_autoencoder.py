@@ -9,6 +9,7 @@ import numpy as np
 from keras import ops
 
 from keras_vq.checks import check_shape
+from keras_vq.data_parallel import check_no_torch_process_group, reducible_logs
 from keras_vq.layers.quantizer import Quantizer
 from keras_vq.layers.residual_stack import ResidualStack
 from keras_vq.layers.vector_quantizer import VectorQuantizer
@@ -322,6 +323,7 @@ class ConvAutoencoder(PresetMixin, keras.Model):
         speaker-conditioned model takes) is checked first, so data of the wrong
         shape or dtype, or holding a NaN or infinite value, fails before any step
         instead of turning every weight NaN."""
+        check_no_torch_process_group(type(self).__name__)
         data = x.get(self.data_key) if isinstance(x, dict) else x
         if isinstance(data, np.ndarray):
             self.check_data_batch(data)
@@ -332,6 +334,9 @@ class ConvAutoencoder(PresetMixin, keras.Model):
                     f"example(s), the first at index {int(np.argmin(finite))}; remove or repair them before training"
                 )
         return super().fit(x, *args, **kwargs)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        return reducible_logs(super().compute_metrics(x, y, y_pred, sample_weight=sample_weight))
 
     def call(self, inputs, training=None, mask=None):
         self.check_data_batch(inputs[self.data_key] if isinstance(inputs, dict) else inputs)

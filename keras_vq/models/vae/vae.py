@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_vq import replicas
 from keras_vq.checks import check_model_kwargs
 from keras_vq.layers.gaussian_latent import GaussianLatent
 from keras_vq.models.vae.vae_presets import VAE_PRESETS
@@ -109,10 +110,10 @@ class VAE(ConvAutoencoder):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         reconstruction_loss = mean_squared_error(x, y_pred)
         # self.losses holds kl_weight * kl_loss, added by the latent layer.
-        total = reconstruction_loss + ops.sum(ops.stack(self.losses))
+        total = reconstruction_loss + ops.sum(ops.stack(replicas.own_losses(self.losses, like=reconstruction_loss)))
         self.reconstruction_loss_tracker.update_state(reconstruction_loss)
         self.kl_loss_tracker.update_state(self.latent.batch_kl_loss)
-        return total
+        return replicas.scale_loss(total)
 
     def encode(self, inputs):
         """`{"mean", "log_variance"}` of q(z|x), each `(batch, *latent_spatial, latent_dim)`.

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_vq import replicas
 from keras_vq.checks import check_model_kwargs
 from keras_vq.models.code_levels import CodeLevel, levels_by_name
 from keras_vq.models.conv_autoencoder import (
@@ -176,9 +177,9 @@ class VQVAE(ConvAutoencoder):
         reconstruction_loss, reported = self.decoding.loss(x, y_pred, self.data_key)
         self.reconstruction_loss_tracker.update_state(reported)
         # self.losses holds the quantizer's own loss (codebook_loss + beta * commitment_loss for VQ; none for FSQ).
-        total = reconstruction_loss + sum(self.losses)
+        total = reconstruction_loss + sum(replicas.own_losses(self.losses, like=reconstruction_loss))
         self.update_quantizer_metrics(self.quantizer, self.quantizer_trackers)
-        return total
+        return replicas.scale_loss(total)
 
     def encode(self, inputs):
         """Code indices (int32), shape `(batch, *latent_spatial)`. `inputs`

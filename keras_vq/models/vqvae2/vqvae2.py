@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_vq import replicas
 from keras_vq.checks import check_model_kwargs, check_shape
 from keras_vq.models.vqvae2.vqvae2_presets import VQVAE2_PRESETS
 from keras_vq.models.code_levels import CodeLevel, levels_by_name
@@ -165,11 +166,11 @@ class VQVAE2(ConvAutoencoder):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         reconstruction_loss = mean_squared_error(x, y_pred)
         # self.losses holds each quantizer's own loss (codebook_loss + beta * commitment_loss for VQ).
-        total = reconstruction_loss + sum(self.losses)
+        total = reconstruction_loss + sum(replicas.own_losses(self.losses, like=reconstruction_loss))
         self.reconstruction_loss_tracker.update_state(reconstruction_loss)
         for level, quantizer in self.level_quantizers().items():
             self.update_quantizer_metrics(quantizer, self.level_trackers[level])
-        return total
+        return replicas.scale_loss(total)
 
     def encode(self, inputs):
         """`(top_codes, bottom_codes)`: int32, shapes `(batch, H/8, W/8)` and `(batch, H/4, W/4)`.

@@ -1,0 +1,120 @@
+"""Training on every device of the machine (or of several machines) with the engine's own data parallelism.
+
+`scope()` is the one switch the recipes' `--data-parallel` turns: build, compile and fit a model inside
+it, and each global batch is split over the devices, gradients are averaged, and the quantizers' and
+priors' batch statistics are taken over the global batch (`keras_vq.replicas`), so the result equals
+one-device training with the same global batch (`tests/data_parallel_test.py`).
+
+* **JAX**: `keras.distribution.DataParallel` over `keras.distribution.list_devices()`. On several hosts,
+  call `keras.distribution.initialize()` first (it reads the coordinator and process count from the
+  environment or its arguments); the devices are then every host's.
+* **TensorFlow**: `tf.distribute.MirroredStrategy` over the local GPUs (or CPUs), or
+  `MultiWorkerMirroredStrategy` when `TF_CONFIG` names more than one worker.
+* **PyTorch**: Keras' `fit` does not average gradients across processes, so `scope()` refuses, and
+  so does training a keras-vq model while a `torch.distributed` process group of several processes
+  exists (each process would learn its own model). See the "Scaling out" page.
+
+Example:
+    ```python
+    import keras
+
+    import keras_vq
+
+    if keras.backend.backend() != "torch":
+        with keras_vq.data_parallel.scope():
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            model.compile(optimizer=keras.optimizers.Adam(1e-3))
+        print(keras_vq.data_parallel.describe())  # e.g. "data-parallel over 1 device(s) (...)"
+    ```
+"""
+
+import contextlib
+import json
+import os
+
+import keras
+
+TORCH_REFUSAL = ("data-parallel training is not available on the PyTorch backend: Keras' fit does not average "
+                 "gradients across processes. Use KERAS_BACKEND=jax or tensorflow (see the Scaling out page)")
+
+_strategies = {}  # One tf.distribute strategy a process: a second one would reuse the first's collective keys.
+
+
+def _tensorflow_strategy():
+    import tensorflow as tf
+
+    workers = json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {}).get("worker", [])
+    kind = "multi_worker" if len(workers) > 1 else "mirrored"
+    if kind not in _strategies:
+        _strategies[kind] = (tf.distribute.MultiWorkerMirroredStrategy() if kind == "multi_worker"
+                             else tf.distribute.MirroredStrategy())
+    return _strategies[kind]
+
+
+def distribution():
+    """The engine's data-parallel object for this process: a `tf.distribute.Strategy` or a
+    `keras.distribution.DataParallel`; RuntimeError on PyTorch."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return _tensorflow_strategy()
+    if backend == "jax":
+        return keras.distribution.DataParallel(devices=keras.distribution.list_devices())
+    raise RuntimeError(TORCH_REFUSAL)
+
+
+@contextlib.contextmanager
+def scope(enabled=True):
+    """Within it, models are built and trained data-parallel (see the module); `enabled=False` does nothing."""
+    if not enabled:
+        yield
+        return
+    with distribution().scope():
+        yield
+
+
+def describe():
+    """One line: how many devices a `scope()` splits each batch over, and which."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        strategy = _tensorflow_strategy()
+        return (f"data-parallel over {strategy.num_replicas_in_sync} device(s) "
+                f"({type(strategy).__name__}: {', '.join(strategy.extended.worker_devices)})")
+    if backend == "jax":
+        devices = keras.distribution.list_devices()
+        return f"data-parallel over {len(devices)} device(s) (keras.distribution.DataParallel: {', '.join(devices)})"
+    raise RuntimeError(TORCH_REFUSAL)
+
+
+def check_no_torch_process_group(model_name):
+    """RuntimeError naming `model_name` when `fit` runs on PyTorch inside a process group of several
+    processes: Keras' fit would train one independent model a process, silently."""
+    if keras.backend.backend() != "torch":
+        return
+    import torch.distributed
+
+    if torch.distributed.is_available() and torch.distributed.is_initialized() and \
+            torch.distributed.get_world_size() > 1:
+        raise RuntimeError(
+            f"{model_name}.fit: a torch.distributed process group of {torch.distributed.get_world_size()} "
+            f"processes is running, but Keras' fit does not average gradients across processes, so each "
+            f"process would train its own model. {TORCH_REFUSAL}")
+
+
+def reducible_logs(logs):
+    """`fit`'s per-step logs, each a 1-element vector under `MultiWorkerMirroredStrategy` (unchanged elsewhere).
+
+    Keras 3's TensorFlow trainer reduces a multi-worker step's logs with `strategy.reduce("MEAN", v, axis=0)`,
+    which fails on the scalars every metric returns ("Invalid reduction dimension 0 for input with 0
+    dimensions", tensorflow/tensorflow#72388); over 1-element vectors it is the mean over the replicas."""
+    if keras.backend.backend() != "tensorflow" or not _multi_worker():
+        return logs
+    from keras import ops
+
+    return {name: ops.reshape(value, (1,)) if len(getattr(value, "shape", ())) == 0 else value
+            for name, value in logs.items()}
+
+
+def _multi_worker():
+    import tensorflow as tf
+
+    return isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy)
