@@ -11,8 +11,10 @@ one-device training with the same global batch (`tests/data_parallel_test.py`).
 * **TensorFlow**: `tf.distribute.MirroredStrategy` over the local GPUs (or CPUs), or
   `MultiWorkerMirroredStrategy` when `TF_CONFIG` names more than one worker.
 * **PyTorch**: Keras' `fit` does not average gradients across processes, so `scope()` refuses, and
-  so does training a keras-vq model while a `torch.distributed` process group of several processes
-  exists (each process would learn its own model). See the "Scaling out" page.
+  so does `fit` while a `torch.distributed` process group of several processes exists (each process
+  would learn its own model). The supported path is a short custom loop under `torchrun`: wrap the
+  model in `torch.nn.parallel.DistributedDataParallel` (which averages the gradients) and call
+  `torch_train_step`; the quantizers sum their statistics over the process group themselves.
 
 Example:
     ```python
@@ -35,7 +37,9 @@ import os
 import keras
 
 TORCH_REFUSAL = ("data-parallel training is not available on the PyTorch backend: Keras' fit does not average "
-                 "gradients across processes. Use KERAS_BACKEND=jax or tensorflow (see the Scaling out page)")
+                 "gradients across processes. Use KERAS_BACKEND=jax or tensorflow, or a custom loop of "
+                 "keras_vq.data_parallel.torch_train_step with the model wrapped in DistributedDataParallel "
+                 "(see the Scaling out page)")
 
 _strategies = {}  # One tf.distribute strategy a process: a second one would reuse the first's collective keys.
 
@@ -118,3 +122,46 @@ def _multi_worker():
     import tensorflow as tf
 
     return isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy)
+
+
+def torch_train_step(model, data, optimizer, wrapper=None):
+    """One training step of `model` on the PyTorch backend, outside `fit`; returns the loss.
+
+    The forward pass goes through `wrapper` when given, e.g. the model wrapped in
+    `torch.nn.parallel.DistributedDataParallel` (which averages the gradients over the process group
+    as they are computed); then the model's own `compute_loss` (its `add_loss` terms included),
+    `backward`, and the Keras `optimizer`'s update, as Keras' PyTorch trainer does. Each process passes
+    its share of the global batch; the quantizers' statistics are summed over the process group
+    (`keras_vq.replicas`), so every process keeps the same codebook.
+
+    Example:
+        ```python
+        import keras
+        import numpy as np
+
+        import keras_vq
+
+        if keras.backend.backend() == "torch":
+            model = keras_vq.models.VQVAE(data_shape=(8, 8, 3), hidden_channels=8, residual_channels=4,
+                                          num_embeddings=8, embedding_dim=4)
+            optimizer = keras.optimizers.Adam(1e-3)
+            images = np.random.default_rng(0).random((4, 8, 8, 3)).astype("float32")
+            print(float(keras_vq.data_parallel.torch_train_step(model, images, optimizer)) > 0)  # True
+        ```
+    """
+    import torch
+
+    if keras.backend.backend() != "torch":
+        raise RuntimeError(f"torch_train_step runs on the PyTorch backend; this is {keras.backend.backend()}")
+    if not model.built:
+        model(data)  # builds the weights; an inference call changes no state
+    if not optimizer.built:
+        optimizer.build(model.trainable_variables)
+    model.zero_grad()
+    predictions = (wrapper or model)(data, training=True)
+    loss = model.compute_loss(x=data, y_pred=predictions)
+    loss.backward()
+    trainable = model.trainable_weights
+    with torch.no_grad():
+        optimizer.apply([variable.value.grad for variable in trainable], trainable)
+    return loss.detach()

@@ -140,17 +140,22 @@ def free_ports(count):
     return ports
 
 
-@NO_TORCH
+# PyTorch has no in-process replicas to test, so its processes train every scenario.
+PROCESS_SCENARIOS = SCENARIOS if keras.backend.backend() == "torch" else ("vqvae_ema",)
+
+
 def test_two_processes_on_localhost_end_with_identical_codebooks_equal_to_one_device(tmp_path):
     """JAX: two processes under keras.distribution.initialize; TensorFlow: two MultiWorkerMirroredStrategy
-    workers. EMA codebook, dead-code restarts and k-means, as `vqvae_ema`."""
+    workers; PyTorch: two processes of a gloo group, each running keras_vq.data_parallel.torch_train_step
+    with the model wrapped in DistributedDataParallel."""
     script = ROOT / "tests" / "data_parallel_processes.py"
     environment = {key: value for key, value in os.environ.items() if key != "TF_CONFIG"}
     environment.update(KERAS_BACKEND=keras.backend.backend(), TF_CPP_MIN_LOG_LEVEL="3")
     ports = ",".join(map(str, free_ports(2)))
 
     def launch(process, processes, output):
-        return subprocess.Popen([sys.executable, str(script), str(process), str(processes), ports, str(output)],
+        return subprocess.Popen([sys.executable, str(script), str(process), str(processes), ports, str(output),
+                                 ",".join(PROCESS_SCENARIOS)],
                                 cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     runs = [launch(0, 1, tmp_path / "one")] + [launch(process, 2, tmp_path / "two") for process in (0, 1)]
@@ -160,7 +165,10 @@ def test_two_processes_on_localhost_end_with_identical_codebooks_equal_to_one_de
     one = dict(np.load(tmp_path / "one.0.npz"))
     workers = [dict(np.load(tmp_path / f"two.{process}.npz")) for process in (0, 1)]
     assert int(one["devices"]) == 1 and [int(worker["devices"]) for worker in workers] == [2, 2]
-    assert any("codebook" in key for key in one) and sorted(workers[0]) == sorted(one)
+    assert sorted(workers[0]) == sorted(one)
+    for scenario in PROCESS_SCENARIOS:
+        assert sum(key.startswith(f"weights/{scenario}/") for key in one) > 10, scenario
+    assert any("codebook" in key for key in one)
     for key, value in one.items():
         if key.startswith("weights/"):
             np.testing.assert_array_equal(workers[1][key], workers[0][key], err_msg=key)  # the same on every worker
