@@ -6,8 +6,10 @@ priors' batch statistics are taken over the global batch (`keras_vq.replicas`), 
 one-device training with the same global batch (`tests/data_parallel_test.py`).
 
 * **JAX**: `keras.distribution.DataParallel` over `keras.distribution.list_devices()`. On several hosts,
-  call `keras.distribution.initialize()` first (it reads the coordinator and process count from the
-  environment or its arguments); the devices are then every host's.
+  set `KERAS_DISTRIBUTION_JOB_ADDRESSES` (the coordinator's host:port), `KERAS_DISTRIBUTION_NUM_PROCESSES`
+  and `KERAS_DISTRIBUTION_PROCESS_ID` on each (`keras.distribution.initialize()` is then called for you,
+  or call it yourself first); the devices are every host's, and a `tf.data` dataset is sharded over the
+  processes by Keras.
 * **TensorFlow**: `tf.distribute.MirroredStrategy` over the local GPUs (or CPUs), or
   `MultiWorkerMirroredStrategy` when `TF_CONFIG` names more than one worker.
 * **PyTorch**: Keras' `fit` does not average gradients across processes, so `scope()` refuses, and
@@ -47,8 +49,7 @@ _strategies = {}  # One tf.distribute strategy a process: a second one would reu
 def _tensorflow_strategy():
     import tensorflow as tf
 
-    workers = json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {}).get("worker", [])
-    kind = "multi_worker" if len(workers) > 1 else "mirrored"
+    kind = "multi_worker" if _tf_config_workers() > 1 else "mirrored"
     if kind not in _strategies:
         _strategies[kind] = (tf.distribute.MultiWorkerMirroredStrategy() if kind == "multi_worker"
                              else tf.distribute.MirroredStrategy())
@@ -62,8 +63,46 @@ def distribution():
     if backend == "tensorflow":
         return _tensorflow_strategy()
     if backend == "jax":
-        return keras.distribution.DataParallel(devices=keras.distribution.list_devices())
+        import jax
+
+        _initialize_jax_processes()
+        data_parallel = keras.distribution.DataParallel(devices=keras.distribution.list_devices())
+        if jax.process_count() > 1:
+            data_parallel.auto_shard_dataset = False  # each process feeds its share (`process_share`)
+        return data_parallel
     raise RuntimeError(TORCH_REFUSAL)
+
+
+def process_share(batches):
+    """This process's rows of each global batch in `batches` (arrays, or dicts of arrays), when JAX runs in
+    several processes: process p of P takes rows [pB/P, (p+1)B/P), which `keras.distribution` puts
+    together into the global batch again. `batches` itself otherwise (one process; TensorFlow's workers
+    read every batch and `tf.distribute` shards them)."""
+    if keras.backend.backend() != "jax":
+        return batches
+    import jax
+
+    processes, process = jax.process_count(), jax.process_index()
+    if processes == 1:
+        return batches
+
+    def share(array):
+        rows = len(array)
+        if rows % processes:
+            raise ValueError(f"a batch of {rows} examples does not split over {processes} processes; "
+                             f"pass a --batch-size divisible by {processes}")
+        return array[process * rows // processes:(process + 1) * rows // processes]
+
+    return (keras.tree.map_structure(share, batch) for batch in batches)
+
+
+def _initialize_jax_processes():
+    """`keras.distribution.initialize()` once, when the environment names several processes
+    (`KERAS_DISTRIBUTION_JOB_ADDRESSES`, `KERAS_DISTRIBUTION_NUM_PROCESSES`, `KERAS_DISTRIBUTION_PROCESS_ID`)."""
+    import jax
+
+    if int(os.environ.get("KERAS_DISTRIBUTION_NUM_PROCESSES", "1")) > 1 and not jax.distributed.is_initialized():
+        keras.distribution.initialize()
 
 
 @contextlib.contextmanager
@@ -87,6 +126,24 @@ def describe():
         devices = keras.distribution.list_devices()
         return f"data-parallel over {len(devices)} device(s) (keras.distribution.DataParallel: {', '.join(devices)})"
     raise RuntimeError(TORCH_REFUSAL)
+
+
+def check_recipe_can_train_data_parallel():
+    """RuntimeError saying why a recipe's `--data-parallel` cannot run here: on PyTorch, and on several
+    TensorFlow workers, where Keras 3's `fit` fails on the recipes' batch generators (it trains from a
+    `tf.data.Dataset` there, which `tests/data_parallel_test.py` covers)."""
+    if keras.backend.backend() == "torch":
+        raise RuntimeError(TORCH_REFUSAL)
+    if keras.backend.backend() == "tensorflow" and _tf_config_workers() > 1:
+        raise RuntimeError(
+            "the recipes do not train on several TensorFlow workers (TF_CONFIG names "
+            f"{_tf_config_workers()}): Keras 3's fit cannot distribute their batch generators under "
+            "MultiWorkerMirroredStrategy. Use JAX for several hosts, or fit a tf.data.Dataset inside "
+            "keras_vq.data_parallel.scope() in your own code (see the Scaling out page)")
+
+
+def _tf_config_workers():
+    return len(json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {}).get("worker", []))
 
 
 def check_no_torch_process_group(model_name):

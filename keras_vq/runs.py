@@ -159,10 +159,13 @@ def check_arguments(arguments, positive_ints=(), positive_numbers=(), dataset=No
         except (ValueError, TypeError):
             raise RunError(f"--dtype-policy {values['dtype_policy']!r} is not a Keras dtype policy "
                            "(e.g. float32, mixed_bfloat16, mixed_float16)") from None
-    if values.get("data_parallel") and keras.backend.backend() == "torch":
-        from keras_vq.data_parallel import TORCH_REFUSAL
+    if values.get("data_parallel"):
+        from keras_vq.data_parallel import check_recipe_can_train_data_parallel
 
-        raise RunError(f"--data-parallel: {TORCH_REFUSAL}")
+        try:
+            check_recipe_can_train_data_parallel()
+        except RuntimeError as error:
+            raise RunError(f"--data-parallel: {error}") from None
     data_dir = values.get("data_dir")
     if data_dir is None or values.get("download"):
         return

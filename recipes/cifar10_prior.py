@@ -84,7 +84,7 @@ def train_prior(level, codes, arguments):
         started = time.perf_counter()
         history = keras_vq.training.fit_resumably(
             prior,
-            lambda step: keras_vq.training.batches_from(training, step),
+            lambda step: keras_vq.data_parallel.process_share(keras_vq.training.batches_from(training, step)),
             total_steps=arguments.steps,
             steps_per_epoch=arguments.steps_per_epoch,
             run_dir=level_dir,

@@ -61,8 +61,9 @@ def main():
     data = {"data_dir": arguments.data_dir, "download": arguments.download}
 
     def training_from(step):
-        return keras_vq.data.training_batches("cifar10", TRAIN_SPLIT, arguments.batch_size, start_step=step,
-                                              seed=arguments.seed, pipeline=arguments.data_pipeline, **data)
+        batches = keras_vq.data.training_batches("cifar10", TRAIN_SPLIT, arguments.batch_size, start_step=step,
+                                                 seed=arguments.seed, pipeline=arguments.data_pipeline, **data)
+        return keras_vq.data_parallel.process_share(batches)  # JAX on several hosts: this process's rows
 
     validation_images = keras_vq.data.load_numpy(
         "cifar10", VALIDATION_SPLIT, EVALUATION_BATCH, evaluation=True, **data

@@ -53,8 +53,9 @@ def main():
     data = {"data_dir": arguments.data_dir, "download": arguments.download}
 
     def training_from(step):  # tf.data when TensorFlow is installed, else the NumPy path.
-        return keras_vq.data.training_batches("kaokore", "train", arguments.batch_size, start_step=step,
-                                              seed=arguments.seed, pipeline=arguments.data_pipeline, **data)
+        batches = keras_vq.data.training_batches("kaokore", "train", arguments.batch_size, start_step=step,
+                                                 seed=arguments.seed, pipeline=arguments.data_pipeline, **data)
+        return keras_vq.data_parallel.process_share(batches)  # JAX on several hosts: this process's rows
 
     # Model: the preset's architecture, untrained.
     with keras_vq.data_parallel.scope(arguments.data_parallel):  # --data-parallel: every device

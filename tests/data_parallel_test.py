@@ -173,3 +173,15 @@ def test_two_processes_on_localhost_end_with_identical_codebooks_equal_to_one_de
         if key.startswith("weights/"):
             np.testing.assert_array_equal(workers[1][key], workers[0][key], err_msg=key)  # the same on every worker
             np.testing.assert_allclose(workers[0][key], value, err_msg=key, **TOLERANCE)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TF_CONFIG is TensorFlow's")
+def test_recipes_refuse_data_parallel_on_several_tensorflow_workers_and_say_what_to_do(monkeypatch):
+    from keras_vq.runs import RunError, check_arguments
+
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]},
+                                                "task": {"type": "worker", "index": 0}}))
+    with pytest.raises(RunError, match=r"--data-parallel: the recipes do not train on several TensorFlow workers "
+                                       r"\(TF_CONFIG names 2\).*Use JAX for several hosts"):
+        check_arguments(argparse.Namespace(data_parallel=True))
+    check_arguments(argparse.Namespace(data_parallel=False))  # without the flag the worker list is not read

@@ -82,6 +82,10 @@ class VectorQuantizer(Quantizer):
     Nearest neighbours are searched `distance_chunk_size` codes at a time, so
     memory grows as N * chunk, not N * K.
 
+    In a data-parallel step (`keras_vq.data_parallel`) the counts, sums, k-means
+    centres, restart candidates and reported figures are those of the global
+    batch (`keras_vq.replicas`), so every replica keeps the same codebook.
+
     After every call the layer keeps that batch's `batch_commitment_loss`,
     `batch_codebook_loss`, `batch_perplexity` (exp of the entropy of code
     frequencies) and `batch_codebook_usage` (fraction of codes used) in

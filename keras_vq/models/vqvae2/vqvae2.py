@@ -358,12 +358,10 @@ class VQVAE2(ConvAutoencoder):
 def level_quantizers(quantizer, shorthand, seed, dtype):
     """`{"top": layer, "bottom": layer}` from VQVAE2's `quantizer` argument (see its docstring)."""
     names = {level: f"{level}_quantizer" for level in LEVELS}
-    if isinstance(quantizer, dict) and set(quantizer) == set(LEVELS):
-        return {level: resolve_quantizer(quantizer[level], shorthand, None if seed is None else seed + index, dtype,
+    if quantizer is None or (isinstance(quantizer, dict) and set(quantizer) == set(LEVELS)):
+        per_level = quantizer or dict.fromkeys(LEVELS)
+        return {level: resolve_quantizer(per_level[level], shorthand, None if seed is None else seed + index, dtype,
                                          names[level]) for index, level in enumerate(LEVELS)}
-    if quantizer is None:
-        return {level: resolve_quantizer(None, shorthand, None if seed is None else seed + index, dtype, names[level])
-                for index, level in enumerate(LEVELS)}
     template = resolve_quantizer(quantizer, shorthand, seed, dtype, "quantizer")
     config = template.get_config()
     copies = {}
