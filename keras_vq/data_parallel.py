@@ -77,7 +77,19 @@ def process_share(batches):
     """This process's rows of each global batch in `batches` (arrays, or dicts of arrays), when JAX runs in
     several processes: process p of P takes rows [pB/P, (p+1)B/P), which `keras.distribution` puts
     together into the global batch again. `batches` itself otherwise (one process; TensorFlow's workers
-    read every batch and `tf.distribute` shards them)."""
+    read every batch and `tf.distribute` shards them).
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        batches = [np.zeros((8, 32, 32, 3), "float32")] * 3
+        shares = list(keras_vq.data_parallel.process_share(batches))
+        print(len(shares), shares[0].shape)  # 3 (8, 32, 32, 3): one process takes the whole batch
+        ```
+    """
     if keras.backend.backend() != "jax":
         return batches
     import jax
@@ -107,7 +119,20 @@ def _initialize_jax_processes():
 
 @contextlib.contextmanager
 def scope(enabled=True):
-    """Within it, models are built and trained data-parallel (see the module); `enabled=False` does nothing."""
+    """Within it, models are built and trained data-parallel (see the module); `enabled=False` does nothing.
+
+    Example:
+        ```python
+        import keras
+
+        import keras_vq
+
+        enabled = keras.backend.backend() != "torch"  # PyTorch: see torch_train_step
+        with keras_vq.data_parallel.scope(enabled):
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+        print(type(model).__name__, "built inside", "a data-parallel scope" if enabled else "no scope")
+        ```
+    """
     if not enabled:
         yield
         return
@@ -116,7 +141,20 @@ def scope(enabled=True):
 
 
 def describe():
-    """One line: how many devices a `scope()` splits each batch over, and which."""
+    """One line: how many devices a `scope()` splits each batch over, and which (RuntimeError on PyTorch).
+
+    Example:
+        ```python
+        import keras
+
+        import keras_vq
+
+        if keras.backend.backend() != "torch":
+            print(keras_vq.data_parallel.describe())  # e.g. data-parallel over 1 device(s) (...)
+        else:
+            print("PyTorch trains data-parallel in a DistributedDataParallel loop")
+        ```
+    """
     backend = keras.backend.backend()
     if backend == "tensorflow":
         strategy = _tensorflow_strategy()

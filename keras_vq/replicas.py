@@ -76,7 +76,18 @@ def replica_index():
 
 
 def replica_sum(values):
-    """`values` summed over the replicas (float32); differentiable: the gradient is summed back."""
+    """`values` summed over the replicas (float32); differentiable: the gradient is summed back.
+
+    Example:
+        ```python
+        import numpy as np
+
+        from keras_vq import replicas
+
+        local_counts = np.array([2.0, 0.0, 5.0], "float32")  # one replica's code counts
+        print(replicas.replica_sum(local_counts))  # the global counts; [2. 0. 5.] with one replica
+        ```
+    """
     values = ops.cast(values, "float32")
     if num_replicas() == 1:
         return values
@@ -90,7 +101,17 @@ def replica_sum(values):
 
 
 def global_mean(values):
-    """The mean of every element of `values` over the global batch: sum over replicas / count over replicas."""
+    """The mean of every element of `values` over the global batch: sum over replicas / count over replicas.
+
+    Example:
+        ```python
+        import numpy as np
+
+        from keras_vq import replicas
+
+        print(float(replicas.global_mean(np.array([[1.0, 2.0], [3.0, 6.0]], "float32"))))  # 3.0
+        ```
+    """
     values = ops.cast(values, "float32")
     if num_replicas() == 1:
         return ops.mean(values)
@@ -116,7 +137,18 @@ def take_global_rows(local_values, rows):
     """Rows `rows` (int32 indices into the global batch) of the global `local_values`, on every replica.
 
     Each replica contributes the rows it holds, zeros elsewhere, and the contributions are summed, so
-    len(rows) x D values cross the replicas, never the global batch."""
+    len(rows) x D values cross the replicas, never the global batch.
+
+    Example:
+        ```python
+        import numpy as np
+
+        from keras_vq import replicas
+
+        rows = np.arange(12, dtype="float32").reshape(4, 3)  # this replica's 4 rows of 3
+        print(replicas.take_global_rows(rows, np.array([3, 0], "int32")))  # rows 3 and 0 of the global batch
+        ```
+    """
     if num_replicas() == 1:
         return ops.take(local_values, rows, axis=0)
     local_rows = ops.shape(local_values)[0]
