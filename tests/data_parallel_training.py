@@ -19,7 +19,8 @@ import sys
 BACKEND = os.environ["KERAS_BACKEND"]
 MAKES_DEVICES = __name__ == "__main__"  # not when imported for its scenarios (tests/data_parallel_processes.py)
 if MAKES_DEVICES and BACKEND == "jax":
-    os.environ["XLA_FLAGS"] = os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4"
+    # Only this flag: a test worker's XLA_FLAGS (tests/conftest.py) hold a token that makes XLA drop later flags.
+    os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
 
 import numpy as np  # noqa: E402
 
@@ -104,6 +105,10 @@ def model_parallel():
 
 
 def main(output):
+    devices = (len(keras.distribution.list_devices()) if BACKEND == "jax"
+               else len(tf.config.list_logical_devices("CPU")))
+    if devices != (4 if BACKEND == "jax" else 2):
+        raise SystemExit(f"expected {4 if BACKEND == 'jax' else 2} virtual devices, found {devices}")
     saved = {}
     # One strategy for every scenario: a second MirroredStrategy in a process reuses the first one's
     # collective keys, and their collectives meet.
