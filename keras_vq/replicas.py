@@ -170,21 +170,6 @@ def local_part(global_values, local_rows):
                      [local_rows] + list(global_values.shape[1:]))
 
 
-def depend_on(output, *reduced):
-    """`output`, made to depend on the tensors `reduced` (unchanged in value) in a `tf.distribute` step.
-
-    TensorFlow does not order a replica's collectives that no later op needs (a sum that only feeds a
-    state update or a reported figure) against the gradients' all-reduce: one replica may reach them
-    before the gradients and another after, and the step fails ("Shape mismatch in the collective").
-    Tying them into a layer's output puts every sum before the loss, on every replica. Elsewhere this
-    returns `output` itself."""
-    if not reduced or num_replicas() == 1 or keras.backend.backend() != "tensorflow":
-        return output
-    total = sum(ops.sum(ops.nan_to_num(ops.cast(ops.stop_gradient(tensor), "float32"), nan=0.0, posinf=0.0,
-                                       neginf=0.0)) for tensor in reduced)
-    return output + ops.cast(0.0 * total, output.dtype)
-
-
 def own_losses(losses, like):
     """The entries of a model's `losses` computed by the replica that computed the tensor `like`.
 

@@ -6,7 +6,6 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_vq import replicas
 from keras_vq.checks import check_number
 from keras_vq.layers.quantizer import Quantizer, code_statistics
 
@@ -124,8 +123,8 @@ class FiniteScalarQuantizer(Quantizer):
 
     def call(self, inputs, training=None):
         result = self._quantize_flat(self.flat_float32(inputs))
-        reported = self.record_batch_metrics(result)
-        return replicas.depend_on(self.shaped_result(result, inputs)["quantized"], reported)
+        self.record_batch_metrics(result)
+        return self.shaped_result(result, inputs)["quantized"]
 
     def encode(self, inputs):
         """Codes (int32) in [0, prod(levels)), shape `inputs.shape[:-1]`.

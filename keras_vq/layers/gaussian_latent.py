@@ -101,7 +101,6 @@ class GaussianLatent(keras.layers.Layer):
         kl_loss = ops.mean(kl)
         batch_kl_loss = replicas.global_mean(ops.stop_gradient(kl))  # over the global batch
         self.batch_kl_loss.assign(batch_kl_loss)
-        mean = replicas.depend_on(mean, batch_kl_loss)
         self.add_loss(self.kl_weight * kl_loss)
         if training:
             noise = keras.random.normal(ops.shape(mean), seed=self.seed_generator)

@@ -142,9 +142,9 @@ class LookupFreeQuantizer(Quantizer):
 
     def call(self, inputs, training=None):
         result = self._quantize_flat(self.flat_float32(inputs))
-        reported = self.record_batch_metrics(result)
+        self.record_batch_metrics(result)
         self.add_loss(self.entropy_loss_weight * result["entropy_loss"] + self.beta * result["commitment_loss"])
-        return replicas.depend_on(self.shaped_result(result, inputs)["quantized"], reported)
+        return self.shaped_result(result, inputs)["quantized"]
 
     def encode(self, inputs):
         """Codes (int32) in [0, 2^d), shape `inputs.shape[:-1]`: bit i set where channel i is positive.

@@ -103,15 +103,13 @@ class Quantizer(keras.layers.Layer):
 
     def record_batch_metrics(self, result):
         """Stores the batch statistics; in a data-parallel step, their mean over the replicas (one
-        all-reduce), so every replica reports the global batch's figures. Returns them, for
-        `keras_vq.replicas.depend_on`."""
+        all-reduce), so every replica reports the global batch's figures."""
         values = ops.stack([ops.cast(ops.stop_gradient(result[name]), "float32")
                             for name in self.stored_metric_names])
         if replicas.num_replicas() > 1:
             values = replicas.replica_sum(values) / replicas.num_replicas()
         for index, name in enumerate(self.stored_metric_names):
             getattr(self, f"batch_{name}").assign(values[index])
-        return values
 
     def batch_metrics(self):
         """`{name: value}` of the last call's statistics, for each of `metric_names`.

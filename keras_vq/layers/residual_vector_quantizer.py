@@ -176,9 +176,9 @@ class ResidualVectorQuantizer(Quantizer):
                     metrics[name] = metrics[name] + value
             for name in ("perplexity", "codebook_usage"):
                 metrics[name] = metrics[name] + result[name] / self.num_quantizers
-        reported = self.record_batch_metrics(metrics)
+        self.record_batch_metrics(metrics)
         self.add_loss(loss)
-        quantized = GRADIENT_ESTIMATORS[self.stages[0].gradient](flat_inputs, replicas.depend_on(total, reported))
+        quantized = GRADIENT_ESTIMATORS[self.stages[0].gradient](flat_inputs, total)
         return ops.cast(ops.reshape(quantized, ops.shape(inputs)), self.compute_dtype)
 
     def quantize_vectors(self, inputs):

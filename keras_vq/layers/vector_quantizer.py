@@ -365,10 +365,9 @@ class VectorQuantizer(Quantizer):
         if training and self.kmeans_init:
             offset = self._initialise_by_kmeans(flat_inputs, offset)
         result = self._quantize_flat(flat_inputs, self._effective_codebook(offset))
-        new_state = self._update_state(flat_inputs, result, offset) if training else ()
-        reported = self.record_batch_metrics(result)
-        for key in ("quantized_flat", "codes"):  # every sum over the replicas before the loss
-            result[key] = replicas.depend_on(result[key], result["counts"], reported, *new_state)
+        if training:
+            self._update_state(flat_inputs, result, offset)
+        self.record_batch_metrics(result)
         return result
 
     def call(self, inputs, training=None):
@@ -439,7 +438,7 @@ class VectorQuantizer(Quantizer):
         return new_offset
 
     def _update_state(self, flat_inputs, result, offset):
-        """EMA codebook and usage updates, then dead-code restarts. Returns the new state tensors."""
+        """EMA codebook and usage updates, then dead-code restarts."""
         decay = self.decay
         cluster_size = decay * self.ema_cluster_size.value + (1.0 - decay) * result["counts"]
         if self.codebook_update == "ema":
@@ -469,8 +468,6 @@ class VectorQuantizer(Quantizer):
         if self.codebook_update == "ema":
             self.ema_embedding_sum.assign(embedding_sum)
             self.codebook.assign(codebook)
-            return cluster_size, embedding_sum, codebook
-        return (cluster_size,) if offset is None else (cluster_size, offset)
 
     # --------------------------------------------------------------- keras
     def get_config(self):
