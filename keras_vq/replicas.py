@@ -133,11 +133,12 @@ def global_row_range(local_rows):
     return ops.sum(rows_per_replica * before), ops.sum(rows_per_replica)
 
 
-def take_global_rows(local_values, rows):
+def take_global_rows(local_values, rows, offset=0):
     """Rows `rows` (int32 indices into the global batch) of the global `local_values`, on every replica.
 
-    Each replica contributes the rows it holds, zeros elsewhere, and the contributions are summed, so
-    len(rows) x D values cross the replicas, never the global batch.
+    `offset` is where this replica's rows start in the global batch (`global_row_range`'s first value,
+    which the caller has already computed). Each replica contributes the rows it holds, zeros elsewhere,
+    and the contributions are summed, so len(rows) x D values cross the replicas, never the global batch.
 
     Example:
         ```python
@@ -152,7 +153,6 @@ def take_global_rows(local_values, rows):
     if num_replicas() == 1:
         return ops.take(local_values, rows, axis=0)
     local_rows = ops.shape(local_values)[0]
-    offset, _ = global_row_range(local_rows)
     local_index = ops.cast(rows, "float32") - offset
     held = ops.logical_and(local_index >= 0.0, local_index < ops.cast(local_rows, "float32"))
     safe_index = ops.cast(ops.clip(local_index, 0.0, ops.cast(local_rows, "float32") - 1.0), "int32")
@@ -160,11 +160,11 @@ def take_global_rows(local_values, rows):
     return replica_sum(ops.where(held[:, None], picked, ops.zeros_like(picked)))
 
 
-def local_part(global_values, local_rows):
-    """This replica's `local_rows` of `global_values`, a tensor laid out over the global batch's rows."""
+def local_part(global_values, local_rows, offset=0):
+    """This replica's `local_rows` of `global_values`, a tensor laid out over the global batch's rows,
+    starting at row `offset` (`global_row_range`'s first value)."""
     if num_replicas() == 1:
         return global_values
-    offset, _ = global_row_range(local_rows)
     offset = ops.cast(offset, "int32")
     return ops.slice(global_values, [offset] + [0] * (len(global_values.shape) - 1),
                      [local_rows] + list(global_values.shape[1:]))

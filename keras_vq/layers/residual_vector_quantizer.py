@@ -141,14 +141,14 @@ class ResidualVectorQuantizer(Quantizer):
         batch = ops.shape(inputs)[0]
         rows_per_example = math.prod(ops.shape(inputs)[1:-1])
         # Drawn for the global batch and sliced, so that a data-parallel step drops what one device would.
-        global_batch = replicas.global_row_range(batch)[1]
+        offset, global_batch = replicas.global_row_range(batch)
         if replicas.num_replicas() > 1:
             global_batch = ops.cast(global_batch, "int32")
         dropped = keras.random.uniform((global_batch,), seed=self.seed_generator) < self.quantizer_dropout
         random_count = (ops.floor(keras.random.uniform((global_batch,), seed=self.seed_generator)
                                   * self.num_quantizers) + 1.0)
         count = ops.where(dropped, ops.minimum(random_count, float(self.num_quantizers)), float(self.num_quantizers))
-        count = replicas.local_part(count, batch)
+        count = replicas.local_part(count, batch, offset)
         return ops.reshape(ops.repeat(count[:, None], rows_per_example, axis=1), (-1,))
 
     def call(self, inputs, training=None):

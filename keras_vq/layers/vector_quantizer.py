@@ -379,10 +379,11 @@ class VectorQuantizer(Quantizer):
     def _random_rows(self, flat_inputs, count):
         """`count` rows of the (global) batch `flat_inputs` drawn uniformly with replacement: the same
         rows on every replica of a data-parallel step, and the rows one device would draw."""
-        num_rows = ops.cast(replicas.global_row_range(ops.shape(flat_inputs)[0])[1], "float32")
+        offset, num_rows = replicas.global_row_range(ops.shape(flat_inputs)[0])
+        num_rows = ops.cast(num_rows, "float32")
         uniform = keras.random.uniform((count,), seed=self.seed_generator)
         rows = ops.minimum(ops.floor(uniform * num_rows), num_rows - 1.0)
-        return replicas.take_global_rows(ops.stop_gradient(flat_inputs), ops.cast(rows, "int32"))
+        return replicas.take_global_rows(ops.stop_gradient(flat_inputs), ops.cast(rows, "int32"), offset)
 
     def _cluster_sums(self, flat_inputs, centres):
         """Per centre, the sum of this replica's rows nearest to it and their count: `(K, D + 1)`."""
