@@ -5,9 +5,9 @@ tf.data pipelines in `keras_vq.data` alone, and only when they are used.
 `keras_vq.plots` (matplotlib) is imported only by those who use it.
 """
 
-from keras_vq import (atomic, callbacks, data, data_parallel, layers, metrics, models, presets, replicas, runs, saving,
-                      training)
+from keras_vq import (atomic, callbacks, data, data_parallel, layers, metrics, models, output_distributions, presets,
+                      replicas, runs, saving, training)
 from keras_vq.version import __version__
 
-__all__ = ["atomic", "callbacks", "data", "data_parallel", "layers", "metrics", "models", "presets", "replicas", "runs",
-           "saving", "training", "__version__"]
+__all__ = ["atomic", "callbacks", "data", "data_parallel", "layers", "metrics", "models", "output_distributions",
+           "presets", "replicas", "runs", "saving", "training", "__version__"]

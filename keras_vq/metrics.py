@@ -144,6 +144,10 @@ def reconstruction_report(model, data, batch_size=256, verbose="auto"):
       with Cov_x(E_q[z_u | x]) > 0.01 (Burda et al. 2015, sec. 5.2), out of
       `latent_units` (with two examples or more): the measure of posterior
       collapse.
+    - A decoder with a likelihood (`output_distribution="logistic_mixture"`):
+      `bits_per_dim` = -log2 p(x | z) per dimension under it, with z the
+      codes (a VQ model) or the posterior mean (a VAE); the reconstruction
+      is the distribution's mean.
 
     `verbose` shows progress (`keras_vq.progress`).
 
@@ -162,10 +166,20 @@ def reconstruction_report(model, data, batch_size=256, verbose="auto"):
     progress = Progress(f"reconstruction report on {len(data):,} examples", len(starts), "batch", verbose)
     quantizers = model.level_quantizers() if hasattr(model, "level_quantizers") else {}
     is_vae = not quantizers and hasattr(model, "latent")
+    distribution = getattr(model, "output_distribution", None)
+    likelihood = distribution if distribution is not None and distribution.has_likelihood else None
     reconstructions, codes, squared_errors, element_counts, means, kl_sums = [], {}, {}, {}, [], []
+    decoder_nats = 0.0
     for start in starts:
         batch = data[start:start + batch_size]
-        reconstructions.append(np.asarray(model.predict_on_batch(batch)))
+        if likelihood is None:
+            reconstructions.append(np.asarray(model.predict_on_batch(batch)))
+        else:  # One pass gives the distribution: its mean, and the data's likelihood under it.
+            with model.outputting_parameters():
+                outputs = model(batch, training=False)
+            reconstructions.append(np.asarray(keras.ops.convert_to_numpy(likelihood.mean(outputs))))
+            decoder_nats -= np.sum(keras.ops.convert_to_numpy(likelihood.log_probability(batch, outputs)),
+                                   dtype=np.float64)
         if quantizers:
             for name, level_outputs in model.encoder_outputs(batch).items():
                 # The quantizer's own figures: the commitment its loss weighs by beta, the batch's mean.
@@ -190,6 +204,8 @@ def reconstruction_report(model, data, batch_size=256, verbose="auto"):
         "nmse": normalized_mean_squared_error(data, reconstructions),
         "psnr_db": peak_signal_to_noise_ratio(data, reconstructions, model.data_range),
     }
+    if likelihood is not None:
+        report["bits_per_dim"] = float(decoder_nats / np.log(2.0) / data.size)
     if quantizers:
         levels = model.code_levels()
         for name, level in levels.items():
@@ -326,18 +342,19 @@ def fit_logistic_scales(pixels, means, channel_axis=-1):
     return np.array(scales)
 
 
-def bits_per_dim(model, priors, images, scales, class_labels=None, batch_size=250, verbose="auto"):
+def bits_per_dim(model, priors, images, scales=None, class_labels=None, batch_size=250, verbose="auto"):
     """The whole model's negative log-likelihood bound on `images` in bits per
     pixel dimension (van den Oord et al. 2017, sec. 4.1):
 
         -log2 p(x) <= -log2 p(x | z_q(x)) - log2 p(z_q(x)),
 
     exact for a one-hot posterior (KL(q || p) = -log p(z)). p(x | z) is the
-    decoder's output as the mean of a discretised logistic with per-channel
-    `scales` (from `fit_logistic_scales` on training images: the decoders are
-    trained with MSE and predict no scale); p(z) is the PixelCNN prior(s),
-    one per level of `model.code_levels()` in its order: one PixelCNN for a
-    VQVAE, `(top, bottom)` for a VQVAE2.
+    decoder's own distribution when it has one (`output_distribution=
+    "logistic_mixture"`; `scales` must then be None); for a decoder trained
+    with the MSE, its output as the mean of a discretised logistic with
+    per-channel `scales` (from `fit_logistic_scales` on training images).
+    p(z) is the PixelCNN prior(s), one per level of `model.code_levels()` in
+    its order: one PixelCNN for a VQVAE, `(top, bottom)` for a VQVAE2.
 
     Returns a dict: `bits_per_dim`, and its `decoder_bits_per_dim` and
     `prior_bits_per_dim` parts. `verbose` shows progress (`keras_vq.progress`).
@@ -358,6 +375,11 @@ def bits_per_dim(model, priors, images, scales, class_labels=None, batch_size=25
     """
     images = np.asarray(images, np.float32)
     decoder_bits, prior_bits = 0.0, 0.0
+    likelihood = model.output_distribution if model.output_distribution.has_likelihood else None
+    if (likelihood is None) == (scales is None):
+        raise ValueError("scales are for a decoder trained with the MSE (fit them with fit_logistic_scales); "
+                         f"this {type(model).__name__}'s decoder "
+                         + ("has its own likelihood: pass scales=None" if likelihood else "needs them"))
     priors = priors if isinstance(priors, (tuple, list)) else (priors,)
     levels = list(model.code_levels())
     if len(priors) != len(levels):
@@ -368,9 +390,13 @@ def bits_per_dim(model, priors, images, scales, class_labels=None, batch_size=25
         batch = images[start:start + batch_size]
         labels = None if class_labels is None else np.asarray(class_labels)[start:start + batch_size]
         codes = {name: keras.ops.convert_to_numpy(level) for name, level in model.encode_levels(batch).items()}
-        means = keras.ops.convert_to_numpy(model.decode_levels(codes))
-        pixels = np.rint(batch * (PIXEL_LEVELS - 1)).astype(np.int64)
-        decoder_bits += discretized_logistic_bits(pixels, means, scales).sum()
+        if likelihood is not None:
+            nats = -likelihood.log_probability(batch, model.decoder_parameters(codes))
+            decoder_bits += np.sum(keras.ops.convert_to_numpy(nats), dtype=np.float64) / np.log(2.0)
+        else:
+            means = keras.ops.convert_to_numpy(model.decode_levels(codes))
+            pixels = np.rint(batch * (PIXEL_LEVELS - 1)).astype(np.int64)
+            decoder_bits += discretized_logistic_bits(pixels, means, scales).sum()
         for level, prior in zip(model.code_levels().values(), priors):
             condition = codes[level.condition.name] if level.condition is not None else None
             prior_bits += prior.log_likelihood_bits(prior.model_inputs(codes[level.name], labels, condition)).sum()

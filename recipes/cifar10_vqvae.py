@@ -33,6 +33,8 @@ import keras_vq.plots
 MODELS = {"vqvae": keras_vq.models.VQVAE, "vqvae2": keras_vq.models.VQVAE2, "vae": keras_vq.models.VAE}
 TRAIN_SPLIT, VALIDATION_SPLIT, TEST_SPLIT = "train[:90%]", "train[90%:]", "test"
 EVALUATION_BATCH = 500
+# Validation images scored at the end of every epoch (`validation_` figures in history.json and the curves).
+VALIDATION_EACH_EPOCH = 1000
 
 
 def parse_arguments():
@@ -40,15 +42,34 @@ def parse_arguments():
     parser.add_data_pipeline_option()
     parser.add_argument("--model", choices=sorted(MODELS), default="vqvae", help="what to train")
     parser.add_training_options(steps=10_000, batch_size=32, learning_rate=3e-4, data_parallel=True)
-    return parser.parse(positive_ints=("steps", "batch_size", "steps_per_epoch"), positive_numbers=("learning_rate",))
+    parser.add_argument("--learning-rate-schedule", choices=("constant", "cosine"), default="constant",
+                        help="cosine: a linear warm-up over the first 5%% of --steps to --learning-rate, then "
+                             "cosine decay to zero at --steps")
+    parser.add_argument("--beta", type=float, default=0.25, help="the commitment weight (VQ models)")
+    parser.add_argument("--kmeans-init", action="store_true", help="start the codebook(s) from k-means")
+    parser.add_argument("--output-distribution", choices=keras_vq.output_distributions.NAMES, default="mse",
+                        help="what the decoder outputs: the image (trained with the MSE) or a discretised logistic "
+                             "mixture over 8-bit levels (trained with its likelihood; figures include bits/dim)")
+    return parser.parse(positive_ints=("steps", "batch_size", "steps_per_epoch"),
+                        positive_numbers=("learning_rate", "beta"))
 
 
-def build_model(name, seed):
+def build_model(name, seed, beta=0.25, kmeans_init=False, output_distribution="mse"):
     """The CIFAR-10 configurations: Sonnet's VQ-VAE (8x8 codes, K = 512, D = 64, EMA), with dead-code
     restarts; VQ-VAE-2 with the same blocks (4x4 and 8x8 codes); the like-for-like VAE."""
     if name == "vae":
-        return keras_vq.models.VAE(data_shape=(32, 32, 3), seed=seed)
-    return MODELS[name](data_shape=(32, 32, 3), dead_code_threshold=1.0, seed=seed)
+        return keras_vq.models.VAE(data_shape=(32, 32, 3), output_distribution=output_distribution, seed=seed)
+    return MODELS[name](data_shape=(32, 32, 3), dead_code_threshold=1.0, beta=beta, kmeans_init=kmeans_init,
+                        output_distribution=output_distribution, seed=seed)
+
+
+def learning_rate(arguments):
+    """Adam's learning rate: constant, or warmed up over 5% of the steps and decayed to zero by a cosine."""
+    if arguments.learning_rate_schedule == "constant":
+        return arguments.learning_rate
+    warmup = max(1, arguments.steps // 20)
+    return keras.optimizers.schedules.CosineDecay(0.0, decay_steps=arguments.steps - warmup,
+                                                  warmup_target=arguments.learning_rate, warmup_steps=warmup)
 
 
 def main():
@@ -72,8 +93,9 @@ def main():
     # Model.
     keras.config.set_dtype_policy(arguments.dtype_policy)
     with keras_vq.data_parallel.scope(arguments.data_parallel):  # --data-parallel: every device
-        model = build_model(arguments.model, arguments.seed)
-        model.compile(optimizer=keras.optimizers.Adam(arguments.learning_rate))
+        model = build_model(arguments.model, arguments.seed, arguments.beta, arguments.kmeans_init,
+                            arguments.output_distribution)
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate(arguments)))
 
         # Training, checkpointed and resumable.
         started = time.perf_counter()
@@ -83,6 +105,8 @@ def main():
             total_steps=arguments.steps,
             steps_per_epoch=arguments.steps_per_epoch,
             run_dir=run_dir,
+            callbacks=[keras_vq.callbacks.HeldOutReport(validation_images[:VALIDATION_EACH_EPOCH],
+                                                        prefix="validation_", batch_size=EVALUATION_BATCH)],
         )
     training_seconds = time.perf_counter() - started
     model = keras_vq.training.in_float32(model)  # What the preset holds and the figures describe.
@@ -98,6 +122,13 @@ def main():
         "data_parallel": keras_vq.data_parallel.describe() if arguments.data_parallel else None,
         "seconds_this_run": round(training_seconds, 1),
         "validation": keras_vq.metrics.reconstruction_report(model, validation_images),
+        # The figures on the first VALIDATION_EACH_EPOCH validation images after each epoch.
+        "validation_curve": [
+            {"steps": (epoch + 1) * arguments.steps_per_epoch} | {
+                name[len("validation_"):]: values[epoch] for name, values in history.items()
+                if name.startswith("validation_") and epoch < len(values)}
+            for epoch in range(len(history.get("loss", [])))
+        ],
         "test": keras_vq.metrics.reconstruction_report(model, test_images),
     }
 
@@ -115,6 +146,7 @@ def main():
             "training_steps": results["training_steps"],
             "test_figures": results["test"],
             "validation_figures": results["validation"],
+            "validation_curve": results["validation_curve"],
             "recipe": "python -m keras_vq.recipes.cifar10_vqvae",
         },
         overwrite=True,

@@ -1,5 +1,6 @@
 """The convolutional encoder and decoder shared by VQ-VAE and VAE, and their checks."""
 
+import contextlib
 import inspect
 import math
 import numbers
@@ -108,7 +109,8 @@ LIVE_START_BIAS_STDDEV = 0.1
 
 
 def build_decoder(data_shape, data_range, num_downsamples, hidden_channels, num_residual_layers,
-                  residual_channels, latent_channels, dtype=None, name="decoder", zero_input_at_start=False):
+                  residual_channels, latent_channels, dtype=None, name="decoder", zero_input_at_start=False,
+                  output_distribution=None):
     """z_q -> x: a 3-tap conv, a ResidualStack, stride-2 transposed convs, un-centre.
 
     Mirrors `build_encoder`: `num_downsamples` stride-2, 4-tap transposed
@@ -116,6 +118,8 @@ def build_decoder(data_shape, data_range, num_downsamples, hidden_channels, num_
     The output is float32 whatever the dtype policy, on the data's scale.
     With `data_range=None` (VQ-VAE-2's top decoder, whose output is features)
     there is no un-centring and the output keeps the layers' dtype.
+    An `output_distribution` with a likelihood (`keras_vq.output_distributions`)
+    makes the last convolution output its parameters instead, in float32.
     `zero_input_at_start`: the latent may be all zero at first (FSQ); the first
     convolution then gets a small random bias (`LIVE_START_BIAS_STDDEV`), since from
     zeros through zero biases and ReLUs no gradient would reach the encoder.
@@ -134,6 +138,12 @@ def build_decoder(data_shape, data_range, num_downsamples, hidden_channels, num_
     for index in range(num_downsamples - 1):
         layers.append(transposed(hidden_channels // 2, DOWNSAMPLING_KERNEL, strides=2, padding="same",
                                  activation="relu", dtype=dtype, name=f"upsample{index}"))
+    if output_distribution is not None and output_distribution.has_likelihood:
+        to_distribution = transposed(output_distribution.parameter_channels, DOWNSAMPLING_KERNEL, strides=2,
+                                     padding="same", dtype="float32", name="to_distribution")
+        decoder = keras.Sequential(layers + [to_distribution], name=name)
+        to_distribution.bias.assign(output_distribution.initial_bias())
+        return decoder
     layers += [
         transposed(data_shape[-1], DOWNSAMPLING_KERNEL, strides=2, padding="same", dtype=dtype,
                    name=f"upsample{num_downsamples - 1}"),
@@ -267,11 +277,6 @@ def check_prior(prior, argument, code_shape, num_embeddings, condition_shape=Non
         )
 
 
-def mean_squared_error(targets, predictions):
-    """Mean over every element, in float32, on the data's own scale."""
-    return ops.mean(ops.square(ops.cast(targets, "float32") - ops.cast(predictions, "float32")))
-
-
 class ConvAutoencoder(PresetMixin, keras.Model):
     """What VQVAE, VQVAE2 and VAE share around the encoder and decoder: the
     data checks, the architecture arguments and their part of the config,
@@ -279,6 +284,37 @@ class ConvAutoencoder(PresetMixin, keras.Model):
 
     # The key of the data in dict inputs (a VQVAE with a speaker-conditioned decoder).
     data_key = "audio"
+    # True inside `outputting_parameters()` (Keras' training and evaluation steps): `call` returns the
+    # decoder's raw outputs.
+    _outputs_parameters = False
+
+    @contextlib.contextmanager
+    def outputting_parameters(self):
+        """Inside, the model's `call` returns the decoder's raw outputs (an output distribution's
+        parameters, which the loss needs) instead of their mean. Keras' training and evaluation
+        steps run inside it (`fit`, `evaluate`, `train_on_batch`, `test_on_batch`), and so does
+        `keras_vq.data_parallel.torch_train_step`.
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, output_distribution="logistic_mixture")
+            with model.outputting_parameters():
+                print(tuple(model(images[:2]).shape))  # (2, 32, 32, 100): 10 logistics' parameters a pixel
+            print(tuple(model(images[:2]).shape))  # (2, 32, 32, 3): their mean
+            ```
+        """
+        before, self._outputs_parameters = self._outputs_parameters, True
+        try:
+            yield
+        finally:
+            self._outputs_parameters = before
+
+    def mean_of(self, outputs):
+        """The data's mean from the decoder's raw outputs (themselves, for an "mse" decoder)."""
+        return outputs if self._outputs_parameters else self.output_distribution.mean(outputs)
 
     def set_architecture(self, data_shape, data_range, hidden_channels, num_downsamples, num_residual_layers,
                          residual_channels):
@@ -335,12 +371,32 @@ class ConvAutoencoder(PresetMixin, keras.Model):
                 )
         return super().fit(x, *args, **kwargs)
 
+    # Keras' training and evaluation steps (fit, evaluate, train_on_batch, test_on_batch) run with the
+    # decoder's raw outputs, which the loss needs; callbacks between steps, predict and model(x) see the mean.
+    def make_train_function(self, force=False):
+        if self.train_function is None or force:
+            super().make_train_function(force=force)
+            self.train_function = self._outputting_parameters_while(self.train_function)
+        return self.train_function
+
+    def make_test_function(self, force=False):
+        if self.test_function is None or force:
+            super().make_test_function(force=force)
+            self.test_function = self._outputting_parameters_while(self.test_function)
+        return self.test_function
+
+    def _outputting_parameters_while(self, step_function):
+        def step(*args, **kwargs):
+            with self.outputting_parameters():  # Traced (TF, JAX) or run (PyTorch) inside.
+                return step_function(*args, **kwargs)
+        return step
+
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         return reducible_logs(super().compute_metrics(x, y, y_pred, sample_weight=sample_weight))
 
     def call(self, inputs, training=None, mask=None):
         self.check_data_batch(inputs[self.data_key] if isinstance(inputs, dict) else inputs)
-        return super().call(inputs, training=training, mask=mask)
+        return self.mean_of(super().call(inputs, training=training, mask=mask))
 
     def get_config(self):
         return {
@@ -352,5 +408,6 @@ class ConvAutoencoder(PresetMixin, keras.Model):
             "num_downsamples": self.num_downsamples,
             "num_residual_layers": self.num_residual_layers,
             "residual_channels": self.residual_channels,
+            "output_distribution": self.output_distribution.config(),
             "dtype": keras.saving.serialize_keras_object(self.layers_dtype_policy()),
         }

@@ -12,8 +12,8 @@ from keras_vq.models.conv_autoencoder import (
     build_encoder,
     architecture_arguments,
     ConvAutoencoder,
-    mean_squared_error,
 )
+from keras_vq.output_distributions import output_distribution_for
 
 
 @keras.saving.register_keras_serializable(package="keras_vq")
@@ -47,6 +47,12 @@ class VAE(ConvAutoencoder):
             per example): the default 0.01 on 32x32x3 images with an 8x8x64
             latent is sigma = 0.06 on the [0, 1] scale. Much larger weights
             (1.0 is sigma = 0.6) collapse the posterior.
+        output_distribution: `"mse"` (the decoder outputs the data) or
+            `"logistic_mixture"` (a discretised logistic mixture over 8-bit
+            levels; the reconstruction term is its negative log-likelihood in
+            nats per dimension, reported as `bits_per_dim`; `kl_weight` = L / D
+            then makes the loss the negative ELBO per dimension). See
+            `keras_vq.output_distributions`.
         seed: seed of the reparameterisation noise.
         dtype: dtype policy of the layers.
 
@@ -76,6 +82,7 @@ class VAE(ConvAutoencoder):
         residual_channels=32,
         latent_dim=64,
         kl_weight=0.01,
+        output_distribution="mse",
         seed=None,
         dtype=None,
         **kwargs,
@@ -85,10 +92,12 @@ class VAE(ConvAutoencoder):
                                               num_residual_layers, residual_channels)
         if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
             raise ValueError(f"latent_dim must be an integer >= 1, got {latent_dim!r}")
+        output = output_distribution_for(output_distribution, architecture["data_range"],
+                                         architecture["data_shape"][-1])
         # === Layers ===
         encoder = build_encoder(output_channels=2 * latent_dim, dtype=dtype, **architecture)
         latent = GaussianLatent(kl_weight=kl_weight, seed=seed, dtype=dtype, name="latent")
-        decoder = build_decoder(latent_channels=latent_dim, dtype=dtype, **architecture)
+        decoder = build_decoder(latent_channels=latent_dim, dtype=dtype, **architecture, output_distribution=output)
 
         # === Functional model ===
         inputs = keras.Input(shape=architecture["data_shape"], name="inputs")
@@ -97,6 +106,7 @@ class VAE(ConvAutoencoder):
 
         # === Config ===
         self.encoder, self.latent, self.decoder = encoder, latent, decoder
+        self.output_distribution = output
         self.set_architecture(**architecture)
         self.latent_dim = latent_dim
         self.kl_weight = kl_weight
@@ -104,14 +114,14 @@ class VAE(ConvAutoencoder):
         self.sampling_seed_generator = keras.random.SeedGenerator(seed)
 
         # === Metrics ===
-        self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
+        self.reconstruction_loss_tracker = keras.metrics.Mean(name=output.loss_name)
         self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        reconstruction_loss = mean_squared_error(x, y_pred)
+        reconstruction_loss, reported = self.output_distribution.loss(x, y_pred)
         # self.losses holds kl_weight * kl_loss, added by the latent layer.
         total = reconstruction_loss + ops.sum(ops.stack(replicas.own_losses(self.losses, like=reconstruction_loss)))
-        self.reconstruction_loss_tracker.update_state(reconstruction_loss)
+        self.reconstruction_loss_tracker.update_state(reported)
         self.kl_loss_tracker.update_state(self.latent.batch_kl_loss)
         return replicas.scale_loss(total)
 
@@ -145,7 +155,7 @@ class VAE(ConvAutoencoder):
             print(tuple(model.decode(model.encode(images[:2])["mean"]).shape))  # (2, 32, 32, 3)
             ```
         """
-        return self.decoder(latents, training=False)
+        return self.output_distribution.mean(self.decoder(latents, training=False))
 
     def sample(self, num_samples, seed=None):
         """Decodes `num_samples` draws from the N(0, I) prior.

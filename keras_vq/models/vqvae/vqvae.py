@@ -21,6 +21,7 @@ from keras_vq.models.conv_autoencoder import (
 from keras_vq.models.vqvae.vqvae_decoders import WaveNetDecoder, decoder_for
 from keras_vq.models.vqvae.vqvae_presets import VQVAE_PRESETS
 from keras_vq.models.wavenet.wavenet import WaveNet
+from keras_vq.output_distributions import output_distribution_for
 
 
 @keras.saving.register_keras_serializable(package="keras_vq")
@@ -102,6 +103,12 @@ class VQVAE(ConvAutoencoder):
             default a `VectorQuantizer` built from the shorthand arguments.
         decoder: `"transposed"` (the convolutional decoder) or a `WaveNet`
             (audio only, see above).
+        output_distribution: what the convolutional decoder outputs
+            (`keras_vq.output_distributions`): `"mse"` (the data, trained
+            with the mean squared error) or `"logistic_mixture"` (a
+            discretised logistic mixture over 8-bit levels, PixelCNN++'s,
+            trained with its negative log-likelihood; `fit` reports
+            `bits_per_dim`; `model(x)` and `decode_codes` give its mean).
         seed: seeds the quantizer built from the shorthand, or one given as
             a config, whose seed it replaces (so `from_preset(name, seed=1)`
             re-seeds a preset's quantizer); a quantizer layer has its own.
@@ -136,6 +143,7 @@ class VQVAE(ConvAutoencoder):
         residual_channels=32,
         quantizer=None,
         decoder="transposed",
+        output_distribution="mse",
         seed=None,
         dtype=None,
         **kwargs,
@@ -145,7 +153,9 @@ class VQVAE(ConvAutoencoder):
         architecture = architecture_arguments(data_shape, data_range, hidden_channels, num_downsamples,
                                               num_residual_layers, residual_channels)
         quantizer = resolve_quantizer(quantizer, shorthand, seed, dtype, name="quantizer")
-        decoding = decoder_for(decoder, architecture, quantizer, dtype)
+        output = output_distribution_for(output_distribution, architecture["data_range"],
+                                         architecture["data_shape"][-1])
+        decoding = decoder_for(decoder, architecture, quantizer, dtype, output)
         # === Layers ===
         encoder = build_encoder(output_channels=quantizer.embedding_dim, dtype=dtype, **architecture)
 
@@ -157,6 +167,7 @@ class VQVAE(ConvAutoencoder):
         # === Config ===
         # `decoding` is a plain object (its network's weights are saved once, as `decoder`'s).
         self.encoder, self.quantizer, self.decoder, self.decoding = encoder, quantizer, decoding.network, decoding
+        self.output_distribution = output
         self.set_architecture(**architecture)
 
         # === Metrics ===
@@ -385,6 +396,29 @@ class VQVAE(ConvAutoencoder):
             ```
         """
         return self.decode_codes(codes["codes"])
+
+    def decoder_parameters(self, codes):
+        """The decoder's raw outputs for `{"codes": ...}` (what `encode_levels` gives): the output
+        distribution's parameters, `(batch, *data_shape[:-1], output_distribution.parameter_channels)`
+        (for "mse", the data's mean). `keras_vq.metrics.bits_per_dim` scores the data under them.
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
+                                          output_distribution={"name": "logistic_mixture", "num_mixtures": 5})
+            parameters = model.decoder_parameters(model.encode_levels(images[:2]))
+            print(tuple(parameters.shape))  # (2, 32, 32, 50): 5 logistics' parameters a pixel
+            ```
+        """
+        if self.has_wavenet_decoder:
+            raise ValueError("decoder_parameters is for a convolutional decoder; a WaveNet decoder generates "
+                             "(keras_vq.metrics.wavenet_decoder_report scores it)")
+        indices = checked_codes("codes", codes["codes"], self.latent_shape(), self.num_embeddings,
+                                self.quantizer.codes_per_position)
+        return self.decoder(self.quantizer.lookup(indices), training=False)
 
     def get_config(self):
         return super().get_config() | {

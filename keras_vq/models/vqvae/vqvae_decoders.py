@@ -24,7 +24,7 @@ import numpy as np
 from keras import ops
 
 from keras_vq.layers.mu_law_encoding import MuLawEncoding
-from keras_vq.models.conv_autoencoder import build_decoder, mean_squared_error
+from keras_vq.models.conv_autoencoder import build_decoder
 from keras_vq.models.wavenet.wavenet import WaveNet
 from keras_vq.mu_law import mu_law_decode, mu_law_encode
 
@@ -44,12 +44,14 @@ class TransposedConvDecoder:
         ```
     """
 
-    loss_name = "reconstruction_loss"
     num_speakers = None
 
-    def __init__(self, architecture, quantizer, dtype):
+    def __init__(self, architecture, quantizer, dtype, output_distribution):
+        self.output_distribution = output_distribution
+        self.loss_name = output_distribution.loss_name
         self.network = build_decoder(latent_channels=quantizer.embedding_dim, dtype=dtype, **architecture,
-                                     zero_input_at_start=quantizer.small_inputs_quantize_to_zero)
+                                     zero_input_at_start=quantizer.small_inputs_quantize_to_zero,
+                                     output_distribution=output_distribution)
 
     def connect(self, data_shape, data_key, latents_of):
         """`(inputs, outputs)`: the data in, `network(z_q)` out; `latents_of(data)` gives z_q."""
@@ -57,13 +59,13 @@ class TransposedConvDecoder:
         return inputs, self.network(latents_of(inputs))
 
     def loss(self, x, y_pred, data_key):
-        """`(loss, reported)`: the MSE on the data's scale, reported as it is."""
-        error = mean_squared_error(x, y_pred)
-        return error, error
+        """`(loss, reported)`: the output distribution's (the MSE on the data's scale, or the negative
+        log-likelihood of a discretised logistic mixture, reported in bits per dimension)."""
+        return self.output_distribution.loss(x, y_pred)
 
     def decode(self, latents, speakers=None, temperature=1.0, seed=None):
         """The data's mean from z_q, in one pass (`speakers`, `temperature`, `seed` do not apply)."""
-        return self.network(latents, training=False)
+        return self.output_distribution.mean(self.network(latents, training=False))
 
     def config(self):
         return "transposed"
@@ -121,14 +123,17 @@ class WaveNetDecoder:
         return keras.saving.serialize_keras_object(self.network)
 
 
-def decoder_for(decoder, architecture, quantizer, dtype):
+def decoder_for(decoder, architecture, quantizer, dtype, output_distribution):
     """The decoder object `VQVAE(decoder=...)` names: "transposed", a `WaveNet`, or a saved WaveNet's config;
-    it decodes what `quantizer` gives."""
+    it decodes what `quantizer` gives, to `output_distribution` (`keras_vq.output_distributions`)."""
     if isinstance(decoder, dict):  # From a saved config: only registered keras_vq classes deserialise.
         decoder = keras.saving.deserialize_keras_object(decoder)
     if isinstance(decoder, str) and decoder == "transposed":
-        return TransposedConvDecoder(architecture, quantizer, dtype)
+        return TransposedConvDecoder(architecture, quantizer, dtype, output_distribution)
     if isinstance(decoder, WaveNet):
+        if output_distribution.has_likelihood:
+            raise ValueError(f"a WaveNet decoder has its own output distribution (256 mu-law symbols); "
+                             f"output_distribution={output_distribution.config()!r} applies to decoder='transposed'")
         return WaveNetDecoder(decoder, architecture, quantizer.embedding_dim)
     raise ValueError(f"decoder must be 'transposed' or a keras_vq.models.WaveNet; got {decoder!r}")
 

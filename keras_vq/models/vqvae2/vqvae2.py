@@ -7,6 +7,7 @@ from keras_vq import replicas
 from keras_vq.checks import check_model_kwargs, check_shape
 from keras_vq.models.vqvae2.vqvae2_presets import VQVAE2_PRESETS
 from keras_vq.models.code_levels import CodeLevel, levels_by_name
+from keras_vq.output_distributions import output_distribution_for
 from keras_vq.models.conv_autoencoder import (
     CONVOLUTIONS,
     TRANSPOSED_CONVOLUTIONS,
@@ -17,7 +18,6 @@ from keras_vq.models.conv_autoencoder import (
     build_encoder,
     checked_codes,
     check_prior,
-    mean_squared_error,
     VECTOR_QUANTIZER_SHORTHAND,
     pop_quantizer_shorthand,
     resolve_quantizer,
@@ -66,7 +66,9 @@ class VQVAE2(ConvAutoencoder):
     on `data_range`.
 
     Args: as `VQVAE`, without `num_downsamples` (fixed by the hierarchy) and
-    `decoder`; `quantizer` as above.
+    `decoder`; `quantizer` as above; `output_distribution` (`"mse"` or
+    `"logistic_mixture"`, see `keras_vq.output_distributions`) is the image
+    decoder's.
 
     Example:
         ```python
@@ -93,6 +95,7 @@ class VQVAE2(ConvAutoencoder):
         num_residual_layers=2,
         residual_channels=32,
         quantizer=None,
+        output_distribution="mse",
         seed=None,
         dtype=None,
         **kwargs,
@@ -113,6 +116,7 @@ class VQVAE2(ConvAutoencoder):
         architecture = architecture_arguments(data_shape, data_range, hidden_channels, BOTTOM_DOWNSAMPLES,
                                               num_residual_layers, residual_channels)
         data_shape = architecture["data_shape"]
+        output = output_distribution_for(output_distribution, architecture["data_range"], data_shape[-1])
         bottom_shape = tuple(None if s is None else s // 2**BOTTOM_DOWNSAMPLES for s in data_shape[:2])
         blocks = dict(hidden_channels=hidden_channels, num_residual_layers=num_residual_layers,
                       residual_channels=residual_channels, dtype=dtype)
@@ -138,6 +142,7 @@ class VQVAE2(ConvAutoencoder):
             data_shape, architecture["data_range"], BOTTOM_DOWNSAMPLES, latent_channels=top_dim + bottom_dim,
             name="decoder", **blocks, zero_input_at_start=all(
                 quantizer.small_inputs_quantize_to_zero for quantizer in quantizers.values()),
+            output_distribution=output,
         )
 
         # === Functional model ===
@@ -156,18 +161,19 @@ class VQVAE2(ConvAutoencoder):
         self.bottom_encoder, self.top_encoder, self.top_decoder = bottom_encoder, top_encoder, top_decoder
         self.to_bottom_latent, self.upsample_top, self.decoder = to_bottom_latent, upsample_top, decoder
         self.top_quantizer, self.bottom_quantizer = quantizers["top"], quantizers["bottom"]
+        self.output_distribution = output
         self.set_architecture(**architecture)
 
         # === Metrics ===
-        self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
+        self.reconstruction_loss_tracker = keras.metrics.Mean(name=output.loss_name)
         self.level_trackers = {level: self.track_quantizer_metrics(quantizers[level], prefix=f"{level}_")
                                for level in LEVELS}
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        reconstruction_loss = mean_squared_error(x, y_pred)
+        reconstruction_loss, reported = self.output_distribution.loss(x, y_pred)
         # self.losses holds each quantizer's own loss (codebook_loss + beta * commitment_loss for VQ).
         total = reconstruction_loss + sum(replicas.own_losses(self.losses, like=reconstruction_loss))
-        self.reconstruction_loss_tracker.update_state(reconstruction_loss)
+        self.reconstruction_loss_tracker.update_state(reported)
         for level, quantizer in self.level_quantizers().items():
             self.update_quantizer_metrics(quantizer, self.level_trackers[level])
         return replicas.scale_loss(total)
@@ -235,17 +241,33 @@ class VQVAE2(ConvAutoencoder):
             print(tuple(model.decode_codes(top, bottom).shape))  # (2, 32, 32, 3)
             ```
         """
+        return self.output_distribution.mean(self.decoder_parameters({"top": top_codes, "bottom": bottom_codes}))
+
+    def decoder_parameters(self, codes):
+        """The decoder's raw outputs for `{"top": ..., "bottom": ...}` codes (what `encode_levels` gives):
+        the output distribution's parameters (for "mse", the images), as `VQVAE.decoder_parameters`.
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8,
+                                           output_distribution="logistic_mixture")
+            print(tuple(model.decoder_parameters(model.encode_levels(images[:2])).shape))  # (2, 32, 32, 100)
+            ```
+        """
         top_shape, bottom_shape = self.latent_shapes()
         top, bottom = self.top_quantizer, self.bottom_quantizer
-        top_codes = checked_codes("top_codes", top_codes, top_shape, top.num_embeddings, top.codes_per_position)
-        bottom_codes = checked_codes("bottom_codes", bottom_codes, bottom_shape, bottom.num_embeddings,
+        top_codes = checked_codes("top_codes", codes["top"], top_shape, top.num_embeddings, top.codes_per_position)
+        bottom_codes = checked_codes("bottom_codes", codes["bottom"], bottom_shape, bottom.num_embeddings,
                                      bottom.codes_per_position)
         if len(top_codes) != len(bottom_codes):
             raise ValueError(f"top_codes and bottom_codes must hold as many maps; got {len(top_codes)} and "
                              f"{len(bottom_codes)}")
         upsampled_top = self.upsample_top(self.top_quantizer.lookup(top_codes))
-        codes = ops.concatenate([upsampled_top, self.bottom_quantizer.lookup(bottom_codes)], axis=-1)
-        return self.decoder(codes, training=False)
+        latents = ops.concatenate([upsampled_top, self.bottom_quantizer.lookup(bottom_codes)], axis=-1)
+        return self.decoder(latents, training=False)
 
     def generate(self, top_prior, bottom_prior, num_samples, class_labels=None, temperature=1.0, seed=None):
         """Hierarchical sampling (Razavi et al. 2019, sec. 3.2): top codes from
