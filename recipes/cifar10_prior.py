@@ -23,8 +23,10 @@ Writes to --output-dir:
     results.json         bits/code per level, the test bits/dim bound and its parts
 
 Bits/dim: -log2 p(x) <= -log2 p(x | z) - log2 p(z) over the test split, with
-p(x | z) a discretised logistic around the decoder's output whose per-channel
-scale is fitted on training images (`keras_vq.metrics.bits_per_dim`).
+p(x | z) the decoder's own distribution (an autoencoder trained with
+`output_distribution="logistic_mixture"`), or for one trained with the MSE a
+discretised logistic around the decoder's output whose per-channel scale is
+fitted on training images (`keras_vq.metrics.bits_per_dim`).
 """
 
 import json
@@ -119,17 +121,20 @@ def main():
             "test_bits_per_code": bits_per_code(prior, keras_vq.data.prior_inputs(codes[TEST_SPLIT], level)),
         }
 
-    # The whole model's bound on the test split, in bits per dimension.
-    training_images = keras_vq.data.load_numpy(
-        "cifar10", TRAIN_SPLIT, 500, data_dir=arguments.data_dir, evaluation=True
-    ).concatenated()[:SCALE_FIT_IMAGES]
-    means = autoencoder.predict(training_images, verbose=0)
-    pixels = np.rint(training_images * 255).astype(np.int64)
-    scales = keras_vq.metrics.fit_logistic_scales(pixels, means)
+    # The whole model's bound on the test split, in bits per dimension: under the decoder's own likelihood
+    # when it has one, else under a logistic around its output with per-channel scales fitted on training images.
+    scales = None
+    if not autoencoder.output_distribution.has_likelihood:
+        training_images = keras_vq.data.load_numpy(
+            "cifar10", TRAIN_SPLIT, 500, data_dir=arguments.data_dir, evaluation=True
+        ).concatenated()[:SCALE_FIT_IMAGES]
+        means = autoencoder.predict(training_images, verbose=0)
+        pixels = np.rint(training_images * 255).astype(np.int64)
+        scales = keras_vq.metrics.fit_logistic_scales(pixels, means)
+        results["decoder_logistic_scales"] = scales.tolist()
     test_images, test_labels = keras_vq.data.load_numpy(
         "cifar10", TEST_SPLIT, 500, data_dir=arguments.data_dir, evaluation=True, with_labels=True
     ).concatenated()
-    results["decoder_logistic_scales"] = scales.tolist()
     results["test"] = keras_vq.metrics.bits_per_dim(autoencoder, priors, test_images, scales, test_labels)
 
     keras_vq.runs.write_results(arguments.output_dir, results)  # Refuses NaN figures before anything is published.

@@ -3,8 +3,10 @@
     KERAS_BACKEND=tensorflow python scripts/package_cifar10_presets.py --runs /work/train \
         --prior-runs /work/runs --data-dir ../shared/data
 
-For each of vqvae, vae and vqvae2 found under --runs (recipes/cifar10_vqvae.py),
-copies `<run>/preset/` to `keras_vq/models/<model>/presets/cifar10/`; for each
+For each run of MODELS found under --runs (recipes/cifar10_vqvae.py), copies
+`<run>/preset/` to `keras_vq/models/<model>/presets/<preset name>/` (vqvae, vae
+and vqvae2 are the `cifar10` presets; vqvae_logistic_mixture, trained with
+`--output-distribution logistic_mixture`, is `cifar10_logistic_mixture`); for each
 PixelCNN prior found under --prior-runs (recipes/cifar10_prior.py, in
 `prior_vqvae/codes`, `prior_vqvae2/top` and `prior_vqvae2/bottom`), copies
 its preset to `keras_vq/models/pixelcnn/presets/<preset name>/`. Each gets
@@ -28,7 +30,13 @@ from keras_vq.presets import sha256_of
 
 PACKAGE = pathlib.Path(keras_vq.__file__).parent
 CHECK_IMAGES = 500
-MODELS = {"vqvae": keras_vq.models.VQVAE, "vae": keras_vq.models.VAE, "vqvae2": keras_vq.models.VQVAE2}
+# Run folder -> (model class, its folder under keras_vq/models, preset name).
+MODELS = {
+    "vqvae": (keras_vq.models.VQVAE, "vqvae", "cifar10"),
+    "vae": (keras_vq.models.VAE, "vae", "cifar10"),
+    "vqvae2": (keras_vq.models.VQVAE2, "vqvae2", "cifar10"),
+    "vqvae_logistic_mixture": (keras_vq.models.VQVAE, "vqvae", "cifar10_logistic_mixture"),
+}
 
 
 def main():
@@ -40,10 +48,10 @@ def main():
     images, labels = keras_vq.data.load_numpy(
         "cifar10", f"test[:{CHECK_IMAGES}]", 100, data_dir=arguments.data_dir, evaluation=True, with_labels=True
     ).concatenated()
-    for name, model_class in MODELS.items():
-        source = arguments.runs / name / "preset" if arguments.runs else None
+    for run, (model_class, folder, preset_name) in MODELS.items():
+        source = arguments.runs / run / "preset" if arguments.runs else None
         if source and source.exists():
-            target = copy_preset(source, PACKAGE / "models" / name / "presets" / "cifar10")
+            target = copy_preset(source, PACKAGE / "models" / folder / "presets" / preset_name)
             figures = keras_vq.metrics.reconstruction_report(model_class.from_preset(target), images)
             record_check_figures(target, figures)
     for preset_name, entry in PIXELCNN_PRESETS.items():

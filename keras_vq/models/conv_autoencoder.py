@@ -399,7 +399,7 @@ class ConvAutoencoder(PresetMixin, keras.Model):
         return self.mean_of(super().call(inputs, training=training, mask=mask))
 
     def get_config(self):
-        return {
+        config = {
             "name": self.name,
             "trainable": self.trainable,
             "data_shape": self.data_shape,
@@ -408,6 +408,10 @@ class ConvAutoencoder(PresetMixin, keras.Model):
             "num_downsamples": self.num_downsamples,
             "num_residual_layers": self.num_residual_layers,
             "residual_channels": self.residual_channels,
-            "output_distribution": self.output_distribution.config(),
             "dtype": keras.saving.serialize_keras_object(self.layers_dtype_policy()),
         }
+        if self.output_distribution.has_likelihood:
+            # Recorded only when not the default, so that a model trained with the MSE saves the config it
+            # saved before the option existed (and a preset's architecture check still matches it).
+            config["output_distribution"] = self.output_distribution.config()
+        return config
