@@ -7,6 +7,6 @@ bash scripts/install.sh
 status=0
 for backend in tensorflow jax torch; do
   echo "=== KERAS_BACKEND=$backend"
-  KERAS_BACKEND=$backend .venv/bin/python -m pytest -q -p no:cacheprovider -n auto "$@" || status=1
+  KERAS_BACKEND=$backend .venv/bin/python -m pytest -q -p no:cacheprovider -n auto --durations=15 "$@" || status=1
 done
 exit $status

@@ -16,15 +16,17 @@ from keras_vq.models import VAE, VQVAE, VQVAE2, PixelCNN, WaveNet
 # The real CIFAR-10 test split, where a checkout has the shared data beside it (CI does).
 DATA_DIR = pathlib.Path(os.environ.get("KERAS_VQ_TEST_DATA", pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"))
 FIGURES = ("mse", "nmse", "psnr_db", "perplexity", "codebook_usage", "top_perplexity", "bottom_perplexity",
-           "top_codebook_usage", "bottom_codebook_usage")
+           "top_codebook_usage", "bottom_codebook_usage", "bits_per_dim")
+CIFAR10_PRESETS = [(VQVAE, "cifar10"), (VAE, "cifar10"), (VQVAE2, "cifar10"), (VQVAE, "cifar10_logistic_mixture")]
 
 
-@pytest.mark.parametrize("model_class", [VQVAE, VAE, VQVAE2])
-def test_cifar10_preset_reproduces_its_recorded_test_figures(model_class):
-    if "cifar10" not in model_class.presets:
-        pytest.skip(f"{model_class.__name__} has no built-in cifar10 preset yet")
-    model = model_class.from_preset("cifar10")
-    entry = model_class.builtin_presets["cifar10"]
+@pytest.mark.parametrize("model_class, preset", CIFAR10_PRESETS,
+                         ids=[f"{model_class.__name__}-{name}" for model_class, name in CIFAR10_PRESETS])
+def test_cifar10_preset_reproduces_its_recorded_test_figures(model_class, preset):
+    if preset not in model_class.presets:
+        pytest.skip(f"{model_class.__name__} has no built-in {preset} preset yet")
+    model = model_class.from_preset(preset)
+    entry = model_class.builtin_presets[preset]
     metadata = json.loads((pathlib.Path(keras_vq.__file__).parent / entry["directory"] / "metadata.json").read_text())
     assert metadata["parameter_count"] == model.count_params()
     assert "test[" not in metadata["dataset"] and "train" in metadata["dataset"]  # Never trained on test.
@@ -36,6 +38,7 @@ def test_cifar10_preset_reproduces_its_recorded_test_figures(model_class):
         "cifar10", f"test[:{count}]", 100, data_dir=DATA_DIR, evaluation=True, progress=False
     ).concatenated()
     figures = keras_vq.metrics.reconstruction_report(model, images)
+    assert ("bits_per_dim" in recorded) == model.output_distribution.has_likelihood
     for name in FIGURES:
         if name in recorded:
             assert figures[name] == pytest.approx(recorded[name], rel=2e-3), name

@@ -170,6 +170,11 @@ def test_every_image_model_takes_the_mixture_reports_bits_and_saves_it(model_cla
     assert np.isfinite(history["bits_per_dim"][0]) and "reconstruction_loss" not in history
     mean = keras.ops.convert_to_numpy(model(images[:4]))
     assert mean.shape == (4, 32, 32, 3)
+    if model_class == "VAE":  # model(x) decodes the posterior mean
+        decoded = model.decode(model.encode(images[:4])["mean"])
+    else:
+        decoded = model.decode_codes(*model.encode(images[:4]))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(decoded), mean, atol=1e-5)
     parameters = model.decoder(keras.ops.zeros((1,) + tuple(model.decoder.input_shape[1:])))
     assert tuple(parameters.shape) == (1, 32, 32, 20)
     model.save(tmp_path / "model.keras")
