@@ -13,6 +13,21 @@ VQVAE_PRESETS = {
             "model.weights.h5": "0afce1bec1e784e810ee509a0a9d5886b634f38cb8b23224974c7a80a7dbe664",
         },
     },
+    "cifar10_logistic_mixture": {
+        "description": (
+            "The cifar10 VQ-VAE's encoder and codes (8x8, K = 512, D = 64, EMA, dead-code restarts) with a "
+            "likelihood decoder: a mixture of 10 discretised logistics a pixel (PixelCNN++), trained by its "
+            "negative log-likelihood, 10,000 steps of batch 32 (Adam 1e-3, warm-up and cosine decay) on 90% of the "
+            "CIFAR-10 train split by `python -m keras_vq.recipes.cifar10_vqvae --output-distribution "
+            "logistic_mixture --learning-rate 1e-3 --learning-rate-schedule cosine --dtype-policy mixed_bfloat16`. "
+            "Test split: decoder 4.78 bits/dim (-log2 p(x | z)), NMSE of its mean 0.107, perplexity 483."
+        ),
+        "directory": "models/vqvae/presets/cifar10_logistic_mixture",
+        "sha256": {
+            "config.json": "0fb0bf0ebbc54ae0fe8a8da8195ff93c44aa2e15e72a1e5605e441b490c96f47",
+            "model.weights.h5": "938502cdb24f2d4ded1d7e92209695706ec40caf7958194872db7fc0064fc97c",
+        },
+    },
     "librispeech": {
         "description": (
             "1-D VQ-VAE for 16 kHz speech (64x: a code every 4 ms, K = 512, D = 64) with a WaveNet decoder "
