@@ -312,7 +312,7 @@ class ConvAutoencoder(PresetMixin, keras.Model):
         finally:
             self._outputs_parameters = before
 
-    def mean_of(self, outputs):
+    def _mean_of(self, outputs):
         """The data's mean from the decoder's raw outputs (themselves, for an "mse" decoder)."""
         return outputs if self._outputs_parameters else self.output_distribution.mean(outputs)
 
@@ -396,7 +396,7 @@ class ConvAutoencoder(PresetMixin, keras.Model):
 
     def call(self, inputs, training=None, mask=None):
         self.check_data_batch(inputs[self.data_key] if isinstance(inputs, dict) else inputs)
-        return self.mean_of(super().call(inputs, training=training, mask=mask))
+        return self._mean_of(super().call(inputs, training=training, mask=mask))
 
     def get_config(self):
         config = {
