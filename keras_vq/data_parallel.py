@@ -172,10 +172,11 @@ def check_recipe_can_train_data_parallel():
     `tf.data.Dataset` there, which `tests/data_parallel_test.py` covers)."""
     if keras.backend.backend() == "torch":
         raise RuntimeError(TORCH_REFUSAL)
-    if keras.backend.backend() == "tensorflow" and _tf_config_workers() > 1:
+    workers = _tf_config_workers() if keras.backend.backend() == "tensorflow" else 1
+    if workers > 1:
         raise RuntimeError(
             "the recipes do not train on several TensorFlow workers (TF_CONFIG names "
-            f"{_tf_config_workers()}): Keras 3's fit cannot distribute their batch generators under "
+            f"{workers}): Keras 3's fit cannot distribute their batch generators under "
             "MultiWorkerMirroredStrategy. Use JAX for several hosts, or fit a tf.data.Dataset inside "
             "keras_vq.data_parallel.scope() in your own code (see the Scaling out page)")
 

@@ -134,17 +134,14 @@ class DiscretizedLogisticMixture:
         coefficients = ops.tanh(part(1 + 2 * c, p)) if p else None
         return log_weights, locations, log_scales, coefficients
 
-    def _coupled(self, locations, coefficients, values):
-        """Per channel, the locations moved by the coupling with the earlier channels' `values`
-        (`(..., C, M)`: a value per component, or broadcast from `(..., C, 1)`)."""
-        coupled, index = [locations[..., 0, :]], 0
-        for channel in range(1, self.channels):
-            shift = 0.0
-            for earlier in range(channel):
-                shift = shift + coefficients[..., index, :] * values[..., earlier, :]
-                index += 1
-            coupled.append(locations[..., channel, :] + shift)
-        return ops.stack(coupled, axis=-2)
+    def _location(self, channel, locations, coefficients, earlier):
+        """Channel `channel`'s locations `(..., M)`, moved by the coupling with the earlier channels'
+        values `earlier` (a list, one `(..., M)` tensor a channel, in order)."""
+        first = channel * (channel - 1) // 2  # Channel c's coefficients follow those of channels 1..c-1.
+        location = locations[..., channel, :]
+        for index, value in enumerate(earlier):
+            location = location + coefficients[..., first + index, :] * value
+        return location
 
     def initial_bias(self):
         """The decoder's starting bias (NumPy, `(parameter_channels,)`): equal weights, the components'
@@ -187,7 +184,9 @@ class DiscretizedLogisticMixture:
         log_weights, locations, log_scales, coefficients = self.split(outputs)
         values, levels = self.to_unit(x)
         values, levels = values[..., None], levels[..., None]  # (..., C, 1): one value for every component
-        centred = values - self._coupled(locations, coefficients, values)
+        earlier = [values[..., channel, :] for channel in range(self.channels)]
+        centred = values - ops.stack([self._location(channel, locations, coefficients, earlier[:channel])
+                                      for channel in range(self.channels)], axis=-2)
         inverse_scale = ops.exp(-log_scales)
         half_bin = 1.0 / (LEVELS - 1)
         upper = inverse_scale * (centred + half_bin)
@@ -239,18 +238,15 @@ class DiscretizedLogisticMixture:
 
             mixture = DiscretizedLogisticMixture(data_range=(0.0, 1.0), channels=3, num_mixtures=2)
             outputs = np.zeros((2, mixture.parameter_channels), "float32")  # two pixels' parameters
-            images = np.array([[0.0, 0.5, 1.0], [0.2, 0.2, 0.2]], "float32")
             print(np.round(np.asarray(mixture.mean(outputs)), 3))  # [[0.5 0.5 0.5] [0.5 0.5 0.5]]: centred locations
             ```
         """
         log_weights, locations, log_scales, coefficients = self.split(outputs)
         scales = ops.exp(log_scales)
-        means, index = [], 0
+        means = []
         for channel in range(self.channels):
-            location = locations[..., channel, :]
-            for earlier in range(channel):  # The coupling, with the earlier channels' component means.
-                location = location + coefficients[..., index, :] * means[earlier]
-                index += 1
+            # The coupling, with the earlier channels' component means standing in for their values.
+            location = self._location(channel, locations, coefficients, means)
             scale = scales[..., channel, :]
             means.append(-1.0 + scale * (ops.softplus((location + 1.0) / scale)
                                          - ops.softplus((location - 1.0) / scale)))
@@ -272,7 +268,6 @@ class DiscretizedLogisticMixture:
 
             mixture = DiscretizedLogisticMixture(data_range=(0.0, 1.0), channels=3, num_mixtures=2)
             outputs = np.zeros((2, mixture.parameter_channels), "float32")  # two pixels' parameters
-            images = np.array([[0.0, 0.5, 1.0], [0.2, 0.2, 0.2]], "float32")
             print(np.rint(np.asarray(mixture.sample(outputs, seed=0)) * 255))  # 8-bit levels drawn
             ```
         """
@@ -281,20 +276,19 @@ class DiscretizedLogisticMixture:
         tiny = 1e-6
         gumbel = -ops.log(-ops.log(keras.random.uniform(ops.shape(log_weights), tiny, 1.0 - tiny, seed=seed)))
         chosen = ops.one_hot(ops.argmax(log_weights + gumbel, axis=-1), self.num_mixtures)[..., None, :]
-        locations, log_scales = ops.sum(locations * chosen, axis=-1), ops.sum(log_scales * chosen, axis=-1)
-        if coefficients is not None:
-            coefficients = ops.sum(coefficients * chosen, axis=-1)
-        uniform = keras.random.uniform(ops.shape(locations), tiny, 1.0 - tiny, seed=seed)
+
+        def pick(parameters):  # The chosen component's, keeping a component axis of 1: (..., rows, 1).
+            return None if parameters is None else ops.sum(parameters * chosen, axis=-1, keepdims=True)
+
+        locations, log_scales, coefficients = pick(locations), pick(log_scales), pick(coefficients)
+        uniform = keras.random.uniform(ops.shape(locations)[:-1], tiny, 1.0 - tiny, seed=seed)[..., None]
         noise = ops.exp(log_scales) * (ops.log(uniform) - ops.log(1.0 - uniform))
-        values, index = [], 0
+        values = []
         for channel in range(self.channels):
-            location = locations[..., channel]
-            for earlier in range(channel):
-                location = location + coefficients[..., index] * values[earlier]
-                index += 1
-            drawn = ops.clip(location + noise[..., channel], -1.0, 1.0)
+            location = self._location(channel, locations, coefficients, values)
+            drawn = ops.clip(location + noise[..., channel, :], -1.0, 1.0)
             values.append(ops.round((drawn + 1.0) * ((LEVELS - 1) / 2.0)) * (2.0 / (LEVELS - 1)) - 1.0)
-        return self.from_unit(ops.stack(values, axis=-1))
+        return self.from_unit(ops.concatenate(values, axis=-1))
 
     def config(self):
         return {"name": self.name, "num_mixtures": self.num_mixtures}

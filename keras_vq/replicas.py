@@ -133,7 +133,7 @@ def global_row_range(local_rows):
     return ops.sum(rows_per_replica * before), ops.sum(rows_per_replica)
 
 
-def take_global_rows(local_values, rows, offset=0):
+def take_global_rows(local_values, rows, offset):
     """Rows `rows` (int32 indices into the global batch) of the global `local_values`, on every replica.
 
     `offset` is where this replica's rows start in the global batch (`global_row_range`'s first value,
@@ -147,7 +147,8 @@ def take_global_rows(local_values, rows, offset=0):
         from keras_vq import replicas
 
         rows = np.arange(12, dtype="float32").reshape(4, 3)  # this replica's 4 rows of 3
-        print(replicas.take_global_rows(rows, np.array([3, 0], "int32")))  # rows 3 and 0 of the global batch
+        offset, _ = replicas.global_row_range(len(rows))  # where this replica's rows start: 0 with one replica
+        print(replicas.take_global_rows(rows, np.array([3, 0], "int32"), offset))  # rows 3 and 0 of the global batch
         ```
     """
     if num_replicas() == 1:
@@ -160,7 +161,7 @@ def take_global_rows(local_values, rows, offset=0):
     return replica_sum(ops.where(held[:, None], picked, ops.zeros_like(picked)))
 
 
-def local_part(global_values, local_rows, offset=0):
+def local_part(global_values, local_rows, offset):
     """This replica's `local_rows` of `global_values`, a tensor laid out over the global batch's rows,
     starting at row `offset` (`global_row_range`'s first value)."""
     if num_replicas() == 1:
