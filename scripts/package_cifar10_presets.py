@@ -24,6 +24,7 @@ import shutil
 import numpy as np
 
 import keras_vq
+from keras_vq.atomic import replace_directory, write_json_atomically
 from keras_vq.data.codes import encode_batch, prior_inputs
 from keras_vq.models.pixelcnn.pixelcnn_presets import PIXELCNN_PRESETS
 from keras_vq.presets import sha256_of
@@ -63,9 +64,12 @@ def main():
 
 
 def copy_preset(source, target):
-    if target.exists():
-        shutil.rmtree(target)
-    shutil.copytree(source, target)
+    """Copies `source` beside `target`, then swaps it in whole (`keras_vq.atomic.replace_directory`)."""
+    staging = target.with_name(f".{target.name}.incoming")
+    if staging.exists():
+        shutil.rmtree(staging)
+    shutil.copytree(source, staging)
+    replace_directory(staging, target)
     return target
 
 
@@ -80,7 +84,7 @@ def prior_check_figures(prior, entry, images, labels):
 def record_check_figures(target, figures):
     metadata = json.loads((target / "metadata.json").read_text())
     metadata["check_figures"] = {"split": f"CIFAR-10 test[:{CHECK_IMAGES}] (keras_vq order)", **figures}
-    (target / "metadata.json").write_text(json.dumps(metadata, indent=2, sort_keys=True))
+    write_json_atomically(target / "metadata.json", metadata)
     hashes = {file: sha256_of(target / file) for file in ("config.json", "model.weights.h5")}
     print(f"{target.relative_to(PACKAGE)}: 'sha256': {hashes}")
 
