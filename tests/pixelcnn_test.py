@@ -195,3 +195,19 @@ def test_cached_sampler_matches_the_naive_loop_on_sharp_conditional_distribution
     uniform = np.random.default_rng(9).random((4,) + prior.code_shape, dtype=np.float32)
     redrawn = ops.convert_to_numpy(draw_categorical(logits.reshape(-1, 8), uniform.reshape(-1), np.ones(uniform.size, "float32")))
     np.testing.assert_array_equal(redrawn.reshape(cached.shape), cached)
+
+
+def test_cached_and_naive_samplers_agree_under_mixed_bfloat16():
+    # The cached loop's row preactivation once added a float32 bias to bfloat16 features (TensorFlow refused).
+    prior = PixelCNN(code_shape=(4, 6), num_classes=3, condition_shape=(2, 3), condition_num_embeddings=5,
+                     condition_residual_layers=1, dtype="mixed_bfloat16", **SMALL)
+    given = conditioning(3, seed=4)
+    cached = prior.sample(3, seed=2, method="cached", **given)
+    np.testing.assert_array_equal(cached, prior.sample(3, seed=2, method="naive", **given))
+
+
+def test_cached_sampler_handles_one_by_one_kernels():
+    # Kernel size 1: the later blocks keep no columns before j, the first block one.
+    prior = PixelCNN(code_shape=(3, 4), num_embeddings=8, channels=8, num_blocks=3, kernel_size=1,
+                     first_kernel_size=1)
+    np.testing.assert_array_equal(prior.sample(2, seed=6, method="cached"), prior.sample(2, seed=6, method="naive"))

@@ -195,3 +195,11 @@ def test_a_second_generation_call_with_another_batch_and_length_works_and_matche
     longer = model.generate(9, num_samples=3, seed=1)
     assert longer.shape == (3, 9)
     np.testing.assert_array_equal(longer, model.generate(9, num_samples=3, seed=1, method="naive"))
+
+
+def test_incremental_and_naive_generation_agree_under_mixed_bfloat16_with_three_taps():
+    model = conditioned_wavenet(kernel_size=3, dtype="mixed_bfloat16")
+    codes = np.random.default_rng(1).integers(0, 5, (2, 6))
+    incremental = model.generate(None, speakers=[2, 0], local_codes=codes, seed=4, method="incremental")
+    np.testing.assert_array_equal(incremental, model.generate(None, speakers=[2, 0], local_codes=codes, seed=4,
+                                                              method="naive"))

@@ -1,5 +1,7 @@
 """Gated PixelCNN blocks: vertical and horizontal stacks with no blind spot."""
 
+from typing import NamedTuple
+
 import keras
 from keras import ops
 
@@ -11,6 +13,17 @@ def gated_activation(preactivation):
     (van den Oord et al. 2016, eq. 2)."""
     features, gates = ops.split(preactivation, 2, axis=-1)
     return ops.tanh(features) * ops.sigmoid(gates)
+
+
+class PositionWeights(NamedTuple):
+    """A `GatedPixelCNNBlock`'s horizontal stack as matrices for one position (see
+    `GatedPixelCNNBlock.position_weights`)."""
+
+    taps: tuple
+    output: object
+    output_bias: object
+    skip: object
+    skip_bias: object
 
 
 @keras.saving.register_keras_serializable(package="keras_vq")
@@ -176,6 +189,52 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         if not self.is_first:
             horizontal = horizontal + residual
         return horizontal, self.skip_output(gated)
+
+    def position_weights(self):
+        """The horizontal stack's weights for one position, cast once to the compute dtype
+        (`PositionWeights`): the horizontal convolution's r + 1 column taps as `(C_in, 2C)` matrices
+        (leftmost first), and the output and skip 1x1 convolutions as `(C, C)` matrices with their
+        biases. A sampler computes these once, not once a position.
+
+        Example:
+            ```python
+            import keras_vq
+
+            block = keras_vq.layers.GatedPixelCNNBlock(channels=8, kernel_size=5)
+            block.build((None, None, None, 8))
+            weights = block.position_weights()
+            print(len(weights.taps), tuple(weights.taps[0].shape), tuple(weights.skip.shape))  # 3 (8, 16) (8, 8)
+            ```
+        """
+        dtype = self.compute_dtype
+        kernel = ops.cast(self.horizontal_convolution.kernel, dtype)  # (1, r + 1, C_in, 2C)
+
+        def matrix(convolution):
+            return ops.cast(convolution.kernel[0, 0], dtype), ops.cast(convolution.bias, dtype)
+
+        return PositionWeights(tuple(kernel[0, tap] for tap in range(self.radius + 1)),
+                               *matrix(self.horizontal_output), *matrix(self.skip_output))
+
+    def row_preactivation(self, vertical_preactivation, bias=None):
+        """The part of h_pre that comes from the vertical stack, for whole rows: W_link v_pre + b_h + c,
+        `(N, rows, W, 2C)`, with b_h the horizontal convolution's bias."""
+        preactivation = self.vertical_to_horizontal(vertical_preactivation) + ops.cast(
+            self.horizontal_convolution.bias, self.compute_dtype)
+        return preactivation if bias is None else preactivation + bias
+
+    def position_step(self, window, row_preactivation, weights):
+        """`(h', g)` at one position, each (N, C): `window` the block's horizontal inputs at columns
+        j - r .. j (j - r - 1 .. j - 1 for the first block), leftmost first, each (N, C);
+        `row_preactivation` (N, 2C) this position's `row_preactivation`; `weights` from
+        `position_weights()`. g is the gate, whose skip output W_skip g the caller takes."""
+        # Python's operators, not keras.ops, for the arithmetic and the halves: the same maths on every
+        # backend without keras.ops' per-call dispatch, which costs more than these products on PyTorch.
+        preactivation = row_preactivation
+        for inputs, tap in zip(window, weights.taps):
+            preactivation = preactivation + inputs @ tap
+        gated = ops.tanh(preactivation[:, :self.channels]) * ops.sigmoid(preactivation[:, self.channels:])
+        horizontal = gated @ weights.output + weights.output_bias
+        return (horizontal if self.is_first else horizontal + window[-1]), gated
 
     def call(self, vertical, horizontal=None, class_labels=None, condition=None):
         horizontal = vertical if horizontal is None else horizontal

@@ -1,10 +1,23 @@
 """Dilated causal WaveNet blocks with global and local conditioning."""
 
+from typing import NamedTuple
+
 import keras
 from keras import ops
 
 from keras_vq.layers.pixelcnn_blocks import gated_activation
 from keras_vq.checks import check_positive_int
+
+
+class StepWeights(NamedTuple):
+    """A `WaveNetBlock`'s weights as matrices for one time step (see `WaveNetBlock.step_weights`)."""
+
+    taps: object
+    taps_bias: object
+    residual: object
+    residual_bias: object
+    skip: object
+    skip_bias: object
 
 
 @keras.saving.register_keras_serializable(package="keras_vq")
@@ -131,11 +144,53 @@ class WaveNetBlock(keras.layers.Layer):
         padded = ops.pad(inputs, ((0, 0), (self.history_length, 0), (0, 0)))
         return self.gated_output(self.dilated_convolution(padded), inputs, bias)
 
+    def step_weights(self):
+        """This block's weights for one time step, cast once to the compute dtype (`StepWeights`):
+        the dilated convolution's k taps as k `(C_in, 2C)` matrices (oldest first) and its bias, and
+        the residual and skip 1x1 convolutions as matrices `(C, C)`, `(C, S)` with their biases
+        (`residual` None for a stack's last block). A generator computes these once, not once a step.
+
+        Example:
+            ```python
+            import keras_vq
+
+            block = keras_vq.layers.WaveNetBlock(channels=8, dilation_rate=4, kernel_size=3, skip_channels=16)
+            weights = block.step_weights()
+            print(len(weights.taps), tuple(weights.taps[0].shape), tuple(weights.skip.shape))  # 3 (8, 16) (8, 16)
+            ```
+        """
+        dtype = self.compute_dtype
+
+        def matrix(convolution):
+            kernel = ops.cast(convolution.kernel, dtype)
+            return ops.reshape(kernel, (-1, kernel.shape[-1])), ops.cast(convolution.bias, dtype)
+
+        kernel = ops.cast(self.dilated_convolution.kernel, dtype)  # (taps, C_in, 2C): tap k-1 is the current input
+        taps = tuple(kernel[tap] for tap in range(self.kernel_size))
+        taps_bias = ops.cast(self.dilated_convolution.bias, dtype)
+        residual, residual_bias = matrix(self.residual_output) if self.residual_output is not None else (None, None)
+        skip, skip_bias = matrix(self.skip_output)
+        return StepWeights(taps, taps_bias, residual, residual_bias, skip, skip_bias)
+
+    def gated_step(self, window, weights, bias_now=None):
+        """z = tanh(a_1) . sigmoid(a_2) at one time step, a = W_d x + V h + V y: `window` the block's
+        inputs at t - (k-1) d, ..., t - d, t (oldest first), each (batch, C); `weights` from
+        `step_weights()`; `bias_now` (batch, 2C) or None."""
+        # Python's operators, not keras.ops, for the arithmetic and the halves: the same maths on every
+        # backend without keras.ops' per-call dispatch, which costs more than these products on PyTorch.
+        preactivation = weights.taps_bias
+        for inputs, tap in zip(window, weights.taps):
+            preactivation = preactivation + inputs @ tap
+        if bias_now is not None:
+            preactivation = preactivation + bias_now
+        return ops.tanh(preactivation[:, :self.channels]) * ops.sigmoid(preactivation[:, self.channels:])
+
     def step(self, inputs_now, inputs_past, bias_now=None):
         """One time step: `inputs_now` (batch, 1, C); `inputs_past` (batch,
         kernel_size - 1, C), the inputs d * (k-1), ..., d steps back, oldest
         first; `bias_now` this step's conditioning (batch, 1, 2C). Returns
-        `(out, skip)`, each (batch, 1, .).
+        `(out, skip)`, each (batch, 1, .). (The generators call `gated_step`
+        with weights cast once; this is the same maths for one call.)
 
         Example:
             ```python
@@ -153,12 +208,16 @@ class WaveNetBlock(keras.layers.Layer):
             print("step matches the full pass")
             ```
         """
-        inputs_now, inputs_past = ops.convert_to_tensor(inputs_now), ops.convert_to_tensor(inputs_past)
-        kernel = self.dilated_convolution.kernel  # (taps, C_in, 2C); tap k-1 multiplies the current input.
-        window = ops.concatenate([inputs_past, inputs_now], axis=1)
-        preactivation = ops.einsum("btc,tcd->bd", window, ops.cast(kernel, window.dtype))
-        preactivation = ops.expand_dims(preactivation + ops.cast(self.dilated_convolution.bias, window.dtype), 1)
-        return self.gated_output(preactivation, inputs_now, bias_now)
+        dtype = self.compute_dtype
+        inputs_now, inputs_past = ops.cast(inputs_now, dtype), ops.cast(inputs_past, dtype)
+        window = [inputs_past[:, tap] for tap in range(self.kernel_size - 1)] + [inputs_now[:, 0]]
+        weights = self.step_weights()
+        gated = self.gated_step(window, weights, None if bias_now is None else ops.cast(bias_now, dtype)[:, 0])
+        outputs = inputs_now[:, 0]
+        if weights.residual is not None:
+            outputs = outputs + ops.matmul(gated, weights.residual) + weights.residual_bias
+        skip = ops.matmul(gated, weights.skip) + weights.skip_bias
+        return ops.expand_dims(outputs, 1), ops.expand_dims(skip, 1)
 
     def compute_output_shape(self, inputs_shape, global_condition_shape=None, local_condition_shape=None):
         return tuple(inputs_shape), tuple(inputs_shape[:-1]) + (self.skip_channels,)

@@ -43,6 +43,25 @@ def apply_output_head(head, features):
     return hidden
 
 
+def output_head_on_vectors(head):
+    """The output head as a function of one position's summed features, `(N, F) -> (N, K)` logits:
+    ReLU, then each 1x1 convolution of `head` as a matrix product, its weights cast to its compute
+    dtype once here (the generation loops call the function once a step)."""
+    matrices = []
+    for layer in head:
+        dtype = layer.compute_dtype
+        kernel = ops.cast(layer.kernel, dtype)
+        matrices.append((ops.reshape(kernel, kernel.shape[-2:]), ops.cast(layer.bias, dtype), layer.activation, dtype))
+
+    def logits(summed_features):
+        hidden = keras.activations.relu(summed_features)
+        for kernel, bias, activation, dtype in matrices:
+            hidden = activation(ops.cast(hidden, dtype) @ kernel + bias)
+        return hidden
+
+    return logits
+
+
 class AutoregressivePrior(PresetMixin, keras.Model):
     """Base of `PixelCNN` and `WaveNet` (see the module docstring); not used on its own. Both share its
     loss (the mean negative log-likelihood of the symbols, reported in bits), output head, input checks,
