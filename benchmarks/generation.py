@@ -1,53 +1,74 @@
-"""WaveNet generation: incremental (per-layer queues) against the naive loop (a full pass per sample).
+"""WaveNet generation on every installed backend: incremental (per-layer queues) against the naive loop.
 
-    KERAS_BACKEND=jax python benchmarks/generation.py [--channels 64 --num-samples 8]
+    python benchmarks/generation.py [--channels 64 --num-samples 8] [--backends tensorflow jax torch]
 
-Builds a speaker- and code-conditioned WaveNet of 10 layers with dilations
-1 .. 512 (a receptive field of 1,024 samples), compiles both generators (a
-first, untimed call), then times each generating `--num-samples` sequences
-of 1,024 samples (the receptive field, so the naive loop's full pass per
-sample recomputes exactly the receptive field) from the same seed, checks
-that they drew the same samples, and prints seconds and the ratio.
+For each backend (in a process of its own), builds the same speaker- and
+code-conditioned WaveNet (same seed) of 10 layers with dilations 1 .. 512 (a
+receptive field of 1,024 samples), runs each generator once to compile it
+(timed: the "first call" column), then times each generating
+`--num-samples` sequences of 1,024 samples (the receptive field, so the
+naive loop's full pass per sample recomputes exactly the receptive field)
+from the same seed, checks that they drew the same samples, and prints
+seconds, milliseconds a step, and the ratio naive / incremental.
 """
 
 import argparse
+import json
 import time
 
-import keras
-import numpy as np
-
-from keras_vq.models import WaveNet
+from backends import installed_backends, run_on_backend
 
 NUM_LAYERS = 10  # Dilations 1 .. 512: 1 + 1023 = 1,024 samples of receptive field.
 UPSAMPLING = 64  # Samples per code, as the VQ-VAE's 64x audio encoder.
+NUM_SPEAKERS, NUM_CODES = 28, 512
 
 
-def time_generator(model, method, speakers, codes):
-    model.generate(None, speakers=speakers, local_codes=codes, seed=0, method=method)  # compile
-    start = time.perf_counter()
-    samples = model.generate(None, speakers=speakers, local_codes=codes, seed=1, method=method)
-    return time.perf_counter() - start, samples
+def measure(channels, num_samples):
+    """Seconds of the first and of a timed call of each generator, and whether they drew the same samples."""
+    import keras
+    import numpy as np
+
+    from keras_vq.models import WaveNet
+
+    keras.utils.set_random_seed(0)
+    model = WaveNet(num_symbols=256, channels=channels, skip_channels=2 * channels, num_layers=NUM_LAYERS,
+                    layers_per_cycle=NUM_LAYERS, num_speakers=NUM_SPEAKERS, local_num_embeddings=NUM_CODES,
+                    upsampling=UPSAMPLING)
+    length = model.receptive_field
+    rng = np.random.default_rng(0)
+    speakers = rng.integers(0, NUM_SPEAKERS, num_samples)
+    codes = rng.integers(0, NUM_CODES, (num_samples, length // UPSAMPLING))
+    figures, samples = {"length": length}, {}
+    for method in ("incremental", "naive"):
+        start = time.perf_counter()
+        model.generate(None, speakers=speakers, local_codes=codes, seed=0, method=method, verbose=0)
+        figures[f"{method}_first_call_s"] = time.perf_counter() - start
+        start = time.perf_counter()
+        samples[method] = model.generate(None, speakers=speakers, local_codes=codes, seed=1, method=method, verbose=0)
+        figures[f"{method}_s"] = time.perf_counter() - start
+    figures["same_samples"] = float((samples["incremental"] == samples["naive"]).mean())
+    return figures
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--channels", type=int, default=64)
     parser.add_argument("--num-samples", type=int, default=8)
+    parser.add_argument("--backends", nargs="+", choices=["tensorflow", "jax", "torch"])
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    keras.utils.set_random_seed(0)
-    model = WaveNet(num_symbols=256, channels=args.channels, skip_channels=2 * args.channels,
-                    num_layers=NUM_LAYERS, layers_per_cycle=NUM_LAYERS, num_speakers=28,
-                    local_num_embeddings=512, upsampling=UPSAMPLING)
-    length = model.receptive_field
-    rng = np.random.default_rng(0)
-    speakers = rng.integers(0, 28, args.num_samples)
-    codes = rng.integers(0, 512, (args.num_samples, length // UPSAMPLING))
-    print(f"backend {keras.backend.backend()}, {NUM_LAYERS} layers, channels {args.channels}, receptive field "
-          f"{model.receptive_field}, {args.num_samples} sequences of {length} samples")
-    incremental_seconds, incremental = time_generator(model, "incremental", speakers, codes)
-    naive_seconds, naive = time_generator(model, "naive", speakers, codes)
-    print(f"naive {naive_seconds:.3f} s, incremental {incremental_seconds:.3f} s, "
-          f"ratio {naive_seconds / incremental_seconds:.1f}x, same samples {(naive == incremental).mean():.2%}")
+    if args.worker:
+        print(json.dumps(measure(args.channels, args.num_samples)))
+        return
+    print(f"WaveNet generation: {NUM_LAYERS} layers (dilations 1 .. 512, receptive field 1,024), "
+          f"{args.channels} channels, speaker- and code-conditioned, {args.num_samples} sequences of 1,024 samples")
+    print("| backend | incremental: first call | naive | incremental | incremental ms/step | ratio | same samples |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for backend in installed_backends(args.backends):
+        figures = run_on_backend(backend, __file__, ["--channels", args.channels, "--num-samples", args.num_samples])
+        print(f"| {backend} | {figures['incremental_first_call_s']:.2f} s | {figures['naive_s']:.2f} s "
+              f"| {figures['incremental_s']:.3f} s | {1e3 * figures['incremental_s'] / figures['length']:.3f} "
+              f"| {figures['naive_s'] / figures['incremental_s']:.1f}x | {figures['same_samples']:.2%} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,30 +1,48 @@
-"""PixelCNN sampling: the cached loop against the naive loop (one full pass per position).
+"""PixelCNN sampling on every installed backend: the cached loop against the naive loop.
 
-    KERAS_BACKEND=jax python benchmarks/sampling.py [--channels 64 --num-blocks 8 --num-samples 16]
+    python benchmarks/sampling.py [--channels 64 --num-blocks 8 --num-samples 16 --sizes 8,32]
+                                  [--backends tensorflow jax torch]
 
-For 8x8 and 32x32 code maps (K = 512), builds a class-conditional PixelCNN,
-compiles both samplers (a first call, not timed), then times one call of
-each drawing `--num-samples` maps from the same seed, checks that they drew
-the same codes, and prints seconds and the ratio naive / cached.
+For each backend (in a process of its own) and each code-map size (K = 512
+codes), builds the same class-conditional PixelCNN (same seed), runs each
+sampler once to compile it (timed: the "first call" column, which includes
+tracing and compiling), then times one call of each drawing `--num-samples`
+maps from the same seed, checks that they drew the same codes, and prints
+seconds, milliseconds a position, and the ratio naive / cached. The naive
+loop runs the whole network once a position (H * W full passes): at 32x32
+it takes minutes on a CPU.
 """
 
 import argparse
+import json
 import time
 
-import keras
+from backends import installed_backends, run_on_backend
 
-from keras_vq.models import PixelCNN
-
-CODE_SHAPES = ((8, 8), (32, 32))
 NUM_EMBEDDINGS = 512
 NUM_CLASSES = 10
 
 
-def time_sampler(prior, method, num_samples, labels):
-    prior.sample(num_samples, class_labels=labels, seed=0, method=method)  # compile
-    start = time.perf_counter()
-    codes = prior.sample(num_samples, class_labels=labels, seed=1, method=method)
-    return time.perf_counter() - start, codes
+def measure(size, channels, num_blocks, num_samples):
+    """Seconds of the first and of a timed call of each sampler, and whether they drew the same codes."""
+    import keras
+
+    from keras_vq.models import PixelCNN
+
+    keras.utils.set_random_seed(0)
+    prior = PixelCNN(code_shape=(size, size), num_embeddings=NUM_EMBEDDINGS, channels=channels,
+                     num_blocks=num_blocks, num_classes=NUM_CLASSES)
+    labels = [index % NUM_CLASSES for index in range(num_samples)]
+    figures, codes = {}, {}
+    for method in ("cached", "naive"):
+        start = time.perf_counter()
+        prior.sample(num_samples, class_labels=labels, seed=0, method=method, verbose=0)
+        figures[f"{method}_first_call_s"] = time.perf_counter() - start
+        start = time.perf_counter()
+        codes[method] = prior.sample(num_samples, class_labels=labels, seed=1, method=method, verbose=0)
+        figures[f"{method}_s"] = time.perf_counter() - start
+    figures["same_codes"] = float((codes["cached"] == codes["naive"]).mean())
+    return figures
 
 
 def main():
@@ -33,20 +51,25 @@ def main():
     parser.add_argument("--num-blocks", type=int, default=8)
     parser.add_argument("--num-samples", type=int, default=16)
     parser.add_argument("--sizes", default="8,32", help="comma-separated map sizes (square)")
+    parser.add_argument("--backends", nargs="+", choices=["tensorflow", "jax", "torch"])
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    print(f"backend {keras.backend.backend()}, channels {args.channels}, blocks {args.num_blocks}, "
-          f"K {NUM_EMBEDDINGS}, {args.num_samples} samples")
-    print(f"{'map':>7} {'naive s':>9} {'cached s':>9} {'ratio':>7} {'same codes':>11}")
-    for size in (int(s) for s in args.sizes.split(",")):
-        keras.utils.set_random_seed(0)
-        prior = PixelCNN(code_shape=(size, size), num_embeddings=NUM_EMBEDDINGS, channels=args.channels,
-                         num_blocks=args.num_blocks, num_classes=NUM_CLASSES)
-        labels = [index % NUM_CLASSES for index in range(args.num_samples)]
-        cached_seconds, cached_codes = time_sampler(prior, "cached", args.num_samples, labels)
-        naive_seconds, naive_codes = time_sampler(prior, "naive", args.num_samples, labels)
-        same = (cached_codes == naive_codes).mean()
-        print(f"{size:>3}x{size:<3} {naive_seconds:>9.3f} {cached_seconds:>9.3f} "
-              f"{naive_seconds / cached_seconds:>6.1f}x {same:>10.2%}", flush=True)
+    if args.worker:
+        print(json.dumps(measure(args.size, args.channels, args.num_blocks, args.num_samples)))
+        return
+    print(f"PixelCNN sampling: {args.num_blocks} blocks of {args.channels} channels, K {NUM_EMBEDDINGS}, "
+          f"class-conditional, {args.num_samples} samples a call")
+    print("| backend | map | cached: first call | naive | cached | cached ms/position | ratio | same codes |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for backend in installed_backends(args.backends):
+        for size in (int(size) for size in args.sizes.split(",")):
+            figures = run_on_backend(backend, __file__, ["--size", size, "--channels", args.channels,
+                                                         "--num-blocks", args.num_blocks,
+                                                         "--num-samples", args.num_samples])
+            print(f"| {backend} | {size}x{size} | {figures['cached_first_call_s']:.2f} s | {figures['naive_s']:.2f} s "
+                  f"| {figures['cached_s']:.3f} s | {1e3 * figures['cached_s'] / size ** 2:.2f} "
+                  f"| {figures['naive_s'] / figures['cached_s']:.1f}x | {figures['same_codes']:.2%} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -15,10 +15,11 @@ def draw_categorical(logits, uniform, temperature):
 
     logits (N, K), uniform (N,) in [0, 1), temperature (N,) > 0 -> (N,) int32.
     """
-    logits = ops.cast(logits, "float32") / ops.expand_dims(temperature, -1)
+    # Python's operators where they do: the generation loops call this once a step, eagerly on PyTorch.
+    logits = ops.cast(logits, "float32") / temperature[:, None]
     cumulative = ops.cumsum(ops.softmax(logits, axis=-1), axis=-1)
-    below = ops.sum(ops.cast(cumulative < ops.expand_dims(uniform, -1), "int32"), axis=-1)
-    return ops.minimum(below, ops.shape(logits)[-1] - 1)
+    below = ops.sum(ops.cast(cumulative < uniform[:, None], "int32"), axis=-1)
+    return ops.minimum(below, logits.shape[-1] - 1)
 
 
 def symbol_bits(logits, symbols):

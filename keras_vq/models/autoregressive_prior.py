@@ -56,7 +56,9 @@ def output_head_on_vectors(head):
     def logits(summed_features):
         hidden = keras.activations.relu(summed_features)
         for kernel, bias, activation, dtype in matrices:
-            hidden = activation(ops.cast(hidden, dtype) @ kernel + bias)
+            if keras.backend.standardize_dtype(hidden.dtype) != dtype:
+                hidden = ops.cast(hidden, dtype)
+            hidden = activation(hidden @ kernel + bias)
         return hidden
 
     return logits
