@@ -52,7 +52,7 @@ def _time_steps(train_step, batches, steps, warmup_steps, wait=lambda result: No
 
 
 def torch_steps_per_second(precision, steps, warmup_steps):
-    """Plain PyTorch, eager, channels-first."""
+    """Plain PyTorch, eager, channels-first, on the GPU if there is one (as Keras' torch backend)."""
     import torch
     from torch import nn
     from torch.nn import functional
@@ -96,6 +96,7 @@ def torch_steps_per_second(precision, steps, warmup_steps):
             quantized = flat + (codes - flat).detach()
             return quantized.reshape(inputs.permute(0, 2, 3, 1).shape).permute(0, 3, 1, 2), BETA * commitment
 
+    device = "cuda" if torch.cuda.is_available() else "cpu"
     encoder = nn.Sequential(
         nn.Conv2d(3, HALF, 4, 2, 1), nn.ReLU(), nn.Conv2d(HALF, HIDDEN_CHANNELS, 4, 2, 1), nn.ReLU(),
         nn.Conv2d(HIDDEN_CHANNELS, HIDDEN_CHANNELS, 3, padding=1), ResidualStack(),
@@ -104,16 +105,18 @@ def torch_steps_per_second(precision, steps, warmup_steps):
     decoder = nn.Sequential(
         nn.Conv2d(EMBEDDING_DIM, HIDDEN_CHANNELS, 3, padding=1), ResidualStack(),
         nn.ConvTranspose2d(HIDDEN_CHANNELS, HALF, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(HALF, 3, 4, 2, 1))
+    for module in (encoder, quantizer, decoder):
+        module.to(device)
     optimizer = torch.optim.Adam(list(encoder.parameters()) + list(decoder.parameters()), lr=LEARNING_RATE,
                                  betas=ADAM_BETAS, eps=ADAM_EPSILON)
-    images = torch.rand((steps + warmup_steps) * BATCH_SIZE, 3, 32, 32)
+    images = torch.rand((steps + warmup_steps) * BATCH_SIZE, 3, 32, 32, device=device)
     mixed = precision == "mixed_bfloat16"
 
     def train_step(batch):
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=mixed):
+        with torch.autocast(device, dtype=torch.bfloat16, enabled=mixed):
             features = encoder(batch - 0.5)
         quantized, quantizer_loss = quantizer(features)  # float32, as in keras_vq
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=mixed):
+        with torch.autocast(device, dtype=torch.bfloat16, enabled=mixed):
             reconstructions = decoder(quantized)
         loss = functional.mse_loss(reconstructions.float() + 0.5, batch) + quantizer_loss
         optimizer.zero_grad(set_to_none=True)
@@ -121,7 +124,7 @@ def torch_steps_per_second(precision, steps, warmup_steps):
         optimizer.step()
 
     return _time_steps(train_step, lambda step: images[step * BATCH_SIZE:(step + 1) * BATCH_SIZE],
-                       steps, warmup_steps)
+                       steps, warmup_steps, wait=lambda result: torch.cuda.synchronize() if device == "cuda" else None)
 
 
 def _initial_state(normal, uniform, zeros):
