@@ -155,6 +155,7 @@ class WaveNetBlock(keras.layers.Layer):
             import keras_vq
 
             block = keras_vq.layers.WaveNetBlock(channels=8, dilation_rate=4, kernel_size=3, skip_channels=16)
+            block.build((None, None, 8))
             weights = block.step_weights()
             print(len(weights.taps), tuple(weights.taps[0].shape), tuple(weights.skip.shape))  # 3 (8, 16) (8, 16)
             ```
