@@ -256,6 +256,8 @@ class VectorQuantizer(Quantizer):
                 flat_inputs, ops.transpose(codes)
             )
             index = ops.cast(ops.argmin(distance, axis=1), "int32") + start
+            if start + self.distance_chunk_size >= self.num_embeddings and best_index is None:
+                return index  # One chunk: no distance to compare with another chunk's.
             minimum = ops.min(distance, axis=1)
             if best_index is None:
                 best_distance, best_index = minimum, index
