@@ -176,10 +176,6 @@ class PixelCNN(AutoregressivePrior):
         return [key for key, used in ((CLASS_LABELS, self.num_classes), (CONDITION, self.condition_shape))
                 if used is not None]
 
-    def output_head(self, skips, last_horizontal):
-        """Logits from ReLU(the last horizontal stack + every block's skip output)."""
-        return apply_output_head(self.head, skips + [last_horizontal])
-
     def condition_features(self, condition):
         return None if self.condition_network is None else self.condition_network(condition)
 
