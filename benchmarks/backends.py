@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 BACKENDS = ("tensorflow", "jax", "torch")
 
@@ -28,3 +29,21 @@ def run_on_backend(backend, script, arguments):
     if result.returncode:
         raise RuntimeError(f"the {backend} worker failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def time_each_method(draw, methods):
+    """`(figures, results)`: for each method, `figures["<method>_first_call_s"]` and `["<method>_timed_s"]`,
+    the seconds of a first call of `draw(method)` (which compiles, on TensorFlow and JAX) and of a second,
+    timed one, whose result goes in `results[method]`. On PyTorch, which runs eagerly and compiles
+    nothing, only the timed call runs, and it stands for the first too."""
+    import keras
+
+    calls = ("timed",) if keras.backend.backend() == "torch" else ("first_call", "timed")
+    figures, results = {}, {}
+    for method in methods:
+        for call in calls:
+            start = time.perf_counter()
+            results[method] = draw(method)
+            figures[f"{method}_{call}_s"] = time.perf_counter() - start
+        figures.setdefault(f"{method}_first_call_s", figures[f"{method}_timed_s"])
+    return figures, results

@@ -15,9 +15,8 @@ seconds, milliseconds a step, and the ratio naive / incremental.
 
 import argparse
 import json
-import time
 
-from backends import installed_backends, run_on_backend
+from backends import installed_backends, run_on_backend, time_each_method
 
 NUM_LAYERS = 10  # Dilations 1 .. 512: 1 + 1023 = 1,024 samples of receptive field.
 UPSAMPLING = 64  # Samples per code, as the VQ-VAE's 64x audio encoder.
@@ -39,17 +38,10 @@ def measure(channels, num_samples):
     rng = np.random.default_rng(0)
     speakers = rng.integers(0, NUM_SPEAKERS, num_samples)
     codes = rng.integers(0, NUM_CODES, (num_samples, length // UPSAMPLING))
-    figures, samples = {"length": length}, {}
-    for method in ("incremental", "naive"):
-        calls = ("first_call", "timed")
-        if keras.backend.backend() == "torch":
-            calls = ("timed",)  # Eager: nothing to compile.
-        for call in calls:
-            start = time.perf_counter()
-            samples[method] = model.generate(None, speakers=speakers, local_codes=codes, seed=1, method=method,
-                                             verbose=0)
-            figures[f"{method}_{call}_s"] = time.perf_counter() - start
-        figures.setdefault(f"{method}_first_call_s", figures[f"{method}_timed_s"])
+    figures, samples = time_each_method(
+        lambda method: model.generate(None, speakers=speakers, local_codes=codes, seed=1, method=method, verbose=0),
+        ("incremental", "naive"))
+    figures["length"] = length
     figures["same_samples"] = float((samples["incremental"] == samples["naive"]).mean())
     return figures
 

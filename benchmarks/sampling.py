@@ -16,9 +16,8 @@ it takes minutes on a CPU.
 
 import argparse
 import json
-import time
 
-from backends import installed_backends, run_on_backend
+from backends import installed_backends, run_on_backend, time_each_method
 
 NUM_EMBEDDINGS = 512
 NUM_CLASSES = 10
@@ -34,16 +33,9 @@ def measure(size, channels, num_blocks, num_samples):
     prior = PixelCNN(code_shape=(size, size), num_embeddings=NUM_EMBEDDINGS, channels=channels,
                      num_blocks=num_blocks, num_classes=NUM_CLASSES)
     labels = [index % NUM_CLASSES for index in range(num_samples)]
-    figures, codes = {}, {}
-    for method in ("cached", "naive"):
-        calls = ("first_call", "timed")
-        if keras.backend.backend() == "torch":
-            calls = ("timed",)  # Eager: nothing to compile, and a naive call at 32x32 takes minutes.
-        for call in calls:
-            start = time.perf_counter()
-            codes[method] = prior.sample(num_samples, class_labels=labels, seed=1, method=method, verbose=0)
-            figures[f"{method}_{call}_s"] = time.perf_counter() - start
-        figures.setdefault(f"{method}_first_call_s", figures[f"{method}_timed_s"])
+    figures, codes = time_each_method(
+        lambda method: prior.sample(num_samples, class_labels=labels, seed=1, method=method, verbose=0),
+        ("cached", "naive"))
     figures["same_codes"] = float((codes["cached"] == codes["naive"]).mean())
     return figures
 
