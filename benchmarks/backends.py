@@ -6,6 +6,7 @@ and reads the JSON object the worker prints last; one command then prints
 every backend's figures.
 """
 
+import argparse
 import importlib.util
 import json
 import os
@@ -19,6 +20,13 @@ BACKENDS = ("tensorflow", "jax", "torch")
 def installed_backends(requested=None):
     """The backends of `requested` (all three by default) whose framework is installed."""
     return [name for name in (requested or BACKENDS) if importlib.util.find_spec(name) is not None]
+
+
+def add_backend_arguments(parser):
+    """`--backends` (which to measure; every installed one by default) and the hidden `--worker` flag that
+    `run_on_backend` passes to the script's own process on each backend."""
+    parser.add_argument("--backends", nargs="+", choices=BACKENDS)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
 
 
 def run_on_backend(backend, script, arguments):

@@ -16,7 +16,7 @@ seconds, milliseconds a step, and the ratio naive / incremental.
 import argparse
 import json
 
-from backends import installed_backends, run_on_backend, time_each_method
+from backends import add_backend_arguments, installed_backends, run_on_backend, time_each_method
 
 NUM_LAYERS = 10  # Dilations 1 .. 512: 1 + 1023 = 1,024 samples of receptive field.
 UPSAMPLING = 64  # Samples per code, as the VQ-VAE's 64x audio encoder.
@@ -50,8 +50,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--channels", type=int, default=64)
     parser.add_argument("--num-samples", type=int, default=8)
-    parser.add_argument("--backends", nargs="+", choices=["tensorflow", "jax", "torch"])
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    add_backend_arguments(parser)
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(measure(args.channels, args.num_samples)))

@@ -161,6 +161,10 @@ def _forward(weights, quantizer, images, np_like, convolve, convolve_transposed,
         return convolve(values, np_like.asarray(layer["kernel"], compute_dtype), stride) + np_like.asarray(
             layer["bias"], compute_dtype)
 
+    def conv_transposed(values, layer):
+        return convolve_transposed(values, np_like.asarray(layer["kernel"], compute_dtype)) + np_like.asarray(
+            layer["bias"], compute_dtype)
+
     def residual_stack(values, layers):
         for wide, narrow in layers:
             values = values + conv(relu(conv(relu(values), wide)), narrow)
@@ -191,11 +195,7 @@ def _forward(weights, quantizer, images, np_like, convolve, convolve_transposed,
     hidden = residual_stack(conv(np_like.asarray(quantized, compute_dtype), weights["decoder_stem"]),
                             weights["decoder_residual"])
     first, last = weights["upsampling"]
-    hidden = relu(convolve_transposed(hidden, np_like.asarray(first["kernel"], compute_dtype))
-                  + np_like.asarray(first["bias"], compute_dtype))
-    reconstructions = convolve_transposed(hidden, np_like.asarray(last["kernel"], compute_dtype)) + np_like.asarray(
-        last["bias"], compute_dtype)
-    reconstructions = np_like.asarray(reconstructions, "float32") + 0.5
+    reconstructions = np_like.asarray(conv_transposed(relu(conv_transposed(hidden, first)), last), "float32") + 0.5
     loss = np_like.mean((reconstructions - images) ** 2) + BETA * commitment
     return loss, new_quantizer
 
@@ -255,13 +255,10 @@ def tensorflow_steps_per_second(precision, steps, warmup_steps):
     import tensorflow as tf
 
     rng = np.random.default_rng(0)
-    weights, quantizer = _initial_state(
-        lambda shape, stddev: tf.Variable(rng.normal(0, stddev, shape).astype("float32")),
+    weights, quantizer = tf.nest.map_structure(tf.Variable, _initial_state(
+        lambda shape, stddev: rng.normal(0, stddev, shape).astype("float32"),
         lambda shape, limit: rng.uniform(-limit, limit, shape).astype("float32"),
-        lambda shape: np.zeros(shape, "float32"))
-    weights = tf.nest.map_structure(lambda value: value if isinstance(value, tf.Variable) else tf.Variable(value),
-                                    weights)
-    quantizer = {name: tf.Variable(value) for name, value in quantizer.items()}
+        lambda shape: np.zeros(shape, "float32")))
     variables = tf.nest.flatten(weights)
     first = [tf.Variable(tf.zeros_like(variable)) for variable in variables]
     second = [tf.Variable(tf.zeros_like(variable)) for variable in variables]

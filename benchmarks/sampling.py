@@ -17,7 +17,7 @@ it takes minutes on a CPU.
 import argparse
 import json
 
-from backends import installed_backends, run_on_backend, time_each_method
+from backends import add_backend_arguments, installed_backends, run_on_backend, time_each_method
 
 NUM_EMBEDDINGS = 512
 NUM_CLASSES = 10
@@ -46,8 +46,7 @@ def main():
     parser.add_argument("--num-blocks", type=int, default=8)
     parser.add_argument("--num-samples", type=int, default=8)
     parser.add_argument("--sizes", default="8,32", help="comma-separated map sizes (square)")
-    parser.add_argument("--backends", nargs="+", choices=["tensorflow", "jax", "torch"])
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    add_backend_arguments(parser)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:

@@ -6,13 +6,16 @@ import keras
 from keras import ops
 
 from keras_vq.checks import check_odd_kernel_size, check_positive_int
+from keras_vq.layers.pointwise import pointwise_matrix
 
 
 def gated_activation(preactivation):
     """tanh(a) * sigmoid(b), with a and b the two halves of the channel axis
     (van den Oord et al. 2016, eq. 2)."""
-    features, gates = ops.split(preactivation, 2, axis=-1)
-    return ops.tanh(features) * ops.sigmoid(gates)
+    # Halves by indexing, not keras.ops.split: the generation loops call this every step, and on PyTorch
+    # (eager) a keras.ops call's dispatch costs more than the slicing.
+    half = preactivation.shape[-1] // 2
+    return ops.tanh(preactivation[..., :half]) * ops.sigmoid(preactivation[..., half:])
 
 
 class PositionWeights(NamedTuple):
@@ -206,14 +209,9 @@ class GatedPixelCNNBlock(keras.layers.Layer):
             print(len(weights.taps), tuple(weights.taps[0].shape), tuple(weights.skip.shape))  # 3 (8, 16) (8, 8)
             ```
         """
-        dtype = self.compute_dtype
-        kernel = ops.cast(self.horizontal_convolution.kernel, dtype)  # (1, r + 1, C_in, 2C)
-
-        def matrix(convolution):
-            return ops.cast(convolution.kernel[0, 0], dtype), ops.cast(convolution.bias, dtype)
-
+        kernel = ops.cast(self.horizontal_convolution.kernel, self.compute_dtype)  # (1, r + 1, C_in, 2C)
         return PositionWeights(tuple(kernel[0, tap] for tap in range(self.radius + 1)),
-                               *matrix(self.horizontal_output), *matrix(self.skip_output))
+                               *pointwise_matrix(self.horizontal_output), *pointwise_matrix(self.skip_output))
 
     def row_preactivation(self, vertical_preactivation, bias=None):
         """The part of h_pre that comes from the vertical stack, for whole rows: W_link v_pre + b_h + c,
@@ -227,12 +225,12 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         j - r .. j (j - r - 1 .. j - 1 for the first block), leftmost first, each (N, C);
         `row_preactivation` (N, 2C) this position's `row_preactivation`; `weights` from
         `position_weights()`. g is the gate, whose skip output W_skip g the caller takes."""
-        # Python's operators, not keras.ops, for the arithmetic and the halves: the same maths on every
-        # backend without keras.ops' per-call dispatch, which costs more than these products on PyTorch.
+        # Python's operators, not keras.ops, for the arithmetic: the same maths on every backend without
+        # keras.ops' per-call dispatch, which costs more than these products on PyTorch.
         preactivation = row_preactivation
         for inputs, tap in zip(window, weights.taps):
             preactivation = preactivation + inputs @ tap
-        gated = ops.tanh(preactivation[:, :self.channels]) * ops.sigmoid(preactivation[:, self.channels:])
+        gated = gated_activation(preactivation)
         horizontal = gated @ weights.output + weights.output_bias
         return (horizontal if self.is_first else horizontal + window[-1]), gated
 

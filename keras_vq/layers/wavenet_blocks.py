@@ -5,8 +5,9 @@ from typing import NamedTuple
 import keras
 from keras import ops
 
-from keras_vq.layers.pixelcnn_blocks import gated_activation
 from keras_vq.checks import check_positive_int
+from keras_vq.layers.pixelcnn_blocks import gated_activation
+from keras_vq.layers.pointwise import pointwise_matrix
 
 
 class StepWeights(NamedTuple):
@@ -161,30 +162,25 @@ class WaveNetBlock(keras.layers.Layer):
             ```
         """
         dtype = self.compute_dtype
-
-        def matrix(convolution):
-            kernel = ops.cast(convolution.kernel, dtype)
-            return ops.reshape(kernel, (-1, kernel.shape[-1])), ops.cast(convolution.bias, dtype)
-
         kernel = ops.cast(self.dilated_convolution.kernel, dtype)  # (taps, C_in, 2C): tap k-1 is the current input
         taps = tuple(kernel[tap] for tap in range(self.kernel_size))
         taps_bias = ops.cast(self.dilated_convolution.bias, dtype)
-        residual, residual_bias = matrix(self.residual_output) if self.residual_output is not None else (None, None)
-        skip, skip_bias = matrix(self.skip_output)
-        return StepWeights(taps, taps_bias, residual, residual_bias, skip, skip_bias)
+        residual, residual_bias = (pointwise_matrix(self.residual_output) if self.residual_output is not None
+                                   else (None, None))
+        return StepWeights(taps, taps_bias, residual, residual_bias, *pointwise_matrix(self.skip_output))
 
     def gated_step(self, window, weights, bias_now=None):
         """z = tanh(a_1) . sigmoid(a_2) at one time step, a = W_d x + V h + V y: `window` the block's
         inputs at t - (k-1) d, ..., t - d, t (oldest first), each (batch, C); `weights` from
         `step_weights()`; `bias_now` (batch, 2C) or None."""
-        # Python's operators, not keras.ops, for the arithmetic and the halves: the same maths on every
-        # backend without keras.ops' per-call dispatch, which costs more than these products on PyTorch.
+        # Python's operators, not keras.ops, for the arithmetic: the same maths on every backend without
+        # keras.ops' per-call dispatch, which costs more than these products on PyTorch.
         preactivation = weights.taps_bias
         for inputs, tap in zip(window, weights.taps):
             preactivation = preactivation + inputs @ tap
         if bias_now is not None:
             preactivation = preactivation + bias_now
-        return ops.tanh(preactivation[:, :self.channels]) * ops.sigmoid(preactivation[:, self.channels:])
+        return gated_activation(preactivation)
 
     def step(self, inputs_now, inputs_past, bias_now=None):
         """One time step: `inputs_now` (batch, 1, C); `inputs_past` (batch,

@@ -30,6 +30,7 @@ from keras import ops
 from keras_vq import replicas
 from keras_vq.checks import check_number, integer_array
 from keras_vq.data_parallel import check_no_torch_process_group, reducible_logs
+from keras_vq.layers.pointwise import pointwise_matrix
 from keras_vq.models.autoregressive import run_compiled, symbol_bits
 from keras_vq.presets import PresetMixin
 from keras_vq.progress import report_stage
@@ -47,11 +48,7 @@ def output_head_on_vectors(head):
     """The output head as a function of one position's summed features, `(N, F) -> (N, K)` logits:
     ReLU, then each 1x1 convolution of `head` as a matrix product, its weights cast to its compute
     dtype once here (the generation loops call the function once a step)."""
-    matrices = []
-    for layer in head:
-        dtype = layer.compute_dtype
-        kernel = ops.cast(layer.kernel, dtype)
-        matrices.append((ops.reshape(kernel, kernel.shape[-2:]), ops.cast(layer.bias, dtype), layer.activation, dtype))
+    matrices = [(*pointwise_matrix(layer), layer.activation, layer.compute_dtype) for layer in head]
 
     def logits(summed_features):
         hidden = keras.activations.relu(summed_features)
