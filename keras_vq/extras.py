@@ -6,6 +6,7 @@
     data         the above plus TensorFlow and TFDS: `load` (tf.data) and the TFDS builders
     plots        matplotlib: `keras_vq.plots` and the recipes' figures
     recipes      numpy-data + plots: everything the recipes need without TensorFlow
+    speech-eval  pocketsphinx, jiwer, pystoi, pesq, pyworld: `keras_vq.speech_quality`
 
 Example:
 
@@ -26,6 +27,13 @@ EXTRA_OF_MODULE = {
     "tensorflow": ("TensorFlow", "data"),
     "tensorflow_datasets": ("TensorFlow Datasets", "data"),
     "importlib_resources": ("importlib_resources", "data"),
+    "pocketsphinx": ("pocketsphinx", "speech-eval"),
+    "jiwer": ("jiwer", "speech-eval"),
+    "pystoi": ("pystoi", "speech-eval"),
+    "pesq": ("pesq", "speech-eval"),
+    "pyworld": ("pyworld", "speech-eval"),
+    "scipy": ("SciPy", "speech-eval"),
+    "pkg_resources": ("setuptools<81 (pyworld imports pkg_resources)", "speech-eval"),
 }
 
 

@@ -12,4 +12,4 @@ fi
 # tensorflow-cpu likewise. keras_vq itself needs neither: users pick their backend.
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
   "torch==2.13.0" "jax[cpu]" "tensorflow-cpu>=2.16" \
-  -e ".[data,plots,tests,docs]"
+  -e ".[data,plots,tests,docs,speech-eval]"

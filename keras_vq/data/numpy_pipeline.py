@@ -116,6 +116,9 @@ class AudioBatches(SeededBatches):
             audio_helpers.pad_to_length(audio_helpers.int16_to_float(example["audio"]), crop_length)
             for example in examples
         ]
+        # Which utterance each is, and what is said in it (LibriSpeech's own words), for evaluations by ear.
+        self.utterance_ids = [example.get("utterance_id") for example in examples]
+        self.transcripts = [example.get("transcript") for example in examples]
         self.utterance_speakers = np.array(
             [speaker_index[example["speaker_id"]] for example in examples], np.int64
         )
