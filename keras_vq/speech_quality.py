@@ -45,6 +45,7 @@ import re
 
 import numpy as np
 
+from keras_vq import spectrograms
 from keras_vq.extras import naming_the_extra
 from keras_vq.mu_law import mu_law_compress, mu_law_expand
 
@@ -146,30 +147,10 @@ def pesq_wideband(reference, degraded):
         return float("nan")
 
 
-@functools.lru_cache(maxsize=4)
-def mel_filterbank(num_bands=MEL_BANDS, fft_length=MEL_FFT, sample_rate=SAMPLE_RATE):
-    """`(fft_length // 2 + 1, num_bands)` triangular filters, equally spaced on the HTK mel scale
-    m = 2595 log10(1 + f / 700) from 0 Hz to the Nyquist frequency, each peaking at 1."""
-    def to_mel(hz):
-        return 2595.0 * np.log10(1.0 + hz / 700.0)
-
-    edges_hz = 700.0 * (10 ** (np.linspace(0.0, to_mel(sample_rate / 2), num_bands + 2) / 2595.0) - 1.0)
-    bins_hz = np.linspace(0.0, sample_rate / 2, fft_length // 2 + 1)
-    lower, centre, upper = edges_hz[:-2, None], edges_hz[1:-1, None], edges_hz[2:, None]
-    rising = (bins_hz - lower) / (centre - lower)
-    falling = (upper - bins_hz) / (upper - centre)
-    return np.maximum(0.0, np.minimum(rising, falling)).T.astype(np.float32)
-
-
 def log_mel_spectrogram(audio):
-    """`(frames, MEL_BANDS)` mel energies in dB (10 log10, floored at `MEL_FLOOR`) of Hann-windowed frames."""
-    audio = _mono(audio)
-    if len(audio) < MEL_FFT:
-        audio = np.pad(audio, (0, MEL_FFT - len(audio)))
-    starts = np.arange(0, len(audio) - MEL_FFT + 1, MEL_HOP)
-    frames = audio[starts[:, None] + np.arange(MEL_FFT)] * np.hanning(MEL_FFT)
-    power = np.abs(np.fft.rfft(frames, axis=-1)) ** 2
-    return 10.0 * np.log10(np.maximum(power @ mel_filterbank(), MEL_FLOOR))
+    """`(frames, MEL_BANDS)` mel energies in dB (10 log10, floored at `MEL_FLOOR`) of centred Hann frames."""
+    power = np.abs(spectrograms.stft(_mono(audio)[None], MEL_FFT, MEL_HOP)[0]) ** 2
+    return 10.0 * np.log10(np.maximum(power @ spectrograms.mel_filterbank(MEL_BANDS, MEL_FFT, SAMPLE_RATE), MEL_FLOOR))
 
 
 def log_mel_distance(reference, degraded):

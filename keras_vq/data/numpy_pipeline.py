@@ -119,6 +119,7 @@ class AudioBatches(SeededBatches):
         # Which utterance each is, and what is said in it (LibriSpeech's own words), for evaluations by ear.
         self.utterance_ids = [example.get("utterance_id") for example in examples]
         self.transcripts = [example.get("transcript") for example in examples]
+        self.speaker_sexes = {example["speaker_id"]: example.get("speaker_sex") for example in examples}
         self.utterance_speakers = np.array(
             [speaker_index[example["speaker_id"]] for example in examples], np.int64
         )

@@ -5,6 +5,7 @@ speakers it did see, so `split_per_speaker` holds out each speaker's last
 utterances rather than whole speakers (as a slice of the split would).
 """
 
+import dataclasses
 import pathlib
 
 import numpy as np
@@ -37,6 +38,48 @@ def held_out_utterances(name, split, held_out_per_speaker, data_dir=None, min_le
         ([utterances[i] for i in held_out_items], speakers[held_out_items]),
         list(batches.speaker_ids),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class Utterance:
+    """One whole utterance with what an evaluation by ear needs: who says what."""
+
+    utterance_id: str
+    speaker_id: int
+    speaker_sex: str
+    transcript: str
+    audio: np.ndarray  # float32 on [-1, 1], 16 kHz, its own length
+
+
+def first_held_out_utterances(name, split, held_out_per_speaker, num_speakers=None, data_dir=None, download=False):
+    """The first held-out utterance (as `held_out_utterances` holds them out) of each of the first
+    `num_speakers` speakers (in speaker-id order; all if None): a list of `Utterance`s, whole.
+
+    Example:
+        ```python
+        import pathlib
+
+        import keras_vq
+        import keras_vq.datasets.librispeech
+        from keras_vq.data.utterances import first_held_out_utterances
+
+        data_dir = pathlib.Path(keras_vq.datasets.librispeech.__file__).parent / "dummy_data"  # your copy here
+        for utterance in first_held_out_utterances("librispeech", "dev-clean", 1, data_dir=data_dir):
+            print(utterance.utterance_id, utterance.speaker_sex, len(utterance.audio), utterance.transcript[:20])
+        ```
+    """
+    from keras_vq.data.numpy_pipeline import load_numpy
+
+    batches = load_numpy(name, split, 1, data_dir=data_dir, download=download, evaluation=True, with_labels=True,
+                         crop_length=1, progress=False)
+    _, held_out = split_per_speaker(batches.utterance_speakers, held_out_per_speaker)
+    firsts = {}
+    for item in held_out:  # In the split's order: a speaker's first held-out utterance comes first.
+        firsts.setdefault(int(batches.utterance_speakers[item]), int(item))
+    chosen = [firsts[speaker] for speaker in sorted(firsts)][:num_speakers]
+    return [Utterance(batches.utterance_ids[item], int(batches.speaker_ids[batches.utterance_speakers[item]]),
+                      batches.speaker_sexes[batches.speaker_ids[batches.utterance_speakers[item]]],
+                      batches.transcripts[item], batches.utterances[item]) for item in chosen]
 
 
 def clips(utterances, length):

@@ -10,6 +10,9 @@ of these, and the model asks it, never which kind it is:
   over the audio's 8-bit mu-law symbols conditioned on z_q (and a speaker),
   teacher-forced in training with the negative log-likelihood (reported as
   `bits_per_sample`); decoding generates sample by sample.
+- `SpectrogramDecoding` (audio): a `SpectrogramDecoder` predicts each code's
+  STFT log magnitude from z_q (and a speaker), trained with the spectral
+  loss (reported as `spectral_loss`); decoding is one pass and Griffin-Lim.
 
 Each holds its Keras network as `network` (the model keeps it as
 `model.decoder`, where its weights are saved), and answers `connect`
@@ -23,8 +26,10 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_vq import spectrograms
 from keras_vq.layers.mu_law_encoding import MuLawEncoding
 from keras_vq.models.conv_autoencoder import build_decoder
+from keras_vq.models.spectrogram_decoder.spectrogram_decoder import SpectrogramDecoder
 from keras_vq.models.wavenet.wavenet import WaveNet
 from keras_vq.mu_law import mu_law_decode, mu_law_encode
 
@@ -123,6 +128,78 @@ class WaveNetDecoder:
         return keras.saving.serialize_keras_object(self.network)
 
 
+class SpectrogramDecoding:
+    """A `SpectrogramDecoder`: z_q (and a speaker) -> one STFT log-magnitude frame a code; audio by Griffin-Lim.
+
+    Example:
+        ```python
+        import keras_vq
+
+        decoder = keras_vq.models.SpectrogramDecoder(latent_dim=8, hop=64, channels=16, num_blocks=2)
+        model = keras_vq.models.VQVAE(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=16,
+                                      residual_channels=8, num_downsamples=6, embedding_dim=8, decoder=decoder)
+        print(type(model.decoding).__name__, model.decoding.loss_name)  # SpectrogramDecoding spectral_loss
+        ```
+    """
+
+    loss_name = "spectral_loss"
+
+    def __init__(self, network, architecture, embedding_dim):
+        check_audio_architecture("SpectrogramDecoder", architecture)
+        factor = 2 ** architecture["num_downsamples"]
+        if network.latent_dim != embedding_dim or network.hop != factor:
+            raise ValueError(
+                "the SpectrogramDecoder must decode z_q: build it with latent_dim=embedding_dim="
+                f"{embedding_dim} and hop=2**num_downsamples={factor}; it has latent_dim={network.latent_dim}, "
+                f"hop={network.hop}")
+        self.network = network
+
+    @property
+    def num_speakers(self):
+        return self.network.num_speakers
+
+    def connect(self, data_shape, data_key, latents_of):
+        """`(inputs, outputs)`: `{"audio", "speakers"}` (or the audio alone) in, log magnitudes out."""
+        audio = keras.Input(shape=data_shape, name=data_key)
+        speakers = keras.Input(shape=(), dtype="int32", name=SPEAKERS) if self.num_speakers else None
+        inputs = audio if speakers is None else {data_key: audio, SPEAKERS: speakers}
+        return inputs, self.network(self.network.model_inputs(latents_of(audio), speakers))
+
+    def loss(self, x, y_pred, data_key):
+        """`(loss, reported)`: `keras_vq.spectrograms.spectral_loss` against the audio's own log magnitudes."""
+        audio = x[data_key] if isinstance(x, dict) else x
+        target = spectrograms.log_magnitude(audio, self.network.fft_length, self.network.hop)
+        loss = spectrograms.spectral_loss(target, y_pred)
+        return loss, loss
+
+    def decode(self, latents, speakers=None, temperature=1.0, seed=None):
+        """Audio `(batch, codes * hop, 1)` NumPy on [-1, 1]: the predicted magnitudes through Griffin-Lim
+        (seeded by `seed`, 0 if None; `temperature` does not apply)."""
+        if self.num_speakers:
+            speakers = ops.convert_to_tensor(np.broadcast_to(np.asarray(speakers, np.int32), (latents.shape[0],)))
+        log_magnitude = ops.convert_to_numpy(self.network(self.network.model_inputs(latents, speakers),
+                                                          training=False))
+        audio = spectrograms.griffin_lim(np.exp(log_magnitude), self.network.fft_length, self.network.hop,
+                                         iterations=self.network.griffin_lim_iterations,
+                                         seed=0 if seed is None else seed)
+        return np.clip(audio, -1.0, 1.0)[..., None]
+
+    def config(self):
+        return keras.saving.serialize_keras_object(self.network)
+
+
+def check_audio_architecture(decoder_name, architecture):
+    """Raises ValueError unless the encoder's architecture is for mono audio on [-1, 1]."""
+    data_shape = architecture["data_shape"]
+    wanted = {
+        "data_shape": (len(data_shape) == 2 and data_shape[-1] == 1, "(length, 1) mono audio"),
+        "data_range": (architecture["data_range"] == (-1.0, 1.0), "(-1.0, 1.0)"),
+    }
+    for name, (fits, needed) in wanted.items():
+        if not fits:
+            raise ValueError(f"a {decoder_name} decoder models audio: {name} must be {needed}; got {architecture[name]}")
+
+
 def decoder_for(decoder, architecture, quantizer, dtype, output_distribution):
     """The decoder object `VQVAE(decoder=...)` names: "transposed", a `WaveNet`, or a saved WaveNet's config;
     it decodes what `quantizer` gives, to `output_distribution` (`keras_vq.output_distributions`)."""
@@ -135,19 +212,19 @@ def decoder_for(decoder, architecture, quantizer, dtype, output_distribution):
             raise ValueError(f"a WaveNet decoder has its own output distribution (256 mu-law symbols); "
                              f"output_distribution={output_distribution.config()!r} applies to decoder='transposed'")
         return WaveNetDecoder(decoder, architecture, quantizer.embedding_dim)
-    raise ValueError(f"decoder must be 'transposed' or a keras_vq.models.WaveNet; got {decoder!r}")
+    if isinstance(decoder, SpectrogramDecoder):
+        if output_distribution.has_likelihood:
+            raise ValueError(f"a SpectrogramDecoder predicts STFT magnitudes; output_distribution="
+                             f"{output_distribution.config()!r} applies to decoder='transposed'")
+        return SpectrogramDecoding(decoder, architecture, quantizer.embedding_dim)
+    raise ValueError("decoder must be 'transposed', a keras_vq.models.WaveNet or a keras_vq.models.SpectrogramDecoder; "
+                     f"got {decoder!r}")
 
 
 def check_fits(wavenet, architecture, embedding_dim):
     """Raises ValueError unless `wavenet` can decode this encoder's z_q into its audio."""
-    data_shape, factor = architecture["data_shape"], 2 ** architecture["num_downsamples"]
-    wanted = {
-        "data_shape": (len(data_shape) == 2 and data_shape[-1] == 1, "(length, 1) mono audio"),
-        "data_range": (architecture["data_range"] == (-1.0, 1.0), "(-1.0, 1.0)"),
-    }
-    for name, (fits, needed) in wanted.items():
-        if not fits:
-            raise ValueError(f"a WaveNet decoder models audio: {name} must be {needed}; got {architecture[name]}")
+    check_audio_architecture("WaveNet", architecture)
+    factor = 2 ** architecture["num_downsamples"]
     if wavenet.local_condition_dim != embedding_dim or wavenet.upsampling != factor:
         raise ValueError(
             "the WaveNet decoder must be conditioned on z_q: build it with local_condition_dim=embedding_dim="
