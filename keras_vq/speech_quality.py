@@ -124,6 +124,52 @@ def word_error_rate(references, hypotheses):
     return errors / sum(len(text.split()) for text in references)
 
 
+# ---- Phones ------------------------------------------------------------------------------------------------------
+
+# The 39 ARPAbet phones of the CMU pronouncing dictionary (no stress marks, as pocketsphinx's copy has them).
+PHONES = ("AA", "AE", "AH", "AO", "AW", "AY", "B", "CH", "D", "DH", "EH", "ER", "EY", "F", "G", "HH", "IH", "IY",
+          "JH", "K", "L", "M", "N", "NG", "OW", "OY", "P", "R", "S", "SH", "T", "TH", "UH", "UW", "V", "W", "Y", "Z",
+          "ZH")
+
+
+@functools.lru_cache(maxsize=1)
+def pronunciations():
+    """`{WORD: (phone, ...)}` from the CMU pronouncing dictionary that pocketsphinx ships
+    (`cmudict-en-us.dict`, 134,860 entries); a word's first pronunciation."""
+    with naming_the_extra("phone transcriptions"):
+        import pocketsphinx
+
+    entries = {}
+    path = f"{pocketsphinx.get_model_path()}/en-us/cmudict-en-us.dict"
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            word, *phones = line.split()
+            if phones and "(" not in word:  # "word(2)" is a second pronunciation.
+                entries.setdefault(word.upper(), tuple(phones))
+    return entries
+
+
+def transcript_phones(text):
+    """`(phones, out_of_dictionary)`: the phones of `text`'s words in order (each word's first
+    pronunciation), and the words the dictionary lacks, whose phones are left out.
+
+    Example:
+        ```python
+        from keras_vq import speech_quality
+
+        print(speech_quality.transcript_phones("Knit two together, Zorblax!"))
+        # (['N', 'IH', 'T', 'T', 'UW', 'T', 'AH', 'G', 'EH', 'DH', 'ER'], ['ZORBLAX'])
+        ```
+    """
+    dictionary, phones, missing = pronunciations(), [], []
+    for word in normalize_transcript(text).split():
+        if word in dictionary:
+            phones.extend(dictionary[word])
+        else:
+            missing.append(word)
+    return phones, missing
+
+
 # ---- Intelligibility and quality ---------------------------------------------------------------------------------
 
 def stoi(reference, degraded):
@@ -147,9 +193,10 @@ def pesq_wideband(reference, degraded):
         return float("nan")
 
 
-def log_mel_spectrogram(audio):
-    """`(frames, MEL_BANDS)` mel energies in dB (10 log10, floored at `MEL_FLOOR`) of centred Hann frames."""
-    power = np.abs(spectrograms.stft(_mono(audio)[None], MEL_FFT, MEL_HOP)[0]) ** 2
+def log_mel_spectrogram(audio, hop=MEL_HOP):
+    """`(len(audio) // hop, MEL_BANDS)` mel energies in dB (10 log10, floored at `MEL_FLOOR`) of centred
+    25 ms Hann frames every `hop` samples."""
+    power = np.abs(spectrograms.stft(_mono(audio)[None], MEL_FFT, hop)[0]) ** 2
     return 10.0 * np.log10(np.maximum(power @ spectrograms.mel_filterbank(MEL_BANDS, MEL_FFT, SAMPLE_RATE), MEL_FLOOR))
 
 

@@ -27,8 +27,8 @@ distance (dB), F0 RMSE (Hz, frames voiced in both) and voicing agreement,
 the means over clips.
 """
 
-import json
 import math
+import pathlib
 
 import keras
 import numpy as np
@@ -120,7 +120,7 @@ def evaluate_preset(name, utterances, targets, arguments):
     transcripts = [u.transcript for u in utterances]
     reconstructions = decode_whole(vqvae, utterances, own, arguments.seed)
     conversions = decode_whole(vqvae, utterances, target_voices, arguments.seed)
-    folder = arguments.output_dir / "wav" / name.replace("/", "_").strip("._")
+    folder = arguments.output_dir / "wav" / pathlib.Path(name).name  # A built-in name, or a preset folder's.
     for utterance, reconstruction, conversion in zip(utterances, reconstructions, conversions):
         write_wav(folder / f"{utterance.utterance_id}_reconstruction.wav", reconstruction)
         write_wav(folder / f"{utterance.utterance_id}_conversion.wav", conversion)
