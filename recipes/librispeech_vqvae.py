@@ -11,11 +11,16 @@ sec. 4.3). Reads top to bottom:
 1. Utterances of `--split` (16 kHz, float32 in [-1, 1]); the last
    `--held-out-per-speaker` utterances of every speaker are held out, so
    every figure is on speech the models never heard, from voices they know.
-2. Two VQ-VAEs with the same encoder (six stride-2 convolutions: one code
-   of K = 512 every 64 samples): one with the transposed-convolution decoder
-   of the LibriSpeech study, one with a WaveNet decoder conditioned on z_q
-   and the speaker (the paper's). Trained on random crops, checkpointed.
-3. A WaveNet prior over the WaveNet model's code sequences.
+2. VQ-VAEs with the same encoder (six stride-2 convolutions: one code
+   of K = 512 every 64 samples), one for each of `--decoders`: the
+   transposed-convolution decoder of the LibriSpeech study, a WaveNet
+   decoder conditioned on z_q and the speaker (the paper's), and a
+   `SpectrogramDecoder` (one STFT frame a code from z_q and the speaker,
+   trained with the spectral loss, decoded by Griffin-Lim). Trained on random
+   crops, checkpointed. `--validation-per-speaker` keeps each speaker's last
+   training utterances out of training too, for choosing designs.
+3. A WaveNet prior over the code sequences of the first of `--decoders`
+   that is not the transposed one.
 4. Held-out figures (`results.json`): waveform MSE of reconstructions
    (the transposed decoder's, and the WaveNet's generated ones), the
    WaveNet's teacher-forced bits a sample, codebook perplexity and usage,
@@ -38,12 +43,13 @@ import numpy as np
 
 import keras_vq
 import keras_vq.plots
-from keras_vq.data.utterances import SAMPLE_RATE, SequenceCrops, clips, held_out_utterances
+from keras_vq.data.utterances import SAMPLE_RATE, SequenceCrops, clips, held_out_utterances, split_per_speaker
 from keras_vq.datasets.librispeech.librispeech_files import find_librispeech_dir, read_speaker_sexes
-from keras_vq.models import VQVAE, WaveNet
+from keras_vq.models import VQVAE, SpectrogramDecoder, WaveNet
 from keras_vq.speech_examples import write_speech_examples
 
-DECODERS = ("transposed", "wavenet")
+DECODERS = ("transposed", "wavenet", "spectrogram")
+LOSS_NAMES = {"wavenet": "bits_per_sample", "spectrogram": "spectral_loss"}  # What each decoder's training reports.
 NUM_DOWNSAMPLES = 6  # 64x: one code every 4 ms at 16 kHz.
 NUM_EMBEDDINGS, EMBEDDING_DIM = 512, 64
 # Latent frames a speaker probe trains on (a random subset of the training utterances').
@@ -57,12 +63,19 @@ def parse_arguments():
     parser.add_argument("--split", default="train-clean-5", help="the LibriSpeech subset to train on")
     parser.add_argument("--held-out-per-speaker", type=int, default=2,
                         help="each speaker's last utterances, held out for the figures")
+    parser.add_argument("--validation-per-speaker", type=int, default=0,
+                        help="each speaker's last training utterances, also kept out of training (for choosing "
+                             "designs on them: recipes/librispeech_evaluate.py --held-out-per-speaker adds them)")
+    parser.add_argument("--decoders", default="transposed,wavenet",
+                        help=f"comma-separated decoders to train, of {', '.join(DECODERS)}")
     parser.add_training_options(steps=3000, batch_size=8, learning_rate=1e-3, steps_per_epoch=250, dtype_policy=False)
     parser.add_argument("--prior-steps", type=int, default=2000, help="training steps of the WaveNet prior")
     parser.add_argument("--prior-crop-length", type=int, default=256, help="prior training crop, in codes")
     parser.add_argument("--crop-length", type=int, default=4096, help="training crop, in samples")
     parser.add_argument("--wavenet-channels", type=int, default=32, help="the WaveNet decoder's channels")
     parser.add_argument("--wavenet-layers", type=int, default=10, help="dilations 1..512: 1,024 samples seen")
+    parser.add_argument("--spectrogram-channels", type=int, default=256, help="the SpectrogramDecoder's channels")
+    parser.add_argument("--spectrogram-blocks", type=int, default=8, help="the SpectrogramDecoder's blocks")
     parser.add_argument("--generate-seconds", type=float, default=1.0,
                         help="length of the generated reconstructions, conversions and samples")
     parser.add_argument("--num-samples", type=int, default=4, help="samples from the prior")
@@ -73,10 +86,14 @@ def parse_arguments():
     def check(arguments):
         if arguments.crop_length % 2**NUM_DOWNSAMPLES:
             raise keras_vq.runs.RunError(f"--crop-length must be a multiple of {2**NUM_DOWNSAMPLES}")
+        arguments.decoders = keras_vq.runs.comma_separated_choices("--decoders", arguments.decoders, DECODERS)
+        if arguments.validation_per_speaker < 0:
+            raise keras_vq.runs.RunError(f"--validation-per-speaker must be >= 0, got {arguments.validation_per_speaker}")
 
     return parser.parse(
         positive_ints=("held_out_per_speaker", "steps", "prior_steps", "batch_size", "crop_length",
-                       "prior_crop_length", "steps_per_epoch", "wavenet_channels", "wavenet_layers", "num_samples"),
+                       "prior_crop_length", "steps_per_epoch", "wavenet_channels", "wavenet_layers", "num_samples",
+                       "spectrogram_channels", "spectrogram_blocks"),
         positive_numbers=("learning_rate", "generate_seconds"), check=check,
         may_change=("resume", "download", "train_only"),
     )
@@ -90,6 +107,10 @@ def build_vqvae(decoder, num_speakers, arguments):
                           num_layers=arguments.wavenet_layers, layers_per_cycle=arguments.wavenet_layers,
                           num_speakers=num_speakers, local_condition_dim=EMBEDDING_DIM, local_channels=channels,
                           upsampling=2**NUM_DOWNSAMPLES, name="wavenet_decoder")
+    elif decoder == "spectrogram":
+        decoder = SpectrogramDecoder(latent_dim=EMBEDDING_DIM, hop=2**NUM_DOWNSAMPLES,
+                                     channels=arguments.spectrogram_channels, num_blocks=arguments.spectrogram_blocks,
+                                     num_speakers=num_speakers, name="spectrogram_decoder")
     # Codes whose moving usage falls below once a batch are re-seeded from the batch (VectorQuantizer).
     return VQVAE(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=128,
                  num_downsamples=NUM_DOWNSAMPLES, num_embeddings=NUM_EMBEDDINGS, embedding_dim=EMBEDDING_DIM,
@@ -172,43 +193,49 @@ def main():
         download=arguments.download,
         min_length=arguments.crop_length)
     num_speakers = len(speaker_ids)
+    if arguments.validation_per_speaker:  # Each speaker's last training utterances: for choosing, never trained on.
+        kept, _ = split_per_speaker(training[1], arguments.validation_per_speaker)
+        training = ([training[0][i] for i in kept], training[1][kept])
     crops = SequenceCrops(*training, arguments.batch_size, arguments.crop_length, seed=arguments.seed)
     results = {"backend": keras.backend.backend(), "split": arguments.split, "speakers": num_speakers,
                "training_utterances": len(training[0]), "held_out_utterances": len(held_out[0]),
                "models": {}}
 
-    # 2. The two VQ-VAEs.
+    # 2. The VQ-VAEs.
     models = {}
-    for decoder in DECODERS:
+    for decoder in arguments.decoders:
         if decoder == "transposed":
             stream_from = lambda step: audio_only(keras_vq.training.batches_from(crops, step))  # noqa: E731
             curves = ["reconstruction_loss", "commitment_loss", "perplexity"]
         else:
             stream_from = lambda step: keras_vq.training.batches_from(crops, step)  # noqa: E731
-            curves = ["bits_per_sample", "commitment_loss", "perplexity"]
+            curves = [LOSS_NAMES[decoder], "commitment_loss", "perplexity"]
         models[decoder], trained = train(build_vqvae(decoder, num_speakers, arguments), stream_from,
                                          arguments.steps, arguments.output_dir / decoder, arguments, curves)
         results["models"][decoder] = trained
 
-    # 3. A speaker-conditioned prior over the WaveNet model's codes, on crops of the training utterances' codes.
-    wavenet_vqvae = models["wavenet"]
-    code_sequences = [encode_utterance(wavenet_vqvae, audio)[1] for audio in training[0]]
-    prior_crop_length = min([arguments.prior_crop_length] + [len(codes) for codes in code_sequences])
-    code_crops = SequenceCrops(code_sequences, training[1], arguments.batch_size, prior_crop_length,
-                               seed=arguments.seed, sequence_key="symbols", channel_axis=False)
-    prior = WaveNet(num_symbols=NUM_EMBEDDINGS, channels=64, skip_channels=128, num_layers=8, layers_per_cycle=8,
-                    num_speakers=num_speakers, name="code_prior")
-    prior, trained = train(prior, lambda step: keras_vq.training.batches_from(code_crops, step),
-                           arguments.prior_steps, arguments.output_dir / "prior", arguments, ["bits_per_symbol"])
-    results["prior"] = trained
-    held_out_sequences = [encode_utterance(wavenet_vqvae, audio)[1] for audio in held_out[0]]
-    code_windows = [(codes[start:start + prior_crop_length], speaker)
-                    for codes, speaker in zip(held_out_sequences, held_out[1])
-                    for start in range(0, len(codes) - prior_crop_length + 1, prior_crop_length)]
-    code_window_inputs = {"symbols": np.stack([codes for codes, _ in code_windows]),
-                          "speakers": np.array([speaker for _, speaker in code_windows])}
-    results["prior"]["held_out_bits_per_code"] = float(  # Every whole window of every held-out utterance.
-        prior.log_likelihood_bits(code_window_inputs).mean() / prior_crop_length)
+    # 3. A speaker-conditioned prior over the codes of the first model whose decoder is not the transposed one.
+    coded = next((decoder for decoder in arguments.decoders if decoder != "transposed"), None)
+    prior = None
+    if coded is not None:
+        speech_vqvae = models[coded]
+        code_sequences = [encode_utterance(speech_vqvae, audio)[1] for audio in training[0]]
+        prior_crop_length = min([arguments.prior_crop_length] + [len(codes) for codes in code_sequences])
+        code_crops = SequenceCrops(code_sequences, training[1], arguments.batch_size, prior_crop_length,
+                                   seed=arguments.seed, sequence_key="symbols", channel_axis=False)
+        prior = WaveNet(num_symbols=NUM_EMBEDDINGS, channels=64, skip_channels=128, num_layers=8, layers_per_cycle=8,
+                        num_speakers=num_speakers, name="code_prior")
+        prior, trained = train(prior, lambda step: keras_vq.training.batches_from(code_crops, step),
+                               arguments.prior_steps, arguments.output_dir / "prior", arguments, ["bits_per_symbol"])
+        results["prior"] = trained | {"codes_of": coded}
+        held_out_sequences = [encode_utterance(speech_vqvae, audio)[1] for audio in held_out[0]]
+        code_windows = [(codes[start:start + prior_crop_length], speaker)
+                        for codes, speaker in zip(held_out_sequences, held_out[1])
+                        for start in range(0, len(codes) - prior_crop_length + 1, prior_crop_length)]
+        code_window_inputs = {"symbols": np.stack([codes for codes, _ in code_windows]),
+                              "speakers": np.array([speaker for _, speaker in code_windows])}
+        results["prior"]["held_out_bits_per_code"] = float(  # Every whole window of every held-out utterance.
+            prior.log_likelihood_bits(code_window_inputs).mean() / prior_crop_length)
 
     if arguments.train_only:
         print("trained; rerun with --resume to evaluate and write the audio")
@@ -216,21 +243,29 @@ def main():
 
     # 4. Held-out figures.
     windows = held_out_windows(held_out[0], arguments.crop_length)
-    transposed = models["transposed"]
-    results["models"]["transposed"] |= keras_vq.metrics.reconstruction_report(transposed, windows[..., None])
     window_speakers = np.concatenate([
         np.full(len(keras_vq.data.audio.evaluation_windows(audio, arguments.crop_length)), speaker)
         for audio, speaker in zip(*held_out)])
-    results["models"]["wavenet"] |= keras_vq.metrics.wavenet_decoder_report(
-        wavenet_vqvae, windows[..., None], window_speakers)
     length = int(arguments.generate_seconds * SAMPLE_RATE) // 64 * 64
     held_out_clips = clips(held_out[0], length)
-    generated = wavenet_vqvae.reconstruct(held_out_clips, speakers=held_out[1], seed=arguments.seed)
-    results["models"]["wavenet"]["generated_reconstruction"] = {
-        "clips": int(len(held_out_clips)), "seconds": length / SAMPLE_RATE,
-        "mse": keras_vq.metrics.mean_squared_error(held_out_clips, generated),
-        "signal_variance": float(np.var(held_out_clips)),
-    }
+    for decoder, model in models.items():
+        if decoder == "transposed":
+            results["models"][decoder] |= keras_vq.metrics.reconstruction_report(model, windows[..., None])
+            continue
+        if decoder == "wavenet":
+            results["models"][decoder] |= keras_vq.metrics.wavenet_decoder_report(
+                model, windows[..., None], window_speakers)
+        else:
+            model.compile(optimizer=keras.optimizers.Adam(arguments.learning_rate))
+            results["models"][decoder] |= model.evaluate({"audio": windows[..., None], "speakers": window_speakers},
+                                                         batch_size=arguments.batch_size, verbose=0,
+                                                         return_dict=True)
+        generated = model.reconstruct(held_out_clips, speakers=held_out[1], seed=arguments.seed)
+        results["models"][decoder]["generated_reconstruction"] = {
+            "clips": int(len(held_out_clips)), "seconds": length / SAMPLE_RATE,
+            "mse": keras_vq.metrics.mean_squared_error(held_out_clips, generated),
+            "signal_variance": float(np.var(held_out_clips)),
+        }
     for decoder, model in models.items():
         results["models"][decoder]["speaker_probe"] = speaker_probe(model, training, held_out, num_speakers,
                                                                     arguments.seed)
@@ -238,14 +273,15 @@ def main():
     keras_vq.runs.write_results(arguments.output_dir, results)  # Refuses NaN figures before anything is published.
 
     # 5. Audio and plots: reconstructions and conversions of a female and a male held-out clip, prior samples.
-    sexes = read_speaker_sexes(find_librispeech_dir(arguments.data_dir))
-    write_speech_examples(wavenet_vqvae, prior, held_out_clips, held_out[1], speaker_ids, sexes,
-                          arguments.output_dir, num_samples=arguments.num_samples, seed=arguments.seed,
-                          transposed_vqvae=transposed)
+    if prior is not None:
+        sexes = read_speaker_sexes(find_librispeech_dir(arguments.data_dir))
+        write_speech_examples(models[coded], prior, held_out_clips, held_out[1], speaker_ids, sexes,
+                              arguments.output_dir, num_samples=arguments.num_samples, seed=arguments.seed,
+                              transposed_vqvae=models.get("transposed"))
 
     # 6. Presets, with their held-out figures (scripts/package_librispeech_presets.py adds check figures).
     for directory, model, figures in [(decoder, model, results["models"][decoder]) for decoder, model in models.items()
-                                      ] + [("prior", prior, results["prior"])]:
+                                      ] + ([("prior", prior, results["prior"])] if prior is not None else []):
         model.save_to_preset(arguments.output_dir / directory / "preset", overwrite=True, metadata={
             "dataset": f"LibriSpeech {arguments.split} but the last {arguments.held_out_per_speaker} utterances "
                        f"of each speaker, {arguments.crop_length}-sample crops, batch {arguments.batch_size}",
