@@ -119,7 +119,7 @@ def test_a_prior_over_the_codes_generates_audio_through_the_decoder():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(decoder="wavenets"), "decoder must be 'transposed' or a keras_vq.models.WaveNet"),
+    (dict(decoder="wavenets"), "decoder must be 'transposed', a keras_vq.models.WaveNet or a keras_vq.models.SpectrogramDecoder"),
     (dict(data_shape=(32, 32, 3)), r"data_shape must be \(length, 1\) mono audio"),
     (dict(data_range=(0.0, 1.0)), r"data_range must be \(-1.0, 1.0\)"),
     (dict(num_downsamples=3), "upsampling=2\\*\\*num_downsamples=8; it has local_condition_dim=8, upsampling=4"),
