@@ -4,6 +4,8 @@ Batch statistics during training come from the layers; these functions give
 the figures a paper reports, over all the codes or images of a split.
 """
 
+import math
+
 import keras
 import numpy as np
 
@@ -69,6 +71,22 @@ def codebook_usage(indices, num_embeddings):
         ```
     """
     return float(np.mean(code_histogram(indices, num_embeddings) > 0))
+
+
+def code_bits_per_second(model, sample_rate):
+    """Bits a second of a 1-D VQ-VAE's codes: log2 K for each code a position (each stage of a residual
+    quantizer), one position every `2**num_downsamples` samples of audio at `sample_rate`.
+
+    Example:
+        ```python
+        import keras_vq
+
+        vqvae = keras_vq.models.VQVAE.from_preset("librispeech")
+        print(keras_vq.metrics.code_bits_per_second(vqvae, 16_000))  # 2250.0: 9 bits every 4 ms
+        ```
+    """
+    positions_per_second = sample_rate / 2 ** model.num_downsamples
+    return positions_per_second * model.quantizer.codes_per_position * math.log2(model.num_embeddings)
 
 
 def mean_squared_error(targets, predictions):

@@ -134,6 +134,29 @@ def write_results(output_dir, results):
     write_text_atomically(pathlib.Path(output_dir) / RESULTS_FILE, json.dumps(results, indent=2) + "\n")
 
 
+def refuse_to_replace_results(output_dir, overwrite):
+    """RunError unless `output_dir` can take a new `results.json`: it is a folder (or absent) and holds
+    none, or `overwrite` says to replace it (`--overwrite`). For recipes that are not resumable.
+
+    Example:
+        ```python
+        import keras_vq
+
+        keras_vq.runs.write_results("runs/example", {"test": {"mse": 0.0037}})
+        try:
+            keras_vq.runs.refuse_to_replace_results("runs/example", overwrite=False)
+        except keras_vq.runs.RunError as error:
+            print(error)  # runs/example holds results.json; pass --overwrite to replace it or ...
+        ```
+    """
+    output_dir = pathlib.Path(output_dir)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise RunError(f"--output-dir {output_dir} is a file, not a folder")
+    if (output_dir / RESULTS_FILE).exists() and not overwrite:
+        raise RunError(f"{output_dir} holds {RESULTS_FILE}; pass --overwrite to replace it or choose another "
+                       "--output-dir")
+
+
 def check_arguments(arguments, positive_ints=(), positive_numbers=(), dataset=None):
     """Raises RunError naming the first bad recipe argument, before anything is read or written.
 

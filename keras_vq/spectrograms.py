@@ -6,7 +6,7 @@ at its ends), as `keras.ops.stft(..., center=True)` frames it. A clip of
 `frames * hop` samples has `frames` frames (the one centred past its end is
 dropped), so a VQ-VAE whose codes come every `hop` samples has one frame a code.
 
-- `log_magnitude` (backend ops, differentiable): ln max(|X|, `MAGNITUDE_FLOOR`).
+- `log_magnitude` (backend ops, differentiable): ln sqrt(|X|^2 + `MAGNITUDE_FLOOR`^2).
 - `spectral_loss` (backend ops): the L1 distance of log magnitudes plus the
   spectral convergence ||S - Ŝ||_F / ||S||_F (Arık et al. 2018,
   https://arxiv.org/abs/1808.06719; the STFT loss of Parallel WaveGAN,
@@ -29,15 +29,15 @@ GRIFFIN_LIM_MOMENTUM = 0.99
 
 
 def log_magnitude(audio, fft_length, hop):
-    """`(batch, samples // hop, fft_length // 2 + 1)`: ln max(|STFT|, MAGNITUDE_FLOOR) of
+    """`(batch, samples // hop, fft_length // 2 + 1)`: ln sqrt(|STFT|^2 + MAGNITUDE_FLOOR^2) of
     `(batch, samples, 1)` or `(batch, samples)` audio, in float32 (backend ops)."""
     audio = ops.cast(audio, "float32")
     if len(audio.shape) == 3:
         audio = audio[..., 0]
     real, imaginary = ops.stft(audio, fft_length, hop, fft_length, window="hann", center=True)
     frames = ops.shape(audio)[1] // hop
-    magnitude = ops.sqrt(real[:, :frames] ** 2 + imaginary[:, :frames] ** 2 + MAGNITUDE_FLOOR ** 2)
-    return ops.log(ops.maximum(magnitude, MAGNITUDE_FLOOR))
+    # sqrt(|X|^2 + floor^2) >= floor: finite in silence, with a finite gradient at |X| = 0.
+    return ops.log(ops.sqrt(real[:, :frames] ** 2 + imaginary[:, :frames] ** 2 + MAGNITUDE_FLOOR ** 2))
 
 
 def spectral_loss(target_log_magnitude, predicted_log_magnitude):

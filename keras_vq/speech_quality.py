@@ -47,7 +47,7 @@ import numpy as np
 
 from keras_vq import spectrograms
 from keras_vq.extras import naming_the_extra
-from keras_vq.mu_law import mu_law_compress, mu_law_expand
+from keras_vq.mu_law import mu_law_decode, mu_law_encode
 
 SAMPLE_RATE = 16_000
 # Loudness frames of the noise floor, and of `envelope`: 20 ms, a syllable's detail without its pitch.
@@ -246,10 +246,12 @@ def pitch_report(reference, degraded):
 # ---- References: the ceiling and the floor -----------------------------------------------------------------------
 
 def mu_law_reference(audio):
-    """`audio` through 8-bit μ-law and back: the best a 256-symbol WaveNet decoder can give."""
-    audio = _mono(audio)
-    levels = np.round((mu_law_compress(np.clip(audio, -1.0, 1.0), xp=np) + 1.0) / 2.0 * 255.0)
-    return mu_law_expand(levels / 255.0 * 2.0 - 1.0, xp=np)
+    """`audio` through 8-bit μ-law and back (`keras_vq.mu_law`, the WaveNet decoder's own symbols): the best
+    a 256-symbol WaveNet decoder can give."""
+    from keras import ops
+
+    return np.asarray(ops.convert_to_numpy(mu_law_decode(mu_law_encode(_mono(audio).astype(np.float32)))),
+                      np.float64)
 
 
 def narrowband_reference(audio):

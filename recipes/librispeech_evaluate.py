@@ -56,11 +56,7 @@ def parse_arguments():
     parser.add_argument("--overwrite", action="store_true", help="replace the results in --output-dir")
 
     def check(arguments):
-        if arguments.output_dir.exists() and not arguments.output_dir.is_dir():
-            raise keras_vq.runs.RunError(f"--output-dir {arguments.output_dir} is a file, not a folder")
-        if (arguments.output_dir / "results.json").exists() and not arguments.overwrite:
-            raise keras_vq.runs.RunError(f"{arguments.output_dir} holds results.json; pass --overwrite to replace "
-                                         "it or choose another --output-dir")
+        keras_vq.runs.refuse_to_replace_results(arguments.output_dir, arguments.overwrite)
         arguments.presets = [name.strip() for name in arguments.presets.split(",") if name.strip()]
         if not arguments.presets:
             raise keras_vq.runs.RunError("--presets names no preset")
@@ -102,12 +98,6 @@ def decode_whole(vqvae, utterances, speakers, seed):
     return decoded
 
 
-def bitrate(vqvae):
-    """Bits a second of the codes: log2 K for each code of each stage, one position every 2**num_downsamples."""
-    positions_per_second = SAMPLE_RATE / 2 ** vqvae.num_downsamples
-    return positions_per_second * vqvae.quantizer.codes_per_position * math.log2(vqvae.num_embeddings)
-
-
 def evaluate_preset(name, utterances, targets, arguments):
     vqvae = keras_vq.models.VQVAE.from_preset(name)
     preset_speakers = [int(s) for s in keras_vq.models.VQVAE.preset_metadata(name).get("speaker_ids", [])]
@@ -125,10 +115,12 @@ def evaluate_preset(name, utterances, targets, arguments):
         write_wav(folder / f"{utterance.utterance_id}_reconstruction.wav", reconstruction)
         write_wav(folder / f"{utterance.utterance_id}_conversion.wav", conversion)
     conversion_report = speech_quality.speech_quality_report(originals, conversions, transcripts)
-    for clip, utterance, target in zip(conversion_report["clips"], utterances, targets):
+    clips = conversion_report["clips"]
+    for clip, target in zip(clips, targets):
         clip["target_speaker_id"] = utterances[target].speaker_id
         clip["source_median_f0_hz"] = clip["reference_median_f0_hz"]
-        clip["target_median_f0_hz"] = speech_quality.median_f0(utterances[target].audio)
+        # The target's own clip is among the references: its original's median F0, measured once.
+        clip["target_median_f0_hz"] = clips[target]["reference_median_f0_hz"]
         # 0: the source's pitch kept; 1: the target's reached.
         clip["f0_moved_toward_target"] = ((clip["median_f0_hz"] - clip["source_median_f0_hz"])
                                           / (clip["target_median_f0_hz"] - clip["source_median_f0_hz"]))
@@ -136,7 +128,7 @@ def evaluate_preset(name, utterances, targets, arguments):
     conversion_report["f0_moved_toward_target"] = float(np.nanmedian(moved)) if np.isfinite(moved).any() else math.nan
     return {
         "decoder": type(vqvae.decoding).__name__,
-        "bits_per_second": bitrate(vqvae),
+        "bits_per_second": keras_vq.metrics.code_bits_per_second(vqvae, SAMPLE_RATE),
         "reconstruction": speech_quality.speech_quality_report(originals, reconstructions, transcripts),
         "conversion": conversion_report,
     }

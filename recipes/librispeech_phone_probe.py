@@ -21,18 +21,13 @@
 5. `results.json` and `results.md` (the table).
 """
 
-import math
-
 import keras
 import numpy as np
 
 import keras_vq
 from keras_vq import phone_probe, speech_quality
-from keras_vq.data.utterances import split_per_speaker
-
-# Utterances are encoded whole, zero-padded to a multiple of this many samples (few shapes to compile).
-ENCODING_BUCKET = 4 * 16_384
-
+from keras_vq.data.codes import encode_utterance
+from keras_vq.data.utterances import SAMPLE_RATE, split_per_speaker
 
 def parse_arguments():
     parser = keras_vq.runs.RecipeParser(__doc__, output_dir="runs/librispeech_phone_probe", dataset="librispeech",
@@ -48,24 +43,10 @@ def parse_arguments():
     parser.add_argument("--overwrite", action="store_true", help="replace the results in --output-dir")
 
     def check(arguments):
-        if arguments.output_dir.exists() and not arguments.output_dir.is_dir():
-            raise keras_vq.runs.RunError(f"--output-dir {arguments.output_dir} is a file, not a folder")
-        if (arguments.output_dir / "results.json").exists() and not arguments.overwrite:
-            raise keras_vq.runs.RunError(f"{arguments.output_dir} holds results.json; pass --overwrite to replace "
-                                         "it or choose another --output-dir")
+        keras_vq.runs.refuse_to_replace_results(arguments.output_dir, arguments.overwrite)
 
     return parser.parse(positive_ints=("held_out_per_speaker", "steps", "batch_size", "hidden_units"),
                         positive_numbers=("learning_rate",), check=check, start=False)
-
-
-def encode_whole(vqvae, audio):
-    """`(codes (frames,), z_e (frames, D))` of one utterance, its last partial code dropped."""
-    frames = len(audio) // 2 ** vqvae.num_downsamples
-    padded = keras_vq.data.audio.pad_to_length(audio, -(-len(audio) // ENCODING_BUCKET) * ENCODING_BUCKET)
-    continuous = vqvae.encoder_outputs(padded[None, :, None])["codes"]
-    codes = vqvae.quantizer.encode(continuous)
-    return (np.asarray(keras.ops.convert_to_numpy(codes))[0, :frames],
-            np.asarray(keras.ops.convert_to_numpy(continuous), np.float32)[0, :frames])
 
 
 def main():
@@ -84,8 +65,8 @@ def main():
     missing = [word for _, words in transcribed for word in words]
 
     # 3. Representations, one frame a code.
-    encoded = [encode_whole(vqvae, audio) for audio in batches.utterances]
-    codes = [codes for codes, _ in encoded]
+    encoded = [encode_utterance(vqvae, audio) for audio in batches.utterances]
+    codes = [codes for _, codes in encoded]
     usage = keras_vq.metrics.code_histogram(np.concatenate([codes[i] for i in training]), vqvae.num_embeddings)
     rng = np.random.default_rng(arguments.seed)
     random_codes = [rng.choice(vqvae.num_embeddings, size=len(c), p=usage / usage.sum()) for c in codes]
@@ -94,7 +75,7 @@ def main():
     representations = {
         "codes": (codes, vqvae.num_embeddings),
         "random codes, same usage": (random_codes, vqvae.num_embeddings),
-        "continuous z_e": ([z for _, z in encoded], None),
+        "continuous z_e": ([z for z, _ in encoded], None),
         "log-mel (80 bands)": (log_mel, None),
     }
 
@@ -103,9 +84,8 @@ def main():
                "training_utterances": int(len(training)), "held_out_utterances": int(len(held_out)),
                "held_out_phones": int(sum(len(phones[i]) for i in held_out)),
                "words_not_in_dictionary": len(missing), "words": sum(len(t.split()) for t in batches.transcripts),
-               "frames_per_second": keras_vq.data.utterances.SAMPLE_RATE / samples_per_code,
-               "code_bits_per_second": keras_vq.data.utterances.SAMPLE_RATE / samples_per_code
-               * vqvae.quantizer.codes_per_position * math.log2(vqvae.num_embeddings),
+               "frames_per_second": SAMPLE_RATE / samples_per_code,
+               "code_bits_per_second": keras_vq.metrics.code_bits_per_second(vqvae, SAMPLE_RATE),
                "probe": {"steps": arguments.steps, "batch_size": arguments.batch_size,
                          "hidden_units": arguments.hidden_units, "learning_rate": arguments.learning_rate},
                "phone_error_rate": {}}

@@ -43,19 +43,17 @@ import numpy as np
 
 import keras_vq
 import keras_vq.plots
+from keras_vq.data.codes import encode_utterance
 from keras_vq.data.utterances import SAMPLE_RATE, SequenceCrops, clips, held_out_utterances, split_per_speaker
 from keras_vq.datasets.librispeech.librispeech_files import find_librispeech_dir, read_speaker_sexes
 from keras_vq.models import VQVAE, SpectrogramDecoder, WaveNet
 from keras_vq.speech_examples import write_speech_examples
 
 DECODERS = ("transposed", "wavenet", "spectrogram")
-LOSS_NAMES = {"wavenet": "bits_per_sample", "spectrogram": "spectral_loss"}  # What each decoder's training reports.
 NUM_DOWNSAMPLES = 6  # 64x: one code every 4 ms at 16 kHz.
 NUM_EMBEDDINGS, EMBEDDING_DIM = 512, 64
 # Latent frames a speaker probe trains on (a random subset of the training utterances').
 PROBE_TRAINING_FRAMES = 40_000
-# Utterances are encoded whole, zero-padded to a multiple of this many samples.
-ENCODING_BUCKET = 4 * 16_384
 
 
 def parse_arguments():
@@ -134,20 +132,6 @@ def audio_only(stream):
         yield (batch["audio"],)
 
 
-def encode_utterance(model, audio):
-    """z_e `(codes, D)` and the codes `(codes,)` of one whole utterance (its last partial code dropped).
-
-    The utterance is zero-padded to a multiple of ENCODING_BUCKET samples, so
-    that a few input shapes serve every utterance (each new shape compiles
-    anew on JAX), and the padding's codes are cut off."""
-    count = len(audio) // 2**NUM_DOWNSAMPLES
-    padded = keras_vq.data.audio.pad_to_length(audio, -(-len(audio) // ENCODING_BUCKET) * ENCODING_BUCKET)
-    continuous = model.encoder(padded[None, :, None], training=False)
-    codes = model.quantizer.encode(continuous)
-    return (np.asarray(keras.ops.convert_to_numpy(continuous))[0, :count],
-            np.asarray(keras.ops.convert_to_numpy(codes))[0, :count])
-
-
 def latent_frames(model, utterances, speakers):
     """Per latent frame of each utterance: the encoder's output z_e, the code, the speaker."""
     continuous, codes, labels = [], [], []
@@ -206,12 +190,12 @@ def main():
     for decoder in arguments.decoders:
         if decoder == "transposed":
             stream_from = lambda step: audio_only(keras_vq.training.batches_from(crops, step))  # noqa: E731
-            curves = ["reconstruction_loss", "commitment_loss", "perplexity"]
         else:
             stream_from = lambda step: keras_vq.training.batches_from(crops, step)  # noqa: E731
-            curves = [LOSS_NAMES[decoder], "commitment_loss", "perplexity"]
-        models[decoder], trained = train(build_vqvae(decoder, num_speakers, arguments), stream_from,
-                                         arguments.steps, arguments.output_dir / decoder, arguments, curves)
+        model = build_vqvae(decoder, num_speakers, arguments)
+        curves = [model.decoding.loss_name, "commitment_loss", "perplexity"]
+        models[decoder], trained = train(model, stream_from, arguments.steps, arguments.output_dir / decoder,
+                                         arguments, curves)
         results["models"][decoder] = trained
 
     # 3. A speaker-conditioned prior over the codes of the first model whose decoder is not the transposed one.

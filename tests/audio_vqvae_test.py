@@ -10,6 +10,7 @@ from keras import ops
 from keras_vq.metrics import wavenet_decoder_report
 from keras_vq.models import VQVAE, WaveNet
 from keras_vq.mu_law import mu_law_decode, mu_law_encode
+from tests.synthetic import speech_like
 
 
 def wavenet_vqvae(num_speakers=3, **kwargs):
@@ -19,13 +20,6 @@ def wavenet_vqvae(num_speakers=3, **kwargs):
     return VQVAE(**(dict(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=16, num_downsamples=2,
                          num_residual_layers=1, residual_channels=8, num_embeddings=16, embedding_dim=8, seed=0,
                          decoder=decoder) | kwargs))
-
-
-def speech_like(count=4, length=32, seed=0):
-    rng = np.random.default_rng(seed)
-    time = np.arange(length)
-    audio = 0.5 * np.sin(2 * np.pi * time[None] / rng.integers(4, 12, (count, 1))) * rng.uniform(0.2, 1, (count, 1))
-    return audio[..., None].astype("float32"), np.arange(count) % 3
 
 
 def test_mu_law_symbols_match_the_numpy_companding_and_invert_to_within_one_step():

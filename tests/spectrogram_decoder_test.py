@@ -9,6 +9,7 @@ from keras import ops
 from keras_vq import spectrograms
 from keras_vq.models import VQVAE, SpectrogramDecoder
 from keras_vq.saving import load_model
+from tests.synthetic import speech_like
 
 HOP, FFT = 16, 64
 
@@ -20,13 +21,6 @@ def spectrogram_vqvae(num_speakers=3, **kwargs):
     return VQVAE(**(dict(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=16, num_downsamples=4,
                          num_residual_layers=1, residual_channels=8, num_embeddings=16, embedding_dim=8, seed=0,
                          decoder=decoder) | kwargs))
-
-
-def speech_like(count=4, length=256, seed=0):
-    rng = np.random.default_rng(seed)
-    time = np.arange(length)
-    audio = 0.5 * np.sin(2 * np.pi * time[None] / rng.integers(4, 12, (count, 1))) * rng.uniform(0.2, 1, (count, 1))
-    return audio[..., None].astype("float32"), np.arange(count) % 3
 
 
 def test_log_magnitudes_are_numpys_centred_hann_frames_one_a_code():
@@ -64,7 +58,7 @@ def test_the_inverse_stft_undoes_the_stft_and_griffin_lim_finds_the_magnitudes()
 
 def test_loss_is_the_spectral_loss_of_the_output_plus_the_quantizer_terms_and_training_lowers_it():
     model = spectrogram_vqvae()
-    audio, speakers = speech_like()
+    audio, speakers = speech_like(length=256)
     inputs = {"audio": audio, "speakers": speakers}
     model.compile(optimizer=keras.optimizers.Adam(1e-2))
     outputs = model(inputs)
@@ -79,7 +73,7 @@ def test_loss_is_the_spectral_loss_of_the_output_plus_the_quantizer_terms_and_tr
 
 def test_the_speaker_chooses_the_voice_and_decoding_gives_audio_of_the_codes_length():
     model = spectrogram_vqvae()
-    audio, _ = speech_like(count=2)
+    audio, _ = speech_like(count=2, length=256)
     one = model({"audio": audio, "speakers": np.array([0, 0])})
     other = model({"audio": audio, "speakers": np.array([1, 1])})
     assert not np.allclose(ops.convert_to_numpy(one), ops.convert_to_numpy(other))
@@ -90,7 +84,7 @@ def test_the_speaker_chooses_the_voice_and_decoding_gives_audio_of_the_codes_len
 
 def test_saved_spectrogram_vqvae_gives_the_same_magnitudes(tmp_path):
     model = spectrogram_vqvae(num_speakers=None)
-    audio, _ = speech_like(count=2)
+    audio, _ = speech_like(count=2, length=256)
     model.save(tmp_path / "model.keras")
     restored = load_model(tmp_path / "model.keras")
     assert restored.decoder.get_config() == model.decoder.get_config()

@@ -3,6 +3,15 @@
 import numpy as np
 
 
+def speech_like(count=4, length=32, seed=0):
+    """`(audio (count, length, 1) float32 on [-1, 1], speakers (count,))`: sines of a few samples' period
+    at random loudness, speakers 0, 1, 2, 0, ..."""
+    rng = np.random.default_rng(seed)
+    time = np.arange(length)
+    audio = 0.5 * np.sin(2 * np.pi * time[None] / rng.integers(4, 12, (count, 1))) * rng.uniform(0.2, 1, (count, 1))
+    return audio[..., None].astype("float32"), np.arange(count) % 3
+
+
 def smooth_images(count=128, size=16, seed=0):
     """Colour sinusoids on [0, 1]: learnable in a few hundred steps, yet not constant."""
     rng = np.random.default_rng(seed)

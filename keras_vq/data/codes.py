@@ -47,6 +47,37 @@ def encode_batch(model, images, labels=None):
     return encoded
 
 
+# Whole utterances are zero-padded to a multiple of this many samples, so that a few input shapes serve every
+# utterance (each new shape compiles anew on JAX and TensorFlow).
+UTTERANCE_BUCKET = 4 * 16_384
+
+
+def encode_utterance(model, audio):
+    """`(z_e (codes, D), codes (codes,))` of one whole utterance `(samples,)` under a 1-D VQVAE, its last
+    partial code dropped; the padding to a multiple of UTTERANCE_BUCKET samples is cut off again.
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+        from keras_vq.data.codes import encode_utterance
+
+        vqvae = keras_vq.models.VQVAE.from_preset("librispeech")
+        z_e, codes = encode_utterance(vqvae, np.zeros(1_000, "float32"))
+        print(z_e.shape, codes.shape)  # (15, 64) (15,): one code every 64 samples
+        ```
+    """
+    from keras_vq.data.audio import pad_to_length
+
+    count = len(audio) // 2 ** model.num_downsamples
+    padded = pad_to_length(np.asarray(audio, np.float32), -(-len(audio) // UTTERANCE_BUCKET) * UTTERANCE_BUCKET)
+    continuous = model.encoder_outputs(padded[None, :, None])["codes"]
+    codes = model.quantizer.encode(continuous)
+    return (np.asarray(keras.ops.convert_to_numpy(continuous), np.float32)[0, :count],
+            np.asarray(keras.ops.convert_to_numpy(codes))[0, :count])
+
+
 def prior_inputs(codes, level, with_labels=True):
     """What a `PixelCNN` over `level` (a `CodeLevel` from `model.code_levels()`)
     takes, from `encode_batch`/`load_codes` arrays: the level's codes, the

@@ -104,9 +104,7 @@ class WaveNetDecoder:
     def connect(self, data_shape, data_key, latents_of):
         """`(inputs, outputs)`: `{"audio", "speakers"}` (or the audio alone) in, teacher-forced logits out."""
         wavenet = self.network
-        audio = keras.Input(shape=data_shape, name=data_key)
-        speakers = keras.Input(shape=(), dtype="int32", name=SPEAKERS) if wavenet.num_speakers else None
-        inputs = audio if speakers is None else {data_key: audio, SPEAKERS: speakers}
+        inputs, audio, speakers = audio_inputs(data_shape, data_key, wavenet.num_speakers)
         symbols = MuLawEncoding(wavenet.num_symbols, name="mu_law_encoding")(audio)
         return inputs, wavenet(wavenet.model_inputs(symbols, speakers, local_features=latents_of(audio)))
 
@@ -160,9 +158,7 @@ class SpectrogramDecoding:
 
     def connect(self, data_shape, data_key, latents_of):
         """`(inputs, outputs)`: `{"audio", "speakers"}` (or the audio alone) in, log magnitudes out."""
-        audio = keras.Input(shape=data_shape, name=data_key)
-        speakers = keras.Input(shape=(), dtype="int32", name=SPEAKERS) if self.num_speakers else None
-        inputs = audio if speakers is None else {data_key: audio, SPEAKERS: speakers}
+        inputs, audio, speakers = audio_inputs(data_shape, data_key, self.num_speakers)
         return inputs, self.network(self.network.model_inputs(latents_of(audio), speakers))
 
     def loss(self, x, y_pred, data_key):
@@ -186,6 +182,14 @@ class SpectrogramDecoding:
 
     def config(self):
         return keras.saving.serialize_keras_object(self.network)
+
+
+def audio_inputs(data_shape, data_key, num_speakers):
+    """`(inputs, audio, speakers)` of a speech decoder's model: the audio `Input`, and with speakers an int
+    `(batch,)` `Input` beside it in a dict (`inputs`); `speakers` is None without."""
+    audio = keras.Input(shape=data_shape, name=data_key)
+    speakers = keras.Input(shape=(), dtype="int32", name=SPEAKERS) if num_speakers else None
+    return (audio if speakers is None else {data_key: audio, SPEAKERS: speakers}), audio, speakers
 
 
 def check_audio_architecture(decoder_name, architecture):
