@@ -71,15 +71,15 @@ def envelope_correlation(audio, reference, frame=320):
     return float(np.corrcoef(*envelopes)[0, 1])
 
 
-def write_speech_examples(wavenet_vqvae, prior, clips, speakers, speaker_ids, sexes, output_dir, num_samples=4,
+def write_speech_examples(speech_vqvae, prior, clips, speakers, speaker_ids, sexes, output_dir, num_samples=4,
                           seed=0, transposed_vqvae=None):
     """Writes `audio/*.wav` and plots into `output_dir`; returns `(written, figures)`: `{name: path}` of
     everything written, and for each clip `{name: {"spectral_centroid_hz", "envelope_correlation"}}` (the
     latter with the original it came from; none for prior samples).
 
     For a female and a male clip of `clips` (`(n, length, 1)` on [-1, 1],
-    speaker indices `speakers`): the original, the WaveNet decoder's
-    reconstruction (generated sample by sample with the clip's own speaker),
+    speaker indices `speakers`): the original, `speech_vqvae`'s
+    reconstruction (its WaveNet or spectrogram decoder, with the clip's own speaker),
     the same codes decoded as the other speaker (speaker conversion), and,
     when `transposed_vqvae` is given, that model's reconstruction;
     `conversion_<source>_to_<target>.png` shows each group. Then
@@ -116,9 +116,9 @@ def write_speech_examples(wavenet_vqvae, prior, clips, speakers, speaker_ids, se
         rows = {f"original ({source_id})": clips[source]}
         if transposed_vqvae is not None:
             rows["transposed decoder"] = np.asarray(transposed_vqvae.predict(clips[source:source + 1], verbose=0))[0]
-        rows["WaveNet decoder"] = wavenet_vqvae.reconstruct(clips[source:source + 1], speakers=[speakers[source]],
+        rows[speech_vqvae.decoding.display_name] = speech_vqvae.reconstruct(clips[source:source + 1], speakers=[speakers[source]],
                                                             seed=seed)[0]
-        rows[f"as speaker {target_id}"] = wavenet_vqvae.reconstruct(clips[source:source + 1],
+        rows[f"as speaker {target_id}"] = speech_vqvae.reconstruct(clips[source:source + 1],
                                                                     speakers=[speakers[target]], seed=seed)[0]
         for name, audio in rows.items():
             stem = f"{source_id}_{name.split(' (')[0].replace(' ', '_')}"
@@ -129,7 +129,7 @@ def write_speech_examples(wavenet_vqvae, prior, clips, speakers, speaker_ids, se
         keras_vq.plots.save_audio_comparison(rows, plot)
         written[plot.stem] = plot
     sample_speakers = np.asarray(speakers)[[female, male] * (num_samples // 2) + [female] * (num_samples % 2)]
-    samples = wavenet_vqvae.generate(prior, num_samples, speakers=sample_speakers, length=clips.shape[1], seed=seed)
+    samples = speech_vqvae.generate(prior, num_samples, speakers=sample_speakers, length=clips.shape[1], seed=seed)
     sample_rows = {}
     for index, (audio, speaker) in enumerate(zip(samples, sample_speakers)):
         stem = f"prior_sample_{index}_speaker_{int(speaker_ids[speaker])}"

@@ -74,6 +74,8 @@ def parse_arguments():
     parser.add_argument("--wavenet-layers", type=int, default=10, help="dilations 1..512: 1,024 samples seen")
     parser.add_argument("--spectrogram-channels", type=int, default=256, help="the SpectrogramDecoder's channels")
     parser.add_argument("--spectrogram-blocks", type=int, default=8, help="the SpectrogramDecoder's blocks")
+    parser.add_argument("--quantizer-stages", type=int, default=1,
+                        help="residual VQ stages of K = 512 (each adds 2,250 bit/s); a prior and the examples need 1")
     parser.add_argument("--generate-seconds", type=float, default=1.0,
                         help="length of the generated reconstructions, conversions and samples")
     parser.add_argument("--num-samples", type=int, default=4, help="samples from the prior")
@@ -85,13 +87,17 @@ def parse_arguments():
         if arguments.crop_length % 2**NUM_DOWNSAMPLES:
             raise keras_vq.runs.RunError(f"--crop-length must be a multiple of {2**NUM_DOWNSAMPLES}")
         arguments.decoders = keras_vq.runs.comma_separated_choices("--decoders", arguments.decoders, DECODERS)
+        if arguments.quantizer_stages > 1 and not arguments.train_only:
+            raise keras_vq.runs.RunError("--quantizer-stages > 1 trains codes the WaveNet prior cannot model (one "
+                                         "code a frame): pass --train-only and score the models with "
+                                         "recipes/librispeech_evaluate.py")
         if arguments.validation_per_speaker < 0:
             raise keras_vq.runs.RunError(f"--validation-per-speaker must be >= 0, got {arguments.validation_per_speaker}")
 
     return parser.parse(
         positive_ints=("held_out_per_speaker", "steps", "prior_steps", "batch_size", "crop_length",
                        "prior_crop_length", "steps_per_epoch", "wavenet_channels", "wavenet_layers", "num_samples",
-                       "spectrogram_channels", "spectrogram_blocks"),
+                       "spectrogram_channels", "spectrogram_blocks", "quantizer_stages"),
         positive_numbers=("learning_rate", "generate_seconds"), check=check,
         may_change=("resume", "download", "train_only"),
     )
@@ -110,9 +116,16 @@ def build_vqvae(decoder, num_speakers, arguments):
                                      channels=arguments.spectrogram_channels, num_blocks=arguments.spectrogram_blocks,
                                      num_speakers=num_speakers, name="spectrogram_decoder")
     # Codes whose moving usage falls below once a batch are re-seeded from the batch (VectorQuantizer).
+    quantizer = None
+    if arguments.quantizer_stages > 1:  # Each stage quantizes what the stages before it left.
+        quantizer = keras_vq.layers.ResidualVectorQuantizer(
+            arguments.quantizer_stages, NUM_EMBEDDINGS, EMBEDDING_DIM, stage_options={"dead_code_threshold": 1.0},
+            seed=arguments.seed, name="quantizer")
+    shorthand = {} if quantizer else {"num_embeddings": NUM_EMBEDDINGS, "embedding_dim": EMBEDDING_DIM,
+                                      "dead_code_threshold": 1.0}
     return VQVAE(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=128,
-                 num_downsamples=NUM_DOWNSAMPLES, num_embeddings=NUM_EMBEDDINGS, embedding_dim=EMBEDDING_DIM,
-                 dead_code_threshold=1.0, decoder=decoder, seed=arguments.seed, name=name)
+                 num_downsamples=NUM_DOWNSAMPLES, quantizer=quantizer, decoder=decoder,
+                 seed=None if quantizer else arguments.seed, name=name, **shorthand)
 
 
 def train(model, stream_from, steps, run_dir, arguments, curves):
@@ -199,7 +212,10 @@ def main():
         results["models"][decoder] = trained
 
     # 3. A speaker-conditioned prior over the codes of the first model whose decoder is not the transposed one.
+    # (Residual codes, several a frame, have no prior here.)
     coded = next((decoder for decoder in arguments.decoders if decoder != "transposed"), None)
+    if arguments.quantizer_stages > 1:
+        coded = None
     prior = None
     if coded is not None:
         speech_vqvae = models[coded]

@@ -146,3 +146,19 @@ def test_download_is_never_a_difference_that_refuses_a_resume(tmp_path):
     parser.add_argument("--download", action="store_true", help="fetch the data")
     parser.parse(["--download"])
     assert parser.parse(["--resume"]).resume
+
+
+def test_librispeech_recipe_refuses_residual_codes_for_its_prior_before_training(tmp_path, monkeypatch, capsys):
+    import pathlib
+    import sys
+
+    from keras_vq.recipes import librispeech_vqvae
+
+    speech = pathlib.Path(__file__).parent / "fixtures" / "librispeech"
+    monkeypatch.setattr(sys, "argv", ["librispeech_vqvae", "--data-dir", str(speech), "--quantizer-stages", "2",
+                                      "--output-dir", str(tmp_path / "run")])
+    with pytest.raises(SystemExit) as exit:
+        librispeech_vqvae.parse_arguments()
+    assert exit.value.code == 2
+    assert "--quantizer-stages > 1 trains codes the WaveNet prior cannot model" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

@@ -50,6 +50,7 @@ class TransposedConvDecoder:
     """
 
     num_speakers = None
+    display_name = "transposed decoder"  # how figures and file names call it
 
     def __init__(self, architecture, quantizer, dtype, output_distribution):
         self.output_distribution = output_distribution
@@ -92,6 +93,7 @@ class WaveNetDecoder:
     """
 
     loss_name = "bits_per_sample"
+    display_name = "WaveNet decoder"
 
     def __init__(self, wavenet, architecture, embedding_dim):
         check_fits(wavenet, architecture, embedding_dim)
@@ -141,6 +143,7 @@ class SpectrogramDecoding:
     """
 
     loss_name = "spectral_loss"
+    display_name = "spectrogram decoder"
 
     def __init__(self, network, architecture, embedding_dim):
         check_audio_architecture("SpectrogramDecoder", architecture)
