@@ -256,10 +256,8 @@ def main():
             results["models"][decoder] |= keras_vq.metrics.wavenet_decoder_report(
                 model, windows[..., None], window_speakers)
         else:
-            model.compile(optimizer=keras.optimizers.Adam(arguments.learning_rate))
-            results["models"][decoder] |= model.evaluate({"audio": windows[..., None], "speakers": window_speakers},
-                                                         batch_size=arguments.batch_size, verbose=0,
-                                                         return_dict=True)
+            results["models"][decoder] |= keras_vq.metrics.spectrogram_decoder_report(
+                model, windows[..., None], window_speakers, batch_size=arguments.batch_size)
         generated = model.reconstruct(held_out_clips, speakers=held_out[1], seed=arguments.seed)
         results["models"][decoder]["generated_reconstruction"] = {
             "clips": int(len(held_out_clips)), "seconds": length / SAMPLE_RATE,

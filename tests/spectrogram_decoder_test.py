@@ -109,3 +109,25 @@ def test_bad_spectrogram_decoder_arguments_are_named():
         SpectrogramDecoder(channels=0)
     with pytest.raises(TypeError, match="num_block"):
         SpectrogramDecoder(num_block=3)
+
+
+def test_spectrogram_decoder_report_is_the_spectral_loss_and_the_distance_in_db_of_the_predictions():
+    import keras_vq
+
+    model = spectrogram_vqvae()
+    audio, speakers = speech_like(count=5, length=8 * HOP)
+    report = keras_vq.metrics.spectrogram_decoder_report(model, audio, speakers, batch_size=2, verbose=0)
+    predicted = np.asarray(model.predict({"audio": audio, "speakers": speakers}, verbose=0), np.float64)
+    target = np.log(np.maximum(np.abs(spectrograms.stft(audio[..., 0], FFT, HOP)), spectrograms.MAGNITUDE_FLOOR))
+    clip_losses = [np.abs(t - p).mean() + np.linalg.norm(np.exp(t) - np.exp(p)) / np.linalg.norm(np.exp(t))
+                   for t, p in zip(target, predicted)]
+    assert report["spectral_loss"] == pytest.approx(np.mean(clip_losses), rel=1e-3)
+    assert report["log_spectral_distance_db"] == pytest.approx(
+        np.sqrt(np.mean((20 * np.log10(np.exp(target - predicted))) ** 2)), rel=1e-3)
+    codes = ops.convert_to_numpy(model.encode(audio))
+    assert report["perplexity"] == pytest.approx(keras_vq.metrics.perplexity(codes, 16), rel=1e-6)
+    with pytest.raises(ValueError, match="speaker-conditioned: pass speakers"):
+        keras_vq.metrics.spectrogram_decoder_report(model, audio, verbose=0)
+    with pytest.raises(ValueError, match="needs a VQVAE with a SpectrogramDecoder; this one decodes with"):
+        keras_vq.metrics.spectrogram_decoder_report(VQVAE(data_shape=(None, 1), data_range=(-1.0, 1.0),
+                                                          hidden_channels=8, residual_channels=4), audio, verbose=0)
