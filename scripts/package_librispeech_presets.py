@@ -1,15 +1,19 @@
 """Copies the presets trained by recipes/librispeech_vqvae.py into keras_vq and records check figures.
 
     KERAS_BACKEND=jax python scripts/package_librispeech_presets.py --run runs/librispeech \
-        --data-dir ../shared/data
+        --data-dir ../shared/data --evaluation runs/librispeech_evaluate/results.json
 
-Copies `<run>/wavenet/preset` to `VQVAE` preset "librispeech" and
-`<run>/prior/preset` to `WaveNet` preset "librispeech_prior" (the
-transposed-decoder model stays in the run: at 64x it reconstructs nothing
-but the mean, NMSE 1.0, and is not worth shipping). Each gets `check_figures` in its metadata.json, on the
-first CHECK_SAMPLES samples of the first CHECK_CLIPS held-out utterances
-(`check_clips`), which tests/builtin_presets_test.py reproduces on every
-backend. Prints each preset's SHA-256 for the `*_presets.py` entries.
+Copies `<run>/<--decoder>/preset` (the spectrogram decoder's by default) to
+`VQVAE` preset "librispeech" and `<run>/prior/preset` to `WaveNet` preset
+"librispeech_prior" (the transposed-decoder model stays in the run: at 64x
+it reconstructs nothing but the mean, NMSE 1.0, and is not worth shipping).
+Each gets `check_figures` in its metadata.json, on the first CHECK_SAMPLES
+samples of the first CHECK_CLIPS held-out utterances (`check_clips`), which
+tests/builtin_presets_test.py reproduces on every backend; with
+`--evaluation`, the VQVAE's also records what recipes/librispeech_evaluate.py
+measured of the run's preset folder (`evaluation`: WER, STOI, PESQ, pitch of
+the reconstructions and the conversions, beside the references). Prints each
+preset's SHA-256 for the `*_presets.py` entries.
 """
 
 import argparse
@@ -27,9 +31,9 @@ from keras_vq.presets import sha256_of
 PACKAGE = pathlib.Path(keras_vq.__file__).parent
 SPLIT, HELD_OUT_PER_SPEAKER = "train-clean-5", 2
 CHECK_CLIPS, CHECK_SAMPLES = 8, 4096
-PRESETS = {  # run folder -> (model class, preset directory inside keras_vq)
-    "wavenet": (keras_vq.models.VQVAE, "models/vqvae/presets/librispeech"),
-    "prior": (keras_vq.models.WaveNet, "models/wavenet/presets/librispeech_prior"),
+PRESETS = {  # preset -> (model class, preset directory inside keras_vq)
+    "librispeech": (keras_vq.models.VQVAE, "models/vqvae/presets/librispeech"),
+    "librispeech_prior": (keras_vq.models.WaveNet, "models/wavenet/presets/librispeech_prior"),
 }
 
 
@@ -47,24 +51,55 @@ def check_figures(model, audio, speakers, autoencoder=None):
         return {"bits_per_code": float(bits.mean() / codes.shape[1])}
     if model.has_wavenet_decoder:
         return keras_vq.metrics.wavenet_decoder_report(model, audio, speakers)
+    if isinstance(model.decoder, keras_vq.models.SpectrogramDecoder):
+        return keras_vq.metrics.spectrogram_decoder_report(model, audio, speakers)
     return keras_vq.metrics.reconstruction_report(model, audio)
+
+
+def evaluation_of(results_path, run_preset):
+    """What librispeech_evaluate measured of `run_preset` (its summaries, not each clip's), with the
+    references it stood beside, or None without `results_path`."""
+    if results_path is None:
+        return None
+    results = json.loads(results_path.read_text())
+    evaluated = {pathlib.Path(name).resolve(): figures for name, figures in results["presets"].items()}
+    if run_preset.resolve() not in evaluated:
+        raise SystemExit(f"{results_path} did not evaluate {run_preset}; it evaluated {sorted(results['presets'])}")
+    figures = evaluated[run_preset.resolve()]
+
+    def summary(report):
+        return {key: value for key, value in report.items() if key != "clips"}
+
+    return {"clips": results["clips"], "seconds": results["seconds"],
+            "references": {name: summary(report) for name, report in results["references"].items()},
+            "bits_per_second": figures["bits_per_second"],
+            "reconstruction": summary(figures["reconstruction"]), "conversion": summary(figures["conversion"]),
+            "recipe": "python -m keras_vq.recipes.librispeech_evaluate"}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", type=pathlib.Path, required=True)
     parser.add_argument("--data-dir", type=pathlib.Path, required=True)
+    parser.add_argument("--decoder", default="spectrogram", choices=("spectrogram", "wavenet"),
+                        help="the run's VQ-VAE to ship as 'librispeech'")
+    parser.add_argument("--evaluation", type=pathlib.Path, help="librispeech_evaluate's results.json of the run")
     arguments = parser.parse_args()
     audio, speakers = check_clips(arguments.data_dir)
     autoencoder = None
-    for run, (model_class, directory) in PRESETS.items():
+    for preset, (model_class, directory) in PRESETS.items():
+        run_preset = arguments.run / (arguments.decoder if model_class is keras_vq.models.VQVAE else "prior") / "preset"
         target = PACKAGE / directory
         if target.exists():
             shutil.rmtree(target)
-        shutil.copytree(arguments.run / run / "preset", target)
+        shutil.copytree(run_preset, target)
         model = model_class.from_preset(target)
-        autoencoder = model if run == "wavenet" else autoencoder
         metadata = json.loads((target / "metadata.json").read_text())
+        if model_class is keras_vq.models.VQVAE:
+            autoencoder = model
+            evaluation = evaluation_of(arguments.evaluation, run_preset)
+            if evaluation is not None:
+                metadata["evaluation"] = evaluation
         metadata["check_figures"] = {
             # The first `samples` samples of the first `clips` held-out utterances (the last
             # `held_out_per_speaker` of each speaker of `split`: keras_vq.data.utterances).
