@@ -4,16 +4,16 @@
         --output-dir runs/librispeech_listen
 
 (`python recipes/librispeech_listen.py ...` in a clone). No training: it loads
-`VQVAE.from_preset("librispeech")` (WaveNet decoder) and
-`WaveNet.from_preset("librispeech_prior")`. Reads top to bottom:
+`VQVAE.from_preset("librispeech")` (its decoder: the spectrogram decoder
+today) and `WaveNet.from_preset("librispeech_prior")`. Reads top to bottom:
 
 1. The utterances the presets held out: the last `--held-out-per-speaker`
    of each speaker of `--split`, as `librispeech_vqvae` held them out; a
    speaker the presets were not trained on is an error naming it.
 2. For the first female and the first male held-out speaker, the first
-   `--seconds` of an utterance: the original, the WaveNet decoder's
-   reconstruction (generated sample by sample from the codes, in the
-   speaker's own voice), and the same codes decoded as the other speaker.
+   `--seconds` of an utterance: the original, the preset's reconstruction
+   (decoded from the codes in the speaker's own voice), and the same codes
+   decoded as the other speaker.
 3. `--num-samples` clips whose codes come from the WaveNet prior.
 4. What the plots show, in numbers (`results.json`).
 
