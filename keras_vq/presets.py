@@ -19,6 +19,7 @@ out; and each file's SHA-256 must match the one recorded (in the
 
 import hashlib
 import json
+import os
 import pathlib
 import shutil
 import tempfile
@@ -33,6 +34,7 @@ from keras_vq.version import __version__
 CONFIG_FILE = "config.json"
 METADATA_FILE = "metadata.json"
 WEIGHTS_FILE = "model.weights.h5"
+PRESET_FILES = (CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE)
 DTYPE_POLICY_CLASSES = {"DTypePolicy", "FloatDTypePolicy"}
 
 
@@ -87,6 +89,28 @@ class classproperty:
 
     def __get__(self, instance, owner):
         return self.getter(owner)
+
+
+def current_umask():
+    """The process's file-creation mask (read by setting it and setting it back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def check_json_metadata(metadata, path="metadata"):
+    """Raises TypeError naming the first value of `metadata` that JSON cannot hold (e.g. a NumPy float)."""
+    if isinstance(metadata, dict):
+        for key, value in metadata.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{path} keys must be strings; got {key!r}")
+            check_json_metadata(value, f"{path}[{key!r}]")
+    elif isinstance(metadata, (list, tuple)):
+        for index, value in enumerate(metadata):
+            check_json_metadata(value, f"{path}[{index}]")
+    elif not (metadata is None or isinstance(metadata, (str, bool, int, float))):
+        raise TypeError(f"{path} is a {type(metadata).__name__}, not JSON: convert it (float(x), int(x), "
+                        f"x.tolist()) before saving")
 
 
 class PresetMixin:
@@ -320,13 +344,28 @@ class PresetMixin:
             ```
         """
         preset_dir = pathlib.Path(preset_dir).expanduser()
+        if preset_dir.is_symlink():
+            raise ValueError(f"{preset_dir} is a symbolic link; save to the folder it points to "
+                             f"({os.path.realpath(preset_dir)}) or to another name")
+        if preset_dir.resolve() == pathlib.Path.cwd().resolve() or not preset_dir.resolve().name:
+            raise ValueError(f"{str(preset_dir)!r} names the current folder (or the root); name a preset folder "
+                             "inside it, e.g. save_to_preset('my_preset')")
         if preset_dir.exists() and not preset_dir.is_dir():
             raise FileExistsError(f"{preset_dir} is a file, not a preset folder")
-        if preset_dir.exists() and any(preset_dir.iterdir()) and not overwrite:
-            raise FileExistsError(f"{preset_dir} is not empty; pass overwrite=True to replace the preset")
+        if preset_dir.exists() and any(preset_dir.iterdir()):
+            if not overwrite:
+                raise FileExistsError(f"{preset_dir} is not empty; pass overwrite=True to replace the preset")
+            # Overwriting replaces a preset, never a folder of the user's other work.
+            foreign = sorted(path.name for path in preset_dir.iterdir() if path.name not in PRESET_FILES)
+            if foreign:
+                raise FileExistsError(f"{preset_dir} holds files that are not a preset's {foreign}; overwrite=True "
+                                      f"replaces only a preset ({', '.join(PRESET_FILES)}): choose another folder")
+        metadata = dict(metadata or {})
+        check_json_metadata(metadata)
         preset_dir.parent.mkdir(parents=True, exist_ok=True)
         staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{preset_dir.name}{TEMPORARY_MARKER}", dir=preset_dir.parent))
         try:
+            staging.chmod(0o777 & ~current_umask())  # mkdtemp's folder is private (0700); a preset is not.
             self._write_preset_files(staging, metadata)
             replace_directory(staging, preset_dir)
         finally:

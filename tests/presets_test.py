@@ -13,7 +13,7 @@ from keras import ops
 
 import keras_vq
 from keras_vq.models import VAE, VQVAE, VQVAE2
-from keras_vq.presets import PresetError
+from keras_vq.presets import PresetError, current_umask
 from keras_vq.saving import UnsafeConfigError
 from tests.synthetic import smooth_images
 
@@ -48,6 +48,38 @@ def test_saving_into_a_non_empty_directory_needs_overwrite(trained_preset):
     with pytest.raises(FileExistsError, match="is not empty; pass overwrite=True"):
         model.save_to_preset(preset)
     assert (preset / "model.weights.h5").read_bytes() == before
+
+
+def test_overwrite_replaces_a_presets_own_files_and_refuses_a_folder_holding_anything_else(trained_preset):
+    model, preset = trained_preset
+    os.chmod(preset, 0o755)
+    model.save_to_preset(preset, metadata={"run": 2}, overwrite=True)  # A preset over a preset: replaced.
+    assert VQVAE.preset_metadata(preset)["run"] == 2
+    assert oct(preset.stat().st_mode & 0o777) == oct(0o777 & ~current_umask())  # Not mkdtemp's private 0700.
+    (preset / "thesis.tex").write_text("two years of work")
+    (preset / "data").mkdir()
+    (preset / "data" / "x.npy").write_bytes(b"123")
+    before = (preset / "model.weights.h5").read_bytes()
+    with pytest.raises(FileExistsError, match=r"holds files that are not a preset's \['data', 'thesis.tex'\]"):
+        model.save_to_preset(preset, overwrite=True)
+    assert (preset / "thesis.tex").read_text() == "two years of work" and (preset / "data" / "x.npy").exists()
+    assert (preset / "model.weights.h5").read_bytes() == before
+
+
+def test_save_to_preset_refuses_a_symlink_the_working_folder_and_metadata_that_is_not_json(trained_preset,
+                                                                                         tmp_path, monkeypatch):
+    model, preset = trained_preset
+    link = tmp_path / "link"
+    link.symlink_to(preset, target_is_directory=True)
+    with pytest.raises(ValueError, match="is a symbolic link"):
+        model.save_to_preset(link, overwrite=True)
+    assert link.is_symlink()
+    monkeypatch.chdir(preset)
+    with pytest.raises(ValueError, match="names the current folder"):
+        model.save_to_preset(".", overwrite=True)
+    with pytest.raises(TypeError, match=r"metadata\['x'\] is a float32, not JSON"):
+        model.save_to_preset(tmp_path / "other", metadata={"x": np.float32(1)})
+    assert not (tmp_path / "other").exists()
 
 
 def test_unknown_preset_name_lists_the_built_in_ones():
