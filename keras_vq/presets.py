@@ -23,6 +23,7 @@ import os
 import pathlib
 import shutil
 import tempfile
+import warnings
 
 import keras
 
@@ -174,7 +175,7 @@ class PresetMixin:
             print(model.count_params(), untrained.data_shape, half.layers_dtype_policy().name)  # ... bfloat16
             ```
         """
-        if preset in cls.builtin_presets:
+        if cls._is_builtin(preset):
             return cls._from_builtin(preset, load_weights, kwargs)
         directory = cls._preset_directory(preset)
         recorded = cls._recorded_hashes(directory)
@@ -195,7 +196,7 @@ class PresetMixin:
             print(config["data_shape"], config["hidden_channels"], bottom["num_embeddings"])  # [256, 256, 3] 128 512
             ```
         """
-        if preset in cls.builtin_presets:
+        if cls._is_builtin(preset):
             entry = cls.builtin_presets[preset]
             path = _verified_file(pathlib.Path(__file__).parent / entry["directory"], CONFIG_FILE, entry["sha256"])
         else:
@@ -217,7 +218,7 @@ class PresetMixin:
             print(metadata["speaker_ids"][:3], metadata["parameter_count"])  # [19, 32, 118] 404934
             ```
         """
-        if preset in cls.builtin_presets:
+        if cls._is_builtin(preset):
             entry = cls.builtin_presets[preset]
             directory = (cls.trained_preset_dir(preset) if "user_directory" in entry
                          else pathlib.Path(__file__).parent / entry["directory"])
@@ -227,6 +228,18 @@ class PresetMixin:
         if not isinstance(metadata, dict):
             raise PresetError(f"{directory / METADATA_FILE} is not a JSON object")
         return metadata
+
+    @classmethod
+    def _is_builtin(cls, preset):
+        """Whether `preset` names a built-in preset. The built-in wins over a folder of the same name in
+        the working folder, with a warning naming both; a path (`./cifar10`, a `pathlib.Path`) is a folder."""
+        if not isinstance(preset, str) or preset not in cls.builtin_presets:
+            return False
+        if pathlib.Path(preset).is_dir():
+            warnings.warn(f"{preset!r} is both a built-in {cls.__name__} preset and a folder "
+                          f"{pathlib.Path(preset).resolve()}; loading the built-in. Pass './{preset}' or a "
+                          f"pathlib.Path to load the folder", UserWarning, stacklevel=3)
+        return True
 
     @classmethod
     def _preset_directory(cls, preset):

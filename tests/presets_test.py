@@ -321,3 +321,18 @@ def test_the_kaokore_preset_config_in_its_old_flat_form_builds_the_same_model():
     legacy = json.loads((LEGACY_PRESETS / "vqvae2_kaokore_config.json").read_text())["config"]
     rebuilt = json.loads(json.dumps(VQVAE2.from_config(legacy).get_config()))  # tuples as the file's lists
     assert rebuilt == VQVAE2.preset_config("kaokore")
+
+
+def test_a_folder_named_like_a_built_in_preset_is_named_in_a_warning_and_loads_as_a_path(trained_preset,
+                                                                                         monkeypatch):
+    model, preset = trained_preset
+    monkeypatch.chdir(preset.parent)
+    shutil.copytree(preset, "cifar10")
+    with pytest.warns(UserWarning, match=r"'cifar10' is both a built-in VQVAE preset and a folder .*cifar10; "
+                                         r"loading the built-in. Pass './cifar10'"):
+        builtin = VQVAE.from_preset("cifar10")
+    assert builtin.data_shape == (32, 32, 3)
+    with pytest.warns(UserWarning, match="is both a built-in"):
+        VQVAE.preset_metadata("cifar10")
+    assert VQVAE.from_preset("./cifar10").data_shape == (16, 16, 3)
+    assert VQVAE.from_preset(pathlib.Path("cifar10")).data_shape == (16, 16, 3)
