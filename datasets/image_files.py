@@ -1,6 +1,7 @@
 """Reading image files with a check that they decode to what a dataset promises."""
 
 import io
+import pathlib
 
 import numpy as np
 
@@ -9,6 +10,25 @@ from keras_vq.extras import naming_the_extra
 
 with naming_the_extra("reading images"):
     from PIL import Image
+
+
+def files_with_suffix(folder, pattern, suffix):
+    """Sorted paths under `folder` matching the glob `pattern` (e.g. "*/*") whose extension is `suffix`
+    in any case: `cat.PNG` is a PNG as much as `cat.png`.
+
+    Example:
+        ```python
+        import pathlib, tempfile
+
+        from keras_vq.datasets.image_files import files_with_suffix
+
+        folder = pathlib.Path(tempfile.mkdtemp())
+        for name in ("a.png", "b.PNG", "c.txt"):
+            (folder / name).touch()
+        print([path.name for path in files_with_suffix(folder, "*", ".png")])  # ['a.png', 'b.PNG']
+        ```
+    """
+    return sorted(path for path in pathlib.Path(folder).glob(pattern) if path.suffix.lower() == suffix.lower())
 
 
 def read_image(path, expected_shape=None):

@@ -45,6 +45,19 @@ def _write_batches(root, files):
     return root
 
 
+def test_cifar10_pngs_are_found_whatever_the_case_of_their_extension(tmp_path):
+    import shutil
+
+    shutil.copytree(data_helpers.CIFAR10_FIXTURE, tmp_path / "cifar10")
+    renamed = sorted((tmp_path / "cifar10" / "train").glob("*/*.png"))[:3]
+    for path in renamed:
+        path.rename(path.with_suffix(".PNG"))
+    files = cifar10_files.Cifar10Files(tmp_path)
+    keys = files.keys("train")
+    assert len(keys) == 20
+    assert {key.split("/")[-1] for key in keys} >= {path.with_suffix(".PNG").name for path in renamed}
+
+
 def test_cifar10_official_batches_give_the_same_images_as_the_pngs(tmp_path):
     folders = cifar10_files.Cifar10Files(data_helpers.CIFAR10_FIXTURE)
     batches = cifar10_files.Cifar10Files(_write_batches(tmp_path, folders))

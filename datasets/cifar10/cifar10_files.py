@@ -24,7 +24,7 @@ from keras_vq.datasets.bad_data import BadFileError, DataNotFoundError
 from keras_vq.datasets.downloads import download_file
 from keras_vq.datasets.example_order import canonical_order
 from keras_vq.datasets.file_fingerprint import files_fingerprint
-from keras_vq.datasets.image_files import read_image, read_image_shape
+from keras_vq.datasets.image_files import files_with_suffix, read_image, read_image_shape
 from keras_vq.extras import naming_the_extra
 
 with naming_the_extra("reading CIFAR-10"):
@@ -82,7 +82,7 @@ def read_batch(path):
 def _layout(candidate):
     if all((candidate / BATCHES_DIR_NAME / name).exists() for names in BATCH_FILES.values() for name in names):
         return "batches"
-    if (candidate / "train").is_dir() and any((candidate / "train").glob("*/*.png")):
+    if (candidate / "train").is_dir() and files_with_suffix(candidate / "train", "*/*", ".png"):
         return "folders"
     return None
 
@@ -139,7 +139,7 @@ class Cifar10Files:
         return self._batches[name]
 
     def _png_paths(self, split):
-        paths = sorted((self.root / split).glob("*/*.png"))
+        paths = files_with_suffix(self.root / split, "*/*", ".png")
         for path in paths:
             if path.parent.name not in CLASS_NAMES:
                 raise BadFileError(path.parent, f"is not a CIFAR-10 class; expected one of {CLASS_NAMES}")

@@ -24,7 +24,7 @@ from keras_vq.datasets.bad_data import BadFileError, DataNotFoundError
 from keras_vq.datasets.downloads import download_files
 from keras_vq.datasets.example_order import canonical_order
 from keras_vq.datasets.file_fingerprint import files_fingerprint
-from keras_vq.datasets.image_files import read_image, read_image_shape
+from keras_vq.datasets.image_files import files_with_suffix, read_image, read_image_shape
 
 PACKAGE_DIR = pathlib.Path(__file__).parent
 LABELS_PATH = PACKAGE_DIR / "labels.csv"
@@ -81,7 +81,7 @@ def find_kaokore_dir(data_dir):
     data_dir = pathlib.Path(data_dir).expanduser()
     for candidate in (data_dir, data_dir / "kaokore"):
         images = candidate / IMAGES_DIR_NAME
-        if images.is_dir() and any(images.glob("*.jpg")):
+        if images.is_dir() and files_with_suffix(images, "*", ".jpg"):
             return candidate
     raise DataNotFoundError(
         f"no KaoKore images in {data_dir}: expected {data_dir / IMAGES_DIR_NAME}/*.jpg "
@@ -183,7 +183,7 @@ class KaokoreFiles:
 
     def fingerprint(self):
         """Changes whenever the labels or an image is added, removed or rewritten (`files_fingerprint`)."""
-        images = list((self.root / IMAGES_DIR_NAME).glob("*.jpg"))
+        images = files_with_suffix(self.root / IMAGES_DIR_NAME, "*", ".jpg")
         return files_fingerprint(self.root, [self.labels_path, *images])
 
     def describe(self):
