@@ -59,3 +59,12 @@ def test_a_labels_file_of_random_bytes_is_refused_naming_it(tmp_path):
         labels.write_bytes(content)
         with pytest.raises(BadFileError, match=f"{labels}: {message}"):
             kaokore_files.read_labels(labels)
+
+
+def test_a_speaker_missing_from_speakers_txt_is_counted_as_such_not_as_male(tmp_path, capsys):
+    data_helpers.copy_librispeech(tmp_path / "librispeech")
+    speakers_file = next((tmp_path / "librispeech").rglob("SPEAKERS.TXT"))
+    kept = [line for line in speakers_file.read_text().splitlines() if not line.startswith("163 ")]
+    speakers_file.write_text("\n".join(kept) + "\n")
+    assert data_inspect.main(["--data-dir", str(tmp_path)]) == 0
+    assert "4 utterances  2 speakers (1 F, 0 M, 1 not in SPEAKERS.TXT)" in capsys.readouterr().out

@@ -230,6 +230,7 @@ class LibrispeechFiles:
                 "examples": len(headers),
                 "speakers": len(speakers),
                 "female_speakers": sum(self.speaker_sexes.get(s) == "F" for s in speakers),
+                "male_speakers": sum(self.speaker_sexes.get(s) == "M" for s in speakers),
                 "seconds": sum(frames / rate for frames, rate in headers),
                 "sample_rates": sorted({rate for _, rate in headers}),
             }
