@@ -5,7 +5,10 @@ the end of each, `TrainingCheckpoint` writes the model and optimizer state
 and the logs of every epoch so far. A rerun loads them and asks
 `stream_from(step)` for the batch stream from the first step not yet
 trained, so with a seeded, deterministic stream a run that was killed ends
-with the same weights and history as one that was not.
+with the same weights and history as one that was not. The checkpoint
+records `steps_per_epoch` (a resume with another is refused: the stream
+would restart at another step) and the total asked for (a resume may ask
+for more, to train longer).
 
 What makes it safe to kill at any instant: each epoch's weights go to a file
 of their own (`epoch-<N>.weights.h5`, written to a temporary name, flushed,
@@ -26,6 +29,7 @@ import keras
 import numpy as np
 
 from keras_vq.atomic import atomic_path, remove_temporaries, write_json_atomically
+from keras_vq.checks import check_positive_int
 from keras_vq.progress import live_display
 
 HISTORY_FILE = "history.json"
@@ -96,10 +100,11 @@ def check_finite_logs(logs, epoch):
 class TrainingCheckpoint(keras.callbacks.Callback):
     """Checkpoints the model, its optimizer and every epoch's logs at the end of each epoch (see the module)."""
 
-    def __init__(self, backup_dir, history_path, checkpoint=None):
+    def __init__(self, backup_dir, history_path, checkpoint=None, steps_per_epoch=None, total_steps=None):
         super().__init__()
         self.backup_dir = pathlib.Path(backup_dir)
         self.history_path = pathlib.Path(history_path)
+        self.steps = {"steps_per_epoch": steps_per_epoch, "total_steps": total_steps}
         self.history = {key: list(values) for key, values in ((checkpoint or {}).get("history") or {}).items()}
 
     def on_epoch_end(self, epoch, logs=None):
@@ -116,7 +121,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         with atomic_path(self.backup_dir / weights_name) as temporary:
             self.model.save_weights(temporary)
         write_json_atomically(self.backup_dir / CHECKPOINT_FILE,
-                              {"epoch": epoch + 1, "weights": weights_name, "history": self.history})
+                              {"epoch": epoch + 1, "weights": weights_name, "history": self.history, **self.steps})
         write_json_atomically(self.history_path, self.history)
         for stale in self.backup_dir.glob("epoch-*.weights.h5"):
             if stale.name != weights_name:
@@ -200,15 +205,22 @@ def fit_resumably(model, stream_from, total_steps, steps_per_epoch, run_dir, cal
         print(len(history["loss"]))  # 2 epochs; run it again and it resumes from run/backup, here finding it done
         ```
     """
+    check_positive_int("total_steps", total_steps)
+    check_positive_int("steps_per_epoch", steps_per_epoch)
     run_dir = pathlib.Path(run_dir)
     backup_dir = run_dir / BACKUP_DIR
     remove_temporaries(backup_dir)  # Writes a kill interrupted: checkpoint.json never names them.
     epochs = -(-total_steps // steps_per_epoch)
+    recorded = (read_checkpoint(backup_dir) or {}).get("steps_per_epoch")
+    # The data stream resumes at epochs * steps_per_epoch: another epoch length would start it elsewhere.
+    if recorded is not None and recorded != steps_per_epoch:
+        raise ValueError(f"{backup_dir} was checkpointed every {recorded} steps; resume it with "
+                         f"steps_per_epoch={recorded}, not {steps_per_epoch} (or move the run away)")
     checkpoint = restore_checkpoint(model, backup_dir)
     done = 0 if checkpoint is None else int(checkpoint["epoch"])
     if done > epochs:
         raise ValueError(f"{backup_dir} holds {done} epochs, more than the {epochs} asked for; move the run away")
-    saver = TrainingCheckpoint(backup_dir, run_dir / HISTORY_FILE, checkpoint)
+    saver = TrainingCheckpoint(backup_dir, run_dir / HISTORY_FILE, checkpoint, steps_per_epoch, total_steps)
     if done < epochs:
         model.fit(
             stream_from(done * steps_per_epoch),

@@ -38,7 +38,7 @@ class StopAfterEpoch(keras.callbacks.Callback):
             raise KeyboardInterrupt("simulated crash")
 
 
-def _train(run_dir, callbacks=()):
+def _train(run_dir, callbacks=(), total_steps=8, steps_per_epoch=2):
     keras.utils.set_random_seed(0)
     model = keras_vq.models.VQVAE(data_shape=(16, 16, 3), hidden_channels=16, residual_channels=8,
                                   num_embeddings=16, embedding_dim=8, dead_code_threshold=1.0, seed=0)
@@ -49,8 +49,8 @@ def _train(run_dir, callbacks=()):
         batch_size=8, evaluation=False, seed=5, image_size=None, label_keys=(),
     )
     history = keras_vq.training.fit_resumably(
-        model, lambda step: keras_vq.training.batches_from(batches, step), total_steps=8, steps_per_epoch=2,
-        run_dir=run_dir, callbacks=callbacks, verbose=0,
+        model, lambda step: keras_vq.training.batches_from(batches, step), total_steps=total_steps,
+        steps_per_epoch=steps_per_epoch, run_dir=run_dir, callbacks=callbacks, verbose=0,
     )
     return model, history
 
@@ -74,6 +74,27 @@ def test_interrupted_training_resumes_to_the_same_weights_and_history(tmp_path):
     for expected, actual in zip(resumed.get_weights(), again.get_weights()):
         np.testing.assert_array_equal(actual, expected)
     assert again_history == resumed_history
+
+
+def test_resuming_with_another_steps_per_epoch_is_refused_and_a_longer_run_continues(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        _train(tmp_path / "run", callbacks=[StopAfterEpoch(1)])  # Epoch 1 (steps 1-2) checkpointed.
+    with pytest.raises(ValueError, match=r"checkpointed every 2 steps; resume it with steps_per_epoch=2, not 5"):
+        _train(tmp_path / "run", steps_per_epoch=5)
+    _, history = _train(tmp_path / "run", total_steps=12)  # Training longer than first asked: 6 epochs of 2.
+    assert len(history["loss"]) == 6
+    checkpoint = keras_vq.training.read_checkpoint(tmp_path / "run" / "backup")
+    assert checkpoint["steps_per_epoch"] == 2 and checkpoint["total_steps"] == 12
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (dict(steps_per_epoch=0), "steps_per_epoch must be an integer >= 1, got 0"),
+    (dict(total_steps=-1), "total_steps must be an integer >= 1, got -1"),
+])
+def test_fit_resumably_names_a_bad_step_count(tmp_path, arguments, message):
+    with pytest.raises(ValueError, match=message):
+        _train(tmp_path / "run", **arguments)
+    assert not (tmp_path / "run").exists()
 
 
 def _recipe(output_dir, *extra):
