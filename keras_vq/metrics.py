@@ -231,7 +231,7 @@ def reconstruction_report(model, data, batch_size=256, verbose="auto"):
             level_codes = np.concatenate(codes[name])
             if name in squared_errors:
                 report[f"{prefix}commitment_loss"] = squared_errors[name] / element_counts[name]
-            if level.codes_per_position > 1:  # A position's code is its tuple of stage codes.
+            if level.stage_axis:  # A position's code is its tuple of stage codes.
                 stages = level_codes.reshape(-1, level_codes.shape[-1])
                 report[f"{prefix}perplexity"] = perplexity_of_counts(np.unique(stages, axis=0, return_counts=True)[1])
                 report[f"{prefix}codebook_usage"] = float(np.mean([
@@ -372,7 +372,9 @@ def bits_per_dim(model, priors, images, scales=None, class_labels=None, batch_si
     with the MSE, its output as the mean of a discretised logistic with
     per-channel `scales` (from `fit_logistic_scales` on training images).
     p(z) is the PixelCNN prior(s), one per level of `model.code_levels()` in
-    its order: one PixelCNN for a VQVAE, `(top, bottom)` for a VQVAE2.
+    its order: one PixelCNN for a VQVAE, `(top, bottom)` for a VQVAE2. With a
+    `ResidualVectorQuantizer`, z is the first stage's codes, which the prior
+    models and the decoder decodes alone, as `generate` does.
 
     Returns a dict: `bits_per_dim`, and its `decoder_bits_per_dim` and
     `prior_bits_per_dim` parts. `verbose` shows progress (`keras_vq.progress`).
@@ -407,7 +409,10 @@ def bits_per_dim(model, priors, images, scales=None, class_labels=None, batch_si
     for start in starts:
         batch = images[start:start + batch_size]
         labels = None if class_labels is None else np.asarray(class_labels)[start:start + batch_size]
-        codes = {name: keras.ops.convert_to_numpy(level) for name, level in model.encode_levels(batch).items()}
+        encoded = {name: keras.ops.convert_to_numpy(level) for name, level in model.encode_levels(batch).items()}
+        # What a prior models and generation decodes: the first stage of a residual quantizer's codes.
+        prior_codes = {name: level.prior_codes(encoded[name]) for name, level in model.code_levels().items()}
+        codes = {name: level.as_decoder_codes(prior_codes[name]) for name, level in model.code_levels().items()}
         if likelihood is not None:
             nats = -likelihood.log_probability(batch, model.decoder_parameters(codes))
             decoder_bits += np.sum(keras.ops.convert_to_numpy(nats), dtype=np.float64) / np.log(2.0)
@@ -416,8 +421,9 @@ def bits_per_dim(model, priors, images, scales=None, class_labels=None, batch_si
             pixels = np.rint(batch * (PIXEL_LEVELS - 1)).astype(np.int64)
             decoder_bits += discretized_logistic_bits(pixels, means, scales).sum()
         for level, prior in zip(model.code_levels().values(), priors):
-            condition = codes[level.condition.name] if level.condition is not None else None
-            prior_bits += prior.log_likelihood_bits(prior.model_inputs(codes[level.name], labels, condition)).sum()
+            condition = prior_codes[level.condition.name] if level.condition is not None else None
+            prior_bits += prior.log_likelihood_bits(prior.model_inputs(prior_codes[level.name], labels,
+                                                                       condition)).sum()
         progress.advance()
     progress.done()
     dimensions = images.size

@@ -133,3 +133,33 @@ def test_from_preset_with_a_seed_reseeds_the_presets_quantizers():
     model = VQVAE2.from_preset("cifar10", load_weights=False, seed=7)
     assert (model.top_quantizer.seed, model.bottom_quantizer.seed) == (7, 8)
     assert VQVAE.from_preset("cifar10", load_weights=False).quantizer.seed == 0  # the preset's own
+
+
+@pytest.mark.parametrize("stages", [1, 3])
+def test_residual_codes_of_any_stage_count_round_trip_and_give_a_prior_one_code_a_position(stages):
+    images = smooth_images(count=4)
+    model = VQVAE(**SMALL, quantizer=ResidualVectorQuantizer(stages, 16, 6, seed=2))
+    codes = ops.convert_to_numpy(model.encode(images))
+    assert codes.shape == (4, 4, 4, stages)
+    np.testing.assert_allclose(ops.convert_to_numpy(model.decode_codes(codes)),
+                               ops.convert_to_numpy(model.predict(images, verbose=0)), atol=1e-5)
+    level = model.code_levels()["codes"]
+    inputs = keras_vq.data.codes.prior_inputs({"codes": codes}, level, with_labels=False)
+    assert inputs["codes"].shape == (4, 4, 4)
+    np.testing.assert_array_equal(inputs["codes"], codes[..., 0])
+
+
+def test_bits_per_dim_of_residual_codes_scores_the_first_stage_as_generation_decodes_it():
+    images = smooth_images(count=4)
+    model = VQVAE(**SMALL, quantizer=ResidualVectorQuantizer(3, 16, 6, seed=2))
+    level = model.code_levels()["codes"]
+    prior = PixelCNN(**level.pixelcnn_arguments(), channels=8, num_blocks=1)
+    scales = np.full(3, 0.05)
+    figures = keras_vq.metrics.bits_per_dim(model, prior, images, scales, verbose=0)
+    first_stage = ops.convert_to_numpy(model.encode(images))[..., :1]
+    means = ops.convert_to_numpy(model.decode_codes(first_stage))
+    pixels = np.rint(images * 255).astype(np.int64)
+    decoder_bits = keras_vq.metrics.discretized_logistic_bits(pixels, means, scales).sum() / images.size
+    prior_bits = prior.log_likelihood_bits(prior.model_inputs(first_stage[..., 0])).sum() / images.size
+    assert figures["decoder_bits_per_dim"] == pytest.approx(decoder_bits, rel=1e-4)
+    assert figures["prior_bits_per_dim"] == pytest.approx(prior_bits, rel=1e-4)

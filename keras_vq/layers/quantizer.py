@@ -56,6 +56,8 @@ class Quantizer(keras.layers.Layer):
     """
 
     codes_per_position = 1
+    # Whether codes have a last axis of stages (ResidualVectorQuantizer, even with one stage).
+    stage_axis = False
     metric_names = ()
     # True when an untrained encoder's small outputs all quantise to the zero vector (FSQ's centre level): a
     # decoder whose ReLUs and biases start at zero would then pass no gradient back, so models start the

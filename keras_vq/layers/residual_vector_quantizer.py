@@ -120,6 +120,7 @@ class ResidualVectorQuantizer(Quantizer):
             raise
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.codes_per_position = num_quantizers
+        self.stage_axis = True  # (..., N) codes, N = 1 included.
         self.metric_names = self.stages[0].metric_names
         self.seed_generator = keras.random.SeedGenerator(None if seed is None else seed + num_quantizers)
 

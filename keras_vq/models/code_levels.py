@@ -28,6 +28,8 @@ class CodeLevel:
         codes_per_position: codes at each position: 1, or a ResidualVectorQuantizer's
             stages (codes then have a last axis of that size). A prior models one code a
             position, the first stage's (`prior_codes`).
+        stage_axis: whether codes have that last axis (a ResidualVectorQuantizer's do, even
+            with one stage).
 
     Example:
         ```python
@@ -44,6 +46,7 @@ class CodeLevel:
     num_embeddings: int
     condition: typing.Optional["CodeLevel"] = None
     codes_per_position: int = 1
+    stage_axis: bool = False
 
     def prior_codes(self, codes):
         """What a prior over this level models: `codes` as encoded, or with several codes a
@@ -55,11 +58,11 @@ class CodeLevel:
 
             import keras_vq
 
-            level = keras_vq.models.code_levels.CodeLevel("codes", (8, 8), 16, codes_per_position=4)
+            level = keras_vq.models.code_levels.CodeLevel("codes", (8, 8), 16, codes_per_position=4, stage_axis=True)
             print(level.prior_codes(np.zeros((2, 8, 8, 4), "int32")).shape)  # (2, 8, 8): the first stage
             ```
         """
-        return codes[..., 0] if self.codes_per_position > 1 else codes
+        return codes[..., 0] if self.stage_axis else codes
 
     def as_decoder_codes(self, prior_codes):
         """The inverse of `prior_codes` for a decoder: a prior's samples `(batch, *shape)` as codes the
@@ -71,11 +74,11 @@ class CodeLevel:
 
             import keras_vq
 
-            level = keras_vq.models.code_levels.CodeLevel("codes", (8, 8), 16, codes_per_position=4)
+            level = keras_vq.models.code_levels.CodeLevel("codes", (8, 8), 16, codes_per_position=4, stage_axis=True)
             print(level.as_decoder_codes(np.zeros((2, 8, 8), "int32")).shape)  # (2, 8, 8, 1)
             ```
         """
-        return prior_codes[..., None] if self.codes_per_position > 1 else prior_codes
+        return prior_codes[..., None] if self.stage_axis else prior_codes
 
     def pixelcnn_arguments(self):
         """The `PixelCNN` arguments that fit this level: its code map, and the condition's.

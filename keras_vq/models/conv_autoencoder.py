@@ -238,21 +238,24 @@ def check_data_batch(model_name, data_shape, data_range, inputs):
         )
 
 
-def checked_codes(argument, codes, spatial_shape, num_embeddings, codes_per_position=1):
+def checked_codes(argument, codes, spatial_shape, num_embeddings, codes_per_position=1, stage_axis=None):
     """`codes` as int32 NumPy, or ValueError naming `argument`, unless they are
     integers in [0, num_embeddings) of shape `(batch, *spatial_shape)` (a None
     size in `spatial_shape` takes any size >= 1), or with several codes a
     position (a ResidualVectorQuantizer's stages) `(batch, *spatial_shape, n)`,
-    1 <= n <= codes_per_position. An out-of-range index would otherwise wrap
+    1 <= n <= codes_per_position (`stage_axis`: whether codes have that last
+    axis; by default, when codes_per_position > 1; a one-stage residual
+    quantizer's have it too). An out-of-range index would otherwise wrap
     (-1 is the last code) or read past the codebook."""
+    stage_axis = codes_per_position > 1 if stage_axis is None else stage_axis
     codes = np.asarray(ops.convert_to_numpy(codes))
     expected = "(batch, " + ", ".join("any" if size is None else str(size) for size in spatial_shape)
-    expected += f", 1..{codes_per_position})" if codes_per_position > 1 else ")"
-    rank = len(spatial_shape) + 1 + (codes_per_position > 1)
+    expected += f", 1..{codes_per_position})" if stage_axis else ")"
+    rank = len(spatial_shape) + 1 + stage_axis
     if codes.ndim != rank or codes.shape[0] < 1 or any(
         (wanted is None and size < 1) or (wanted is not None and size != wanted)
         for size, wanted in zip(codes.shape[1:], spatial_shape)
-    ) or (codes_per_position > 1 and not 1 <= codes.shape[-1] <= codes_per_position):
+    ) or (stage_axis and not 1 <= codes.shape[-1] <= codes_per_position):
         raise ValueError(f"{argument} must have shape {expected}; got {codes.shape}")
     if not np.issubdtype(codes.dtype, np.integer):
         raise ValueError(f"{argument} must be integer code indices; got dtype {codes.dtype}")

@@ -259,7 +259,7 @@ class VQVAE(ConvAutoencoder):
             ```
         """
         indices = checked_codes("codes", indices, self.latent_shape(), self.num_embeddings,
-                                self.quantizer.codes_per_position)
+                                self.quantizer.codes_per_position, self.quantizer.stage_axis)
         return self.decoding.decode(self.quantizer.lookup(indices), speakers, temperature, seed)
 
     def reconstruct(self, inputs, speakers=None, temperature=1.0, seed=None):
@@ -360,12 +360,13 @@ class VQVAE(ConvAutoencoder):
 
             images, _, _ = keras_vq.data.load_cifar10_sample()
             model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
-            # {'codes': CodeLevel(name='codes', shape=(8, 8), num_embeddings=32, condition=None, codes_per_position=1)}
+            # {'codes': CodeLevel(name='codes', shape=(8, 8), num_embeddings=32, condition=None, codes_per_position=1, ...)}
             print(model.code_levels())
             ```
         """
         return levels_by_name(CodeLevel("codes", self.latent_shape(), self.num_embeddings,
-                                        codes_per_position=self.quantizer.codes_per_position))
+                                        codes_per_position=self.quantizer.codes_per_position,
+                                        stage_axis=self.quantizer.stage_axis))
 
     def encode_levels(self, inputs):
         """`{"codes": encode(inputs)}`, as `VQVAE2.encode_levels` gives both of its levels.
@@ -417,7 +418,7 @@ class VQVAE(ConvAutoencoder):
             raise ValueError("decoder_parameters is for a convolutional decoder; a WaveNet decoder generates "
                              "(keras_vq.metrics.wavenet_decoder_report scores it)")
         indices = checked_codes("codes", codes["codes"], self.latent_shape(), self.num_embeddings,
-                                self.quantizer.codes_per_position)
+                                self.quantizer.codes_per_position, self.quantizer.stage_axis)
         return self.decoder(self.quantizer.lookup(indices), training=False)
 
     def get_config(self):

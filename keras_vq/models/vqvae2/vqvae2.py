@@ -259,9 +259,10 @@ class VQVAE2(ConvAutoencoder):
         """
         top_shape, bottom_shape = self.latent_shapes()
         top, bottom = self.top_quantizer, self.bottom_quantizer
-        top_codes = checked_codes("top_codes", codes["top"], top_shape, top.num_embeddings, top.codes_per_position)
+        top_codes = checked_codes("top_codes", codes["top"], top_shape, top.num_embeddings, top.codes_per_position,
+                                  top.stage_axis)
         bottom_codes = checked_codes("bottom_codes", codes["bottom"], bottom_shape, bottom.num_embeddings,
-                                     bottom.codes_per_position)
+                                     bottom.codes_per_position, bottom.stage_axis)
         if len(top_codes) != len(bottom_codes):
             raise ValueError(f"top_codes and bottom_codes must hold as many maps; got {len(top_codes)} and "
                              f"{len(bottom_codes)}")
@@ -336,9 +337,11 @@ class VQVAE2(ConvAutoencoder):
         """
         top_shape, bottom_shape = self.latent_shapes()
         top = CodeLevel("top", top_shape, self.top_quantizer.num_embeddings,
-                        codes_per_position=self.top_quantizer.codes_per_position)
+                        codes_per_position=self.top_quantizer.codes_per_position,
+                        stage_axis=self.top_quantizer.stage_axis)
         return levels_by_name(top, CodeLevel("bottom", bottom_shape, self.bottom_quantizer.num_embeddings,
-                                             condition=top, codes_per_position=self.bottom_quantizer.codes_per_position))
+                                             condition=top, codes_per_position=self.bottom_quantizer.codes_per_position,
+                                             stage_axis=self.bottom_quantizer.stage_axis))
 
     def encode_levels(self, inputs):
         """`{"top": codes, "bottom": codes}`: `encode` by level name.
