@@ -116,6 +116,13 @@ def test_quantizer_arguments_are_refused_beside_an_explicit_quantizer(model_clas
         model_class(**shape, quantizer="fsq")
 
 
+@pytest.mark.parametrize("quantizer", [{"top": VectorQuantizer(8, 4)},
+                                       {"top": VectorQuantizer(8, 4), "bottom": VectorQuantizer(8, 4), "middle": None}])
+def test_vqvae2_names_the_levels_a_per_level_quantizer_dict_needs(quantizer):
+    with pytest.raises(ValueError, match=r"exactly the keys \['top', 'bottom'\]; got \["):
+        VQVAE2(data_shape=(32, 32, 3), quantizer=quantizer)
+
+
 def test_a_quantizer_config_naming_foreign_code_is_refused_before_it_is_built():
     config = VQVAE(**SMALL, quantizer=FiniteScalarQuantizer([5, 5])).get_config()
     config["quantizer"] = {"module": "keras.layers", "class_name": "Lambda", "config": {}, "registered_name": None}

@@ -383,6 +383,10 @@ class VQVAE2(ConvAutoencoder):
 def level_quantizers(quantizer, shorthand, seed, dtype):
     """`{"top": layer, "bottom": layer}` from VQVAE2's `quantizer` argument (see its docstring)."""
     names = {level: f"{level}_quantizer" for level in LEVELS}
+    # A dict is either one quantizer per level, or one quantizer's serialised config (which names its class).
+    if isinstance(quantizer, dict) and "class_name" not in quantizer and set(quantizer) != set(LEVELS):
+        raise ValueError(f"quantizer as a dict gives one quantizer per level: exactly the keys {list(LEVELS)}; got "
+                         f"{sorted(quantizer)}")
     if quantizer is None or (isinstance(quantizer, dict) and set(quantizer) == set(LEVELS)):
         per_level = quantizer or dict.fromkeys(LEVELS)
         return {level: resolve_quantizer(per_level[level], shorthand, None if seed is None else seed + index, dtype,
