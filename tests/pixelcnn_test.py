@@ -157,13 +157,17 @@ def test_bad_architectures_are_refused(arguments, message):
     ({"codes": np.zeros((4, 4, 6)), "class_labels": np.zeros(4, "int32"), "condition": np.zeros((4, 2, 3), "int32")},
      "codes must be integers; got dtype float64"),
 ])
-def test_fit_refuses_codes_that_do_not_fit_the_prior_before_training(inputs, message):
+def test_fit_evaluate_and_likelihood_refuse_codes_that_do_not_fit_the_prior_before_any_step(inputs, message):
     prior = conditional_prior()
     prior.compile(optimizer="adam")
     weights = [w.copy() for w in prior.get_weights()]
     with pytest.raises(ValueError, match=message):
         prior.fit(inputs, epochs=1, verbose=0)
     assert all(np.array_equal(a, b) for a, b in zip(weights, prior.get_weights()))
+    with pytest.raises(ValueError, match=message):  # TensorFlow's InvalidArgumentError, or NaN on JAX, before.
+        prior.evaluate(inputs, verbose=0)
+    with pytest.raises(ValueError, match=message):
+        prior.log_likelihood_bits(inputs)
 
 
 def test_a_second_sampling_call_with_another_number_of_samples_gives_what_a_fresh_prior_gives():

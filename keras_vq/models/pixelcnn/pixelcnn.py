@@ -192,12 +192,24 @@ class PixelCNN(AutoregressivePrior):
             self.check_inputs(x)
         return super().fit(x, *args, **kwargs)
 
+    def evaluate(self, x=None, *args, **kwargs):
+        """`keras.Model.evaluate`, with NumPy inputs checked first as in `fit` (codes >= K gave
+        TensorFlow's InvalidArgumentError, and NaN on JAX)."""
+        if isinstance(x, (np.ndarray, dict)):
+            self.check_inputs(x)
+        return super().evaluate(x, *args, **kwargs)
+
+    def log_likelihood_bits(self, inputs, batch_size=256):
+        """`AutoregressivePrior.log_likelihood_bits`, with the inputs checked first (`check_inputs`)."""
+        self.check_inputs(inputs)
+        return super().log_likelihood_bits(inputs, batch_size=batch_size)
+
     def check_inputs(self, inputs):
         """Raises ValueError naming the input whose keys, shape or values do not fit this prior."""
         expected = {CODES} | ({CLASS_LABELS} if self.num_classes is not None else set()) | (
             {CONDITION} if self.condition_shape is not None else set())
         given = set(inputs) if isinstance(inputs, dict) else {CODES}
-        if given != expected or (isinstance(inputs, dict) != (len(expected) > 1)):
+        if given != expected or (not isinstance(inputs, dict) and len(expected) > 1):  # {"codes": ...} is fine too
             raise ValueError(
                 f"this PixelCNN takes {sorted(expected) if len(expected) > 1 else 'a code array'}; got "
                 f"{sorted(inputs) if isinstance(inputs, dict) else 'an array'}"
