@@ -61,6 +61,26 @@ def check_positive_int(name, value):
         raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
 
 
+def check_seed(name, value):
+    """A seed is an integer in [0, 2**32) (what NumPy's and the backends' generators take)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= value < 2**32:
+        raise ValueError(f"{name} must be an integer in [0, 2**32), got {value!r}")
+
+
+def checked_figure_data(name, data):
+    """`data` as a NumPy array of numbers for a figure over a whole set, or ValueError naming `name`
+    when it is empty or holds NaN or infinite values (a figure would be silently NaN)."""
+    data = np.asarray(data)
+    if data.size == 0 or len(data) == 0:
+        raise ValueError(f"{name} is empty (shape {data.shape}): there is nothing to measure")
+    if data.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be an array of numbers; got dtype {data.dtype}")
+    if data.dtype.kind == "f" and not np.all(np.isfinite(data)):
+        raise ValueError(f"{name} holds {int(np.size(data) - np.isfinite(data).sum())} NaN or infinite values; "
+                         "the figures would be NaN")
+    return data
+
+
 # What keras.Model's functional constructor takes besides inputs and outputs; it drops anything else silently.
 MODEL_KEYWORD_ARGUMENTS = ("name", "trainable")
 

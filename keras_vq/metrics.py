@@ -9,6 +9,7 @@ import math
 import keras
 import numpy as np
 
+from keras_vq.checks import check_positive_int, checked_figure_data
 from keras_vq.layers.gaussian_latent import kl_to_standard_normal
 from keras_vq.progress import Progress, live_display
 
@@ -179,7 +180,8 @@ def reconstruction_report(model, data, batch_size=256, verbose="auto"):
         print(sorted(report))  # codebook_usage, commitment_loss, examples, mse, nmse, perplexity, psnr_db
         ```
     """
-    data = np.asarray(data)
+    data = checked_figure_data("data", data)
+    check_positive_int("batch_size", batch_size)
     starts = range(0, len(data), batch_size)
     progress = Progress(f"reconstruction report on {len(data):,} examples", len(starts), "batch", verbose)
     quantizers = model.level_quantizers() if hasattr(model, "level_quantizers") else {}
@@ -393,7 +395,8 @@ def bits_per_dim(model, priors, images, scales=None, class_labels=None, batch_si
         print(figures)  # bits_per_dim = decoder_bits_per_dim + prior_bits_per_dim
         ```
     """
-    images = np.asarray(images, np.float32)
+    images = checked_figure_data("images", images).astype(np.float32)
+    check_positive_int("batch_size", batch_size)
     decoder_bits, prior_bits = 0.0, 0.0
     likelihood = model.output_distribution if model.output_distribution.has_likelihood else None
     if (likelihood is None) == (scales is None):
@@ -502,7 +505,8 @@ def spectrogram_decoder_report(model, audio, speakers=None, batch_size=8, verbos
     from keras_vq import spectrograms
     from keras_vq.models.spectrogram_decoder.spectrogram_decoder import SpectrogramDecoder
 
-    audio = np.asarray(audio, np.float32)
+    audio = checked_figure_data("audio", audio).astype(np.float32)
+    check_positive_int("batch_size", batch_size)
     network = model.decoder
     if not isinstance(network, SpectrogramDecoder):
         raise ValueError(f"spectrogram_decoder_report needs a VQVAE with a SpectrogramDecoder; this one decodes "
@@ -556,7 +560,8 @@ def wavenet_decoder_report(model, audio, speakers=None, batch_size=8, verbose="a
     from keras_vq.models.autoregressive import symbol_bits
     from keras_vq.mu_law import mu_law_encode
 
-    audio = np.asarray(audio, np.float32)
+    audio = checked_figure_data("audio", audio).astype(np.float32)
+    check_positive_int("batch_size", batch_size)
     if model.decoder.num_speakers is not None and speakers is None:
         raise ValueError("this model's WaveNet decoder is speaker-conditioned: pass speakers")
     total_bits, codes = 0.0, []

@@ -24,3 +24,28 @@ def test_psnr_and_nmse_follow_their_definitions():
     assert metrics.peak_signal_to_noise_ratio(targets, predictions) == pytest.approx(20.0)
     assert metrics.peak_signal_to_noise_ratio(targets * 2 - 1, predictions * 2 - 1, (-1, 1)) == pytest.approx(20.0)
     assert metrics.normalized_mean_squared_error(targets, predictions) == pytest.approx(0.01 / targets.var())
+
+
+@pytest.mark.parametrize("data, batch_size, message", [
+    (np.zeros((0, 16, 16, 3), "float32"), 4, r"data is empty \(shape \(0, 16, 16, 3\)\)"),
+    (np.full((4, 16, 16, 3), np.nan, "float32"), 4, "data holds 3072 NaN or infinite values"),
+    (np.zeros((4, 16, 16, 3), "float32"), 0, "batch_size must be an integer >= 1, got 0"),
+    (np.zeros((4, 16, 16, 3), "float32"), -1, "batch_size must be an integer >= 1, got -1"),
+])
+def test_reconstruction_report_names_empty_or_non_finite_data_and_a_bad_batch_size(data, batch_size, message):
+    from keras_vq.models import VQVAE
+
+    model = VQVAE(data_shape=(16, 16, 3), hidden_channels=8, residual_channels=4, num_embeddings=8, embedding_dim=4)
+    with pytest.raises(ValueError, match=message):
+        metrics.reconstruction_report(model, data, batch_size=batch_size, verbose=0)
+
+
+def test_bits_per_dim_names_non_finite_images():
+    from keras_vq.models import VQVAE, PixelCNN
+
+    model = VQVAE(data_shape=(16, 16, 3), hidden_channels=8, residual_channels=4, num_embeddings=8, embedding_dim=4)
+    prior = PixelCNN(code_shape=(4, 4), num_embeddings=8, channels=8, num_blocks=1)
+    images = np.zeros((2, 16, 16, 3), "float32")
+    images[0, 0, 0, 0] = np.inf
+    with pytest.raises(ValueError, match="images holds 1 NaN or infinite values"):
+        metrics.bits_per_dim(model, prior, images, np.full(3, 0.05), verbose=0)

@@ -347,6 +347,9 @@ def test_training_batches_refuse_bad_arguments_by_name():
         keras_vq.data.training_batches("cifar10", "train", 4, pipeline="torch")
     with pytest.raises(ValueError, match="start_step must be an integer >= 0, got -1"):
         keras_vq.data.training_batches("cifar10", "train", 4, start_step=-1)
+    for seed in (-1, 2**40, 1.5):
+        with pytest.raises(ValueError, match=r"seed must be an integer in \[0, 2\*\*32\), got"):
+            keras_vq.data.training_batches("cifar10", "train", 4, seed=seed)
     with pytest.raises(TypeError, match="for evaluation use keras_vq.data.load"):
         keras_vq.data.training_batches("cifar10", "train", 4, evaluation=True)
 

@@ -115,6 +115,8 @@ def test_priors_that_do_not_fit_the_autoencoder_are_refused_by_argument():
     unconditioned = PixelCNN(code_shape=(4, 4), **SMALL_PRIOR)
     with pytest.raises(ValueError, match=r"bottom_prior must be conditioned on \(2, 2\) maps of codes"):
         autoencoder.generate(top, unconditioned, 1)
+    with pytest.raises(ValueError, match=r"temperature is one number or \(top, bottom\); got 1 values \(1.0,\)"):
+        autoencoder.generate(top, bottom, 1, temperature=(1.0,))
 
 
 def test_codes_are_encoded_once_then_read_from_the_cache(tmp_path, monkeypatch):

@@ -15,6 +15,8 @@ import importlib.util
 
 import numpy as np
 
+from keras_vq.checks import check_seed
+
 
 def tensorflow_available():
     """Whether `keras_vq.data.load` (tf.data) can run here."""
@@ -57,6 +59,7 @@ def training_batches(name, split, batch_size, *, start_step=0, seed=0, pipeline=
         raise ValueError(f"pipeline must be 'auto', 'tf.data' or 'numpy', got {pipeline!r}")
     if pipeline == "auto":
         pipeline = "tf.data" if tensorflow_available() else "numpy"
+    check_seed("seed", seed)
     if isinstance(start_step, bool) or not isinstance(start_step, int) or start_step < 0:
         raise ValueError(f"start_step must be an integer >= 0, got {start_step!r}")
     if "evaluation" in options:

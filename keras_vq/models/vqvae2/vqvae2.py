@@ -295,6 +295,9 @@ class VQVAE2(ConvAutoencoder):
         check_prior(top_prior, "top_prior", top_shape, levels["top"].num_embeddings)
         check_prior(bottom_prior, "bottom_prior", bottom_shape, levels["bottom"].num_embeddings,
                     condition_shape=top_shape)
+        if isinstance(temperature, (tuple, list)) and len(temperature) != 2:
+            raise ValueError(f"temperature is one number or (top, bottom); got {len(temperature)} values "
+                             f"{tuple(temperature)}")
         top_temperature, bottom_temperature = (
             temperature if isinstance(temperature, (tuple, list)) else (temperature, temperature)
         )
