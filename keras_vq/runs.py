@@ -27,6 +27,12 @@ from keras_vq.atomic import TEMPORARY_MARKER, remove_temporaries, write_json_ato
 
 RUN_FILE = "run.json"
 RESULTS_FILE = "results.json"
+# What any resumed run may be given anew: neither changes what it computes.
+MAY_CHANGE = ("resume", "download")
+# A recipe training one model may also be resumed with another learning rate (e.g. a lower one after it diverged,
+# from its last good checkpoint); `run.json` records each change under "resumed_with".
+TRAINING_MAY_CHANGE = (*MAY_CHANGE, "learning_rate")
+RECORDED_CHANGES = ("learning_rate",)
 
 
 class RunError(ValueError):
@@ -59,7 +65,9 @@ def start_run(output_dir, arguments, resume, may_change=("resume",)):
         arguments: the recipe's arguments (a dict, or argparse's namespace).
         resume: continue an existing run; without it, an existing run is refused.
         may_change: arguments a resumed run may be given anew (e.g.
-            `train_only`, which only decides where this invocation stops).
+            `train_only`, which only decides where this invocation stops;
+            `TRAINING_MAY_CHANGE` for a recipe training one model). A new
+            `learning_rate` is recorded in `run.json`'s "resumed_with".
 
     Example:
         ```python
@@ -79,7 +87,8 @@ def start_run(output_dir, arguments, resume, may_change=("resume",)):
         if not resume:
             raise RunError(f"{output_dir} holds a run; pass --resume to continue it, or choose another --output-dir")
         try:
-            recorded = json.loads(run_file.read_text())["arguments"]
+            run = json.loads(run_file.read_text())
+            recorded = run["arguments"]
         except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
             raise RunError(f"{run_file} is not a keras_vq run record ({error}); choose another --output-dir") from error
         differences = [
@@ -91,12 +100,25 @@ def start_run(output_dir, arguments, resume, may_change=("resume",)):
             raise RunError(f"{output_dir} was started with other arguments; resume it with the same ones, or choose "
                            f"another --output-dir. Differs: {'; '.join(differences)}")
         remove_temporaries(output_dir)  # What writes the last invocation's kill interrupted left.
+        changes = {key: arguments.get(key) for key in RECORDED_CHANGES
+                   if key in may_change and key in recorded and arguments.get(key) != _current(run, key)}
+        if changes:
+            run["resumed_with"] = [*run.get("resumed_with", []), changes]
+            write_json_atomically(run_file, run)
         return output_dir
     if output_dir.exists() and any(TEMPORARY_MARKER not in path.name for path in output_dir.iterdir()):
         raise RunError(f"{output_dir} is not empty and holds no keras_vq run ({RUN_FILE}); choose another --output-dir")
     remove_temporaries(output_dir)  # A run killed while writing its run.json left only its temporary.
     write_json_atomically(run_file, {"arguments": arguments, "keras_backend": keras.backend.backend()})
     return output_dir
+
+
+def _current(run, key):
+    """The value of argument `key` the run last went on with: its last change on resume, or its first."""
+    for changes in reversed(run.get("resumed_with", [])):
+        if key in changes:
+            return changes[key]
+    return run["arguments"][key]
 
 
 def non_finite_entries(value, where=""):
@@ -343,7 +365,7 @@ class RecipeParser(argparse.ArgumentParser):
                                    "TensorFlow: MirroredStrategy, or MultiWorkerMirroredStrategy under TF_CONFIG); "
                                    "--batch-size is the global batch")
 
-    def parse(self, argv=None, positive_ints=(), positive_numbers=(), may_change=("resume", "download"), check=None,
+    def parse(self, argv=None, positive_ints=(), positive_numbers=(), may_change=MAY_CHANGE, check=None,
               start=True):
         """Parses `argv` (default: the command line), checks every argument
         (`check_arguments`, then `check(arguments)`, which may raise

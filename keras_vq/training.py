@@ -93,7 +93,8 @@ def check_finite_logs(logs, epoch):
         if not math.isfinite(float(value)):
             raise NonFiniteTrainingError(
                 f"{key} became {float(value)} in epoch {epoch + 1}; training stopped and the epoch was not "
-                "checkpointed. Lower the learning rate, or check the data for NaN or infinite values."
+                "checkpointed. Resume with a lower learning rate (a recipe: --resume --learning-rate ...), or check "
+                "the data for NaN or infinite values."
             )
 
 
@@ -113,7 +114,8 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             if not np.all(np.isfinite(keras.ops.convert_to_numpy(weight))):
                 raise NonFiniteTrainingError(
                     f"weight {weight.path} holds NaN or infinite values after epoch {epoch + 1}; training stopped "
-                    "and the epoch was not checkpointed. Lower the learning rate, or check the data."
+                    "and the epoch was not checkpointed. Resume with a lower learning rate (a recipe: --resume "
+                    "--learning-rate ...), or check the data."
                 )
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
@@ -129,13 +131,27 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
 
 def restore_checkpoint(model, backup_dir):
-    """Loads the last checkpoint in `backup_dir` into `model` (weights and optimizer); returns it, or None."""
+    """Loads the last checkpoint in `backup_dir` into `model` (weights and optimizer); returns it, or None.
+
+    The optimizer's state (its step, its moments) comes from the checkpoint,
+    but a constant learning rate stays the one `model` was compiled with, so
+    a run that diverged can be resumed from its last good epoch with a lower
+    one. (A learning-rate schedule is part of the compiled optimizer already.)
+    """
     checkpoint = read_checkpoint(backup_dir)
     if checkpoint is None:
         return None
-    if model.optimizer is not None and not model.optimizer.built:
-        model.optimizer.build(model.trainable_variables)  # Its variables must exist to be loaded.
+    optimizer = model.optimizer
+    compiled_learning_rate = None
+    if optimizer is not None:
+        if not optimizer.built:
+            optimizer.build(model.trainable_variables)  # Its variables must exist to be loaded.
+        learning_rate = optimizer.get_config()["learning_rate"]  # A float, or a schedule's config.
+        if isinstance(learning_rate, float):  # A variable, which the checkpoint would replace.
+            compiled_learning_rate = learning_rate
     model.load_weights(pathlib.Path(backup_dir) / checkpoint["weights"])
+    if compiled_learning_rate is not None:
+        optimizer.learning_rate = compiled_learning_rate
     return checkpoint
 
 

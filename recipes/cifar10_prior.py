@@ -58,7 +58,7 @@ def parse_arguments():
     parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
     return parser.parse(
         positive_ints=("steps", "batch_size", "steps_per_epoch", "channels", "num_blocks", "samples_per_class"),
-        positive_numbers=("learning_rate", "temperature"),
+        positive_numbers=("learning_rate", "temperature"), may_change=keras_vq.runs.TRAINING_MAY_CHANGE,
     )
 
 

@@ -51,7 +51,8 @@ def parse_arguments():
                         help="what the decoder outputs: the image (trained with the MSE) or a discretised logistic "
                              "mixture over 8-bit levels (trained with its likelihood; figures include bits/dim)")
     return parser.parse(positive_ints=("steps", "batch_size", "steps_per_epoch"),
-                        positive_numbers=("learning_rate", "beta"))
+                        positive_numbers=("learning_rate", "beta"),
+                        may_change=keras_vq.runs.TRAINING_MAY_CHANGE)
 
 
 def build_model(name, seed, beta=0.25, kmeans_init=False, output_distribution="mse"):

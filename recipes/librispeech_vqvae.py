@@ -99,7 +99,7 @@ def parse_arguments():
                        "prior_crop_length", "steps_per_epoch", "wavenet_channels", "wavenet_layers", "num_samples",
                        "spectrogram_channels", "spectrogram_blocks", "quantizer_stages"),
         positive_numbers=("learning_rate", "generate_seconds"), check=check,
-        may_change=("resume", "download", "train_only"),
+        may_change=(*keras_vq.runs.TRAINING_MAY_CHANGE, "train_only"),
     )
 
 

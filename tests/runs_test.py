@@ -32,6 +32,22 @@ def test_resuming_with_other_arguments_is_refused_naming_every_difference(tmp_pa
         runs.start_run(run_dir, ARGUMENTS | {"resume": True, "train_only": True}, resume=True)
 
 
+def test_a_training_recipe_resumes_with_another_learning_rate_and_records_each_change(tmp_path):
+    arguments = ARGUMENTS | {"learning_rate": 1e-3}
+    run_dir = runs.start_run(tmp_path / "run", arguments, resume=False)
+    with pytest.raises(runs.RunError, match=r"--learning-rate 0.0003 \(the run has 0.001\)"):
+        runs.start_run(run_dir, arguments | {"resume": True, "learning_rate": 3e-4}, resume=True)
+    for learning_rate in (3e-4, 3e-4, 1e-4):  # The same rate again is no change.
+        runs.start_run(run_dir, arguments | {"resume": True, "learning_rate": learning_rate}, resume=True,
+                       may_change=runs.TRAINING_MAY_CHANGE)
+    recorded = json.loads((run_dir / runs.RUN_FILE).read_text())
+    assert recorded["arguments"] == arguments
+    assert recorded["resumed_with"] == [{"learning_rate": 3e-4}, {"learning_rate": 1e-4}]
+    with pytest.raises(runs.RunError, match=r"--batch-size 8 \(the run has 4\)"):
+        runs.start_run(run_dir, arguments | {"resume": True, "batch_size": 8}, resume=True,
+                       may_change=runs.TRAINING_MAY_CHANGE)
+
+
 def test_a_file_or_a_foreign_non_empty_folder_is_refused_as_output_dir(tmp_path):
     (tmp_path / "file").write_text("mine")
     with pytest.raises(runs.RunError, match=r"--output-dir .*file is a file, not a folder"):

@@ -38,11 +38,11 @@ class StopAfterEpoch(keras.callbacks.Callback):
             raise KeyboardInterrupt("simulated crash")
 
 
-def _train(run_dir, callbacks=(), total_steps=8, steps_per_epoch=2):
+def _train(run_dir, callbacks=(), total_steps=8, steps_per_epoch=2, learning_rate=1e-3):
     keras.utils.set_random_seed(0)
     model = keras_vq.models.VQVAE(data_shape=(16, 16, 3), hidden_channels=16, residual_channels=8,
                                   num_embeddings=16, embedding_dim=8, dead_code_threshold=1.0, seed=0)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate))
     images = smooth_images(count=24)
     batches = ImageBatches(
         [{"image": (image * 255).astype(np.uint8), "label": 0} for image in images],
@@ -85,6 +85,15 @@ def test_resuming_with_another_steps_per_epoch_is_refused_and_a_longer_run_conti
     assert len(history["loss"]) == 6
     checkpoint = keras_vq.training.read_checkpoint(tmp_path / "run" / "backup")
     assert checkpoint["steps_per_epoch"] == 2 and checkpoint["total_steps"] == 12
+
+
+def test_a_run_resumed_with_a_lower_learning_rate_trains_with_it_from_the_checkpoints_optimizer_state(tmp_path):
+    # A run that diverged is told to resume with a lower learning rate: the checkpoint must not put the old one back.
+    with pytest.raises(KeyboardInterrupt):
+        _train(tmp_path / "run", callbacks=[StopAfterEpoch(1)])
+    resumed, _ = _train(tmp_path / "run", learning_rate=2e-4)
+    assert float(resumed.optimizer.learning_rate) == pytest.approx(2e-4)
+    assert int(resumed.optimizer.iterations) == 8  # The optimizer's state came from the checkpoint (step 4), then 4.
 
 
 @pytest.mark.parametrize("arguments, message", [
