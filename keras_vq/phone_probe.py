@@ -4,10 +4,15 @@ A probe reads a representation without changing it: per utterance, a
 sequence of frame features (a VQ-VAE's codes, its encoder's continuous
 outputs, log-mel frames), and the utterance's phones (`speech_quality.
 transcript_phones`). The head is one hidden layer, a ReLU convolution of
-`kernel_size` frames with stride `stride` (it sees a few frames either side
-and emits at a quarter of the frame rate by default: 62.5 outputs a second
-for 4 ms frames, still several a phone), then a
-linear layer to the phones and CTC's blank. It is trained with CTC
+`kernel_size` frames with stride `stride`, then a linear layer to the phones
+and CTC's blank. By default it sees 25 frames (100 ms for 4 ms frames: a
+phone and its neighbours' edges) and emits at a quarter of the frame rate
+(62.5 outputs a second, still several a phone). These defaults were chosen
+on validation utterances of train-clean-5 (each speaker's last training
+utterance, never the held-out ones), probing log-mel frames for 1,000 steps:
+phone error rate 0.81 with 5 frames and Adam at 1e-3 (the first defaults),
+0.58 with 25 frames at 3e-3, 0.81 with 49 frames at 3e-3; 2,000 steps gave
+0.57 but 0.25 on the training utterances (it memorises them). It is trained with CTC
 (Graves et al. 2006; `keras.ops.ctc_loss`), which needs no alignment of
 phones to frames, and decoded greedily (the best symbol a frame, repeats
 merged, blanks dropped). The figure is the phone error rate on held-out
@@ -33,7 +38,7 @@ class CTCHead(keras.Model):
     """Frame features `(batch, frames, width)` (or codes `(batch, frames)` with `num_codes`) ->
     logits `(batch, ceil(frames / stride), num_phones + 1)`; trained on `(features, lengths), (phones, lengths)`."""
 
-    def __init__(self, num_phones, hidden_units=256, kernel_size=5, stride=4, num_codes=None, **kwargs):
+    def __init__(self, num_phones, hidden_units=256, kernel_size=25, stride=4, num_codes=None, **kwargs):
         super().__init__(**kwargs)
         self.num_codes, self.stride = num_codes, stride
         self.hidden = keras.layers.Conv1D(hidden_units, kernel_size, strides=stride, padding="same",
@@ -107,7 +112,8 @@ def phone_error_rate(references, hypotheses):
 
 
 def ctc_phone_probe(train_features, train_phones, test_features, test_phones, num_phones, num_codes=None,
-                    steps=1000, batch_size=8, learning_rate=1e-3, hidden_units=256, kernel_size=5, stride=4, seed=0):
+                    steps=1000, batch_size=8, learning_rate=3e-3, hidden_units=256, kernel_size=25, stride=4,
+                    seed=0):
     """Trains a `CTCHead` on `train_features` (a list of `(frames, width)` arrays, or of `(frames,)` codes with
     `num_codes`) to `train_phones` (lists of phone indices) and scores it on the test set.
 
@@ -122,7 +128,7 @@ def ctc_phone_probe(train_features, train_phones, test_features, test_phones, nu
         phones = [list(rng.integers(0, 5, 6)) for _ in range(32)]
         codes = [np.repeat(np.array(p) * 3, 16) for p in phones]  # each phone is 16 frames of one code
         result = ctc_phone_probe(codes[:24], phones[:24], codes[24:], phones[24:], num_phones=5, num_codes=15,
-                                 steps=300, learning_rate=1e-2)
+                                 steps=300, learning_rate=1e-2, kernel_size=5)
         print(result["phone_error_rate"] < 0.4)  # True: these codes spell their phones (random codes: ~0.75)
         ```
     """

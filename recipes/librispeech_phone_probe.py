@@ -39,13 +39,15 @@ def parse_arguments():
     parser.add_argument("--steps", type=int, default=1000, help="training steps of each probe")
     parser.add_argument("--batch-size", type=int, default=8, help="utterances a step")
     parser.add_argument("--hidden-units", type=int, default=256, help="the probe's hidden layer")
-    parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam's")
+    parser.add_argument("--learning-rate", type=float, default=3e-3, help="Adam's")
+    parser.add_argument("--kernel-size", type=int, default=25,
+                        help="frames the probe's convolution sees (25: 100 ms of 4 ms frames)")
     parser.add_argument("--overwrite", action="store_true", help="replace the results in --output-dir")
 
     def check(arguments):
         keras_vq.runs.refuse_to_replace_results(arguments.output_dir, arguments.overwrite)
 
-    return parser.parse(positive_ints=("held_out_per_speaker", "steps", "batch_size", "hidden_units"),
+    return parser.parse(positive_ints=("held_out_per_speaker", "steps", "batch_size", "hidden_units", "kernel_size"),
                         positive_numbers=("learning_rate",), check=check, start=False)
 
 
@@ -87,14 +89,16 @@ def main():
                "frames_per_second": SAMPLE_RATE / samples_per_code,
                "code_bits_per_second": keras_vq.metrics.code_bits_per_second(vqvae, SAMPLE_RATE),
                "probe": {"steps": arguments.steps, "batch_size": arguments.batch_size,
-                         "hidden_units": arguments.hidden_units, "learning_rate": arguments.learning_rate},
+                         "hidden_units": arguments.hidden_units, "learning_rate": arguments.learning_rate,
+                         "kernel_size": arguments.kernel_size},
                "phone_error_rate": {}}
     for name, (features, num_codes) in representations.items():
         probe = phone_probe.ctc_phone_probe(
             [features[i] for i in training], [phones[i] for i in training],
             [features[i] for i in held_out], [phones[i] for i in held_out], len(speech_quality.PHONES),
             num_codes=num_codes, steps=arguments.steps, batch_size=arguments.batch_size,
-            learning_rate=arguments.learning_rate, hidden_units=arguments.hidden_units, seed=arguments.seed)
+            learning_rate=arguments.learning_rate, hidden_units=arguments.hidden_units,
+            kernel_size=arguments.kernel_size, seed=arguments.seed)
         results["phone_error_rate"][name] = {key: value for key, value in probe.items() if key != "hypotheses"}
         print(f"{name}: held-out PER {probe['phone_error_rate']:.3f}", flush=True)
 

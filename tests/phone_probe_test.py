@@ -32,7 +32,8 @@ def test_the_probe_reads_phones_from_codes_that_spell_them_and_not_from_random_c
     rates = {}
     for name, codes in (("spelling", spelling), ("random", random)):
         rates[name] = phone_probe.ctc_phone_probe(codes[:24], phones[:24], codes[24:], phones[24:], num_phones=5,
-                                                  num_codes=15, steps=300, learning_rate=1e-2)["phone_error_rate"]
+                                                  num_codes=15, steps=300, learning_rate=1e-2,
+                                                  kernel_size=5)["phone_error_rate"]
     # Repeated phones in a row are one run of one code, which no probe can split: the best here is ~0.3.
     assert rates["spelling"] < 0.4 < 0.6 < rates["random"], rates
 
