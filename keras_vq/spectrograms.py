@@ -30,7 +30,19 @@ GRIFFIN_LIM_MOMENTUM = 0.99
 
 def log_magnitude(audio, fft_length, hop):
     """`(batch, samples // hop, fft_length // 2 + 1)`: ln sqrt(|STFT|^2 + MAGNITUDE_FLOOR^2) of
-    `(batch, samples, 1)` or `(batch, samples)` audio, in float32 (backend ops)."""
+    `(batch, samples, 1)` or `(batch, samples)` audio, in float32 (backend ops).
+
+    Example:
+        ```python
+        import numpy as np
+        from keras_vq import spectrograms
+
+        time = np.arange(8_192) / 16_000
+        tone = (0.5 * np.sin(2 * np.pi * 500 * time))[None].astype("float32")  # (1, 8192): 500 Hz
+        log_s = np.asarray(spectrograms.log_magnitude(tone, 512, 64))
+        print(log_s.shape, log_s[0, 64].argmax())  # (1, 128, 257) 16: 500 Hz is bin 16 of 31.25 Hz
+        ```
+    """
     audio = ops.cast(audio, "float32")
     if len(audio.shape) == 3:
         audio = audio[..., 0]
@@ -41,7 +53,20 @@ def log_magnitude(audio, fft_length, hop):
 
 
 def spectral_loss(target_log_magnitude, predicted_log_magnitude):
-    """mean |ln S - ln Ŝ| + ||S - Ŝ||_F / ||S||_F (per clip, then averaged), from log magnitudes."""
+    """mean |ln S - ln Ŝ| + ||S - Ŝ||_F / ||S||_F (per clip, then averaged), from log magnitudes.
+
+    Example:
+        ```python
+        import numpy as np
+        from keras_vq import spectrograms
+
+        time = np.arange(8_192) / 16_000
+        tone = (0.5 * np.sin(2 * np.pi * 500 * time))[None].astype("float32")  # (1, 8192): 500 Hz
+        log_s = spectrograms.log_magnitude(tone, 512, 64)
+        print(float(spectrograms.spectral_loss(log_s, log_s)))                # 0.0
+        print(round(float(spectrograms.spectral_loss(log_s, log_s + 0.1)), 3))  # 0.205: 0.1 + (e^0.1 - 1)
+        ```
+    """
     target = ops.cast(target_log_magnitude, "float32")
     predicted = ops.cast(predicted_log_magnitude, "float32")
     log_distance = ops.mean(ops.abs(target - predicted))
@@ -58,7 +83,21 @@ def hann_window(length):
 
 def stft(audio, fft_length, hop):
     """`(batch, samples // hop, fft_length // 2 + 1)` complex STFT of `(batch, samples)` NumPy audio,
-    framed as `log_magnitude` (which it equals in magnitude, to float32 rounding)."""
+    framed as `log_magnitude` (which it equals in magnitude, to float32 rounding).
+
+    Example:
+        ```python
+        import numpy as np
+        from keras_vq import spectrograms
+
+        time = np.arange(8_192) / 16_000
+        tone = (0.5 * np.sin(2 * np.pi * 500 * time))[None].astype("float32")  # (1, 8192): 500 Hz
+        spectrum = spectrograms.stft(tone, 512, 64)
+        print(spectrum.shape, np.allclose(np.log(np.abs(spectrum) + 1e-5)[0, 64, 16],
+                                          np.asarray(spectrograms.log_magnitude(tone, 512, 64))[0, 64, 16], atol=1e-3))
+        # (1, 128, 257) True
+        ```
+    """
     audio = np.asarray(audio, np.float64)
     frames = audio.shape[1] // hop
     padded = np.pad(audio, ((0, 0), (fft_length // 2, fft_length // 2)), mode="reflect")
@@ -68,7 +107,19 @@ def stft(audio, fft_length, hop):
 
 def istft(spectrum, fft_length, hop):
     """`(batch, frames * hop)` audio whose `stft` is nearest `spectrum` in the least-squares sense
-    (windowed overlap-add divided by the summed squared window; Griffin & Lim 1984)."""
+    (windowed overlap-add divided by the summed squared window; Griffin & Lim 1984).
+
+    Example:
+        ```python
+        import numpy as np
+        from keras_vq import spectrograms
+
+        time = np.arange(8_192) / 16_000
+        tone = (0.5 * np.sin(2 * np.pi * 500 * time))[None].astype("float32")  # (1, 8192): 500 Hz
+        rebuilt = spectrograms.istft(spectrograms.stft(tone, 512, 64), 512, 64)
+        print(rebuilt.shape, np.abs(rebuilt - tone).max() < 1e-6)  # (1, 8192) True: an exact round trip
+        ```
+    """
     if fft_length % hop:
         raise ValueError(f"fft_length must be a multiple of hop, got {fft_length} and {hop}")
     window = hann_window(fft_length)
@@ -97,9 +148,9 @@ def griffin_lim(magnitude, fft_length, hop, iterations=64, seed=0):
         time = np.arange(8_000) / 16_000
         tone = (0.5 * np.sin(2 * np.pi * 440 * time))[None]
         magnitude = np.abs(spectrograms.stft(tone, 512, 64))
-        rebuilt = spectrograms.griffin_lim(magnitude, 512, 64, iterations=32)
+        rebuilt = spectrograms.griffin_lim(magnitude, 512, 64, iterations=64)
         error = np.abs(np.abs(spectrograms.stft(rebuilt, 512, 64)) - magnitude).sum() / magnitude.sum()
-        print(rebuilt.shape, error < 0.1)  # (1, 8000) True: the same magnitudes, phases of its own
+        print(rebuilt.shape, round(error, 3))  # (1, 8000) 0.062: the magnitudes within 6%, phases of its own
         ```
     """
     magnitude = np.asarray(magnitude, np.float64)

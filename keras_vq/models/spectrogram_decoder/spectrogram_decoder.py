@@ -38,7 +38,10 @@ class SpectrogramDecoder(keras.Model):
         hop: samples a code (`2**num_downsamples` of the VQ-VAE).
         fft_length: STFT window (a multiple of `hop`; 512 = 32 ms at 16 kHz
             resolves the harmonics of voices down to 60 Hz).
-        channels, num_blocks, blocks_per_cycle, kernel_size: the network.
+        channels: width of the residual blocks.
+        num_blocks: residual blocks.
+        blocks_per_cycle: blocks before the dilation returns to 1.
+        kernel_size: taps of each block's dilated convolution.
         num_speakers: speakers for a learned speaker embedding (None: none).
         speaker_embedding_dim: its size.
         griffin_lim_iterations: iterations when decoding to audio.
