@@ -386,6 +386,8 @@ class RecipeParser(argparse.ArgumentParser):
             ```
         """
         arguments = self.parse_args(argv)
+        if getattr(arguments, "resume", False):
+            self._fill_from_run(arguments, argv, may_change)
         dataset = getattr(arguments, "dataset", self.dataset)
         try:
             if len(self.datasets) > 1:
@@ -403,6 +405,39 @@ class RecipeParser(argparse.ArgumentParser):
         except RunError as error:
             self.exit(2, f"{self.prog}: error: {error}\n")
         return arguments
+
+
+    def _given(self, argv):
+        """The names of the options `argv` sets itself (not left to their defaults)."""
+        defaults = {action: action.default for action in self._actions}
+        try:
+            for action in self._actions:
+                action.default = argparse.SUPPRESS
+            return set(vars(self.parse_args(argv)))
+        finally:
+            for action, default in defaults.items():
+                action.default = default
+
+    def _fill_from_run(self, arguments, argv, may_change):
+        """A resumed run's arguments not given on the command line become the run's own (its last
+        `--learning-rate` included), so `--resume --output-dir DIR` alone continues it. Arguments that only
+        decide this invocation (`--train-only`, `--download`) keep their defaults. A missing or unreadable
+        run record is left to `start_run` to name."""
+        run_file = pathlib.Path(arguments.output_dir) / RUN_FILE
+        try:
+            run = json.loads(run_file.read_text())
+            recorded = run["arguments"]
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+            return
+        given = self._given(argv)
+        for action in self._actions:
+            key = action.dest
+            if key in given or key not in recorded or key in ("resume", "output_dir", "help"):
+                continue
+            if key in may_change and key not in RECORDED_CHANGES:
+                continue
+            value = _current(run, key)
+            setattr(arguments, key, action.type(value) if isinstance(value, str) and action.type else value)
 
 
 def can_download(dataset):

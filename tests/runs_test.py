@@ -157,6 +157,27 @@ def test_a_missing_data_folder_is_one_line_naming_the_recipe_flags(dataset, fetc
     assert not (tmp_path / "run").exists()  # Nothing was started.
 
 
+def test_resume_alone_continues_a_run_with_its_own_arguments_and_a_given_one_must_match(tmp_path):
+    def parser():
+        recipe = runs.RecipeParser("A recipe.", output_dir=tmp_path / "run")
+        recipe.add_training_options(steps=1000, batch_size=32, learning_rate=3e-4)
+        recipe.add_argument("--model", choices=["vqvae", "vae"], default="vqvae", help="what to train")
+        recipe.add_argument("--train-only", action="store_true", help="stop after training")
+        return recipe
+
+    may_change = (*runs.TRAINING_MAY_CHANGE, "train_only")
+    parser().parse(["--steps", "10", "--model", "vae", "--seed", "3", "--learning-rate", "1e-3", "--train-only"],
+                   may_change=may_change)
+    resumed = parser().parse(["--resume"], may_change=may_change)
+    assert (resumed.steps, resumed.model, resumed.seed, resumed.learning_rate) == (10, "vae", 3, 1e-3)
+    assert resumed.train_only is False  # Decides this invocation only: not inherited.
+    lowered = parser().parse(["--resume", "--learning-rate", "1e-4"], may_change=may_change)
+    assert lowered.learning_rate == 1e-4
+    assert parser().parse(["--resume"], may_change=may_change).learning_rate == 1e-4  # The last one it went on with.
+    with pytest.raises(SystemExit):
+        parser().parse(["--resume", "--steps", "20"], may_change=may_change)  # Named: --steps 20 (the run has 10).
+
+
 def test_download_is_never_a_difference_that_refuses_a_resume(tmp_path):
     parser = runs.RecipeParser("A recipe.", output_dir=tmp_path / "run")
     parser.add_argument("--download", action="store_true", help="fetch the data")
