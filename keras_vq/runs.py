@@ -157,8 +157,9 @@ def write_results(output_dir, results):
 
 
 def refuse_to_replace_results(output_dir, overwrite):
-    """RunError unless `output_dir` can take a new `results.json`: it is a folder (or absent) and holds
-    none, or `overwrite` says to replace it (`--overwrite`). For recipes that are not resumable.
+    """RunError unless `output_dir` can take a new `results.json`: it is a folder (or absent) that holds
+    no resumable recipe's run (`run.json`: never, `overwrite` or not) and no `results.json`, or
+    `overwrite` says to replace it (`--overwrite`). For recipes that are not resumable.
 
     Example:
         ```python
@@ -174,6 +175,9 @@ def refuse_to_replace_results(output_dir, overwrite):
     output_dir = pathlib.Path(output_dir)
     if output_dir.exists() and not output_dir.is_dir():
         raise RunError(f"--output-dir {output_dir} is a file, not a folder")
+    if (output_dir / RUN_FILE).exists():
+        raise RunError(f"{output_dir} holds a training run ({RUN_FILE}), whose results and pictures this would "
+                       "replace; choose another --output-dir")
     if (output_dir / RESULTS_FILE).exists() and not overwrite:
         raise RunError(f"{output_dir} holds {RESULTS_FILE}; pass --overwrite to replace it or choose another "
                        "--output-dir")

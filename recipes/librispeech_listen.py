@@ -46,8 +46,7 @@ def parse_arguments():
     parser.add_argument("--overwrite", action="store_true", help="replace audio already in --output-dir")
 
     def check(arguments):
-        if arguments.output_dir.exists() and not arguments.output_dir.is_dir():
-            raise keras_vq.runs.RunError(f"--output-dir {arguments.output_dir} is a file, not a folder")
+        keras_vq.runs.refuse_to_replace_results(arguments.output_dir, arguments.overwrite)
         audio_dir = arguments.output_dir / "audio"
         if audio_dir.is_dir() and any(audio_dir.iterdir()) and not arguments.overwrite:
             raise keras_vq.runs.RunError(

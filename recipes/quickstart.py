@@ -35,8 +35,7 @@ def parse_arguments():
     parser.add_argument("--overwrite", action="store_true", help="replace results already in --output-dir")
 
     def check(arguments):
-        if arguments.output_dir.exists() and not arguments.output_dir.is_dir():
-            raise keras_vq.runs.RunError(f"--output-dir {arguments.output_dir} is a file, not a folder")
+        keras_vq.runs.refuse_to_replace_results(arguments.output_dir, arguments.overwrite)
         existing = arguments.output_dir / "vqvae.keras"
         if existing.exists() and not arguments.overwrite:
             raise keras_vq.runs.RunError(

@@ -34,5 +34,5 @@ def test_quickstart_trains_writes_its_pictures_and_refuses_to_overwrite(tmp_path
     saved = (tmp_path / "vqvae.keras").read_bytes()
     again = run_recipe("--output-dir", str(tmp_path), "--steps", "2")
     assert again.returncode == 2
-    assert f"{tmp_path / 'vqvae.keras'} exists; pass --overwrite" in again.stderr
+    assert f"{tmp_path} holds results.json; pass --overwrite" in again.stderr
     assert (tmp_path / "vqvae.keras").read_bytes() == saved

@@ -199,3 +199,26 @@ def test_librispeech_recipe_refuses_residual_codes_for_its_prior_before_training
     assert exit.value.code == 2
     assert "--quantizer-stages > 1 trains codes the WaveNet prior cannot model" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("recipe", ["quickstart", "librispeech_listen", "librispeech_evaluate",
+                                    "librispeech_phone_probe"])
+def test_a_recipe_that_is_not_resumable_refuses_another_runs_folder_before_writing(recipe, tmp_path, monkeypatch,
+                                                                                   capsys):
+    import importlib
+    import pathlib
+    import sys
+
+    module = importlib.import_module(f"keras_vq.recipes.{recipe}")
+    speech = pathlib.Path(__file__).parent / "fixtures" / "librispeech"
+    data = ["--data-dir", str(speech)] if recipe != "quickstart" else []
+    run_dir = runs.start_run(tmp_path / "cifar10", ARGUMENTS, resume=False)  # Another recipe's run ...
+    atomic.write_json_atomically(run_dir / runs.RESULTS_FILE, {"test": {"mse": 0.004}})  # ... and its figures.
+    before = sorted(path.name for path in run_dir.iterdir())
+    for extra in ([], ["--overwrite"]):  # --overwrite replaces a recipe's own results, never another run's.
+        monkeypatch.setattr(sys, "argv", [recipe, *data, "--output-dir", str(run_dir), *extra])
+        with pytest.raises(SystemExit) as exit:
+            module.parse_arguments()
+        assert exit.value.code == 2
+        assert f"{run_dir} holds a training run (run.json)" in capsys.readouterr().err
+    assert sorted(path.name for path in run_dir.iterdir()) == before

@@ -77,7 +77,7 @@ def test_listen_recipe_writes_reconstructions_conversions_and_samples_from_the_p
         spectral_centroid_hz(clips["163_as_speaker_1737"]), rel=1e-3)
 
     again = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=600)
-    assert again.returncode == 2 and "holds files; pass --overwrite" in again.stderr  # Nothing replaced silently.
+    assert again.returncode == 2 and "holds results.json; pass --overwrite" in again.stderr  # Nothing replaced.
 
 
 @pytest.mark.skipif(keras.backend.backend() != "jax", reason="the recipe runs once, on JAX (its documented backend)")
