@@ -19,6 +19,7 @@ success. Every file is written atomically (`keras_vq.atomic`).
 import argparse
 import json
 import math
+import os
 import pathlib
 
 import keras
@@ -27,6 +28,9 @@ from keras_vq.atomic import TEMPORARY_MARKER, remove_temporaries, write_json_ato
 
 RUN_FILE = "run.json"
 RESULTS_FILE = "results.json"
+# Held (an advisory lock) by the process working in a run folder, from `start_run` until it exits.
+LOCK_FILE = "run.lock"
+_held_locks = {}
 # What any resumed run may be given anew: neither changes what it computes.
 MAY_CHANGE = ("resume", "download")
 # A recipe training one model may also be resumed with another learning rate (e.g. a lower one after it diverged,
@@ -99,6 +103,7 @@ def start_run(output_dir, arguments, resume, may_change=("resume",)):
         if differences:
             raise RunError(f"{output_dir} was started with other arguments; resume it with the same ones, or choose "
                            f"another --output-dir. Differs: {'; '.join(differences)}")
+        _lock(output_dir)  # Before removing temporaries: another process's writes in progress would go.
         remove_temporaries(output_dir)  # What writes the last invocation's kill interrupted left.
         changes = {key: arguments.get(key) for key in RECORDED_CHANGES
                    if key in may_change and key in recorded and arguments.get(key) != _current(run, key)}
@@ -106,11 +111,42 @@ def start_run(output_dir, arguments, resume, may_change=("resume",)):
             run["resumed_with"] = [*run.get("resumed_with", []), changes]
             write_json_atomically(run_file, run)
         return output_dir
-    if output_dir.exists() and any(TEMPORARY_MARKER not in path.name for path in output_dir.iterdir()):
+    if output_dir.exists() and any(TEMPORARY_MARKER not in path.name and path.name != LOCK_FILE
+                                   for path in output_dir.iterdir()):
         raise RunError(f"{output_dir} is not empty and holds no keras_vq run ({RUN_FILE}); choose another --output-dir")
+    output_dir.mkdir(parents=True, exist_ok=True)
+    _lock(output_dir)
     remove_temporaries(output_dir)  # A run killed while writing its run.json left only its temporary.
     write_json_atomically(run_file, {"arguments": arguments, "keras_backend": keras.backend.backend()})
     return output_dir
+
+
+def _lock(output_dir):
+    """Holds an advisory lock on `output_dir`'s `LOCK_FILE` until this process exits (the kernel releases
+    it however the process ends: no stale lock after a kill). A second process is refused by name while
+    the first works there: resuming would delete the first's temporary checkpoint under it. Where there
+    is no `fcntl` (Windows), nothing is locked."""
+    try:
+        import fcntl
+    except ImportError:
+        return
+    key = output_dir.resolve()
+    if key in _held_locks:
+        return
+    handle = open(output_dir / LOCK_FILE, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise RunError(f"{output_dir} is in use by {holder} (it holds {output_dir / LOCK_FILE}); wait for it to "
+                       "end, or choose another --output-dir") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"process {os.getpid()}")
+    handle.flush()
+    _held_locks[key] = handle
 
 
 def _current(run, key):

@@ -118,7 +118,7 @@ def test_temporaries_are_removed_only_from_a_run_being_resumed_never_from_a_user
         runs.start_run(run_dir, ARGUMENTS, resume=False)
     assert (run_dir / "results.tmp-0a1b2c3d.json").exists()
     runs.start_run(run_dir, ARGUMENTS | {"resume": True}, resume=True)
-    assert os.listdir(run_dir) == [runs.RUN_FILE]
+    assert sorted(os.listdir(run_dir)) == [runs.RUN_FILE, runs.LOCK_FILE]
 
 
 RECIPES = ("quickstart", "cifar10_vqvae", "cifar10_prior", "kaokore_vqvae2", "librispeech_vqvae", "librispeech_listen",
@@ -222,3 +222,18 @@ def test_a_recipe_that_is_not_resumable_refuses_another_runs_folder_before_writi
         assert exit.value.code == 2
         assert f"{run_dir} holds a training run (run.json)" in capsys.readouterr().err
     assert sorted(path.name for path in run_dir.iterdir()) == before
+
+
+def test_a_second_process_is_refused_a_run_folder_while_the_first_works_in_it(tmp_path):
+    import subprocess
+    import sys
+
+    run_dir = runs.start_run(tmp_path / "run", ARGUMENTS, resume=False)  # This process now holds the folder.
+    runs.start_run(run_dir, ARGUMENTS | {"resume": True}, resume=True)  # Itself, again: allowed.
+    (run_dir / "epoch-2.weights.tmp-0a1b2c3d.h5").write_bytes(b"being written")
+    second = (f"from keras_vq import runs; runs.start_run({str(run_dir)!r}, {ARGUMENTS | {'resume': True}!r}, "
+              "resume=True)")
+    result = subprocess.run([sys.executable, "-c", second], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert f"RunError: {run_dir} is in use by process {os.getpid()}" in result.stderr, result.stderr
+    assert (run_dir / "epoch-2.weights.tmp-0a1b2c3d.h5").exists()  # The first's write in progress is untouched.
