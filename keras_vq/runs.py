@@ -25,6 +25,7 @@ import pathlib
 import keras
 
 from keras_vq.atomic import TEMPORARY_MARKER, remove_temporaries, write_json_atomically, write_text_atomically
+from keras_vq.checks import check_seed
 
 RUN_FILE = "run.json"
 RESULTS_FILE = "results.json"
@@ -238,11 +239,19 @@ def check_arguments(arguments, positive_ints=(), positive_numbers=(), dataset=No
     for name in positive_numbers:
         if not 0 < values[name] < math.inf:
             raise RunError(f"{flag(name)} must be a finite number > 0, got {values[name]}")
+    if "seed" in values:
+        try:
+            check_seed("--seed", values["seed"])
+        except ValueError as error:
+            raise RunError(str(error)) from None
     if "dtype_policy" in values:
         try:
-            keras.dtype_policies.get(values["dtype_policy"])
+            policy = keras.dtype_policies.get(values["dtype_policy"])
         except (ValueError, TypeError):
-            raise RunError(f"--dtype-policy {values['dtype_policy']!r} is not a Keras dtype policy "
+            policy = None
+        if policy is None or not keras.backend.is_float_dtype(policy.compute_dtype) or not \
+                keras.backend.is_float_dtype(policy.variable_dtype):
+            raise RunError(f"--dtype-policy {values['dtype_policy']!r} is not a floating-point Keras dtype policy "
                            "(e.g. float32, mixed_bfloat16, mixed_float16)") from None
     if values.get("data_parallel"):
         from keras_vq.data_parallel import check_recipe_can_train_data_parallel

@@ -65,7 +65,10 @@ def test_a_file_or_a_foreign_non_empty_folder_is_refused_as_output_dir(tmp_path)
     ({"learning_rate": math.nan}, r"--learning-rate must be a finite number > 0, got nan"),
     ({"data_dir": "/nonexistent/data"}, r"--data-dir /nonexistent/data is not a folder: pass the folder holding the data$"),
     ({"data_dir": "/nonexistent/data", "download": False}, r"or pass --download to fetch it there"),
-    ({"dtype_policy": "mixed_bogus"}, r"--dtype-policy 'mixed_bogus' is not a Keras dtype policy"),
+    ({"dtype_policy": "mixed_bogus"}, r"--dtype-policy 'mixed_bogus' is not a floating-point Keras dtype policy"),
+    ({"dtype_policy": "int32"}, r"--dtype-policy 'int32' is not a floating-point Keras dtype policy"),
+    ({"seed": -1}, r"--seed must be an integer in \[0, 2\*\*32\), got -1"),
+    ({"seed": 2**40}, r"--seed must be an integer in \[0, 2\*\*32\), got 1099511627776"),
 ])
 def test_bad_recipe_arguments_are_named(arguments, message):
     values = {"steps": 5, "learning_rate": 1e-3} | arguments

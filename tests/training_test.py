@@ -210,7 +210,7 @@ def test_recipe_errors_are_one_line_messages_that_leave_nothing_behind(tmp_path)
     cases = [
         (["--data-dir", str(tmp_path / "missing")], tmp_path / "out1", 2, "--data-dir .*missing is not a folder"),
         (["--data-dir", str(data_helpers.FIXTURES), "--dtype-policy", "bogus"], tmp_path / "out2", 2,
-         "--dtype-policy 'bogus' is not a Keras dtype policy"),
+         "--dtype-policy 'bogus' is not a floating-point Keras dtype policy"),
         (["--data-dir", str(data_helpers.FIXTURES), "--learning-rate", "-0.001"], tmp_path / "out3", 2,
          "--learning-rate must be a finite number > 0"),
         (["--data-dir", str(data_helpers.FIXTURES)], tmp_path / "a_file", 2, "is a file, not a folder"),
