@@ -69,6 +69,8 @@ def _read_json(path):
         return json.loads(pathlib.Path(path).read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise PresetError(f"{path} is not valid JSON ({error})") from error
+    except RecursionError:  # Nesting deeper than Python's parser goes: no config is that deep.
+        raise PresetError(f"{path} is not a preset's JSON: it nests deeper than Python can parse") from None
 
 
 def _verified_file(directory, name, recorded_hashes):

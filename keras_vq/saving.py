@@ -88,7 +88,9 @@ def load_model(filepath, compile=True):
     try:
         with zipfile.ZipFile(filepath) as archive:
             config = json.loads(archive.read("config.json"))
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as error:
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(f"{filepath} is not a .keras archive with a config.json ({error})") from error
+    except RecursionError:  # Nesting deeper than Python's parser goes: no config is that deep.
+        raise ValueError(f"{filepath}: its config.json nests deeper than Python can parse") from None
     check_config(config, f"{filepath}: config.json")
     return keras.saving.load_model(filepath, compile=compile, safe_mode=True)

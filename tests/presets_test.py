@@ -212,6 +212,8 @@ def test_an_unknown_key_in_a_presets_config_is_refused_naming_the_file_and_key(t
 @pytest.mark.parametrize("name, content, message", [
     ("config.json", b"\xff\xfe not json", r"config.json is not valid JSON"),
     ("metadata.json", b"{truncated", r"metadata.json is not valid JSON"),
+    ("config.json", b"[" * 100_000 + b"]" * 100_000, r"config.json is not a preset's JSON: it nests deeper"),
+    ("metadata.json", b"[" * 100_000 + b"]" * 100_000, r"metadata.json is not a preset's JSON: it nests deeper"),
     ("model.weights.h5", b"\x89HDF\r\n\x1a\n truncated", r"model.weights.h5 could not be loaded into the VQVAE"),
 ])
 def test_damaged_preset_files_are_refused_naming_the_file(trained_preset, name, content, message):
@@ -336,3 +338,12 @@ def test_a_folder_named_like_a_built_in_preset_is_named_in_a_warning_and_loads_a
         VQVAE.preset_metadata("cifar10")
     assert VQVAE.from_preset("./cifar10").data_shape == (16, 16, 3)
     assert VQVAE.from_preset(pathlib.Path("cifar10")).data_shape == (16, 16, 3)
+
+
+def test_load_model_names_a_keras_archive_whose_config_nests_too_deep(tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "model.keras", "w") as archive:
+        archive.writestr("config.json", "[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ValueError, match=r"model.keras: its config.json nests deeper than Python can parse"):
+        keras_vq.saving.load_model(tmp_path / "model.keras")
