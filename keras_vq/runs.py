@@ -21,6 +21,7 @@ import json
 import math
 import os
 import pathlib
+import tempfile
 
 import keras
 
@@ -87,6 +88,7 @@ def start_run(output_dir, arguments, resume, may_change=("resume",)):
     arguments = _argument_values(arguments)
     if output_dir.exists() and not output_dir.is_dir():
         raise RunError(f"--output-dir {output_dir} is a file, not a folder")
+    check_writable(output_dir)
     run_file = output_dir / RUN_FILE
     if run_file.exists():
         if not resume:
@@ -120,6 +122,26 @@ def start_run(output_dir, arguments, resume, may_change=("resume",)):
     remove_temporaries(output_dir)  # A run killed while writing its run.json left only its temporary.
     write_json_atomically(run_file, {"arguments": arguments, "keras_backend": keras.backend.backend()})
     return output_dir
+
+
+def check_writable(output_dir):
+    """RunError naming `--output-dir` unless a file can be created in it (the folder is made to try, and
+    what this made is removed again): an unwritable or impossible folder (`/proc/x`) is named before
+    any work, not met as a traceback at the first write."""
+    output_dir = pathlib.Path(output_dir)
+    made = [folder for folder in (output_dir, *output_dir.parents) if not folder.exists()]
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=output_dir):
+            pass
+    except OSError as error:
+        raise RunError(f"--output-dir {output_dir} cannot be written: {error.strerror or error}") from None
+    finally:
+        for folder in made:  # Deepest first.
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
 
 
 def _lock(output_dir):
@@ -212,6 +234,7 @@ def refuse_to_replace_results(output_dir, overwrite):
     output_dir = pathlib.Path(output_dir)
     if output_dir.exists() and not output_dir.is_dir():
         raise RunError(f"--output-dir {output_dir} is a file, not a folder")
+    check_writable(output_dir)
     if (output_dir / RUN_FILE).exists():
         raise RunError(f"{output_dir} holds a training run ({RUN_FILE}), whose results and pictures this would "
                        "replace; choose another --output-dir")

@@ -240,3 +240,23 @@ def test_a_second_process_is_refused_a_run_folder_while_the_first_works_in_it(tm
     assert result.returncode == 1
     assert f"RunError: {run_dir} is in use by process {os.getpid()}" in result.stderr, result.stderr
     assert (run_dir / "epoch-2.weights.tmp-0a1b2c3d.h5").exists()  # The first's write in progress is untouched.
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc, where no folder can be made")
+@pytest.mark.parametrize("recipe", ["cifar10_vqvae", "quickstart"])
+def test_an_output_dir_that_cannot_be_written_is_named_before_any_work(recipe, tmp_path, monkeypatch, capsys):
+    import importlib
+    import sys
+
+    from tests import data_helpers
+
+    module = importlib.import_module(f"keras_vq.recipes.{recipe}")
+    data = ["--data-dir", str(data_helpers.FIXTURES)] if recipe != "quickstart" else []
+    monkeypatch.setattr(sys, "argv", [recipe, *data, "--output-dir", "/proc/keras_vq_run"])
+    with pytest.raises(SystemExit) as exit:
+        module.parse_arguments()
+    assert exit.value.code == 2
+    assert "--output-dir /proc/keras_vq_run cannot be written: No such file or directory" in capsys.readouterr().err
+    # A writable one is left as it was: the folders made to try are removed again.
+    runs.check_writable(tmp_path / "a" / "b")
+    assert list(tmp_path.iterdir()) == []
