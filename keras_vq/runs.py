@@ -101,7 +101,8 @@ def start_run(output_dir, arguments, resume, may_change=("resume",)):
         differences = [
             f"--{key.replace('_', '-')} {arguments.get(key)!r} (the run has {recorded.get(key)!r})"
             for key in sorted(set(recorded) | set(arguments))
-            if key not in may_change and recorded.get(key) != arguments.get(key)
+            if key not in may_change and key != "output_dir" and not _same_argument(key, recorded.get(key),
+                                                                                     arguments.get(key))
         ]
         if differences:
             raise RunError(f"{output_dir} was started with other arguments; resume it with the same ones, or choose "
@@ -122,6 +123,14 @@ def start_run(output_dir, arguments, resume, may_change=("resume",)):
     remove_temporaries(output_dir)  # A run killed while writing its run.json left only its temporary.
     write_json_atomically(run_file, {"arguments": arguments, "keras_backend": keras.backend.backend()})
     return output_dir
+
+
+def _same_argument(key, recorded, given):
+    """Whether a resumed run's argument is the one it was started with: folders (`*_dir`) compared as
+    the folders they name, however spelt (relative or absolute, `a/../b`)."""
+    if key.endswith("_dir") and isinstance(recorded, str) and isinstance(given, str):
+        return pathlib.Path(recorded).resolve() == pathlib.Path(given).resolve()
+    return recorded == given
 
 
 def check_writable(output_dir):
@@ -153,10 +162,11 @@ def _lock(output_dir):
         import fcntl
     except ImportError:
         return
-    key = output_dir.resolve()
-    if key in _held_locks:
-        return
     handle = open(output_dir / LOCK_FILE, "a+")
+    key = (os.fstat(handle.fileno()).st_dev, os.fstat(handle.fileno()).st_ino)  # The file, wherever it was moved.
+    if key in _held_locks:  # This process holds it already.
+        handle.close()
+        return
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

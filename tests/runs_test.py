@@ -260,3 +260,18 @@ def test_an_output_dir_that_cannot_be_written_is_named_before_any_work(recipe, t
     # A writable one is left as it was: the folders made to try are removed again.
     runs.check_writable(tmp_path / "a" / "b")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_moved_run_or_a_folder_spelt_another_way_resumes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    arguments = ARGUMENTS | {"data_dir": "data", "output_dir": "run"}
+    runs.start_run("run", arguments, resume=False)
+    respelt = arguments | {"resume": True, "data_dir": str(tmp_path / "x" / ".." / "data")}
+    runs.start_run(tmp_path / "run", respelt | {"output_dir": str(tmp_path / "run")}, resume=True)
+    os.rename(tmp_path / "run", tmp_path / "moved")  # The run folder itself, moved: still the same run.
+    runs.start_run(tmp_path / "moved", respelt | {"output_dir": str(tmp_path / "moved")}, resume=True)
+    (tmp_path / "other").mkdir()
+    with pytest.raises(runs.RunError, match=r"--data-dir '.*other' \(the run has 'data'\)"):
+        runs.start_run(tmp_path / "moved", respelt | {"data_dir": str(tmp_path / "other"),
+                                                     "output_dir": str(tmp_path / "moved")}, resume=True)
