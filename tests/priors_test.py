@@ -2,6 +2,8 @@
 
 import os
 
+import re
+
 import numpy as np
 import pytest
 from keras import ops
@@ -138,6 +140,24 @@ def test_codes_are_encoded_once_then_read_from_the_cache(tmp_path, monkeypatch):
     retrained = VQVAE(data_shape=(32, 32, 3), **SMALL_AUTOENCODER)  # other weights: its own codes
     load_codes(retrained, "cifar10", "train[:50%]", data_dir=data_dir, cache_dir=tmp_path)
     assert len(list(tmp_path.rglob("*.npz"))) == 2
+
+
+@pytest.mark.parametrize("damage", ["truncated", "foreign", "out_of_range"])
+def test_a_damaged_or_foreign_codes_cache_is_named_and_encoded_anew(damage, tmp_path):
+    autoencoder = VQVAE(data_shape=(32, 32, 3), **SMALL_AUTOENCODER)
+    codes = load_codes(autoencoder, "cifar10", "train[:50%]", data_dir=CIFAR10_FIXTURE, cache_dir=tmp_path)
+    (path,) = tmp_path.rglob("*.npz")
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[:100])
+    elif damage == "foreign":
+        np.savez(path, top=codes["codes"], labels=codes["labels"])
+    else:
+        np.savez(path, codes=codes["codes"] + autoencoder.num_embeddings, labels=codes["labels"])
+    with pytest.warns(UserWarning, match=rf"{re.escape(str(path))} is not a usable codes cache .*encoding cifar10"):
+        again = load_codes(autoencoder, "cifar10", "train[:50%]", data_dir=CIFAR10_FIXTURE, cache_dir=tmp_path)
+    np.testing.assert_array_equal(again["codes"], codes["codes"])
+    with np.load(path) as rewritten:  # The cache holds the right codes again.
+        np.testing.assert_array_equal(rewritten["codes"], codes["codes"])
 
 
 def test_code_batches_cover_every_example_once_an_epoch_and_reshuffle():

@@ -14,6 +14,7 @@ import hashlib
 import json
 import pathlib
 import re
+import warnings
 
 import keras
 import numpy as np
@@ -113,7 +114,9 @@ def load_codes(model, name, split, data_dir=None, download=False, cache_dir=None
     The cache is keyed on everything that decides the codes: the model's
     config and weights, the dataset, the split, and the data files
     themselves (`files.fingerprint()`: their paths, sizes and modification
-    times), so another folder or a changed file is encoded anew. `verbose`
+    times), so another folder or a changed file is encoded anew. A cache
+    file that is truncated, foreign or holds codes outside [0, K) is named
+    in a warning and encoded anew. `verbose`
     shows the reading and encoding (`keras_vq.progress`).
 
     Example:
@@ -139,8 +142,10 @@ def load_codes(model, name, split, data_dir=None, download=False, cache_dir=None
     folder = root / f"{model_fingerprint(model)}-v{CACHE_FORMAT}"
     path = folder / f"{name}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', split)}-{data_key}.npz"
     if path.exists():
-        with np.load(path) as cached:
-            return {key: cached[key] for key in cached.files}
+        cached, problem = _read_cache(path, model)
+        if problem is None:
+            return cached
+        warnings.warn(f"{path} is not a usable codes cache ({problem}); encoding {name} {split} anew", stacklevel=2)
 
     batches = load_numpy(name, split, ENCODING_BATCH, data_dir=data_dir, download=download, evaluation=True,
                          with_labels=True, progress=bool(verbose))
@@ -154,6 +159,29 @@ def load_codes(model, name, split, data_dir=None, download=False, cache_dir=None
     with atomic_path(path) as temporary:  # Complete files only: a killed run leaves no half-written cache.
         np.savez(temporary, **arrays)
     return arrays
+
+
+def _read_cache(path, model):
+    """`(arrays, None)` from a codes cache file, or `(None, what is wrong)` when it is truncated, foreign
+    (other level names), or holds codes a level cannot have (not integers, outside [0, K), of unequal
+    lengths): such a file is encoded anew rather than served."""
+    import zipfile
+
+    try:
+        with np.load(path) as cached:
+            arrays = {key: cached[key] for key in cached.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        return None, f"unreadable: {error}"
+    levels = model.code_levels()
+    if set(arrays) != {*levels, "labels"}:
+        return None, f"holds {sorted(arrays)}, not {sorted({*levels, 'labels'})}"
+    if len({len(array) for array in arrays.values()}) != 1:
+        return None, "its arrays have different lengths"
+    for name, level in levels.items():
+        codes = arrays[name]
+        if codes.dtype.kind not in "iu" or (codes.size and not 0 <= codes.min() <= codes.max() < level.num_embeddings):
+            return None, f"{name} holds codes outside [0, {level.num_embeddings}) or not integers"
+    return arrays, None
 
 
 class CodeBatches(SeededBatches):
