@@ -395,7 +395,17 @@ def bits_per_dim(model, priors, images, scales=None, class_labels=None, batch_si
         print(figures)  # bits_per_dim = decoder_bits_per_dim + prior_bits_per_dim
         ```
     """
-    images = checked_figure_data("images", images).astype(np.float32)
+    from keras_vq.models.conv_autoencoder import check_prior
+
+    images = checked_figure_data("images", images)
+    low, high = model.data_range
+    if images.dtype.kind != "f":
+        raise ValueError(f"images must be floats on the model's scale {(low, high)}; got dtype {images.dtype} "
+                         "(divide 8-bit pixels by 255, as keras_vq.data does)")
+    if images.min() < low - 1e-6 or images.max() > high + 1e-6:
+        raise ValueError(f"images must lie in the model's data_range {(low, high)}; got values in "
+                         f"[{images.min():g}, {images.max():g}]")
+    images = images.astype(np.float32)
     check_positive_int("batch_size", batch_size)
     decoder_bits, prior_bits = 0.0, 0.0
     likelihood = model.output_distribution if model.output_distribution.has_likelihood else None
@@ -407,6 +417,11 @@ def bits_per_dim(model, priors, images, scales=None, class_labels=None, batch_si
     levels = list(model.code_levels())
     if len(priors) != len(levels):
         raise ValueError(f"priors must be one PixelCNN per code level {levels}, in that order; got {len(priors)}")
+    for index, (name, level) in enumerate(model.code_levels().items()):  # What generate checks, by level.
+        check_prior(priors[index], f"priors[{index}] (level {name!r})", level.shape, level.num_embeddings,
+                    None if level.condition is None else level.condition.shape)
+        priors[index].checked_conditioning(len(images), class_labels, None if level.condition is None else
+                                            np.zeros((len(images), *level.condition.shape), np.int32))
     starts = range(0, len(images), batch_size)
     progress = Progress(f"bits/dim on {len(images):,} images", len(starts), "batch", verbose)
     for start in starts:

@@ -49,3 +49,40 @@ def test_bits_per_dim_names_non_finite_images():
     images[0, 0, 0, 0] = np.inf
     with pytest.raises(ValueError, match="images holds 1 NaN or infinite values"):
         metrics.bits_per_dim(model, prior, images, np.full(3, 0.05), verbose=0)
+
+
+def _vqvae_and_priors():
+    from keras_vq.models import VQVAE, PixelCNN
+
+    model = VQVAE(data_shape=(16, 16, 3), hidden_channels=8, residual_channels=4, num_embeddings=8, embedding_dim=4)
+    prior = PixelCNN(code_shape=(4, 4), num_embeddings=8, channels=8, num_blocks=1, num_classes=3)
+    return model, prior
+
+
+@pytest.mark.parametrize("case, message", [
+    ("uint8", r"images must be floats on the model's scale \(0.0, 1.0\); got dtype uint8 \(divide 8-bit pixels by 255"),
+    ("x255", r"images must lie in the model's data_range \(0.0, 1.0\); got values in \[0, 255\]"),
+    ("smaller_vocabulary", r"priors\[0\] \(level 'codes'\) must model \(4, 4\) maps of 8 codes; got a PixelCNN over "
+                           r"\(4, 4\) maps of 4 codes"),
+    ("no_labels", r"this PixelCNN has num_classes=3: class_labels must be"),
+    ("label_out_of_range", r"class_labels .*\[0, 3\)"),
+])
+def test_bits_per_dim_refuses_what_generate_refuses_and_images_off_the_models_scale(case, message):
+    from keras_vq.models import PixelCNN
+
+    model, prior = _vqvae_and_priors()
+    images = np.random.default_rng(0).uniform(0, 1, (4, 16, 16, 3)).astype("float32")
+    labels = np.array([0, 1, 2, 0])
+    if case == "uint8":
+        images = (images * 255).astype("uint8")
+    elif case == "x255":
+        images = np.round(images * 255)
+        images[0, 0, 0, 0], images[0, 0, 0, 1] = 0, 255
+    elif case == "smaller_vocabulary":
+        prior = PixelCNN(code_shape=(4, 4), num_embeddings=4, channels=8, num_blocks=1, num_classes=3)
+    elif case == "no_labels":
+        labels = None
+    else:
+        labels = np.array([0, 1, 2, 3])
+    with pytest.raises(ValueError, match=message):
+        metrics.bits_per_dim(model, prior, images, np.full(3, 0.05), class_labels=labels, verbose=0)

@@ -256,11 +256,13 @@ class PixelCNN(AutoregressivePrior):
             ```
         """
         check_positive_int("num_samples", num_samples)
-        conditioning = self._checked_conditioning(num_samples, class_labels, condition)
+        conditioning = self.checked_conditioning(num_samples, class_labels, condition)
         return self.draw(SAMPLING_LOOPS, method, (num_samples,) + self.code_shape, temperature, seed,
                          conditioning, "codes", verbose)
 
-    def _checked_conditioning(self, num_samples, class_labels, condition):
+    def checked_conditioning(self, num_samples, class_labels, condition):
+        """`{"class_labels", "condition"}` as this prior takes them for `num_samples` codes, or ValueError
+        naming what is missing, unexpected, or out of range (`sample` and `keras_vq.metrics.bits_per_dim`)."""
         conditioning = {}
         if (class_labels is None) != (self.num_classes is None):
             raise ValueError(
