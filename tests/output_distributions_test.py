@@ -234,3 +234,39 @@ def test_a_wavenet_decoder_refuses_a_pixel_distribution():
                               residual_channels=4, num_embeddings=16, embedding_dim=8, decoder=wavenet,
                               output_distribution="logistic_mixture")
 
+
+
+@pytest.mark.parametrize("feed", ["numpy", "pydataset", "tf.data"])
+@pytest.mark.parametrize("damage, message", [
+    ("x255", r"lies in \[0, 255\], outside the model's data_range \(0.0, 1.0\), which its logistic_mixture"),
+    ("nan", r"holds NaN or infinite values in 1 example\(s\), the first at index 1"),
+])
+def test_fit_refuses_data_off_the_likelihoods_range_or_not_finite_before_any_step(feed, damage, message):
+    model = keras_vq.models.VQVAE(data_shape=(8, 8, 3), hidden_channels=8, residual_channels=4, num_downsamples=1,
+                                  num_embeddings=8, embedding_dim=4, output_distribution="logistic_mixture")
+    model.compile(optimizer="adam")
+    images = np.random.default_rng(0).uniform(0, 1, (4, 8, 8, 3)).astype("float32")
+    if damage == "x255":
+        images = np.round(images * 255)
+        images[0, 0, 0, :2] = 0, 255
+    else:
+        images[1, 2, 3, 0] = np.nan
+    if feed == "pydataset":
+        class Batches(keras.utils.PyDataset):
+            def __len__(self):
+                return 1
+
+            def __getitem__(self, index):
+                return (images,)
+
+        data = Batches()
+    elif feed == "tf.data":
+        tf = pytest.importorskip("tensorflow")
+        data = tf.data.Dataset.from_tensor_slices(images).batch(4)
+    else:
+        data = images
+    weights = [np.copy(weight) for weight in model.get_weights()]
+    with pytest.raises(ValueError, match=message):
+        model.fit(data, epochs=1, verbose=0)
+    for before, after in zip(weights, model.get_weights()):
+        np.testing.assert_array_equal(before, after)  # No step was taken.

@@ -365,14 +365,44 @@ class ConvAutoencoder(PresetMixin, keras.Model):
         check_no_torch_process_group(type(self).__name__)
         data = x.get(self.data_key) if isinstance(x, dict) else x
         if isinstance(data, np.ndarray):
-            self.check_data_batch(data)
-            finite = np.isfinite(data.reshape(len(data), -1)).all(axis=1)
-            if not finite.all():
-                raise ValueError(
-                    f"{type(self).__name__}.fit: the data holds NaN or infinite values in {int((~finite).sum())} "
-                    f"example(s), the first at index {int(np.argmin(finite))}; remove or repair them before training"
-                )
+            self._check_fit_data(data, "the data")
+        else:
+            first = self._first_batch(x)
+            if first is not None:
+                self._check_fit_data(first, "the first batch")
         return super().fit(x, *args, **kwargs)
+
+    def _first_batch(self, x):
+        """The data of the first batch of a `tf.data.Dataset` or a `keras.utils.PyDataset` (both can be read
+        again from the start), as NumPy; None for anything else (a generator would lose the batch)."""
+        if type(x).__module__.startswith("tensorflow") and hasattr(x, "take"):
+            batch = next(iter(x.take(1)), None)
+        elif isinstance(x, keras.utils.PyDataset) and len(x):
+            batch = x[0]
+        else:
+            return None
+        batch = batch[0] if isinstance(batch, tuple) else batch
+        batch = batch.get(self.data_key) if isinstance(batch, dict) else batch
+        return None if batch is None else np.asarray(ops.convert_to_numpy(batch))
+
+    def _check_fit_data(self, data, what):
+        """ValueError before any step unless `data` is finite, of the model's shape and dtype, and, for a
+        decoder with a likelihood over discrete levels, within `data_range` (outside it, values are clipped
+        to the first or last level and the bits/dim is misleadingly low)."""
+        self.check_data_batch(data)
+        finite = np.isfinite(data.reshape(len(data), -1)).all(axis=1)
+        if not finite.all():
+            raise ValueError(
+                f"{type(self).__name__}.fit: {what} holds NaN or infinite values in {int((~finite).sum())} "
+                f"example(s), the first at index {int(np.argmin(finite))}; remove or repair them before training"
+            )
+        low, high = self.data_range
+        if self.output_distribution.has_likelihood and (data.min() < low - 1e-6 or data.max() > high + 1e-6):
+            raise ValueError(
+                f"{type(self).__name__}.fit: {what} lies in [{data.min():g}, {data.max():g}], outside the "
+                f"model's data_range {(low, high)}, which its {self.output_distribution.name} likelihood is over; "
+                "rescale it (8-bit pixels: / 255)"
+            )
 
     # Keras' training and evaluation steps (fit, evaluate, train_on_batch, test_on_batch) run with the
     # decoder's raw outputs, which the loss needs; callbacks between steps, predict and model(x) see the mean.
