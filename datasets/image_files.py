@@ -1,6 +1,7 @@
 """Reading image files with a check that they decode to what a dataset promises."""
 
 import io
+import os
 import pathlib
 
 import numpy as np
@@ -28,7 +29,11 @@ def files_with_suffix(folder, pattern, suffix):
         print([path.name for path in files_with_suffix(folder, "*", ".png")])  # ['a.png', 'b.PNG']
         ```
     """
-    return sorted(path for path in pathlib.Path(folder).glob(pattern) if path.suffix.lower() == suffix.lower())
+    paths = sorted(path for path in pathlib.Path(folder).glob(pattern) if path.suffix.lower() == suffix.lower())
+    for path in paths:
+        if path.is_symlink() and not path.exists():  # Named here, not by whichever reader stats it first.
+            raise BadFileError(path, f"is a symbolic link to {os.readlink(path)}, which does not exist")
+    return paths
 
 
 def read_image(path, expected_shape=None):

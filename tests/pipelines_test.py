@@ -168,6 +168,21 @@ def test_corrupt_image_stops_preparation_naming_the_file_or_is_skipped_with_a_co
         assert sum(1 for _ in batches) == 2
 
 
+def test_a_dangling_symlink_among_the_images_is_named_by_every_reader(tmp_path, prepared_dir):
+    import shutil
+
+    shutil.copytree(data_helpers.CIFAR10_FIXTURE, tmp_path / "cifar10")
+    link = tmp_path / "cifar10" / "train" / "cat" / "zz_gone.png"
+    link.symlink_to(tmp_path / "elsewhere.png")
+    message = rf"{link}: is a symbolic link to {tmp_path / 'elsewhere.png'}, which does not exist"
+    with pytest.raises(BadFileError, match=message):
+        keras_vq.data.load("cifar10", "train", 2, data_dir=tmp_path / "cifar10", prepared_dir=prepared_dir)
+    with pytest.raises(BadFileError, match=message):
+        keras_vq.data.load_numpy("cifar10", "train", 2, data_dir=tmp_path / "cifar10")
+    with pytest.raises(BadFileError, match=message):
+        next(iter(keras_vq.data.training_batches("cifar10", "train", 2, data_dir=tmp_path / "cifar10")))
+
+
 def test_truncated_flac_stops_loading_naming_the_file(tmp_path, prepared_dir):
     root = data_helpers.copy_librispeech(tmp_path / "librispeech")
     flac = data_helpers.truncate_file(data_helpers.librispeech_flacs(root)[1])
