@@ -166,10 +166,20 @@ def describe():
     raise RuntimeError(TORCH_REFUSAL)
 
 
-def check_recipe_can_train_data_parallel():
+def replica_count():
+    """How many devices a `scope()` splits each batch over (TensorFlow, JAX)."""
+    if keras.backend.backend() == "tensorflow":
+        return _tensorflow_strategy().num_replicas_in_sync
+    return len(keras.distribution.list_devices())
+
+
+def check_recipe_can_train_data_parallel(batch_size=None):
     """RuntimeError saying why a recipe's `--data-parallel` cannot run here: on PyTorch, and on several
     TensorFlow workers, where Keras 3's `fit` fails on the recipes' batch generators (it trains from a
-    `tf.data.Dataset` there, which `tests/data_parallel_test.py` covers)."""
+    `tf.data.Dataset` there, which `tests/data_parallel_test.py` covers); and with a global `batch_size`
+    that does not split evenly over the devices (the engines fail mid-step: `AddN must have the same
+    size`, `IndivisibleError`). The recipes' training batches are all whole (a partial last batch is
+    dropped), so only the batch size needs checking."""
     if keras.backend.backend() == "torch":
         raise RuntimeError(TORCH_REFUSAL)
     workers = _tf_config_workers() if keras.backend.backend() == "tensorflow" else 1
@@ -179,6 +189,10 @@ def check_recipe_can_train_data_parallel():
             f"{workers}): Keras 3's fit cannot distribute their batch generators under "
             "MultiWorkerMirroredStrategy. Use JAX for several hosts, or fit a tf.data.Dataset inside "
             "keras_vq.data_parallel.scope() in your own code (see the Scaling out page)")
+    replicas = replica_count()
+    if batch_size is not None and batch_size % replicas:
+        raise RuntimeError(f"--batch-size {batch_size} does not split evenly over the {replicas} devices; pass a "
+                           f"multiple of {replicas}")
 
 
 def _tf_config_workers():

@@ -290,7 +290,7 @@ def check_arguments(arguments, positive_ints=(), positive_numbers=(), dataset=No
         from keras_vq.data_parallel import check_recipe_can_train_data_parallel
 
         try:
-            check_recipe_can_train_data_parallel()
+            check_recipe_can_train_data_parallel(values.get("batch_size"))
         except RuntimeError as error:
             raise RunError(f"--data-parallel: {error}") from None
     data_dir = values.get("data_dir")

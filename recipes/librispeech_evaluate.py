@@ -60,8 +60,22 @@ def parse_arguments():
         arguments.presets = [name.strip() for name in arguments.presets.split(",") if name.strip()]
         if not arguments.presets:
             raise keras_vq.runs.RunError("--presets names no preset")
+        twice = sorted({name for name in arguments.presets if arguments.presets.count(name) > 1})
+        if twice:
+            raise keras_vq.runs.RunError(f"--presets names {', '.join(twice)} more than once")
 
     return parser.parse(positive_ints=("held_out_per_speaker", "clips"), check=check, start=False)
+
+
+def wav_folder_names(presets):
+    """`{preset: its folder under wav/}`: a built-in name, or a preset folder's own name; where two presets'
+    names would share a folder (`runs/a/preset`, `runs/b/preset`), each folder's whole path, its parts
+    joined by "_", so that no preset's audio overwrites another's."""
+    names = [pathlib.Path(preset).name for preset in presets]
+    if len(set(names)) == len(names):
+        return dict(zip(presets, names))
+    return {preset: "_".join(part for part in pathlib.Path(preset).parts if part not in ("/", ".", ".."))
+            for preset in presets}
 
 
 def defined(value):
@@ -110,7 +124,7 @@ def evaluate_preset(name, utterances, targets, arguments):
     transcripts = [u.transcript for u in utterances]
     reconstructions = decode_whole(vqvae, utterances, own, arguments.seed)
     conversions = decode_whole(vqvae, utterances, target_voices, arguments.seed)
-    folder = arguments.output_dir / "wav" / pathlib.Path(name).name  # A built-in name, or a preset folder's.
+    folder = arguments.output_dir / "wav" / wav_folder_names(arguments.presets)[name]
     for utterance, reconstruction, conversion in zip(utterances, reconstructions, conversions):
         write_wav(folder / f"{utterance.utterance_id}_reconstruction.wav", reconstruction)
         write_wav(folder / f"{utterance.utterance_id}_conversion.wav", conversion)

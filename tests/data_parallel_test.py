@@ -102,6 +102,14 @@ def test_recipe_trains_data_parallel_over_every_device_and_says_so(tmp_path):
     results = json.loads((tmp_path / "run" / "results.json").read_text())
     assert results["data_parallel"].startswith("data-parallel over 2 device(s)"), results["data_parallel"]
     assert results["training_steps"] == 4 and np.isfinite(results["test"]["mse"])
+    # A global batch that does not split over the devices is named before anything is written.
+    odd = [*command[:command.index("--batch-size") + 1], "3", *command[command.index("--batch-size") + 2:-1],
+           str(tmp_path / "odd")]
+    result = subprocess.run(odd, env=environment, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "--data-parallel: --batch-size 3 does not split evenly over the 2 devices; pass a multiple of 2" in \
+        result.stderr, result.stderr[-3000:]
+    assert not (tmp_path / "odd").exists()
 
 
 @pytest.mark.skipif(keras.backend.backend() != "torch", reason="PyTorch's refusal")

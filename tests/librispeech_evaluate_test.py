@@ -80,3 +80,13 @@ def test_evaluation_writes_every_clip_and_scores_it_against_its_references(tmp_p
 
     again = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=600)
     assert again.returncode == 2 and "holds results.json; pass --overwrite" in again.stderr  # Nothing replaced.
+
+
+def test_presets_whose_folders_share_a_name_write_their_audio_apart():
+    from keras_vq.recipes.librispeech_evaluate import wav_folder_names
+
+    assert wav_folder_names(["librispeech", "runs/a/preset"]) == {"librispeech": "librispeech",
+                                                                  "runs/a/preset": "preset"}
+    folders = wav_folder_names(["runs/a/preset", "/tmp/b/preset", "librispeech"])
+    assert folders == {"runs/a/preset": "runs_a_preset", "/tmp/b/preset": "tmp_b_preset",
+                       "librispeech": "librispeech"}
