@@ -217,7 +217,7 @@ class PresetMixin:
             import keras_vq
 
             metadata = keras_vq.models.VQVAE.preset_metadata("librispeech")
-            print(metadata["speaker_ids"][:3], metadata["parameter_count"])  # [19, 32, 118] 404934
+            print(metadata["speaker_ids"][:3], metadata["parameter_count"])  # [19, 32, 118] 2574535
             ```
         """
         if cls._is_builtin(preset):
@@ -387,11 +387,21 @@ class PresetMixin:
             shutil.rmtree(staging, ignore_errors=True)
         return preset_dir
 
+    def _without_optimizer(self):
+        """This model, or an uncompiled twin with its weights when it is compiled: a compiled model's
+        weights file carries the optimizer's state too (Adam: twice the parameters again), which a
+        preset, read to use the model, never needs."""
+        if getattr(self, "optimizer", None) is None:
+            return self
+        twin = type(self).from_config(self.get_config())
+        twin.set_weights(self.get_weights())
+        return twin
+
     def _write_preset_files(self, preset_dir, metadata):
         config = keras.saving.serialize_keras_object(self)
         config = {key: config[key] for key in ("module", "class_name", "config", "registered_name")}
         (preset_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=True))
-        self.save_weights(preset_dir / WEIGHTS_FILE, overwrite=True)
+        self._without_optimizer().save_weights(preset_dir / WEIGHTS_FILE, overwrite=True)
         record = {
             "class_name": type(self).__name__,
             "keras_vq_version": __version__,

@@ -19,7 +19,6 @@ preset's SHA-256 for the `*_presets.py` entries.
 import argparse
 import json
 import pathlib
-import shutil
 
 import keras
 import numpy as np
@@ -31,6 +30,8 @@ from keras_vq.presets import sha256_of
 PACKAGE = pathlib.Path(keras_vq.__file__).parent
 SPLIT, HELD_OUT_PER_SPEAKER = "train-clean-5", 2
 CHECK_CLIPS, CHECK_SAMPLES = 8, 4096
+# What save_to_preset records itself in metadata.json.
+RECORD_KEYS = ("backend", "class_name", "keras_version", "keras_vq_version", "parameter_count", "sha256")
 PRESETS = {  # preset -> (model class, preset directory inside keras_vq)
     "librispeech": (keras_vq.models.VQVAE, "models/vqvae/presets/librispeech"),
     "librispeech_prior": (keras_vq.models.WaveNet, "models/wavenet/presets/librispeech_prior"),
@@ -90,9 +91,11 @@ def main():
     for preset, (model_class, directory) in PRESETS.items():
         run_preset = arguments.run / (arguments.decoder if model_class is keras_vq.models.VQVAE else "prior") / "preset"
         target = PACKAGE / directory
-        if target.exists():
-            shutil.rmtree(target)
-        shutil.copytree(run_preset, target)
+        # Saved anew, not copied: the run saved its compiled model, whose weights file also holds Adam's
+        # moments (three times the size); save_to_preset keeps the weights only.
+        recorded = json.loads((run_preset / "metadata.json").read_text())
+        own = {key: value for key, value in recorded.items() if key not in RECORD_KEYS}
+        model_class.from_preset(run_preset).save_to_preset(target, metadata=own, overwrite=True)
         model = model_class.from_preset(target)
         metadata = json.loads((target / "metadata.json").read_text())
         if model_class is keras_vq.models.VQVAE:

@@ -66,6 +66,23 @@ def test_overwrite_replaces_a_presets_own_files_and_refuses_a_folder_holding_any
     assert (preset / "model.weights.h5").read_bytes() == before
 
 
+def test_a_compiled_models_preset_holds_its_weights_not_its_optimizers_state(trained_preset, tmp_path):
+    import h5py
+
+    model, preset = trained_preset  # Compiled and trained: Adam holds two moments a weight.
+    with h5py.File(preset / "model.weights.h5") as weights:
+        assert "optimizer" not in weights, list(weights)
+    wavenet = keras_vq.models.WaveNet(num_symbols=8, channels=8, skip_channels=8, num_layers=2, num_speakers=2)
+    wavenet.compile(optimizer="adam")
+    symbols = np.random.default_rng(0).integers(0, 8, (4, 16))
+    wavenet.fit({"symbols": symbols, "speakers": np.array([0, 1, 0, 1])}, epochs=1, verbose=0)
+    loaded = keras_vq.models.WaveNet.from_preset(wavenet.save_to_preset(tmp_path / "wavenet"))
+    with h5py.File(tmp_path / "wavenet" / "model.weights.h5") as weights:
+        assert "optimizer" not in weights, list(weights)
+    inputs = {"symbols": symbols, "speakers": np.array([0, 1, 0, 1])}
+    np.testing.assert_array_equal(ops.convert_to_numpy(loaded(inputs)), ops.convert_to_numpy(wavenet(inputs)))
+
+
 def test_save_to_preset_refuses_a_symlink_the_working_folder_and_metadata_that_is_not_json(trained_preset,
                                                                                          tmp_path, monkeypatch):
     model, preset = trained_preset

@@ -10,7 +10,7 @@ WAVENET_PRESETS = {
         "directory": "models/wavenet/presets/librispeech_prior",
         "sha256": {
             "config.json": "132151d1ad2a4733197972cb2c17c46b2dbfc481bfa2282935ebb61580a5cdf7",
-            "model.weights.h5": "66fd9ef2248917de00c1ed4d3f4d4d9e790c217443825c3545bd205bcac7b1b7",
+            "model.weights.h5": "98b389efe34391df3b192675944f6acbc1451ce6d557836bb66cf3f4667eea9d",
         },
     },
 }
