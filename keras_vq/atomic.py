@@ -87,3 +87,33 @@ def remove_temporaries(folder):
             shutil.rmtree(path, ignore_errors=True)
         elif path.exists() or path.is_symlink():
             path.unlink()
+
+
+@contextlib.contextmanager
+def exclusively(lock_path):
+    """Holds an advisory lock on `lock_path` (created if missing) for the block, waiting for any other
+    process that holds it: work that several processes may start at once on the same folder (preparing
+    a TFDS copy) is done by one while the others wait, then find it done. Released however the block or
+    the process ends. Where there is no `fcntl` (Windows), nothing is locked.
+
+    Example:
+        ```python
+        from keras_vq.atomic import exclusively
+
+        with exclusively("prepare.lock"):
+            print("one process at a time here")
+        ```
+    """
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    lock_path = pathlib.Path(lock_path)
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

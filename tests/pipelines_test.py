@@ -183,6 +183,29 @@ def test_a_dangling_symlink_among_the_images_is_named_by_every_reader(tmp_path, 
         next(iter(keras_vq.data.training_batches("cifar10", "train", 2, data_dir=tmp_path / "cifar10")))
 
 
+def test_preparing_a_copy_holds_its_lock_so_concurrent_processes_wait_instead_of_crashing(tmp_path, monkeypatch):
+    import fcntl
+
+    import tensorflow_datasets as tfds
+
+    held = []
+
+    def prepare(builder, *args, **kwargs):  # Another process trying the copy's lock now would have to wait.
+        (lock,) = tmp_path.glob("*.lock")
+        with open(lock, "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held.append(False)
+            except BlockingIOError:
+                held.append(True)
+        return original(builder, *args, **kwargs)
+
+    original = tfds.core.DatasetBuilder.download_and_prepare
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", prepare)
+    keras_vq.data.load("cifar10", "train", 2, data_dir=data_helpers.CIFAR10_FIXTURE, prepared_dir=tmp_path)
+    assert held == [True]
+
+
 def test_truncated_flac_stops_loading_naming_the_file(tmp_path, prepared_dir):
     root = data_helpers.copy_librispeech(tmp_path / "librispeech")
     flac = data_helpers.truncate_file(data_helpers.librispeech_flacs(root)[1])

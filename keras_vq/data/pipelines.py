@@ -17,6 +17,7 @@ the canonical order, every non-overlapping `crop_length` window of each
 utterance, and every example.
 """
 
+from keras_vq.atomic import exclusively
 from keras_vq.data import audio as audio_helpers
 from keras_vq.data.load_arguments import check_load_arguments, labels_of, open_local_files
 from keras_vq.data.sources import prepared_dir_for
@@ -95,11 +96,12 @@ def load(
     speakers = None  # Audio: the split's speaker ids, in speaker_index order.
     files = open_local_files(name, data_dir, spec, download)
     select_keys(files.keys(spec.name), spec)  # Refuses an empty slice now, not at the first batch.
-    builder = description.builder_class()(
-        data_dir=str(prepared_dir_for(files, skip_bad_files, prepared_dir)),
-        skip_bad_files=skip_bad_files,
-    )
-    builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=str(files.root)))
+    prepared = prepared_dir_for(files, skip_bad_files, prepared_dir)
+    # Several processes starting at once (JAX hosts, parallel jobs) would each prepare the copy and all but
+    # one crash on TFDS's final rename: one prepares while the others wait, then find it prepared.
+    with exclusively(prepared.with_name(prepared.name + ".lock")):
+        builder = description.builder_class()(data_dir=str(prepared), skip_bad_files=skip_bad_files)
+        builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=str(files.root)))
     if description.kind == "audio":
         speakers = files.speakers(spec.name)
     if description.kind == "image":
