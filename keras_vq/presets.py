@@ -19,6 +19,7 @@ out; and each file's SHA-256 must match the one recorded (in the
 
 import hashlib
 import json
+import math
 import os
 import pathlib
 import shutil
@@ -61,6 +62,41 @@ def preset_file(directory, name):
     if path.is_symlink() or directory.resolve() not in path.resolve().parents:
         raise PresetError(f"preset file {path} leads outside {directory} (a link or '..'); refused")
     return path
+
+
+# The largest sizes a preset's config may ask for: far above any model keras_vq ships (K = 512, 256 channels,
+# 20 layers), far below what building the model would need more memory than a machine has for (a preset whose
+# SHA-256 was re-recorded with num_embeddings=10**9 asked for a 256 GB codebook).
+PRESET_SIZE_BOUNDS = {
+    **dict.fromkeys(("num_embeddings", "condition_num_embeddings", "num_symbols", "num_classes", "num_speakers"),
+                    2**20),
+    **dict.fromkeys(("embedding_dim", "latent_dim", "hidden_channels", "residual_channels", "channels",
+                     "skip_channels", "local_channels", "speaker_embedding_dim", "fft_length", "hop", "upsampling",
+                     "distance_chunk_size"), 2**16),
+    **dict.fromkeys(("num_layers", "num_blocks", "num_residual_layers", "num_downsamples", "num_stages",
+                     "num_mixtures", "kernel_size", "first_kernel_size", "griffin_lim_iterations",
+                     "kmeans_iterations"), 2**10),
+}
+PRESET_CODEBOOK_BOUND = 2**20  # prod(levels) of a FiniteScalarQuantizer, as num_embeddings.
+
+
+def check_preset_sizes(config, source, where="config"):
+    """PresetError naming the key unless every size in a preset's `config` (nested quantizers and decoders
+    included) is within `PRESET_SIZE_BOUNDS`: a preset is refused before anything is allocated."""
+    if isinstance(config, dict):
+        for key, value in config.items():
+            bound = PRESET_SIZE_BOUNDS.get(key)
+            if bound is not None and isinstance(value, int) and not isinstance(value, bool) and value > bound:
+                raise PresetError(f"{source}: {where}.{key} = {value:,} is larger than a preset may ask for "
+                                  f"({bound:,}); refused")
+            if key == "levels" and isinstance(value, list) and all(isinstance(level, int) for level in value) \
+                    and math.prod(value) > PRESET_CODEBOOK_BOUND:
+                raise PresetError(f"{source}: {where}.levels {value} make {math.prod(value):,} codes, more than a "
+                                  f"preset may ask for ({PRESET_CODEBOOK_BOUND:,}); refused")
+            check_preset_sizes(value, source, f"{where}.{key}")
+    elif isinstance(config, list):
+        for index, item in enumerate(config):
+            check_preset_sizes(item, source, f"{where}[{index}]")
 
 
 def _read_json(path):
@@ -334,6 +370,7 @@ class PresetMixin:
             )
         check_config(config, str(source))
         check_config(config["config"], str(source), allowed_keras_classes=DTYPE_POLICY_CLASSES)
+        check_preset_sizes(config["config"], str(source))
         model_class = keras.saving.get_registered_object(registered)
         if not (isinstance(model_class, type) and issubclass(model_class, cls)):
             raise PresetError(f"{source} holds a {registered.split('>')[-1]}, not a {cls.__name__}")

@@ -141,6 +141,30 @@ def test_config_naming_an_unregistered_class_is_refused(trained_preset):
         VQVAE.from_preset(preset)
 
 
+@pytest.mark.parametrize("edit, message", [
+    (lambda c: c["config"].update(num_embeddings=10**9), r"config.num_embeddings = 1,000,000,000 is larger than a "
+                                                          r"preset may ask for \(1,048,576\); refused"),
+    (lambda c: c["config"].update(hidden_channels=10**6), r"config.hidden_channels = 1,000,000 is larger"),
+    (lambda c: c["config"].update(quantizer={"module": "keras_vq.layers.finite_scalar_quantizer",
+                                             "class_name": "FiniteScalarQuantizer", "config": {"levels": [46340, 46340]},
+                                             "registered_name": "keras_vq>FiniteScalarQuantizer"}),
+     r"config.quantizer.config.levels \[46340, 46340\] make 2,147,395,600 codes, more than a preset may ask for"),
+])
+def test_a_preset_asking_for_a_model_too_large_to_build_is_refused_by_key_before_building(trained_preset, edit,
+                                                                                          message):
+    _, preset = trained_preset
+    _rewrite_config(preset, edit)  # The SHA-256 re-recorded: only the sizes can give it away.
+    with pytest.raises(PresetError, match=message):
+        VQVAE.from_preset(preset)
+
+
+def test_a_finite_scalar_quantizer_with_more_codes_than_it_can_count_is_refused():
+    with pytest.raises(ValueError, match=r"the codebook size prod\(levels\) must be in range \[2, 16777216\], "
+                                         r"got 2147395600"):
+        keras_vq.layers.FiniteScalarQuantizer([46340, 46340])
+    assert keras_vq.layers.FiniteScalarQuantizer([8, 8, 8, 6, 5]).num_embeddings == 15_360
+
+
 def test_config_smuggling_a_lambda_layer_is_refused(trained_preset):
     _, preset = trained_preset
 

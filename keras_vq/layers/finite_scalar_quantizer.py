@@ -75,7 +75,8 @@ class FiniteScalarQuantizer(Quantizer):
         self.levels = [int(level) for level in levels]
         self.embedding_dim = len(self.levels)
         self.num_embeddings = math.prod(self.levels)
-        check_number("the codebook size prod(levels)", self.num_embeddings, 2, 2**31, True, False)
+        # Above 2**24 codes the per-batch code counts alone (perplexity, usage) take 64 MB and more a call.
+        check_number("the codebook size prod(levels)", self.num_embeddings, 2, 2**24, True, True)
         self.metric_names = ("perplexity", "codebook_usage")
         self.small_inputs_quantize_to_zero = True
         levels = np.asarray(self.levels, np.float32)
