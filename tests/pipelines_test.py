@@ -332,6 +332,30 @@ def test_a_rewritten_image_of_the_same_size_changes_what_load_serves(tmp_path, p
     assert (second != first).any()
 
 
+def test_a_same_size_rewrite_that_keeps_the_modification_time_changes_what_load_serves(tmp_path, prepared_dir):
+    # As cp -p, rsync -t or tar leave a rewritten file: same size, same mtime. load and load_numpy must agree.
+    import shutil
+
+    from PIL import Image
+
+    root = tmp_path / "cifar10"
+    shutil.copytree(data_helpers.CIFAR10_FIXTURE, root)
+    first_png = sorted((root / "test").glob("*/*.png"))[0]
+    pixels = np.asarray(Image.open(first_png))
+    Image.fromarray(pixels).save(first_png, compress_level=0)  # Uncompressed: the size depends on the shape only.
+    options = dict(data_dir=root, prepared_dir=prepared_dir, evaluation=True)
+    first = np.concatenate(_tf_batches(keras_vq.data.load("cifar10", "test", 100, **options)))
+    before = first_png.stat()
+    Image.fromarray(255 - pixels).save(first_png, compress_level=0)
+    os.utime(first_png, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (first_png.stat().st_size, first_png.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    second = np.concatenate(_tf_batches(keras_vq.data.load("cifar10", "test", 100, **options)))
+    numpy_path = np.concatenate(list(keras_vq.data.load_numpy("cifar10", "test", 100, progress=False,
+                                                               data_dir=root, evaluation=True)))
+    np.testing.assert_array_equal(second, numpy_path)
+    assert (second != first).any()
+
+
 @pytest.mark.parametrize("split", ["train[:33%]", "train[33%:67%]", "train[-37%:]", "train[12%:13%]", "train[:-3%]"])
 def test_percent_slices_between_examples_round_as_tfds_rounds_on_both_paths(prepared_dir, split):
     # 20 examples: 33% is 6.6 and 37% is 7.4, boundaries TFDS rounds to the closest example.
