@@ -5,7 +5,7 @@ example of a split (in keras_vq's canonical order) and keeps the result in
 `~/.keras/keras_vq/codes/<model fingerprint>-v<format>/<name>-<split>-<data fingerprint>.npz`;
 the next call with the same weights and data files reads the file instead.
 The model fingerprint is the SHA-256 of its config and weights, the data
-fingerprint that of the files' paths, sizes and modification times, so
+fingerprint that of the files' paths, sizes, modification times, inodes and inode change times, so
 retrained weights or changed data never reuse stale codes. `CodeBatches` serves the arrays to `PixelCNN.fit` in seeded,
 reshuffled batches (a `keras.utils.PyDataset`, as `load_numpy` gives).
 """
@@ -113,8 +113,8 @@ def load_codes(model, name, split, data_dir=None, download=False, cache_dir=None
 
     The cache is keyed on everything that decides the codes: the model's
     config and weights, the dataset, the split, and the data files
-    themselves (`files.fingerprint()`: their paths, sizes and modification
-    times), so another folder or a changed file is encoded anew. A cache
+    themselves (`files.fingerprint()`: their paths, sizes, modification
+    times, inodes and inode change times), so another folder or a changed file is encoded anew. A cache
     file that is truncated, foreign or holds codes outside [0, K) is named
     in a warning and encoded anew. `verbose`
     shows the reading and encoding (`keras_vq.progress`).
