@@ -17,6 +17,7 @@ success. Every file is written atomically (`keras_vq.atomic`).
 """
 
 import argparse
+import errno
 import json
 import math
 import os
@@ -343,6 +344,13 @@ def run_recipe(main):
     except (DataNotFoundError, BadFileError, PresetError, RunError, FloatingPointError) as error:
         # FloatingPointError: keras_vq.training.NonFiniteTrainingError, and write_results' refusal.
         raise SystemExit(f"error: {error}") from None
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        # Every checkpoint and result is written atomically: the last complete one is still there.
+        where = f" writing {error.filename}" if error.filename else ""
+        raise SystemExit(f"error: the disk is full{where} ({error.strerror}); free some space and run the same "
+                         "command with --resume: the last checkpoint is intact") from None
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):

@@ -275,3 +275,21 @@ def test_a_moved_run_or_a_folder_spelt_another_way_resumes(tmp_path, monkeypatch
     with pytest.raises(runs.RunError, match=r"--data-dir '.*other' \(the run has 'data'\)"):
         runs.start_run(tmp_path / "moved", respelt | {"data_dir": str(tmp_path / "other"),
                                                      "output_dir": str(tmp_path / "moved")}, resume=True)
+
+
+def test_a_full_disk_ends_a_recipe_with_one_line_naming_the_file_and_how_to_go_on():
+    import errno
+
+    def main():
+        raise OSError(errno.ENOSPC, "No space left on device", "runs/x/backup/epoch-3.weights.tmp-0a1b2c3d.h5")
+
+    with pytest.raises(SystemExit, match=r"^error: the disk is full writing runs/x/backup/epoch-3.weights.tmp-0a1b2c3d"
+                                         r".h5 \(No space left on device\); free some space and run the same command "
+                                         r"with --resume"):
+        runs.run_recipe(main)
+
+    def other():
+        raise PermissionError(errno.EACCES, "Permission denied", "x")
+
+    with pytest.raises(PermissionError):  # Other errors are not dressed up as a full disk.
+        runs.run_recipe(other)
