@@ -11,11 +11,16 @@
 2. Each transcript's phones: the CMU pronouncing dictionary that
    pocketsphinx ships (39 ARPAbet phones, a word's first pronunciation); a
    word it lacks is left out of the phone sequence, and counted.
-3. Four frame-rate representations of every utterance (one frame a code,
-   4 ms at 16 kHz for the presets): the `--preset` VQ-VAE's codes; codes
-   drawn at random with the real codes' usage (the floor: what the code
-   histogram alone tells); the encoder's continuous outputs z_e; and 80-band
-   log-mel frames (the upper reference: the audio's own spectrum).
+3. Frame-rate representations of every utterance (one frame a code, 4 ms
+   at 16 kHz for the presets; `--representations` picks them): the `--preset`
+   VQ-VAE's codes, one-hot (`codes`) and as their codebook vectors z_q
+   (`codes_zq`: the same information in D dimensions, as the decoder sees
+   it; one-hot codes give a 25-frame probe 3.3 M weights to memorise the
+   training utterances with); codes drawn at random with the real codes'
+   usage, both ways (`random_codes`, `random_codes_zq`: the floor, what the
+   code histogram alone tells); the encoder's continuous outputs z_e
+   (`z_e`); and 80-band log-mel frames (`log_mel`: the upper reference, the
+   audio's own spectrum).
 4. The same small CTC head (`keras_vq.phone_probe`) trained on each, on the
    training utterances, for `--steps`; phone error rate on the held-out ones.
 5. `results.json` and `results.md` (the table).
@@ -28,6 +33,17 @@ import keras_vq
 from keras_vq import phone_probe, speech_quality
 from keras_vq.data.codes import encode_utterance
 from keras_vq.data.utterances import SAMPLE_RATE, split_per_speaker
+
+# --representations: what each probes, by name.
+REPRESENTATIONS = {
+    "codes": "codes (one-hot)",
+    "codes_zq": "codes as their codebook vectors z_q",
+    "random_codes": "random codes, same usage (one-hot)",
+    "random_codes_zq": "random codes, same usage, as z_q",
+    "z_e": "continuous z_e",
+    "log_mel": "log-mel (80 bands)",
+}
+
 
 def parse_arguments():
     parser = keras_vq.runs.RecipeParser(__doc__, output_dir="runs/librispeech_phone_probe", dataset="librispeech",
@@ -42,10 +58,14 @@ def parse_arguments():
     parser.add_argument("--learning-rate", type=float, default=3e-3, help="Adam's")
     parser.add_argument("--kernel-size", type=int, default=25,
                         help="frames the probe's convolution sees (25: 100 ms of 4 ms frames)")
+    parser.add_argument("--representations", default=",".join(REPRESENTATIONS),
+                        help="comma-separated: which frame features to probe")
     parser.add_argument("--overwrite", action="store_true", help="replace the results in --output-dir")
 
     def check(arguments):
         keras_vq.runs.refuse_to_replace_results(arguments.output_dir, arguments.overwrite)
+        arguments.representations = keras_vq.runs.comma_separated_choices(
+            "--representations", arguments.representations, tuple(REPRESENTATIONS))
 
     return parser.parse(positive_ints=("held_out_per_speaker", "steps", "batch_size", "hidden_units", "kernel_size"),
                         positive_numbers=("learning_rate",), check=check, start=False)
@@ -74,12 +94,16 @@ def main():
     random_codes = [rng.choice(vqvae.num_embeddings, size=len(c), p=usage / usage.sum()) for c in codes]
     log_mel = [speech_quality.log_mel_spectrogram(audio, hop=samples_per_code)[:len(c)].astype(np.float32)
                for audio, c in zip(batches.utterances, codes)]
-    representations = {
+    codebook = np.asarray(keras.ops.convert_to_numpy(vqvae.quantizer.embeddings), np.float32)
+    features = {
         "codes": (codes, vqvae.num_embeddings),
-        "random codes, same usage": (random_codes, vqvae.num_embeddings),
-        "continuous z_e": ([z for z, _ in encoded], None),
-        "log-mel (80 bands)": (log_mel, None),
+        "codes_zq": ([codebook[c] for c in codes], None),
+        "random_codes": (random_codes, vqvae.num_embeddings),
+        "random_codes_zq": ([codebook[c] for c in random_codes], None),
+        "z_e": ([z for z, _ in encoded], None),
+        "log_mel": (log_mel, None),
     }
+    representations = {REPRESENTATIONS[name]: features[name] for name in arguments.representations}
 
     # 4. The same probe on each.
     results = {"backend": keras.backend.backend(), "preset": arguments.preset, "split": arguments.split,
