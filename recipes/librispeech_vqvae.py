@@ -128,13 +128,14 @@ def build_vqvae(decoder, num_speakers, arguments):
                  seed=None if quantizer else arguments.seed, name=name, **shorthand)
 
 
-def train(model, stream_from, steps, run_dir, arguments, curves):
-    """Trains `model` resumably in `run_dir` (a finished run's checkpoint is loaded) and saves it as `run_dir/preset`."""
+def train(model, stream_from, steps, run_dir, arguments, curves, metadata):
+    """Trains `model` resumably in `run_dir` (a finished run's checkpoint is loaded) and saves it as `run_dir/preset`
+    with `metadata` (its speaker ids: what evaluating or converting with it needs, even after --train-only)."""
     model.compile(optimizer=keras.optimizers.Adam(arguments.learning_rate))
     started = time.perf_counter()
     history = keras_vq.training.fit_resumably(model, stream_from, total_steps=steps,
                                               steps_per_epoch=arguments.steps_per_epoch, run_dir=run_dir)
-    model.save_to_preset(run_dir / "preset", overwrite=True)
+    model.save_to_preset(run_dir / "preset", overwrite=True, metadata=metadata)
     keras_vq.plots.save_loss_curves(history, run_dir / "loss_curves.png", keys=curves)
     return model, {"training_steps": len(history["loss"]) * arguments.steps_per_epoch,
                    "seconds_this_run": round(time.perf_counter() - started, 1)}
@@ -190,6 +191,12 @@ def main():
         download=arguments.download,
         min_length=arguments.crop_length)
     num_speakers = len(speaker_ids)
+    preset_metadata = {
+        "dataset": f"LibriSpeech {arguments.split} but the last {arguments.held_out_per_speaker} utterances "
+                   f"of each speaker, {arguments.crop_length}-sample crops, batch {arguments.batch_size}",
+        "speaker_ids": [int(s) for s in speaker_ids],
+        "recipe": "python -m keras_vq.recipes.librispeech_vqvae",
+    }
     if arguments.validation_per_speaker:  # Each speaker's last training utterances: for choosing, never trained on.
         kept, _ = split_per_speaker(training[1], arguments.validation_per_speaker)
         training = ([training[0][i] for i in kept], training[1][kept])
@@ -208,7 +215,7 @@ def main():
         model = build_vqvae(decoder, num_speakers, arguments)
         curves = [model.decoding.loss_name, "commitment_loss", "perplexity"]
         models[decoder], trained = train(model, stream_from, arguments.steps, arguments.output_dir / decoder,
-                                         arguments, curves)
+                                         arguments, curves, preset_metadata)
         results["models"][decoder] = trained
 
     # 3. A speaker-conditioned prior over the codes of the first model whose decoder is not the transposed one.
@@ -226,7 +233,8 @@ def main():
         prior = WaveNet(num_symbols=NUM_EMBEDDINGS, channels=64, skip_channels=128, num_layers=8, layers_per_cycle=8,
                         num_speakers=num_speakers, name="code_prior")
         prior, trained = train(prior, lambda step: keras_vq.training.batches_from(code_crops, step),
-                               arguments.prior_steps, arguments.output_dir / "prior", arguments, ["bits_per_symbol"])
+                               arguments.prior_steps, arguments.output_dir / "prior", arguments, ["bits_per_symbol"],
+                               preset_metadata)
         results["prior"] = trained | {"codes_of": coded}
         held_out_sequences = [encode_utterance(speech_vqvae, audio)[1] for audio in held_out[0]]
         code_windows = [(codes[start:start + prior_crop_length], speaker)
@@ -280,12 +288,8 @@ def main():
     # 6. Presets, with their held-out figures (scripts/package_librispeech_presets.py adds check figures).
     for directory, model, figures in [(decoder, model, results["models"][decoder]) for decoder, model in models.items()
                                       ] + ([("prior", prior, results["prior"])] if prior is not None else []):
-        model.save_to_preset(arguments.output_dir / directory / "preset", overwrite=True, metadata={
-            "dataset": f"LibriSpeech {arguments.split} but the last {arguments.held_out_per_speaker} utterances "
-                       f"of each speaker, {arguments.crop_length}-sample crops, batch {arguments.batch_size}",
-            "speaker_ids": [int(s) for s in speaker_ids],
+        model.save_to_preset(arguments.output_dir / directory / "preset", overwrite=True, metadata=preset_metadata | {
             "held_out_figures": {key: value for key, value in figures.items() if key != "seconds_this_run"},
-            "recipe": "python -m keras_vq.recipes.librispeech_vqvae",
         })
     print(json.dumps(results, indent=2))
     print(f"wrote {arguments.output_dir}/audio/*.wav, the plots and the presets in {arguments.output_dir}")
