@@ -46,10 +46,20 @@ def log_magnitude(audio, fft_length, hop):
     audio = ops.cast(audio, "float32")
     if len(audio.shape) == 3:
         audio = audio[..., 0]
+    check_length(audio.shape[1], fft_length)
     real, imaginary = ops.stft(audio, fft_length, hop, fft_length, window="hann", center=True)
     frames = ops.shape(audio)[1] // hop
     # sqrt(|X|^2 + floor^2) >= floor: finite in silence, with a finite gradient at |X| = 0.
     return ops.log(ops.sqrt(real[:, :frames] ** 2 + imaginary[:, :frames] ** 2 + MAGNITUDE_FLOOR ** 2))
+
+
+def check_length(samples, fft_length):
+    """ValueError unless `samples` (None: not known yet) exceeds `fft_length // 2`: a frame centred on
+    the first sample reflects that many samples at each end (TensorFlow refuses fewer; JAX and PyTorch
+    would reflect a shorter clip into something else)."""
+    if samples is not None and samples <= fft_length // 2:
+        raise ValueError(f"audio of {samples} samples is too short for {fft_length}-point STFT frames: it needs more "
+                         f"than fft_length // 2 = {fft_length // 2} samples")
 
 
 def spectral_loss(target_log_magnitude, predicted_log_magnitude):
@@ -99,6 +109,7 @@ def stft(audio, fft_length, hop):
         ```
     """
     audio = np.asarray(audio, np.float64)
+    check_length(audio.shape[1], fft_length)
     frames = audio.shape[1] // hop
     padded = np.pad(audio, ((0, 0), (fft_length // 2, fft_length // 2)), mode="reflect")
     windows = np.lib.stride_tricks.sliding_window_view(padded, fft_length, axis=1)[:, ::hop][:, :frames]

@@ -131,3 +131,15 @@ def test_spectrogram_decoder_report_is_the_spectral_loss_and_the_distance_in_db_
     with pytest.raises(ValueError, match="needs a VQVAE with a SpectrogramDecoder; this one decodes with"):
         keras_vq.metrics.spectrogram_decoder_report(VQVAE(data_shape=(None, 1), data_range=(-1.0, 1.0),
                                                           hidden_channels=8, residual_channels=4), audio, verbose=0)
+
+
+def test_audio_too_short_for_a_centred_frame_is_named_on_every_backend():
+    from keras_vq import spectrograms
+
+    short = np.zeros((1, 256), "float32")
+    with pytest.raises(ValueError, match=r"audio of 256 samples is too short for 512-point STFT frames: it needs more "
+                                         r"than fft_length // 2 = 256 samples"):
+        spectrograms.log_magnitude(short, 512, 64)
+    with pytest.raises(ValueError, match=r"audio of 256 samples is too short"):
+        spectrograms.stft(short, 512, 64)
+    assert spectrograms.log_magnitude(np.zeros((1, 320), "float32"), 512, 64).shape == (1, 5, 257)
