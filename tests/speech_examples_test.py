@@ -73,8 +73,9 @@ def test_listen_recipe_writes_reconstructions_conversions_and_samples_from_the_p
     figures = json.loads((tmp_path / "listen" / "results.json").read_text())["clips"]
     assert figures.keys() == expected
     assert figures["1737_original"]["envelope_correlation"] == pytest.approx(1.0)
+    # Measured on the float clip; the WAV holds it as 16-bit PCM, which moves a quiet clip's centroid by ~0.2%.
     assert figures["163_as_speaker_1737"]["spectral_centroid_hz"] == pytest.approx(
-        spectral_centroid_hz(clips["163_as_speaker_1737"]), rel=1e-3)
+        spectral_centroid_hz(clips["163_as_speaker_1737"]), rel=1e-2)
 
     again = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=600)
     assert again.returncode == 2 and "holds results.json; pass --overwrite" in again.stderr  # Nothing replaced.
