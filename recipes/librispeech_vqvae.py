@@ -56,6 +56,10 @@ NUM_EMBEDDINGS, EMBEDDING_DIM = 512, 64
 PROBE_TRAINING_FRAMES = 40_000
 
 
+# What a resumed run may be given anew.
+MAY_CHANGE = (*keras_vq.runs.TRAINING_MAY_CHANGE, "train_only")
+
+
 def parse_arguments():
     parser = keras_vq.runs.RecipeParser(__doc__, output_dir="runs/librispeech", dataset="librispeech")
     parser.add_argument("--split", default="train-clean-5", help="the LibriSpeech subset to train on")
@@ -98,8 +102,8 @@ def parse_arguments():
         positive_ints=("held_out_per_speaker", "steps", "prior_steps", "batch_size", "crop_length",
                        "prior_crop_length", "steps_per_epoch", "wavenet_channels", "wavenet_layers", "num_samples",
                        "spectrogram_channels", "spectrogram_blocks", "quantizer_stages"),
-        positive_numbers=("learning_rate", "generate_seconds"), check=check,
-        may_change=(*keras_vq.runs.TRAINING_MAY_CHANGE, "train_only"),
+        positive_numbers=("learning_rate", "generate_seconds"), check=check, may_change=MAY_CHANGE,
+        start=False,  # main starts the run once the data has been read: a split it cannot give is named first.
     )
 
 
@@ -182,14 +186,19 @@ def held_out_windows(utterances, crop_length):
 
 def main():
     arguments = parse_arguments()
-    arguments.output_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(arguments.seed)
 
-    # 1. Utterances, and a held-out set of each speaker's last ones.
-    training, held_out, speaker_ids = held_out_utterances(
-        "librispeech", arguments.split, arguments.held_out_per_speaker, data_dir=arguments.data_dir,
-        download=arguments.download,
-        min_length=arguments.crop_length)
+    # 1. Utterances, and a held-out set of each speaker's last ones; a split or a hold-out the data cannot
+    # give is named before the run is started (a started run would refuse the corrected command).
+    try:
+        training, held_out, speaker_ids = held_out_utterances(
+            "librispeech", arguments.split, arguments.held_out_per_speaker, data_dir=arguments.data_dir,
+            download=arguments.download, min_length=arguments.crop_length)
+        if arguments.validation_per_speaker:
+            split_per_speaker(training[1], arguments.validation_per_speaker)
+    except ValueError as error:
+        raise keras_vq.runs.RunError(str(error)) from None
+    keras_vq.runs.start_run(arguments.output_dir, arguments, arguments.resume, may_change=MAY_CHANGE)
     num_speakers = len(speaker_ids)
     preset_metadata = {
         "dataset": f"LibriSpeech {arguments.split} but the last {arguments.held_out_per_speaker} utterances "

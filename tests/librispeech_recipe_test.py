@@ -31,3 +31,17 @@ def test_a_train_only_run_saves_a_preset_that_names_its_speakers(tmp_path):
     assert metadata["speaker_ids"] == sorted(metadata["speaker_ids"]) and len(metadata["speaker_ids"]) >= 2
     assert keras_vq.models.VQVAE.from_preset(preset).decoder.num_speakers == len(metadata["speaker_ids"])
     assert recorded["train_only"] is True
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--held-out-per-speaker", "30"], r"too few to hold out 30 and train on the rest"),
+    (["--split", "dev-clean"], r"has splits \['train-clean-5'\], not 'dev-clean'"),
+])
+def test_a_split_the_data_cannot_give_is_named_before_the_run_is_started(arguments, message, tmp_path, monkeypatch):
+    from keras_vq.recipes import librispeech_vqvae
+
+    monkeypatch.setattr(sys, "argv", ["librispeech_vqvae", "--data-dir", str(SPEECH), "--decoders", "spectrogram",
+                                      "--output-dir", str(tmp_path / "run"), *arguments])
+    with pytest.raises(SystemExit, match=rf"^error: .*{message}"):
+        keras_vq.runs.run_recipe(librispeech_vqvae.main)
+    assert not (tmp_path / "run").exists()  # So the corrected command starts afresh instead of being refused.
