@@ -55,8 +55,9 @@ def log_magnitude(audio, fft_length, hop):
 
 def check_length(samples, fft_length):
     """ValueError unless `samples` (None: not known yet) exceeds `fft_length // 2`: a frame centred on
-    the first sample reflects that many samples at each end (TensorFlow refuses fewer; JAX and PyTorch
-    would reflect a shorter clip into something else)."""
+    the first sample reflects that many samples at each end, which `keras.ops.stft` refuses on
+    TensorFlow and reflects otherwise on JAX and PyTorch; `log_magnitude` refuses it on every backend.
+    (The NumPy `stft` reflects a short clip repeatedly, as `np.pad` does, so decoding a few codes works.)"""
     if samples is not None and samples <= fft_length // 2:
         raise ValueError(f"audio of {samples} samples is too short for {fft_length}-point STFT frames: it needs more "
                          f"than fft_length // 2 = {fft_length // 2} samples")
@@ -109,7 +110,6 @@ def stft(audio, fft_length, hop):
         ```
     """
     audio = np.asarray(audio, np.float64)
-    check_length(audio.shape[1], fft_length)
     frames = audio.shape[1] // hop
     padded = np.pad(audio, ((0, 0), (fft_length // 2, fft_length // 2)), mode="reflect")
     windows = np.lib.stride_tricks.sliding_window_view(padded, fft_length, axis=1)[:, ::hop][:, :frames]

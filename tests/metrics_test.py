@@ -86,3 +86,15 @@ def test_bits_per_dim_refuses_what_generate_refuses_and_images_off_the_models_sc
         labels = np.array([0, 1, 2, 3])
     with pytest.raises(ValueError, match=message):
         metrics.bits_per_dim(model, prior, images, np.full(3, 0.05), class_labels=labels, verbose=0)
+
+
+def test_wavenet_decoder_report_names_a_model_that_decodes_otherwise():
+    import keras_vq
+
+    decoder = keras_vq.models.SpectrogramDecoder(latent_dim=8, hop=64, channels=8, num_blocks=1)
+    model = keras_vq.models.VQVAE(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=8,
+                                  residual_channels=4, num_downsamples=6, embedding_dim=8, decoder=decoder)
+    audio = np.zeros((1, 1024, 1), "float32")
+    with pytest.raises(ValueError, match=r"wavenet_decoder_report needs a VQVAE with a WaveNet decoder; this one "
+                                         r"decodes with SpectrogramDecoder"):
+        metrics.wavenet_decoder_report(model, audio, verbose=0)

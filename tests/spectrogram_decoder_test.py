@@ -140,6 +140,4 @@ def test_audio_too_short_for_a_centred_frame_is_named_on_every_backend():
     with pytest.raises(ValueError, match=r"audio of 256 samples is too short for 512-point STFT frames: it needs more "
                                          r"than fft_length // 2 = 256 samples"):
         spectrograms.log_magnitude(short, 512, 64)
-    with pytest.raises(ValueError, match=r"audio of 256 samples is too short"):
-        spectrograms.stft(short, 512, 64)
     assert spectrograms.log_magnitude(np.zeros((1, 320), "float32"), 512, 64).shape == (1, 5, 257)
