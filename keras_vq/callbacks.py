@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from keras_vq.atomic import atomic_path
+from keras_vq.data_parallel import predict_rows
 
 
 class HeldOutReport(keras.callbacks.Callback):
@@ -122,7 +123,7 @@ class ReconstructionSnapshots(keras.callbacks.Callback):
         number = epoch + 1
         if number not in self.epochs:
             return
-        reconstructions = np.asarray(keras.ops.convert_to_numpy(self.model.predict_on_batch(self.images)))
+        reconstructions = np.asarray(keras.ops.convert_to_numpy(predict_rows(self.model, self.images)))
         self.snapshots[number] = reconstructions
         if self.directory is not None:
             self.directory.mkdir(parents=True, exist_ok=True)

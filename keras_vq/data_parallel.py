@@ -195,23 +195,74 @@ def check_recipe_can_train_data_parallel(batch_size=None):
                            f"multiple of {replicas}")
 
 
+def predict_rows(model, inputs):
+    """`model.predict_on_batch(inputs)`, one output row per input row under every distribution.
+
+    Keras' TensorFlow `predict_on_batch` of a model built in a `tf.distribute` scope (or called inside one)
+    runs the whole batch on every replica and concatenates the copies: `replicas x n` rows. There this
+    goes through `predict`, which splits the batch over the replicas and returns `n` rows; elsewhere it is
+    `predict_on_batch` itself (one compiled call, no dataset).
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        model = keras_vq.models.PixelCNN(code_shape=(4, 4), num_embeddings=8, channels=8, num_blocks=1)
+        codes = np.zeros((3, 4, 4), "int32")
+        print(keras_vq.data_parallel.predict_rows(model, codes).shape)  # (3, 4, 4, 8)
+        ```
+    """
+    if keras.backend.backend() == "tensorflow" and model.distribute_strategy.num_replicas_in_sync > 1:
+        import tensorflow as tf
+
+        rows = len(tf.nest.flatten(inputs)[0])
+        return model.predict(inputs, batch_size=rows, verbose=0)
+    return model.predict_on_batch(inputs)
+
+
 def _tf_config_workers():
     return len(json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {}).get("worker", []))
 
 
-def check_no_torch_process_group(model_name):
-    """RuntimeError naming `model_name` when `fit` runs on PyTorch inside a process group of several
-    processes: Keras' fit would train one independent model a process, silently."""
-    if keras.backend.backend() != "torch":
-        return
-    import torch.distributed
+def check_fit_distribution(model):
+    """RuntimeError naming the model when its `fit` cannot train as the active distribution says.
 
-    if torch.distributed.is_available() and torch.distributed.is_initialized() and \
-            torch.distributed.get_world_size() > 1:
-        raise RuntimeError(
-            f"{model_name}.fit: a torch.distributed process group of {torch.distributed.get_world_size()} "
-            f"processes is running, but Keras' fit does not average gradients across processes, so each "
-            f"process would train its own model. {TORCH_REFUSAL}")
+    * Inside `scope()` on a model built outside it: the variables live on one device, and the engines
+      fail with a bare `AssertionError` or "Mixing different tf.distribute.Strategy objects" (TensorFlow)
+      or "incompatible devices for jitted computation" (JAX), or train on one device silently (JAX, once
+      fitted outside). Build and compile the model inside the scope.
+    * On PyTorch, inside a `torch.distributed` process group of several processes: Keras' fit would
+      train one independent model a process, silently.
+    """
+    name = type(model).__name__
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        if tf.distribute.has_strategy() and model._distribute_strategy is not tf.distribute.get_strategy():
+            raise RuntimeError(_BUILT_OUTSIDE.format(name=name))
+    elif backend == "jax":
+        distribution = keras.distribution.distribution()
+        if distribution is not None and model.weights:
+            devices = len(model.weights[0].value.sharding.device_set)
+            if devices != distribution.device_mesh.devices.size:
+                raise RuntimeError(_BUILT_OUTSIDE.format(name=name))
+    elif backend == "torch":
+        import torch.distributed
+
+        if torch.distributed.is_available() and torch.distributed.is_initialized() and \
+                torch.distributed.get_world_size() > 1:
+            raise RuntimeError(
+                f"{name}.fit: a torch.distributed process group of {torch.distributed.get_world_size()} "
+                f"processes is running, but Keras' fit does not average gradients across processes, so each "
+                f"process would train its own model. {TORCH_REFUSAL}")
+
+
+_BUILT_OUTSIDE = ("{name}.fit inside a distribution scope (keras_vq.data_parallel.scope()), but the model was "
+                  "built outside it, so its variables are on one device: build and compile the model inside "
+                  "the scope")
 
 
 def reducible_logs(logs):

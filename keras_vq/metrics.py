@@ -10,6 +10,7 @@ import keras
 import numpy as np
 
 from keras_vq.checks import check_positive_int, checked_figure_data
+from keras_vq.data_parallel import predict_rows
 from keras_vq.layers.gaussian_latent import kl_to_standard_normal
 from keras_vq.progress import Progress, live_display
 
@@ -193,7 +194,7 @@ def reconstruction_report(model, data, batch_size=256, verbose="auto"):
     for start in starts:
         batch = data[start:start + batch_size]
         if likelihood is None:
-            reconstructions.append(np.asarray(model.predict_on_batch(batch)))
+            reconstructions.append(np.asarray(predict_rows(model, batch)))
         else:  # One pass gives the distribution: its mean, and the data's likelihood under it.
             with model.outputting_parameters():
                 outputs = model(batch, training=False)
@@ -535,7 +536,7 @@ def spectrogram_decoder_report(model, audio, speakers=None, batch_size=8, verbos
         batch = audio[start:start + batch_size]
         inputs = batch if not network.num_speakers else {"audio": batch,
                                                          "speakers": np.asarray(speakers[start:start + batch_size])}
-        predicted = model.predict_on_batch(inputs)
+        predicted = predict_rows(model, inputs)
         target = spectrograms.log_magnitude(batch, network.fft_length, network.hop)
         total_loss += float(keras.ops.convert_to_numpy(spectrograms.spectral_loss(target, predicted))) * len(batch)
         difference = (keras.ops.convert_to_numpy(target) - np.asarray(keras.ops.convert_to_numpy(predicted)))
@@ -591,7 +592,7 @@ def wavenet_decoder_report(model, audio, speakers=None, batch_size=8, verbose="a
     for start in starts:
         batch = audio[start:start + batch_size]
         inputs = batch if speakers is None else {"audio": batch, "speakers": np.asarray(speakers[start:start + batch_size])}
-        logits = model.predict_on_batch(inputs)
+        logits = predict_rows(model, inputs)
         symbols = keras.ops.convert_to_numpy(mu_law_encode(batch[..., 0], model.decoder.num_symbols))
         total_bits += float(symbol_bits(logits, symbols).sum())
         codes.append(np.asarray(keras.ops.convert_to_numpy(model.encode(batch))))

@@ -27,6 +27,7 @@ import numpy as np
 import keras
 from keras import ops
 
+from keras_vq.data_parallel import predict_rows
 from keras_vq.extras import naming_the_extra
 
 BLANK = 0  # CTC's blank; phone i is symbol i + 1.
@@ -166,7 +167,7 @@ def ctc_phone_probe(train_features, train_phones, test_features, test_phones, nu
         hypotheses = [None] * len(features)
         for members in _length_groups(features, batch_size):
             batch, frames = _padded(features, members, integer)
-            decoded = greedy_decode(ops.convert_to_numpy(head.predict_on_batch(batch)), -(-frames // stride))
+            decoded = greedy_decode(ops.convert_to_numpy(predict_rows(head, batch)), -(-frames // stride))
             for index, phones in zip(members, decoded):
                 hypotheses[index] = phones
         return hypotheses

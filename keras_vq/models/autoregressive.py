@@ -9,6 +9,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_vq.data_parallel import predict_rows
+
 
 def draw_categorical(logits, uniform, temperature):
     """Inverse-CDF draw: the first symbol whose cumulative probability exceeds u.
@@ -64,4 +66,4 @@ def run_compiled(model, loop, name, inputs):
     key = (name, shapes)
     if key not in loops:
         loops[key] = CompiledLoop(model, loop, f"{model.name}_{name}")
-    return loops[key].predict_on_batch(inputs)
+    return predict_rows(loops[key], inputs)

@@ -29,7 +29,7 @@ from keras import ops
 
 from keras_vq import replicas
 from keras_vq.checks import check_number, integer_array
-from keras_vq.data_parallel import check_no_torch_process_group, reducible_logs
+from keras_vq.data_parallel import check_fit_distribution, predict_rows, reducible_logs
 from keras_vq.layers.pointwise import pointwise_matrix
 from keras_vq.models.autoregressive import run_compiled, symbol_bits
 from keras_vq.presets import PresetMixin
@@ -103,9 +103,9 @@ class AutoregressivePrior(PresetMixin, keras.Model):
     # --- Training and likelihood -------------------------------------------------------------
 
     def fit(self, x=None, *args, **kwargs):
-        """`keras.Model.fit`, refused inside a PyTorch process group of several processes
-        (`keras_vq.data_parallel.check_no_torch_process_group`)."""
-        check_no_torch_process_group(type(self).__name__)
+        """`keras.Model.fit`, refused where it cannot train as the active distribution says
+        (`keras_vq.data_parallel.check_fit_distribution`)."""
+        check_fit_distribution(self)
         return super().fit(x, *args, **kwargs)
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
@@ -137,7 +137,7 @@ class AutoregressivePrior(PresetMixin, keras.Model):
             part = slice(start, start + batch_size)
             batch = ({key: np.asarray(value)[part] for key, value in inputs.items()} if isinstance(inputs, dict)
                      else symbols[part])
-            bits = symbol_bits(self.predict_on_batch(batch), symbols[part])
+            bits = symbol_bits(predict_rows(self, batch), symbols[part])
             totals.append(bits.reshape(len(bits), -1).sum(axis=1))
         return np.concatenate(totals)
 

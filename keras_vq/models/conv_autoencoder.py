@@ -10,7 +10,7 @@ import numpy as np
 from keras import ops
 
 from keras_vq.checks import check_shape
-from keras_vq.data_parallel import check_no_torch_process_group, reducible_logs
+from keras_vq.data_parallel import check_fit_distribution, reducible_logs
 from keras_vq.layers.quantizer import Quantizer
 from keras_vq.layers.residual_stack import ResidualStack
 from keras_vq.layers.vector_quantizer import VectorQuantizer
@@ -362,7 +362,7 @@ class ConvAutoencoder(PresetMixin, keras.Model):
         speaker-conditioned model takes) is checked first, so data of the wrong
         shape or dtype, or holding a NaN or infinite value, fails before any step
         instead of turning every weight NaN."""
-        check_no_torch_process_group(type(self).__name__)
+        check_fit_distribution(self)
         data = x.get(self.data_key) if isinstance(x, dict) else x
         if isinstance(data, np.ndarray):
             self._check_fit_data(data, "the data")
