@@ -314,6 +314,20 @@ def check_arguments(arguments, positive_ints=(), positive_numbers=(), dataset=No
         raise RunError(f"--data-dir {data_dir} holds no {title} ({where}): pass the folder holding it{fetch}") from None
 
 
+def check_training_batch(arguments, dataset, training_split):
+    """RunError unless `training_split` of `dataset` in `--data-dir` holds a whole `--batch-size` (the
+    training stream keeps whole batches only); nothing to check where `--download` will fetch the data."""
+    values = _argument_values(arguments)
+    if values.get("download") or values.get("data_dir") is None:
+        return
+    from keras_vq.data.training_stream import check_whole_batch
+
+    try:
+        check_whole_batch(dataset, training_split, values["batch_size"], data_dir=values["data_dir"])
+    except ValueError as error:
+        raise RunError(str(error).replace("batch_size", "--batch-size", 1)) from None
+
+
 def comma_separated_choices(option, text, choices):
     """The names in `text` ("a,b"; or a list, as a resumed run records them), each one of `choices`;
     RunError naming `option` for an unknown name or none at all.
@@ -456,12 +470,13 @@ class RecipeParser(argparse.ArgumentParser):
                                    "--batch-size is the global batch")
 
     def parse(self, argv=None, positive_ints=(), positive_numbers=(), may_change=MAY_CHANGE, check=None,
-              start=True):
+              start=True, training_splits=None):
         """Parses `argv` (default: the command line), checks every argument
         (`check_arguments`, then `check(arguments)`, which may raise
         `RunError`), starts or resumes the run in `--output-dir` (unless
         `start=False`), and returns the arguments. A bad one ends the program
-        with one line naming it.
+        with one line naming it. `training_splits` maps a dataset to the split
+        the recipe trains on, whose size bounds `--batch-size`.
 
         Example:
             ```python
@@ -490,6 +505,8 @@ class RecipeParser(argparse.ArgumentParser):
             check_arguments(arguments, positive_ints, positive_numbers, dataset=dataset)
             if check is not None:
                 check(arguments)
+            if training_splits:
+                check_training_batch(arguments, dataset, training_splits[dataset])
             if start:
                 start_run(arguments.output_dir, arguments, getattr(arguments, "resume", False), may_change=may_change)
         except RunError as error:

@@ -52,7 +52,7 @@ def parse_arguments():
                              "mixture over 8-bit levels (trained with its likelihood; figures include bits/dim)")
     return parser.parse(positive_ints=("steps", "batch_size", "steps_per_epoch"),
                         positive_numbers=("learning_rate", "beta"),
-                        may_change=keras_vq.runs.TRAINING_MAY_CHANGE)
+                        may_change=keras_vq.runs.TRAINING_MAY_CHANGE, training_splits={"cifar10": TRAIN_SPLIT})
 
 
 def build_model(name, seed, beta=0.25, kmeans_init=False, output_distribution="mse"):

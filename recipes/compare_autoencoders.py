@@ -87,7 +87,8 @@ def parse_arguments():
             raise keras_vq.runs.RunError(f"--snapshot-epochs {outside} lie outside 1..{arguments.epochs} (--epochs)")
 
     return parser.parse(positive_ints=("seeds", "epochs", "batch_size", "steps_per_epoch", "held_out_images"),
-                        positive_numbers=("learning_rate",), check=check)
+                        positive_numbers=("learning_rate",), check=check,
+                        training_splits={dataset: splits[0] for dataset, splits in SPLITS.items()})
 
 
 def build_model(name, dataset, seed):

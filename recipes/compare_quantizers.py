@@ -97,7 +97,7 @@ def parse_arguments():
                                                                      tuple(QUANTIZERS | ABLATIONS))
 
     return parser.parse(positive_ints=("seeds", "epochs", "batch_size", "steps_per_epoch", "held_out_images"),
-                        positive_numbers=("learning_rate",), check=check)
+                        positive_numbers=("learning_rate",), check=check, training_splits={"cifar10": SPLITS[0]})
 
 
 def build_model(name, seed):

@@ -41,7 +41,7 @@ def parse_arguments():
             raise keras_vq.runs.RunError(f"{arguments.preset_dir} already holds trained weights; move them away first")
 
     return parser.parse(positive_ints=("steps", "batch_size", "steps_per_epoch"), positive_numbers=("learning_rate",),
-                        check=check, may_change=keras_vq.runs.TRAINING_MAY_CHANGE)
+                        check=check, may_change=keras_vq.runs.TRAINING_MAY_CHANGE, training_splits={"kaokore": "train"})
 
 
 def main():

@@ -251,7 +251,7 @@ def test_an_output_dir_that_cannot_be_written_is_named_before_any_work(recipe, t
     from tests import data_helpers
 
     module = importlib.import_module(f"keras_vq.recipes.{recipe}")
-    data = ["--data-dir", str(data_helpers.FIXTURES)] if recipe != "quickstart" else []
+    data = ["--data-dir", str(data_helpers.FIXTURES), "--batch-size", "4"] if recipe != "quickstart" else []
     monkeypatch.setattr(sys, "argv", [recipe, *data, "--output-dir", "/proc/keras_vq_run"])
     with pytest.raises(SystemExit) as exit:
         module.parse_arguments()
@@ -293,3 +293,26 @@ def test_a_full_disk_ends_a_recipe_with_one_line_naming_the_file_and_how_to_go_o
 
     with pytest.raises(PermissionError):  # Other errors are not dressed up as a full disk.
         runs.run_recipe(other)
+
+
+@pytest.mark.parametrize("recipe", ["cifar10_vqvae", "compare_quantizers", "compare_autoencoders"])
+def test_a_batch_larger_than_the_training_split_is_named_before_the_run_starts(recipe, monkeypatch, capsys, tmp_path):
+    """Issue 29, defect 15: `--batch-size` larger than the split failed at the first step, after run.json was
+    written, and the corrected command was then refused as a different run."""
+    import importlib
+
+    from tests import data_helpers
+
+    module = importlib.import_module(f"keras_vq.recipes.{recipe}")
+    monkeypatch.setattr("sys.argv", [recipe, "--data-dir", str(data_helpers.FIXTURES), "--batch-size", "19",
+                                     "--output-dir", str(tmp_path / "run")])
+    with pytest.raises(SystemExit) as exit:
+        module.parse_arguments()
+    assert exit.value.code == 2
+    assert capsys.readouterr().err.strip().endswith(
+        "error: --batch-size 19 is larger than cifar10 train[:90%], which holds 18 examples: training keeps whole "
+        "batches only")
+    assert not (tmp_path / "run").exists()
+    monkeypatch.setattr("sys.argv", [recipe, "--data-dir", str(data_helpers.FIXTURES), "--batch-size", "18",
+                                     "--output-dir", str(tmp_path / "run")])
+    assert module.parse_arguments().batch_size == 18

@@ -217,7 +217,7 @@ def test_recipe_errors_are_one_line_messages_that_leave_nothing_behind(tmp_path)
         (["--data-dir", str(tmp_path / "empty_data")], tmp_path / "out4", 2, "no CIFAR-10 in .*empty_data"),
     ]
     for extra, output_dir, status, message in cases:
-        command = [sys.executable, str(RECIPE), "--steps", "2", "--output-dir", str(output_dir), *extra]
+        command = [sys.executable, str(RECIPE), "--steps", "2", "--batch-size", "4", "--output-dir", str(output_dir), *extra]
         result = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
         assert result.returncode == status and "Traceback" not in result.stderr, result.stderr[-2000:]
         assert re.search(message, result.stderr), result.stderr[-2000:]

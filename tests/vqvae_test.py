@@ -58,7 +58,12 @@ def test_saved_model_loads_with_identical_outputs_and_ema_state(tmp_path):
     model.save(path)
     loaded = keras.saving.load_model(path)
     assert type(loaded) is VQVAE
-    np.testing.assert_array_equal(ops.convert_to_numpy(loaded(images)), ops.convert_to_numpy(model(images)))
+    # The weights come back bit for bit; the forward pass to 1e-6, since a GPU's convolution kernels may be
+    # chosen anew each call (cuDNN's differed by 3e-8 on an H200).
+    for original, restored in zip(model.weights, loaded.weights, strict=True):
+        np.testing.assert_array_equal(ops.convert_to_numpy(restored), ops.convert_to_numpy(original), original.path)
+    np.testing.assert_allclose(ops.convert_to_numpy(loaded(images)), ops.convert_to_numpy(model(images)), rtol=0,
+                               atol=1e-6)
     for name in ("codebook", "ema_cluster_size", "ema_embedding_sum"):
         original = ops.convert_to_numpy(getattr(model.quantizer, name))
         np.testing.assert_array_equal(ops.convert_to_numpy(getattr(loaded.quantizer, name)), original)

@@ -73,6 +73,37 @@ def training_batches(name, split, batch_size, *, start_step=0, seed=0, pipeline=
     return _tf_data_batches(name, split, batch_size, start_step, seed, options)
 
 
+def check_whole_batch(name, split, batch_size, *, data_dir=None, download=False):
+    """ValueError naming the batch and the split unless `name`'s `split` holds at least `batch_size`
+    examples: `training_batches` keeps whole batches only. Reads the split's file list, not its data, so
+    a recipe checks its `--batch-size` before it starts a run.
+
+    Example:
+        ```python
+        import pathlib
+
+        import keras_vq
+        import keras_vq.datasets.cifar10
+        from keras_vq.data.training_stream import check_whole_batch
+
+        data_dir = pathlib.Path(keras_vq.datasets.cifar10.__file__).parent / "dummy_data"
+        try:
+            check_whole_batch("cifar10", "train", 10_000, data_dir=data_dir)
+        except ValueError as error:
+            print(error)  # batch_size 10000 is larger than cifar10 train, which holds 6 examples: ...
+        ```
+    """
+    from keras_vq.data.load_arguments import check_load_arguments, open_local_files
+    from keras_vq.data.splits import select_keys
+
+    _, spec = check_load_arguments(name, split, batch_size, None, 1, False)
+    files = open_local_files(name, data_dir, spec, download)
+    examples = len(select_keys(files.keys(spec.name), spec))
+    if batch_size > examples:
+        raise ValueError(f"batch_size {batch_size} is larger than {name} {split}, which holds {examples:,} "
+                         f"examples: training keeps whole batches only")
+
+
 def _tf_data_batches(name, split, batch_size, start_step, seed, options):
     from keras_vq.data.pipelines import load
     from keras_vq.training import as_fit_input

@@ -235,7 +235,10 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         return (horizontal if self.is_first else horizontal + window[-1]), gated
 
     def call(self, vertical, horizontal=None, class_labels=None, condition=None):
-        horizontal = vertical if horizontal is None else horizontal
+        # Tensors on this layer's device: Keras passes a lone tensor argument through as it is (a CPU
+        # tensor on a CUDA machine, on PyTorch), and the stacks add the inputs to layer outputs.
+        vertical = ops.convert_to_tensor(vertical)
+        horizontal = vertical if horizontal is None else ops.convert_to_tensor(horizontal)
         bias = self.conditioning_bias(class_labels, condition)
         vertical_preactivation, vertical_output = self.vertical_step(self.pad_vertical(vertical), bias)
         horizontal_output, skip = self.horizontal_step(

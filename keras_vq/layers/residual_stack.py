@@ -63,7 +63,7 @@ class ResidualStack(keras.layers.Layer):
             self.narrow_convolutions.append(narrow)
 
     def call(self, inputs):
-        outputs = inputs
+        outputs = keras.ops.convert_to_tensor(inputs)  # on this layer's device: each layer's output is added to it
         for wide, narrow in zip(self.wide_convolutions, self.narrow_convolutions):
             outputs = outputs + narrow(keras.activations.relu(wide(keras.activations.relu(outputs))))
         return keras.activations.relu(outputs)

@@ -141,6 +141,7 @@ class WaveNetBlock(keras.layers.Layer):
         return outputs, self.skip_output(gated)
 
     def call(self, inputs, global_condition=None, local_condition=None):
+        inputs = ops.convert_to_tensor(inputs)  # on this layer's device: the residual adds it to layer outputs
         bias = self.conditioning(global_condition, local_condition)
         padded = ops.pad(inputs, ((0, 0), (self.history_length, 0), (0, 0)))
         return self.gated_output(self.dilated_convolution(padded), inputs, bias)
