@@ -30,6 +30,7 @@ import numpy as np
 
 from keras_vq.atomic import atomic_path, remove_temporaries, write_json_atomically
 from keras_vq.checks import check_positive_int
+from keras_vq.data.batches import batches_from  # noqa: F401 (public here: what fit_resumably's streams are made of)
 from keras_vq.progress import live_display
 
 HISTORY_FILE = "history.json"
@@ -153,41 +154,6 @@ def restore_checkpoint(model, backup_dir):
     if compiled_learning_rate is not None:
         optimizer.learning_rate = compiled_learning_rate
     return checkpoint
-
-
-def as_fit_input(batch):
-    """A batch as `model.fit` takes it from a stream: `(inputs,)`, or an `(inputs, targets)` tuple as it is."""
-    return batch if isinstance(batch, tuple) else (batch,)
-
-
-def batches_from(dataset, step):
-    """The batches of `dataset` (a keras_vq PyDataset, reshuffled each pass)
-    from global `step` on, forever, as `model.fit` inputs: `(inputs,)`, or
-    the batch itself when it is already an `(inputs, targets)` tuple.
-
-    Pass `n` of a keras_vq PyDataset is ordered by `(seed, n)` alone, so the
-    stream from any step is the same whether or not training was interrupted.
-
-    Example:
-        ```python
-        import numpy as np
-
-        import keras_vq
-
-        inputs = {"codes": np.zeros((10, 4, 4), "int32")}
-        batches = keras_vq.data.CodeBatches(inputs, batch_size=4, seed=0)  # 2 batches a pass
-        stream = keras_vq.training.batches_from(batches, 3)               # from global step 3: pass 1, batch 1
-        (batch,) = next(stream)
-        print(batch["codes"].shape)  # (4, 4, 4)
-        ```
-    """
-    passes, index = divmod(step, len(dataset))
-    dataset.epoch = passes
-    while True:
-        for batch_index in range(index, len(dataset)):
-            yield as_fit_input(dataset[batch_index])
-        dataset.on_epoch_end()
-        index = 0
 
 
 def fit_resumably(model, stream_from, total_steps, steps_per_epoch, run_dir, callbacks=(), verbose="auto"):

@@ -1,4 +1,6 @@
-"""The batch order every keras_vq PyDataset shares: seeded, reshuffled each epoch, resumable."""
+"""The batch order every keras_vq PyDataset shares: seeded, reshuffled each epoch, resumable; and the
+endless stream of `model.fit` inputs from any global step (`batches_from`, public as
+`keras_vq.training.batches_from`)."""
 
 import keras
 import numpy as np
@@ -51,3 +53,38 @@ class SeededBatches(keras.utils.PyDataset):
         """Every batch of this epoch joined along the batch axis (for evaluation sets)."""
         batches = [self[index] for index in range(len(self))]
         return keras.tree.map_structure(lambda *parts: np.concatenate(parts), *batches)
+
+
+def as_fit_input(batch):
+    """A batch as `model.fit` takes it from a stream: `(inputs,)`, or an `(inputs, targets)` tuple as it is."""
+    return batch if isinstance(batch, tuple) else (batch,)
+
+
+def batches_from(dataset, step):
+    """The batches of `dataset` (a keras_vq PyDataset, reshuffled each pass)
+    from global `step` on, forever, as `model.fit` inputs: `(inputs,)`, or
+    the batch itself when it is already an `(inputs, targets)` tuple.
+
+    Pass `n` of a keras_vq PyDataset is ordered by `(seed, n)` alone, so the
+    stream from any step is the same whether or not training was interrupted.
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        inputs = {"codes": np.zeros((10, 4, 4), "int32")}
+        batches = keras_vq.data.CodeBatches(inputs, batch_size=4, seed=0)  # 2 batches a pass
+        stream = keras_vq.training.batches_from(batches, 3)               # from global step 3: pass 1, batch 1
+        (batch,) = next(stream)
+        print(batch["codes"].shape)  # (4, 4, 4)
+        ```
+    """
+    passes, index = divmod(step, len(dataset))
+    dataset.epoch = passes
+    while True:
+        for batch_index in range(index, len(dataset)):
+            yield as_fit_input(dataset[batch_index])
+        dataset.on_epoch_end()
+        index = 0

@@ -106,7 +106,7 @@ def check_whole_batch(name, split, batch_size, *, data_dir=None, download=False)
 
 def _tf_data_batches(name, split, batch_size, start_step, seed, options):
     from keras_vq.data.pipelines import load
-    from keras_vq.training import as_fit_input
+    from keras_vq.data.batches import as_fit_input
 
     download = options.pop("download", False)
 
@@ -130,6 +130,6 @@ def _tf_data_batches(name, split, batch_size, start_step, seed, options):
 
 def _numpy_batches(name, split, batch_size, start_step, seed, options):
     from keras_vq.data.numpy_pipeline import load_numpy
-    from keras_vq.training import batches_from
+    from keras_vq.data.batches import batches_from
 
     return batches_from(load_numpy(name, split, batch_size, seed=seed, **options), start_step)
