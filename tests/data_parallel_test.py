@@ -202,3 +202,25 @@ def test_recipes_refuse_data_parallel_on_several_tensorflow_workers_and_say_what
                                        r"\(TF_CONFIG names 2\).*Use JAX for several hosts"):
         check_arguments(argparse.Namespace(data_parallel=True))
     check_arguments(argparse.Namespace(data_parallel=False))  # without the flag the worker list is not read
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="JAX's processes (jax.process_count)")
+def test_each_jax_process_takes_its_own_share_of_every_batch(monkeypatch):
+    """Process p of P takes rows [pB/P, (p+1)B/P) of arrays and of dicts of arrays: the shares are disjoint
+    and concatenate to the global batch (the two-process test slices with its own helper, not this one)."""
+    import jax
+
+    monkeypatch.setattr(jax, "process_count", lambda: 2)
+    images = np.arange(8 * 3, dtype="float32").reshape(8, 3)
+    batches = [images, {"audio": images, "speakers": np.arange(8)}]
+    shares = {}
+    for index in (0, 1):
+        monkeypatch.setattr(jax, "process_index", lambda index=index: index)
+        shares[index] = list(keras_vq.data_parallel.process_share(batches))
+    for process, (array, batch) in shares.items():
+        np.testing.assert_array_equal(array, images[4 * process:4 * (process + 1)])
+        np.testing.assert_array_equal(batch["speakers"], np.arange(8)[4 * process:4 * (process + 1)])
+    np.testing.assert_array_equal(np.concatenate([shares[0][0], shares[1][0]]), images)
+    np.testing.assert_array_equal(np.concatenate([shares[0][1]["audio"], shares[1][1]["audio"]]), images)
+    with pytest.raises(ValueError, match="a batch of 7 examples does not split over 2 processes"):
+        list(keras_vq.data_parallel.process_share([np.zeros((7, 3))]))

@@ -79,3 +79,18 @@ def test_the_entropy_penalty_is_finite_for_large_and_tiny_inputs_under_mixed_pre
 def test_bad_arguments_are_refused_naming_them(arguments, message):
     with pytest.raises(ValueError, match=message):
         LookupFreeQuantizer(**arguments)
+
+
+def test_exact_zeros_quantise_alike_on_every_path():
+    """A ReLU-ended encoder gives exact zeros; z > 0 is the bit on every path, so 0 is -1 and bit 0 everywhere."""
+    inputs = np.array([[0.0, -1.0, 2.0], [0.0, 0.0, 0.0], [3.0, 0.0, -0.0]], "float32")
+    quantizer = LookupFreeQuantizer(embedding_dim=3)
+    expected_signs = np.array([[-1, -1, 1], [-1, -1, -1], [1, -1, -1]], "float32")
+    expected_codes = np.array([4, 0, 1])
+    codes = ops.convert_to_numpy(quantizer.encode(inputs))
+    result = quantizer.quantize_vectors(inputs)
+    np.testing.assert_array_equal(codes, expected_codes)
+    np.testing.assert_array_equal(ops.convert_to_numpy(result["indices"]), expected_codes)
+    np.testing.assert_array_equal(ops.convert_to_numpy(quantizer(inputs)), expected_signs)
+    np.testing.assert_array_equal(ops.convert_to_numpy(result["quantized"]), expected_signs)
+    np.testing.assert_array_equal(ops.convert_to_numpy(quantizer.lookup(codes)), expected_signs)

@@ -27,6 +27,27 @@ def test_cached_and_naive_samplers_draw_identical_codes_from_the_same_seed():
     np.testing.assert_array_equal(cached, naive)
 
 
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="reads the loop's logits as it runs: eager on PyTorch")
+@pytest.mark.parametrize("conditioned", [False, True])
+def test_the_cached_loops_logits_equal_the_full_pass_at_every_position(monkeypatch, conditioned):
+    """Every logit, not only the drawn codes (which a slightly wrong cache reproduces most of the time)."""
+    from keras_vq.models.pixelcnn import pixelcnn_sampler
+
+    prior = conditional_prior() if conditioned else PixelCNN(code_shape=(4, 6), **SMALL)
+    given = conditioning(3) if conditioned else {}
+    seen = []
+
+    def recording(logits, uniform, temperature):
+        seen.append(ops.convert_to_numpy(logits))
+        return draw_categorical(logits, uniform, temperature)
+
+    monkeypatch.setattr(pixelcnn_sampler, "draw_categorical", recording)
+    codes = prior.sample(3, seed=4, method="cached", **given)
+    full = ops.convert_to_numpy(prior(prior.model_inputs(codes, given.get("class_labels"), given.get("condition"))))
+    assert len(seen) == 4 * 6  # one draw a position, in raster order
+    np.testing.assert_allclose(np.stack(seen, axis=1).reshape(full.shape), full, rtol=1e-4, atol=1e-4)
+
+
 def test_cached_and_naive_samplers_agree_with_class_and_spatial_conditioning():
     prior = conditional_prior()
     given = conditioning(4)

@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_vq.layers import ResidualVectorQuantizer, VectorQuantizer
 from tests.backend_utils import gradient
+from tests.vector_quantizer_test import numpy_rotation_gradient
 
 
 def to_numpy(tensor):
@@ -64,6 +65,39 @@ def test_quantizer_dropout_uses_a_random_prefix_of_stages_in_training_and_all_in
         np.testing.assert_allclose(trained[example], prefixes[count - 1][example], atol=1e-5)
     assert set(used) == {1, 2, 3, 4}  # uniform over 1..4 across 64 examples
     np.testing.assert_allclose(to_numpy(quantizer(inputs, training=False)), prefixes[-1], atol=1e-5)
+
+
+def test_without_training_set_every_stage_is_used_in_the_layer_and_in_a_model():
+    """`training` left as None (a plain call, `model(x)`) is inference: quantizer dropout drops nothing."""
+    inputs = np.random.default_rng(5).normal(size=(32, 4)).astype("float32")
+    quantizer = built(inputs, num_quantizers=3, num_embeddings=8, embedding_dim=4, quantizer_dropout=1.0, seed=5)
+    every_stage = to_numpy(quantizer.lookup(quantizer.encode(inputs)))
+    np.testing.assert_allclose(to_numpy(quantizer(inputs)), every_stage, atol=1e-5)
+
+    from keras_vq.models import VQVAE
+    from tests.synthetic import smooth_images
+
+    model = VQVAE(data_shape=(8, 8, 3), hidden_channels=8, residual_channels=4, num_downsamples=1,
+                  quantizer=ResidualVectorQuantizer(3, 8, 4, quantizer_dropout=1.0, seed=6))
+    images = smooth_images(count=16, size=8)
+    np.testing.assert_allclose(to_numpy(model(images)), to_numpy(model.decode_codes(model.encode(images))),
+                               atol=1e-5)
+
+
+def test_the_rotation_option_sets_the_gradient_of_call_and_of_quantize_vectors_alike():
+    rng = np.random.default_rng(7)
+    inputs = rng.normal(size=(6, 5)).astype("float32")
+    upstream = rng.normal(size=inputs.shape).astype("float32")
+    quantizer = built(inputs, num_quantizers=2, num_embeddings=8, embedding_dim=5,
+                      stage_options=dict(gradient="rotation"), seed=7)
+    total = to_numpy(quantizer.lookup(quantizer.encode(inputs)))
+    expected = numpy_rotation_gradient(inputs, total, upstream)  # the rotation taking z_e to the stack's sum
+    through_call = gradient(lambda x: quantizer(x) * ops.convert_to_tensor(upstream), inputs)
+    through_vectors = gradient(lambda x: quantizer.quantize_vectors(x)["quantized"] * ops.convert_to_tensor(upstream),
+                               inputs)
+    np.testing.assert_allclose(through_call, expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(through_vectors, expected, rtol=1e-4, atol=1e-5)
+    assert not np.allclose(through_call, upstream, atol=1e-3)  # not straight-through
 
 
 def test_output_gradient_is_straight_through_for_the_whole_stack():

@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import pathlib
 
 import pytest
 
@@ -30,6 +31,40 @@ def test_resuming_with_other_arguments_is_refused_naming_every_difference(tmp_pa
                    may_change=("resume", "train_only"))
     with pytest.raises(runs.RunError, match=r"--train-only True \(the run has False\)"):
         runs.start_run(run_dir, ARGUMENTS | {"resume": True, "train_only": True}, resume=True)
+
+
+@pytest.mark.parametrize("started, resumed", [({}, {"data_parallel": True}), ({"data_parallel": True}, {})])
+def test_an_argument_only_one_side_has_is_a_difference(tmp_path, started, resumed):
+    """A run started without --data-parallel and resumed with it is refused naming it; and the reverse."""
+    run_dir = runs.start_run(tmp_path / "run", ARGUMENTS | started, resume=False)
+    with pytest.raises(runs.RunError, match=r"Differs: --data-parallel "):
+        runs.start_run(run_dir, ARGUMENTS | resumed | {"resume": True}, resume=True)
+
+
+def test_atomic_writes_flush_the_file_then_rename_then_flush_the_folder(tmp_path, monkeypatch):
+    """The order that makes a rename durable (a kill cannot show it: the page cache survives a kill)."""
+    calls = []
+    real_fsync, real_replace = atomic._fsync, atomic.os.replace
+    monkeypatch.setattr(atomic, "_fsync", lambda path: (calls.append(("fsync", pathlib.Path(path))),
+                                                        real_fsync(path)))
+    monkeypatch.setattr(atomic.os, "replace", lambda source, destination: (
+        calls.append(("replace", pathlib.Path(source), pathlib.Path(destination))), real_replace(source, destination)))
+    target = tmp_path / "results.json"
+    atomic.write_text_atomically(target, "{}")
+    (temporary,) = {call[1] for call in calls if call[0] == "replace"}
+    assert calls == [("fsync", temporary), ("replace", temporary, target), ("fsync", tmp_path)]
+
+    calls.clear()
+    source, destination = tmp_path / "new", tmp_path / "preset"
+    for folder in (source, destination):
+        folder.mkdir()
+        (folder / "config.json").write_text(folder.name)
+    atomic.replace_directory(source, destination)
+    replaces = [index for index, call in enumerate(calls) if call[0] == "replace"]
+    assert calls[0] == ("fsync", source / "config.json")  # the files, before any rename
+    assert calls[replaces[-1]] == ("replace", source, destination)
+    assert calls[replaces[-1] + 1:] == [("fsync", tmp_path)]  # the folder, after the last rename
+    assert (destination / "config.json").read_text() == "new"
 
 
 def test_a_training_recipe_resumes_with_another_learning_rate_and_records_each_change(tmp_path):
@@ -63,6 +98,8 @@ def test_a_file_or_a_foreign_non_empty_folder_is_refused_as_output_dir(tmp_path)
     ({"steps": 0}, r"--steps must be >= 1, got 0"),
     ({"learning_rate": -1e-3}, r"--learning-rate must be a finite number > 0, got -0.001"),
     ({"learning_rate": math.nan}, r"--learning-rate must be a finite number > 0, got nan"),
+    ({"learning_rate": 0.0}, r"--learning-rate must be a finite number > 0, got 0.0"),
+    ({"learning_rate": math.inf}, r"--learning-rate must be a finite number > 0, got inf"),
     ({"data_dir": "/nonexistent/data"}, r"--data-dir /nonexistent/data is not a folder: pass the folder holding the data$"),
     ({"data_dir": "/nonexistent/data", "download": False}, r"or pass --download to fetch it there"),
     ({"dtype_policy": "mixed_bogus"}, r"--dtype-policy 'mixed_bogus' is not a floating-point Keras dtype policy"),

@@ -106,6 +106,13 @@ def test_fit_resumably_names_a_bad_step_count(tmp_path, arguments, message):
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("total_steps, epochs", [(5, 3), (1, 1)])
+def test_fit_resumably_rounds_the_steps_up_to_whole_epochs(tmp_path, total_steps, epochs):
+    model, history = _train(tmp_path / "run", total_steps=total_steps, steps_per_epoch=2)
+    assert len(history["loss"]) == epochs and int(model.optimizer.iterations) == 2 * epochs
+    assert keras_vq.training.completed_epochs(tmp_path / "run" / "backup") == epochs
+
+
 def _recipe(output_dir, *extra):
     command = [sys.executable, str(RECIPE), "--data-dir", str(data_helpers.FIXTURES), "--steps", "24",
                "--steps-per-epoch", "2", "--batch-size", "4", "--output-dir", str(output_dir), *extra]

@@ -75,6 +75,30 @@ def test_incremental_and_naive_generation_give_identical_samples_from_the_same_s
     assert (model.generate(None, speakers=[0, 2], local_codes=codes, seed=8) != incremental).any()
 
 
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="reads the loop's logits as it runs: eager on PyTorch")
+@pytest.mark.parametrize("conditioned", [False, True])
+def test_the_incremental_loops_logits_equal_the_full_pass_at_every_step(monkeypatch, conditioned):
+    """Every logit, not only the drawn symbols (which a slightly wrong tap slot reproduces most of the time)."""
+    from keras_vq.models.autoregressive import draw_categorical
+    from keras_vq.models.wavenet import wavenet_generation
+
+    model = conditioned_wavenet(kernel_size=3) if conditioned else WaveNet(**(SMALL | dict(kernel_size=3)))
+    given = (dict(speakers=np.array([0, 2]), local_codes=np.random.default_rng(3).integers(0, 5, (2, 6))) if conditioned
+             else dict(num_samples=2))
+    seen = []
+
+    def recording(logits, uniform, temperature):
+        seen.append(ops.convert_to_numpy(logits))
+        return draw_categorical(logits, uniform, temperature)
+
+    monkeypatch.setattr(wavenet_generation, "draw_categorical", recording)
+    symbols = model.generate(None if conditioned else 24, seed=5, method="incremental", verbose=0, **given)
+    full = ops.convert_to_numpy(model(model.model_inputs(symbols, given.get("speakers"), given.get("local_codes"),
+                                                         None)))
+    assert len(seen) == 24
+    np.testing.assert_allclose(np.stack(seen, axis=1), full, rtol=1e-4, atol=1e-4)
+
+
 def test_feature_conditioned_generation_is_identical_both_ways_and_the_features_steer_it():
     model = WaveNet(**(SMALL | dict(kernel_size=3, local_condition_dim=6, local_channels=4, upsampling=4)))
     features = np.random.default_rng(5).normal(size=(2, 5, 6)).astype("float32")
