@@ -37,7 +37,8 @@ class HeldOutReport(keras.callbacks.Callback):
         import keras_vq
 
         images, _, _ = keras_vq.data.load_cifar10_sample()
-        model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+        model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
+                                      quantizer=keras_vq.layers.VectorQuantizer(32, 8))
         model.compile(optimizer=keras.optimizers.Adam(3e-4))
         report = keras_vq.callbacks.HeldOutReport(images[-64:])
         history = model.fit(images[:64], batch_size=32, epochs=2, callbacks=[report], verbose=0)
@@ -92,7 +93,8 @@ class ReconstructionSnapshots(keras.callbacks.Callback):
         import keras_vq
 
         images, _, _ = keras_vq.data.load_cifar10_sample()
-        model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+        model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
+                                      quantizer=keras_vq.layers.VectorQuantizer(32, 8))
         model.compile(optimizer=keras.optimizers.Adam(3e-4))
         snapshots = keras_vq.callbacks.ReconstructionSnapshots(images[-4:], epochs=[1, 3])
         model.fit(images[:64], batch_size=32, epochs=3, callbacks=[snapshots], verbose=0)

@@ -85,20 +85,19 @@ def checked_figure_data(name, data):
 MODEL_KEYWORD_ARGUMENTS = ("name", "trainable")
 
 
-def check_model_kwargs(model_class, kwargs, also_accepted=()):
+def check_model_kwargs(model_class, kwargs):
     """Raises TypeError naming every keyword in `kwargs` that `model_class` does not take.
 
     Keras' functional `Model.__init__` ignores unknown keywords, so a misspelt
     argument (`num_clases=10`) would build a model without it. The nearest of
-    the constructor's own arguments (and of `also_accepted`, keywords the
-    constructor takes through `**kwargs`) is suggested for each.
+    the constructor's own arguments is suggested for each.
     """
     unknown = sorted(set(kwargs) - set(MODEL_KEYWORD_ARGUMENTS))
     if not unknown:
         return
     own = [name for name, parameter in inspect.signature(model_class.__init__).parameters.items()
            if name != "self" and parameter.kind is not inspect.Parameter.VAR_KEYWORD]
-    candidates = own + list(MODEL_KEYWORD_ARGUMENTS) + list(also_accepted)
+    candidates = own + list(MODEL_KEYWORD_ARGUMENTS)
     described = []
     for name in unknown:
         close = difflib.get_close_matches(name, candidates, n=1)

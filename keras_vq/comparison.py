@@ -347,8 +347,8 @@ def train_and_measure(model_name, seed, build_model, training_from, run_dir, *, 
         from keras_vq.comparison import train_and_measure
 
         images, _, _ = keras_vq.data.load_cifar10_sample()
-        build = lambda: keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32,
-                                              embedding_dim=8, seed=0)
+        build = lambda: keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
+                                              quantizer=keras_vq.layers.VectorQuantizer(32, 8, seed=0))
         batches = lambda step: ((images[i:i + 32],) for i in range(0, 256, 32))
         result = train_and_measure("vqvae", 0, build, batches, "run/vqvae/seed-0", epochs=1, steps_per_epoch=8,
                                    learning_rate=1e-3, held_out=images[-64:], test_images=images[-128:])

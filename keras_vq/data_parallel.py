@@ -26,7 +26,8 @@ Example:
 
     if keras.backend.backend() != "torch":
         with keras_vq.data_parallel.scope():
-            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
+                                          quantizer=keras_vq.layers.VectorQuantizer(32, 8))
             model.compile(optimizer=keras.optimizers.Adam(1e-3))
         print(keras_vq.data_parallel.describe())  # e.g. "data-parallel over 1 device(s) (...)"
     ```
@@ -129,7 +130,8 @@ def scope(enabled=True):
 
         enabled = keras.backend.backend() != "torch"  # PyTorch: see torch_train_step
         with keras_vq.data_parallel.scope(enabled):
-            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
+                                          quantizer=keras_vq.layers.VectorQuantizer(32, 8))
         print(type(model).__name__, "built inside", "a data-parallel scope" if enabled else "no scope")
         ```
     """
@@ -304,7 +306,7 @@ def torch_train_step(model, data, optimizer, wrapper=None):
 
         if keras.backend.backend() == "torch":
             model = keras_vq.models.VQVAE(data_shape=(8, 8, 3), hidden_channels=8, residual_channels=4,
-                                          num_embeddings=8, embedding_dim=4)
+                                          quantizer=keras_vq.layers.VectorQuantizer(8, 4))
             optimizer = keras.optimizers.Adam(1e-3)
             images = np.random.default_rng(0).random((4, 8, 8, 3)).astype("float32")
             print(float(keras_vq.data_parallel.torch_train_step(model, images, optimizer)) > 0)  # True

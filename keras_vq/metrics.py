@@ -512,7 +512,8 @@ def spectrogram_decoder_report(model, audio, speakers=None, batch_size=8, verbos
 
         decoder = keras_vq.models.SpectrogramDecoder(latent_dim=8, hop=64, channels=16, num_blocks=1)
         vqvae = keras_vq.models.VQVAE(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=16,
-                                      residual_channels=8, num_downsamples=6, embedding_dim=8, decoder=decoder)
+                                      residual_channels=8, num_downsamples=6, decoder=decoder,
+                                      quantizer=keras_vq.layers.VectorQuantizer(512, 8))
         audio = np.random.default_rng(0).normal(0, 0.05, size=(2, 1024, 1)).astype("float32")
         report = keras_vq.metrics.spectrogram_decoder_report(vqvae, audio, verbose=0)
         print(sorted(report))
@@ -570,7 +571,8 @@ def wavenet_decoder_report(model, audio, speakers=None, batch_size=8, verbose="a
         decoder = keras_vq.models.WaveNet(num_symbols=256, channels=8, skip_channels=8, num_layers=3, num_speakers=2,
                                           local_condition_dim=8, upsampling=64)
         vqvae = keras_vq.models.VQVAE(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=16,
-                                      residual_channels=8, num_downsamples=6, embedding_dim=8, decoder=decoder)
+                                      residual_channels=8, num_downsamples=6, decoder=decoder,
+                                      quantizer=keras_vq.layers.VectorQuantizer(512, 8))
         audio = np.random.default_rng(0).normal(0, 0.05, size=(2, 1024, 1)).astype("float32")
         report = keras_vq.metrics.wavenet_decoder_report(vqvae, audio, speakers=[0, 1], verbose=0)
         print(round(report["bits_per_sample"], 1), sorted(report))  # ~8 bits a sample untrained (uniform: 8)

@@ -175,11 +175,18 @@ class PresetMixin:
     @classmethod
     def from_config(cls, config):
         """The model of `get_config()`'s dict; a serialised `dtype` policy is
-        deserialised first (the models store the policy their layers use)."""
+        deserialised first (the models store the policy their layers use), and
+        an older version's config is migrated (`migrated_config`)."""
         config = dict(config)
         if isinstance(config.get("dtype"), dict):
             config["dtype"] = keras.saving.deserialize_keras_object(config["dtype"])
-        return cls(**config)
+        return cls(**cls.migrated_config(config))
+
+    @classmethod
+    def migrated_config(cls, config):
+        """`config` as this version's constructor takes it: a model class whose
+        arguments changed overrides this to read the configs older versions saved."""
+        return config
 
     @classproperty
     def presets(cls):
@@ -389,7 +396,8 @@ class PresetMixin:
             import keras_vq
 
             images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
+                                          quantizer=keras_vq.layers.VectorQuantizer(32, 8))
             model.save_to_preset("my_preset", metadata={"note": "an example"})
             again = keras_vq.models.VQVAE.from_preset("my_preset")
             print(keras_vq.models.VQVAE.preset_metadata("my_preset")["note"])  # an example

@@ -49,7 +49,8 @@ class NonFiniteTrainingError(FloatingPointError):
         import keras_vq
 
         images, _, _ = keras_vq.data.load_cifar10_sample()
-        model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+        model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
+                                      quantizer=keras_vq.layers.VectorQuantizer(32, 8))
         model.compile(optimizer=keras.optimizers.Adam(3e-4))
         model.fit(images[:8], epochs=1, verbose=0)
         kernel = model.encoder.weights[0]
@@ -175,7 +176,8 @@ def fit_resumably(model, stream_from, total_steps, steps_per_epoch, run_dir, cal
         import keras_vq
 
         images, _, _ = keras_vq.data.load_cifar10_sample()
-        model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+        model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
+                                      quantizer=keras_vq.layers.VectorQuantizer(32, 8))
         model.compile(optimizer=keras.optimizers.Adam(3e-4))
 
         def stream_from(step):  # The batches from global step `step` on; here one batch, forever.

@@ -60,8 +60,9 @@ def build_model(name, seed, beta=0.25, kmeans_init=False, output_distribution="m
     restarts; VQ-VAE-2 with the same blocks (4x4 and 8x8 codes); the like-for-like VAE."""
     if name == "vae":
         return keras_vq.models.VAE(data_shape=(32, 32, 3), output_distribution=output_distribution, seed=seed)
-    return MODELS[name](data_shape=(32, 32, 3), dead_code_threshold=1.0, beta=beta, kmeans_init=kmeans_init,
-                        output_distribution=output_distribution, seed=seed)
+    quantizer = keras_vq.layers.VectorQuantizer(num_embeddings=512, embedding_dim=64, dead_code_threshold=1.0, beta=beta,
+                                                kmeans_init=kmeans_init, seed=seed, name="quantizer")
+    return MODELS[name](data_shape=(32, 32, 3), quantizer=quantizer, output_distribution=output_distribution)
 
 
 def learning_rate(arguments):

@@ -120,16 +120,15 @@ def build_vqvae(decoder, num_speakers, arguments):
                                      channels=arguments.spectrogram_channels, num_blocks=arguments.spectrogram_blocks,
                                      num_speakers=num_speakers, name="spectrogram_decoder")
     # Codes whose moving usage falls below once a batch are re-seeded from the batch (VectorQuantizer).
-    quantizer = None
     if arguments.quantizer_stages > 1:  # Each stage quantizes what the stages before it left.
         quantizer = keras_vq.layers.ResidualVectorQuantizer(
             arguments.quantizer_stages, NUM_EMBEDDINGS, EMBEDDING_DIM, stage_options={"dead_code_threshold": 1.0},
             seed=arguments.seed, name="quantizer")
-    shorthand = {} if quantizer else {"num_embeddings": NUM_EMBEDDINGS, "embedding_dim": EMBEDDING_DIM,
-                                      "dead_code_threshold": 1.0}
+    else:
+        quantizer = keras_vq.layers.VectorQuantizer(NUM_EMBEDDINGS, EMBEDDING_DIM, dead_code_threshold=1.0,
+                                                    seed=arguments.seed, name="quantizer")
     return VQVAE(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=128,
-                 num_downsamples=NUM_DOWNSAMPLES, quantizer=quantizer, decoder=decoder,
-                 seed=None if quantizer else arguments.seed, name=name, **shorthand)
+                 num_downsamples=NUM_DOWNSAMPLES, quantizer=quantizer, decoder=decoder, name=name)
 
 
 def train(model, stream_from, steps, run_dir, arguments, curves, metadata):

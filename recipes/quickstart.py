@@ -56,7 +56,9 @@ def main():
     training_images, held_out_images = images[order[HELD_OUT_IMAGES:]], images[order[:HELD_OUT_IMAGES]]
 
     # Model: Sonnet's CIFAR-10 VQ-VAE (8x8 codes from K = 512, EMA codebook), with dead-code restarts.
-    model = keras_vq.models.VQVAE(data_shape=(32, 32, 3), dead_code_threshold=1.0, seed=arguments.seed)
+    quantizer = keras_vq.layers.VectorQuantizer(num_embeddings=512, embedding_dim=64, dead_code_threshold=1.0,
+                                                seed=arguments.seed)
+    model = keras_vq.models.VQVAE(data_shape=(32, 32, 3), quantizer=quantizer)
     model.compile(optimizer=keras.optimizers.Adam(arguments.learning_rate))
 
     # Training: whole passes over the training images, as many as --steps asks for (rounded up).

@@ -8,18 +8,19 @@ import pytest
 from keras import ops
 
 from keras_vq.metrics import wavenet_decoder_report
+from keras_vq.layers import VectorQuantizer
 from keras_vq.models import VQVAE, WaveNet
 from keras_vq.mu_law import mu_law_decode, mu_law_encode
 from tests.synthetic import speech_like
 
 
-def wavenet_vqvae(num_speakers=3, **kwargs):
+def wavenet_vqvae(num_speakers=3, embedding_dim=8, **kwargs):
     decoder = WaveNet(num_symbols=256, channels=8, skip_channels=8, num_layers=3, layers_per_cycle=3,
                       num_speakers=num_speakers, speaker_embedding_dim=4, local_condition_dim=8, local_channels=8,
                       upsampling=4)
     return VQVAE(**(dict(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=16, num_downsamples=2,
-                         num_residual_layers=1, residual_channels=8, num_embeddings=16, embedding_dim=8, seed=0,
-                         decoder=decoder) | kwargs))
+                         num_residual_layers=1, residual_channels=8, decoder=decoder,
+                         quantizer=VectorQuantizer(16, embedding_dim, seed=0)) | kwargs))
 
 
 def test_mu_law_symbols_match_the_numpy_companding_and_invert_to_within_one_step():

@@ -32,7 +32,7 @@ def sample_images(count=16):
 
 def test_vqvae2_commitment_per_level_equals_a_recomputation_from_its_codebooks():
     images = sample_images(12)
-    model = keras_vq.models.VQVAE2(**SMALL, num_embeddings=16, embedding_dim=8, seed=0)
+    model = keras_vq.models.VQVAE2(**SMALL, quantizer=keras_vq.layers.VectorQuantizer(16, 8, seed=0))
     model.compile(optimizer="adam")
     model.fit(images, batch_size=6, epochs=1, verbose=0)  # Codebooks and encoders away from their start.
     report = keras_vq.metrics.reconstruction_report(model, images, batch_size=5, verbose=0)
@@ -93,7 +93,7 @@ def test_active_units_counts_units_whose_posterior_mean_varies():
 def test_snapshots_are_taken_at_exactly_the_asked_epochs_of_the_same_images(tmp_path):
     images = sample_images(20)
     fixed = images[-3:].copy()
-    model = keras_vq.models.VQVAE(**SMALL, num_embeddings=16, embedding_dim=8, seed=0)
+    model = keras_vq.models.VQVAE(**SMALL, quantizer=keras_vq.layers.VectorQuantizer(16, 8, seed=0))
     model.compile(optimizer="adam")
     snapshots = ReconstructionSnapshots(fixed, epochs=[3, 1], directory=tmp_path / "snapshots")
     seen = []
@@ -117,7 +117,7 @@ def test_snapshots_are_taken_at_exactly_the_asked_epochs_of_the_same_images(tmp_
 
 def test_held_out_report_adds_each_epochs_figures_to_the_logs():
     images = sample_images(24)
-    model = keras_vq.models.VQVAE(**SMALL, num_embeddings=16, embedding_dim=8, seed=0)
+    model = keras_vq.models.VQVAE(**SMALL, quantizer=keras_vq.layers.VectorQuantizer(16, 8, seed=0))
     model.compile(optimizer="adam")
     history = model.fit(images[:16], batch_size=8, epochs=2, callbacks=[HeldOutReport(images[16:])], verbose=0)
     assert len(history.history["held_out_mse"]) == 2 and len(history.history["epoch_seconds"]) == 2

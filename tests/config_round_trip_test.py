@@ -72,12 +72,15 @@ def test_every_argument_is_in_the_config_and_survives_the_round_trip(name):
 
 
 @pytest.mark.parametrize("model_class", [VQVAE, VQVAE2])
-def test_vector_quantizer_shorthand_is_stored_as_the_quantizer_it_builds(model_class):
-    shorthand = {key: value for key, value in QUANTIZER.items() if key != "seed"}
-    model = model_class(**SMALL_AUTOENCODER, **shorthand, seed=3)
-    config = model.get_config()
-    assert not set(shorthand) & set(config), "the shorthand arguments are stored nested, under quantizer"
-    stored = config["quantizer"] if model_class is VQVAE else config["quantizer"]["bottom"]
-    assert {key: stored["config"][key] for key in shorthand} == shorthand
+def test_flat_quantizer_arguments_are_refused_by_the_constructor_and_migrated_by_from_config(model_class):
+    """`quantizer=` is the one spelling; a config saved with the VectorQuantizer's arguments flat in the
+    model's (and the model's seed) still loads, into the model the nested form builds."""
+    flat = {key: value for key, value in QUANTIZER.items() if key != "seed"}
+    with pytest.raises(TypeError, match=rf"{model_class.__name__} takes the quantizer's options on the quantizer: "
+                                        rf"{model_class.__name__}\(quantizer=keras_vq.layers.VectorQuantizer\(beta=0.7, "):
+        model_class(**SMALL_AUTOENCODER, **flat)
+    nested = model_class(**SMALL_AUTOENCODER, quantizer=VectorQuantizer(**QUANTIZER, name="quantizer")).get_config()
+    legacy = {key: value for key, value in nested.items() if key != "quantizer"} | flat | {"seed": 3}
+    assert model_class.from_config(legacy).get_config() == nested
+    stored = nested["quantizer"] if model_class is VQVAE else nested["quantizer"]["bottom"]
     assert stored["config"]["seed"] == (3 if model_class is VQVAE else 4)
-    assert model_class.from_config(config).get_config() == config

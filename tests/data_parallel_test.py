@@ -136,8 +136,8 @@ def test_torch_refuses_data_parallel_and_fit_inside_a_process_group(monkeypatch,
     monkeypatch.setattr(torch.distributed, "is_initialized", lambda: True)
     monkeypatch.setattr(torch.distributed, "get_world_size", lambda group=None: 2)
     images = np.random.default_rng(0).random((4, 16, 16, 3)).astype("float32")
-    model = keras_vq.models.VQVAE(data_shape=(16, 16, 3), hidden_channels=8, residual_channels=4, num_embeddings=8,
-                                  embedding_dim=4)
+    model = keras_vq.models.VQVAE(data_shape=(16, 16, 3), hidden_channels=8, residual_channels=4,
+                                  quantizer=keras_vq.layers.VectorQuantizer(8, 4))
     model.compile(optimizer="adam")
     with pytest.raises(RuntimeError, match="VQVAE.fit: a torch.distributed process group of 2 processes"):
         model.fit(images, epochs=1, verbose=0)

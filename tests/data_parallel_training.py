@@ -43,13 +43,13 @@ CODES = np.random.default_rng(0).integers(0, 16, size=(64, 4, 4)).astype("int32"
 TINY = dict(data_shape=(16, 16, 3), hidden_channels=16, residual_channels=8)
 SCENARIOS = {
     # EMA codebook, dead-code restarts and k-means initialisation.
-    "vqvae_ema": (lambda: keras_vq.models.VQVAE(**TINY, num_embeddings=32, embedding_dim=8, dead_code_threshold=1.0, decay=0.5,
-                                                kmeans_init=True, seed=0), IMAGES),
+    "vqvae_ema": (lambda: keras_vq.models.VQVAE(**TINY, quantizer=keras_vq.layers.VectorQuantizer(
+        32, 8, dead_code_threshold=1.0, decay=0.5, kmeans_init=True, seed=0, name="quantizer")), IMAGES),
     # The loss rule (codebook trained by gradient), with restarts and k-means through codebook_offset.
-    "vqvae_loss": (lambda: keras_vq.models.VQVAE(**TINY, num_embeddings=32, embedding_dim=8, codebook_update="loss",
-                                                 dead_code_threshold=1.0, decay=0.5, kmeans_init=True, seed=0), IMAGES),
-    "vqvae2": (lambda: keras_vq.models.VQVAE2(**TINY, num_embeddings=32, embedding_dim=8, dead_code_threshold=1.0, decay=0.5,
-                                              seed=0), IMAGES),
+    "vqvae_loss": (lambda: keras_vq.models.VQVAE(**TINY, quantizer=keras_vq.layers.VectorQuantizer(
+        32, 8, codebook_update="loss", dead_code_threshold=1.0, decay=0.5, kmeans_init=True, seed=0, name="quantizer")), IMAGES),
+    "vqvae2": (lambda: keras_vq.models.VQVAE2(**TINY, quantizer=keras_vq.layers.VectorQuantizer(
+        32, 8, dead_code_threshold=1.0, decay=0.5, seed=0)), IMAGES),
     # Residual VQ's per-example quantizer dropout, drawn for the global batch.
     "vqvae_residual_dropout": (lambda: keras_vq.models.VQVAE(**TINY, quantizer=keras_vq.layers.ResidualVectorQuantizer(
         2, 16, 8, quantizer_dropout=0.5, seed=1, name="quantizer")), IMAGES),

@@ -106,7 +106,7 @@ def test_no_extra_then_numpy_data_then_recipes_each_do_what_they_promise(tmp_pat
         import importlib, keras, numpy as np
         images, labels, _ = keras_vq.data.load_cifar10_sample()
         model = keras_vq.models.VQVAE(data_shape=(32, 32, 3), hidden_channels=16, residual_channels=8,
-                                      num_embeddings=16, embedding_dim=8)
+                                      quantizer=keras_vq.layers.VectorQuantizer(16, 8))
         model.compile(optimizer="adam")
         model.fit(images[:64], batch_size=32, epochs=1, verbose=0)
         model.save(TMP / "m.keras")

@@ -14,6 +14,7 @@ import pytest
 import soundfile
 
 from keras_vq import speech_quality
+from keras_vq.layers import VectorQuantizer
 from keras_vq.models import VQVAE, SpectrogramDecoder
 from tests.data_helpers import FIXTURES
 
@@ -29,7 +30,7 @@ def small_preset(folder):
     decoder = SpectrogramDecoder(latent_dim=8, hop=16, fft_length=64, channels=8, num_blocks=1, num_speakers=2,
                                  griffin_lim_iterations=4)
     model = VQVAE(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=8, num_downsamples=4,
-                  num_residual_layers=1, residual_channels=4, num_embeddings=16, embedding_dim=8, seed=0,
+                  num_residual_layers=1, residual_channels=4, quantizer=VectorQuantizer(16, 8, seed=0),
                   decoder=decoder)
     model.save_to_preset(folder, metadata={"speaker_ids": [163, 1737]})
     return folder

@@ -26,7 +26,8 @@ def test_every_trained_preset_names_its_speakers_even_after_train_only(tmp_path)
 
     decoder = keras_vq.models.SpectrogramDecoder(latent_dim=8, hop=64, channels=8, num_blocks=1, num_speakers=2)
     model = keras_vq.models.VQVAE(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=8,
-                                  residual_channels=4, num_downsamples=6, embedding_dim=8, decoder=decoder)
+                                  residual_channels=4, num_downsamples=6, decoder=decoder,
+                                  quantizer=keras_vq.layers.VectorQuantizer(512, 8))
     batch = {"audio": np.zeros((2, 1024, 1), "float32"), "speakers": np.array([0, 1])}
 
     def stream_from(step):

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from keras_vq import metrics
+from keras_vq.layers import VectorQuantizer
 
 
 def test_perplexity_is_the_number_of_equally_used_codes():
@@ -35,7 +36,8 @@ def test_psnr_and_nmse_follow_their_definitions():
 def test_reconstruction_report_names_empty_or_non_finite_data_and_a_bad_batch_size(data, batch_size, message):
     from keras_vq.models import VQVAE
 
-    model = VQVAE(data_shape=(16, 16, 3), hidden_channels=8, residual_channels=4, num_embeddings=8, embedding_dim=4)
+    model = VQVAE(data_shape=(16, 16, 3), hidden_channels=8, residual_channels=4,
+                  quantizer=VectorQuantizer(8, 4))
     with pytest.raises(ValueError, match=message):
         metrics.reconstruction_report(model, data, batch_size=batch_size, verbose=0)
 
@@ -43,7 +45,8 @@ def test_reconstruction_report_names_empty_or_non_finite_data_and_a_bad_batch_si
 def test_bits_per_dim_names_non_finite_images():
     from keras_vq.models import VQVAE, PixelCNN
 
-    model = VQVAE(data_shape=(16, 16, 3), hidden_channels=8, residual_channels=4, num_embeddings=8, embedding_dim=4)
+    model = VQVAE(data_shape=(16, 16, 3), hidden_channels=8, residual_channels=4,
+                  quantizer=VectorQuantizer(8, 4))
     prior = PixelCNN(code_shape=(4, 4), num_embeddings=8, channels=8, num_blocks=1)
     images = np.zeros((2, 16, 16, 3), "float32")
     images[0, 0, 0, 0] = np.inf
@@ -54,7 +57,8 @@ def test_bits_per_dim_names_non_finite_images():
 def _vqvae_and_priors():
     from keras_vq.models import VQVAE, PixelCNN
 
-    model = VQVAE(data_shape=(16, 16, 3), hidden_channels=8, residual_channels=4, num_embeddings=8, embedding_dim=4)
+    model = VQVAE(data_shape=(16, 16, 3), hidden_channels=8, residual_channels=4,
+                  quantizer=VectorQuantizer(8, 4))
     prior = PixelCNN(code_shape=(4, 4), num_embeddings=8, channels=8, num_blocks=1, num_classes=3)
     return model, prior
 
@@ -93,7 +97,8 @@ def test_wavenet_decoder_report_names_a_model_that_decodes_otherwise():
 
     decoder = keras_vq.models.SpectrogramDecoder(latent_dim=8, hop=64, channels=8, num_blocks=1)
     model = keras_vq.models.VQVAE(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=8,
-                                  residual_channels=4, num_downsamples=6, embedding_dim=8, decoder=decoder)
+                                  residual_channels=4, num_downsamples=6, decoder=decoder,
+                                  quantizer=VectorQuantizer(512, 8))
     audio = np.zeros((1, 1024, 1), "float32")
     with pytest.raises(ValueError, match=r"wavenet_decoder_report needs a VQVAE with a WaveNet decoder; this one "
                                          r"decodes with SpectrogramDecoder"):

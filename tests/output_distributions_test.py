@@ -115,7 +115,8 @@ def test_samples_follow_the_probabilities_and_their_average_the_mean():
 
 def test_edges_stay_finite_in_training_under_mixed_precision():
     keras.config.set_dtype_policy("mixed_bfloat16")
-    model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=16, embedding_dim=8,
+    model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
+                                  quantizer=keras_vq.layers.VectorQuantizer(16, 8),
                                   output_distribution={"name": "logistic_mixture", "num_mixtures": 3})
     keras.config.set_dtype_policy("float32")
     to_distribution = model.decoder.get_layer("to_distribution")
@@ -141,8 +142,9 @@ def test_a_decoder_trained_on_a_few_images_scores_below_their_pixel_histogram():
         frequencies = np.bincount(pixels[..., channel].ravel(), minlength=256) / pixels[..., channel].size
         frequencies = frequencies[frequencies > 0]
         histogram_bits -= (frequencies * np.log2(frequencies)).sum() / 3
-    model = keras_vq.models.VQVAE(hidden_channels=32, residual_channels=16, num_embeddings=64, embedding_dim=16,
-                                  dead_code_threshold=1.0, output_distribution="logistic_mixture")
+    model = keras_vq.models.VQVAE(hidden_channels=32, residual_channels=16,
+                                  quantizer=keras_vq.layers.VectorQuantizer(64, 16, dead_code_threshold=1.0),
+                                  output_distribution="logistic_mixture")
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     shapes = []  # What a callback sees between training steps: the mean, from predict and from a call.
 
@@ -174,7 +176,7 @@ def test_a_decoder_trained_on_a_few_images_scores_below_their_pixel_histogram():
 @pytest.mark.parametrize("model_class", ["VQVAE2", "VAE"])
 def test_every_image_model_takes_the_mixture_reports_bits_and_saves_it(model_class, tmp_path):
     images, _, _ = keras_vq.data.load_cifar10_sample()
-    options = {"latent_dim": 8} if model_class == "VAE" else {"num_embeddings": 16, "embedding_dim": 8}
+    options = {"latent_dim": 8} if model_class == "VAE" else {"quantizer": keras_vq.layers.VectorQuantizer(16, 8)}
     model = getattr(keras_vq.models, model_class)(hidden_channels=16, residual_channels=8, **options,
                                                   output_distribution={"name": "logistic_mixture", "num_mixtures": 2})
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
@@ -196,7 +198,8 @@ def test_every_image_model_takes_the_mixture_reports_bits_and_saves_it(model_cla
 
 
 def test_models_saved_without_the_option_decode_with_the_squared_error():
-    model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=16, embedding_dim=8)
+    model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
+                                  quantizer=keras_vq.layers.VectorQuantizer(16, 8))
     config = model.get_config()
     assert "output_distribution" not in config  # The default is not recorded: configs are as before the option.
     restored = keras_vq.models.VQVAE.from_config(config)
@@ -231,7 +234,7 @@ def test_a_wavenet_decoder_refuses_a_pixel_distribution():
                                       local_condition_dim=8, upsampling=4)
     with pytest.raises(ValueError, match="a WaveNet decoder has its own output distribution"):
         keras_vq.models.VQVAE(data_shape=(64, 1), data_range=(-1.0, 1.0), num_downsamples=2, hidden_channels=8,
-                              residual_channels=4, num_embeddings=16, embedding_dim=8, decoder=wavenet,
+                              residual_channels=4, quantizer=keras_vq.layers.VectorQuantizer(16, 8), decoder=wavenet,
                               output_distribution="logistic_mixture")
 
 
@@ -243,7 +246,8 @@ def test_a_wavenet_decoder_refuses_a_pixel_distribution():
 ])
 def test_fit_refuses_data_off_the_likelihoods_range_or_not_finite_before_any_step(feed, damage, message):
     model = keras_vq.models.VQVAE(data_shape=(8, 8, 3), hidden_channels=8, residual_channels=4, num_downsamples=1,
-                                  num_embeddings=8, embedding_dim=4, output_distribution="logistic_mixture")
+                                  quantizer=keras_vq.layers.VectorQuantizer(8, 4),
+                                  output_distribution="logistic_mixture")
     model.compile(optimizer="adam")
     images = np.random.default_rng(0).uniform(0, 1, (4, 8, 8, 3)).astype("float32")
     if damage == "x255":

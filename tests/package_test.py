@@ -32,8 +32,8 @@ BLOCK_TENSORFLOW = blocking_imports("tensorflow")
 def test_models_build_train_and_save_with_tensorflow_absent(tmp_path):
     script = BLOCK_TENSORFLOW + f"""
 import sys, numpy as np, keras, keras_vq
-model = keras_vq.models.VQVAE(data_shape=(8, 8, 3), hidden_channels=8, residual_channels=4, num_embeddings=8,
-                              embedding_dim=4)
+model = keras_vq.models.VQVAE(data_shape=(8, 8, 3), hidden_channels=8, residual_channels=4,
+                              quantizer=keras_vq.layers.VectorQuantizer(8, 4))
 images, _, _ = keras_vq.data.load_cifar10_sample()
 model.compile(optimizer="adam")
 model.fit(images[:8, :8, :8], epochs=1, verbose=0)

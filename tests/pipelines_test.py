@@ -277,7 +277,7 @@ def test_cifar10_without_a_local_copy_is_downloaded_from_the_official_archive_on
 def test_fit_runs_on_the_pipeline(prepared_dir):
     dataset = keras_vq.data.load("cifar10", "train", 4, data_dir=data_helpers.CIFAR10_FIXTURE, prepared_dir=prepared_dir)
     model = keras_vq.models.VQVAE(data_shape=(32, 32, 3), hidden_channels=8, residual_channels=4,
-                                  num_embeddings=8, embedding_dim=4)
+                                  quantizer=keras_vq.layers.VectorQuantizer(8, 4))
     model.compile(optimizer="adam")
     history = model.fit(dataset, epochs=2, verbose=0, shuffle=False)
     assert len(history.history["reconstruction_loss"]) == 2
@@ -290,7 +290,7 @@ import sys, keras_vq
 audio = keras_vq.data.load_numpy("librispeech", "train-clean-5", 2, crop_length=1024,
                                  data_dir={str(data_helpers.LIBRISPEECH_FIXTURE)!r})
 model = keras_vq.models.VQVAE(data_shape=(1024, 1), data_range=(-1, 1), num_downsamples=3, hidden_channels=8,
-                              residual_channels=4, num_embeddings=8, embedding_dim=4)
+                              residual_channels=4, quantizer=keras_vq.layers.VectorQuantizer(8, 4))
 model.compile(optimizer="adam")
 model.fit(audio, epochs=1, verbose=0)
 assert "tensorflow" not in sys.modules and "tensorflow_datasets" not in sys.modules

@@ -22,7 +22,7 @@ SMALL = dict(data_shape=(16, 16, 3), hidden_channels=16, residual_channels=8, nu
 
 @pytest.fixture
 def trained_preset(tmp_path):
-    model = VQVAE(**SMALL, num_embeddings=32, embedding_dim=8, seed=0)
+    model = VQVAE(**SMALL, quantizer=keras_vq.layers.VectorQuantizer(32, 8, seed=0))
     model.compile(optimizer="adam")
     model.fit(smooth_images(count=32), batch_size=16, epochs=1, verbose=0)
     return model, model.save_to_preset(tmp_path / "preset", metadata={"dataset": "smooth images"})
@@ -197,7 +197,7 @@ def test_keras_file_with_a_lambda_layer_is_refused_before_keras_reads_it(tmp_pat
 
 
 def test_keras_file_naming_a_foreign_class_is_refused(tmp_path):
-    model = VQVAE(**SMALL, num_embeddings=8, embedding_dim=4)
+    model = VQVAE(**SMALL, quantizer=keras_vq.layers.VectorQuantizer(8, 4))
     model.save(tmp_path / "model.keras")
     with zipfile.ZipFile(tmp_path / "model.keras") as archive:
         files = {name: archive.read(name) for name in archive.namelist()}
@@ -244,9 +244,9 @@ def test_a_preset_file_with_no_recorded_sha256_is_refused(trained_preset):
 
 def test_an_unknown_key_in_a_presets_config_is_refused_naming_the_file_and_key(trained_preset):
     _, preset = trained_preset
-    _rewrite_config(preset, lambda config: config["config"].update(num_embedings=64))
-    with pytest.raises(PresetError, match=r"config.json does not describe a valid VQVAE: .*'num_embedings' "
-                                          r"\(did you mean 'num_embeddings'\?\)"):
+    _rewrite_config(preset, lambda config: config["config"].update(hidden_chanels=64))
+    with pytest.raises(PresetError, match=r"config.json does not describe a valid VQVAE: .*'hidden_chanels' "
+                                          r"\(did you mean 'hidden_channels'\?\)"):
         VQVAE.from_preset(preset)
 
 
@@ -269,8 +269,8 @@ def test_damaged_preset_files_are_refused_naming_the_file(trained_preset, name, 
 @pytest.mark.parametrize("model_class, arguments, misspelt, suggestion", [
     (keras_vq.models.PixelCNN, dict(code_shape=(4, 4), num_embeddings=8, channels=8, num_blocks=1), "num_clases", "num_classes"),
     (keras_vq.models.WaveNet, dict(num_symbols=8, channels=8, skip_channels=8, num_layers=2), "num_speaker", "num_speakers"),
-    (VQVAE, SMALL, "num_embedings", "num_embeddings"),
-    (VQVAE2, dict(SMALL, data_shape=(16, 16, 3)), "betta", "beta"),
+    (VQVAE, SMALL, "hidden_chanels", "hidden_channels"),
+    (VQVAE2, dict(SMALL, data_shape=(16, 16, 3)), "residual_chanels", "residual_channels"),
     (VAE, SMALL, "kl_weigth", "kl_weight"),
 ])
 def test_misspelt_keyword_arguments_are_errors_naming_the_argument(model_class, arguments, misspelt, suggestion):
@@ -281,7 +281,7 @@ def test_misspelt_keyword_arguments_are_errors_naming_the_argument(model_class, 
 
 def test_load_model_reads_only_keras_files_so_keras_cannot_pick_another_loader(tmp_path):
     # A file that is both HDF5 and zip: named .h5, Keras would read it as HDF5, past the zip's checked config.
-    model = VQVAE(**SMALL, num_embeddings=8, embedding_dim=4)
+    model = VQVAE(**SMALL, quantizer=keras_vq.layers.VectorQuantizer(8, 4))
     model.save(tmp_path / "model.keras")
     (tmp_path / "model.h5").write_bytes((tmp_path / "model.keras").read_bytes())
     with pytest.raises(ValueError, match=r"model.h5 is not a .keras file; keras_vq.saving.load_model reads only"):

@@ -11,11 +11,11 @@ from keras import ops
 import keras_vq
 from keras_vq import metrics
 from keras_vq.data import CodeBatches, load_codes, load_numpy
+from keras_vq.layers import VectorQuantizer
 from keras_vq.models import VQVAE, VQVAE2, PixelCNN
 from tests.data_helpers import CIFAR10_FIXTURE
 
-SMALL_AUTOENCODER = dict(hidden_channels=16, residual_channels=4, num_residual_layers=1, num_embeddings=16,
-                         embedding_dim=4)
+SMALL_AUTOENCODER = dict(hidden_channels=16, residual_channels=4, num_residual_layers=1)
 SMALL_PRIOR = dict(num_embeddings=16, channels=8, num_blocks=2, first_kernel_size=3)
 
 
@@ -66,7 +66,7 @@ def test_bad_pixels_and_scales_are_refused():
 
 
 def test_bits_per_dim_is_decoder_bits_plus_prior_bits_over_the_dimensions():
-    autoencoder = VQVAE(data_shape=(8, 8, 3), **SMALL_AUTOENCODER)
+    autoencoder = VQVAE(data_shape=(8, 8, 3), **SMALL_AUTOENCODER, quantizer=VectorQuantizer(16, 4))
     prior = PixelCNN(code_shape=(2, 2), num_classes=2, **SMALL_PRIOR)
     rng = np.random.default_rng(1)
     images = rng.integers(0, 256, (6, 8, 8, 3)).astype("float32") / 255
@@ -84,7 +84,7 @@ def test_bits_per_dim_is_decoder_bits_plus_prior_bits_over_the_dimensions():
 
 
 def vqvae2_with_priors(num_classes=None):
-    autoencoder = VQVAE2(data_shape=(16, 16, 3), **SMALL_AUTOENCODER)
+    autoencoder = VQVAE2(data_shape=(16, 16, 3), **SMALL_AUTOENCODER, quantizer=VectorQuantizer(16, 4))
     top = PixelCNN(code_shape=(2, 2), num_classes=num_classes, **SMALL_PRIOR)
     bottom = PixelCNN(code_shape=(4, 4), num_classes=num_classes, condition_shape=(2, 2),
                       condition_num_embeddings=16, condition_residual_layers=1, **SMALL_PRIOR)
@@ -103,7 +103,7 @@ def test_vqvae2_generates_top_codes_then_bottom_codes_conditioned_on_them_then_d
 
 
 def test_vqvae_generates_decoded_samples_of_its_prior():
-    autoencoder = VQVAE(data_shape=(8, 8, 3), **SMALL_AUTOENCODER)
+    autoencoder = VQVAE(data_shape=(8, 8, 3), **SMALL_AUTOENCODER, quantizer=VectorQuantizer(16, 4))
     prior = PixelCNN(code_shape=(2, 2), **SMALL_PRIOR)
     images = autoencoder.generate(prior, 2, seed=0)
     expected = ops.convert_to_numpy(autoencoder.decode_codes(prior.sample(2, seed=0)))
@@ -122,7 +122,7 @@ def test_priors_that_do_not_fit_the_autoencoder_are_refused_by_argument():
 
 
 def test_codes_are_encoded_once_then_read_from_the_cache(tmp_path, monkeypatch):
-    autoencoder = VQVAE(data_shape=(32, 32, 3), **SMALL_AUTOENCODER)
+    autoencoder = VQVAE(data_shape=(32, 32, 3), **SMALL_AUTOENCODER, quantizer=VectorQuantizer(16, 4))
     data_dir = CIFAR10_FIXTURE
     codes = load_codes(autoencoder, "cifar10", "train[:50%]", data_dir=data_dir, cache_dir=tmp_path)
     images, labels = load_numpy("cifar10", "train[:50%]", 500, data_dir=data_dir, evaluation=True,
@@ -137,14 +137,15 @@ def test_codes_are_encoded_once_then_read_from_the_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(autoencoder, "encode", encode_again)
     again = load_codes(autoencoder, "cifar10", "train[:50%]", data_dir=data_dir, cache_dir=tmp_path)
     np.testing.assert_array_equal(again["codes"], codes["codes"])
-    retrained = VQVAE(data_shape=(32, 32, 3), **SMALL_AUTOENCODER)  # other weights: its own codes
+    # Other weights: its own codes.
+    retrained = VQVAE(data_shape=(32, 32, 3), **SMALL_AUTOENCODER, quantizer=VectorQuantizer(16, 4))
     load_codes(retrained, "cifar10", "train[:50%]", data_dir=data_dir, cache_dir=tmp_path)
     assert len(list(tmp_path.rglob("*.npz"))) == 2
 
 
 @pytest.mark.parametrize("damage", ["truncated", "foreign", "out_of_range"])
 def test_a_damaged_or_foreign_codes_cache_is_named_and_encoded_anew(damage, tmp_path):
-    autoencoder = VQVAE(data_shape=(32, 32, 3), **SMALL_AUTOENCODER)
+    autoencoder = VQVAE(data_shape=(32, 32, 3), **SMALL_AUTOENCODER, quantizer=VectorQuantizer(16, 4))
     codes = load_codes(autoencoder, "cifar10", "train[:50%]", data_dir=CIFAR10_FIXTURE, cache_dir=tmp_path)
     (path,) = tmp_path.rglob("*.npz")
     if damage == "truncated":
@@ -181,7 +182,7 @@ def test_the_codes_cache_is_keyed_on_the_data_folder_and_its_files(tmp_path, mon
 
     from PIL import Image
 
-    autoencoder = VQVAE(data_shape=(32, 32, 3), **SMALL_AUTOENCODER)
+    autoencoder = VQVAE(data_shape=(32, 32, 3), **SMALL_AUTOENCODER, quantizer=VectorQuantizer(16, 4))
     encoded = []
     real_encode = autoencoder.encode
     monkeypatch.setattr(autoencoder, "encode", lambda images: encoded.append(len(images)) or real_encode(images))
@@ -211,7 +212,7 @@ def test_the_codes_cache_is_keyed_on_the_data_folder_and_its_files(tmp_path, mon
 
 
 def test_a_vqvae2s_codes_are_cached_by_level_and_feed_each_levels_prior(tmp_path):
-    autoencoder = VQVAE2(data_shape=(32, 32, 3), **SMALL_AUTOENCODER)
+    autoencoder = VQVAE2(data_shape=(32, 32, 3), **SMALL_AUTOENCODER, quantizer=VectorQuantizer(16, 4))
     codes = load_codes(autoencoder, "cifar10", "test", data_dir=CIFAR10_FIXTURE, cache_dir=tmp_path)
     images, labels = load_numpy("cifar10", "test", 500, data_dir=CIFAR10_FIXTURE, evaluation=True,
                                 with_labels=True)[0]

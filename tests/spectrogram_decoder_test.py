@@ -7,6 +7,7 @@ import pytest
 from keras import ops
 
 from keras_vq import spectrograms
+from keras_vq.layers import VectorQuantizer
 from keras_vq.models import VQVAE, SpectrogramDecoder
 from keras_vq.saving import load_model
 from tests.synthetic import speech_like
@@ -14,13 +15,13 @@ from tests.synthetic import speech_like
 HOP, FFT = 16, 64
 
 
-def spectrogram_vqvae(num_speakers=3, **kwargs):
+def spectrogram_vqvae(num_speakers=3, embedding_dim=8, **kwargs):
     decoder = SpectrogramDecoder(latent_dim=8, hop=HOP, fft_length=FFT, channels=16, num_blocks=2,
                                  blocks_per_cycle=2, num_speakers=num_speakers, speaker_embedding_dim=4,
                                  griffin_lim_iterations=8)
     return VQVAE(**(dict(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=16, num_downsamples=4,
-                         num_residual_layers=1, residual_channels=8, num_embeddings=16, embedding_dim=8, seed=0,
-                         decoder=decoder) | kwargs))
+                         num_residual_layers=1, residual_channels=8, decoder=decoder,
+                         quantizer=VectorQuantizer(16, embedding_dim, seed=0)) | kwargs))
 
 
 def test_log_magnitudes_are_numpys_centred_hann_frames_one_a_code():

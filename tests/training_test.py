@@ -41,7 +41,7 @@ class StopAfterEpoch(keras.callbacks.Callback):
 def _train(run_dir, callbacks=(), total_steps=8, steps_per_epoch=2, learning_rate=1e-3):
     keras.utils.set_random_seed(0)
     model = keras_vq.models.VQVAE(data_shape=(16, 16, 3), hidden_channels=16, residual_channels=8,
-                                  num_embeddings=16, embedding_dim=8, dead_code_threshold=1.0, seed=0)
+                                  quantizer=keras_vq.layers.VectorQuantizer(16, 8, dead_code_threshold=1.0, seed=0))
     model.compile(optimizer=keras.optimizers.Adam(learning_rate))
     images = smooth_images(count=24)
     batches = ImageBatches(
@@ -195,7 +195,7 @@ def test_training_that_goes_non_finite_stops_naming_it_and_keeps_the_last_good_c
 
 def test_fit_refuses_data_holding_nan_or_inf_before_any_step():
     model = keras_vq.models.VQVAE(data_shape=(16, 16, 3), hidden_channels=16, residual_channels=8,
-                                  num_embeddings=16, embedding_dim=8)
+                                  quantizer=keras_vq.layers.VectorQuantizer(16, 8))
     model.compile(optimizer="adam")
     images = smooth_images(count=8)
     images[5, 3, 4, 1] = np.nan

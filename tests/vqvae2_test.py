@@ -4,20 +4,22 @@ import pytest
 from keras import ops
 
 import keras_vq
+from keras_vq.layers import VectorQuantizer
 from keras_vq.models import VQVAE2
 from tests.synthetic import smooth_images
 
-SMALL = dict(hidden_channels=32, residual_channels=8, num_residual_layers=1, num_embeddings=64, embedding_dim=16)
+SMALL = dict(hidden_channels=32, residual_channels=8, num_residual_layers=1)
 LEVEL_METRICS = {"commitment_loss", "perplexity", "codebook_usage"}
 
 
-def small_vqvae2(**kwargs):
-    return VQVAE2(**(SMALL | dict(data_shape=(16, 16, 3)) | kwargs))
+def small_vqvae2(**quantizer_options):
+    """A small VQVAE2 whose VectorQuantizers (K = 64 codes of D = 16) take `quantizer_options`."""
+    return VQVAE2(**SMALL, data_shape=(16, 16, 3), quantizer=VectorQuantizer(64, 16, **quantizer_options))
 
 
 @pytest.mark.parametrize("size, top, bottom", [(32, 4, 8), (256, 32, 64), (24, 3, 6)])
 def test_codes_are_eight_and_four_times_smaller_than_the_image(size, top, bottom):
-    model = VQVAE2(data_shape=(size, size, 3), **SMALL)
+    model = VQVAE2(data_shape=(size, size, 3), **SMALL, quantizer=VectorQuantizer(64, 16))
     top_codes, bottom_codes = model.encode(np.zeros((1, size, size, 3), "float32"))
     assert tuple(top_codes.shape) == (1, top, top) and tuple(bottom_codes.shape) == (1, bottom, bottom)
     assert keras.backend.standardize_dtype(top_codes.dtype) == "int32"
@@ -90,7 +92,9 @@ def test_mixed_bfloat16_models_predict_with_a_float32_codebook(model_class):
     """Under a model-level mixed policy the caller's autocast scope must not turn the codebook into bf16."""
     import keras_vq
 
-    model = getattr(keras_vq.models, model_class)(**SMALL, data_shape=(16, 16, 3), dtype="mixed_bfloat16")
+    quantizer = VectorQuantizer(64, 16, dtype="mixed_bfloat16")
+    model = getattr(keras_vq.models, model_class)(**SMALL, data_shape=(16, 16, 3), quantizer=quantizer,
+                                                  dtype="mixed_bfloat16")
     reconstructions = model.predict(smooth_images(count=4), verbose=0)
     quantizers = [layer for layer in model._flatten_layers() if "quantizer" in layer.name]
     assert all(keras.backend.standardize_dtype(q.codebook.dtype) == "float32" for q in quantizers)
@@ -112,7 +116,8 @@ def test_decode_codes_refuses_either_level_out_of_range_or_of_the_wrong_shape(to
 def test_both_models_describe_their_code_levels_one_way():
     """`code_levels`, `encode_levels` and `decode_levels` give VQ-VAE and VQ-VAE-2 one interface."""
     images = np.random.default_rng(0).random((2, 32, 32, 3), dtype=np.float32)
-    two = VQVAE2(data_shape=(32, 32, 3), hidden_channels=8, residual_channels=4, num_embeddings=16, embedding_dim=4)
+    two = VQVAE2(data_shape=(32, 32, 3), hidden_channels=8, residual_channels=4,
+                 quantizer=keras_vq.layers.VectorQuantizer(16, 4))
     levels = two.code_levels()
     assert list(levels) == ["top", "bottom"]
     assert (levels["top"].shape, levels["bottom"].shape) == ((4, 4), (8, 8))
@@ -125,8 +130,8 @@ def test_both_models_describe_their_code_levels_one_way():
     np.testing.assert_array_equal(ops.convert_to_numpy(codes["bottom"]), ops.convert_to_numpy(bottom))
     np.testing.assert_allclose(ops.convert_to_numpy(two.decode_levels(codes)),
                                ops.convert_to_numpy(two.decode_codes(top, bottom)), atol=1e-6)
-    one = keras_vq.models.VQVAE(data_shape=(32, 32, 3), hidden_channels=8, residual_channels=4, num_embeddings=16,
-                                embedding_dim=4)
+    one = keras_vq.models.VQVAE(data_shape=(32, 32, 3), hidden_channels=8, residual_channels=4,
+                                quantizer=keras_vq.layers.VectorQuantizer(16, 4))
     (level,) = one.code_levels().values()
     assert (level.name, level.shape, level.num_embeddings, level.condition) == ("codes", (8, 8), 16, None)
     codes = one.encode_levels(images)

@@ -92,7 +92,8 @@ def prior_inputs(codes, level, with_labels=True):
         import keras_vq.data.codes
 
         images, labels, _ = keras_vq.data.load_cifar10_sample()
-        model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+        model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8,
+                                       quantizer=keras_vq.layers.VectorQuantizer(32, 8))
         codes = keras_vq.data.codes.encode_batch(model, images[:4], labels[:4])  # {"top", "bottom", "labels"}
         inputs = keras_vq.data.prior_inputs(codes, model.code_levels()["bottom"])
         print({key: value.shape for key, value in inputs.items()})  # the bottom codes, labels and the top codes
@@ -127,7 +128,8 @@ def load_codes(model, name, split, data_dir=None, download=False, cache_dir=None
         import keras_vq.datasets.cifar10
 
         data_dir = pathlib.Path(keras_vq.datasets.cifar10.__file__).parent / "dummy_data"  # your copy here
-        model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+        model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
+                                      quantizer=keras_vq.layers.VectorQuantizer(32, 8))
         codes = keras_vq.data.load_codes(model, "cifar10", "train", data_dir=data_dir, verbose=0)
         print(codes["codes"].shape, codes["labels"].shape)  # (examples, 8, 8) (examples,); cached for next time
         ```

@@ -154,39 +154,60 @@ def build_decoder(data_shape, data_range, num_downsamples, hidden_channels, num_
     return keras.Sequential(layers, name=name)
 
 
-# VectorQuantizer's arguments, which a model also takes as a shorthand for `quantizer=VectorQuantizer(...)`
-# (the form presets saved before models took `quantizer=` use). Read from its signature: defined once, there.
-VECTOR_QUANTIZER_SHORTHAND = tuple(
+# VectorQuantizer's arguments, which models saved before `quantizer=` was the one spelling hold flat in their
+# config. Read only by `migrate_flat_quantizer_arguments`; read from the signature: defined once, there.
+FLAT_QUANTIZER_ARGUMENTS = tuple(
     name for name in inspect.signature(VectorQuantizer.__init__).parameters if name not in ("self", "seed", "kwargs"))
 # The paper's quantizer, a model's default: K = 512 codes of D = 64 (Sonnet's CIFAR-10 VQ-VAE).
 DEFAULT_QUANTIZER = {"num_embeddings": 512, "embedding_dim": 64}
 
 
-def pop_quantizer_shorthand(kwargs):
-    """Removes and returns the VECTOR_QUANTIZER_SHORTHAND arguments in a model's `kwargs`."""
-    return {name: kwargs.pop(name) for name in VECTOR_QUANTIZER_SHORTHAND if name in kwargs}
+def migrate_flat_quantizer_arguments(config):
+    """`config` with an old model config's flat VectorQuantizer arguments
+    (`num_embeddings=`, `embedding_dim=`, ... beside the model's own, as
+    presets saved before `quantizer=` was the one spelling hold them) moved
+    into a `VectorQuantizer` under `quantizer`, built as those models built
+    it: `DEFAULT_QUANTIZER` updated with the flat arguments, the model's
+    `seed` and `dtype`. A config without them comes back unchanged.
+    """
+    flat = {name: config[name] for name in FLAT_QUANTIZER_ARGUMENTS if name in config}
+    if not flat:
+        return config
+    if config.get("quantizer") is not None:
+        raise ValueError(f"a model config holds both a quantizer and the flat quantizer arguments {sorted(flat)}: "
+                         "give a quantizer's options to the quantizer itself")
+    config = {name: value for name, value in config.items() if name not in flat}
+    quantizer = VectorQuantizer(seed=config.get("seed"), dtype=config.get("dtype"), name="quantizer",
+                                **(DEFAULT_QUANTIZER | flat))
+    return config | {"quantizer": quantizer, "seed": None}
 
 
-def resolve_quantizer(quantizer, shorthand, seed, dtype, name):
+def refuse_flat_quantizer_arguments(model_class, kwargs):
+    """Raises TypeError naming the VectorQuantizer arguments in a model's `kwargs`: they go to the quantizer."""
+    flat = sorted(name for name in FLAT_QUANTIZER_ARGUMENTS if name in kwargs)
+    if flat:
+        given = ", ".join(f"{name}={kwargs[name]!r}" for name in flat)
+        raise TypeError(f"{model_class.__name__} takes the quantizer's options on the quantizer: "
+                        f"{model_class.__name__}(quantizer=keras_vq.layers.VectorQuantizer({given})) rather than "
+                        f"{model_class.__name__}({given})")
+
+
+def resolve_quantizer(quantizer, seed, dtype, name):
     """A model's quantizer layer.
 
     `quantizer` is a `keras_vq.layers.Quantizer` (used as it is), its
     serialised config (from a saved model's `get_config`; checked to name
     only keras_vq classes; `seed`, when given, replaces the seed in it, so
     `from_preset(name, seed=1)` re-seeds a preset's quantizer), or None: then
-    a `VectorQuantizer` named `name` is built from `DEFAULT_QUANTIZER`
-    updated with `shorthand` (the VectorQuantizer arguments the model was
-    given directly) and `seed`. Raises ValueError for a shorthand beside a
-    quantizer, or a `seed` beside a quantizer layer (whose options and seed
-    are its own), and for anything that is not a quantizer.
+    a `VectorQuantizer` named `name` is built from `DEFAULT_QUANTIZER` and
+    `seed`. Raises ValueError for a `seed` beside a quantizer layer (whose
+    options and seed are its own), and for anything that is not a quantizer.
     """
     if quantizer is None:
-        arguments = DEFAULT_QUANTIZER | shorthand
-        return VectorQuantizer(seed=seed, dtype=dtype, name=name, **arguments)
-    if shorthand or (seed is not None and not isinstance(quantizer, dict)):
-        given = sorted(shorthand) + (["seed"] if seed is not None else [])
-        raise ValueError(f"give a quantizer's options to the quantizer itself: {given} cannot be combined with "
-                         f"quantizer={type(quantizer).__name__}")
+        return VectorQuantizer(seed=seed, dtype=dtype, name=name, **DEFAULT_QUANTIZER)
+    if seed is not None and not isinstance(quantizer, dict):
+        raise ValueError(f"give a quantizer's options to the quantizer itself: seed={seed!r} cannot be combined "
+                         f"with quantizer={type(quantizer).__name__}")
     if isinstance(quantizer, dict):
         check_config(quantizer, f"the {name} config")
         if seed is not None and "seed" in quantizer.get("config", {}):
@@ -287,6 +308,12 @@ class ConvAutoencoder(PresetMixin, keras.Model):
 
     # The key of the data in dict inputs (a VQVAE with a speaker-conditioned decoder).
     data_key = "audio"
+
+    @classmethod
+    def migrated_config(cls, config):
+        """Reads the flat quantizer arguments of configs saved before `quantizer=` was the one spelling."""
+        return migrate_flat_quantizer_arguments(config)
+
     # True inside `outputting_parameters()` (Keras' training and evaluation steps): `call` returns the
     # decoder's raw outputs.
     _outputs_parameters = False

@@ -11,6 +11,7 @@ since the checks run before any backend code and must do so on each.
 
 import math
 
+import keras
 import numpy as np
 import pytest
 
@@ -28,6 +29,8 @@ BAD_POSITIVE_FLOATS = [-1.0, 0.0, math.nan, math.inf, True, "big", None]
 BAD_SHAPES = [None, 7, "32x32", (), (0, 4), (-4, 4), (4.5, 4), (4, 4, 4, 4)]
 
 SMALL_IMAGES = dict(data_shape=(8, 8, 3), hidden_channels=4, residual_channels=2, num_residual_layers=1)
+# As a config, so that every case builds its own layer (the quantizer's own arguments are VectorQuantizer's cases).
+SMALL_QUANTIZER = keras.saving.serialize_keras_object(VectorQuantizer(8, 2))
 QUANTIZER_ARGUMENTS = {"num_embeddings": BAD_INTS, "embedding_dim": BAD_INTS, "beta": [-0.5, math.nan, "x", None],
                        "decay": [0.0, 1.0, 1.5, -0.1, math.nan, None], "epsilon": [0.0, -1e-5, math.nan, None],
                        "dead_code_threshold": [-1.0, math.nan, "x"], "codebook_update": ["adam", None, 1],
@@ -42,10 +45,9 @@ AUTOENCODER_ARGUMENTS = {"data_shape": BAD_SHAPES, "data_range": [(1.0, 0.0), (0
 def constructor_cases():
     cases = []
     for model_class, valid, arguments in [
-        (VQVAE, dict(SMALL_IMAGES, num_embeddings=8, embedding_dim=2), AUTOENCODER_ARGUMENTS | QUANTIZER_ARGUMENTS
-         | {"decoder": ["wavenet", 3, None]}),
-        (VQVAE2, dict(SMALL_IMAGES, num_embeddings=8, embedding_dim=2),
-         {key: value for key, value in (AUTOENCODER_ARGUMENTS | QUANTIZER_ARGUMENTS).items() if key != "num_downsamples"}),
+        (VQVAE, dict(SMALL_IMAGES, quantizer=SMALL_QUANTIZER), AUTOENCODER_ARGUMENTS | {"decoder": ["wavenet", 3, None]}),
+        (VQVAE2, dict(SMALL_IMAGES, quantizer=SMALL_QUANTIZER),
+         {key: value for key, value in AUTOENCODER_ARGUMENTS.items() if key != "num_downsamples"}),
         (VAE, dict(SMALL_IMAGES, latent_dim=2), AUTOENCODER_ARGUMENTS | {"latent_dim": BAD_INTS,
                                                                          "kl_weight": [-1.0, math.nan, "x", None]}),
         (PixelCNN, dict(code_shape=(3, 3), num_embeddings=4, channels=4, num_blocks=1),
@@ -100,8 +102,8 @@ def test_constructors_refuse_bad_arguments_by_name(name, model_class, arguments,
 @pytest.fixture(scope="module")
 def models():
     return {
-        "vqvae": VQVAE(**SMALL_IMAGES, num_downsamples=1, num_embeddings=8, embedding_dim=2),
-        "vqvae2": VQVAE2(**SMALL_IMAGES, num_embeddings=8, embedding_dim=2),
+        "vqvae": VQVAE(**SMALL_IMAGES, num_downsamples=1, quantizer=VectorQuantizer(8, 2)),
+        "vqvae2": VQVAE2(**SMALL_IMAGES, quantizer=VectorQuantizer(8, 2)),
         "prior": PixelCNN(code_shape=(4, 4), num_embeddings=8, channels=4, num_blocks=1, num_classes=3),
         "wavenet": WaveNet(num_symbols=4, channels=4, skip_channels=4, num_layers=2, layers_per_cycle=2,
                            num_speakers=2),

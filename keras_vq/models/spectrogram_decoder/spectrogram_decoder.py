@@ -56,7 +56,8 @@ class SpectrogramDecoder(keras.Model):
 
         decoder = keras_vq.models.SpectrogramDecoder(latent_dim=8, hop=64, channels=16, num_blocks=2, num_speakers=3)
         model = keras_vq.models.VQVAE(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=16,
-                                      residual_channels=8, num_downsamples=6, embedding_dim=8, decoder=decoder)
+                                      residual_channels=8, num_downsamples=6, decoder=decoder,
+                                      quantizer=keras_vq.layers.VectorQuantizer(512, 8))
         audio = np.random.default_rng(0).uniform(-0.5, 0.5, (4, 1024, 1)).astype("float32")
         model.compile(optimizer=keras.optimizers.Adam(1e-3))
         model.fit({"audio": audio, "speakers": np.array([0, 1, 2, 0])}, batch_size=2, verbose=0)  # spectral_loss

@@ -13,8 +13,7 @@ from keras_vq.models.conv_autoencoder import (
     build_encoder,
     check_prior,
     checked_codes,
-    VECTOR_QUANTIZER_SHORTHAND,
-    pop_quantizer_shorthand,
+    refuse_flat_quantizer_arguments,
     resolve_quantizer,
     serialize_quantizer,
 )
@@ -33,10 +32,11 @@ class VQVAE(ConvAutoencoder):
     The quantizer is any `keras_vq.layers` quantizer (`quantizer=`): the
     paper's `VectorQuantizer` by default, or a `ResidualVectorQuantizer`,
     `FiniteScalarQuantizer` or `LookupFreeQuantizer`; the encoder projects to
-    its `embedding_dim`. `VectorQuantizer`'s own arguments
-    (`num_embeddings=`, `embedding_dim=`, `dead_code_threshold=`, ...) may be
-    given to the model instead, as a shorthand for
-    `quantizer=VectorQuantizer(...)` (K = 512 codes of D = 64 unless given).
+    its `embedding_dim`. A quantizer's options are its own:
+    `VQVAE(quantizer=VectorQuantizer(512, 64, dead_code_threshold=1.0))`
+    (without `quantizer=`, K = 512 codes of D = 64). Configs that earlier
+    versions saved with `VectorQuantizer`'s arguments flat in the model's
+    still load: `from_config` moves them into the quantizer.
 
     The encoder is `num_downsamples` stride-2 4-tap convolutions, a 3-tap
     convolution, a ResidualStack and a 1-tap projection to `embedding_dim`;
@@ -100,7 +100,7 @@ class VQVAE(ConvAutoencoder):
         num_residual_layers: blocks in each ResidualStack.
         residual_channels: channels inside each residual block.
         quantizer: a `keras_vq.layers` quantizer layer (or its config);
-            default a `VectorQuantizer` built from the shorthand arguments.
+            default `VectorQuantizer(num_embeddings=512, embedding_dim=64)`.
         decoder: `"transposed"` (the convolutional decoder) or a `WaveNet`
             (audio only, see above).
         output_distribution: what the convolutional decoder outputs
@@ -109,11 +109,11 @@ class VQVAE(ConvAutoencoder):
             discretised logistic mixture over 8-bit levels, PixelCNN++'s,
             trained with its negative log-likelihood; `fit` reports
             `bits_per_dim`; `model(x)` and `decode_codes` give its mean).
-        seed: seeds the quantizer built from the shorthand, or one given as
+        seed: seeds the default quantizer, or one given as
             a config, whose seed it replaces (so `from_preset(name, seed=1)`
             re-seeds a preset's quantizer); a quantizer layer has its own.
         dtype: dtype policy of the layers, e.g. `"mixed_bfloat16"`.
-        **kwargs: `name`, `trainable`, and the VectorQuantizer shorthand.
+        **kwargs: `name`, `trainable`.
 
     Example:
         ```python
@@ -122,8 +122,9 @@ class VQVAE(ConvAutoencoder):
         import keras_vq
 
         images, _, _ = keras_vq.data.load_cifar10_sample()
-        model = keras_vq.models.VQVAE(data_shape=(32, 32, 3), num_embeddings=512, embedding_dim=64,
-                                      hidden_channels=32, residual_channels=16, dead_code_threshold=1.0)
+        model = keras_vq.models.VQVAE(data_shape=(32, 32, 3),
+                                      quantizer=keras_vq.layers.VectorQuantizer(512, 64, dead_code_threshold=1.0),
+                                      hidden_channels=32, residual_channels=16)
         model.compile(optimizer=keras.optimizers.Adam(3e-4))
         model.fit(images[:64], batch_size=32, epochs=1, verbose=0)  # reports loss, perplexity, codebook_usage
         codes = model.encode(images[:4])                           # (4, 8, 8) int32
@@ -148,11 +149,11 @@ class VQVAE(ConvAutoencoder):
         dtype=None,
         **kwargs,
     ):
-        shorthand = pop_quantizer_shorthand(kwargs)
-        check_model_kwargs(VQVAE, kwargs, also_accepted=VECTOR_QUANTIZER_SHORTHAND)
+        refuse_flat_quantizer_arguments(VQVAE, kwargs)
+        check_model_kwargs(VQVAE, kwargs)
         architecture = architecture_arguments(data_shape, data_range, hidden_channels, num_downsamples,
                                               num_residual_layers, residual_channels)
-        quantizer = resolve_quantizer(quantizer, shorthand, seed, dtype, name="quantizer")
+        quantizer = resolve_quantizer(quantizer, seed, dtype, name="quantizer")
         output = output_distribution_for(output_distribution, architecture["data_range"],
                                          architecture["data_shape"][-1])
         decoding = decoder_for(decoder, architecture, quantizer, dtype, output)
@@ -201,7 +202,8 @@ class VQVAE(ConvAutoencoder):
             import keras_vq
 
             images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
+                                          quantizer=keras_vq.layers.VectorQuantizer(32, 8))
             print(tuple(model.encode(images[:2]).shape))  # (2, 8, 8) int32 codes
             ```
         """
@@ -216,7 +218,8 @@ class VQVAE(ConvAutoencoder):
             import keras_vq
 
             images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
+                                          quantizer=keras_vq.layers.VectorQuantizer(32, 8))
             # {'codes': (2, 8, 8, 8)}
             print({name: tuple(z_e.shape) for name, z_e in model.encoder_outputs(images[:2]).items()})
             ```
@@ -233,7 +236,8 @@ class VQVAE(ConvAutoencoder):
             import keras_vq
 
             images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
+                                          quantizer=keras_vq.layers.VectorQuantizer(32, 8))
             # {'codes': 32}
             print({name: quantizer.num_embeddings for name, quantizer in model.level_quantizers().items()})
             ```
@@ -253,7 +257,8 @@ class VQVAE(ConvAutoencoder):
             import keras_vq
 
             images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
+                                          quantizer=keras_vq.layers.VectorQuantizer(32, 8))
             codes = model.encode(images[:2])
             print(tuple(model.decode_codes(codes).shape))  # (2, 32, 32, 3): images on [0, 1]
             ```
@@ -273,7 +278,8 @@ class VQVAE(ConvAutoencoder):
             import keras_vq
 
             images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
+                                          quantizer=keras_vq.layers.VectorQuantizer(32, 8))
             print(tuple(model.reconstruct(images[:2]).shape))  # (2, 32, 32, 3), the same as model(images[:2])
             ```
         """
@@ -330,7 +336,8 @@ class VQVAE(ConvAutoencoder):
             import keras_vq
 
             images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
+                                          quantizer=keras_vq.layers.VectorQuantizer(32, 8))
             print(model.latent_shape())  # (8, 8): the code map of a 32x32 image
             ```
         """
@@ -345,7 +352,8 @@ class VQVAE(ConvAutoencoder):
             import keras_vq
 
             images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
+                                          quantizer=keras_vq.layers.VectorQuantizer(32, 8))
             print(model.has_wavenet_decoder)  # False: transposed convolutions
             ```
         """
@@ -359,7 +367,8 @@ class VQVAE(ConvAutoencoder):
             import keras_vq
 
             images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
+                                          quantizer=keras_vq.layers.VectorQuantizer(32, 8))
             # {'codes': CodeLevel(name='codes', shape=(8, 8), num_embeddings=32, condition=None, codes_per_position=1, ...)}
             print(model.code_levels())
             ```
@@ -376,7 +385,8 @@ class VQVAE(ConvAutoencoder):
             import keras_vq
 
             images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
+                                          quantizer=keras_vq.layers.VectorQuantizer(32, 8))
             # {'codes': (2, 8, 8)}
             print({name: tuple(codes.shape) for name, codes in model.encode_levels(images[:2]).items()})
             ```
@@ -391,7 +401,8 @@ class VQVAE(ConvAutoencoder):
             import keras_vq
 
             images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
+                                          quantizer=keras_vq.layers.VectorQuantizer(32, 8))
             codes = model.encode_levels(images[:2])
             print(tuple(model.decode_levels(codes).shape))  # (2, 32, 32, 3)
             ```

@@ -87,7 +87,8 @@ class WaveNetDecoder:
         wavenet = keras_vq.models.WaveNet(num_symbols=256, channels=16, skip_channels=16, num_layers=4,
                                           layers_per_cycle=4, local_condition_dim=8, upsampling=64)
         model = keras_vq.models.VQVAE(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=16,
-                                      residual_channels=8, num_downsamples=6, embedding_dim=8, decoder=wavenet)
+                                      residual_channels=8, num_downsamples=6, decoder=wavenet,
+                                      quantizer=keras_vq.layers.VectorQuantizer(512, 8))
         print(type(model.decoding).__name__, model.has_wavenet_decoder)  # WaveNetDecoder True
         ```
     """
@@ -137,7 +138,8 @@ class SpectrogramDecoding:
 
         decoder = keras_vq.models.SpectrogramDecoder(latent_dim=8, hop=64, channels=16, num_blocks=2)
         model = keras_vq.models.VQVAE(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=16,
-                                      residual_channels=8, num_downsamples=6, embedding_dim=8, decoder=decoder)
+                                      residual_channels=8, num_downsamples=6, decoder=decoder,
+                                      quantizer=keras_vq.layers.VectorQuantizer(512, 8))
         print(type(model.decoding).__name__, model.decoding.loss_name)  # SpectrogramDecoding spectral_loss
         ```
     """

@@ -18,8 +18,7 @@ from keras_vq.models.conv_autoencoder import (
     build_encoder,
     checked_codes,
     check_prior,
-    VECTOR_QUANTIZER_SHORTHAND,
-    pop_quantizer_shorthand,
+    refuse_flat_quantizer_arguments,
     resolve_quantizer,
     serialize_quantizer,
 )
@@ -49,9 +48,8 @@ class VQVAE2(ConvAutoencoder):
     Quantizers (`quantizer=`): one `keras_vq.layers` quantizer, copied (from
     its config) for each level, the bottom copy seeded with its seed + 1; or
     `{"top": quantizer, "bottom": quantizer}`, any two, e.g. FSQ on top and
-    residual VQ at the bottom. As for `VQVAE`, `VectorQuantizer`'s arguments
-    given to the model are a shorthand for the same VectorQuantizer at both
-    levels (K = 512 codes of D = 64 unless given), seeded `seed` and `seed + 1`.
+    residual VQ at the bottom. Without `quantizer=`, a `VectorQuantizer` of
+    K = 512 codes of D = 64 at both levels, seeded `seed` and `seed + 1`.
 
     Training is `VQVAE`'s: `compile` then `fit(x)`; the loss is the
     reconstruction MSE on `data_range` plus each level's quantizer loss
@@ -77,7 +75,8 @@ class VQVAE2(ConvAutoencoder):
         import keras_vq
 
         images, _, _ = keras_vq.data.load_cifar10_sample()
-        model = keras_vq.models.VQVAE2(hidden_channels=32, residual_channels=16, num_embeddings=64, embedding_dim=16)
+        model = keras_vq.models.VQVAE2(hidden_channels=32, residual_channels=16,
+                                       quantizer=keras_vq.layers.VectorQuantizer(64, 16))
         model.compile(optimizer=keras.optimizers.Adam(3e-4))
         model.fit(images[:64], batch_size=32, epochs=1, verbose=0)
         top, bottom = model.encode(images[:4])  # (4, 4, 4) and (4, 8, 8)
@@ -100,10 +99,10 @@ class VQVAE2(ConvAutoencoder):
         dtype=None,
         **kwargs,
     ):
-        shorthand = pop_quantizer_shorthand(kwargs)
-        check_model_kwargs(VQVAE2, kwargs, also_accepted=VECTOR_QUANTIZER_SHORTHAND)
+        refuse_flat_quantizer_arguments(VQVAE2, kwargs)
+        check_model_kwargs(VQVAE2, kwargs)
         data_shape = check_shape("data_shape", data_shape, allow_none=True)
-        quantizers = level_quantizers(quantizer, shorthand, seed, dtype)
+        quantizers = level_quantizers(quantizer, seed, dtype)
         top_dim, bottom_dim = quantizers["top"].embedding_dim, quantizers["bottom"].embedding_dim
         factor = 2 ** (BOTTOM_DOWNSAMPLES + TOP_DOWNSAMPLES)
         if len(tuple(data_shape)) != 3 or any(
@@ -186,7 +185,8 @@ class VQVAE2(ConvAutoencoder):
             import keras_vq
 
             images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8,
+                                           quantizer=keras_vq.layers.VectorQuantizer(32, 8))
             top, bottom = model.encode(images[:2])
             print(tuple(top.shape), tuple(bottom.shape))  # (2, 4, 4) (2, 8, 8)
             ```
@@ -203,7 +203,8 @@ class VQVAE2(ConvAutoencoder):
             import keras_vq
 
             images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8,
+                                           quantizer=keras_vq.layers.VectorQuantizer(32, 8))
             print({name: tuple(z_e.shape) for name, z_e in model.encoder_outputs(images[:2]).items()})
             # {'top': (2, 4, 4, 8), 'bottom': (2, 8, 8, 8)}
             ```
@@ -222,7 +223,8 @@ class VQVAE2(ConvAutoencoder):
             import keras_vq
 
             images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8,
+                                           quantizer=keras_vq.layers.VectorQuantizer(32, 8))
             print(sorted(model.level_quantizers()))  # ['bottom', 'top']
             ```
         """
@@ -236,7 +238,8 @@ class VQVAE2(ConvAutoencoder):
             import keras_vq
 
             images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8,
+                                           quantizer=keras_vq.layers.VectorQuantizer(32, 8))
             top, bottom = model.encode(images[:2])
             print(tuple(model.decode_codes(top, bottom).shape))  # (2, 32, 32, 3)
             ```
@@ -252,7 +255,8 @@ class VQVAE2(ConvAutoencoder):
             import keras_vq
 
             images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8,
+            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8,
+                                           quantizer=keras_vq.layers.VectorQuantizer(32, 8),
                                            output_distribution="logistic_mixture")
             print(tuple(model.decoder_parameters(model.encode_levels(images[:2])).shape))  # (2, 32, 32, 100)
             ```
@@ -316,7 +320,8 @@ class VQVAE2(ConvAutoencoder):
             import keras_vq
 
             images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8,
+                                           quantizer=keras_vq.layers.VectorQuantizer(32, 8))
             print(model.latent_shapes())  # ((4, 4), (8, 8)): top, bottom
             ```
         """
@@ -333,7 +338,8 @@ class VQVAE2(ConvAutoencoder):
             import keras_vq
 
             images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8,
+                                           quantizer=keras_vq.layers.VectorQuantizer(32, 8))
             # [('top', (4, 4)), ('bottom', (8, 8))]
             print([(level.name, level.shape) for level in model.code_levels().values()])
             ```
@@ -354,7 +360,8 @@ class VQVAE2(ConvAutoencoder):
             import keras_vq
 
             images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8,
+                                           quantizer=keras_vq.layers.VectorQuantizer(32, 8))
             print({name: tuple(codes.shape) for name, codes in model.encode_levels(images[:2]).items()})
             # {'top': (2, 4, 4), 'bottom': (2, 8, 8)}
             ```
@@ -369,7 +376,8 @@ class VQVAE2(ConvAutoencoder):
             import keras_vq
 
             images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8, num_embeddings=32, embedding_dim=8)
+            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8,
+                                           quantizer=keras_vq.layers.VectorQuantizer(32, 8))
             print(tuple(model.decode_levels(model.encode_levels(images[:2])).shape))  # (2, 32, 32, 3)
             ```
         """
@@ -383,7 +391,7 @@ class VQVAE2(ConvAutoencoder):
                          "seed": None}  # The quantizers hold their seeds; a seed given here would re-seed them.
 
 
-def level_quantizers(quantizer, shorthand, seed, dtype):
+def level_quantizers(quantizer, seed, dtype):
     """`{"top": layer, "bottom": layer}` from VQVAE2's `quantizer` argument (see its docstring)."""
     names = {level: f"{level}_quantizer" for level in LEVELS}
     # A dict is either one quantizer per level, or one quantizer's serialised config (which names its class).
@@ -392,9 +400,9 @@ def level_quantizers(quantizer, shorthand, seed, dtype):
                          f"{sorted(quantizer)}")
     if quantizer is None or (isinstance(quantizer, dict) and set(quantizer) == set(LEVELS)):
         per_level = quantizer or dict.fromkeys(LEVELS)
-        return {level: resolve_quantizer(per_level[level], shorthand, None if seed is None else seed + index, dtype,
+        return {level: resolve_quantizer(per_level[level], None if seed is None else seed + index, dtype,
                                          names[level]) for index, level in enumerate(LEVELS)}
-    template = resolve_quantizer(quantizer, shorthand, seed, dtype, "quantizer")
+    template = resolve_quantizer(quantizer, seed, dtype, "quantizer")
     config = template.get_config()
     copies = {}
     for index, level in enumerate(LEVELS):
