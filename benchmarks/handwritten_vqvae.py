@@ -155,7 +155,8 @@ def _initial_state(normal, uniform, zeros):
 def _forward(weights, quantizer, images, np_like, convolve, convolve_transposed, stop_gradient, segment_sum,
              compute_dtype):
     """Loss and new EMA state, in any framework's array functions (`np_like` its NumPy-like module)."""
-    relu = lambda values: np_like.maximum(values, 0)
+    def relu(values):
+        return np_like.maximum(values, 0)
 
     def conv(values, layer, stride=1):
         return convolve(values, np_like.asarray(layer["kernel"], compute_dtype), stride) + np_like.asarray(

@@ -65,6 +65,7 @@ def main():
     if differing.size:
         # The same inputs and codebook as the workers (same seeds), in float64.
         import keras
+
         from keras_vq.layers import VectorQuantizer
         quantizer = VectorQuantizer(NUM_EMBEDDINGS, EMBEDDING_DIM, seed=0)
         quantizer.build(INPUT_SHAPE)

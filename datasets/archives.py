@@ -17,7 +17,6 @@ import shutil
 import tarfile
 import zlib
 
-
 from keras_vq.datasets.bad_data import BadFileError
 from keras_vq.extras import naming_the_extra
 

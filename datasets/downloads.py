@@ -16,7 +16,6 @@ import time
 import urllib.error
 import urllib.request
 
-
 from keras_vq.datasets.bad_data import BadFileError
 from keras_vq.extras import naming_the_extra
 

@@ -5,8 +5,21 @@ tf.data pipelines in `keras_vq.data` alone, and only when they are used.
 `keras_vq.plots` (matplotlib) is imported only by those who use it.
 """
 
-from keras_vq import (atomic, callbacks, data, data_parallel, layers, metrics, models, output_distributions, presets,
-                      replicas, runs, saving, training)
+from keras_vq import (
+    atomic,
+    callbacks,
+    data,
+    data_parallel,
+    layers,
+    metrics,
+    models,
+    output_distributions,
+    presets,
+    replicas,
+    runs,
+    saving,
+    training,
+)
 from keras_vq.version import __version__
 
 __all__ = ["atomic", "callbacks", "data", "data_parallel", "layers", "metrics", "models", "output_distributions",

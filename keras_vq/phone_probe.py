@@ -22,9 +22,8 @@ Codes enter one-hot (a linear layer on them is a learned table, one vector
 a code); continuous features are standardised on the training set.
 """
 
-import numpy as np
-
 import keras
+import numpy as np
 from keras import ops
 
 from keras_vq.data_parallel import predict_rows

@@ -10,8 +10,8 @@ with naming_the_extra("keras_vq.plots"):
     import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.ticker  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 
 GRID_COLUMNS = 8
 

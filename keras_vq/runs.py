@@ -415,7 +415,8 @@ class RecipeParser(argparse.ArgumentParser):
             downloadable = [name for name in self.datasets if can_download(name)]
             if downloadable:
                 self.add_argument("--download", action="store_true",
-                                  help=f"download what is missing of {' or '.join(get_description(name).title for name in downloadable)} first")
+                                  help=f"download what is missing of "
+                                       f"{' or '.join(get_description(name).title for name in downloadable)} first")
         self.add_argument("--output-dir", type=pathlib.Path, default=pathlib.Path(output_dir),
                           help="the run's folder: checkpoints, figures, results.json")
         self.add_argument("--seed", type=int, default=0, help="seeds the weights, the data order and the crops")

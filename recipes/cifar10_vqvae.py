@@ -25,7 +25,6 @@ import json
 import time
 
 import keras
-import numpy as np
 
 import keras_vq
 import keras_vq.plots

@@ -33,15 +33,21 @@ claims), `curves.png` (held-out MSE and commitment loss over epochs, mean
 the same held-out images at the snapshot epochs).
 """
 
-import json
 import keras
 import numpy as np
 
 import keras_vq
 import keras_vq.comparison
 import keras_vq.plots
-from keras_vq.comparison import (budget_sentence, comparison_table, comparison_verdict, curve_over_seeds,
-                                 scaled_snapshot_epochs, study_budget, summarize_over_seeds)
+from keras_vq.comparison import (
+    budget_sentence,
+    comparison_table,
+    comparison_verdict,
+    curve_over_seeds,
+    scaled_snapshot_epochs,
+    study_budget,
+    summarize_over_seeds,
+)
 
 MODEL_CLASSES = {"vae": keras_vq.models.VAE, "vqvae": keras_vq.models.VQVAE, "vqvae2": keras_vq.models.VQVAE2}
 MODELS = tuple(MODEL_CLASSES)

@@ -44,8 +44,14 @@ import keras
 import keras_vq
 import keras_vq.comparison
 import keras_vq.plots
-from keras_vq.comparison import (budget_sentence, comparison_table, curve_over_seeds, ranking_verdict, study_budget,
-                                 summarize_over_seeds)
+from keras_vq.comparison import (
+    budget_sentence,
+    comparison_table,
+    curve_over_seeds,
+    ranking_verdict,
+    study_budget,
+    summarize_over_seeds,
+)
 from keras_vq.layers import FiniteScalarQuantizer, LookupFreeQuantizer, ResidualVectorQuantizer, VectorQuantizer
 
 SPLITS = ("train[:90%]", "train[90%:]", "test")  # training, validation (per-epoch figures), test (final only)

@@ -20,7 +20,6 @@ import json
 import pathlib
 
 import keras
-import numpy as np
 
 import keras_vq
 import keras_vq.plots

@@ -35,7 +35,6 @@ Rerun with --resume to continue after a crash; finished stages are loaded.
 """
 
 import json
-import pathlib
 import time
 
 import keras

@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
+echo "=== ruff check (pyflakes, pycodestyle, import order: pyproject.toml)"
+.venv/bin/ruff check .
 status=0
 for backend in tensorflow jax torch; do
   echo "=== KERAS_BACKEND=$backend"

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from keras import ops
 
-from keras_vq.metrics import wavenet_decoder_report
 from keras_vq.layers import VectorQuantizer
+from keras_vq.metrics import wavenet_decoder_report
 from keras_vq.models import VQVAE, WaveNet
 from keras_vq.mu_law import mu_law_decode, mu_law_encode
 from tests.synthetic import speech_like

@@ -13,8 +13,16 @@ from keras import ops
 
 import keras_vq
 from keras_vq.callbacks import HeldOutReport, ReconstructionSnapshots
-from keras_vq.comparison import (comparison_table, comparison_verdict, curve_over_seeds, epochs_to_reach,
-                                 first_epoch_reaching, mean_and_sd, scaled_snapshot_epochs, summarize_over_seeds)
+from keras_vq.comparison import (
+    comparison_table,
+    comparison_verdict,
+    curve_over_seeds,
+    epochs_to_reach,
+    first_epoch_reaching,
+    mean_and_sd,
+    scaled_snapshot_epochs,
+    summarize_over_seeds,
+)
 from tests import data_helpers
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

@@ -8,8 +8,14 @@ rebuilt object's config.
 
 import pytest
 
-from keras_vq.layers import (FiniteScalarQuantizer, GatedPixelCNNBlock, LookupFreeQuantizer, Quantizer,
-                             ResidualVectorQuantizer, VectorQuantizer)
+from keras_vq.layers import (
+    FiniteScalarQuantizer,
+    GatedPixelCNNBlock,
+    LookupFreeQuantizer,
+    Quantizer,
+    ResidualVectorQuantizer,
+    VectorQuantizer,
+)
 from keras_vq.models import VAE, VQVAE, VQVAE2, PixelCNN, WaveNet
 
 SMALL_AUTOENCODER = dict(data_shape=(16, 16, 3), data_range=(-1.0, 1.0), hidden_channels=16, num_residual_layers=1,

@@ -13,8 +13,8 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
         os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
     ).strip()
 
-import keras
-import pytest
+import keras  # noqa: E402 (after the thread settings above)
+import pytest  # noqa: E402
 
 if keras.backend.backend() == "jax":
     # Many tests build the same small models: XLA programs with the same fingerprint are compiled once and

@@ -22,7 +22,8 @@ def test_inspection_prints_examples_shapes_speakers_and_duration(tmp_path, capsy
     # Four utterances of speakers 163 (M) and 1737 (F); their durations from the FLAC headers.
     seconds = sum(data_helpers.flac_seconds(path) for path in data_helpers.librispeech_flacs(tmp_path))
     minutes, rest = divmod(seconds, 60)
-    assert f"  train-clean-5          4 utterances  2 speakers (1 F, 1 M)  0 h {int(minutes):02d} min {rest:04.1f} s  16000 Hz" in output
+    assert (f"  train-clean-5          4 utterances  2 speakers (1 F, 1 M)  0 h {int(minutes):02d} min "
+            f"{rest:04.1f} s  16000 Hz") in output
 
 
 def test_inspection_of_an_empty_folder_says_what_is_missing(tmp_path):

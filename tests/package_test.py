@@ -8,6 +8,7 @@ import pytest
 
 import keras_vq
 
+
 def blocking_imports(*top_level_names):
     """Python source that makes importing these packages fail, as where they are not installed."""
     return f"""

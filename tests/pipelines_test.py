@@ -3,8 +3,8 @@
 import hashlib
 import os
 import subprocess
-import types
 import sys
+import types
 
 import keras
 import numpy as np
@@ -14,10 +14,10 @@ pytest.importorskip("tensorflow_datasets")
 
 import keras_vq  # noqa: E402
 from keras_vq.data import audio as audio_helpers  # noqa: E402
-from keras_vq.mu_law import mu_law_expand  # noqa: E402
 from keras_vq.datasets.bad_data import BadFileError, DataNotFoundError  # noqa: E402
 from keras_vq.datasets.cifar10 import cifar10_files  # noqa: E402
 from keras_vq.datasets.librispeech import librispeech_files  # noqa: E402
+from keras_vq.mu_law import mu_law_expand  # noqa: E402
 from tests import data_helpers  # noqa: E402
 from tests.package_test import blocking_imports  # noqa: E402
 

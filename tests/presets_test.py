@@ -215,7 +215,8 @@ def test_keras_file_naming_a_foreign_class_is_refused(tmp_path):
 
 def test_kaokore_preset_without_trained_weights_says_how_to_train_them(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    with pytest.raises(PresetError, match=r"no trained weights yet.*python -m keras_vq\.recipes\.kaokore_vqvae2 --data-dir DIR --download"):
+    with pytest.raises(PresetError, match=r"no trained weights yet.*"
+                                          r"python -m keras_vq\.recipes\.kaokore_vqvae2 --data-dir DIR --download"):
         VQVAE2.from_preset("kaokore")
     model = VQVAE2.from_preset("kaokore", load_weights=False)
     config = model.get_config()
@@ -325,7 +326,8 @@ def test_trained_preset_dir_is_where_from_preset_looks_and_only_for_locally_trai
 def test_preset_config_is_the_checked_config_without_building_the_model(trained_preset):
     model, preset = trained_preset
     config = VQVAE.preset_config(preset)
-    assert config["hidden_channels"] == model.hidden_channels and config["quantizer"]["config"]["num_embeddings"] == 32 and list(config["data_shape"]) == [16, 16, 3]
+    assert config["hidden_channels"] == model.hidden_channels and list(config["data_shape"]) == [16, 16, 3]
+    assert config["quantizer"]["config"]["num_embeddings"] == 32
     kaokore = VQVAE2.preset_config("kaokore")  # A built-in whose weights are not shipped: the config is.
     built = VQVAE2.from_preset("kaokore", load_weights=False).get_config()
     assert (kaokore["hidden_channels"], kaokore["quantizer"]) == (built["hidden_channels"], built["quantizer"])

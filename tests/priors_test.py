@@ -1,7 +1,6 @@
 """Priors around the autoencoders: cached codes, hierarchical generation, bits/dim."""
 
 import os
-
 import re
 
 import numpy as np

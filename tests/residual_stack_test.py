@@ -18,7 +18,10 @@ def test_one_dimensional_stack_matches_a_numpy_reference():
     inputs = rng.normal(size=(2, 11, 6)).astype("float32")
     stack = ResidualStack(num_residual_layers=2, residual_channels=4)
     outputs = ops.convert_to_numpy(stack(inputs))
-    relu = lambda values: np.maximum(values, 0)
+
+    def relu(values):
+        return np.maximum(values, 0)
+
     expected = inputs.astype(np.float64)
     for wide, narrow in zip(stack.wide_convolutions, stack.narrow_convolutions):
         hidden = numpy_conv1d_same(relu(expected), *(ops.convert_to_numpy(w) for w in wide.weights))

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_vq import speech_quality, spectrograms
+from keras_vq import spectrograms, speech_quality
 
 pytestmark = pytest.mark.skipif(keras.backend.backend() != "torch",
                                 reason="backend-free: runs once, in the PyTorch pass")

@@ -18,8 +18,8 @@ members that would land outside the target directory.
 import pathlib
 import re
 
-from keras_vq.datasets.bad_data import BadFileError, DataNotFoundError
 from keras_vq.datasets.archives import extract_tar
+from keras_vq.datasets.bad_data import BadFileError, DataNotFoundError
 from keras_vq.datasets.downloads import download_file
 from keras_vq.datasets.example_order import canonical_order
 from keras_vq.datasets.file_fingerprint import files_fingerprint

@@ -105,8 +105,8 @@ def check_whole_batch(name, split, batch_size, *, data_dir=None, download=False)
 
 
 def _tf_data_batches(name, split, batch_size, start_step, seed, options):
-    from keras_vq.data.pipelines import load
     from keras_vq.data.batches import as_fit_input
+    from keras_vq.data.pipelines import load
 
     download = options.pop("download", False)
 
@@ -129,7 +129,7 @@ def _tf_data_batches(name, split, batch_size, start_step, seed, options):
 
 
 def _numpy_batches(name, split, batch_size, start_step, seed, options):
-    from keras_vq.data.numpy_pipeline import load_numpy
     from keras_vq.data.batches import batches_from
+    from keras_vq.data.numpy_pipeline import load_numpy
 
     return batches_from(load_numpy(name, split, batch_size, seed=seed, **options), start_step)

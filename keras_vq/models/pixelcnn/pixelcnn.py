@@ -4,9 +4,9 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_vq.checks import check_model_kwargs, check_odd_kernel_size, check_positive_int, check_shape
 from keras_vq.layers.pixelcnn_blocks import GatedPixelCNNBlock
 from keras_vq.layers.residual_stack import ResidualStack
-from keras_vq.checks import check_model_kwargs, check_odd_kernel_size, check_positive_int, check_shape
 from keras_vq.models.autoregressive_prior import AutoregressivePrior, apply_output_head
 from keras_vq.models.pixelcnn.pixelcnn_presets import PIXELCNN_PRESETS
 from keras_vq.models.pixelcnn.pixelcnn_sampler import SAMPLING_LOOPS

@@ -1,1 +1,3 @@
 from keras_vq.models.vae.vae import VAE
+
+__all__ = ["VAE"]

@@ -6,13 +6,13 @@ from keras import ops
 from keras_vq import replicas
 from keras_vq.checks import check_model_kwargs
 from keras_vq.layers.gaussian_latent import GaussianLatent
-from keras_vq.models.vae.vae_presets import VAE_PRESETS
 from keras_vq.models.conv_autoencoder import (
+    ConvAutoencoder,
+    architecture_arguments,
     build_decoder,
     build_encoder,
-    architecture_arguments,
-    ConvAutoencoder,
 )
+from keras_vq.models.vae.vae_presets import VAE_PRESETS
 from keras_vq.output_distributions import output_distribution_for
 
 

@@ -1,1 +1,3 @@
 from keras_vq.models.vqvae.vqvae import VQVAE
+
+__all__ = ["VQVAE"]
