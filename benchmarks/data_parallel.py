@@ -8,7 +8,7 @@ images, plain `model.fit`. The devices are virtual: TensorFlow splits the CPU in
 machine's cores, so the steps/s say what the replicas' bookkeeping costs here, not what N GPUs would
 gain.
 
-Bytes (TensorFlow): every tensor a replica passes to `keras_vq.replicas.replica_sum` while its training
+Bytes (TensorFlow): every tensor a replica passes to `keras_vq.distribute.replicas.replica_sum` while its training
 step is traced, against the float32 gradients Keras all-reduces (one per trainable weight). JAX has no
 such call: XLA partitions the one global program and inserts the same sums itself.
 
@@ -33,7 +33,7 @@ def make_devices(replicas):
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * replicas)
     else:
-        sys.exit("data-parallel training runs on JAX or TensorFlow (see keras_vq.data_parallel for PyTorch)")
+        sys.exit("data-parallel training runs on JAX or TensorFlow (see keras_vq.distribute for PyTorch)")
 
 
 BATCH_SIZE = 32
@@ -52,7 +52,7 @@ def main():
     import numpy as np
 
     import keras_vq
-    from keras_vq import replicas
+    from keras_vq.distribute import replicas
 
     backend = keras.backend.backend()
     reduced_shapes = []

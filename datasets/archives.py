@@ -18,7 +18,7 @@ import tarfile
 import zlib
 
 from keras_vq.datasets.bad_data import BadFileError
-from keras_vq.extras import naming_the_extra
+from keras_vq.utils.extras import naming_the_extra
 
 with naming_the_extra("showing extraction progress"):
     from tqdm.auto import tqdm

@@ -17,7 +17,7 @@ import dataclasses
 import importlib
 import typing
 
-from keras_vq.extras import naming_the_extra
+from keras_vq.utils.extras import naming_the_extra
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 
 from keras_vq.datasets.bad_data import BadFileError
-from keras_vq.extras import naming_the_extra
+from keras_vq.utils.extras import naming_the_extra
 
 with naming_the_extra("showing download progress"):
     from tqdm.auto import tqdm

@@ -7,7 +7,7 @@ import pathlib
 import numpy as np
 
 from keras_vq.datasets.bad_data import BadFileError
-from keras_vq.extras import naming_the_extra
+from keras_vq.utils.extras import naming_the_extra
 
 with naming_the_extra("reading images"):
     from PIL import Image

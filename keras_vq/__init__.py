@@ -6,21 +6,20 @@ tf.data pipelines in `keras_vq.data` alone, and only when they are used.
 """
 
 from keras_vq import (
-    atomic,
     callbacks,
     data,
-    data_parallel,
+    distribute,
     layers,
     metrics,
     models,
     output_distributions,
     presets,
-    replicas,
     runs,
     saving,
     training,
+    utils,
 )
 from keras_vq.version import __version__
 
-__all__ = ["atomic", "callbacks", "data", "data_parallel", "layers", "metrics", "models", "output_distributions",
-           "presets", "replicas", "runs", "saving", "training", "__version__"]
+__all__ = ["callbacks", "data", "distribute", "layers", "metrics", "models", "output_distributions", "presets",
+           "runs", "saving", "training", "utils", "__version__"]

@@ -12,8 +12,8 @@ import time
 import keras
 import numpy as np
 
-from keras_vq.atomic import atomic_path
-from keras_vq.data_parallel import predict_rows
+from keras_vq.distribute.data_parallel import predict_rows
+from keras_vq.utils.atomic import atomic_path
 
 
 class HeldOutReport(keras.callbacks.Callback):

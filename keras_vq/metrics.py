@@ -9,10 +9,10 @@ import math
 import keras
 import numpy as np
 
-from keras_vq.checks import check_positive_int, checked_figure_data
-from keras_vq.data_parallel import predict_rows
+from keras_vq.distribute.data_parallel import predict_rows
 from keras_vq.layers.gaussian_latent import kl_to_standard_normal
-from keras_vq.progress import Progress, live_display
+from keras_vq.utils.checks import check_positive_int, checked_figure_data
+from keras_vq.utils.progress import Progress, live_display
 
 
 def code_histogram(indices, num_embeddings):
@@ -169,7 +169,7 @@ def reconstruction_report(model, data, batch_size=256, verbose="auto"):
       codes (a VQ model) or the posterior mean (a VAE); the reconstruction
       is the distribution's mean.
 
-    `verbose` shows progress (`keras_vq.progress`).
+    `verbose` shows progress (`keras_vq.utils.progress`).
 
     Example:
         ```python
@@ -380,7 +380,7 @@ def bits_per_dim(model, priors, images, scales=None, class_labels=None, batch_si
     models and the decoder decodes alone, as `generate` does.
 
     Returns a dict: `bits_per_dim`, and its `decoder_bits_per_dim` and
-    `prior_bits_per_dim` parts. `verbose` shows progress (`keras_vq.progress`).
+    `prior_bits_per_dim` parts. `verbose` shows progress (`keras_vq.utils.progress`).
 
     Example:
         ```python
@@ -464,7 +464,7 @@ def linear_probe_accuracy(train_features, train_labels, test_features, test_labe
     the encoder's continuous output). Features are standardised with the
     training set's mean and deviation; the classifier is one Dense layer
     trained with Adam on the cross-entropy. `verbose` shows a line per
-    training epoch (`keras_vq.progress`).
+    training epoch (`keras_vq.utils.progress`).
 
     Example:
         ```python

@@ -26,8 +26,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_vq.data_parallel import predict_rows
-from keras_vq.extras import naming_the_extra
+from keras_vq.distribute.data_parallel import predict_rows
+from keras_vq.utils.extras import naming_the_extra
 
 BLANK = 0  # CTC's blank; phone i is symbol i + 1.
 # Batches are padded to a multiple of this many frames, so that few shapes are compiled (JAX, TensorFlow).

@@ -3,8 +3,8 @@ audio plots (matplotlib, no display)."""
 
 import numpy as np
 
-from keras_vq.atomic import atomic_path
-from keras_vq.extras import naming_the_extra
+from keras_vq.utils.atomic import atomic_path
+from keras_vq.utils.extras import naming_the_extra
 
 with naming_the_extra("keras_vq.plots"):
     import matplotlib

@@ -28,9 +28,9 @@ import warnings
 
 import keras
 
-from keras_vq.atomic import TEMPORARY_MARKER, replace_directory
-from keras_vq.paths import keras_vq_home
 from keras_vq.saving import UnsafeConfigError, check_config
+from keras_vq.utils.atomic import TEMPORARY_MARKER, replace_directory
+from keras_vq.utils.paths import keras_vq_home
 from keras_vq.version import __version__
 
 CONFIG_FILE = "config.json"

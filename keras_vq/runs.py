@@ -13,7 +13,7 @@ its arguments in `run.json`. An existing run is continued only with
 resuming a VQ-VAE run as a VAE, or with another batch size, is refused with
 the differences named instead of mixing two runs' work. `write_results`
 refuses NaN and infinite figures, so a run that diverged never reports
-success. Every file is written atomically (`keras_vq.atomic`).
+success. Every file is written atomically (`keras_vq.utils.atomic`).
 """
 
 import argparse
@@ -26,8 +26,8 @@ import tempfile
 
 import keras
 
-from keras_vq.atomic import TEMPORARY_MARKER, remove_temporaries, write_json_atomically, write_text_atomically
-from keras_vq.checks import check_seed
+from keras_vq.utils.atomic import TEMPORARY_MARKER, remove_temporaries, write_json_atomically, write_text_atomically
+from keras_vq.utils.checks import check_seed
 
 RUN_FILE = "run.json"
 RESULTS_FILE = "results.json"
@@ -288,7 +288,7 @@ def check_arguments(arguments, positive_ints=(), positive_numbers=(), dataset=No
             raise RunError(f"--dtype-policy {values['dtype_policy']!r} is not a floating-point Keras dtype policy "
                            "(e.g. float32, mixed_bfloat16, mixed_float16)") from None
     if values.get("data_parallel"):
-        from keras_vq.data_parallel import check_recipe_can_train_data_parallel
+        from keras_vq.distribute.data_parallel import check_recipe_can_train_data_parallel
 
         try:
             check_recipe_can_train_data_parallel(values.get("batch_size"))
@@ -443,7 +443,7 @@ class RecipeParser(argparse.ArgumentParser):
     def add_training_options(self, steps, batch_size, learning_rate, steps_per_epoch=500, dtype_policy=True,
                              data_parallel=False):
         """`--steps` (unless `steps` is None), `--batch-size`, `--learning-rate`, `--steps-per-epoch`,
-        `--dtype-policy` and, for a recipe that trains inside `keras_vq.data_parallel.scope`, `--data-parallel`.
+        `--dtype-policy` and, for a recipe that trains inside `keras_vq.distribute.scope`, `--data-parallel`.
 
         Example:
             ```python

@@ -46,8 +46,8 @@ import re
 import numpy as np
 
 from keras_vq import spectrograms
-from keras_vq.extras import naming_the_extra
 from keras_vq.mu_law import mu_law_decode, mu_law_encode
+from keras_vq.utils.extras import naming_the_extra
 
 SAMPLE_RATE = 16_000
 # Loudness frames of the noise floor, and of `envelope`: 20 ms, a syllable's detail without its pitch.

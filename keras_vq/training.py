@@ -28,10 +28,10 @@ import pathlib
 import keras
 import numpy as np
 
-from keras_vq.atomic import atomic_path, remove_temporaries, write_json_atomically
-from keras_vq.checks import check_positive_int
 from keras_vq.data.batches import batches_from  # noqa: F401 (public here: what fit_resumably's streams are made of)
-from keras_vq.progress import live_display
+from keras_vq.utils.atomic import atomic_path, remove_temporaries, write_json_atomically
+from keras_vq.utils.checks import check_positive_int
+from keras_vq.utils.progress import live_display
 
 HISTORY_FILE = "history.json"
 CHECKPOINT_FILE = "checkpoint.json"

@@ -78,7 +78,7 @@ def train_prior(level, codes, arguments):
     level_dir = arguments.output_dir / level.name
     training = keras_vq.data.CodeBatches(keras_vq.data.prior_inputs(codes[TRAIN_SPLIT], level), arguments.batch_size,
                                          seed=arguments.seed)
-    with keras_vq.data_parallel.scope(arguments.data_parallel):  # --data-parallel: every device
+    with keras_vq.distribute.scope(arguments.data_parallel):  # --data-parallel: every device
         keras.config.set_dtype_policy(arguments.dtype_policy)
         prior = build_prior(level, arguments)
         keras.config.set_dtype_policy("float32")
@@ -86,7 +86,7 @@ def train_prior(level, codes, arguments):
         started = time.perf_counter()
         history = keras_vq.training.fit_resumably(
             prior,
-            lambda step: keras_vq.data_parallel.process_share(keras_vq.training.batches_from(training, step)),
+            lambda step: keras_vq.distribute.process_share(keras_vq.training.batches_from(training, step)),
             total_steps=arguments.steps,
             steps_per_epoch=arguments.steps_per_epoch,
             run_dir=level_dir,

@@ -85,7 +85,7 @@ def main():
     def training_from(step):
         batches = keras_vq.data.training_batches("cifar10", TRAIN_SPLIT, arguments.batch_size, start_step=step,
                                                  seed=arguments.seed, pipeline=arguments.data_pipeline, **data)
-        return keras_vq.data_parallel.process_share(batches)  # JAX on several hosts: this process's rows
+        return keras_vq.distribute.process_share(batches)  # JAX on several hosts: this process's rows
 
     validation_images = keras_vq.data.load_numpy(
         "cifar10", VALIDATION_SPLIT, EVALUATION_BATCH, evaluation=True, **data
@@ -93,7 +93,7 @@ def main():
 
     # Model.
     keras.config.set_dtype_policy(arguments.dtype_policy)
-    with keras_vq.data_parallel.scope(arguments.data_parallel):  # --data-parallel: every device
+    with keras_vq.distribute.scope(arguments.data_parallel):  # --data-parallel: every device
         model = build_model(arguments.model, arguments.seed, arguments.beta, arguments.kmeans_init,
                             arguments.output_distribution)
         model.compile(optimizer=keras.optimizers.Adam(learning_rate(arguments)))
@@ -120,7 +120,7 @@ def main():
         "training_steps": len(history.get("loss", [])) * arguments.steps_per_epoch,
         "batch_size": arguments.batch_size,
         "training_dtype_policy": arguments.dtype_policy,
-        "data_parallel": keras_vq.data_parallel.describe() if arguments.data_parallel else None,
+        "data_parallel": keras_vq.distribute.describe() if arguments.data_parallel else None,
         "seconds_this_run": round(training_seconds, 1),
         "validation": keras_vq.metrics.reconstruction_report(model, validation_images),
         # The figures on the first VALIDATION_EACH_EPOCH validation images after each epoch.

@@ -170,7 +170,7 @@ def main():
                 "± sd over seeds. A difference between models counts only where it exceeds their sds together."
                 "\n\n"
               + "\n\n".join(verdict) + "\n")
-    keras_vq.atomic.write_text_atomically(arguments.output_dir / "table.md", report)
+    keras_vq.utils.atomic.write_text_atomically(arguments.output_dir / "table.md", report)
     keras_vq.plots.save_comparison_curves(curves, arguments.output_dir / "curves.png", {
         "held_out_mse": f"held-out MSE ([0, 1] scale, {len(held_out):,} images)",
         "held_out_commitment_loss": "held-out commitment loss (mean of levels)"})

@@ -163,7 +163,7 @@ def main():
     report = (f"# CIFAR-10: {', '.join(arguments.quantizers)} in Sonnet's VQ-VAE\n\n"
               + budget_sentence(results["budget"], len(test_images), SPLITS[2]) + "\n\n"
               + comparison_table(summaries, TABLE_FIGURES) + "\n" + DEFINITIONS + "\n\n" + "\n\n".join(verdict) + "\n")
-    keras_vq.atomic.write_text_atomically(arguments.output_dir / "table.md", report)
+    keras_vq.utils.atomic.write_text_atomically(arguments.output_dir / "table.md", report)
     keras_vq.plots.save_comparison_curves(curves, arguments.output_dir / "curves.png", {
         "held_out_mse": f"held-out MSE ([0, 1] scale, {len(held_out):,} images)"})
     print(report)

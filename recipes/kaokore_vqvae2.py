@@ -54,10 +54,10 @@ def main():
     def training_from(step):  # tf.data when TensorFlow is installed, else the NumPy path.
         batches = keras_vq.data.training_batches("kaokore", "train", arguments.batch_size, start_step=step,
                                                  seed=arguments.seed, pipeline=arguments.data_pipeline, **data)
-        return keras_vq.data_parallel.process_share(batches)  # JAX on several hosts: this process's rows
+        return keras_vq.distribute.process_share(batches)  # JAX on several hosts: this process's rows
 
     # Model: the preset's architecture, untrained.
-    with keras_vq.data_parallel.scope(arguments.data_parallel):  # --data-parallel: every device
+    with keras_vq.distribute.scope(arguments.data_parallel):  # --data-parallel: every device
         model = keras_vq.models.VQVAE2.from_preset("kaokore", load_weights=False)
         model.compile(optimizer=keras.optimizers.Adam(arguments.learning_rate))
 

@@ -203,7 +203,7 @@ def main():
     results = defined(results)
     keras_vq.runs.write_results(arguments.output_dir, results)
     table = markdown_table(results)
-    keras_vq.atomic.write_text_atomically(arguments.output_dir / "results.md", table)
+    keras_vq.utils.atomic.write_text_atomically(arguments.output_dir / "results.md", table)
     print(table)
 
 

@@ -132,7 +132,7 @@ def main():
     for name, figures in results["phone_error_rate"].items():
         lines.append(f"| {name} | {figures['phone_error_rate']:.3f} | {figures['training_phone_error_rate']:.3f} |")
     table = "\n".join(lines) + "\n"
-    keras_vq.atomic.write_text_atomically(arguments.output_dir / "results.md", table)
+    keras_vq.utils.atomic.write_text_atomically(arguments.output_dir / "results.md", table)
     print(table)
 
 

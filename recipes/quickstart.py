@@ -90,7 +90,7 @@ def main():
         history, arguments.output_dir / "loss_curves.png",
         keys=["reconstruction_loss", "commitment_loss", "perplexity", "codebook_usage"],
     )
-    with keras_vq.atomic.atomic_path(arguments.output_dir / "vqvae.keras") as temporary:  # Never a torn file.
+    with keras_vq.utils.atomic.atomic_path(arguments.output_dir / "vqvae.keras") as temporary:  # Never a torn file.
         model.save(temporary)
     print(json.dumps(results, indent=2))
     print(f"wrote {arguments.output_dir / 'reconstructions.png'} and {arguments.output_dir / 'loss_curves.png'}")

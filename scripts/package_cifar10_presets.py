@@ -24,10 +24,10 @@ import shutil
 import numpy as np
 
 import keras_vq
-from keras_vq.atomic import replace_directory, write_json_atomically
 from keras_vq.data.codes import encode_batch, prior_inputs
 from keras_vq.models.pixelcnn.pixelcnn_presets import PIXELCNN_PRESETS
 from keras_vq.presets import sha256_of
+from keras_vq.utils.atomic import replace_directory, write_json_atomically
 
 PACKAGE = pathlib.Path(keras_vq.__file__).parent
 CHECK_IMAGES = 500
@@ -64,7 +64,7 @@ def main():
 
 
 def copy_preset(source, target):
-    """Copies `source` beside `target`, then swaps it in whole (`keras_vq.atomic.replace_directory`)."""
+    """Copies `source` beside `target`, then swaps it in whole (`keras_vq.utils.atomic.replace_directory`)."""
     staging = target.with_name(f".{target.name}.incoming")
     if staging.exists():
         shutil.rmtree(staging)

@@ -6,8 +6,8 @@
 `PORTS` is a comma-separated list (JAX uses the first, for its coordinator; TensorFlow one a worker).
 Every process trains the scenarios of `tests/data_parallel_training.py` named by a fifth argument
 (comma-separated; default `vqvae_ema`: EMA codebook, dead-code restarts, k-means initialisation) on the
-one-device run's global batches of 16: JAX and TensorFlow inside `keras_vq.data_parallel.scope()`, PyTorch
-in the custom loop of `keras_vq.data_parallel.torch_train_step` with the model wrapped in
+one-device run's global batches of 16: JAX and TensorFlow inside `keras_vq.distribute.scope()`, PyTorch
+in the custom loop of `keras_vq.distribute.torch_train_step` with the model wrapped in
 `DistributedDataParallel` (gloo). A JAX or PyTorch process feeds its share (process p the rows
 [16k + 8p, 16k + 8p + 8) of batch k, as `keras.distribution` expects); a TensorFlow worker reads every
 global batch and `tf.distribute` shards it (worker w gets the same rows). Each writes
@@ -54,7 +54,7 @@ def train_torch(scenario, data, batch_size):
     optimizer = keras.optimizers.SGD(0.05)
     for _ in range(EPOCHS):
         for start in range(0, len(data), batch_size):
-            keras_vq.data_parallel.torch_train_step(model, data[start:start + batch_size], optimizer, wrapper)
+            keras_vq.distribute.torch_train_step(model, data[start:start + batch_size], optimizer, wrapper)
     return model
 
 
@@ -95,7 +95,7 @@ def main():
     saved = {"devices": np.int64(NUM_PROCESSES)}
     scope = contextlib.nullcontext()  # PyTorch: the custom loop wraps the model in DistributedDataParallel
     if BACKEND != "torch":
-        distribution = keras_vq.data_parallel.distribution()
+        distribution = keras_vq.distribute.distribution()
         saved["devices"] = np.int64(len(keras.distribution.list_devices()) if BACKEND == "jax"
                                     else distribution.num_replicas_in_sync)
         if BACKEND == "jax":

@@ -78,7 +78,7 @@ def test_two_replicas_report_the_figures_of_one_device(trained, scenario):
 @NO_TORCH
 def test_fit_in_the_scope_of_a_model_built_outside_it_is_refused_by_name(trained):
     assert str(trained["built_outside_refusal"]) == (
-        "VQVAE.fit inside a distribution scope (keras_vq.data_parallel.scope()), but the model was built outside "
+        "VQVAE.fit inside a distribution scope (keras_vq.distribute.scope()), but the model was built outside "
         "it, so its variables are on one device: build and compile the model inside the scope")
 
 
@@ -130,7 +130,7 @@ def test_torch_refuses_data_parallel_and_fit_inside_a_process_group(monkeypatch,
     with pytest.raises(RunError, match="--data-parallel: data-parallel training is not available on the PyTorch"):
         check_arguments(argparse.Namespace(data_parallel=True))
     with pytest.raises(RuntimeError, match="not available on the PyTorch backend"):
-        with keras_vq.data_parallel.scope():
+        with keras_vq.distribute.scope():
             pass
     # As under torchrun with two processes: each would train its own model, so fit refuses before a step.
     monkeypatch.setattr(torch.distributed, "is_initialized", lambda: True)
@@ -163,7 +163,7 @@ PROCESS_SCENARIOS = SCENARIOS if keras.backend.backend() == "torch" else ("vqvae
 
 def test_two_processes_on_localhost_end_with_identical_codebooks_equal_to_one_device(tmp_path):
     """JAX: two processes under keras.distribution.initialize; TensorFlow: two MultiWorkerMirroredStrategy
-    workers; PyTorch: two processes of a gloo group, each running keras_vq.data_parallel.torch_train_step
+    workers; PyTorch: two processes of a gloo group, each running keras_vq.distribute.torch_train_step
     with the model wrapped in DistributedDataParallel."""
     script = ROOT / "tests" / "data_parallel_processes.py"
     environment = {key: value for key, value in os.environ.items() if key != "TF_CONFIG"}
@@ -216,11 +216,11 @@ def test_each_jax_process_takes_its_own_share_of_every_batch(monkeypatch):
     shares = {}
     for index in (0, 1):
         monkeypatch.setattr(jax, "process_index", lambda index=index: index)
-        shares[index] = list(keras_vq.data_parallel.process_share(batches))
+        shares[index] = list(keras_vq.distribute.process_share(batches))
     for process, (array, batch) in shares.items():
         np.testing.assert_array_equal(array, images[4 * process:4 * (process + 1)])
         np.testing.assert_array_equal(batch["speakers"], np.arange(8)[4 * process:4 * (process + 1)])
     np.testing.assert_array_equal(np.concatenate([shares[0][0], shares[1][0]]), images)
     np.testing.assert_array_equal(np.concatenate([shares[0][1]["audio"], shares[1][1]["audio"]]), images)
     with pytest.raises(ValueError, match="a batch of 7 examples does not split over 2 processes"):
-        list(keras_vq.data_parallel.process_share([np.zeros((7, 3))]))
+        list(keras_vq.distribute.process_share([np.zeros((7, 3))]))

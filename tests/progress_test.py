@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import keras_vq
-from keras_vq.progress import Progress
+from keras_vq.utils.progress import Progress
 
 
 def test_a_stage_in_a_log_is_one_line_with_its_count_and_rate(capsys):

@@ -1,4 +1,4 @@
-"""keras_vq.replicas' helpers with two replicas (TensorFlow's logical devices), against the one-device figures.
+"""keras_vq.distribute.replicas' helpers with two replicas (TensorFlow's logical devices), against the one-device figures.
 
 The data-parallel training tests see these helpers only through whole training runs (slow, and a wrong
 helper may still train); here each helper's value on each replica is compared with NumPy's on the global
@@ -23,7 +23,7 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
-from keras_vq import replicas
+from keras_vq.distribute import replicas
 from keras_vq.layers import LookupFreeQuantizer
 
 data = np.random.default_rng(0).normal(size=(8, 4)).astype("float32")

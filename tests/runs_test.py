@@ -1,4 +1,4 @@
-"""keras_vq.runs (a recipe's run folder) and keras_vq.atomic (writes a kill cannot tear)."""
+"""keras_vq.runs (a recipe's run folder) and keras_vq.utils.atomic (writes a kill cannot tear)."""
 
 import json
 import math
@@ -7,7 +7,8 @@ import pathlib
 
 import pytest
 
-from keras_vq import atomic, runs
+from keras_vq import runs
+from keras_vq.utils import atomic
 
 ARGUMENTS = {"model": "vqvae", "steps": 10, "batch_size": 4, "resume": False, "train_only": False}
 

@@ -25,7 +25,7 @@ from keras_vq.datasets.downloads import download_file
 from keras_vq.datasets.example_order import canonical_order
 from keras_vq.datasets.file_fingerprint import files_fingerprint
 from keras_vq.datasets.image_files import files_with_suffix, read_image, read_image_shape
-from keras_vq.extras import naming_the_extra
+from keras_vq.utils.extras import naming_the_extra
 
 with naming_the_extra("reading CIFAR-10"):
     from PIL import Image

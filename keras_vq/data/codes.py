@@ -19,10 +19,10 @@ import warnings
 import keras
 import numpy as np
 
-from keras_vq.atomic import atomic_path
 from keras_vq.data.batches import SeededBatches
-from keras_vq.paths import keras_vq_home
-from keras_vq.progress import Progress
+from keras_vq.utils.atomic import atomic_path
+from keras_vq.utils.paths import keras_vq_home
+from keras_vq.utils.progress import Progress
 
 ENCODING_BATCH = 500
 # Part of every cache file's name: bumped when what a file holds changes (2: keyed by level name).
@@ -118,7 +118,7 @@ def load_codes(model, name, split, data_dir=None, download=False, cache_dir=None
     times, inodes and inode change times), so another folder or a changed file is encoded anew. A cache
     file that is truncated, foreign or holds codes outside [0, K) is named
     in a warning and encoded anew. `verbose`
-    shows the reading and encoding (`keras_vq.progress`).
+    shows the reading and encoding (`keras_vq.utils.progress`).
 
     Example:
         ```python

@@ -7,7 +7,7 @@ import pathlib
 
 from keras_vq.datasets.bad_data import DataNotFoundError
 from keras_vq.datasets.registry import get_description
-from keras_vq.paths import keras_vq_home
+from keras_vq.utils.paths import keras_vq_home
 
 
 def default_data_dir(name):

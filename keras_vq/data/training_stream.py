@@ -15,7 +15,7 @@ import importlib.util
 
 import numpy as np
 
-from keras_vq.checks import check_seed
+from keras_vq.utils.checks import check_seed
 
 
 def tensorflow_available():

@@ -10,9 +10,9 @@ import pathlib
 
 import numpy as np
 
-from keras_vq.atomic import atomic_path
 from keras_vq.data.batches import SeededBatches
-from keras_vq.extras import naming_the_extra
+from keras_vq.utils.atomic import atomic_path
+from keras_vq.utils.extras import naming_the_extra
 
 SAMPLE_RATE = 16_000
 

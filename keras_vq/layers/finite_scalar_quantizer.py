@@ -6,8 +6,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_vq.checks import check_number
 from keras_vq.layers.quantizer import Quantizer, code_statistics
+from keras_vq.utils.checks import check_number
 
 # Widens the bound a little past the outermost levels so that atanh(o / h) below is defined for L = 2.
 BOUND_EPSILON = 1e-3

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_vq import replicas
+from keras_vq.distribute import replicas
 
 # exp(LOG_VARIANCE_RANGE) bounds the posterior variance, keeping exp() finite early in training.
 LOG_VARIANCE_RANGE = (-30.0, 20.0)

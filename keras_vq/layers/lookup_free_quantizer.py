@@ -6,9 +6,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_vq import replicas
-from keras_vq.checks import check_number, check_positive_int
+from keras_vq.distribute import replicas
 from keras_vq.layers.quantizer import PERPLEXITY_LOG_FLOOR, Quantizer, code_statistics, straight_through
+from keras_vq.utils.checks import check_number, check_positive_int
 
 # The codebook entropy enumerates all 2^d codes for every vector: past this it is too large to hold.
 MAX_EMBEDDING_DIM = 16

@@ -5,8 +5,8 @@ from typing import NamedTuple
 import keras
 from keras import ops
 
-from keras_vq.checks import check_odd_kernel_size, check_positive_int
 from keras_vq.layers.pointwise import pointwise_matrix
+from keras_vq.utils.checks import check_odd_kernel_size, check_positive_int
 
 
 def gated_activation(preactivation):

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_vq import replicas
+from keras_vq.distribute import replicas
 
 # Keeps log(0) out of the entropy when a code is unused in a batch.
 PERPLEXITY_LOG_FLOOR = 1e-10
@@ -150,7 +150,7 @@ class Quantizer(keras.layers.Layer):
 
 def code_statistics(indices, num_embeddings):
     """`(counts, perplexity, codebook_usage)` of flat int32 `indices` over `num_embeddings` codes, counted
-    over the global batch in a data-parallel step (`keras_vq.replicas`)."""
+    over the global batch in a data-parallel step (`keras_vq.distribute.replicas`)."""
     counts = ops.segment_sum(ops.ones_like(indices, dtype="float32"), indices, num_segments=num_embeddings)
     counts = replicas.replica_sum(counts)
     probabilities = counts / ops.maximum(ops.sum(counts), 1.0)

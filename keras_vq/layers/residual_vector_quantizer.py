@@ -7,10 +7,10 @@ import math
 import keras
 from keras import ops
 
-from keras_vq import replicas
-from keras_vq.checks import check_bool, check_number, check_positive_int
+from keras_vq.distribute import replicas
 from keras_vq.layers.quantizer import GRADIENT_ESTIMATORS, Quantizer
 from keras_vq.layers.vector_quantizer import VectorQuantizer
+from keras_vq.utils.checks import check_bool, check_number, check_positive_int
 
 # VectorQuantizer arguments a stage takes from `stage_options` (the rest are the stack's own).
 STAGE_OPTIONS = tuple(name for name in inspect.signature(VectorQuantizer.__init__).parameters

@@ -5,9 +5,9 @@ import math
 import keras
 from keras import ops
 
-from keras_vq import replicas
-from keras_vq.checks import check_bool, check_number, check_positive_int
+from keras_vq.distribute import replicas
 from keras_vq.layers.quantizer import GRADIENT_ESTIMATORS, Quantizer, check_gradient, code_statistics, l2_normalize
+from keras_vq.utils.checks import check_bool, check_number, check_positive_int
 
 CODEBOOK_UPDATES = ("ema", "loss")
 
@@ -82,9 +82,9 @@ class VectorQuantizer(Quantizer):
     Nearest neighbours are searched `distance_chunk_size` codes at a time, so
     memory grows as N * chunk, not N * K.
 
-    In a data-parallel step (`keras_vq.data_parallel`) the counts, sums, k-means
+    In a data-parallel step (`keras_vq.distribute`) the counts, sums, k-means
     centres, restart candidates and reported figures are those of the global
-    batch (`keras_vq.replicas`), so every replica keeps the same codebook.
+    batch (`keras_vq.distribute.replicas`), so every replica keeps the same codebook.
 
     After every call the layer keeps that batch's `batch_commitment_loss`,
     `batch_codebook_loss`, `batch_perplexity` (exp of the entropy of code

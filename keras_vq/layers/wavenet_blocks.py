@@ -5,9 +5,9 @@ from typing import NamedTuple
 import keras
 from keras import ops
 
-from keras_vq.checks import check_positive_int
 from keras_vq.layers.pixelcnn_blocks import gated_activation
 from keras_vq.layers.pointwise import pointwise_matrix
+from keras_vq.utils.checks import check_positive_int
 
 
 class StepWeights(NamedTuple):

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_vq.data_parallel import predict_rows
+from keras_vq.distribute.data_parallel import predict_rows
 
 
 def draw_categorical(logits, uniform, temperature):

@@ -12,7 +12,7 @@ in bits as well), whole-set log-likelihoods, the model's input structure
 (the symbols alone, or a dict with the conditioning), the output head
 (ReLU, 1x1 conv, ReLU, 1x1 conv to float32 logits), checks of index inputs,
 and drawing samples with a compiled loop (`keras_vq.models.autoregressive`)
-from NumPy noise, reporting the stage (`keras_vq.progress`).
+from NumPy noise, reporting the stage (`keras_vq.utils.progress`).
 
 A subclass sets `SYMBOLS_KEY` (its input name for x), `BITS_METRIC` (the
 name its bits are reported under) and `LOOP_NAME`, builds its functional
@@ -27,13 +27,13 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_vq import replicas
-from keras_vq.checks import check_number, integer_array
-from keras_vq.data_parallel import check_fit_distribution, predict_rows, reducible_logs
+from keras_vq.distribute import replicas
+from keras_vq.distribute.data_parallel import check_fit_distribution, predict_rows, reducible_logs
 from keras_vq.layers.pointwise import pointwise_matrix
 from keras_vq.models.autoregressive import run_compiled, symbol_bits
 from keras_vq.presets import PresetMixin
-from keras_vq.progress import report_stage
+from keras_vq.utils.checks import check_number, integer_array
+from keras_vq.utils.progress import report_stage
 
 
 def apply_output_head(head, features):
@@ -104,7 +104,7 @@ class AutoregressivePrior(PresetMixin, keras.Model):
 
     def fit(self, x=None, *args, **kwargs):
         """`keras.Model.fit`, refused where it cannot train as the active distribution says
-        (`keras_vq.data_parallel.check_fit_distribution`)."""
+        (`keras_vq.distribute.data_parallel.check_fit_distribution`)."""
         check_fit_distribution(self)
         return super().fit(x, *args, **kwargs)
 

@@ -9,13 +9,13 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_vq.checks import check_shape
-from keras_vq.data_parallel import check_fit_distribution, reducible_logs
+from keras_vq.distribute.data_parallel import check_fit_distribution, reducible_logs
 from keras_vq.layers.quantizer import Quantizer
 from keras_vq.layers.residual_stack import ResidualStack
 from keras_vq.layers.vector_quantizer import VectorQuantizer
 from keras_vq.presets import PresetMixin
 from keras_vq.saving import check_config
+from keras_vq.utils.checks import check_shape
 
 CONVOLUTIONS = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D}
 TRANSPOSED_CONVOLUTIONS = {1: keras.layers.Conv1DTranspose, 2: keras.layers.Conv2DTranspose}
@@ -323,7 +323,7 @@ class ConvAutoencoder(PresetMixin, keras.Model):
         """Inside, the model's `call` returns the decoder's raw outputs (an output distribution's
         parameters, which the loss needs) instead of their mean. Keras' training and evaluation
         steps run inside it (`fit`, `evaluate`, `train_on_batch`, `test_on_batch`), and so does
-        `keras_vq.data_parallel.torch_train_step`.
+        `keras_vq.distribute.torch_train_step`.
 
         Example:
             ```python

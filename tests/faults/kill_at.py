@@ -3,7 +3,7 @@
     python tests/faults/kill_at.py POINT N recipes/some_recipe.py [recipe arguments]
 
 POINT is one of
-    before-rename  the N-th atomic rename (keras_vq.atomic), its temporary file whole, before it takes its place
+    before-rename  the N-th atomic rename (keras_vq.utils.atomic), its temporary file whole, before it takes its place
     after-rename   just after the N-th atomic rename
     torn-write     the N-th file of an atomic write (a temporary file, or one in a temporary preset folder),
                    cut to half its bytes (a write interrupted), then killed
@@ -27,8 +27,8 @@ def die():
 
 
 def install(point, count):
-    import keras_vq.atomic
     import keras_vq.training
+    import keras_vq.utils.atomic
 
     calls = {"n": 0}
 
@@ -37,7 +37,7 @@ def install(point, count):
         return calls["n"] == count
 
     if point in ("before-rename", "after-rename"):
-        real_os = keras_vq.atomic.os
+        real_os = keras_vq.utils.atomic.os
 
         class RenameKillingOs:
             def __getattr__(self, name):
@@ -50,18 +50,18 @@ def install(point, count):
                 if point == "after-rename" and reached():
                     die()
 
-        keras_vq.atomic.os = RenameKillingOs()
+        keras_vq.utils.atomic.os = RenameKillingOs()
     elif point == "torn-write":
-        real_fsync = keras_vq.atomic._fsync
+        real_fsync = keras_vq.utils.atomic._fsync
 
         def tearing_fsync(path):
-            if keras_vq.atomic.TEMPORARY_MARKER in str(path) and os.path.isfile(path) and reached():
+            if keras_vq.utils.atomic.TEMPORARY_MARKER in str(path) and os.path.isfile(path) and reached():
                 with open(path, "r+b") as file:
                     file.truncate(os.path.getsize(path) // 2)
                 die()
             real_fsync(path)
 
-        keras_vq.atomic._fsync = tearing_fsync
+        keras_vq.utils.atomic._fsync = tearing_fsync
     elif point == "training-step":
         real_fit_resumably = keras_vq.training.fit_resumably
 

@@ -4,12 +4,12 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_vq.checks import check_model_kwargs, check_odd_kernel_size, check_positive_int, check_shape
 from keras_vq.layers.pixelcnn_blocks import GatedPixelCNNBlock
 from keras_vq.layers.residual_stack import ResidualStack
 from keras_vq.models.autoregressive_prior import AutoregressivePrior, apply_output_head
 from keras_vq.models.pixelcnn.pixelcnn_presets import PIXELCNN_PRESETS
 from keras_vq.models.pixelcnn.pixelcnn_sampler import SAMPLING_LOOPS
+from keras_vq.utils.checks import check_model_kwargs, check_odd_kernel_size, check_positive_int, check_shape
 
 CODES, CLASS_LABELS, CONDITION = "codes", "class_labels", "condition"
 
@@ -244,7 +244,7 @@ class PixelCNN(AutoregressivePrior):
                 `method` and backend (the noise is NumPy's).
             method: `"cached"` (fast; each block computed once a position)
                 or `"naive"` (one full forward pass a position; the reference).
-            verbose: report the codes drawn and the rate (`keras_vq.progress`).
+            verbose: report the codes drawn and the rate (`keras_vq.utils.progress`).
 
         Example:
             ```python

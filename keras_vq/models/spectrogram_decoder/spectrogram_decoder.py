@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_vq.checks import check_model_kwargs, check_positive_int
+from keras_vq.utils.checks import check_model_kwargs, check_positive_int
 
 LATENTS, SPEAKERS = "latents", "speakers"
 # The output's initial bias: the median ln |X| of 512-point frames of LibriSpeech (measured on train-clean-5),

@@ -3,8 +3,7 @@
 import keras
 from keras import ops
 
-from keras_vq import replicas
-from keras_vq.checks import check_model_kwargs
+from keras_vq.distribute import replicas
 from keras_vq.layers.gaussian_latent import GaussianLatent
 from keras_vq.models.conv_autoencoder import (
     ConvAutoencoder,
@@ -14,6 +13,7 @@ from keras_vq.models.conv_autoencoder import (
 )
 from keras_vq.models.vae.vae_presets import VAE_PRESETS
 from keras_vq.output_distributions import output_distribution_for
+from keras_vq.utils.checks import check_model_kwargs
 
 
 @keras.saving.register_keras_serializable(package="keras_vq")

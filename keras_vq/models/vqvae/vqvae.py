@@ -4,8 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_vq import replicas
-from keras_vq.checks import check_model_kwargs
+from keras_vq.distribute import replicas
 from keras_vq.models.code_levels import CodeLevel, levels_by_name
 from keras_vq.models.conv_autoencoder import (
     ConvAutoencoder,
@@ -21,6 +20,7 @@ from keras_vq.models.vqvae.vqvae_decoders import WaveNetDecoder, decoder_for
 from keras_vq.models.vqvae.vqvae_presets import VQVAE_PRESETS
 from keras_vq.models.wavenet.wavenet import WaveNet
 from keras_vq.output_distributions import output_distribution_for
+from keras_vq.utils.checks import check_model_kwargs
 
 
 @keras.saving.register_keras_serializable(package="keras_vq")

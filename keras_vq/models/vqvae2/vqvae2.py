@@ -3,8 +3,7 @@
 import keras
 from keras import ops
 
-from keras_vq import replicas
-from keras_vq.checks import check_model_kwargs, check_shape
+from keras_vq.distribute import replicas
 from keras_vq.models.code_levels import CodeLevel, levels_by_name
 from keras_vq.models.conv_autoencoder import (
     CONVOLUTIONS,
@@ -22,6 +21,7 @@ from keras_vq.models.conv_autoencoder import (
 )
 from keras_vq.models.vqvae2.vqvae2_presets import VQVAE2_PRESETS
 from keras_vq.output_distributions import output_distribution_for
+from keras_vq.utils.checks import check_model_kwargs, check_shape
 
 # The bottom codes are 4x smaller than the data, the top codes 8x (Razavi et al. 2019, fig. 2a).
 BOTTOM_DOWNSAMPLES = 2

@@ -4,11 +4,11 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_vq.checks import check_model_kwargs, check_positive_int
 from keras_vq.layers.wavenet_blocks import WaveNetBlock
 from keras_vq.models.autoregressive_prior import AutoregressivePrior, apply_output_head
 from keras_vq.models.wavenet.wavenet_generation import GENERATION_LOOPS
 from keras_vq.models.wavenet.wavenet_presets import WAVENET_PRESETS
+from keras_vq.utils.checks import check_model_kwargs, check_positive_int
 
 SYMBOLS, SPEAKERS, LOCAL_CODES, LOCAL_FEATURES = "symbols", "speakers", "local_codes", "local_features"
 
@@ -240,7 +240,7 @@ class WaveNet(AutoregressivePrior):
             seed: the same seed gives the same sequences, whichever `method`.
             method: `"incremental"` (per-layer queues, one step of each layer
                 a sample) or `"naive"` (a full pass over the sequence a sample).
-            verbose: report the symbols drawn and the rate (`keras_vq.progress`).
+            verbose: report the symbols drawn and the rate (`keras_vq.utils.progress`).
 
         Example:
             ```python

@@ -98,7 +98,7 @@ def exclusively(lock_path):
 
     Example:
         ```python
-        from keras_vq.atomic import exclusively
+        from keras_vq.utils.atomic import exclusively
 
         with exclusively("prepare.lock"):
             print("one process at a time here")

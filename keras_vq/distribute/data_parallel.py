@@ -2,7 +2,7 @@
 
 `scope()` is the one switch the recipes' `--data-parallel` turns: build, compile and fit a model inside
 it, and each global batch is split over the devices, gradients are averaged, and the quantizers' and
-priors' batch statistics are taken over the global batch (`keras_vq.replicas`), so the result equals
+priors' batch statistics are taken over the global batch (`keras_vq.distribute.replicas`), so the result equals
 one-device training with the same global batch (`tests/data_parallel_test.py`).
 
 * **JAX**: `keras.distribution.DataParallel` over `keras.distribution.list_devices()`. On several hosts,
@@ -25,11 +25,11 @@ Example:
     import keras_vq
 
     if keras.backend.backend() != "torch":
-        with keras_vq.data_parallel.scope():
+        with keras_vq.distribute.scope():
             model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
                                           quantizer=keras_vq.layers.VectorQuantizer(32, 8))
             model.compile(optimizer=keras.optimizers.Adam(1e-3))
-        print(keras_vq.data_parallel.describe())  # e.g. "data-parallel over 1 device(s) (...)"
+        print(keras_vq.distribute.describe())  # e.g. "data-parallel over 1 device(s) (...)"
     ```
 """
 
@@ -41,7 +41,7 @@ import keras
 
 TORCH_REFUSAL = ("data-parallel training is not available on the PyTorch backend: Keras' fit does not average "
                  "gradients across processes. Use KERAS_BACKEND=jax or tensorflow, or a custom loop of "
-                 "keras_vq.data_parallel.torch_train_step with the model wrapped in DistributedDataParallel "
+                 "keras_vq.distribute.torch_train_step with the model wrapped in DistributedDataParallel "
                  "(see the Scaling out page)")
 
 _strategies = {}  # One tf.distribute strategy a process: a second one would reuse the first's collective keys.
@@ -87,7 +87,7 @@ def process_share(batches):
         import keras_vq
 
         batches = [np.zeros((8, 32, 32, 3), "float32")] * 3
-        shares = list(keras_vq.data_parallel.process_share(batches))
+        shares = list(keras_vq.distribute.process_share(batches))
         print(len(shares), shares[0].shape)  # 3 (8, 32, 32, 3): one process takes the whole batch
         ```
     """
@@ -129,7 +129,7 @@ def scope(enabled=True):
         import keras_vq
 
         enabled = keras.backend.backend() != "torch"  # PyTorch: see torch_train_step
-        with keras_vq.data_parallel.scope(enabled):
+        with keras_vq.distribute.scope(enabled):
             model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
                                           quantizer=keras_vq.layers.VectorQuantizer(32, 8))
         print(type(model).__name__, "built inside", "a data-parallel scope" if enabled else "no scope")
@@ -152,7 +152,7 @@ def describe():
         import keras_vq
 
         if keras.backend.backend() != "torch":
-            print(keras_vq.data_parallel.describe())  # e.g. data-parallel over 1 device(s) (...)
+            print(keras_vq.distribute.describe())  # e.g. data-parallel over 1 device(s) (...)
         else:
             print("PyTorch trains data-parallel in a DistributedDataParallel loop")
         ```
@@ -190,7 +190,7 @@ def check_recipe_can_train_data_parallel(batch_size=None):
             "the recipes do not train on several TensorFlow workers (TF_CONFIG names "
             f"{workers}): Keras 3's fit cannot distribute their batch generators under "
             "MultiWorkerMirroredStrategy. Use JAX for several hosts, or fit a tf.data.Dataset inside "
-            "keras_vq.data_parallel.scope() in your own code (see the Scaling out page)")
+            "keras_vq.distribute.scope() in your own code (see the Scaling out page)")
     replicas = replica_count()
     if batch_size is not None and batch_size % replicas:
         raise RuntimeError(f"--batch-size {batch_size} does not split evenly over the {replicas} devices; pass a "
@@ -213,7 +213,7 @@ def predict_rows(model, inputs):
 
         model = keras_vq.models.PixelCNN(code_shape=(4, 4), num_embeddings=8, channels=8, num_blocks=1)
         codes = np.zeros((3, 4, 4), "int32")
-        print(keras_vq.data_parallel.predict_rows(model, codes).shape)  # (3, 4, 4, 8)
+        print(keras_vq.distribute.predict_rows(model, codes).shape)  # (3, 4, 4, 8)
         ```
     """
     if keras.backend.backend() == "tensorflow" and model.distribute_strategy.num_replicas_in_sync > 1:
@@ -262,7 +262,7 @@ def check_fit_distribution(model):
                 f"process would train its own model. {TORCH_REFUSAL}")
 
 
-_BUILT_OUTSIDE = ("{name}.fit inside a distribution scope (keras_vq.data_parallel.scope()), but the model was "
+_BUILT_OUTSIDE = ("{name}.fit inside a distribution scope (keras_vq.distribute.scope()), but the model was "
                   "built outside it, so its variables are on one device: build and compile the model inside "
                   "the scope")
 
@@ -295,7 +295,7 @@ def torch_train_step(model, data, optimizer, wrapper=None):
     as they are computed); then the model's own `compute_loss` (its `add_loss` terms included),
     `backward`, and the Keras `optimizer`'s update, as Keras' PyTorch trainer does. Each process passes
     its share of the global batch; the quantizers' statistics are summed over the process group
-    (`keras_vq.replicas`), so every process keeps the same codebook.
+    (`keras_vq.distribute.replicas`), so every process keeps the same codebook.
 
     Example:
         ```python
@@ -309,7 +309,7 @@ def torch_train_step(model, data, optimizer, wrapper=None):
                                           quantizer=keras_vq.layers.VectorQuantizer(8, 4))
             optimizer = keras.optimizers.Adam(1e-3)
             images = np.random.default_rng(0).random((4, 8, 8, 3)).astype("float32")
-            print(float(keras_vq.data_parallel.torch_train_step(model, images, optimizer)) > 0)  # True
+            print(float(keras_vq.distribute.torch_train_step(model, images, optimizer)) > 0)  # True
         ```
     """
     import torch

@@ -34,7 +34,7 @@ class Progress:
 
     Example:
         ```python
-        from keras_vq.progress import Progress
+        from keras_vq.utils.progress import Progress
 
         progress = Progress("encoding the test split", 3, "batch", verbose=1)
         for _ in range(3):
@@ -60,7 +60,7 @@ class Progress:
 
         Example:
             ```python
-            from keras_vq.progress import Progress
+            from keras_vq.utils.progress import Progress
 
             progress = Progress("reading", 10, "file", verbose=1)
             progress.advance(4)  # four files read
@@ -77,7 +77,7 @@ class Progress:
 
         Example:
             ```python
-            from keras_vq.progress import Progress
+            from keras_vq.utils.progress import Progress
 
             progress = Progress("encoding", 2, "batch", verbose=1)
             progress.advance(2)
@@ -98,7 +98,7 @@ def report_stage(description, count, unit, seconds, verbose="auto"):
 
     Example:
         ```python
-        from keras_vq.progress import report_stage
+        from keras_vq.utils.progress import report_stage
 
         report_stage("sampling 16 images", 16 * 64, "code", 0.5, verbose=1)  # one line: what, how many, how fast
         ```

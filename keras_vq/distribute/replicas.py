@@ -22,7 +22,7 @@ Example:
     ```python
     import numpy as np
 
-    from keras_vq import replicas
+    from keras_vq.distribute import replicas
 
     counts = np.array([3.0, 0.0, 1.0], "float32")
     print(replicas.num_replicas(), replicas.replica_sum(counts))  # 1 [3. 0. 1.]: one replica here
@@ -82,7 +82,7 @@ def replica_sum(values):
         ```python
         import numpy as np
 
-        from keras_vq import replicas
+        from keras_vq.distribute import replicas
 
         local_counts = np.array([2.0, 0.0, 5.0], "float32")  # one replica's code counts
         print(replicas.replica_sum(local_counts))  # the global counts; [2. 0. 5.] with one replica
@@ -107,7 +107,7 @@ def global_mean(values):
         ```python
         import numpy as np
 
-        from keras_vq import replicas
+        from keras_vq.distribute import replicas
 
         print(float(replicas.global_mean(np.array([[1.0, 2.0], [3.0, 6.0]], "float32"))))  # 3.0
         ```
@@ -144,7 +144,7 @@ def take_global_rows(local_values, rows, offset):
         ```python
         import numpy as np
 
-        from keras_vq import replicas
+        from keras_vq.distribute import replicas
 
         rows = np.arange(12, dtype="float32").reshape(4, 3)  # this replica's 4 rows of 3
         offset, _ = replicas.global_row_range(len(rows))  # where this replica's rows start: 0 with one replica

@@ -10,7 +10,7 @@
 
 Example:
 
-    with keras_vq.extras.naming_the_extra("reading FLAC audio"):
+    with keras_vq.utils.extras.naming_the_extra("reading FLAC audio"):
         import soundfile
     # without soundfile: ModuleNotFoundError: reading FLAC audio needs soundfile:
     #   pip install 'keras-vq[numpy-data]'
