@@ -578,8 +578,8 @@ def wavenet_decoder_report(model, audio, speakers=None, batch_size=8, verbose="a
         print(round(report["bits_per_sample"], 1), sorted(report))  # ~8 bits a sample untrained (uniform: 8)
         ```
     """
-    from keras_vq.models.autoregressive import symbol_bits
-    from keras_vq.mu_law import mu_law_encode
+    from keras_vq.layers.mu_law import mu_law_encode
+    from keras_vq.models.autoregressive_prior import symbol_bits
 
     audio = checked_figure_data("audio", audio).astype(np.float32)
     check_positive_int("batch_size", batch_size)

@@ -46,7 +46,7 @@ import re
 import numpy as np
 
 from keras_vq import spectrograms
-from keras_vq.mu_law import mu_law_decode, mu_law_encode
+from keras_vq.layers.mu_law import mu_law_decode, mu_law_encode
 from keras_vq.utils.extras import naming_the_extra
 
 SAMPLE_RATE = 16_000
@@ -298,7 +298,7 @@ def pitch_report(reference, degraded):
 # ---- References: the ceiling and the floor -----------------------------------------------------------------------
 
 def mu_law_reference(audio):
-    """`audio` through 8-bit μ-law and back (`keras_vq.mu_law`, the WaveNet decoder's own symbols): the best
+    """`audio` through 8-bit μ-law and back (`keras_vq.layers.mu_law`, the WaveNet decoder's own symbols): the best
     a 256-symbol WaveNet decoder can give."""
     from keras import ops
 

@@ -8,9 +8,9 @@ import pytest
 from keras import ops
 
 from keras_vq.layers import VectorQuantizer
+from keras_vq.layers.mu_law import mu_law_decode, mu_law_encode
 from keras_vq.metrics import wavenet_decoder_report
 from keras_vq.models import VQVAE, WaveNet
-from keras_vq.mu_law import mu_law_decode, mu_law_encode
 from tests.synthetic import speech_like
 
 
@@ -126,7 +126,7 @@ def test_a_wavenet_decoder_that_does_not_fit_the_encoder_is_refused(kwargs, mess
 
 
 def test_one_mu_law_companding_serves_numpy_the_backends_and_tf_data_alike():
-    from keras_vq.mu_law import mu_law_compress, mu_law_expand
+    from keras_vq.layers.mu_law import mu_law_compress, mu_law_expand
 
     audio = np.linspace(-1, 1, 401)
     definition = np.sign(audio) * np.log(1 + 255 * np.abs(audio)) / np.log(256)  # float64, by its definition

@@ -17,7 +17,7 @@ from keras_vq.data import audio as audio_helpers  # noqa: E402
 from keras_vq.datasets.bad_data import BadFileError, DataNotFoundError  # noqa: E402
 from keras_vq.datasets.cifar10 import cifar10_files  # noqa: E402
 from keras_vq.datasets.librispeech import librispeech_files  # noqa: E402
-from keras_vq.mu_law import mu_law_expand  # noqa: E402
+from keras_vq.layers.mu_law import mu_law_expand  # noqa: E402
 from tests import data_helpers  # noqa: E402
 from tests.package_test import blocking_imports  # noqa: E402
 

@@ -4,7 +4,7 @@ import pytest
 from keras import ops
 
 from keras_vq.models import PixelCNN
-from keras_vq.models.autoregressive import draw_categorical
+from keras_vq.models.autoregressive_prior import draw_categorical
 
 SMALL = dict(num_embeddings=8, channels=8, num_blocks=2, first_kernel_size=5)
 

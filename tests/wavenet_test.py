@@ -79,7 +79,7 @@ def test_incremental_and_naive_generation_give_identical_samples_from_the_same_s
 @pytest.mark.parametrize("conditioned", [False, True])
 def test_the_incremental_loops_logits_equal_the_full_pass_at_every_step(monkeypatch, conditioned):
     """Every logit, not only the drawn symbols (which a slightly wrong tap slot reproduces most of the time)."""
-    from keras_vq.models.autoregressive import draw_categorical
+    from keras_vq.models.autoregressive_prior import draw_categorical
     from keras_vq.models.wavenet import wavenet_generation
 
     model = conditioned_wavenet(kernel_size=3) if conditioned else WaveNet(**(SMALL | dict(kernel_size=3)))

@@ -1,7 +1,7 @@
 """Audio helpers shared by the tf.data and NumPy paths: scaling and windows.
 
 Audio reaches the models as float32 in [-1, 1]: int16 samples divided by
-32,768. (Mu-law companding is `keras_vq.mu_law`.)
+32,768. (Mu-law companding is `keras_vq.layers.mu_law`.)
 """
 
 import numpy as np

@@ -15,7 +15,7 @@ from keras_vq.data.batches import SeededBatches
 from keras_vq.data.load_arguments import check_load_arguments, labels_of, open_local_files
 from keras_vq.data.splits import select_keys
 from keras_vq.datasets.bad_data import BadFileError, BadFileSkipper
-from keras_vq.mu_law import mu_law_compress
+from keras_vq.layers.mu_law import mu_law_compress
 from keras_vq.utils.extras import naming_the_extra
 from keras_vq.utils.progress import Progress
 

@@ -21,7 +21,7 @@ from keras_vq.data import audio as audio_helpers
 from keras_vq.data.load_arguments import check_load_arguments, labels_of, open_local_files
 from keras_vq.data.sources import prepared_dir_for
 from keras_vq.data.splits import select_keys
-from keras_vq.mu_law import mu_law_compress
+from keras_vq.layers.mu_law import mu_law_compress
 from keras_vq.utils.atomic import exclusively
 from keras_vq.utils.extras import naming_the_extra
 

@@ -29,8 +29,7 @@ eagerly).
 
 from keras import ops
 
-from keras_vq.models.autoregressive import draw_categorical
-from keras_vq.models.autoregressive_prior import output_head_on_vectors
+from keras_vq.models.autoregressive_prior import draw_categorical, output_head_on_vectors
 
 
 def _row_bias(bias, i, batch):

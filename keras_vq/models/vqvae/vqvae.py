@@ -75,7 +75,7 @@ class VQVAE(ConvAutoencoder):
     WaveNet decoder (audio; the paper's sec. 4.3): pass `decoder=WaveNet(
     num_symbols=256, local_condition_dim=embedding_dim,
     upsampling=2**num_downsamples, num_speakers=...)`. The WaveNet models
-    the audio's 8-bit mu-law symbols (`keras_vq.mu_law`), one 256-way
+    the audio's 8-bit mu-law symbols (`keras_vq.layers.mu_law`), one 256-way
     categorical a sample, conditioned on z_q (repeated to the sample rate)
     and, with `num_speakers`, on a speaker embedding: the codes need not
     carry who speaks. The inputs are then `{"audio": (batch, length, 1),

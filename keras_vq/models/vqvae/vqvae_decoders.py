@@ -27,11 +27,10 @@ import numpy as np
 from keras import ops
 
 from keras_vq import spectrograms
-from keras_vq.layers.mu_law_encoding import MuLawEncoding
+from keras_vq.layers.mu_law import MuLawEncoding, mu_law_decode, mu_law_encode
 from keras_vq.models.conv_autoencoder import build_decoder
 from keras_vq.models.spectrogram_decoder.spectrogram_decoder import SpectrogramDecoder
 from keras_vq.models.wavenet.wavenet import WaveNet
-from keras_vq.mu_law import mu_law_decode, mu_law_encode
 
 SPEAKERS = "speakers"
 

@@ -21,8 +21,7 @@ which is the full pass's causal zero padding.
 
 from keras import ops
 
-from keras_vq.models.autoregressive import draw_categorical
-from keras_vq.models.autoregressive_prior import output_head_on_vectors
+from keras_vq.models.autoregressive_prior import draw_categorical, output_head_on_vectors
 
 
 def _conditioning_of_every_block(model, weights, speakers, local_codes, local_features, batch):

@@ -13,7 +13,8 @@ Quiet samples get fine steps and loud ones coarse steps, so 256 symbols
 `mu_law_compress` and `mu_law_expand` are f and its inverse on any array
 module with `sign`, `abs`, `log1p` and `expm1`: `keras.ops` (the default:
 NumPy arrays and every backend's tensors, inside a model or out of it),
-`numpy`, or `tf.math` inside a tf.data pipeline. Example:
+`numpy`, or `tf.math` inside a tf.data pipeline. `MuLawEncoding` is `mu_law_encode` as a
+layer, so that a WaveNet-decoded VQ-VAE's targets are part of its graph. Example:
 
     >>> symbols = mu_law_encode(np.array([-1.0, 0.0, 0.5]))     # [0, 128, 239]
     >>> mu_law_compress(np.array([0.5]), xp=np)                 # array([0.875...])
@@ -21,6 +22,7 @@ NumPy arrays and every backend's tensors, inside a model or out of it),
 
 import math
 
+import keras
 from keras import ops
 
 MU = 255
@@ -33,7 +35,7 @@ def mu_law_compress(audio, mu=MU, xp=ops):
         ```python
         import numpy as np
 
-        from keras_vq.mu_law import mu_law_compress, mu_law_expand
+        from keras_vq.layers.mu_law import mu_law_compress, mu_law_expand
 
         audio = np.array([-0.5, 0.0, 0.01, 1.0])
         companded = mu_law_compress(audio, xp=np)  # quiet samples get more of the range
@@ -51,7 +53,7 @@ def mu_law_expand(companded, mu=MU, xp=ops):
         ```python
         import numpy as np
 
-        from keras_vq.mu_law import mu_law_expand
+        from keras_vq.layers.mu_law import mu_law_expand
 
         print(np.round(mu_law_expand(np.array([-1.0, 0.0, 0.5]), xp=np), 4))  # [-1.      0.      0.0588]
         ```
@@ -67,7 +69,7 @@ def mu_law_encode(audio, num_symbols=256):
         import keras
         import numpy as np
 
-        from keras_vq.mu_law import mu_law_decode, mu_law_encode
+        from keras_vq.layers.mu_law import mu_law_decode, mu_law_encode
 
         symbols = mu_law_encode(np.array([-1.0, 0.0, 0.3, 1.0], "float32"))
         print(keras.ops.convert_to_numpy(symbols))  # [  0 128 228 255]: 256 levels, finest near 0
@@ -86,7 +88,7 @@ def mu_law_decode(symbols, num_symbols=256):
         import keras
         import numpy as np
 
-        from keras_vq.mu_law import mu_law_decode, mu_law_encode
+        from keras_vq.layers.mu_law import mu_law_decode, mu_law_encode
 
         audio = np.linspace(-1, 1, 5).astype("float32")
         decoded = keras.ops.convert_to_numpy(mu_law_decode(mu_law_encode(audio)))
@@ -95,3 +97,36 @@ def mu_law_decode(symbols, num_symbols=256):
     """
     mu = num_symbols - 1
     return mu_law_expand(2.0 * ops.cast(symbols, "float32") / mu - 1.0, mu)
+
+
+@keras.saving.register_keras_serializable(package="keras_vq")
+class MuLawEncoding(keras.layers.Layer):
+    """`(batch, length, 1)` audio in [-1, 1] -> `(batch, length)` int32
+    mu-law symbols in [0, num_symbols) (`mu_law_encode`:
+    ITU-T G.711 companding as in WaveNet, van den Oord et al. 2016, sec. 2.2).
+    No weights; it makes a WaveNet-decoded VQ-VAE's targets part of its graph.
+
+    Example:
+        ```python
+        import keras
+        import numpy as np
+
+        import keras_vq
+
+        symbols = keras_vq.layers.MuLawEncoding()(np.array([[[-1.0], [0.0], [1.0]]], "float32"))
+        print(keras.ops.convert_to_numpy(symbols))  # [[  0 128 255]]
+        ```
+    """
+
+    def __init__(self, num_symbols=256, **kwargs):
+        super().__init__(**kwargs)
+        self.num_symbols = num_symbols
+
+    def call(self, audio):
+        return mu_law_encode(audio[..., 0], self.num_symbols)
+
+    def compute_output_spec(self, audio):
+        return keras.KerasTensor(audio.shape[:-1], dtype="int32")
+
+    def get_config(self):
+        return super().get_config() | {"num_symbols": self.num_symbols}
