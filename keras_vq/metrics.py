@@ -11,7 +11,7 @@ import numpy as np
 
 from keras_vq.distribute.data_parallel import predict_rows
 from keras_vq.layers.gaussian_latent import kl_to_standard_normal
-from keras_vq.utils.checks import check_positive_int, checked_figure_data
+from keras_vq.utils.checks import check_index_range, check_positive_int, checked_figure_data
 from keras_vq.utils.progress import Progress, live_display
 
 
@@ -26,10 +26,7 @@ def code_histogram(indices, num_embeddings):
         ```
     """
     indices = np.asarray(indices).reshape(-1)
-    if indices.size and (indices.min() < 0 or indices.max() >= num_embeddings):
-        raise ValueError(
-            f"indices must lie in [0, {num_embeddings}); got values from {indices.min()} to {indices.max()}"
-        )
+    check_index_range("indices", indices, num_embeddings)
     return np.bincount(indices, minlength=num_embeddings)
 
 

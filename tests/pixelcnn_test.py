@@ -146,7 +146,7 @@ def test_saved_and_reloaded_prior_gives_the_same_logits_and_samples(tmp_path):
     (dict(class_labels=[0, 3]), r"class_labels must lie in \[0, 3\)"),
     (dict(class_labels=[0, 1, 2]), r"class_labels must have shape \(num_samples,\) = \(2,\)"),
     (dict(condition=np.zeros((2, 4, 6), "int32")), r"condition must have shape \(2, 2, 3\); got \(2, 4, 6\)"),
-    (dict(condition=np.full((2, 2, 3), 5)), r"condition codes must lie in \[0, 5\)"),
+    (dict(condition=np.full((2, 2, 3), 5)), r"condition must lie in \[0, 5\); got values 5..5"),
     (dict(temperature=0.0), r"temperature must be in range \(0.0, inf\), got 0.0"),
     (dict(method="greedy"), r"method must be one of \('cached', 'naive'\)"),
 ])
@@ -172,7 +172,7 @@ def test_bad_architectures_are_refused(arguments, message):
     ({"codes": np.zeros((4, 4, 6), "int32"), "class_labels": np.zeros(4, "int32")},
      r"takes \['class_labels', 'codes', 'condition'\]; got \['class_labels', 'codes'\]"),
     ({"codes": np.full((4, 4, 6), 8), "class_labels": np.zeros(4, "int32"), "condition": np.zeros((4, 2, 3), "int32")},
-     r"codes must lie in \[0, 8\); got 8..8"),
+     r"codes must lie in \[0, 8\); got values 8..8"),
     ({"codes": np.zeros((4, 6, 4), "int32"), "class_labels": np.zeros(4, "int32"), "condition": np.zeros((4, 2, 3), "int32")},
      r"codes must have shape \(examples, \*\(4, 6\)\); got \(4, 6, 4\)"),
     ({"codes": np.zeros((4, 4, 6)), "class_labels": np.zeros(4, "int32"), "condition": np.zeros((4, 2, 3), "int32")},

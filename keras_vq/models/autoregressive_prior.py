@@ -37,7 +37,7 @@ from keras_vq.distribute import replicas
 from keras_vq.distribute.data_parallel import check_fit_distribution, predict_rows, reducible_logs
 from keras_vq.layers.pointwise import pointwise_matrix
 from keras_vq.presets import PresetMixin
-from keras_vq.utils.checks import check_number, integer_array
+from keras_vq.utils.checks import check_index_range, check_number, integer_array
 from keras_vq.utils.progress import report_stage
 
 
@@ -213,8 +213,7 @@ class AutoregressivePrior(PresetMixin, keras.Model):
             values = np.full((num_samples,), values, np.int32)
         if values.shape != (num_samples,):
             raise ValueError(f"{name} must have shape (num_samples,) = ({num_samples},); got {values.shape}")
-        if values.min() < 0 or values.max() >= limit:
-            raise ValueError(f"{name} must lie in [0, {limit}); got {values.min()}..{values.max()}")
+        check_index_range(name, values, limit)
         return values
 
     def draw(self, loops, method, noise_shape, temperature, seed, conditioning, what, verbose):

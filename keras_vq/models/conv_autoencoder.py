@@ -15,7 +15,7 @@ from keras_vq.layers.residual_stack import ResidualStack
 from keras_vq.layers.vector_quantizer import VectorQuantizer
 from keras_vq.presets import PresetMixin
 from keras_vq.saving import check_config
-from keras_vq.utils.checks import check_shape
+from keras_vq.utils.checks import check_index_range, check_shape
 
 CONVOLUTIONS = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D}
 TRANSPOSED_CONVOLUTIONS = {1: keras.layers.Conv1DTranspose, 2: keras.layers.Conv2DTranspose}
@@ -280,8 +280,7 @@ def checked_codes(argument, codes, spatial_shape, num_embeddings, codes_per_posi
         raise ValueError(f"{argument} must have shape {expected}; got {codes.shape}")
     if not np.issubdtype(codes.dtype, np.integer):
         raise ValueError(f"{argument} must be integer code indices; got dtype {codes.dtype}")
-    if codes.min() < 0 or codes.max() >= num_embeddings:
-        raise ValueError(f"{argument} must lie in [0, {num_embeddings}); got values {codes.min()}..{codes.max()}")
+    check_index_range(argument, codes, num_embeddings)
     return codes.astype(np.int32)
 
 

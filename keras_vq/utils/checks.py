@@ -41,6 +41,14 @@ def integer_array(name, values):
     return array.astype(np.int64)
 
 
+def check_index_range(name, values, limit):
+    """ValueError naming `name` unless every index in the NumPy array `values` lies in [0, limit).
+    The one check of code, class and speaker indices: an index out of range would otherwise wrap (-1 is
+    the last entry of a table) or read past it."""
+    if values.size and (values.min() < 0 or values.max() >= limit):
+        raise ValueError(f"{name} must lie in [0, {limit}); got values {values.min()}..{values.max()}")
+
+
 def check_shape(name, shape, rank=None, allow_none=False):
     """`shape` as a tuple of integers >= 1 (None too with `allow_none`), of `rank` entries when given."""
     try:

@@ -9,7 +9,13 @@ from keras_vq.layers.residual_stack import ResidualStack
 from keras_vq.models.autoregressive_prior import AutoregressivePrior, apply_output_head
 from keras_vq.models.pixelcnn.pixelcnn_presets import PIXELCNN_PRESETS
 from keras_vq.models.pixelcnn.pixelcnn_sampler import SAMPLING_LOOPS
-from keras_vq.utils.checks import check_model_kwargs, check_odd_kernel_size, check_positive_int, check_shape
+from keras_vq.utils.checks import (
+    check_index_range,
+    check_model_kwargs,
+    check_odd_kernel_size,
+    check_positive_int,
+    check_shape,
+)
 
 CODES, CLASS_LABELS, CONDITION = "codes", "class_labels", "condition"
 
@@ -224,8 +230,7 @@ class PixelCNN(AutoregressivePrior):
                 raise ValueError(f"{name} must have shape (examples, *{tuple(shape)}); got {values.shape}")
             if not np.issubdtype(values.dtype, np.integer):
                 raise ValueError(f"{name} must be integers; got dtype {values.dtype}")
-            if values.size and (values.min() < 0 or values.max() >= limit):
-                raise ValueError(f"{name} must lie in [0, {limit}); got {values.min()}..{values.max()}")
+            check_index_range(name, values, limit)
 
     # --- Sampling ----------------------------------------------------------------------------
 
@@ -283,11 +288,7 @@ class PixelCNN(AutoregressivePrior):
                 raise ValueError(
                     f"condition must have shape {(num_samples,) + self.condition_shape}; got {condition.shape}"
                 )
-            if condition.min() < 0 or condition.max() >= self.condition_num_embeddings:
-                raise ValueError(
-                    f"condition codes must lie in [0, {self.condition_num_embeddings}); "
-                    f"got {condition.min()}..{condition.max()}"
-                )
+            check_index_range("condition", condition, self.condition_num_embeddings)
             conditioning[CONDITION] = condition
         return conditioning
 

@@ -8,7 +8,7 @@ from keras_vq.layers.wavenet_blocks import WaveNetBlock
 from keras_vq.models.autoregressive_prior import AutoregressivePrior, apply_output_head
 from keras_vq.models.wavenet.wavenet_generation import GENERATION_LOOPS
 from keras_vq.models.wavenet.wavenet_presets import WAVENET_PRESETS
-from keras_vq.utils.checks import check_model_kwargs, check_positive_int
+from keras_vq.utils.checks import check_index_range, check_model_kwargs, check_positive_int
 
 SYMBOLS, SPEAKERS, LOCAL_CODES, LOCAL_FEATURES = "symbols", "speakers", "local_codes", "local_features"
 
@@ -276,9 +276,7 @@ class WaveNet(AutoregressivePrior):
                 local = local.astype(np.int32)
                 if local.ndim != 2:
                     raise ValueError(f"local_codes must have shape (num_samples, codes); got {local.shape}")
-                if local.min() < 0 or local.max() >= self.local_num_embeddings:
-                    raise ValueError(f"local_codes must lie in [0, {self.local_num_embeddings}); "
-                                     f"got {local.min()}..{local.max()}")
+                check_index_range("local_codes", local, self.local_num_embeddings)
             else:
                 local = local.astype(np.float32)
                 if local.ndim != 3 or local.shape[-1] != self.local_condition_dim:
