@@ -37,7 +37,6 @@ import numpy as np
 
 import keras_vq
 import keras_vq.plots
-from keras_vq.datasets.cifar10.cifar10_files import CLASS_NAMES
 from keras_vq.models import PixelCNN
 
 AUTOENCODERS = {"vqvae": keras_vq.models.VQVAE, "vqvae2": keras_vq.models.VQVAE2}
@@ -66,7 +65,7 @@ def build_prior(level, arguments):
     """A class-conditional PixelCNN over one of the autoencoder's code levels (conditioned on the top
     codes too, for VQ-VAE-2's bottom level)."""
     return PixelCNN(**level.pixelcnn_arguments(), channels=arguments.channels, num_blocks=arguments.num_blocks,
-                    num_classes=len(CLASS_NAMES), name=f"{level.name}_prior")
+                    num_classes=len(keras_vq.data.CIFAR10_CLASS_NAMES), name=f"{level.name}_prior")
 
 
 def bits_per_code(prior, inputs):
@@ -140,10 +139,10 @@ def main():
     keras_vq.runs.write_results(arguments.output_dir, results)  # Refuses NaN figures before anything is published.
 
     # Samples: one row per class.
-    labels = np.repeat(np.arange(len(CLASS_NAMES)), arguments.samples_per_class)
+    labels = np.repeat(np.arange(len(keras_vq.data.CIFAR10_CLASS_NAMES)), arguments.samples_per_class)
     samples = autoencoder.generate(*priors, len(labels), class_labels=labels, temperature=arguments.temperature,
                                    seed=arguments.seed)
-    keras_vq.plots.save_sample_grid(samples, CLASS_NAMES, arguments.output_dir / "samples.png")
+    keras_vq.plots.save_sample_grid(samples, keras_vq.data.CIFAR10_CLASS_NAMES, arguments.output_dir / "samples.png")
 
     # Presets again, now with their figures in the metadata.
     for level, prior in zip(autoencoder.code_levels(), priors):

@@ -35,7 +35,7 @@ import numpy as np
 
 import keras_vq
 from keras_vq import speech_quality
-from keras_vq.data.utterances import SAMPLE_RATE, first_held_out_utterances, write_wav
+from keras_vq.data import SAMPLE_RATE, first_held_out_utterances, write_wav
 
 DEFAULT_PRESETS = "librispeech"
 FIGURES = (("wer", "WER", "{:.2f}"), ("stoi", "STOI", "{:.3f}"), ("pesq_wb", "PESQ-WB", "{:.2f}"),
@@ -106,7 +106,7 @@ def decode_whole(vqvae, utterances, speakers, seed):
     decoded = []
     for utterance, speaker in zip(utterances, speakers):
         padded_length = -(-len(utterance.audio) // samples_per_code) * samples_per_code
-        audio = keras_vq.data.audio.pad_to_length(utterance.audio, padded_length)[None, :, None]
+        audio = keras_vq.data.pad_to_length(utterance.audio, padded_length)[None, :, None]
         output = vqvae.reconstruct(audio, speakers=[speaker], seed=seed)
         decoded.append(np.asarray(output, np.float32)[0, :len(utterance.audio), 0])
     return decoded

@@ -30,8 +30,7 @@ import keras
 import numpy as np
 
 import keras_vq
-from keras_vq.data.utterances import SAMPLE_RATE, clips, held_out_utterances
-from keras_vq.datasets.librispeech.librispeech_files import find_librispeech_dir, read_speaker_sexes
+from keras_vq.data import SAMPLE_RATE, clips, held_out_utterances
 from keras_vq.speech_examples import write_speech_examples
 
 
@@ -75,7 +74,7 @@ def main():
     # 2-3. Reconstructions, conversions and prior samples, as WAV files and plots.
     samples_per_code = 2**vqvae.num_downsamples  # Clips are a whole number of codes.
     length = max(samples_per_code, int(arguments.seconds * SAMPLE_RATE) // samples_per_code * samples_per_code)
-    sexes = read_speaker_sexes(find_librispeech_dir(arguments.data_dir))
+    sexes = keras_vq.data.speaker_sexes(arguments.data_dir)
     written, figures = write_speech_examples(vqvae, prior, clips(utterances, length), speakers, preset_speakers,
                                              sexes, arguments.output_dir, num_samples=arguments.num_samples,
                                              seed=arguments.seed)

@@ -31,8 +31,7 @@ import numpy as np
 
 import keras_vq
 from keras_vq import phone_probe, speech_quality
-from keras_vq.data.codes import encode_utterance
-from keras_vq.data.utterances import SAMPLE_RATE, split_per_speaker
+from keras_vq.data import SAMPLE_RATE, encode_utterance, split_per_speaker
 
 # --representations: what each probes, by name.
 REPRESENTATIONS = {

@@ -42,9 +42,7 @@ import numpy as np
 
 import keras_vq
 import keras_vq.plots
-from keras_vq.data.codes import encode_utterance
-from keras_vq.data.utterances import SAMPLE_RATE, SequenceCrops, clips, held_out_utterances, split_per_speaker
-from keras_vq.datasets.librispeech.librispeech_files import find_librispeech_dir, read_speaker_sexes
+from keras_vq.data import SAMPLE_RATE, SequenceCrops, clips, encode_utterance, held_out_utterances, split_per_speaker
 from keras_vq.models import VQVAE, SpectrogramDecoder, WaveNet
 from keras_vq.speech_examples import write_speech_examples
 
@@ -179,7 +177,7 @@ def speaker_probe(model, training, held_out, num_speakers, seed):
 
 
 def held_out_windows(utterances, crop_length):
-    return np.concatenate([keras_vq.data.audio.evaluation_windows(audio, crop_length) for audio in utterances])
+    return np.concatenate([keras_vq.data.evaluation_windows(audio, crop_length) for audio in utterances])
 
 
 def main():
@@ -259,7 +257,7 @@ def main():
     # 4. Held-out figures.
     windows = held_out_windows(held_out[0], arguments.crop_length)
     window_speakers = np.concatenate([
-        np.full(len(keras_vq.data.audio.evaluation_windows(audio, arguments.crop_length)), speaker)
+        np.full(len(keras_vq.data.evaluation_windows(audio, arguments.crop_length)), speaker)
         for audio, speaker in zip(*held_out)])
     length = int(arguments.generate_seconds * SAMPLE_RATE) // 64 * 64
     held_out_clips = clips(held_out[0], length)
@@ -287,7 +285,7 @@ def main():
 
     # 5. Audio and plots: reconstructions and conversions of a female and a male held-out clip, prior samples.
     if prior is not None:
-        sexes = read_speaker_sexes(find_librispeech_dir(arguments.data_dir))
+        sexes = keras_vq.data.speaker_sexes(arguments.data_dir)
         write_speech_examples(models[coded], prior, held_out_clips, held_out[1], speaker_ids, sexes,
                               arguments.output_dir, num_samples=arguments.num_samples, seed=arguments.seed,
                               transposed_vqvae=models.get("transposed"))

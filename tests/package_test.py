@@ -98,3 +98,42 @@ except ModuleNotFoundError as error:
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environment)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().splitlines()[-1] == message
+
+
+def public_names_a_recipe_uses(source):
+    """(module, name) for each `from keras_vq.M import name` and each `keras_vq.M.name` in `source`, where
+    M is a package of keras_vq that declares its public API (`__all__`)."""
+    import ast
+    import importlib
+
+    declared = {}
+    for package in ("data", "distribute", "layers", "models", "utils"):
+        declared[f"keras_vq.{package}"] = set(importlib.import_module(f"keras_vq.{package}").__all__)
+    used = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("keras_vq"):
+            used += [(node.module, alias.name) for alias in node.names]
+        elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
+              and isinstance(node.value.value, ast.Name) and node.value.value.id == "keras_vq"):
+            used.append((f"keras_vq.{node.value.attr}", node.attr))
+    return [(module, name, module in declared and name in declared[module]) for module, name in used
+            if module in declared or module.startswith(tuple(f"{package}." for package in declared))
+            or module.startswith("keras_vq.datasets")]
+
+
+def test_recipes_use_only_the_public_api_of_data_layers_models_distribute_and_utils():
+    """What a recipe needs is API (issue 30): no recipe reaches into keras_vq.datasets or a module
+    inside keras_vq.data, .layers, .models, .distribute or .utils for a name their `__all__` does not declare."""
+    import pathlib
+
+    recipes = sorted((pathlib.Path(__file__).resolve().parents[1] / "recipes").glob("*.py"))
+    assert len(recipes) >= 8
+    private = [(recipe.name, module, name) for recipe in recipes
+               for module, name, public in public_names_a_recipe_uses(recipe.read_text()) if not public]
+    assert not private, private
+    # The check sees what it must: a name from inside a package, a dataset module, an undeclared attribute.
+    assert [public for _, _, public in public_names_a_recipe_uses(
+        "from keras_vq.data.utterances import clips\n"
+        "from keras_vq.datasets.cifar10.cifar10_files import CLASS_NAMES\n"
+        "keras_vq.data.clips\nkeras_vq.data.SeededBatches\nkeras_vq.models.VQVAE\n")] == [False, False, True, False,
+                                                                                          True]

@@ -27,6 +27,7 @@ from keras_vq.data.embedded import load_cifar10_sample, to_pixel_scale
 
 # Imported on first use: they need the `numpy-data` extra (Pillow, soundfile; and
 # the `data` extra, with TensorFlow, for `load`), which `import keras_vq` must not.
+# Public name -> (module, its name there); imported on first use, so `import keras_vq` stays light.
 _LAZY_FUNCTIONS = {
     "load": "keras_vq.data.pipelines",
     "speaker_ids": "keras_vq.data.pipelines",
@@ -35,13 +36,30 @@ _LAZY_FUNCTIONS = {
     "CodeBatches": "keras_vq.data.codes",
     "prior_inputs": "keras_vq.data.codes",
     "training_batches": "keras_vq.data.training_stream",
+    "encode_utterance": "keras_vq.data.codes",
+    "evaluation_windows": "keras_vq.data.audio",
+    "pad_to_length": "keras_vq.data.audio",
+    # Whole utterances in memory (speech recipes): held-out splits per speaker, crops, clips, WAV files.
+    "SAMPLE_RATE": "keras_vq.data.utterances",
+    "SequenceCrops": "keras_vq.data.utterances",
+    "clips": "keras_vq.data.utterances",
+    "first_held_out_utterances": "keras_vq.data.utterances",
+    "held_out_utterances": "keras_vq.data.utterances",
+    "speaker_sexes": "keras_vq.data.utterances",
+    "split_per_speaker": "keras_vq.data.utterances",
+    "write_wav": "keras_vq.data.utterances",
+    "CIFAR10_CLASS_NAMES": ("keras_vq.datasets.cifar10.cifar10_files", "CLASS_NAMES"),
 }
 
-__all__ = ["CodeBatches", "load", "load_codes", "load_numpy", "load_cifar10_sample", "prior_inputs", "speaker_ids",
-           "to_pixel_scale", "training_batches"]
+__all__ = ["CIFAR10_CLASS_NAMES", "clips", "CodeBatches", "encode_utterance", "evaluation_windows",
+           "first_held_out_utterances", "held_out_utterances", "load", "load_cifar10_sample", "load_codes",
+           "load_numpy", "pad_to_length", "prior_inputs", "SAMPLE_RATE", "SequenceCrops", "speaker_ids",
+           "speaker_sexes", "split_per_speaker", "to_pixel_scale", "training_batches", "write_wav"]
 
 
 def __getattr__(name):
     if name in _LAZY_FUNCTIONS:
-        return getattr(importlib.import_module(_LAZY_FUNCTIONS[name]), name)
+        module, attribute = _LAZY_FUNCTIONS[name] if isinstance(_LAZY_FUNCTIONS[name], tuple) else (
+            _LAZY_FUNCTIONS[name], name)
+        return getattr(importlib.import_module(module), attribute)
     raise AttributeError(f"module 'keras_vq.data' has no attribute {name!r}")

@@ -14,14 +14,34 @@ def int16_to_float(samples):
 
 
 def pad_to_length(samples, length):
-    """Zero-pads `samples` at the end to at least `length` samples."""
+    """Zero-pads `samples` at the end to at least `length` samples.
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        print(keras_vq.data.pad_to_length(np.ones(3), 5))  # [1. 1. 1. 0. 0.]
+        ```
+    """
     if len(samples) >= length:
         return samples
     return np.pad(samples, (0, length - len(samples)))
 
 
 def evaluation_windows(samples, length):
-    """Every non-overlapping `length`-sample window from the start (at least one, padded)."""
+    """Every non-overlapping `length`-sample window from the start (at least one, padded).
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        print(keras_vq.data.evaluation_windows(np.arange(7.0), 3))  # [[0. 1. 2.] [3. 4. 5.]]: whole windows
+        ```
+    """
     samples = pad_to_length(samples, length)
     count = len(samples) // length
     return samples[: count * length].reshape(count, length)

@@ -17,6 +17,26 @@ from keras_vq.utils.extras import naming_the_extra
 SAMPLE_RATE = 16_000
 
 
+def speaker_sexes(data_dir):
+    """`{speaker_id: "F" | "M"}` from the SPEAKERS.TXT of the LibriSpeech copy under `data_dir`
+    (the folder the recipes' `--data-dir` names): what the speech recipes pair voices by.
+
+    Example:
+        ```python
+        import pathlib
+
+        import keras_vq
+        import keras_vq.datasets.librispeech
+
+        data_dir = pathlib.Path(keras_vq.datasets.librispeech.__file__).parent / "dummy_data"  # your copy here
+        print(keras_vq.data.speaker_sexes(data_dir))  # {speaker id: "F" or "M"}
+        ```
+    """
+    from keras_vq.datasets.librispeech.librispeech_files import find_librispeech_dir, read_speaker_sexes
+
+    return read_speaker_sexes(find_librispeech_dir(data_dir))
+
+
 def held_out_utterances(name, split, held_out_per_speaker, data_dir=None, min_length=1, download=False):
     """A split's utterances in memory, divided by `split_per_speaker`.
 
@@ -26,6 +46,19 @@ def held_out_utterances(name, split, held_out_per_speaker, data_dir=None, min_le
     the dataset's speaker ids in index order. Reads through
     `keras_vq.data.load_numpy` (no TensorFlow), with a progress bar;
     `download` fetches a missing subset first.
+
+    Example:
+        ```python
+        import pathlib
+
+        import keras_vq
+        import keras_vq.datasets.librispeech
+
+        data_dir = pathlib.Path(keras_vq.datasets.librispeech.__file__).parent / "dummy_data"  # your copy here
+        training, held_out, speaker_ids = keras_vq.data.held_out_utterances("librispeech", "dev-clean", 1,
+                                                                            data_dir=data_dir)
+        print(len(training[0]), len(held_out[0]), speaker_ids)  # utterances to train on, held out; the speakers
+        ```
     """
     from keras_vq.data.numpy_pipeline import load_numpy
 
@@ -83,14 +116,34 @@ def first_held_out_utterances(name, split, held_out_per_speaker, num_speakers=No
 
 
 def clips(utterances, length):
-    """`(n, length, 1)`: the first `length` samples of each utterance, zero-padded if shorter."""
+    """`(n, length, 1)`: the first `length` samples of each utterance, zero-padded if shorter.
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        utterances = [np.ones(5, "float32"), np.ones(2, "float32")]
+        print(keras_vq.data.clips(utterances, 3)[..., 0])  # [[1. 1. 1.] [1. 1. 0.]]
+        ```
+    """
     return np.stack([np.pad(audio[:length], (0, max(0, length - len(audio)))) for audio in utterances])[..., None]
 
 
 def split_per_speaker(speakers, held_out_per_speaker):
     """(training, held_out) index arrays: the last `held_out_per_speaker`
     items of each speaker (in the given order) are held out; every speaker
-    keeps at least one training item."""
+    keeps at least one training item.
+
+    Example:
+        ```python
+        import keras_vq
+
+        training, held_out = keras_vq.data.split_per_speaker([0, 0, 1, 1, 1], held_out_per_speaker=1)
+        print(training, held_out)  # [0 2 3] [1 4]: each speaker's last item held out
+        ```
+    """
     speakers = np.asarray(speakers)
     if isinstance(held_out_per_speaker, bool) or not isinstance(held_out_per_speaker, int) or held_out_per_speaker < 1:
         raise ValueError(f"held_out_per_speaker must be an integer >= 1, got {held_out_per_speaker!r}")
@@ -118,6 +171,17 @@ class SequenceCrops(SeededBatches):
     Args:
         sequences: 1-D arrays, each at least `crop_length` long.
         speakers: speaker index of each sequence.
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        sequences = [np.arange(10, dtype="float32"), np.arange(20, dtype="float32")]
+        batches = keras_vq.data.SequenceCrops(sequences, speakers=[0, 1], batch_size=2, crop_length=4, seed=0)
+        print(batches[0]["audio"].shape, sorted(batches[0]["speakers"].tolist()))  # (2, 4, 1) [0, 1]
+        ```
     """
 
     def __init__(self, sequences, speakers, batch_size, crop_length, seed=0, sequence_key="audio",
@@ -139,7 +203,19 @@ class SequenceCrops(SeededBatches):
 
 
 def write_wav(path, audio, sample_rate=SAMPLE_RATE):
-    """Writes float audio in [-1, 1] ((length,) or (length, 1)) as 16-bit PCM through soundfile."""
+    """Writes float audio in [-1, 1] ((length,) or (length, 1)) as 16-bit PCM through soundfile, atomically;
+    returns the path.
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        tone = 0.5 * np.sin(2 * np.pi * 440 * np.arange(16_000) / 16_000)  # 1 s of A4
+        print(keras_vq.data.write_wav("tone.wav", tone).stat().st_size)  # 32044: 16,000 16-bit samples and a header
+        ```
+    """
     with naming_the_extra("writing WAV files"):
         import soundfile
 
