@@ -27,7 +27,7 @@ from keras_vq.data.embedded import load_cifar10_sample, to_pixel_scale
 
 # Imported on first use: they need the `numpy-data` extra (Pillow, soundfile; and
 # the `data` extra, with TensorFlow, for `load`), which `import keras_vq` must not.
-# Public name -> (module, its name there); imported on first use, so `import keras_vq` stays light.
+# Public name -> its module (or (module, its name there) where the two names differ).
 _LAZY_FUNCTIONS = {
     "load": "keras_vq.data.pipelines",
     "speaker_ids": "keras_vq.data.pipelines",
