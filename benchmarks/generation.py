@@ -1,4 +1,4 @@
-"""WaveNet generation on every installed backend: incremental (per-layer queues) against the naive loop.
+"""WaveNet sampling on every installed backend: the cached loop (per-layer queues) against the naive loop.
 
     python benchmarks/generation.py [--channels 64 --num-samples 8] [--backends tensorflow jax torch]
 
@@ -10,7 +10,7 @@ compiles nothing), then times each generating
 `--num-samples` sequences of 1,024 samples (the receptive field, so the
 naive loop's full pass per sample recomputes exactly the receptive field)
 from the same seed, checks that they drew the same samples, and prints
-seconds, milliseconds a step, and the ratio naive / incremental.
+seconds, milliseconds a step, and the ratio naive / cached.
 """
 
 import argparse
@@ -39,10 +39,10 @@ def measure(channels, num_samples):
     speakers = rng.integers(0, NUM_SPEAKERS, num_samples)
     codes = rng.integers(0, NUM_CODES, (num_samples, length // UPSAMPLING))
     figures, samples = time_each_method(
-        lambda method: model.generate(None, speakers=speakers, local_codes=codes, seed=1, method=method, verbose=0),
-        ("incremental", "naive"))
+        lambda method: model.sample(speakers=speakers, local_codes=codes, seed=1, method=method, verbose=0),
+        ("cached", "naive"))
     figures["length"] = length
-    figures["same_samples"] = float((samples["incremental"] == samples["naive"]).mean())
+    figures["same_samples"] = float((samples["cached"] == samples["naive"]).mean())
     return figures
 
 
@@ -57,13 +57,13 @@ def main():
         return
     print(f"WaveNet generation: {NUM_LAYERS} layers (dilations 1 .. 512, receptive field 1,024), "
           f"{args.channels} channels, speaker- and code-conditioned, {args.num_samples} sequences of 1,024 samples")
-    print("| backend | incremental: first call | naive | incremental | incremental ms/step | ratio | same samples |")
+    print("| backend | cached: first call | naive | cached | cached ms/step | ratio | same samples |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for backend in installed_backends(args.backends):
         figures = run_on_backend(backend, __file__, ["--channels", args.channels, "--num-samples", args.num_samples])
-        print(f"| {backend} | {figures['incremental_first_call_s']:.2f} s | {figures['naive_timed_s']:.2f} s "
-              f"| {figures['incremental_timed_s']:.3f} s | {1e3 * figures['incremental_timed_s'] / figures['length']:.3f} "
-              f"| {figures['naive_timed_s'] / figures['incremental_timed_s']:.1f}x | {figures['same_samples']:.2%} |", flush=True)
+        print(f"| {backend} | {figures['cached_first_call_s']:.2f} s | {figures['naive_timed_s']:.2f} s "
+              f"| {figures['cached_timed_s']:.3f} s | {1e3 * figures['cached_timed_s'] / figures['length']:.3f} "
+              f"| {figures['naive_timed_s'] / figures['cached_timed_s']:.1f}x | {figures['same_samples']:.2%} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -371,8 +371,8 @@ def bits_per_dim(model, priors, images, scales=None, class_labels=None, batch_si
     "logistic_mixture"`; `scales` must then be None); for a decoder trained
     with the MSE, its output as the mean of a discretised logistic with
     per-channel `scales` (from `fit_logistic_scales` on training images).
-    p(z) is the PixelCNN prior(s), one per level of `model.code_levels()` in
-    its order: one PixelCNN for a VQVAE, `(top, bottom)` for a VQVAE2. With a
+    p(z) is the prior(s) over the codes (any autoregressive prior: PixelCNN, ...), one per level of
+    `model.code_levels()` in its order: one for a VQVAE, `(top, bottom)` for a VQVAE2. With a
     `ResidualVectorQuantizer`, z is the first stage's codes, which the prior
     models and the decoder decodes alone, as `generate` does.
 
@@ -412,14 +412,13 @@ def bits_per_dim(model, priors, images, scales=None, class_labels=None, batch_si
                          f"this {type(model).__name__}'s decoder "
                          + ("has its own likelihood: pass scales=None" if likelihood else "needs them"))
     priors = priors if isinstance(priors, (tuple, list)) else (priors,)
-    levels = list(model.code_levels())
+    levels = model.code_levels()
     if len(priors) != len(levels):
-        raise ValueError(f"priors must be one PixelCNN per code level {levels}, in that order; got {len(priors)}")
-    for index, (name, level) in enumerate(model.code_levels().items()):  # What generate checks, by level.
-        check_prior(priors[index], f"priors[{index}] (level {name!r})", level.shape, level.num_embeddings,
-                    None if level.condition is None else level.condition.shape)
-        priors[index].checked_conditioning(len(images), class_labels, None if level.condition is None else
-                                            np.zeros((len(images), *level.condition.shape), np.int32))
+        raise ValueError(f"priors must be one prior per code level {list(levels)}, in that order; got {len(priors)}")
+    for index, level in enumerate(levels.values()):  # What generate checks, by level.
+        check_prior(priors[index], level, f"priors[{index}]")
+        condition = None if level.condition is None else np.zeros((len(images), *level.condition.shape), np.int32)
+        priors[index].check_conditioning(len(images), priors[index].conditioning_for(class_labels, condition))
     starts = range(0, len(images), batch_size)
     progress = Progress(f"bits/dim on {len(images):,} images", len(starts), "batch", verbose)
     for start in starts:
@@ -438,8 +437,8 @@ def bits_per_dim(model, priors, images, scales=None, class_labels=None, batch_si
             decoder_bits += discretized_logistic_bits(pixels, means, scales).sum()
         for level, prior in zip(model.code_levels().values(), priors):
             condition = prior_codes[level.condition.name] if level.condition is not None else None
-            prior_bits += prior.log_likelihood_bits(prior.model_inputs(prior_codes[level.name], labels,
-                                                                       condition)).sum()
+            prior_bits += prior.log_likelihood_bits(prior.inputs_for(prior_codes[level.name], labels,
+                                                                     condition)).sum()
         progress.advance()
     progress.done()
     dimensions = images.size

@@ -1,4 +1,4 @@
-"""Train class-conditional PixelCNN priors over a CIFAR-10 VQ-VAE's codes, measure bits/dim, sample.
+"""Train class-conditional priors over a CIFAR-10 VQ-VAE's codes, measure bits/dim, sample.
 
     python -m keras_vq.recipes.cifar10_prior --data-dir ../shared/data --model vqvae --steps 20000 \
         --output-dir runs/cifar10_prior
@@ -9,7 +9,10 @@ With `--model vqvae` it trains one prior over the 8x8 codes of
 `VQVAE.from_preset("cifar10")`; with `--model vqvae2`, the two priors of
 `VQVAE2.from_preset("cifar10")`: over the 4x4 top codes, then over the 8x8
 bottom codes conditioned on the top ones. All priors are conditioned on the
-class label. Reads top to bottom: codes, priors, figures, samples.
+class label. The prior is `--prior` (a name in `keras_vq.models.PRIORS`,
+PixelCNN by default) built by its `for_code_level` with `--prior-arguments`
+(its constructor's architecture arguments, as JSON). Reads top to bottom:
+codes, priors, figures, samples.
 
 Codes come from `keras_vq.data.load_codes` (encoded once, cached under
 ~/.keras/keras_vq/codes). Priors train on the first 90% of the CIFAR-10 train
@@ -29,6 +32,7 @@ discretised logistic around the decoder's output whose per-channel scale is
 fitted on training images (`keras_vq.metrics.bits_per_dim`).
 """
 
+import argparse
 import json
 import time
 
@@ -37,12 +41,13 @@ import numpy as np
 
 import keras_vq
 import keras_vq.plots
-from keras_vq.models import PixelCNN
 
 AUTOENCODERS = {"vqvae": keras_vq.models.VQVAE, "vqvae2": keras_vq.models.VQVAE2}
 TRAIN_SPLIT, VALIDATION_SPLIT, TEST_SPLIT = "train[:90%]", "train[90%:]", "test"
 # Training images whose reconstructions fit the decoder likelihood's scales.
 SCALE_FIT_IMAGES = 5000
+# The prior's architecture unless --prior-arguments says otherwise: the shipped PixelCNN presets'.
+DEFAULT_PRIOR_ARGUMENTS = '{"channels": 64, "num_blocks": 8}'
 
 
 def parse_arguments():
@@ -51,36 +56,52 @@ def parse_arguments():
                         help="whose codes: the VQ-VAE's (one prior) or the VQ-VAE-2's (top and bottom priors)")
     parser.add_argument("--autoencoder-preset", default="cifar10", help="the autoencoder's preset name or directory")
     parser.add_training_options(steps=20_000, batch_size=64, learning_rate=1e-3, data_parallel=True)
-    parser.add_argument("--channels", type=int, default=64, help="each PixelCNN's channels")
-    parser.add_argument("--num-blocks", type=int, default=8, help="gated blocks per PixelCNN")
+    parser.add_argument("--prior", choices=sorted(keras_vq.models.PRIORS), default="pixelcnn",
+                        help="the prior over each level's codes")
+    parser.add_argument("--prior-arguments", type=prior_arguments, default=prior_arguments(DEFAULT_PRIOR_ARGUMENTS),
+                        help="the prior's architecture arguments as a JSON object (default: "
+                             f"{DEFAULT_PRIOR_ARGUMENTS}, the PixelCNN's)")
     parser.add_argument("--samples-per-class", type=int, default=10, help="samples drawn for each class")
     parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
     return parser.parse(
-        positive_ints=("steps", "batch_size", "steps_per_epoch", "channels", "num_blocks", "samples_per_class"),
+        positive_ints=("steps", "batch_size", "steps_per_epoch", "samples_per_class"),
         positive_numbers=("learning_rate", "temperature"), may_change=keras_vq.runs.TRAINING_MAY_CHANGE,
     )
 
 
+def prior_arguments(text):
+    """`--prior-arguments`: a JSON object of keyword arguments."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"not JSON ({error}): {text!r}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"must be a JSON object of keyword arguments; got {text!r}")
+    return value
+
+
 def build_prior(level, arguments):
-    """A class-conditional PixelCNN over one of the autoencoder's code levels (conditioned on the top
+    """A class-conditional prior over one of the autoencoder's code levels (conditioned on the top
     codes too, for VQ-VAE-2's bottom level)."""
-    return PixelCNN(**level.pixelcnn_arguments(), channels=arguments.channels, num_blocks=arguments.num_blocks,
-                    num_classes=len(keras_vq.data.CIFAR10_CLASS_NAMES), name=f"{level.name}_prior")
+    return keras_vq.models.PRIORS[arguments.prior].for_code_level(
+        level, num_classes=len(keras_vq.data.CIFAR10_CLASS_NAMES), name=f"{level.name}_prior",
+        **arguments.prior_arguments)
 
 
 def bits_per_code(prior, inputs):
-    return float(prior.log_likelihood_bits(inputs).mean() / np.prod(prior.code_shape))
+    symbols = np.asarray(prior.symbols_of(inputs))
+    return float(prior.log_likelihood_bits(inputs).sum() / symbols.size)
 
 
 def train_prior(level, codes, arguments):
     """Trains the prior of `level` (or, when its checkpoint holds every step, loads it); returns it in float32."""
     level_dir = arguments.output_dir / level.name
-    training = keras_vq.data.CodeBatches(keras_vq.data.prior_inputs(codes[TRAIN_SPLIT], level), arguments.batch_size,
-                                         seed=arguments.seed)
     with keras_vq.distribute.scope(arguments.data_parallel):  # --data-parallel: every device
         keras.config.set_dtype_policy(arguments.dtype_policy)
         prior = build_prior(level, arguments)
         keras.config.set_dtype_policy("float32")
+        training = keras_vq.data.CodeBatches(keras_vq.data.prior_inputs(codes[TRAIN_SPLIT], level, prior),
+                                             arguments.batch_size, seed=arguments.seed)
         prior.compile(optimizer=keras.optimizers.Adam(arguments.learning_rate))
         started = time.perf_counter()
         history = keras_vq.training.fit_resumably(
@@ -116,8 +137,9 @@ def main():
         priors.append(prior)
         results["levels"][level.name] = {
             **training,
-            "validation_bits_per_code": bits_per_code(prior, keras_vq.data.prior_inputs(codes[VALIDATION_SPLIT], level)),
-            "test_bits_per_code": bits_per_code(prior, keras_vq.data.prior_inputs(codes[TEST_SPLIT], level)),
+            "validation_bits_per_code": bits_per_code(prior, keras_vq.data.prior_inputs(codes[VALIDATION_SPLIT], level,
+                                                                                        prior)),
+            "test_bits_per_code": bits_per_code(prior, keras_vq.data.prior_inputs(codes[TEST_SPLIT], level, prior)),
         }
 
     # The whole model's bound on the test split, in bits per dimension: under the decoder's own likelihood

@@ -76,7 +76,7 @@ def copy_preset(source, target):
 def prior_check_figures(prior, entry, images, labels):
     """Mean bits/code of the prior on the codes its autoencoder gives `images`."""
     autoencoder = getattr(keras_vq.models, entry["autoencoder"]).from_preset(entry["autoencoder_preset"])
-    inputs = prior_inputs(encode_batch(autoencoder, images, labels), autoencoder.code_levels()[entry["level"]])
+    inputs = prior_inputs(encode_batch(autoencoder, images, labels), autoencoder.code_levels()[entry["level"]], prior)
     return {"examples": int(len(images)),
             "bits_per_code": float(prior.log_likelihood_bits(inputs).mean() / np.prod(prior.code_shape))}
 

@@ -80,7 +80,7 @@ def test_reconstruction_generates_from_the_codes_and_the_speaker_chooses_the_voi
     assert same.shape == (2, 24, 1) and np.abs(same).max() <= 1.0
     # reconstruct = generate from z_q of the codes, mu-law decoded; same seed, same samples.
     features = ops.convert_to_numpy(model.quantizer.lookup(codes))
-    symbols = model.decoder.generate(None, speakers=[0, 1], local_features=features, seed=5)
+    symbols = model.decoder.sample(speakers=[0, 1], local_features=features, seed=5)
     np.testing.assert_allclose(same[..., 0], ops.convert_to_numpy(mu_law_decode(symbols)), atol=1e-6)
     converted = model.reconstruct(audio, speakers=[2, 2], seed=5)
     assert (converted != same).any()  # Another speaker's embedding, another output.
@@ -105,11 +105,12 @@ def test_a_prior_over_the_codes_generates_audio_through_the_decoder():
     prior = WaveNet(num_symbols=16, channels=8, skip_channels=8, num_layers=2, layers_per_cycle=2, num_speakers=3)
     samples = model.generate(prior, 2, speakers=[0, 2], length=20, seed=1)
     assert samples.shape == (2, 20, 1)
-    codes = prior.generate(5, speakers=[0, 2], seed=1)
+    codes = prior.sample(length=5, speakers=[0, 2], seed=1)
     np.testing.assert_allclose(samples, model.decode_codes(codes, speakers=[0, 2], seed=2), atol=1e-6)
     with pytest.raises(ValueError, match="length must be a positive multiple of 2\\*\\*num_downsamples = 4; got 10"):
         model.generate(prior, 2, speakers=[0, 2], length=10)
-    with pytest.raises(ValueError, match="over 16 codes; got num_symbols=256"):
+    with pytest.raises(ValueError, match=r"prior must model \(None,\) maps of 16 codes \(level 'codes'\); got a WaveNet "
+                                         r"over \(None,\) maps of 256 codes"):
         model.generate(WaveNet(channels=8, skip_channels=8, num_layers=2), 1, length=8)
 
 

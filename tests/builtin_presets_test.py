@@ -60,7 +60,7 @@ def test_pixelcnn_preset_reproduces_its_recorded_test_bits_per_code(preset):
         progress=False,
     ).concatenated()
     autoencoder = getattr(keras_vq.models, entry["autoencoder"]).from_preset(entry["autoencoder_preset"])
-    inputs = prior_inputs(encode_batch(autoencoder, images, labels), autoencoder.code_levels()[entry["level"]])
+    inputs = prior_inputs(encode_batch(autoencoder, images, labels), autoencoder.code_levels()[entry["level"]], prior)
     bits = prior.log_likelihood_bits(inputs).mean() / np.prod(prior.code_shape)
     assert bits == pytest.approx(recorded["bits_per_code"], rel=1e-3)
     assert bits < 0.9 * np.log2(prior.num_embeddings)  # Well below the uniform prior's log2 K.

@@ -66,7 +66,7 @@ def _vqvae_and_priors():
 @pytest.mark.parametrize("case, message", [
     ("uint8", r"images must be floats on the model's scale \(0.0, 1.0\); got dtype uint8 \(divide 8-bit pixels by 255"),
     ("x255", r"images must lie in the model's data_range \(0.0, 1.0\); got values in \[0, 255\]"),
-    ("smaller_vocabulary", r"priors\[0\] \(level 'codes'\) must model \(4, 4\) maps of 8 codes; got a PixelCNN over "
+    ("smaller_vocabulary", r"priors\[0\] must model \(4, 4\) maps of 8 codes \(level 'codes'\); got a PixelCNN over "
                            r"\(4, 4\) maps of 4 codes"),
     ("no_labels", r"this PixelCNN has num_classes=3: class_labels must be"),
     ("label_out_of_range", r"class_labels .*\[0, 3\)"),

@@ -137,3 +137,51 @@ def test_recipes_use_only_the_public_api_of_data_layers_models_distribute_and_ut
         "from keras_vq.datasets.cifar10.cifar10_files import CLASS_NAMES\n"
         "keras_vq.data.clips\nkeras_vq.data.SeededBatches\nkeras_vq.models.VQVAE\n")] == [False, False, True, False,
                                                                                           True]
+
+
+def model_names_in(source, model_names, model_modules):
+    """(line, name) for each identifier of `source` that names one of `model_names` (a name, an attribute,
+    an imported name or a string) or imports one of `model_modules`; docstrings and comments do not count."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Name) and node.id in model_names:
+            found.append((node.lineno, node.id))
+        elif isinstance(node, ast.Attribute) and node.attr in model_names:
+            found.append((node.lineno, node.attr))
+        elif isinstance(node, ast.Constant) and node.value in model_names:
+            found.append((node.lineno, node.value))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else [alias.name for alias in node.names]
+            found += [(node.lineno, alias.name) for alias in node.names if alias.name in model_names]
+            found += [(node.lineno, module) for module in modules if set(module.split(".")) & model_modules]
+    return found
+
+
+def test_a_prior_is_named_only_in_its_folder_and_the_registries():
+    """Adding a prior touches its folder and one registry line (issue 30, item 2): no module of keras_vq
+    outside models/pixelcnn/ and models/wavenet/, nor the generic prior recipe, names PixelCNN or WaveNet,
+    except the registries: `keras_vq.models` (its exports and `PRIORS`) and the VQ-VAE's decoder registry
+    (a WaveNet is also a VQ-VAE's audio decoder). The speech recipes choose WaveNet as a user's script would."""
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    registries = {"keras_vq/models/__init__.py", "keras_vq/models/vqvae/vqvae_decoders.py"}
+    checked = sorted(root.glob("keras_vq/**/*.py")) + [root / "recipes" / "cifar10_prior.py"]
+    naming = {}
+    for path in checked:
+        relative = path.relative_to(root).as_posix()
+        if relative.startswith(("keras_vq/models/pixelcnn/", "keras_vq/models/wavenet/")) or relative in registries:
+            continue
+        found = model_names_in(path.read_text(), {"PixelCNN", "WaveNet"}, {"pixelcnn", "wavenet"})
+        if found:
+            naming[relative] = found
+    assert len(checked) > 60
+    assert not naming, naming
+    # The check sees each way of naming a prior, and not a name in a docstring or a longer identifier.
+    assert sorted(name for _, name in model_names_in(
+        '"""A PixelCNN prior."""\nfrom keras_vq.models.wavenet.wavenet import WaveNet\nimport keras_vq.models.pixelcnn\n'
+        'isinstance(p, keras_vq.models.PixelCNN)\nGatedPixelCNNBlock\nkind = "WaveNet"\n',
+        {"PixelCNN", "WaveNet"}, {"pixelcnn", "wavenet"})) == [
+        "PixelCNN", "WaveNet", "WaveNet", "keras_vq.models.pixelcnn", "keras_vq.models.wavenet.wavenet"]

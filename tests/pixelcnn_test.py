@@ -4,7 +4,7 @@ import pytest
 from keras import ops
 
 from keras_vq.models import PixelCNN
-from keras_vq.models.autoregressive_prior import draw_categorical
+from keras_vq.models.sampling import draw_categorical
 
 SMALL = dict(num_embeddings=8, channels=8, num_blocks=2, first_kernel_size=5)
 
@@ -31,7 +31,7 @@ def test_cached_and_naive_samplers_draw_identical_codes_from_the_same_seed():
 @pytest.mark.parametrize("conditioned", [False, True])
 def test_the_cached_loops_logits_equal_the_full_pass_at_every_position(monkeypatch, conditioned):
     """Every logit, not only the drawn codes (which a slightly wrong cache reproduces most of the time)."""
-    from keras_vq.models.pixelcnn import pixelcnn_sampler
+    from keras_vq.models import sampling
 
     prior = conditional_prior() if conditioned else PixelCNN(code_shape=(4, 6), **SMALL)
     given = conditioning(3) if conditioned else {}
@@ -41,7 +41,7 @@ def test_the_cached_loops_logits_equal_the_full_pass_at_every_position(monkeypat
         seen.append(ops.convert_to_numpy(logits))
         return draw_categorical(logits, uniform, temperature)
 
-    monkeypatch.setattr(pixelcnn_sampler, "draw_categorical", recording)
+    monkeypatch.setattr(sampling, "draw_categorical", recording)
     codes = prior.sample(3, seed=4, method="cached", **given)
     full = ops.convert_to_numpy(prior(prior.model_inputs(codes, given.get("class_labels"), given.get("condition"))))
     assert len(seen) == 4 * 6  # one draw a position, in raster order

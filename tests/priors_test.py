@@ -111,8 +111,11 @@ def test_vqvae_generates_decoded_samples_of_its_prior():
 
 def test_priors_that_do_not_fit_the_autoencoder_are_refused_by_argument():
     autoencoder, top, bottom = vqvae2_with_priors()
-    with pytest.raises(ValueError, match=r"top_prior must model \(2, 2\) maps of 16 codes; got a PixelCNN over \(4, 4\)"):
+    with pytest.raises(ValueError, match=r"top_prior must model \(2, 2\) maps of 16 codes \(level 'top'\); got a "
+                                         r"PixelCNN over \(4, 4\)"):
         autoencoder.generate(bottom, bottom, 1)
+    with pytest.raises(ValueError, match=r"bottom_prior must be a prior over codes .*; got VQVAE2"):
+        autoencoder.generate(top, autoencoder, 1)
     unconditioned = PixelCNN(code_shape=(4, 4), **SMALL_PRIOR)
     with pytest.raises(ValueError, match=r"bottom_prior must be conditioned on \(2, 2\) maps of codes"):
         autoencoder.generate(top, unconditioned, 1)
@@ -220,16 +223,19 @@ def test_a_vqvae2s_codes_are_cached_by_level_and_feed_each_levels_prior(tmp_path
     np.testing.assert_array_equal(codes["top"], ops.convert_to_numpy(top))
     np.testing.assert_array_equal(codes["bottom"], ops.convert_to_numpy(bottom))
     levels = autoencoder.code_levels()
-    bottom_inputs = keras_vq.data.prior_inputs(codes, levels["bottom"])
+    architecture = {key: value for key, value in SMALL_PRIOR.items() if key != "num_embeddings"}
+    priors = [PixelCNN.for_code_level(level, **architecture) for level in levels.values()]
+    labelled = PixelCNN.for_code_level(levels["bottom"], num_classes=10, **architecture)
+    bottom_inputs = keras_vq.data.prior_inputs(codes, levels["bottom"], labelled)
     assert sorted(bottom_inputs) == ["class_labels", "codes", "condition"]
     np.testing.assert_array_equal(bottom_inputs["condition"], codes["top"])
-    assert sorted(keras_vq.data.prior_inputs(codes, levels["top"], with_labels=False)) == ["codes"]
-    architecture = {key: value for key, value in SMALL_PRIOR.items() if key != "num_embeddings"}
-    priors = [PixelCNN(**level.pixelcnn_arguments(), **architecture) for level in levels.values()]
+    np.testing.assert_array_equal(keras_vq.data.prior_inputs(codes, levels["top"], priors[0]), codes["top"])
+    with pytest.raises(ValueError, match=r"prior must model \(8, 8\) maps of 16 codes \(level 'bottom'\)"):
+        keras_vq.data.prior_inputs(codes, levels["bottom"], priors[0])
     scales = np.full(3, 0.1, np.float32)
-    with pytest.raises(ValueError, match=r"priors must be one PixelCNN per code level \['top', 'bottom'\]"):
+    with pytest.raises(ValueError, match=r"priors must be one prior per code level \['top', 'bottom'\]"):
         keras_vq.metrics.bits_per_dim(autoencoder, priors[:1], images, scales, verbose=0)
     bound = keras_vq.metrics.bits_per_dim(autoencoder, priors, images, scales, verbose=0)
-    expected_prior_bits = sum(prior.log_likelihood_bits(keras_vq.data.prior_inputs(codes, level, with_labels=False)).sum()
+    expected_prior_bits = sum(prior.log_likelihood_bits(keras_vq.data.prior_inputs(codes, level, prior)).sum()
                               for prior, level in zip(priors, levels.values()))
     np.testing.assert_allclose(bound["prior_bits_per_dim"], expected_prior_bits / images.size, rtol=1e-5)

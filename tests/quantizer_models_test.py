@@ -74,8 +74,8 @@ def test_vqvae2_takes_a_different_quantizer_per_level_and_a_prior_learns_the_fir
     assert codes["top"].shape == (32, 4, 4) and codes["bottom"].shape == (32, 8, 8, 3)
     priors = []
     for level in levels.values():
-        prior = PixelCNN(**level.pixelcnn_arguments(), channels=8, num_blocks=1, num_classes=1)
-        inputs = keras_vq.data.prior_inputs(codes, level)
+        prior = PixelCNN.for_code_level(level, channels=8, num_blocks=1, num_classes=1)
+        inputs = keras_vq.data.prior_inputs(codes, level, prior)
         np.testing.assert_array_equal(inputs["codes"], level.prior_codes(codes[level.name]))
         prior.compile(optimizer="adam")
         prior.fit(inputs, batch_size=16, epochs=1, verbose=0)
@@ -88,7 +88,7 @@ def test_a_vqvae_prior_over_residual_codes_samples_the_first_stage_and_decodes_i
     images = smooth_images(count=16)
     model = VQVAE(**SMALL, quantizer=ResidualVectorQuantizer(4, 16, 6, seed=2))
     level = model.code_levels()["codes"]
-    prior = PixelCNN(**level.pixelcnn_arguments(), channels=8, num_blocks=1)
+    prior = PixelCNN.for_code_level(level, channels=8, num_blocks=1)
     first_stage = level.prior_codes(ops.convert_to_numpy(model.encode(images)))
     prior.compile(optimizer="adam")
     prior.fit(first_stage, batch_size=8, epochs=1, verbose=0)
@@ -151,16 +151,17 @@ def test_residual_codes_of_any_stage_count_round_trip_and_give_a_prior_one_code_
     np.testing.assert_allclose(ops.convert_to_numpy(model.decode_codes(codes)),
                                ops.convert_to_numpy(model.predict(images, verbose=0)), atol=1e-5)
     level = model.code_levels()["codes"]
-    inputs = keras_vq.data.codes.prior_inputs({"codes": codes}, level, with_labels=False)
-    assert inputs["codes"].shape == (4, 4, 4)
-    np.testing.assert_array_equal(inputs["codes"], codes[..., 0])
+    inputs = keras_vq.data.codes.prior_inputs({"codes": codes}, level,
+                                              PixelCNN.for_code_level(level, channels=4, num_blocks=1))
+    assert inputs.shape == (4, 4, 4)
+    np.testing.assert_array_equal(inputs, codes[..., 0])
 
 
 def test_bits_per_dim_of_residual_codes_scores_the_first_stage_as_generation_decodes_it():
     images = smooth_images(count=4)
     model = VQVAE(**SMALL, quantizer=ResidualVectorQuantizer(3, 16, 6, seed=2))
     level = model.code_levels()["codes"]
-    prior = PixelCNN(**level.pixelcnn_arguments(), channels=8, num_blocks=1)
+    prior = PixelCNN.for_code_level(level, channels=8, num_blocks=1)
     scales = np.full(3, 0.05)
     figures = keras_vq.metrics.bits_per_dim(model, prior, images, scales, verbose=0)
     first_stage = ops.convert_to_numpy(model.encode(images))[..., :1]

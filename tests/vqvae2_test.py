@@ -122,8 +122,6 @@ def test_both_models_describe_their_code_levels_one_way():
     assert list(levels) == ["top", "bottom"]
     assert (levels["top"].shape, levels["bottom"].shape) == ((4, 4), (8, 8))
     assert levels["bottom"].condition is levels["top"] and levels["top"].condition is None
-    assert levels["bottom"].pixelcnn_arguments() == {"code_shape": (8, 8), "num_embeddings": 16,
-                                                    "condition_shape": (4, 4), "condition_num_embeddings": 16}
     top, bottom = two.encode(images)
     codes = two.encode_levels(images)
     np.testing.assert_array_equal(ops.convert_to_numpy(codes["top"]), ops.convert_to_numpy(top))

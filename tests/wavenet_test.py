@@ -68,19 +68,19 @@ def test_block_step_equals_the_full_pass_at_each_time():
 def test_incremental_and_naive_generation_give_identical_samples_from_the_same_seed():
     model = conditioned_wavenet(kernel_size=3)
     codes = np.random.default_rng(3).integers(0, 5, (2, 9))
-    incremental = model.generate(None, speakers=[0, 2], local_codes=codes, seed=7, method="incremental")
-    naive = model.generate(None, speakers=[0, 2], local_codes=codes, seed=7, method="naive")
+    incremental = model.sample(speakers=[0, 2], local_codes=codes, seed=7, method="cached")
+    naive = model.sample(speakers=[0, 2], local_codes=codes, seed=7, method="naive")
     assert incremental.shape == (2, 36) and incremental.dtype == np.int32
     np.testing.assert_array_equal(incremental, naive)
-    assert (model.generate(None, speakers=[0, 2], local_codes=codes, seed=8) != incremental).any()
+    assert (model.sample(speakers=[0, 2], local_codes=codes, seed=8) != incremental).any()
 
 
 @pytest.mark.skipif(keras.backend.backend() != "torch", reason="reads the loop's logits as it runs: eager on PyTorch")
 @pytest.mark.parametrize("conditioned", [False, True])
 def test_the_incremental_loops_logits_equal_the_full_pass_at_every_step(monkeypatch, conditioned):
     """Every logit, not only the drawn symbols (which a slightly wrong tap slot reproduces most of the time)."""
-    from keras_vq.models.autoregressive_prior import draw_categorical
-    from keras_vq.models.wavenet import wavenet_generation
+    from keras_vq.models import sampling
+    from keras_vq.models.sampling import draw_categorical
 
     model = conditioned_wavenet(kernel_size=3) if conditioned else WaveNet(**(SMALL | dict(kernel_size=3)))
     given = (dict(speakers=np.array([0, 2]), local_codes=np.random.default_rng(3).integers(0, 5, (2, 6))) if conditioned
@@ -91,8 +91,8 @@ def test_the_incremental_loops_logits_equal_the_full_pass_at_every_step(monkeypa
         seen.append(ops.convert_to_numpy(logits))
         return draw_categorical(logits, uniform, temperature)
 
-    monkeypatch.setattr(wavenet_generation, "draw_categorical", recording)
-    symbols = model.generate(None if conditioned else 24, seed=5, method="incremental", verbose=0, **given)
+    monkeypatch.setattr(sampling, "draw_categorical", recording)
+    symbols = model.sample(length=None if conditioned else 24, seed=5, method="cached", verbose=0, **given)
     full = ops.convert_to_numpy(model(model.model_inputs(symbols, given.get("speakers"), given.get("local_codes"),
                                                          None)))
     assert len(seen) == 24
@@ -102,8 +102,8 @@ def test_the_incremental_loops_logits_equal_the_full_pass_at_every_step(monkeypa
 def test_feature_conditioned_generation_is_identical_both_ways_and_the_features_steer_it():
     model = WaveNet(**(SMALL | dict(kernel_size=3, local_condition_dim=6, local_channels=4, upsampling=4)))
     features = np.random.default_rng(5).normal(size=(2, 5, 6)).astype("float32")
-    incremental = model.generate(None, local_features=features, seed=3, method="incremental")
-    np.testing.assert_array_equal(incremental, model.generate(None, local_features=features, seed=3, method="naive"))
+    incremental = model.sample(local_features=features, seed=3, method="cached")
+    np.testing.assert_array_equal(incremental, model.sample(local_features=features, seed=3, method="naive"))
     assert incremental.shape == (2, 20)
     logits = model({"symbols": incremental, "local_features": features})
     moved = model({"symbols": incremental, "local_features": features + 1.0})
@@ -131,15 +131,22 @@ def test_codes_and_features_conditions_are_exclusive():
         WaveNet(**(SMALL | dict(local_num_embeddings=4, local_condition_dim=3)))
     model = WaveNet(**(SMALL | dict(local_condition_dim=3, upsampling=2)))
     with pytest.raises(ValueError, match=r"local_features must have shape \(num_samples, steps, 3\); got \(1, 4, 2\)"):
-        model.generate(None, local_features=np.zeros((1, 4, 2), "float32"))
+        model.sample(local_features=np.zeros((1, 4, 2), "float32"))
     with pytest.raises(ValueError, match="local_condition_dim=3: local_features must be given"):
-        model.generate(8, num_samples=1)
+        model.sample(length=8, num_samples=1)
+
+
+def test_generate_is_a_deprecated_alias_of_sample_that_warns():
+    model = WaveNet(**SMALL)
+    with pytest.warns(DeprecationWarning, match=r"WaveNet.generate\(length, ...\) is deprecated: use WaveNet.sample"):
+        old = model.generate(7, num_samples=2, seed=3, method="incremental", verbose=0)
+    np.testing.assert_array_equal(old, model.sample(2, length=7, seed=3, verbose=0))
 
 
 def test_unconditioned_wavenet_generates_a_prior_sample_of_any_length():
     model = WaveNet(**SMALL)
-    first = model.generate(25, num_samples=3, seed=0)
-    np.testing.assert_array_equal(first, model.generate(25, num_samples=3, seed=0, method="naive"))
+    first = model.sample(length=25, num_samples=3, seed=0)
+    np.testing.assert_array_equal(first, model.sample(length=25, num_samples=3, seed=0, method="naive"))
     assert first.shape == (3, 25)
 
 
@@ -154,7 +161,7 @@ def test_a_trained_wavenet_continues_a_periodic_sequence_and_follows_its_speaker
     model.compile(optimizer=keras.optimizers.Adam(0.02))
     history = model.fit({"symbols": symbols, "speakers": speakers}, epochs=30, batch_size=16, verbose=0)
     assert history.history["bits_per_symbol"][-1] < 0.3  # 3 bits for the first step, ~0 after
-    generated = model.generate(20, speakers=[0, 1, 0, 1], temperature=0.3, seed=0)
+    generated = model.sample(length=20, speakers=[0, 1, 0, 1], temperature=0.3, seed=0)
     differences = np.diff(generated, axis=1) % 8
     np.testing.assert_array_equal(differences[[0, 2]], 1)
     np.testing.assert_array_equal(differences[[1, 3]], 7)
@@ -170,8 +177,8 @@ def test_saved_and_reloaded_wavenet_gives_the_same_logits_and_samples(tmp_path):
     np.testing.assert_allclose(ops.convert_to_numpy(reloaded(inputs)), ops.convert_to_numpy(model(inputs)), atol=1e-6)
     preset = WaveNet.from_preset(model.save_to_preset(tmp_path / "preset"))
     np.testing.assert_array_equal(
-        preset.generate(None, speakers=[1, 2], local_codes=inputs["local_codes"], seed=1),
-        model.generate(None, speakers=[1, 2], local_codes=inputs["local_codes"], seed=1),
+        preset.sample(speakers=[1, 2], local_codes=inputs["local_codes"], seed=1),
+        model.sample(speakers=[1, 2], local_codes=inputs["local_codes"], seed=1),
     )
 
 
@@ -183,13 +190,13 @@ def test_saved_and_reloaded_wavenet_gives_the_same_logits_and_samples(tmp_path):
     (dict(length=10), r"length must be local_codes.shape\[1\] \* upsampling = 12; got 10"),
     (dict(speakers=[0, 1, 2]), r"speakers must have shape \(num_samples,\) = \(2,\)"),
     (dict(temperature=-1.0), r"temperature must be in range \(0.0, inf\), got -1.0"),
-    (dict(method="fast"), r"method must be one of \('incremental', 'naive'\)"),
+    (dict(method="fast"), r"method must be one of \('cached', 'naive'\)"),
 ])
 def test_bad_generation_arguments_are_refused_before_generating(arguments, message):
     model = conditioned_wavenet()
     call = dict(length=None, speakers=[0, 1], local_codes=np.zeros((2, 3), "int32")) | arguments
     with pytest.raises(ValueError, match=message):
-        model.generate(**call)
+        model.sample(**call)
 
 
 def test_bad_block_arguments_are_refused():
@@ -215,15 +222,15 @@ def test_log_likelihood_bits_sums_the_per_step_cross_entropy_that_evaluate_avera
 def test_a_second_generation_call_with_another_batch_and_length_works_and_matches_the_naive_loop():
     # TensorFlow retraced the compiled loop with an unknown batch size and crashed on the second call.
     model = WaveNet(**SMALL)
-    assert model.generate(6, num_samples=2, seed=1).shape == (2, 6)
-    longer = model.generate(9, num_samples=3, seed=1)
+    assert model.sample(length=6, num_samples=2, seed=1).shape == (2, 6)
+    longer = model.sample(length=9, num_samples=3, seed=1)
     assert longer.shape == (3, 9)
-    np.testing.assert_array_equal(longer, model.generate(9, num_samples=3, seed=1, method="naive"))
+    np.testing.assert_array_equal(longer, model.sample(length=9, num_samples=3, seed=1, method="naive"))
 
 
 def test_incremental_and_naive_generation_agree_under_mixed_bfloat16_with_three_taps():
     model = conditioned_wavenet(kernel_size=3, dtype="mixed_bfloat16")
     codes = np.random.default_rng(1).integers(0, 5, (2, 6))
-    incremental = model.generate(None, speakers=[2, 0], local_codes=codes, seed=4, method="incremental")
-    np.testing.assert_array_equal(incremental, model.generate(None, speakers=[2, 0], local_codes=codes, seed=4,
+    incremental = model.sample(speakers=[2, 0], local_codes=codes, seed=4, method="cached")
+    np.testing.assert_array_equal(incremental, model.sample(speakers=[2, 0], local_codes=codes, seed=4,
                                                               method="naive"))

@@ -11,7 +11,7 @@
 - `speaker_ids(split, data_dir)`: LibriSpeech speakers, in `speaker_index` order.
 - `load_codes(model, name, split, ...)`: a split's codes under a trained
   VQ-VAE or VQ-VAE-2 (`{level name: codes, "labels"}`), encoded once and
-  cached; `prior_inputs(codes, level)` picks what a PixelCNN over one
+  cached; `prior_inputs(codes, level, prior)` picks what a prior over one
   level takes, and `CodeBatches` batches it.
 - `load_cifar10_sample()`: 3,000 CIFAR-10 training images shipped inside
   keras_vq, for the quick start and tests.

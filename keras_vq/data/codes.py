@@ -6,7 +6,7 @@ example of a split (in keras_vq's canonical order) and keeps the result in
 the next call with the same weights and data files reads the file instead.
 The model fingerprint is the SHA-256 of its config and weights, the data
 fingerprint that of the files' paths, sizes, modification times, inodes and inode change times, so
-retrained weights or changed data never reuse stale codes. `CodeBatches` serves the arrays to `PixelCNN.fit` in seeded,
+retrained weights or changed data never reuse stale codes. `CodeBatches` serves the arrays to a prior's `fit` in seeded,
 reshuffled batches (a `keras.utils.PyDataset`, as `load_numpy` gives).
 """
 
@@ -79,12 +79,13 @@ def encode_utterance(model, audio):
             np.asarray(keras.ops.convert_to_numpy(codes))[0, :count])
 
 
-def prior_inputs(codes, level, with_labels=True):
-    """What a `PixelCNN` over `level` (a `CodeLevel` from `model.code_levels()`)
-    takes, from `encode_batch`/`load_codes` arrays: the level's codes, the
-    class labels, and the codes of the level it is conditioned on (VQ-VAE-2's
-    bottom prior: the top codes). With several codes a position (residual VQ),
-    the prior models the first stage's (`CodeLevel.prior_codes`).
+def prior_inputs(codes, level, prior):
+    """What `prior` (any autoregressive prior over `level`, a `CodeLevel` from
+    `model.code_levels()`) takes, from `encode_batch`/`load_codes` arrays: the
+    level's codes, with the labels when the prior takes labels, and the codes
+    of the level it is conditioned on (VQ-VAE-2's bottom prior: the top codes).
+    With several codes a position (residual VQ), the prior models the first
+    stage's (`CodeLevel.prior_codes`).
 
     Example:
         ```python
@@ -95,16 +96,16 @@ def prior_inputs(codes, level, with_labels=True):
         model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8,
                                        quantizer=keras_vq.layers.VectorQuantizer(32, 8))
         codes = keras_vq.data.codes.encode_batch(model, images[:4], labels[:4])  # {"top", "bottom", "labels"}
-        inputs = keras_vq.data.prior_inputs(codes, model.code_levels()["bottom"])
+        level = model.code_levels()["bottom"]
+        prior = keras_vq.models.PixelCNN.for_code_level(level, num_classes=10, channels=8, num_blocks=1)
+        inputs = keras_vq.data.prior_inputs(codes, level, prior)
         print({key: value.shape for key, value in inputs.items()})  # the bottom codes, labels and the top codes
         ```
     """
-    inputs = {"codes": level.prior_codes(codes[level.name])}
-    if with_labels:
-        inputs["class_labels"] = codes["labels"]
-    if level.condition is not None:
-        inputs["condition"] = level.condition.prior_codes(codes[level.condition.name])
-    return inputs
+    prior.check_fits_level(level)
+    labels = codes["labels"] if prior.label_key is not None else None
+    condition = None if level.condition is None else level.condition.prior_codes(codes[level.condition.name])
+    return prior.inputs_for(level.prior_codes(codes[level.name]), labels, condition)
 
 
 def load_codes(model, name, split, data_dir=None, download=False, cache_dir=None, verbose="auto"):
@@ -188,7 +189,7 @@ def _read_cache(path, model):
 
 class CodeBatches(SeededBatches):
     """Batches of `inputs` (an array, or a dict of arrays of equal length),
-    for `PixelCNN.fit`; the order of `keras_vq.data.load_numpy`'s batches
+    for a prior's `fit`; the order of `keras_vq.data.load_numpy`'s batches
     (training: drawn from `(seed, epoch)`, partial batch dropped; evaluation:
     every example in order).
 

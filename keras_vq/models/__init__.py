@@ -1,4 +1,8 @@
-"""Models: VQVAE, VQVAE2, VAE, the PixelCNN and WaveNet autoregressive models, and the SpectrogramDecoder."""
+"""Models: VQVAE, VQVAE2, VAE, the PixelCNN and WaveNet autoregressive models, and the SpectrogramDecoder.
+
+`PRIORS` is the registry of priors over codes, by the name a recipe's `--prior` takes: a new prior is its
+own folder under `keras_vq/models/` and one line here.
+"""
 
 from keras_vq.models.pixelcnn.pixelcnn import PixelCNN
 from keras_vq.models.spectrogram_decoder.spectrogram_decoder import SpectrogramDecoder
@@ -7,4 +11,6 @@ from keras_vq.models.vqvae.vqvae import VQVAE
 from keras_vq.models.vqvae2.vqvae2 import VQVAE2
 from keras_vq.models.wavenet.wavenet import WaveNet
 
-__all__ = ["PixelCNN", "SpectrogramDecoder", "VAE", "VQVAE", "VQVAE2", "WaveNet"]
+PRIORS = {"pixelcnn": PixelCNN, "wavenet": WaveNet}
+
+__all__ = ["PixelCNN", "PRIORS", "SpectrogramDecoder", "VAE", "VQVAE", "VQVAE2", "WaveNet"]

@@ -1,33 +1,45 @@
-"""What PixelCNN and WaveNet share as autoregressive models over discrete symbols.
+"""The one interface of an autoregressive prior over discrete symbols, and what every such model shares.
 
-Both model a sequence (WaveNet) or raster-ordered map (PixelCNN) of
+A prior models a sequence (WaveNet) or raster-ordered map (PixelCNN) of
 symbols x from a vocabulary of K as
 
     p(x | c) = prod_t p(x_t | x_<t, c),      each factor a K-way categorical,
 
-with c their conditioning (classes and a code map; speakers and a local
-sequence). `AutoregressivePrior` holds what follows from that alone: the
+with c its conditioning. Code that uses a prior (`VQVAE.generate`,
+`VQVAE2.generate`, `keras_vq.metrics.bits_per_dim`, `keras_vq.data.prior_inputs`,
+the prior recipe) knows c only by two roles, whatever the prior calls its
+inputs: **labels**, one index an example (a class, or a speaker), and a
+**condition**, another level's codes (VQ-VAE-2's bottom prior sees the top
+codes). A prior says how it fits a level of codes (`level_spec`,
+`check_fits_level`), is built for one (`for_code_level`), maps the roles to
+its inputs (`conditioning_for`, `inputs_for`), scores examples
+(`log_likelihood_bits`) and draws (`sample`).
+
+`AutoregressivePrior` holds what follows from the factorisation alone: the
 training loss (the mean negative log-likelihood in nats a symbol, reported
-in bits as well), whole-set log-likelihoods, the model's input structure
-(the symbols alone, or a dict with the conditioning), the output head
-(ReLU, 1x1 conv, ReLU, 1x1 conv to float32 logits), checks of index inputs,
-and drawing samples with a compiled loop from NumPy noise, reporting the stage
-(`keras_vq.utils.progress`).
+in bits as well), whole-set log-likelihoods, the output head (ReLU, 1x1 conv,
+ReLU, 1x1 conv to float32 logits), checks of index inputs, and drawing:
+`draw_symbols` seeds the noise, checks the temperature, runs the shared
+loop (`keras_vq.models.sampling`: the naive one, or the cached one over the
+prior's `cached_steps`) compiled by `run_compiled` (one XLA program on JAX,
+a graph on TensorFlow, eager on PyTorch), and reports the rate
+(`keras_vq.utils.progress`). The draws are by inverse CDF from NumPy's
+uniform numbers given up front (the caller's seed): reproducible on every
+backend, and the cached loop and its naive reference draw the same symbols.
 
-The draws (`draw_categorical`) are by inverse CDF, each step from a uniform number given up
-front (NumPy's, from the caller's seed): generation is reproducible on every backend, and a
-fast loop and its naive reference draw the same symbols from the same seed. `run_compiled`
-runs a generation loop as Keras compiles a predict step (one XLA program on JAX, a graph on
-TensorFlow, eager on PyTorch).
-
-A subclass sets `SYMBOLS_KEY` (its input name for x), `BITS_METRIC` (the
-name its bits are reported under) and `LOOP_NAME`, builds its functional
-network with the layers `embedding` and `head`, calls `track_bits()`, and
-lists its active conditioning inputs in `conditioning_keys()`.
+A subclass sets `SYMBOLS_KEY` (its input name for x), `LABELS_KEY` (its input
+name for labels), `BITS_METRIC` (the name its bits are reported under),
+builds its functional network with the layers `embedding` and `head`, calls
+`track_bits()`, and supplies `conditioning_keys()`, `condition_key`,
+`level_spec()`, `for_code_level`, `cached_steps` and a `sample` that checks
+its own conditioning and calls `draw_symbols`. Adding a prior is its folder
+and a line in `keras_vq.models`.
 """
 
+import dataclasses
 import math
 import time
+import typing
 
 import keras
 import numpy as np
@@ -36,23 +48,10 @@ from keras import ops
 from keras_vq.distribute import replicas
 from keras_vq.distribute.data_parallel import check_fit_distribution, predict_rows, reducible_logs
 from keras_vq.layers.pointwise import pointwise_matrix
+from keras_vq.models.sampling import SAMPLING_METHODS
 from keras_vq.presets import PresetMixin
 from keras_vq.utils.checks import check_index_range, check_number, integer_array
 from keras_vq.utils.progress import report_stage
-
-
-def draw_categorical(logits, uniform, temperature):
-    """Inverse-CDF draw: the first symbol whose cumulative probability exceeds u.
-
-    logits (N, K), uniform (N,) in [0, 1), temperature (N,) > 0 -> (N,) int32.
-    """
-    # Python's operators where they do: the generation loops call this once a step, eagerly on PyTorch.
-    uniform, temperature = (values if ops.is_tensor(values) else ops.convert_to_tensor(values, "float32")
-                            for values in (uniform, temperature))
-    logits = ops.cast(logits, "float32") / temperature[:, None]
-    cumulative = ops.cumsum(ops.softmax(logits, axis=-1), axis=-1)
-    below = ops.sum(ops.cast(cumulative < uniform[:, None], "int32"), axis=-1)
-    return ops.minimum(below, logits.shape[-1] - 1)
 
 
 def symbol_bits(logits, symbols):
@@ -123,26 +122,174 @@ def output_head_on_vectors(head):
     return logits
 
 
+@dataclasses.dataclass(frozen=True)
+class LevelSpec:
+    """What codes a prior models: their per-example `shape` (`(None,)` for a sequence of any length),
+    the `num_symbols` K they are drawn from, and the `condition_shape` of the codes it is conditioned on
+    (None: none). Compared with a `CodeLevel` by `AutoregressivePrior.check_fits_level`."""
+
+    shape: tuple
+    num_symbols: int
+    condition_shape: typing.Optional[tuple] = None
+
+
 class AutoregressivePrior(PresetMixin, keras.Model):
-    """Base of `PixelCNN` and `WaveNet` (see the module docstring); not used on its own. Both share its
-    loss (the mean negative log-likelihood of the symbols, reported in bits), output head, input checks,
-    compiled drawing call and `log_likelihood_bits`.
+    """The interface of every prior, and what they share (see the module docstring); not used on its own.
 
     Example:
         ```python
         import keras_vq
 
-        print(issubclass(keras_vq.models.PixelCNN, keras_vq.models.autoregressive_prior.AutoregressivePrior))  # True
+        model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8,
+                                       quantizer=keras_vq.layers.VectorQuantizer(32, 8))
+        for level in model.code_levels().values():  # any prior class would do here
+            prior = keras_vq.models.PixelCNN.for_code_level(level, num_classes=10, channels=16, num_blocks=2)
+            print(level.name, prior.level_spec(), prior.label_key, prior.condition_key)
         ```
     """
 
     SYMBOLS_KEY = None
+    LABELS_KEY = None
     BITS_METRIC = None
-    LOOP_NAME = None  # What its compiled drawing loops are called ("sampler", "generator").
+
+    # --- The interface a prior supplies -----------------------------------------------------
+
+    @classmethod
+    def for_code_level(cls, level, num_classes=None, **architecture):
+        """A prior over `level` (a `CodeLevel`: its shape, K and the level it is conditioned on), with
+        `num_classes` labels (None: none) and the class's own architecture arguments.
+
+        Example:
+            ```python
+            import keras_vq
+
+            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8,
+                                           quantizer=keras_vq.layers.VectorQuantizer(32, 8))
+            bottom = keras_vq.models.PixelCNN.for_code_level(model.code_levels()["bottom"], channels=16,
+                                                             num_blocks=2)
+            print(bottom.level_spec())  # 8x8 maps of 32 codes, conditioned on the 4x4 top codes
+            ```
+        """
+        raise NotImplementedError
+
+    def level_spec(self):
+        """The `LevelSpec` of the codes this prior models.
+
+        Example:
+            ```python
+            import keras_vq
+
+            prior = keras_vq.models.WaveNet(num_symbols=64, channels=16, num_layers=4, layers_per_cycle=4)
+            print(prior.level_spec())  # LevelSpec(shape=(None,), num_symbols=64, ...): sequences of any length
+            ```
+        """
+        raise NotImplementedError
 
     def conditioning_keys(self):
         """The inputs besides the symbols this model takes, in its input order."""
         raise NotImplementedError
+
+    @property
+    def condition_key(self):
+        """The input that takes another level's codes (None: this prior has none)."""
+        raise NotImplementedError
+
+    def check_conditioning(self, num_samples, conditioning):
+        """Raises ValueError naming what in `conditioning` (`{input name: value}`) is missing, unexpected,
+        of the wrong shape or out of range for `num_samples` examples."""
+        raise NotImplementedError
+
+    def cached_steps(self, batch, shape, conditioning):
+        """The `keras_vq.models.sampling.CachedSteps` that draw `batch` examples of `shape` with
+        `conditioning` (`{input name: tensor}`), each position costing one position of each layer."""
+        raise NotImplementedError
+
+    # --- Roles: what generic code knows of the conditioning ---------------------------------
+
+    @property
+    def label_key(self):
+        """The input that takes one label an example (a class, a speaker); None when it takes none."""
+        return self.LABELS_KEY if self.LABELS_KEY in self.conditioning_keys() else None
+
+    def conditioning_for(self, labels=None, condition=None):
+        """`{input name: value}` for this prior from the two roles (see the module docstring): `labels`
+        (one index an example) and `condition` (another level's codes). A role given to a prior that does
+        not take it is a ValueError; one it takes but not given is left to `sample`'s checks.
+
+        Example:
+            ```python
+            import keras_vq
+
+            pixelcnn = keras_vq.models.PixelCNN(code_shape=(4, 4), num_embeddings=16, num_classes=10,
+                                                channels=16, num_blocks=2)
+            wavenet = keras_vq.models.WaveNet(num_symbols=16, channels=16, num_layers=4, layers_per_cycle=4,
+                                              num_speakers=3)
+            print(pixelcnn.conditioning_for(labels=[3, 3]))  # {'class_labels': [3, 3]}
+            print(wavenet.conditioning_for(labels=[0, 2]))  # {'speakers': [0, 2]}
+            ```
+        """
+        conditioning = {}
+        for role, value, key in (("labels", labels, self.label_key), ("condition", condition, self.condition_key)):
+            if value is None:
+                continue
+            if key is None:
+                raise ValueError(f"this {type(self).__name__} ({self.name}) takes no {role}; got {role}")
+            conditioning[key] = value
+        return conditioning
+
+    def inputs_for(self, symbols, labels=None, condition=None):
+        """The model's input structure (as `fit`, `log_likelihood_bits` and `call` take it) from
+        `symbols` and the two roles.
+
+        Example:
+            ```python
+            import numpy as np
+
+            import keras_vq
+
+            prior = keras_vq.models.PixelCNN(code_shape=(4, 4), num_embeddings=16, num_classes=10,
+                                             channels=16, num_blocks=2)
+            codes, labels = np.zeros((2, 4, 4), "int32"), np.array([3, 5])
+            inputs = prior.inputs_for(codes, labels=labels)
+            print(sorted(inputs), prior.log_likelihood_bits(inputs).shape)  # ['class_labels', 'codes'] (2,)
+            ```
+        """
+        return self.inputs_of(symbols, self.conditioning_for(labels, condition))
+
+    def check_fits_level(self, level, argument="prior"):
+        """Raises ValueError, naming `argument`, unless this prior models `level`'s codes (shape and K) and
+        is conditioned on the codes of the level `level` is conditioned on, and on nothing else.
+
+        Example:
+            ```python
+            import keras_vq
+
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
+                                          quantizer=keras_vq.layers.VectorQuantizer(32, 8))
+            prior = keras_vq.models.PixelCNN(code_shape=(8, 8), num_embeddings=64, channels=16, num_blocks=2)
+            try:
+                prior.check_fits_level(model.code_levels()["codes"])
+            except ValueError as error:
+                print(error)  # prior must model (8, 8) maps of 32 codes (level 'codes'); got a PixelCNN over ...
+            ```
+        """
+        spec = self.level_spec()
+        shapes_fit = len(spec.shape) == len(level.shape) and all(
+            mine is None or mine == theirs for mine, theirs in zip(spec.shape, level.shape))  # None: any length
+        if not shapes_fit or spec.num_symbols != level.num_embeddings:
+            raise ValueError(
+                f"{argument} must model {tuple(level.shape)} maps of {level.num_embeddings} codes (level "
+                f"{level.name!r}); got a {type(self).__name__} over {spec.shape} maps of {spec.num_symbols} codes"
+            )
+        wanted = None if level.condition is None else tuple(level.condition.shape)
+        if (spec.condition_shape is None) != (wanted is None) or (wanted is not None and any(
+                mine is not None and mine != theirs for mine, theirs in zip(spec.condition_shape, wanted))):
+            raise ValueError(
+                f"{argument} must be conditioned on {wanted} maps of codes (level {level.name!r}); it is "
+                f"conditioned on {spec.condition_shape}"
+            )
+
+    # --- Shared ------------------------------------------------------------------------------
 
     def track_bits(self):
         """Creates the metric `fit` reports the loss under, in bits (call after building)."""
@@ -216,22 +363,24 @@ class AutoregressivePrior(PresetMixin, keras.Model):
         check_index_range(name, values, limit)
         return values
 
-    def draw(self, loops, method, noise_shape, temperature, seed, conditioning, what, verbose):
-        """Runs `loops[method]` compiled on NumPy noise of `noise_shape` (from `seed`) and returns
-        the drawn symbols as int32 NumPy; reports `what` (e.g. "codes") drawn and the rate."""
-        if method not in loops:
-            raise ValueError(f"method must be one of {tuple(loops)}, got {method!r}")
+    def draw_symbols(self, num_samples, shape, conditioning, temperature, seed, method, verbose):
+        """`num_samples` examples of `shape` drawn by the shared loop `method` ("cached" or "naive",
+        `keras_vq.models.sampling`) compiled, from NumPy noise seeded by `seed`, as int32 NumPy; reports
+        the codes drawn and the rate. `conditioning` is `{input name: NumPy array}`, already checked."""
+        if method not in SAMPLING_METHODS:
+            raise ValueError(f"method must be one of {tuple(SAMPLING_METHODS)}, got {method!r}")
         check_number("temperature", temperature, 0.0, math.inf, False, False)
+        noise_shape = (num_samples, *shape)
         inputs = {
             "uniform": np.random.default_rng(seed).random(noise_shape, dtype=np.float32),
-            "temperature": np.full(noise_shape[:1], temperature, np.float32),
+            "temperature": np.full((num_samples,), temperature, np.float32),
             **conditioning,
         }
         started = time.perf_counter()
-        symbols = run_compiled(self, loops[method], f"{method}_{self.LOOP_NAME}", inputs)
+        symbols = run_compiled(self, SAMPLING_METHODS[method], f"{method}_sampler", inputs)
         symbols = np.asarray(ops.convert_to_numpy(symbols), np.int32)
-        report_stage(f"{self.name}: drew {noise_shape[0]:,} x {'x'.join(map(str, noise_shape[1:]))} {what}",
-                     int(np.prod(noise_shape)), what.rstrip("s"), time.perf_counter() - started, verbose)
+        report_stage(f"{self.name}: drew {num_samples:,} x {'x'.join(map(str, shape))} codes",
+                     int(np.prod(noise_shape)), "code", time.perf_counter() - started, verbose)
         return symbols
 
     # --- Serialisation -----------------------------------------------------------------------

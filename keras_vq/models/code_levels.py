@@ -5,11 +5,12 @@ A VQ-VAE has one level of codes ("codes"); a VQ-VAE-2 two ("top", then
 sec. 3.2). Both models answer `code_levels()` (`{name: CodeLevel}`, in
 sampling order) and `encode_levels(x)` (`{name: codes}`), and take
 `decode_levels({name: codes})`, so code caching, metrics, priors and recipes
-handle either model without asking which it is. Example:
+handle either model without asking which it is, and a prior class builds
+itself for a level (`for_code_level`). Example:
 
     for level in model.code_levels().values():
-        prior = keras_vq.models.PixelCNN(**level.pixelcnn_arguments(), num_classes=10)
-        prior.fit(keras_vq.data.prior_inputs(codes, level))
+        prior = keras_vq.models.PixelCNN.for_code_level(level, num_classes=10)
+        prior.fit(keras_vq.data.prior_inputs(codes, level, prior))
 """
 
 import dataclasses
@@ -37,7 +38,6 @@ class CodeLevel:
 
         levels = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8).code_levels()
         print(levels["bottom"])                         # shape (8, 8), K = 512, conditioned on the top level
-        print(levels["bottom"].pixelcnn_arguments())    # what a PixelCNN over this level takes
         ```
     """
 
@@ -79,24 +79,6 @@ class CodeLevel:
             ```
         """
         return prior_codes[..., None] if self.stage_axis else prior_codes
-
-    def pixelcnn_arguments(self):
-        """The `PixelCNN` arguments that fit this level: its code map, and the condition's.
-
-        Example:
-            ```python
-            import keras_vq
-
-            level = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8).code_levels()["bottom"]
-            prior = keras_vq.models.PixelCNN(**level.pixelcnn_arguments(), channels=16, num_blocks=2)
-            print(prior.code_shape, prior.condition_shape)  # (8, 8) (4, 4): the bottom codes, given the top
-            ```
-        """
-        arguments = {"code_shape": self.shape, "num_embeddings": self.num_embeddings}
-        if self.condition is not None:
-            arguments |= {"condition_shape": self.condition.shape,
-                          "condition_num_embeddings": self.condition.num_embeddings}
-        return arguments
 
 
 def levels_by_name(*levels):

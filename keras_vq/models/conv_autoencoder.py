@@ -284,20 +284,15 @@ def checked_codes(argument, codes, spatial_shape, num_embeddings, codes_per_posi
     return codes.astype(np.int32)
 
 
-def check_prior(prior, argument, code_shape, num_embeddings, condition_shape=None):
-    """Raises ValueError unless `prior` models codes of `code_shape` from
-    `num_embeddings` (conditioned on `condition_shape` codes when given)."""
-    found = (getattr(prior, "code_shape", None), getattr(prior, "num_embeddings", None))
-    if found != (tuple(code_shape), num_embeddings):
-        raise ValueError(
-            f"{argument} must model {tuple(code_shape)} maps of {num_embeddings} codes; got a "
-            f"{type(prior).__name__} over {found[0]} maps of {found[1]} codes"
-        )
-    if getattr(prior, "condition_shape", None) != condition_shape:
-        raise ValueError(
-            f"{argument} must be conditioned on {condition_shape} maps of codes; it has "
-            f"condition_shape={getattr(prior, 'condition_shape', None)}"
-        )
+def check_prior(prior, level, argument="prior"):
+    """Raises ValueError, naming `argument`, unless `prior` is an autoregressive prior over `level`'s codes
+    (`AutoregressivePrior.check_fits_level`)."""
+    from keras_vq.models.autoregressive_prior import AutoregressivePrior
+
+    if not isinstance(prior, AutoregressivePrior):
+        raise ValueError(f"{argument} must be a prior over codes (a keras_vq.models autoregressive prior); got "
+                         f"{type(prior).__name__}")
+    prior.check_fits_level(level, argument)
 
 
 class ConvAutoencoder(PresetMixin, keras.Model):

@@ -6,9 +6,9 @@ from keras import ops
 
 from keras_vq.layers.pixelcnn_blocks import GatedPixelCNNBlock
 from keras_vq.layers.residual_stack import ResidualStack
-from keras_vq.models.autoregressive_prior import AutoregressivePrior, apply_output_head
+from keras_vq.models.autoregressive_prior import AutoregressivePrior, LevelSpec, apply_output_head
 from keras_vq.models.pixelcnn.pixelcnn_presets import PIXELCNN_PRESETS
-from keras_vq.models.pixelcnn.pixelcnn_sampler import SAMPLING_LOOPS
+from keras_vq.models.pixelcnn.pixelcnn_sampler import PixelCNNSteps
 from keras_vq.utils.checks import (
     check_index_range,
     check_model_kwargs,
@@ -51,9 +51,11 @@ class PixelCNN(AutoregressivePrior):
     negative log-likelihood in nats a code; `fit` and `evaluate` report it
     as `bits_per_code` too (nats / ln 2).
 
-    Sampling: `sample(num_samples, ...)` (see its docstring), with a cached
-    loop that computes each block once a position
-    (`keras_vq.models.pixelcnn.pixelcnn_sampler`).
+    Sampling: `sample(num_samples, ...)` (see its docstring), by the shared
+    loops of `keras_vq.models.sampling`; the cached one computes each block
+    once a position (`keras_vq.models.pixelcnn.pixelcnn_sampler`).
+    `PixelCNN.for_code_level(level, ...)` builds one over a model's level of
+    codes (`model.code_levels()`).
 
     Args:
         code_shape: `(height, width)` of the code map.
@@ -86,7 +88,7 @@ class PixelCNN(AutoregressivePrior):
     """
 
     builtin_presets = PIXELCNN_PRESETS
-    SYMBOLS_KEY, BITS_METRIC, LOOP_NAME = CODES, "bits_per_code", "sampler"
+    SYMBOLS_KEY, LABELS_KEY, BITS_METRIC = CODES, CLASS_LABELS, "bits_per_code"
 
     def __init__(
         self,
@@ -176,11 +178,44 @@ class PixelCNN(AutoregressivePrior):
         # === Metrics ===
         self.track_bits()
 
-    # --- The pieces the samplers use -------------------------------------------------------
+    # --- The prior interface (`AutoregressivePrior`) -----------------------------------------
+
+    @classmethod
+    def for_code_level(cls, level, num_classes=None, **architecture):
+        """A PixelCNN over `level`'s code map (a `CodeLevel`), conditioned on the codes of the level it is
+        conditioned on (VQ-VAE-2's bottom level: the top codes), with `num_classes` and `architecture`
+        (`channels`, `num_blocks`, ...) as the constructor takes them.
+
+        Example:
+            ```python
+            import keras_vq
+
+            level = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8).code_levels()["bottom"]
+            prior = keras_vq.models.PixelCNN.for_code_level(level, channels=16, num_blocks=2)
+            print(prior.code_shape, prior.condition_shape)  # (8, 8) (4, 4): the bottom codes, given the top
+            ```
+        """
+        condition = {} if level.condition is None else {
+            "condition_shape": level.condition.shape, "condition_num_embeddings": level.condition.num_embeddings}
+        return cls(code_shape=level.shape, num_embeddings=level.num_embeddings, num_classes=num_classes,
+                   **condition, **architecture)
+
+    def level_spec(self):
+        return LevelSpec(self.code_shape, self.num_embeddings, self.condition_shape)
 
     def conditioning_keys(self):
         return [key for key, used in ((CLASS_LABELS, self.num_classes), (CONDITION, self.condition_shape))
                 if used is not None]
+
+    @property
+    def condition_key(self):
+        return None if self.condition_shape is None else CONDITION
+
+    def cached_steps(self, batch, shape, conditioning):
+        return PixelCNNSteps(self, batch, shape, **conditioning)
+
+    def check_conditioning(self, num_samples, conditioning):
+        self.checked_conditioning(num_samples, **conditioning)
 
     def condition_features(self, condition):
         return None if self.condition_network is None else self.condition_network(condition)
@@ -262,10 +297,9 @@ class PixelCNN(AutoregressivePrior):
         """
         check_positive_int("num_samples", num_samples)
         conditioning = self.checked_conditioning(num_samples, class_labels, condition)
-        return self.draw(SAMPLING_LOOPS, method, (num_samples,) + self.code_shape, temperature, seed,
-                         conditioning, "codes", verbose)
+        return self.draw_symbols(num_samples, self.code_shape, conditioning, temperature, seed, method, verbose)
 
-    def checked_conditioning(self, num_samples, class_labels, condition):
+    def checked_conditioning(self, num_samples, class_labels=None, condition=None):
         """`{"class_labels", "condition"}` as this prior takes them for `num_samples` codes, or ValueError
         naming what is missing, unexpected, or out of range (`sample` and `keras_vq.metrics.bits_per_dim`)."""
         conditioning = {}

@@ -18,7 +18,6 @@ from keras_vq.models.conv_autoencoder import (
 )
 from keras_vq.models.vqvae.vqvae_decoders import WaveNetDecoder, decoder_for
 from keras_vq.models.vqvae.vqvae_presets import VQVAE_PRESETS
-from keras_vq.models.wavenet.wavenet import WaveNet
 from keras_vq.output_distributions import output_distribution_for
 from keras_vq.utils.checks import check_model_kwargs
 
@@ -86,7 +85,7 @@ class VQVAE(ConvAutoencoder):
 
     with the NLL reported as `bits_per_sample`. `decode_codes(codes,
     speakers)` and `reconstruct(audio, speakers)` generate sample by sample
-    (`WaveNet.generate`, incremental); decoding an utterance's codes with
+    (`WaveNet.sample`, the cached loop); decoding an utterance's codes with
     another speaker is speaker conversion. Why a categorical over mu-law
     rather than a mixture of logistics: it is exact, needs no scale
     clamping, and trains fast on the few hours of a LibriSpeech subset; the
@@ -250,7 +249,7 @@ class VQVAE(ConvAutoencoder):
         With a WaveNet decoder the audio is generated sample by sample
         (`(batch, codes * 2**num_downsamples, 1)` NumPy): `speakers`
         `(batch,)` (or one int) chooses the voice, exactly when the decoder
-        has speakers; `temperature` and `seed` go to `WaveNet.generate`.
+        has speakers; `temperature` and `seed` go to `WaveNet.sample`.
 
         Example:
             ```python
@@ -289,12 +288,11 @@ class VQVAE(ConvAutoencoder):
                  seed=None):
         """Data drawn from `prior` over this model's codes, decoded: `(num_samples, *data_shape)` NumPy.
 
-        Images: `prior` is a `PixelCNN`; `class_labels`, `temperature` and
-        `seed` go to `prior.sample`. Audio: `prior` is a `WaveNet` over the
-        codes (`num_symbols == num_embeddings`); `length` is the audio's
-        length in samples (default `data_shape[0]`), `speakers` go to the
-        prior when it has speakers and to a WaveNet decoder when it has them;
-        `temperature` may be one number or `(prior, decoder)`.
+        `prior` is any autoregressive prior over the codes (`PixelCNN.for_code_level(model.code_levels()
+        ["codes"])`, a `WaveNet` for audio, ...); its labels are `class_labels`, or for audio the `speakers`
+        when it takes labels, and `temperature` and `seed` go to its `sample`. Audio: `length` is the
+        audio's length in samples (default `data_shape[0]`), `speakers` go to a WaveNet decoder when it has
+        them too, and `temperature` may be one number or `(prior, decoder)`.
 
         Example:
             ```python
@@ -306,26 +304,25 @@ class VQVAE(ConvAutoencoder):
             print(cats.shape)  # (2, 32, 32, 3): codes drawn from the prior, decoded
             ```
         """
-        if not isinstance(prior, WaveNet):
-            check_prior(prior, "prior", self.latent_shape(), self.num_embeddings)
-            codes = prior.sample(num_samples, class_labels=class_labels, temperature=temperature, seed=seed)
-            return ops.convert_to_numpy(self.decode_codes(self.code_levels()["codes"].as_decoder_codes(codes)))
-        if prior.num_symbols != self.num_embeddings or prior.local_key is not None:
-            raise ValueError(f"prior must be an unconditioned or speaker-conditioned WaveNet over "
-                             f"{self.num_embeddings} codes; got num_symbols={prior.num_symbols}, "
-                             f"local condition {prior.local_key}")
-        length = self.data_shape[0] if length is None else length
-        factor = 2**self.num_downsamples
-        if not isinstance(length, int) or length < factor or length % factor:
-            raise ValueError(f"length must be a positive multiple of 2**num_downsamples = {factor}; got {length!r}")
+        level = self.code_levels()["codes"]
+        check_prior(prior, level)
         prior_temperature, decoder_temperature = (
-            temperature if isinstance(temperature, (tuple, list)) else (temperature, temperature))
-        codes = prior.generate(length // factor, speakers=speakers if prior.num_speakers else None,
-                               num_samples=num_samples, temperature=prior_temperature, seed=seed)
-        decoder_speakers = speakers if self.decoding.num_speakers else None
-        codes = self.code_levels()["codes"].as_decoder_codes(codes)
-        decoded = self.decode_codes(codes, speakers=decoder_speakers, temperature=decoder_temperature,
-                                    seed=None if seed is None else seed + 1)
+            temperature if isinstance(temperature, (tuple, list)) and self.has_wavenet_decoder
+            else (temperature, temperature))
+        labels = class_labels if class_labels is not None or prior.label_key is None else speakers
+        shape = {}
+        if None in prior.level_spec().shape:  # a sequence prior: the codes' length follows from the audio's
+            length = self.data_shape[0] if length is None else length
+            factor = 2**self.num_downsamples
+            if not isinstance(length, int) or length < factor or length % factor:
+                raise ValueError(f"length must be a positive multiple of 2**num_downsamples = {factor}; "
+                                 f"got {length!r}")
+            shape = {"length": length // factor}
+        codes = prior.sample(num_samples, **shape, **prior.conditioning_for(labels), temperature=prior_temperature,
+                             seed=seed)
+        codes = level.as_decoder_codes(codes)
+        decoded = self.decode_codes(codes, speakers=speakers if self.decoding.num_speakers else None,
+                                    temperature=decoder_temperature, seed=None if seed is None else seed + 1)
         return np.asarray(ops.convert_to_numpy(decoded))
 
     def latent_shape(self):

@@ -118,10 +118,9 @@ class WaveNetDecoder:
         return nats, nats / math.log(2.0)
 
     def decode(self, latents, speakers=None, temperature=1.0, seed=None):
-        """Audio `(batch, steps * upsampling, 1)` NumPy generated sample by sample from z_q (`WaveNet.generate`)."""
+        """Audio `(batch, steps * upsampling, 1)` NumPy generated sample by sample from z_q (`WaveNet.sample`)."""
         features = ops.convert_to_numpy(latents)
-        symbols = self.network.generate(None, speakers=speakers, local_features=features, temperature=temperature,
-                                        seed=seed)
+        symbols = self.network.sample(speakers=speakers, local_features=features, temperature=temperature, seed=seed)
         return np.asarray(ops.convert_to_numpy(mu_law_decode(symbols, self.network.num_symbols)))[..., None]
 
     def config(self):

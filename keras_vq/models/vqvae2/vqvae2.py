@@ -295,19 +295,17 @@ class VQVAE2(ConvAutoencoder):
             ```
         """
         levels = self.code_levels()
-        top_shape, bottom_shape = self.latent_shapes()
-        check_prior(top_prior, "top_prior", top_shape, levels["top"].num_embeddings)
-        check_prior(bottom_prior, "bottom_prior", bottom_shape, levels["bottom"].num_embeddings,
-                    condition_shape=top_shape)
+        check_prior(top_prior, levels["top"], "top_prior")
+        check_prior(bottom_prior, levels["bottom"], "bottom_prior")
         if isinstance(temperature, (tuple, list)) and len(temperature) != 2:
             raise ValueError(f"temperature is one number or (top, bottom); got {len(temperature)} values "
                              f"{tuple(temperature)}")
         top_temperature, bottom_temperature = (
             temperature if isinstance(temperature, (tuple, list)) else (temperature, temperature)
         )
-        top_codes = top_prior.sample(num_samples, class_labels=class_labels, temperature=top_temperature,
-                                     seed=seed)
-        bottom_codes = bottom_prior.sample(num_samples, class_labels=class_labels, condition=top_codes,
+        top_codes = top_prior.sample(num_samples, **top_prior.conditioning_for(class_labels),
+                                     temperature=top_temperature, seed=seed)
+        bottom_codes = bottom_prior.sample(num_samples, **bottom_prior.conditioning_for(class_labels, top_codes),
                                            temperature=bottom_temperature, seed=None if seed is None else seed + 1)
         return ops.convert_to_numpy(self.decode_codes(levels["top"].as_decoder_codes(top_codes),
                                                       levels["bottom"].as_decoder_codes(bottom_codes)))

@@ -1,12 +1,14 @@
 """WaveNet: an autoregressive model of a sequence of discrete symbols, as decoder or prior."""
 
+import warnings
+
 import keras
 import numpy as np
 from keras import ops
 
 from keras_vq.layers.wavenet_blocks import WaveNetBlock
-from keras_vq.models.autoregressive_prior import AutoregressivePrior, apply_output_head
-from keras_vq.models.wavenet.wavenet_generation import GENERATION_LOOPS
+from keras_vq.models.autoregressive_prior import AutoregressivePrior, LevelSpec, apply_output_head
+from keras_vq.models.wavenet.wavenet_generation import WaveNetSteps
 from keras_vq.models.wavenet.wavenet_presets import WAVENET_PRESETS
 from keras_vq.utils.checks import check_index_range, check_model_kwargs, check_positive_int
 
@@ -46,8 +48,10 @@ class WaveNet(AutoregressivePrior):
 
     Training: `compile` then `fit(inputs)`; the loss is the mean negative
     log-likelihood in nats a symbol, reported as `bits_per_symbol` too.
-    Generation: `generate(length, ...)`, incremental with per-layer queues
-    (`keras_vq.models.wavenet.wavenet_generation`).
+    Sampling: `sample(num_samples, length, ...)`, by the shared loops of
+    `keras_vq.models.sampling`; the cached one keeps per-layer queues
+    (`keras_vq.models.wavenet.wavenet_generation`). As a prior, speakers are
+    its labels and local codes its condition (`conditioning_for`).
 
     Args:
         num_symbols: symbols of the sequence (256 for mu-law audio).
@@ -75,12 +79,12 @@ class WaveNet(AutoregressivePrior):
         prior = keras_vq.models.WaveNet(num_symbols=32, channels=16, skip_channels=16, num_layers=4, layers_per_cycle=4)
         prior.compile(optimizer=keras.optimizers.Adam(1e-3))
         prior.fit(sequences, batch_size=8, epochs=1, verbose=0)  # reports bits_per_symbol
-        print(tuple(prior.generate(20, num_samples=2, seed=0, verbose=0).shape))  # (2, 20)
+        print(tuple(prior.sample(2, length=20, seed=0, verbose=0).shape))  # (2, 20)
         ```
     """
 
     builtin_presets = WAVENET_PRESETS
-    SYMBOLS_KEY, BITS_METRIC, LOOP_NAME = SYMBOLS, "bits_per_symbol", "generator"
+    SYMBOLS_KEY, LABELS_KEY, BITS_METRIC = SYMBOLS, SPEAKERS, "bits_per_symbol"
 
     def __init__(
         self,
@@ -193,8 +197,45 @@ class WaveNet(AutoregressivePrior):
         """
         return 1 + sum(block.history_length for block in self.blocks)
 
+    # --- The prior interface (`AutoregressivePrior`) -----------------------------------------
+
+    @classmethod
+    def for_code_level(cls, level, num_classes=None, **architecture):
+        """A WaveNet over `level`'s sequence of codes (a `CodeLevel` of shape `(None,)`), with `num_classes`
+        speakers (None: none) and `architecture` (`channels`, `num_layers`, ...) as the constructor takes
+        them. A level conditioned on another's codes takes them as `local_codes` (give `upsampling`, the
+        steps a condition code covers).
+
+        Example:
+            ```python
+            import keras_vq
+
+            level = keras_vq.models.VQVAE.from_preset("librispeech").code_levels()["codes"]
+            prior = keras_vq.models.WaveNet.for_code_level(level, num_classes=40, channels=8, skip_channels=8,
+                                                           num_layers=3)
+            print(prior.num_symbols, prior.num_speakers)  # 512 40: the level's codes, a speaker each
+            ```
+        """
+        if len(level.shape) != 1:
+            raise ValueError(f"a WaveNet models sequences; level {level.name!r} has codes of shape {level.shape}")
+        condition = {} if level.condition is None else {"local_num_embeddings": level.condition.num_embeddings}
+        return cls(num_symbols=level.num_embeddings, num_speakers=num_classes, **condition, **architecture)
+
+    def level_spec(self):
+        return LevelSpec((None,), self.num_symbols, None if self.local_key is None else (None,))
+
     def conditioning_keys(self):
         return ([SPEAKERS] if self.num_speakers is not None else []) + ([self.local_key] if self.local_key else [])
+
+    @property
+    def condition_key(self):
+        return self.local_key
+
+    def cached_steps(self, batch, shape, conditioning):
+        return WaveNetSteps(self, batch, shape, **conditioning)
+
+    def check_conditioning(self, num_samples, conditioning):
+        self._checked_conditioning(None, num_samples=num_samples, **conditioning)
 
     def output_head(self, skips):
         return apply_output_head(self.head, skips)
@@ -220,12 +261,14 @@ class WaveNet(AutoregressivePrior):
         """
         return super().log_likelihood_bits(inputs, batch_size)
 
-    def generate(self, length, speakers=None, local_codes=None, local_features=None, num_samples=None,
-                 temperature=1.0, seed=None, method="incremental", verbose="auto"):
+    def sample(self, num_samples=None, length=None, speakers=None, local_codes=None, local_features=None,
+               temperature=1.0, seed=None, method="cached", verbose="auto"):
         """Symbols `(num_samples, length)` int32 drawn step by step (NumPy).
 
         Args:
-            length: steps to generate; with a local condition, it must be
+            num_samples: how many sequences (taken from the conditioning
+                when it is given).
+            length: steps to draw; with a local condition, it must be
                 `condition.shape[1] * upsampling` (or None for that).
             speakers: `(num_samples,)` speaker indices (or one int), exactly
                 when the model has `num_speakers`.
@@ -234,12 +277,10 @@ class WaveNet(AutoregressivePrior):
             local_features: `(num_samples, steps, local_condition_dim)`
                 condition features, exactly when the model has
                 `local_condition_dim`.
-            num_samples: how many sequences (taken from the conditioning
-                when it is given).
             temperature: > 0; logits are divided by it.
             seed: the same seed gives the same sequences, whichever `method`.
-            method: `"incremental"` (per-layer queues, one step of each layer
-                a sample) or `"naive"` (a full pass over the sequence a sample).
+            method: `"cached"` (per-layer queues, one step of each layer a
+                sample) or `"naive"` (a full pass over the sequence a sample).
             verbose: report the symbols drawn and the rate (`keras_vq.utils.progress`).
 
         Example:
@@ -248,17 +289,23 @@ class WaveNet(AutoregressivePrior):
 
             wavenet = keras_vq.models.WaveNet(num_symbols=16, channels=8, skip_channels=8, num_layers=3, layers_per_cycle=3,
                                               num_speakers=2)
-            print(wavenet.generate(10, speakers=[0, 1], seed=0, verbose=0).shape)  # (2, 10) int32 symbols
+            print(wavenet.sample(length=10, speakers=[0, 1], seed=0, verbose=0).shape)  # (2, 10) int32 symbols
             ```
         """
-        if method not in GENERATION_LOOPS:
-            raise ValueError(f"method must be one of {tuple(GENERATION_LOOPS)}, got {method!r}")
         conditioning, num_samples, length = self._checked_conditioning(
             length, speakers, local_codes, local_features, num_samples)
-        return self.draw(GENERATION_LOOPS, method, (num_samples, length), temperature, seed, conditioning,
-                         "symbols", verbose)
+        return self.draw_symbols(num_samples, (length,), conditioning, temperature, seed, method, verbose)
 
-    def _checked_conditioning(self, length, speakers, local_codes, local_features, num_samples):
+    def generate(self, length, speakers=None, local_codes=None, local_features=None, num_samples=None,
+                 temperature=1.0, seed=None, method="cached", verbose="auto"):
+        """Deprecated: `sample(num_samples, length, ...)`, the one verb of every prior (0.1 renamed it;
+        `method="incremental"` is now `"cached"`)."""
+        warnings.warn("WaveNet.generate(length, ...) is deprecated: use WaveNet.sample(num_samples, length, ...) "
+                      "(method 'incremental' is now 'cached')", DeprecationWarning, stacklevel=2)
+        return self.sample(num_samples, length, speakers, local_codes, local_features, temperature, seed,
+                           "cached" if method == "incremental" else method, verbose)
+
+    def _checked_conditioning(self, length, speakers=None, local_codes=None, local_features=None, num_samples=None):
         conditioning = {}
         if num_samples is not None:
             check_positive_int("num_samples", num_samples)

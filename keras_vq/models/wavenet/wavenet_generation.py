@@ -1,13 +1,10 @@
-"""Generating from a WaveNet: incremental with per-layer queues (fast), or a full pass per step (naive).
-
-Both draw step t from the same uniform number u[n, t] (inverse CDF), so for
-the same noise they give the same symbols.
+"""The steps a WaveNet gives the shared cached sampling loop (`keras_vq.models.sampling`): per-layer queues.
 
 The naive loop runs the whole network over the whole sequence for every
 step: T steps, each costing T positions of every layer (with T no longer
 than the receptive field, that is recomputing the receptive field per step).
 
-The incremental loop is Paine et al. 2016, "Fast Wavenet Generation
+The cached steps are Paine et al. 2016, "Fast Wavenet Generation
 Algorithm" (https://arxiv.org/abs/1611.09482): each block's dilated
 convolution needs its input at t and at t - d, ..., t - (k-1) d, so each
 block keeps a queue of its last (k-1) d inputs. A step pops the old inputs,
@@ -21,7 +18,8 @@ which is the full pass's causal zero padding.
 
 from keras import ops
 
-from keras_vq.models.autoregressive_prior import draw_categorical, output_head_on_vectors
+from keras_vq.models.autoregressive_prior import output_head_on_vectors
+from keras_vq.models.sampling import CachedSteps
 
 
 def _conditioning_of_every_block(model, weights, speakers, local_codes, local_features, batch):
@@ -40,39 +38,40 @@ def _conditioning_of_every_block(model, weights, speakers, local_codes, local_fe
     return ops.stack(per_block, axis=2)
 
 
-def incremental_generation_loop(model, uniform, temperature, speakers=None, local_codes=None, local_features=None):
-    """Symbols (N, T) int32, each block computed once per step from its queue.
+class WaveNetSteps(CachedSteps):
+    """Each block computed once a step from its queue (see the module docstring).
 
     Per step and block: a matrix product for each dilated tap (the queue's
     past inputs and the current one), the gate, and one for the residual
     output; the skip outputs of all blocks are one matrix product of their
-    gates side by side. The weights are cast and the conditioning
-    projected once, before the loop."""
-    batch, length = uniform.shape
-    channels = model.channels
-    dtype = model.embedding.compute_dtype
-    blocks = model.blocks
-    weights = [block.step_weights() for block in blocks]
-    conditioning = _conditioning_of_every_block(model, weights, speakers, local_codes, local_features, batch)
-    skip_kernel = ops.concatenate([block_weights.skip for block_weights in weights], axis=0)
-    skip_bias = ops.sum(ops.stack([block_weights.skip_bias for block_weights in weights]), axis=0)
-    head = output_head_on_vectors(model.head)
-    embeddings = ops.cast(model.embedding.embeddings, dtype)
+    gates side by side. The weights are cast and the conditioning projected
+    once, before the loop. The state is (the shifted input at t, the queues);
+    a sequence is one row, so a step is the column j = t."""
 
-    symbols = ops.zeros((batch, length), "int32")
-    previous = ops.zeros((batch, channels), dtype)  # The shifted input at t = 0.
-    queues = [ops.zeros((batch, block.history_length, channels), dtype) for block in blocks]
+    def __init__(self, model, batch, shape, speakers=None, local_codes=None, local_features=None):
+        self.model, self.blocks = model, model.blocks
+        dtype = model.embedding.compute_dtype
+        self.weights = [block.step_weights() for block in self.blocks]
+        self.conditioning = _conditioning_of_every_block(model, self.weights, speakers, local_codes, local_features,
+                                                         batch)
+        self.skip_kernel = ops.concatenate([block_weights.skip for block_weights in self.weights], axis=0)
+        self.skip_bias = ops.sum(ops.stack([block_weights.skip_bias for block_weights in self.weights]), axis=0)
+        self.head = output_head_on_vectors(model.head)
+        self.embeddings = ops.cast(model.embedding.embeddings, dtype)
+        previous = ops.zeros((batch, model.channels), dtype)  # The shifted input at t = 0.
+        queues = [ops.zeros((batch, block.history_length, model.channels), dtype) for block in self.blocks]
+        self.initial_state = (previous, queues)
 
-    def step(t, state):
+    def logits(self, i, t, state):
         # Arithmetic and indexing by Python's operators (see WaveNetBlock.gated_step): keras.ops' dispatch
         # would cost more than the maths on PyTorch, which runs this loop eagerly.
-        symbols, previous, queues = state
-        if conditioning.shape[1] == 1:
-            conditioning_now = conditioning[:, 0]
+        previous, queues = state
+        if self.conditioning.shape[1] == 1:
+            conditioning_now = self.conditioning[:, 0]
         else:
-            conditioning_now = conditioning[:, t // model.upsampling]
+            conditioning_now = self.conditioning[:, t // self.model.upsampling]
         hidden, gates, updated = previous, [], []
-        for index, (block, block_weights, queue) in enumerate(zip(blocks, weights, queues)):
+        for index, (block, block_weights, queue) in enumerate(zip(self.blocks, self.weights, queues)):
             taps = range(block.kernel_size - 1, 0, -1)  # t - (k-1) d, ..., t - d: oldest first.
             past = [queue[:, (t - tap * block.dilation_rate) % block.history_length] for tap in taps]
             gate = block.gated_step(past + [hidden], block_weights, conditioning_now[:, index])
@@ -82,27 +81,9 @@ def incremental_generation_loop(model, uniform, temperature, speakers=None, loca
             gates.append(gate)
             if block_weights.residual is not None:
                 hidden = hidden + gate @ block_weights.residual + block_weights.residual_bias
-        skips = ops.concatenate(gates, axis=-1) @ skip_kernel + skip_bias
-        drawn = draw_categorical(head(skips), uniform[:, t], temperature)
-        symbols = ops.slice_update(symbols, (0, t), drawn[:, None])
-        return symbols, ops.take(embeddings, drawn, axis=0), updated
+        skips = ops.concatenate(gates, axis=-1) @ self.skip_kernel + self.skip_bias
+        return self.head(skips), (previous, updated)
 
-    symbols, _, _ = ops.fori_loop(0, length, step, (symbols, previous, queues))
-    return symbols
-
-
-def naive_generation_loop(model, uniform, temperature, speakers=None, local_codes=None, local_features=None):
-    """Symbols (N, T) int32, with one full forward pass over the sequence per step."""
-    batch, length = uniform.shape
-    symbols = ops.zeros((batch, length), "int32")
-
-    def step(t, symbols):
-        logits = model(model.model_inputs(symbols, speakers, local_codes, local_features), training=False)
-        logits_now = ops.slice(logits, (0, t, 0), (batch, 1, logits.shape[-1]))[:, 0]
-        drawn = draw_categorical(logits_now, ops.slice(uniform, (0, t), (batch, 1))[:, 0], temperature)
-        return ops.slice_update(symbols, (0, t), ops.reshape(drawn, (batch, 1)))
-
-    return ops.fori_loop(0, length, step, symbols)
-
-
-GENERATION_LOOPS = {"incremental": incremental_generation_loop, "naive": naive_generation_loop}
+    def commit(self, i, t, drawn, state):
+        _, queues = state
+        return ops.take(self.embeddings, drawn, axis=0), queues
