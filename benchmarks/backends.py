@@ -32,8 +32,12 @@ def add_backend_arguments(parser):
 def run_on_backend(backend, script, arguments):
     """Runs `python script --worker *arguments` with KERAS_BACKEND=backend; returns the JSON object on its
     last line of output, or raises RuntimeError with the end of its error output."""
-    result = subprocess.run([sys.executable, script, "--worker", *map(str, arguments)], capture_output=True,
-                            text=True, env=dict(os.environ, KERAS_BACKEND=backend))
+    result = subprocess.run(
+        [sys.executable, script, "--worker", *map(str, arguments)],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, KERAS_BACKEND=backend),
+    )
     if result.returncode:
         raise RuntimeError(f"the {backend} worker failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])

@@ -25,8 +25,9 @@ import time
 def make_devices(replicas):
     """N virtual devices, before the backend starts."""
     if os.environ.get("KERAS_BACKEND") == "jax":
-        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
-                                   + f" --xla_force_host_platform_device_count={replicas}")
+        os.environ["XLA_FLAGS"] = (
+            os.environ.get("XLA_FLAGS", "") + f" --xla_force_host_platform_device_count={replicas}"
+        )
     elif os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
         import tensorflow as tf
 
@@ -82,11 +83,11 @@ def main():
     for kmeans_init in (False, True):
         name = "restarts + k-means" if kmeans_init else "restarts"
         one = build(kmeans_init)
-        one.fit(images[:arguments.warmup_steps * BATCH_SIZE], batch_size=BATCH_SIZE, verbose=0, shuffle=False)
+        one.fit(images[: arguments.warmup_steps * BATCH_SIZE], batch_size=BATCH_SIZE, verbose=0, shuffle=False)
         with many_scope():
             many = build(kmeans_init)
             reduced_shapes.clear()
-            many.fit(images[:arguments.warmup_steps * BATCH_SIZE], batch_size=BATCH_SIZE, verbose=0, shuffle=False)
+            many.fit(images[: arguments.warmup_steps * BATCH_SIZE], batch_size=BATCH_SIZE, verbose=0, shuffle=False)
         traced = reduced_shapes[:]
         # A MirroredStrategy traces the step once per replica; each replica's sums are the step's.
         statistics_bytes[name] = 4 * sum(int(np.prod(shape)) for shape in traced) // max(arguments.replicas, 1)
@@ -100,13 +101,17 @@ def main():
                 model.fit(images, batch_size=BATCH_SIZE, verbose=0, shuffle=False)
                 rates[name, label].append(arguments.steps / (time.perf_counter() - start))
 
-    print(f"backend {backend}, global batch {BATCH_SIZE}, {arguments.replicas} virtual devices on "
-          f"{os.cpu_count()} CPU cores, median of {arguments.rounds} rounds of {arguments.steps} steps")
+    print(
+        f"backend {backend}, global batch {BATCH_SIZE}, {arguments.replicas} virtual devices on "
+        f"{os.cpu_count()} CPU cores, median of {arguments.rounds} rounds of {arguments.steps} steps"
+    )
     if backend == "tensorflow":
         print(f"gradients all-reduced a step: {gradient_bytes:,} bytes")
         for name, size in statistics_bytes.items():
-            print(f"codebook statistics summed a step ({name}): {size:,} bytes, "
-                  f"{size / gradient_bytes:.3f} of the gradients'")
+            print(
+                f"codebook statistics summed a step ({name}): {size:,} bytes, "
+                f"{size / gradient_bytes:.3f} of the gradients'"
+            )
     print("| quantizer options | steps/s, one device | steps/s, virtual devices | ratio |")
     print("| --- | ---: | ---: | ---: |")
     for name, models in runs.items():

@@ -31,16 +31,24 @@ def measure(channels, num_samples):
     from keras_vq.models import WaveNet
 
     keras.utils.set_random_seed(0)
-    model = WaveNet(num_symbols=256, channels=channels, skip_channels=2 * channels, num_layers=NUM_LAYERS,
-                    layers_per_cycle=NUM_LAYERS, num_speakers=NUM_SPEAKERS, local_num_embeddings=NUM_CODES,
-                    upsampling=UPSAMPLING)
+    model = WaveNet(
+        num_symbols=256,
+        channels=channels,
+        skip_channels=2 * channels,
+        num_layers=NUM_LAYERS,
+        layers_per_cycle=NUM_LAYERS,
+        num_speakers=NUM_SPEAKERS,
+        local_num_embeddings=NUM_CODES,
+        upsampling=UPSAMPLING,
+    )
     length = model.receptive_field
     rng = np.random.default_rng(0)
     speakers = rng.integers(0, NUM_SPEAKERS, num_samples)
     codes = rng.integers(0, NUM_CODES, (num_samples, length // UPSAMPLING))
     figures, samples = time_each_method(
         lambda method: model.sample(speakers=speakers, local_codes=codes, seed=1, method=method, verbose=0),
-        ("cached", "naive"))
+        ("cached", "naive"),
+    )
     figures["length"] = length
     figures["same_samples"] = float((samples["cached"] == samples["naive"]).mean())
     return figures
@@ -55,15 +63,20 @@ def main():
     if args.worker:
         print(json.dumps(measure(args.channels, args.num_samples)))
         return
-    print(f"WaveNet generation: {NUM_LAYERS} layers (dilations 1 .. 512, receptive field 1,024), "
-          f"{args.channels} channels, speaker- and code-conditioned, {args.num_samples} sequences of 1,024 samples")
+    print(
+        f"WaveNet generation: {NUM_LAYERS} layers (dilations 1 .. 512, receptive field 1,024), "
+        f"{args.channels} channels, speaker- and code-conditioned, {args.num_samples} sequences of 1,024 samples"
+    )
     print("| backend | cached: first call | naive | cached | cached ms/step | ratio | same samples |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for backend in installed_backends(args.backends):
         figures = run_on_backend(backend, __file__, ["--channels", args.channels, "--num-samples", args.num_samples])
-        print(f"| {backend} | {figures['cached_first_call_s']:.2f} s | {figures['naive_timed_s']:.2f} s "
-              f"| {figures['cached_timed_s']:.3f} s | {1e3 * figures['cached_timed_s'] / figures['length']:.3f} "
-              f"| {figures['naive_timed_s'] / figures['cached_timed_s']:.1f}x | {figures['same_samples']:.2%} |", flush=True)
+        print(
+            f"| {backend} | {figures['cached_first_call_s']:.2f} s | {figures['naive_timed_s']:.2f} s "
+            f"| {figures['cached_timed_s']:.3f} s | {1e3 * figures['cached_timed_s'] / figures['length']:.3f} "
+            f"| {figures['naive_timed_s'] / figures['cached_timed_s']:.1f}x | {figures['same_samples']:.2%} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -31,8 +31,10 @@ LEARNING_RATE, ADAM_BETAS, ADAM_EPSILON = 3e-4, (0.9, 0.999), 1e-7
 
 # (kernel, input channels, output channels, stride) of each convolution, in order.
 HALF = HIDDEN_CHANNELS // 2
-RESIDUAL_LAYERS = [((3, HIDDEN_CHANNELS, RESIDUAL_CHANNELS, 1), (1, RESIDUAL_CHANNELS, HIDDEN_CHANNELS, 1))
-                   for _ in range(NUM_RESIDUAL_LAYERS)]
+RESIDUAL_LAYERS = [
+    ((3, HIDDEN_CHANNELS, RESIDUAL_CHANNELS, 1), (1, RESIDUAL_CHANNELS, HIDDEN_CHANNELS, 1))
+    for _ in range(NUM_RESIDUAL_LAYERS)
+]
 ENCODER_STEM = [(4, 3, HALF, 2), (4, HALF, HIDDEN_CHANNELS, 2), (3, HIDDEN_CHANNELS, HIDDEN_CHANNELS, 1)]
 TO_LATENT = (1, HIDDEN_CHANNELS, EMBEDDING_DIM, 1)
 DECODER_STEM = (3, EMBEDDING_DIM, HIDDEN_CHANNELS, 1)
@@ -61,9 +63,14 @@ def torch_steps_per_second(precision, steps, warmup_steps):
         def __init__(self):
             super().__init__()
             self.blocks = nn.ModuleList(
-                nn.Sequential(nn.ReLU(), nn.Conv2d(HIDDEN_CHANNELS, RESIDUAL_CHANNELS, 3, padding=1), nn.ReLU(),
-                              nn.Conv2d(RESIDUAL_CHANNELS, HIDDEN_CHANNELS, 1))
-                for _ in range(NUM_RESIDUAL_LAYERS))
+                nn.Sequential(
+                    nn.ReLU(),
+                    nn.Conv2d(HIDDEN_CHANNELS, RESIDUAL_CHANNELS, 3, padding=1),
+                    nn.ReLU(),
+                    nn.Conv2d(RESIDUAL_CHANNELS, HIDDEN_CHANNELS, 1),
+                )
+                for _ in range(NUM_RESIDUAL_LAYERS)
+            )
 
         def forward(self, inputs):
             for block in self.blocks:
@@ -98,17 +105,27 @@ def torch_steps_per_second(precision, steps, warmup_steps):
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     encoder = nn.Sequential(
-        nn.Conv2d(3, HALF, 4, 2, 1), nn.ReLU(), nn.Conv2d(HALF, HIDDEN_CHANNELS, 4, 2, 1), nn.ReLU(),
-        nn.Conv2d(HIDDEN_CHANNELS, HIDDEN_CHANNELS, 3, padding=1), ResidualStack(),
-        nn.Conv2d(HIDDEN_CHANNELS, EMBEDDING_DIM, 1))
+        nn.Conv2d(3, HALF, 4, 2, 1),
+        nn.ReLU(),
+        nn.Conv2d(HALF, HIDDEN_CHANNELS, 4, 2, 1),
+        nn.ReLU(),
+        nn.Conv2d(HIDDEN_CHANNELS, HIDDEN_CHANNELS, 3, padding=1),
+        ResidualStack(),
+        nn.Conv2d(HIDDEN_CHANNELS, EMBEDDING_DIM, 1),
+    )
     quantizer = EMAQuantizer()
     decoder = nn.Sequential(
-        nn.Conv2d(EMBEDDING_DIM, HIDDEN_CHANNELS, 3, padding=1), ResidualStack(),
-        nn.ConvTranspose2d(HIDDEN_CHANNELS, HALF, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(HALF, 3, 4, 2, 1))
+        nn.Conv2d(EMBEDDING_DIM, HIDDEN_CHANNELS, 3, padding=1),
+        ResidualStack(),
+        nn.ConvTranspose2d(HIDDEN_CHANNELS, HALF, 4, 2, 1),
+        nn.ReLU(),
+        nn.ConvTranspose2d(HALF, 3, 4, 2, 1),
+    )
     for module in (encoder, quantizer, decoder):
         module.to(device)
-    optimizer = torch.optim.Adam(list(encoder.parameters()) + list(decoder.parameters()), lr=LEARNING_RATE,
-                                 betas=ADAM_BETAS, eps=ADAM_EPSILON)
+    optimizer = torch.optim.Adam(
+        list(encoder.parameters()) + list(decoder.parameters()), lr=LEARNING_RATE, betas=ADAM_BETAS, eps=ADAM_EPSILON
+    )
     images = torch.rand((steps + warmup_steps) * BATCH_SIZE, 3, 32, 32, device=device)
     mixed = precision == "mixed_bfloat16"
 
@@ -123,8 +140,13 @@ def torch_steps_per_second(precision, steps, warmup_steps):
         loss.backward()
         optimizer.step()
 
-    return _time_steps(train_step, lambda step: images[step * BATCH_SIZE:(step + 1) * BATCH_SIZE],
-                       steps, warmup_steps, wait=lambda result: torch.cuda.synchronize() if device == "cuda" else None)
+    return _time_steps(
+        train_step,
+        lambda step: images[step * BATCH_SIZE : (step + 1) * BATCH_SIZE],
+        steps,
+        warmup_steps,
+        wait=lambda result: torch.cuda.synchronize() if device == "cuda" else None,
+    )
 
 
 def _initial_state(normal, uniform, zeros):
@@ -147,24 +169,31 @@ def _initial_state(normal, uniform, zeros):
         "upsampling": [convolution(*layer, transposed=True) for layer in UPSAMPLING],
     }
     codebook = uniform((NUM_EMBEDDINGS, EMBEDDING_DIM), (3 / EMBEDDING_DIM) ** 0.5)
-    quantizer = {"codebook": codebook, "cluster_size": zeros((NUM_EMBEDDINGS,)) + 1.0,
-                 "embedding_sum": codebook * 1.0}  # a copy: the two are updated apart
+    quantizer = {
+        "codebook": codebook,
+        "cluster_size": zeros((NUM_EMBEDDINGS,)) + 1.0,
+        "embedding_sum": codebook * 1.0,
+    }  # a copy: the two are updated apart
     return weights, quantizer
 
 
-def _forward(weights, quantizer, images, np_like, convolve, convolve_transposed, stop_gradient, segment_sum,
-             compute_dtype):
+def _forward(
+    weights, quantizer, images, np_like, convolve, convolve_transposed, stop_gradient, segment_sum, compute_dtype
+):
     """Loss and new EMA state, in any framework's array functions (`np_like` its NumPy-like module)."""
+
     def relu(values):
         return np_like.maximum(values, 0)
 
     def conv(values, layer, stride=1):
         return convolve(values, np_like.asarray(layer["kernel"], compute_dtype), stride) + np_like.asarray(
-            layer["bias"], compute_dtype)
+            layer["bias"], compute_dtype
+        )
 
     def conv_transposed(values, layer):
         return convolve_transposed(values, np_like.asarray(layer["kernel"], compute_dtype)) + np_like.asarray(
-            layer["bias"], compute_dtype)
+            layer["bias"], compute_dtype
+        )
 
     def residual_stack(values, layers):
         for wide, narrow in layers:
@@ -190,11 +219,15 @@ def _forward(weights, quantizer, images, np_like, convolve, convolve_transposed,
     embedding_sum = DECAY * quantizer["embedding_sum"] + (1 - DECAY) * segment_sum(stop_gradient(flat), indices)
     total = np_like.sum(cluster_size)
     smoothed = (cluster_size + EPSILON) / (total + NUM_EMBEDDINGS * EPSILON) * total
-    new_quantizer = {"codebook": embedding_sum / smoothed[:, None], "cluster_size": cluster_size,
-                     "embedding_sum": embedding_sum}
+    new_quantizer = {
+        "codebook": embedding_sum / smoothed[:, None],
+        "cluster_size": cluster_size,
+        "embedding_sum": embedding_sum,
+    }
 
-    hidden = residual_stack(conv(np_like.asarray(quantized, compute_dtype), weights["decoder_stem"]),
-                            weights["decoder_residual"])
+    hidden = residual_stack(
+        conv(np_like.asarray(quantized, compute_dtype), weights["decoder_stem"]), weights["decoder_residual"]
+    )
     first, last = weights["upsampling"]
     reconstructions = np_like.asarray(conv_transposed(relu(conv_transposed(hidden, first)), last), "float32") + 0.5
     loss = np_like.mean((reconstructions - images) ** 2) + BETA * commitment
@@ -211,7 +244,8 @@ def jax_steps_per_second(precision, steps, warmup_steps):
     weights, quantizer = _initial_state(
         lambda shape, stddev: jnp.asarray(rng.normal(0, stddev, shape), jnp.float32),
         lambda shape, limit: jnp.asarray(rng.uniform(-limit, limit, shape), jnp.float32),
-        lambda shape: jnp.zeros(shape, jnp.float32))
+        lambda shape: jnp.zeros(shape, jnp.float32),
+    )
     compute_dtype = jnp.bfloat16 if precision == "mixed_bfloat16" else jnp.float32
     dimensions = ("NHWC", "HWIO", "NHWC")
 
@@ -219,13 +253,20 @@ def jax_steps_per_second(precision, steps, warmup_steps):
         return jax.lax.conv_general_dilated(values, kernel, (stride, stride), "SAME", dimension_numbers=dimensions)
 
     def convolve_transposed(values, kernel):  # kernel (k, k, out, in), as TensorFlow's
-        return jax.lax.conv_transpose(values, jnp.swapaxes(kernel, 2, 3), (2, 2), "SAME",
-                                      dimension_numbers=dimensions)
+        return jax.lax.conv_transpose(values, jnp.swapaxes(kernel, 2, 3), (2, 2), "SAME", dimension_numbers=dimensions)
 
     def loss_and_state(weights, quantizer, images):
-        return _forward(weights, quantizer, images, jnp, convolve, convolve_transposed, jax.lax.stop_gradient,
-                        lambda values, indices: jax.ops.segment_sum(values, indices, NUM_EMBEDDINGS),
-                        compute_dtype)
+        return _forward(
+            weights,
+            quantizer,
+            images,
+            jnp,
+            convolve,
+            convolve_transposed,
+            jax.lax.stop_gradient,
+            lambda values, indices: jax.ops.segment_sum(values, indices, NUM_EMBEDDINGS),
+            compute_dtype,
+        )
 
     def train_step(state, images):
         weights, quantizer, first, second, step = state
@@ -246,8 +287,13 @@ def jax_steps_per_second(precision, steps, warmup_steps):
         state[0] = compiled(state[0], batch)
         return state[0]
 
-    return _time_steps(step_on, lambda step: images[step * BATCH_SIZE:(step + 1) * BATCH_SIZE], steps,
-                       warmup_steps, wait=jax.block_until_ready)
+    return _time_steps(
+        step_on,
+        lambda step: images[step * BATCH_SIZE : (step + 1) * BATCH_SIZE],
+        steps,
+        warmup_steps,
+        wait=jax.block_until_ready,
+    )
 
 
 def tensorflow_steps_per_second(precision, steps, warmup_steps):
@@ -256,10 +302,14 @@ def tensorflow_steps_per_second(precision, steps, warmup_steps):
     import tensorflow as tf
 
     rng = np.random.default_rng(0)
-    weights, quantizer = tf.nest.map_structure(tf.Variable, _initial_state(
-        lambda shape, stddev: rng.normal(0, stddev, shape).astype("float32"),
-        lambda shape, limit: rng.uniform(-limit, limit, shape).astype("float32"),
-        lambda shape: np.zeros(shape, "float32")))
+    weights, quantizer = tf.nest.map_structure(
+        tf.Variable,
+        _initial_state(
+            lambda shape, stddev: rng.normal(0, stddev, shape).astype("float32"),
+            lambda shape, limit: rng.uniform(-limit, limit, shape).astype("float32"),
+            lambda shape: np.zeros(shape, "float32"),
+        ),
+    )
     variables = tf.nest.flatten(weights)
     first = [tf.Variable(tf.zeros_like(variable)) for variable in variables]
     second = [tf.Variable(tf.zeros_like(variable)) for variable in variables]
@@ -277,16 +327,24 @@ def tensorflow_steps_per_second(precision, steps, warmup_steps):
 
     def convolve_transposed(values, kernel):
         shape = tf.shape(values)
-        return tf.nn.conv2d_transpose(values, kernel, [shape[0], 2 * shape[1], 2 * shape[2], kernel.shape[2]], 2,
-                                      "SAME")
+        return tf.nn.conv2d_transpose(
+            values, kernel, [shape[0], 2 * shape[1], 2 * shape[2], kernel.shape[2]], 2, "SAME"
+        )
 
     @tf.function
     def train_step(images):
         with tf.GradientTape() as tape:
             loss, new_quantizer = _forward(
-                weights, {name: variable.read_value() for name, variable in quantizer.items()}, images, NumpyLike,
-                convolve, convolve_transposed, tf.stop_gradient,
-                lambda values, indices: tf.math.unsorted_segment_sum(values, indices, NUM_EMBEDDINGS), compute_dtype)
+                weights,
+                {name: variable.read_value() for name, variable in quantizer.items()},
+                images,
+                NumpyLike,
+                convolve,
+                convolve_transposed,
+                tf.stop_gradient,
+                lambda values, indices: tf.math.unsorted_segment_sum(values, indices, NUM_EMBEDDINGS),
+                compute_dtype,
+            )
         gradients = tape.gradient(loss, variables)
         for name, value in new_quantizer.items():
             quantizer[name].assign(value)
@@ -299,9 +357,13 @@ def tensorflow_steps_per_second(precision, steps, warmup_steps):
         return loss
 
     images = tf.constant(rng.uniform(size=((steps + warmup_steps) * BATCH_SIZE,) + IMAGE_SHAPE).astype("float32"))
-    return _time_steps(train_step, lambda step: images[step * BATCH_SIZE:(step + 1) * BATCH_SIZE], steps,
-                       warmup_steps, wait=lambda loss: loss.numpy())
+    return _time_steps(
+        train_step,
+        lambda step: images[step * BATCH_SIZE : (step + 1) * BATCH_SIZE],
+        steps,
+        warmup_steps,
+        wait=lambda loss: loss.numpy(),
+    )
 
 
-HANDWRITTEN = {"torch": torch_steps_per_second, "jax": jax_steps_per_second,
-               "tensorflow": tensorflow_steps_per_second}
+HANDWRITTEN = {"torch": torch_steps_per_second, "jax": jax_steps_per_second, "tensorflow": tensorflow_steps_per_second}

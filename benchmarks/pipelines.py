@@ -36,11 +36,15 @@ AUDIO_SAMPLE_RATE = 16_000
 PIPELINES = {
     "cifar10": dict(split="train", batch_size=128, options={}, model=dict(data_shape=(32, 32, 3))),
     "kaokore": dict(
-        split="train", batch_size=16, options={},
+        split="train",
+        batch_size=16,
+        options={},
         model=dict(data_shape=(256, 256, 3), num_downsamples=2),
     ),
     "librispeech": dict(
-        split="train-clean-5", batch_size=8, options=dict(crop_length=16_384),
+        split="train-clean-5",
+        batch_size=8,
+        options=dict(crop_length=16_384),
         model=dict(data_shape=(16_384, 1), data_range=(-1.0, 1.0), num_downsamples=6),
     ),
 }
@@ -116,8 +120,12 @@ def main():
             for cache in (False, True):
                 results[f"tf.data cache={cache}"] = timed_epochs(
                     lambda: keras_vq.data.load(
-                        name, setting["split"], setting["batch_size"], cache=cache,
-                        prepared_dir=scratch / f"prepared-cache-{cache}", **common,
+                        name,
+                        setting["split"],
+                        setting["batch_size"],
+                        cache=cache,
+                        prepared_dir=scratch / f"prepared-cache-{cache}",
+                        **common,
                     )
                 )
             numpy_batches = None
@@ -138,11 +146,15 @@ def main():
                 scale, unit = setting["options"]["crop_length"] / AUDIO_SAMPLE_RATE, "audio s/s"
             for path, (startup, rates) in results.items():
                 rows.append((name, path, startup, [rate * scale for rate in rates], training * scale, unit))
-    print(f"{'dataset':<12} {'pipeline':<20} {'startup s':>9} {'epoch 1':>9} {'epoch 2':>9} "
-          f"{'training':>9} {'ratio':>7}  unit")
+    print(
+        f"{'dataset':<12} {'pipeline':<20} {'startup s':>9} {'epoch 1':>9} {'epoch 2':>9} "
+        f"{'training':>9} {'ratio':>7}  unit"
+    )
     for name, path, startup, (first, second), training, unit in rows:
-        print(f"{name:<12} {path:<20} {startup:>9.1f} {first:>9,.0f} {second:>9,.0f} "
-              f"{training:>9,.1f} {min(first, second) / training:>6.1f}x  {unit}")
+        print(
+            f"{name:<12} {path:<20} {startup:>9.1f} {first:>9,.0f} {second:>9,.0f} "
+            f"{training:>9,.1f} {min(first, second) / training:>6.1f}x  {unit}"
+        )
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ def main():
     for name, make in QUANTIZERS.items():
         model = keras_vq.models.VQVAE.from_preset("cifar10", load_weights=False, quantizer=make(), dtype=None)
         model.compile(optimizer=keras.optimizers.Adam(3e-4))
-        model.fit(images[:arguments.warmup_steps * BATCH_SIZE], batch_size=BATCH_SIZE, verbose=0, shuffle=False)
+        model.fit(images[: arguments.warmup_steps * BATCH_SIZE], batch_size=BATCH_SIZE, verbose=0, shuffle=False)
         models[name] = model
     rates = {name: [] for name in QUANTIZERS}
     for _ in range(arguments.rounds):
@@ -54,8 +54,10 @@ def main():
             model.fit(images, batch_size=BATCH_SIZE, verbose=0, shuffle=False)
             rates[name].append(arguments.steps / (time.perf_counter() - start))
     baseline = statistics.median(rates["vq"])
-    print(f"backend {keras.backend.backend()}, {arguments.dtype_policy}, batch {BATCH_SIZE}, median of "
-          f"{arguments.rounds} rounds of {arguments.steps} steps")
+    print(
+        f"backend {keras.backend.backend()}, {arguments.dtype_policy}, batch {BATCH_SIZE}, median of "
+        f"{arguments.rounds} rounds of {arguments.steps} steps"
+    )
     print("| quantizer | steps/s | vs vq |")
     print("| --- | ---: | ---: |")
     for name, values in rates.items():

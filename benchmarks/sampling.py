@@ -30,12 +30,18 @@ def measure(size, channels, num_blocks, num_samples):
     from keras_vq.models import PixelCNN
 
     keras.utils.set_random_seed(0)
-    prior = PixelCNN(code_shape=(size, size), num_embeddings=NUM_EMBEDDINGS, channels=channels,
-                     num_blocks=num_blocks, num_classes=NUM_CLASSES)
+    prior = PixelCNN(
+        code_shape=(size, size),
+        num_embeddings=NUM_EMBEDDINGS,
+        channels=channels,
+        num_blocks=num_blocks,
+        num_classes=NUM_CLASSES,
+    )
     labels = [index % NUM_CLASSES for index in range(num_samples)]
     figures, codes = time_each_method(
         lambda method: prior.sample(num_samples, class_labels=labels, seed=1, method=method, verbose=0),
-        ("cached", "naive"))
+        ("cached", "naive"),
+    )
     figures["same_codes"] = float((codes["cached"] == codes["naive"]).mean())
     return figures
 
@@ -52,18 +58,34 @@ def main():
     if args.worker:
         print(json.dumps(measure(args.size, args.channels, args.num_blocks, args.num_samples)))
         return
-    print(f"PixelCNN sampling: {args.num_blocks} blocks of {args.channels} channels, K {NUM_EMBEDDINGS}, "
-          f"class-conditional, {args.num_samples} samples a call")
+    print(
+        f"PixelCNN sampling: {args.num_blocks} blocks of {args.channels} channels, K {NUM_EMBEDDINGS}, "
+        f"class-conditional, {args.num_samples} samples a call"
+    )
     print("| backend | map | cached: first call | naive | cached | cached ms/position | ratio | same codes |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for backend in installed_backends(args.backends):
         for size in (int(size) for size in args.sizes.split(",")):
-            figures = run_on_backend(backend, __file__, ["--size", size, "--channels", args.channels,
-                                                         "--num-blocks", args.num_blocks,
-                                                         "--num-samples", args.num_samples])
-            print(f"| {backend} | {size}x{size} | {figures['cached_first_call_s']:.2f} s | {figures['naive_timed_s']:.2f} s "
-                  f"| {figures['cached_timed_s']:.3f} s | {1e3 * figures['cached_timed_s'] / size ** 2:.2f} "
-                  f"| {figures['naive_timed_s'] / figures['cached_timed_s']:.1f}x | {figures['same_codes']:.2%} |", flush=True)
+            figures = run_on_backend(
+                backend,
+                __file__,
+                [
+                    "--size",
+                    size,
+                    "--channels",
+                    args.channels,
+                    "--num-blocks",
+                    args.num_blocks,
+                    "--num-samples",
+                    args.num_samples,
+                ],
+            )
+            print(
+                f"| {backend} | {size}x{size} | {figures['cached_first_call_s']:.2f} s | {figures['naive_timed_s']:.2f} s "
+                f"| {figures['cached_timed_s']:.3f} s | {1e3 * figures['cached_timed_s'] / size**2:.2f} "
+                f"| {figures['naive_timed_s'] / figures['cached_timed_s']:.1f}x | {figures['same_codes']:.2%} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ def keras_steps_per_second(precision, steps, warmup_steps):
     model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE))
     model.fit(images[: warmup_steps * BATCH_SIZE], batch_size=BATCH_SIZE, epochs=1, verbose=0, shuffle=False)
     start = time.perf_counter()
-    model.fit(images[warmup_steps * BATCH_SIZE:], batch_size=BATCH_SIZE, epochs=1, verbose=0, shuffle=False)
+    model.fit(images[warmup_steps * BATCH_SIZE :], batch_size=BATCH_SIZE, epochs=1, verbose=0, shuffle=False)
     return steps / (time.perf_counter() - start)
 
 
@@ -54,8 +54,9 @@ def main():
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--warmup-steps", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--precisions", nargs="+", default=["float32", "mixed_bfloat16"],
-                        choices=["float32", "mixed_bfloat16"])
+    parser.add_argument(
+        "--precisions", nargs="+", default=["float32", "mixed_bfloat16"], choices=["float32", "mixed_bfloat16"]
+    )
     parser.add_argument("--frameworks", nargs="+", choices=list(NAMES))
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--implementation", choices=["keras_vq", "handwritten"], help=argparse.SUPPRESS)
@@ -73,14 +74,28 @@ def main():
     frameworks = ["torch"] + [name for name in frameworks if name != "torch"]
 
     def rate(implementation, framework, precision):
-        arguments = ["--implementation", implementation, "--framework", framework, "--precision", precision,
-                     "--steps", args.steps, "--warmup-steps", args.warmup_steps]
+        arguments = [
+            "--implementation",
+            implementation,
+            "--framework",
+            framework,
+            "--precision",
+            precision,
+            "--steps",
+            args.steps,
+            "--warmup-steps",
+            args.warmup_steps,
+        ]
         return run_on_backend(framework, __file__, arguments)["steps_per_second"]
 
-    print(f"VQ-VAE training, Sonnet's CIFAR-10 configuration, batch {BATCH_SIZE}; median of {args.rounds} "
-          f"rounds of {args.steps} steps after {args.warmup_steps} warm-up steps, each run a process of its own")
-    print("| precision | framework | by hand, steps/s | keras_vq, steps/s | keras_vq / by hand "
-          "| by hand / plain PyTorch | keras_vq / plain PyTorch |")
+    print(
+        f"VQ-VAE training, Sonnet's CIFAR-10 configuration, batch {BATCH_SIZE}; median of {args.rounds} "
+        f"rounds of {args.steps} steps after {args.warmup_steps} warm-up steps, each run a process of its own"
+    )
+    print(
+        "| precision | framework | by hand, steps/s | keras_vq, steps/s | keras_vq / by hand "
+        "| by hand / plain PyTorch | keras_vq / plain PyTorch |"
+    )
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for precision in args.precisions:
         plain_pytorch = None
@@ -91,8 +106,11 @@ def main():
                     rounds[implementation].append(rate(implementation, framework, precision))
             by_hand, ours = (statistics.median(rounds[name]) for name in ("handwritten", "keras_vq"))
             plain_pytorch = plain_pytorch or by_hand
-            print(f"| {precision} | {NAMES[framework]} | {by_hand:.2f} | {ours:.2f} | **{ours / by_hand:.2f}x** "
-                  f"| {by_hand / plain_pytorch:.2f}x | {ours / plain_pytorch:.2f}x |", flush=True)
+            print(
+                f"| {precision} | {NAMES[framework]} | {by_hand:.2f} | {ours:.2f} | **{ours / by_hand:.2f}x** "
+                f"| {by_hand / plain_pytorch:.2f}x | {ours / plain_pytorch:.2f}x |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

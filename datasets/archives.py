@@ -59,8 +59,10 @@ def extract_tar(archive_path, target_dir, progress=True):
                     archive.extract(member, staging)
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as error:
         shutil.rmtree(staging, ignore_errors=True)
-        raise BadFileError(archive_path, f"truncated or corrupt archive ({type(error).__name__}: {error}); "
-                                         "delete it and download it again") from error
+        raise BadFileError(
+            archive_path,
+            f"truncated or corrupt archive ({type(error).__name__}: {error}); delete it and download it again",
+        ) from error
     top_level = sorted(path.name for path in staging.iterdir())
     _merge_into(staging, target)
     shutil.rmtree(staging)
@@ -86,9 +88,7 @@ def _check_member(member, links, archive_path):
     """
 
     def refuse(reason):
-        raise UnsafeArchiveError(
-            f"{archive_path}: refusing to extract: member {member.name!r} {reason}"
-        )
+        raise UnsafeArchiveError(f"{archive_path}: refusing to extract: member {member.name!r} {reason}")
 
     if os.path.isabs(member.name) or member.name.startswith(("/", "\\")):
         refuse("has an absolute path")

@@ -48,8 +48,8 @@ class DatasetDescription:
     builder_module: str
     label_keys: tuple
     summary_line: typing.Callable
-    download: typing.Optional[typing.Callable] = None
-    describe_missing: typing.Optional[typing.Callable] = None
+    download: typing.Callable | None = None
+    describe_missing: typing.Callable | None = None
 
     def reader_class(self):
         """The reader class, imported now; a missing optional package names its extra."""

@@ -77,8 +77,7 @@ def download_file(
         if expected_sha256 and sha256_of_file(destination) != expected_sha256:
             raise BadFileError(
                 destination,
-                f"exists but its SHA-256 is not the recorded {expected_sha256}; "
-                "delete it to download it again",
+                f"exists but its SHA-256 is not the recorded {expected_sha256}; delete it to download it again",
             )
         return destination
     destination.parent.mkdir(parents=True, exist_ok=True)
@@ -107,8 +106,7 @@ def download_file(
         except (urllib.error.URLError, http.client.HTTPException, OSError, BadFileError) as error:
             failures.append(str(error))
     raise DownloadError(
-        f"could not download {url} to {destination} after {len(failures)} attempt(s): "
-        + "; ".join(failures)
+        f"could not download {url} to {destination} after {len(failures)} attempt(s): " + "; ".join(failures)
     )
 
 
@@ -129,15 +127,18 @@ def _fetch_rest(url, part, timeout_seconds, progress):
             have = 0  # The server ignored the Range header: start again.
         remaining = response.headers.get("Content-Length")
         expected_total = have + int(remaining) if remaining is not None else None
-        with open(part, "ab" if have else "wb") as file, tqdm(
-            total=expected_total,
-            initial=have,
-            unit="B",
-            unit_scale=True,
-            desc=pathlib.Path(url).name[-40:],
-            disable=not progress,
-            leave=False,
-        ) as bar:
+        with (
+            open(part, "ab" if have else "wb") as file,
+            tqdm(
+                total=expected_total,
+                initial=have,
+                unit="B",
+                unit_scale=True,
+                desc=pathlib.Path(url).name[-40:],
+                disable=not progress,
+                leave=False,
+            ) as bar,
+        ):
             for chunk in iter(lambda: response.read(CHUNK_BYTES), b""):
                 file.write(chunk)
                 bar.update(len(chunk))
@@ -167,9 +168,10 @@ def download_files(
         raise ValueError(f"max_workers must be a positive integer, got {max_workers}")
     pending = [(url, pathlib.Path(dest)) for url, dest in jobs if not pathlib.Path(dest).exists()]
     failures = {}
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max_workers) as pool, tqdm(
-        total=len(pending), unit="file", desc=description, disable=not progress
-    ) as bar:
+    with (
+        concurrent.futures.ThreadPoolExecutor(max_workers=max_workers) as pool,
+        tqdm(total=len(pending), unit="file", desc=description, disable=not progress) as bar,
+    ):
         futures = {
             pool.submit(
                 download_file,
@@ -189,4 +191,3 @@ def download_files(
                 failures[futures[future]] = error
             bar.update(1)
     return failures
-

@@ -27,9 +27,7 @@ def read_flac(path, expected_sample_rate=None):
     except Exception as error:  # soundfile raises LibsndfileError, RuntimeError...
         raise BadFileError(path, f"is not a decodable FLAC file ({error})") from error
     if expected_sample_rate is not None and sample_rate != expected_sample_rate:
-        raise BadFileError(
-            path, f"has sample rate {sample_rate} Hz, expected {expected_sample_rate} Hz"
-        )
+        raise BadFileError(path, f"has sample rate {sample_rate} Hz, expected {expected_sample_rate} Hz")
     if samples.shape[1] != 1:
         raise BadFileError(path, f"has {samples.shape[1]} channels, expected mono")
     if info.frames > 0 and samples.shape[0] != info.frames:

@@ -54,9 +54,7 @@ def read_image(path, expected_shape=None):
     if pixels.ndim != 3 or pixels.shape[-1] != 3:
         raise BadFileError(path, f"is not an RGB image (decoded shape {pixels.shape})")
     if expected_shape is not None and pixels.shape != tuple(expected_shape):
-        raise BadFileError(
-            path, f"has shape {pixels.shape}, expected {tuple(expected_shape)}"
-        )
+        raise BadFileError(path, f"has shape {pixels.shape}, expected {tuple(expected_shape)}")
     return pixels, encoded_bytes
 
 

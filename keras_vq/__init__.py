@@ -21,5 +21,18 @@ from keras_vq import (
 )
 from keras_vq.version import __version__
 
-__all__ = ["callbacks", "data", "distribute", "layers", "metrics", "models", "output_distributions", "presets",
-           "runs", "saving", "training", "utils", "__version__"]
+__all__ = [
+    "callbacks",
+    "data",
+    "distribute",
+    "layers",
+    "metrics",
+    "models",
+    "output_distributions",
+    "presets",
+    "runs",
+    "saving",
+    "training",
+    "utils",
+    "__version__",
+]

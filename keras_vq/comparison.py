@@ -73,9 +73,13 @@ def summarize_over_seeds(figures_per_seed):
     """
     if not figures_per_seed:
         raise ValueError("figures_per_seed is empty: no seed has finished")
-    names = [name for name, value in figures_per_seed[0].items()
-             if isinstance(value, (int, float)) and not isinstance(value, bool)
-             and all(isinstance(figures.get(name), (int, float)) for figures in figures_per_seed)]
+    names = [
+        name
+        for name, value in figures_per_seed[0].items()
+        if isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and all(isinstance(figures.get(name), (int, float)) for figures in figures_per_seed)
+    ]
     summary = {}
     for name in names:
         values = [float(figures[name]) for figures in figures_per_seed]
@@ -159,10 +163,15 @@ def comparison_table(summaries, figures=None):
         print(comparison_table(summaries))
         ```
     """
-    columns = [column for column in TABLE_COLUMNS if any(column[0] in summary for summary in summaries.values())
-               and (figures is None or column[0] in figures)]
-    lines = ["| model | " + " | ".join(heading for _, heading, _, _ in columns) + " |",
-             "| --- |" + " ---: |" * len(columns)]
+    columns = [
+        column
+        for column in TABLE_COLUMNS
+        if any(column[0] in summary for summary in summaries.values()) and (figures is None or column[0] in figures)
+    ]
+    lines = [
+        "| model | " + " | ".join(heading for _, heading, _, _ in columns) + " |",
+        "| --- |" + " ---: |" * len(columns),
+    ]
     for model, summary in summaries.items():
         cells = [format_mean_sd(summary, name, scale, digits) for name, _, scale, digits in columns]
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
@@ -229,15 +238,22 @@ def comparison_verdict(summaries, histories, mse_threshold, names=("vae", "vqvae
         fast, slow = (epochs_to_reach(histories[name], mse_threshold) for name in (vqvae, vqvae2))
         learns_faster = fast[0] < slow[0] and apart(fast, slow)
         ends_worse = mse(vqvae)["mean"] > mse(vqvae2)["mean"] and differs(vqvae, vqvae2)
-        support = ("supported" if learns_faster and ends_worse else
-                   "half supported: it ends worse, but does not learn faster" if ends_worse else
-                   "half supported: it learns faster, but does not end worse" if learns_faster else "not supported")
+        support = (
+            "supported"
+            if learns_faster and ends_worse
+            else "half supported: it ends worse, but does not learn faster"
+            if ends_worse
+            else "half supported: it learns faster, but does not end worse"
+            if learns_faster
+            else "not supported"
+        )
         verdict.append(
             f"**VQ-VAE learns faster but ends worse than VQ-VAE-2**: {support}. "
             f"Epochs for held-out MSE to reach {mse_threshold:.3g}: {fast[0]:.3g} ± {fast[1]:.2g} (VQ-VAE; seeds "
             f"{fast[2]}) against {slow[0]:.3g} ± {slow[1]:.2g} (VQ-VAE-2; {slow[2]}); final MSE "
             f"{mse(vqvae)['mean']:.3g} ± {mse(vqvae)['sd']:.2g} against {mse(vqvae2)['mean']:.3g} ± "
-            f"{mse(vqvae2)['sd']:.2g}{'' if differs(vqvae, vqvae2) else ', within their sds'}.")
+            f"{mse(vqvae2)['sd']:.2g}{'' if differs(vqvae, vqvae2) else ', within their sds'}."
+        )
     if vqvae in summaries and vae in summaries:
         vqvae_better = mse(vqvae)["mean"] < mse(vae)["mean"] and differs(vqvae, vae)
         verdict.append(
@@ -245,7 +261,8 @@ def comparison_verdict(summaries, histories, mse_threshold, names=("vae", "vqvae
             f"Final MSE {mse(vqvae)['mean']:.3g} ± {mse(vqvae)['sd']:.2g} (VQ-VAE) against "
             f"{mse(vae)['mean']:.3g} ± {mse(vae)['sd']:.2g} (VAE); the VAE's latent is continuous, the "
             f"VQ-VAE's is {summaries[vqvae].get('perplexity', {}).get('mean', float('nan')):.0f} codes' worth "
-            f"(perplexity).")
+            f"(perplexity)."
+        )
     if vae in summaries and "active_units" in summaries[vae]:
         active = summaries[vae]["active_units"]["mean"]
         units = summaries[vae]["latent_units"]["mean"]
@@ -253,9 +270,9 @@ def comparison_verdict(summaries, histories, mse_threshold, names=("vae", "vqvae
         verdict.append(
             f"**VAEs suffer posterior collapse**: {'supported' if collapsed else 'not supported'} for this VAE. "
             f"{active:.0f} of {units:.0f} latent units are active (Cov_x E_q[z|x] > 0.01; "
-            f"{100 * active / units:.0f}%), with {summaries[vae]['kl_per_image']['mean']:.0f} nats of KL an image.")
+            f"{100 * active / units:.0f}%), with {summaries[vae]['kl_per_image']['mean']:.0f} nats of KL an image."
+        )
     return verdict
-
 
 
 def ranking_verdict(summaries, figure="nmse", lower_is_better=True):
@@ -276,15 +293,22 @@ def ranking_verdict(summaries, figure="nmse", lower_is_better=True):
     """
     ranked = sorted(summaries, key=lambda model: summaries[model][figure]["mean"], reverse=not lower_is_better)
     best = summaries[ranked[0]][figure]
-    order = ", ".join(f"{model} {summaries[model][figure]['mean']:.4g} ± {summaries[model][figure]['sd']:.2g}"
-                      for model in ranked)
+    order = ", ".join(
+        f"{model} {summaries[model][figure]['mean']:.4g} ± {summaries[model][figure]['sd']:.2g}" for model in ranked
+    )
     sentences = [f"**Ranked by {figure}** ({'lower' if lower_is_better else 'higher'} is better): {order}."]
-    beaten = [model for model in ranked[1:] if abs(summaries[model][figure]["mean"] - best["mean"])
-              > summaries[model][figure]["sd"] + best["sd"]]
+    beaten = [
+        model
+        for model in ranked[1:]
+        if abs(summaries[model][figure]["mean"] - best["mean"]) > summaries[model][figure]["sd"] + best["sd"]
+    ]
     tied = [model for model in ranked[1:] if model not in beaten]
-    sentences.append(f"**{ranked[0]}** is best; it beats " + (", ".join(beaten) if beaten else "none of the others")
-                     + " by more than their sds together" + (f", and is within the sds of {', '.join(tied)}."
-                                                             if tied else "."))
+    sentences.append(
+        f"**{ranked[0]}** is best; it beats "
+        + (", ".join(beaten) if beaten else "none of the others")
+        + " by more than their sds together"
+        + (f", and is within the sds of {', '.join(tied)}." if tied else ".")
+    )
     return sentences
 
 
@@ -303,8 +327,10 @@ def study_budget(arguments):
         print(budget_sentence(study_budget(arguments), test_images=10000, test_split="test"))
         ```
     """
-    return {name: getattr(arguments, name) for name in ("seeds", "epochs", "steps_per_epoch", "batch_size",
-                                                        "learning_rate", "dtype_policy")}
+    return {
+        name: getattr(arguments, name)
+        for name in ("seeds", "epochs", "steps_per_epoch", "batch_size", "learning_rate", "dtype_policy")
+    }
 
 
 def budget_sentence(budget, test_images, test_split):
@@ -319,14 +345,30 @@ def budget_sentence(budget, test_images, test_split):
         print(budget_sentence(budget, test_images=500, test_split="test"))
         ```
     """
-    return (f"{budget['seeds']} seed(s) x {budget['epochs']} epochs of {budget['steps_per_epoch']} steps, batch "
-            f"{budget['batch_size']}, Adam {budget['learning_rate']:g}, {budget['dtype_policy']}, "
-            f"{keras.backend.backend()}; final figures on the {test_images:,} images of `{test_split}`, mean (sd) "
-            "over seeds.")
+    return (
+        f"{budget['seeds']} seed(s) x {budget['epochs']} epochs of {budget['steps_per_epoch']} steps, batch "
+        f"{budget['batch_size']}, Adam {budget['learning_rate']:g}, {budget['dtype_policy']}, "
+        f"{keras.backend.backend()}; final figures on the {test_images:,} images of `{test_split}`, mean (sd) "
+        "over seeds."
+    )
 
-def train_and_measure(model_name, seed, build_model, training_from, run_dir, *, epochs, steps_per_epoch,
-                      learning_rate, held_out, test_images, snapshot_images=None, snapshot_epochs=(),
-                      evaluation_batch=250):
+
+def train_and_measure(
+    model_name,
+    seed,
+    build_model,
+    training_from,
+    run_dir,
+    *,
+    epochs,
+    steps_per_epoch,
+    learning_rate,
+    held_out,
+    test_images,
+    snapshot_images=None,
+    snapshot_epochs=(),
+    evaluation_batch=250,
+):
     """Trains one model for one seed in `run_dir` (resuming its checkpoint) and returns its figures.
 
     `build_model()` gives the untrained model (compiled here with Adam at
@@ -368,13 +410,25 @@ def train_and_measure(model_name, seed, build_model, training_from, run_dir, *, 
         snapshots = callbacks.ReconstructionSnapshots(snapshot_images, snapshot_epochs, directory=run_dir / "snapshots")
         report.append(snapshots)
     print(f"{model_name}, seed {seed}: {model.count_params():,} parameters", flush=True)
-    history = training.fit_resumably(model, training_from, total_steps=epochs * steps_per_epoch,
-                                     steps_per_epoch=steps_per_epoch, run_dir=run_dir, callbacks=report)
+    history = training.fit_resumably(
+        model,
+        training_from,
+        total_steps=epochs * steps_per_epoch,
+        steps_per_epoch=steps_per_epoch,
+        run_dir=run_dir,
+        callbacks=report,
+    )
     model = training.in_float32(model)
     figures = metrics.reconstruction_report(model, test_images, batch_size=evaluation_batch)
     figures |= {"parameters": model.count_params(), "training_minutes": sum(history["epoch_seconds"]) / 60}
-    final = {"model": model_name, "seed": seed, "test": figures, "history": history,
-             "snapshots": {} if snapshots is None else {
-                 str(epoch): f"snapshots/epoch-{epoch}.npy" for epoch in sorted(snapshots.snapshots)}}
+    final = {
+        "model": model_name,
+        "seed": seed,
+        "test": figures,
+        "history": history,
+        "snapshots": {}
+        if snapshots is None
+        else {str(epoch): f"snapshots/epoch-{epoch}.npy" for epoch in sorted(snapshots.snapshots)},
+    }
     runs.write_results(run_dir, final)  # Refuses NaN figures; marks the model and seed finished.
     return final

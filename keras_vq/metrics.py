@@ -84,7 +84,7 @@ def code_bits_per_second(model, sample_rate):
         print(keras_vq.metrics.code_bits_per_second(vqvae, 16_000))  # 2250.0: 9 bits every 4 ms
         ```
     """
-    positions_per_second = sample_rate / 2 ** model.num_downsamples
+    positions_per_second = sample_rate / 2**model.num_downsamples
     return positions_per_second * model.quantizer.codes_per_position * math.log2(model.num_embeddings)
 
 
@@ -189,15 +189,16 @@ def reconstruction_report(model, data, batch_size=256, verbose="auto"):
     reconstructions, codes, squared_errors, element_counts, means, kl_sums = [], {}, {}, {}, [], []
     decoder_nats = 0.0
     for start in starts:
-        batch = data[start:start + batch_size]
+        batch = data[start : start + batch_size]
         if likelihood is None:
             reconstructions.append(np.asarray(predict_rows(model, batch)))
         else:  # One pass gives the distribution: its mean, and the data's likelihood under it.
             with model.outputting_parameters():
                 outputs = model(batch, training=False)
             reconstructions.append(np.asarray(keras.ops.convert_to_numpy(likelihood.mean(outputs))))
-            decoder_nats -= np.sum(keras.ops.convert_to_numpy(likelihood.log_probability(batch, outputs)),
-                                   dtype=np.float64)
+            decoder_nats -= np.sum(
+                keras.ops.convert_to_numpy(likelihood.log_probability(batch, outputs)), dtype=np.float64
+            )
         if quantizers:
             for name, level_outputs in model.encoder_outputs(batch).items():
                 # The quantizer's own figures: the commitment its loss weighs by beta, the batch's mean.
@@ -209,8 +210,10 @@ def reconstruction_report(model, data, batch_size=256, verbose="auto"):
                     squared_errors[name] = squared_errors.get(name, 0.0) + commitment * elements
                     element_counts[name] = element_counts.get(name, 0) + elements
         if is_vae:
-            posterior = {key: np.asarray(keras.ops.convert_to_numpy(value), np.float64)
-                         for key, value in model.encode(batch).items()}
+            posterior = {
+                key: np.asarray(keras.ops.convert_to_numpy(value), np.float64)
+                for key, value in model.encode(batch).items()
+            }
             means.append(posterior["mean"])
             kl_sums.append(kl_to_standard_normal(posterior["mean"], posterior["log_variance"], xp=np))
         progress.advance()
@@ -234,8 +237,11 @@ def reconstruction_report(model, data, batch_size=256, verbose="auto"):
             if level.stage_axis:  # A position's code is its tuple of stage codes.
                 stages = level_codes.reshape(-1, level_codes.shape[-1])
                 report[f"{prefix}perplexity"] = perplexity_of_counts(np.unique(stages, axis=0, return_counts=True)[1])
-                report[f"{prefix}codebook_usage"] = float(np.mean([
-                    codebook_usage(stages[:, stage], level.num_embeddings) for stage in range(stages.shape[1])]))
+                report[f"{prefix}codebook_usage"] = float(
+                    np.mean(
+                        [codebook_usage(stages[:, stage], level.num_embeddings) for stage in range(stages.shape[1])]
+                    )
+                )
             else:
                 report[f"{prefix}perplexity"] = perplexity(level_codes, level.num_embeddings)
                 report[f"{prefix}codebook_usage"] = codebook_usage(level_codes, level.num_embeddings)
@@ -310,8 +316,10 @@ def discretized_logistic_bits(pixels, means, scales):
         raise ValueError(f"pixels must be integers in [0, 255]; got {pixels.min()}..{pixels.max()}")
     if not np.issubdtype(pixels.dtype, np.integer) and not np.array_equal(pixels, np.round(pixels)):
         fraction = pixels[pixels != np.round(pixels)].flat[0]
-        raise ValueError(f"pixels must be 8-bit levels, integers in [0, 255]; got non-integer values such as "
-                         f"{fraction} (images on [0, 1] need np.round(images * 255))")
+        raise ValueError(
+            f"pixels must be 8-bit levels, integers in [0, 255]; got non-integer values such as "
+            f"{fraction} (images on [0, 1] need np.round(images * 255))"
+        )
     scales = np.asarray(scales, np.float64)
     if (scales <= 0).any():
         raise ValueError(f"scales must be > 0; got {scales}")
@@ -398,19 +406,25 @@ def bits_per_dim(model, priors, images, scales=None, class_labels=None, batch_si
     images = checked_figure_data("images", images)
     low, high = model.data_range
     if images.dtype.kind != "f":
-        raise ValueError(f"images must be floats on the model's scale {(low, high)}; got dtype {images.dtype} "
-                         "(divide 8-bit pixels by 255, as keras_vq.data does)")
+        raise ValueError(
+            f"images must be floats on the model's scale {(low, high)}; got dtype {images.dtype} "
+            "(divide 8-bit pixels by 255, as keras_vq.data does)"
+        )
     if images.min() < low - 1e-6 or images.max() > high + 1e-6:
-        raise ValueError(f"images must lie in the model's data_range {(low, high)}; got values in "
-                         f"[{images.min():g}, {images.max():g}]")
+        raise ValueError(
+            f"images must lie in the model's data_range {(low, high)}; got values in "
+            f"[{images.min():g}, {images.max():g}]"
+        )
     images = images.astype(np.float32)
     check_positive_int("batch_size", batch_size)
     decoder_bits, prior_bits = 0.0, 0.0
     likelihood = model.output_distribution if model.output_distribution.has_likelihood else None
     if (likelihood is None) == (scales is None):
-        raise ValueError("scales are for a decoder trained with the MSE (fit them with fit_logistic_scales); "
-                         f"this {type(model).__name__}'s decoder "
-                         + ("has its own likelihood: pass scales=None" if likelihood else "needs them"))
+        raise ValueError(
+            "scales are for a decoder trained with the MSE (fit them with fit_logistic_scales); "
+            f"this {type(model).__name__}'s decoder "
+            + ("has its own likelihood: pass scales=None" if likelihood else "needs them")
+        )
     priors = priors if isinstance(priors, (tuple, list)) else (priors,)
     levels = model.code_levels()
     if len(priors) != len(levels):
@@ -422,8 +436,8 @@ def bits_per_dim(model, priors, images, scales=None, class_labels=None, batch_si
     starts = range(0, len(images), batch_size)
     progress = Progress(f"bits/dim on {len(images):,} images", len(starts), "batch", verbose)
     for start in starts:
-        batch = images[start:start + batch_size]
-        labels = None if class_labels is None else np.asarray(class_labels)[start:start + batch_size]
+        batch = images[start : start + batch_size]
+        labels = None if class_labels is None else np.asarray(class_labels)[start : start + batch_size]
         encoded = {name: keras.ops.convert_to_numpy(level) for name, level in model.encode_levels(batch).items()}
         # What a prior models and generation decodes: the first stage of a residual quantizer's codes.
         prior_codes = {name: level.prior_codes(encoded[name]) for name, level in model.code_levels().items()}
@@ -437,8 +451,7 @@ def bits_per_dim(model, priors, images, scales=None, class_labels=None, batch_si
             decoder_bits += discretized_logistic_bits(pixels, means, scales).sum()
         for level, prior in zip(model.code_levels().values(), priors):
             condition = prior_codes[level.condition.name] if level.condition is not None else None
-            prior_bits += prior.log_likelihood_bits(prior.inputs_for(prior_codes[level.name], labels,
-                                                                     condition)).sum()
+            prior_bits += prior.log_likelihood_bits(prior.inputs_for(prior_codes[level.name], labels, condition)).sum()
         progress.advance()
     progress.done()
     dimensions = images.size
@@ -449,8 +462,18 @@ def bits_per_dim(model, priors, images, scales=None, class_labels=None, batch_si
     }
 
 
-def linear_probe_accuracy(train_features, train_labels, test_features, test_labels, num_classes, epochs=20,
-                          batch_size=256, learning_rate=1e-2, seed=0, verbose="auto"):
+def linear_probe_accuracy(
+    train_features,
+    train_labels,
+    test_features,
+    test_labels,
+    num_classes,
+    epochs=20,
+    batch_size=256,
+    learning_rate=1e-2,
+    seed=0,
+    verbose="auto",
+):
     """Accuracy on the test set of a linear softmax classifier trained on the training set.
 
     A linear probe (Alain and Bengio 2016, https://arxiv.org/abs/1610.01644)
@@ -479,16 +502,25 @@ def linear_probe_accuracy(train_features, train_labels, test_features, test_labe
     train_features = np.asarray(train_features, np.float32)
     test_features = np.asarray(test_features, np.float32)
     if train_features.ndim != 2 or test_features.shape[1:] != train_features.shape[1:]:
-        raise ValueError(f"features must be (examples, dims) with the same dims; got {train_features.shape} "
-                         f"and {test_features.shape}")
+        raise ValueError(
+            f"features must be (examples, dims) with the same dims; got {train_features.shape} "
+            f"and {test_features.shape}"
+        )
     mean, deviation = train_features.mean(axis=0), train_features.std(axis=0) + 1e-6
     keras.utils.set_random_seed(seed)
     probe = keras.Sequential([keras.Input(shape=train_features.shape[1:]), keras.layers.Dense(num_classes)])
-    probe.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    probe.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
     fit_verbose = 0 if not verbose else (1 if live_display() else 2)
-    probe.fit((train_features - mean) / deviation, np.asarray(train_labels), epochs=epochs, batch_size=batch_size,
-              verbose=fit_verbose)
+    probe.fit(
+        (train_features - mean) / deviation,
+        np.asarray(train_labels),
+        epochs=epochs,
+        batch_size=batch_size,
+        verbose=fit_verbose,
+    )
     logits = probe.predict((test_features - mean) / deviation, batch_size=4096, verbose=0)
     return float(np.mean(np.argmax(logits, axis=-1) == np.asarray(test_labels)))
 
@@ -522,21 +554,26 @@ def spectrogram_decoder_report(model, audio, speakers=None, batch_size=8, verbos
     check_positive_int("batch_size", batch_size)
     network = model.decoder
     if not isinstance(network, SpectrogramDecoder):
-        raise ValueError(f"spectrogram_decoder_report needs a VQVAE with a SpectrogramDecoder; this one decodes "
-                         f"with {type(network).__name__}")
+        raise ValueError(
+            f"spectrogram_decoder_report needs a VQVAE with a SpectrogramDecoder; this one decodes "
+            f"with {type(network).__name__}"
+        )
     if network.num_speakers and speakers is None:
         raise ValueError("this model's SpectrogramDecoder is speaker-conditioned: pass speakers")
     total_loss, squared_db, bins, codes = 0.0, 0.0, 0, []
     starts = range(0, len(audio), batch_size)
     progress = Progress(f"spectrogram decoder report on {len(audio):,} clips", len(starts), "batch", verbose)
     for start in starts:
-        batch = audio[start:start + batch_size]
-        inputs = batch if not network.num_speakers else {"audio": batch,
-                                                         "speakers": np.asarray(speakers[start:start + batch_size])}
+        batch = audio[start : start + batch_size]
+        inputs = (
+            batch
+            if not network.num_speakers
+            else {"audio": batch, "speakers": np.asarray(speakers[start : start + batch_size])}
+        )
         predicted = predict_rows(model, inputs)
         target = spectrograms.log_magnitude(batch, network.fft_length, network.hop)
         total_loss += float(keras.ops.convert_to_numpy(spectrograms.spectral_loss(target, predicted))) * len(batch)
-        difference = (keras.ops.convert_to_numpy(target) - np.asarray(keras.ops.convert_to_numpy(predicted)))
+        difference = keras.ops.convert_to_numpy(target) - np.asarray(keras.ops.convert_to_numpy(predicted))
         squared_db += float((((20 / np.log(10)) * difference.astype(np.float64)) ** 2).sum())  # ln -> dB
         bins += difference.size
         codes.append(np.asarray(keras.ops.convert_to_numpy(model.encode(batch))))
@@ -580,16 +617,22 @@ def wavenet_decoder_report(model, audio, speakers=None, batch_size=8, verbose="a
     audio = checked_figure_data("audio", audio).astype(np.float32)
     check_positive_int("batch_size", batch_size)
     if not getattr(model, "has_wavenet_decoder", False):
-        raise ValueError(f"wavenet_decoder_report needs a VQVAE with a WaveNet decoder; this one decodes with "
-                         f"{type(model.decoder).__name__} (spectrogram_decoder_report, reconstruction_report)")
+        raise ValueError(
+            f"wavenet_decoder_report needs a VQVAE with a WaveNet decoder; this one decodes with "
+            f"{type(model.decoder).__name__} (spectrogram_decoder_report, reconstruction_report)"
+        )
     if model.decoder.num_speakers is not None and speakers is None:
         raise ValueError("this model's WaveNet decoder is speaker-conditioned: pass speakers")
     total_bits, codes = 0.0, []
     starts = range(0, len(audio), batch_size)
     progress = Progress(f"WaveNet decoder report on {len(audio):,} clips", len(starts), "batch", verbose)
     for start in starts:
-        batch = audio[start:start + batch_size]
-        inputs = batch if speakers is None else {"audio": batch, "speakers": np.asarray(speakers[start:start + batch_size])}
+        batch = audio[start : start + batch_size]
+        inputs = (
+            batch
+            if speakers is None
+            else {"audio": batch, "speakers": np.asarray(speakers[start : start + batch_size])}
+        )
         logits = predict_rows(model, inputs)
         symbols = keras.ops.convert_to_numpy(mu_law_encode(batch[..., 0], model.decoder.num_symbols))
         total_bits += float(symbol_bits(logits, symbols).sum())

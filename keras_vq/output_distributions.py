@@ -126,7 +126,7 @@ class DiscretizedLogisticMixture:
         batch_shape = ops.shape(outputs)[:-1]
 
         def part(start, rows):
-            return ops.reshape(outputs[..., start * m:(start + rows) * m], (*batch_shape, rows, m))
+            return ops.reshape(outputs[..., start * m : (start + rows) * m], (*batch_shape, rows, m))
 
         log_weights = ops.log_softmax(outputs[..., :m], axis=-1)
         locations = part(1, c)
@@ -152,7 +152,9 @@ class DiscretizedLogisticMixture:
         spacing = 2.0 / m
         locations = np.tile(np.linspace(-1.0 + spacing / 2, 1.0 - spacing / 2, m), c)
         log_scales = np.full(c * m, np.log(spacing / 4.0))  # A logistic's quartiles are 1.1 s either side.
-        return np.concatenate([np.zeros(m), locations, log_scales, np.zeros(self.num_coefficients * m)]).astype("float32")
+        return np.concatenate([np.zeros(m), locations, log_scales, np.zeros(self.num_coefficients * m)]).astype(
+            "float32"
+        )
 
     # --------------------------------------------------------------- scale
     def to_unit(self, x):
@@ -185,8 +187,10 @@ class DiscretizedLogisticMixture:
         values, levels = self.to_unit(x)
         values, levels = values[..., None], levels[..., None]  # (..., C, 1): one value for every component
         earlier = [values[..., channel, :] for channel in range(self.channels)]
-        centred = values - ops.stack([self._location(channel, locations, coefficients, earlier[:channel])
-                                      for channel in range(self.channels)], axis=-2)
+        centred = values - ops.stack(
+            [self._location(channel, locations, coefficients, earlier[:channel]) for channel in range(self.channels)],
+            axis=-2,
+        )
         inverse_scale = ops.exp(-log_scales)
         half_bin = 1.0 / (LEVELS - 1)
         upper = inverse_scale * (centred + half_bin)
@@ -199,8 +203,9 @@ class DiscretizedLogisticMixture:
         second = ops.where(below, lower, -upper)
         log_first = ops.log_sigmoid(first)
         interior = log_first + _log_one_minus_exp(ops.log_sigmoid(second) - log_first)
-        per_channel = ops.where(levels == 0, ops.log_sigmoid(upper),
-                                ops.where(levels == LEVELS - 1, ops.log_sigmoid(-lower), interior))
+        per_channel = ops.where(
+            levels == 0, ops.log_sigmoid(upper), ops.where(levels == LEVELS - 1, ops.log_sigmoid(-lower), interior)
+        )
         return ops.logsumexp(log_weights + ops.sum(per_channel, axis=-2), axis=-1)
 
     def bits_per_dim(self, x, outputs):
@@ -248,8 +253,9 @@ class DiscretizedLogisticMixture:
             # The coupling, with the earlier channels' component means standing in for their values.
             location = self._location(channel, locations, coefficients, means)
             scale = scales[..., channel, :]
-            means.append(-1.0 + scale * (ops.softplus((location + 1.0) / scale)
-                                         - ops.softplus((location - 1.0) / scale)))
+            means.append(
+                -1.0 + scale * (ops.softplus((location + 1.0) / scale) - ops.softplus((location - 1.0) / scale))
+            )
         component_means = ops.stack(means, axis=-2)  # (..., C, M)
         weights = ops.exp(log_weights)[..., None, :]
         return self.from_unit(ops.sum(weights * component_means, axis=-1))
@@ -298,8 +304,11 @@ def _log_one_minus_exp(values):
     """log(1 - exp(v)) for v < 0, accurate near 0 (log(-expm1(v))) and far below it (log1p(-exp(v)))."""
     values = ops.minimum(values, -1e-30)
     near_zero = values > -math.log(2.0)
-    return ops.where(near_zero, ops.log(-ops.expm1(ops.maximum(values, -math.log(2.0)))),
-                     ops.log1p(-ops.exp(ops.minimum(values, -math.log(2.0)))))
+    return ops.where(
+        near_zero,
+        ops.log(-ops.expm1(ops.maximum(values, -math.log(2.0)))),
+        ops.log1p(-ops.exp(ops.minimum(values, -math.log(2.0)))),
+    )
 
 
 def output_distribution_for(spec, data_range, channels):
@@ -319,8 +328,10 @@ def output_distribution_for(spec, data_range, channels):
     if isinstance(spec, str):
         spec = {"name": spec}
     if not isinstance(spec, dict) or spec.get("name") not in NAMES:
-        raise ValueError(f"output_distribution must be one of {NAMES} or {{'name': 'logistic_mixture', "
-                         f"'num_mixtures': M}}; got {spec!r:.80}")
+        raise ValueError(
+            f"output_distribution must be one of {NAMES} or {{'name': 'logistic_mixture', "
+            f"'num_mixtures': M}}; got {spec!r:.80}"
+        )
     options = {key: value for key, value in spec.items() if key != "name"}
     if spec["name"] == "mse":
         if options:

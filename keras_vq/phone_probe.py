@@ -41,8 +41,7 @@ class CTCHead(keras.Model):
     def __init__(self, num_phones, hidden_units=256, kernel_size=25, stride=4, num_codes=None, **kwargs):
         super().__init__(**kwargs)
         self.num_codes, self.stride = num_codes, stride
-        self.hidden = keras.layers.Conv1D(hidden_units, kernel_size, strides=stride, padding="same",
-                                          activation="relu")
+        self.hidden = keras.layers.Conv1D(hidden_units, kernel_size, strides=stride, padding="same", activation="relu")
         self.logits = keras.layers.Dense(num_phones + 1, dtype="float32")
 
     def call(self, inputs):
@@ -60,7 +59,7 @@ class CTCHead(keras.Model):
 def _length_groups(features, batch_size):
     """Index groups of up to `batch_size` utterances of similar length."""
     order = np.argsort([len(f) for f in features], kind="stable")
-    return [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+    return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
 
 
 def _padded(features, members, integer):
@@ -69,7 +68,7 @@ def _padded(features, members, integer):
     shape = (len(members), -(-frames.max() // FRAME_BUCKET) * FRAME_BUCKET) + features[members[0]].shape[1:]
     batch = np.zeros(shape, np.int32 if integer else np.float32)
     for row, index in enumerate(members):
-        batch[row, :frames[row]] = features[index]
+        batch[row, : frames[row]] = features[index]
     return batch, frames
 
 
@@ -84,7 +83,7 @@ def _padded_batches(features, phones, batch_size, seed, integer):
             phone_lengths = np.array([len(phones[i]) for i in members], np.int32)
             targets = np.zeros((len(members), -(-max(1, phone_lengths.max()) // 64) * 64), np.int32)
             for row, index in enumerate(members):
-                targets[row, :phone_lengths[row]] = np.asarray(phones[index]) + 1
+                targets[row, : phone_lengths[row]] = np.asarray(phones[index]) + 1
             yield (batch, frames), (targets, phone_lengths)
 
 
@@ -129,9 +128,21 @@ def phone_error_rate(references, hypotheses):
     return (output.substitutions + output.deletions + output.insertions) / sum(len(r) for r in references)
 
 
-def ctc_phone_probe(train_features, train_phones, test_features, test_phones, num_phones, num_codes=None,
-                    steps=1000, batch_size=8, learning_rate=3e-3, hidden_units=256, kernel_size=25, stride=4,
-                    seed=0):
+def ctc_phone_probe(
+    train_features,
+    train_phones,
+    test_features,
+    test_phones,
+    num_phones,
+    num_codes=None,
+    steps=1000,
+    batch_size=8,
+    learning_rate=3e-3,
+    hidden_units=256,
+    kernel_size=25,
+    stride=4,
+    seed=0,
+):
     """Trains a `CTCHead` on `train_features` (a list of `(frames, width)` arrays, or of `(frames,)` codes with
     `num_codes`) to `train_phones` (lists of phone indices) and scores it on the test set.
 
@@ -159,8 +170,12 @@ def ctc_phone_probe(train_features, train_phones, test_features, test_phones, nu
     keras.utils.set_random_seed(seed)
     head = CTCHead(num_phones, hidden_units, kernel_size, stride, num_codes)
     head.compile(optimizer=keras.optimizers.Adam(learning_rate))
-    history = head.fit(_padded_batches(train_features, train_phones, batch_size, seed, integer),
-                       steps_per_epoch=steps, epochs=1, verbose=0)
+    history = head.fit(
+        _padded_batches(train_features, train_phones, batch_size, seed, integer),
+        steps_per_epoch=steps,
+        epochs=1,
+        verbose=0,
+    )
 
     def decode(features):
         hypotheses = [None] * len(features)
@@ -174,8 +189,9 @@ def ctc_phone_probe(train_features, train_phones, test_features, test_phones, nu
     hypotheses = decode(test_features)
     return {
         "phone_error_rate": phone_error_rate(test_phones, hypotheses),
-        "training_phone_error_rate": phone_error_rate(train_phones[:len(test_phones)],
-                                                      decode(train_features[:len(test_phones)])),
+        "training_phone_error_rate": phone_error_rate(
+            train_phones[: len(test_phones)], decode(train_features[: len(test_phones)])
+        ),
         "final_loss": float(history.history["loss"][-1]),
         "hypotheses": hypotheses,
     }

@@ -81,8 +81,9 @@ def save_audio_comparison(rows, path, sample_rate=16_000):
     float audio in [-1, 1]. Spectrograms: 512-sample Hann windows (32 ms at
     16 kHz), hop 128, power in dB, one colour scale for all rows.
     """
-    figure, axes = plt.subplots(len(rows), 2, figsize=(10, 1.8 * len(rows)), squeeze=False,
-                                gridspec_kw={"width_ratios": [1, 1.2]})
+    figure, axes = plt.subplots(
+        len(rows), 2, figsize=(10, 1.8 * len(rows)), squeeze=False, gridspec_kw={"width_ratios": [1, 1.2]}
+    )
     for (name, audio), (wave_axis, spectrum_axis) in zip(rows.items(), axes):
         audio = np.asarray(audio, np.float32).reshape(-1)
         seconds = np.arange(len(audio)) / sample_rate
@@ -134,8 +135,11 @@ def save_snapshot_grid(originals, snapshots, path, data_range=(0.0, 1.0)):
     "model, epoch n".
     """
     low, high = data_range
-    rows = [("original", originals)] + [(f"{model}, epoch {epoch}", images) for model, by_epoch in snapshots.items()
-                                        for epoch, images in sorted(by_epoch.items())]
+    rows = [("original", originals)] + [
+        (f"{model}, epoch {epoch}", images)
+        for model, by_epoch in snapshots.items()
+        for epoch, images in sorted(by_epoch.items())
+    ]
     columns = len(originals)
     figure, axes = plt.subplots(len(rows), columns, figsize=(columns * 0.9 + 1.4, len(rows) * 0.9), squeeze=False)
     for axis in axes.flat:

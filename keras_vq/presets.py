@@ -68,14 +68,41 @@ def preset_file(directory, name):
 # 20 layers), far below what building the model would need more memory than a machine has for (a preset whose
 # SHA-256 was re-recorded with num_embeddings=10**9 asked for a 256 GB codebook).
 PRESET_SIZE_BOUNDS = {
-    **dict.fromkeys(("num_embeddings", "condition_num_embeddings", "num_symbols", "num_classes", "num_speakers"),
-                    2**20),
-    **dict.fromkeys(("embedding_dim", "latent_dim", "hidden_channels", "residual_channels", "channels",
-                     "skip_channels", "local_channels", "speaker_embedding_dim", "fft_length", "hop", "upsampling",
-                     "distance_chunk_size"), 2**16),
-    **dict.fromkeys(("num_layers", "num_blocks", "num_residual_layers", "num_downsamples", "num_stages",
-                     "num_mixtures", "kernel_size", "first_kernel_size", "griffin_lim_iterations",
-                     "kmeans_iterations"), 2**10),
+    **dict.fromkeys(
+        ("num_embeddings", "condition_num_embeddings", "num_symbols", "num_classes", "num_speakers"), 2**20
+    ),
+    **dict.fromkeys(
+        (
+            "embedding_dim",
+            "latent_dim",
+            "hidden_channels",
+            "residual_channels",
+            "channels",
+            "skip_channels",
+            "local_channels",
+            "speaker_embedding_dim",
+            "fft_length",
+            "hop",
+            "upsampling",
+            "distance_chunk_size",
+        ),
+        2**16,
+    ),
+    **dict.fromkeys(
+        (
+            "num_layers",
+            "num_blocks",
+            "num_residual_layers",
+            "num_downsamples",
+            "num_stages",
+            "num_mixtures",
+            "kernel_size",
+            "first_kernel_size",
+            "griffin_lim_iterations",
+            "kmeans_iterations",
+        ),
+        2**10,
+    ),
 }
 PRESET_CODEBOOK_BOUND = 2**20  # prod(levels) of a FiniteScalarQuantizer, as num_embeddings.
 
@@ -87,12 +114,19 @@ def check_preset_sizes(config, source, where="config"):
         for key, value in config.items():
             bound = PRESET_SIZE_BOUNDS.get(key)
             if bound is not None and isinstance(value, int) and not isinstance(value, bool) and value > bound:
-                raise PresetError(f"{source}: {where}.{key} = {value:,} is larger than a preset may ask for "
-                                  f"({bound:,}); refused")
-            if key == "levels" and isinstance(value, list) and all(isinstance(level, int) for level in value) \
-                    and math.prod(value) > PRESET_CODEBOOK_BOUND:
-                raise PresetError(f"{source}: {where}.levels {value} make {math.prod(value):,} codes, more than a "
-                                  f"preset may ask for ({PRESET_CODEBOOK_BOUND:,}); refused")
+                raise PresetError(
+                    f"{source}: {where}.{key} = {value:,} is larger than a preset may ask for ({bound:,}); refused"
+                )
+            if (
+                key == "levels"
+                and isinstance(value, list)
+                and all(isinstance(level, int) for level in value)
+                and math.prod(value) > PRESET_CODEBOOK_BOUND
+            ):
+                raise PresetError(
+                    f"{source}: {where}.levels {value} make {math.prod(value):,} codes, more than a "
+                    f"preset may ask for ({PRESET_CODEBOOK_BOUND:,}); refused"
+                )
             check_preset_sizes(value, source, f"{where}.{key}")
     elif isinstance(config, list):
         for index, item in enumerate(config):
@@ -148,8 +182,9 @@ def check_json_metadata(metadata, path="metadata"):
         for index, value in enumerate(metadata):
             check_json_metadata(value, f"{path}[{index}]")
     elif not (metadata is None or isinstance(metadata, (str, bool, int, float))):
-        raise TypeError(f"{path} is a {type(metadata).__name__}, not JSON: convert it (float(x), int(x), "
-                        f"x.tolist()) before saving")
+        raise TypeError(
+            f"{path} is a {type(metadata).__name__}, not JSON: convert it (float(x), int(x), x.tolist()) before saving"
+        )
 
 
 class PresetMixin:
@@ -265,8 +300,11 @@ class PresetMixin:
         """
         if cls._is_builtin(preset):
             entry = cls.builtin_presets[preset]
-            directory = (cls.trained_preset_dir(preset) if "user_directory" in entry
-                         else pathlib.Path(__file__).parent / entry["directory"])
+            directory = (
+                cls.trained_preset_dir(preset)
+                if "user_directory" in entry
+                else pathlib.Path(__file__).parent / entry["directory"]
+            )
         else:
             directory = cls._preset_directory(preset)
         metadata = _read_json(preset_file(directory, METADATA_FILE))
@@ -281,9 +319,13 @@ class PresetMixin:
         if not isinstance(preset, str) or preset not in cls.builtin_presets:
             return False
         if pathlib.Path(preset).is_dir():
-            warnings.warn(f"{preset!r} is both a built-in {cls.__name__} preset and a folder "
-                          f"{pathlib.Path(preset).resolve()}; loading the built-in. Pass './{preset}' or a "
-                          f"pathlib.Path to load the folder", UserWarning, stacklevel=3)
+            warnings.warn(
+                f"{preset!r} is both a built-in {cls.__name__} preset and a folder "
+                f"{pathlib.Path(preset).resolve()}; loading the built-in. Pass './{preset}' or a "
+                f"pathlib.Path to load the folder",
+                UserWarning,
+                stacklevel=3,
+            )
         return True
 
     @classmethod
@@ -303,8 +345,9 @@ class PresetMixin:
         recipe trains locally (e.g. VQVAE2's "kaokore"); ValueError for a preset
         whose weights are shipped."""
         if name not in cls.builtin_presets:
-            raise ValueError(f"unknown preset {name!r} for {cls.__name__}: the built-in presets are "
-                             f"{sorted(cls.builtin_presets)}")
+            raise ValueError(
+                f"unknown preset {name!r} for {cls.__name__}: the built-in presets are {sorted(cls.builtin_presets)}"
+            )
         if "user_directory" not in cls.builtin_presets[name]:
             raise ValueError(f"{cls.__name__} preset {name!r} ships its weights; none are trained locally")
         return user_presets_dir() / cls.builtin_presets[name]["user_directory"]
@@ -349,12 +392,16 @@ class PresetMixin:
         model_class = cls._model_class(config, paths[CONFIG_FILE])
         unknown = sorted(set(overrides) - set(config["config"]))
         if unknown:
-            raise TypeError(f"{model_class.__name__}.from_preset got unexpected keyword argument(s) {unknown}; "
-                            f"it takes the model's own: {sorted(config['config'])}")
+            raise TypeError(
+                f"{model_class.__name__}.from_preset got unexpected keyword argument(s) {unknown}; "
+                f"it takes the model's own: {sorted(config['config'])}"
+            )
         try:
             model = model_class.from_config(config["config"] | overrides)
         except (TypeError, ValueError) as error:
-            raise PresetError(f"{paths[CONFIG_FILE]} does not describe a valid {model_class.__name__}: {error}") from error
+            raise PresetError(
+                f"{paths[CONFIG_FILE]} does not describe a valid {model_class.__name__}: {error}"
+            ) from error
         if load_weights:
             try:
                 model.load_weights(paths[WEIGHTS_FILE])
@@ -405,11 +452,15 @@ class PresetMixin:
         """
         preset_dir = pathlib.Path(preset_dir).expanduser()
         if preset_dir.is_symlink():
-            raise ValueError(f"{preset_dir} is a symbolic link; save to the folder it points to "
-                             f"({os.path.realpath(preset_dir)}) or to another name")
+            raise ValueError(
+                f"{preset_dir} is a symbolic link; save to the folder it points to "
+                f"({os.path.realpath(preset_dir)}) or to another name"
+            )
         if preset_dir.resolve() == pathlib.Path.cwd().resolve() or not preset_dir.resolve().name:
-            raise ValueError(f"{str(preset_dir)!r} names the current folder (or the root); name a preset folder "
-                             "inside it, e.g. save_to_preset('my_preset')")
+            raise ValueError(
+                f"{str(preset_dir)!r} names the current folder (or the root); name a preset folder "
+                "inside it, e.g. save_to_preset('my_preset')"
+            )
         if preset_dir.exists() and not preset_dir.is_dir():
             raise FileExistsError(f"{preset_dir} is a file, not a preset folder")
         if preset_dir.exists() and any(preset_dir.iterdir()):
@@ -418,8 +469,10 @@ class PresetMixin:
             # Overwriting replaces a preset, never a folder of the user's other work.
             foreign = sorted(path.name for path in preset_dir.iterdir() if path.name not in PRESET_FILES)
             if foreign:
-                raise FileExistsError(f"{preset_dir} holds files that are not a preset's {foreign}; overwrite=True "
-                                      f"replaces only a preset ({', '.join(PRESET_FILES)}): choose another folder")
+                raise FileExistsError(
+                    f"{preset_dir} holds files that are not a preset's {foreign}; overwrite=True "
+                    f"replaces only a preset ({', '.join(PRESET_FILES)}): choose another folder"
+                )
         metadata = dict(metadata or {})
         check_json_metadata(metadata)
         preset_dir.parent.mkdir(parents=True, exist_ok=True)

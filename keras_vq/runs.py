@@ -102,22 +102,29 @@ def start_run(output_dir, arguments, resume, may_change=("resume",)):
         differences = [
             f"--{key.replace('_', '-')} {arguments.get(key)!r} (the run has {recorded.get(key)!r})"
             for key in sorted(set(recorded) | set(arguments))
-            if key not in may_change and key != "output_dir" and not _same_argument(key, recorded.get(key),
-                                                                                     arguments.get(key))
+            if key not in may_change
+            and key != "output_dir"
+            and not _same_argument(key, recorded.get(key), arguments.get(key))
         ]
         if differences:
-            raise RunError(f"{output_dir} was started with other arguments; resume it with the same ones, or choose "
-                           f"another --output-dir. Differs: {'; '.join(differences)}")
+            raise RunError(
+                f"{output_dir} was started with other arguments; resume it with the same ones, or choose "
+                f"another --output-dir. Differs: {'; '.join(differences)}"
+            )
         _lock(output_dir)  # Before removing temporaries: another process's writes in progress would go.
         remove_temporaries(output_dir)  # What writes the last invocation's kill interrupted left.
-        changes = {key: arguments.get(key) for key in RECORDED_CHANGES
-                   if key in may_change and key in recorded and arguments.get(key) != _current(run, key)}
+        changes = {
+            key: arguments.get(key)
+            for key in RECORDED_CHANGES
+            if key in may_change and key in recorded and arguments.get(key) != _current(run, key)
+        }
         if changes:
             run["resumed_with"] = [*run.get("resumed_with", []), changes]
             write_json_atomically(run_file, run)
         return output_dir
-    if output_dir.exists() and any(TEMPORARY_MARKER not in path.name and path.name != LOCK_FILE
-                                   for path in output_dir.iterdir()):
+    if output_dir.exists() and any(
+        TEMPORARY_MARKER not in path.name and path.name != LOCK_FILE for path in output_dir.iterdir()
+    ):
         raise RunError(f"{output_dir} is not empty and holds no keras_vq run ({RUN_FILE}); choose another --output-dir")
     output_dir.mkdir(parents=True, exist_ok=True)
     _lock(output_dir)
@@ -174,8 +181,10 @@ def _lock(output_dir):
         handle.seek(0)
         holder = handle.read().strip() or "another process"
         handle.close()
-        raise RunError(f"{output_dir} is in use by {holder} (it holds {output_dir / LOCK_FILE}); wait for it to "
-                       "end, or choose another --output-dir") from None
+        raise RunError(
+            f"{output_dir} is in use by {holder} (it holds {output_dir / LOCK_FILE}); wait for it to "
+            "end, or choose another --output-dir"
+        ) from None
     handle.seek(0)
     handle.truncate()
     handle.write(f"process {os.getpid()}")
@@ -247,11 +256,14 @@ def refuse_to_replace_results(output_dir, overwrite):
         raise RunError(f"--output-dir {output_dir} is a file, not a folder")
     check_writable(output_dir)
     if (output_dir / RUN_FILE).exists():
-        raise RunError(f"{output_dir} holds a training run ({RUN_FILE}), whose results and pictures this would "
-                       "replace; choose another --output-dir")
+        raise RunError(
+            f"{output_dir} holds a training run ({RUN_FILE}), whose results and pictures this would "
+            "replace; choose another --output-dir"
+        )
     if (output_dir / RESULTS_FILE).exists() and not overwrite:
-        raise RunError(f"{output_dir} holds {RESULTS_FILE}; pass --overwrite to replace it or choose another "
-                       "--output-dir")
+        raise RunError(
+            f"{output_dir} holds {RESULTS_FILE}; pass --overwrite to replace it or choose another --output-dir"
+        )
 
 
 def check_arguments(arguments, positive_ints=(), positive_numbers=(), dataset=None):
@@ -283,10 +295,15 @@ def check_arguments(arguments, positive_ints=(), positive_numbers=(), dataset=No
             policy = keras.dtype_policies.get(values["dtype_policy"])
         except (ValueError, TypeError):
             policy = None
-        if policy is None or not keras.backend.is_float_dtype(policy.compute_dtype) or not \
-                keras.backend.is_float_dtype(policy.variable_dtype):
-            raise RunError(f"--dtype-policy {values['dtype_policy']!r} is not a floating-point Keras dtype policy "
-                           "(e.g. float32, mixed_bfloat16, mixed_float16)") from None
+        if (
+            policy is None
+            or not keras.backend.is_float_dtype(policy.compute_dtype)
+            or not keras.backend.is_float_dtype(policy.variable_dtype)
+        ):
+            raise RunError(
+                f"--dtype-policy {values['dtype_policy']!r} is not a floating-point Keras dtype policy "
+                "(e.g. float32, mixed_bfloat16, mixed_float16)"
+            ) from None
     if values.get("data_parallel"):
         from keras_vq.distribute.data_parallel import check_recipe_can_train_data_parallel
 
@@ -363,8 +380,10 @@ def run_recipe(main):
             raise
         # Every checkpoint and result is written atomically: the last complete one is still there.
         where = f" writing {error.filename}" if error.filename else ""
-        raise SystemExit(f"error: the disk is full{where} ({error.strerror}); free some space and run the same "
-                         "command with --resume: the last checkpoint is intact") from None
+        raise SystemExit(
+            f"error: the disk is full{where} ({error.strerror}); free some space and run the same "
+            "command with --resume: the last checkpoint is intact"
+        ) from None
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
@@ -409,20 +428,34 @@ class RecipeParser(argparse.ArgumentParser):
 
             titles = " or ".join(get_description(name).title for name in self.datasets)
             default = default_data_dir(self.dataset) if self.dataset else None
-            self.add_argument("--data-dir", type=pathlib.Path, default=default,
-                              help=f"the folder holding {titles} (or to download it into, with --download)"
-                                   + ("" if self.dataset else "; None: where keras_vq.data.load looks for --dataset"))
+            self.add_argument(
+                "--data-dir",
+                type=pathlib.Path,
+                default=default,
+                help=f"the folder holding {titles} (or to download it into, with --download)"
+                + ("" if self.dataset else "; None: where keras_vq.data.load looks for --dataset"),
+            )
             downloadable = [name for name in self.datasets if can_download(name)]
             if downloadable:
-                self.add_argument("--download", action="store_true",
-                                  help=f"download what is missing of "
-                                       f"{' or '.join(get_description(name).title for name in downloadable)} first")
-        self.add_argument("--output-dir", type=pathlib.Path, default=pathlib.Path(output_dir),
-                          help="the run's folder: checkpoints, figures, results.json")
+                self.add_argument(
+                    "--download",
+                    action="store_true",
+                    help=f"download what is missing of "
+                    f"{' or '.join(get_description(name).title for name in downloadable)} first",
+                )
+        self.add_argument(
+            "--output-dir",
+            type=pathlib.Path,
+            default=pathlib.Path(output_dir),
+            help="the run's folder: checkpoints, figures, results.json",
+        )
         self.add_argument("--seed", type=int, default=0, help="seeds the weights, the data order and the crops")
         if resumable:
-            self.add_argument("--resume", action="store_true",
-                              help="continue the run in --output-dir (with the arguments it was started with)")
+            self.add_argument(
+                "--resume",
+                action="store_true",
+                help="continue the run in --output-dir (with the arguments it was started with)",
+            )
 
     def add_data_pipeline_option(self):
         """`--data-pipeline`, for a recipe that trains on `keras_vq.data.training_batches`.
@@ -436,12 +469,17 @@ class RecipeParser(argparse.ArgumentParser):
             print(parser.parse(["--data-pipeline", "numpy"], start=False).data_pipeline)  # numpy
             ```
         """
-        self.add_argument("--data-pipeline", choices=["auto", "tf.data", "numpy"], default="auto",
-                          help="what feeds training: auto is tf.data when TensorFlow is installed (any backend), "
-                               "else numpy (keras_vq.data.load_numpy)")
+        self.add_argument(
+            "--data-pipeline",
+            choices=["auto", "tf.data", "numpy"],
+            default="auto",
+            help="what feeds training: auto is tf.data when TensorFlow is installed (any backend), "
+            "else numpy (keras_vq.data.load_numpy)",
+        )
 
-    def add_training_options(self, steps, batch_size, learning_rate, steps_per_epoch=500, dtype_policy=True,
-                             data_parallel=False):
+    def add_training_options(
+        self, steps, batch_size, learning_rate, steps_per_epoch=500, dtype_policy=True, data_parallel=False
+    ):
         """`--steps` (unless `steps` is None), `--batch-size`, `--learning-rate`, `--steps-per-epoch`,
         `--dtype-policy` and, for a recipe that trains inside `keras_vq.distribute.scope`, `--data-parallel`.
 
@@ -459,19 +497,37 @@ class RecipeParser(argparse.ArgumentParser):
             self.add_argument("--steps", type=int, default=steps, help="training steps")
         self.add_argument("--batch-size", type=int, default=batch_size, help="examples per training step")
         self.add_argument("--learning-rate", type=float, default=learning_rate, help="Adam's learning rate")
-        self.add_argument("--steps-per-epoch", type=int, default=steps_per_epoch,
-                          help="training steps between checkpoints (a killed run resumes from the last)")
+        self.add_argument(
+            "--steps-per-epoch",
+            type=int,
+            default=steps_per_epoch,
+            help="training steps between checkpoints (a killed run resumes from the last)",
+        )
         if dtype_policy:
-            self.add_argument("--dtype-policy", default="float32",
-                              help="e.g. mixed_bfloat16 to train faster; presets are saved in float32 either way")
+            self.add_argument(
+                "--dtype-policy",
+                default="float32",
+                help="e.g. mixed_bfloat16 to train faster; presets are saved in float32 either way",
+            )
         if data_parallel:
-            self.add_argument("--data-parallel", action="store_true",
-                              help="split each batch over every device (JAX: keras.distribution.DataParallel; "
-                                   "TensorFlow: MirroredStrategy, or MultiWorkerMirroredStrategy under TF_CONFIG); "
-                                   "--batch-size is the global batch")
+            self.add_argument(
+                "--data-parallel",
+                action="store_true",
+                help="split each batch over every device (JAX: keras.distribution.DataParallel; "
+                "TensorFlow: MirroredStrategy, or MultiWorkerMirroredStrategy under TF_CONFIG); "
+                "--batch-size is the global batch",
+            )
 
-    def parse(self, argv=None, positive_ints=(), positive_numbers=(), may_change=MAY_CHANGE, check=None,
-              start=True, training_splits=None):
+    def parse(
+        self,
+        argv=None,
+        positive_ints=(),
+        positive_numbers=(),
+        may_change=MAY_CHANGE,
+        check=None,
+        start=True,
+        training_splits=None,
+    ):
         """Parses `argv` (default: the command line), checks every argument
         (`check_arguments`, then `check(arguments)`, which may raise
         `RunError`), starts or resumes the run in `--output-dir` (unless
@@ -513,7 +569,6 @@ class RecipeParser(argparse.ArgumentParser):
         except RunError as error:
             self.exit(2, f"{self.prog}: error: {error}\n")
         return arguments
-
 
     def _given(self, argv):
         """The names of the options `argv` sets itself (not left to their defaults)."""

@@ -50,7 +50,7 @@ def log_magnitude(audio, fft_length, hop):
     real, imaginary = ops.stft(audio, fft_length, hop, fft_length, window="hann", center=True)
     frames = ops.shape(audio)[1] // hop
     # sqrt(|X|^2 + floor^2) >= floor: finite in silence, with a finite gradient at |X| = 0.
-    return ops.log(ops.sqrt(real[:, :frames] ** 2 + imaginary[:, :frames] ** 2 + MAGNITUDE_FLOOR ** 2))
+    return ops.log(ops.sqrt(real[:, :frames] ** 2 + imaginary[:, :frames] ** 2 + MAGNITUDE_FLOOR**2))
 
 
 def check_length(samples, fft_length):
@@ -59,8 +59,10 @@ def check_length(samples, fft_length):
     TensorFlow and reflects otherwise on JAX and PyTorch; `log_magnitude` refuses it on every backend.
     (The NumPy `stft` reflects a short clip repeatedly, as `np.pad` does, so decoding a few codes works.)"""
     if samples is not None and samples <= fft_length // 2:
-        raise ValueError(f"audio of {samples} samples is too short for {fft_length}-point STFT frames: it needs more "
-                         f"than fft_length // 2 = {fft_length // 2} samples")
+        raise ValueError(
+            f"audio of {samples} samples is too short for {fft_length}-point STFT frames: it needs more "
+            f"than fft_length // 2 = {fft_length // 2} samples"
+        )
 
 
 def spectral_loss(target_log_magnitude, predicted_log_magnitude):
@@ -83,7 +85,7 @@ def spectral_loss(target_log_magnitude, predicted_log_magnitude):
     log_distance = ops.mean(ops.abs(target - predicted))
     target_magnitude, predicted_magnitude = ops.exp(target), ops.exp(predicted)
     difference = ops.sqrt(ops.sum((target_magnitude - predicted_magnitude) ** 2, axis=(1, 2)))
-    convergence = ops.mean(difference / ops.sqrt(ops.sum(target_magnitude ** 2, axis=(1, 2))))
+    convergence = ops.mean(difference / ops.sqrt(ops.sum(target_magnitude**2, axis=(1, 2))))
     return log_distance + convergence
 
 
@@ -139,12 +141,12 @@ def istft(spectrum, fft_length, hop):
     overlap = fft_length // hop
     total = np.zeros((batch, frames + overlap - 1, hop))
     weight = np.zeros((frames + overlap - 1, hop))
-    squared_window = (window ** 2).reshape(overlap, hop)
+    squared_window = (window**2).reshape(overlap, hop)
     for piece in range(overlap):  # Frame t's piece-th hop lands on hop t + piece.
-        total[:, piece:piece + frames] += pieces[:, :, piece]
-        weight[piece:piece + frames] += squared_window[piece]
+        total[:, piece : piece + frames] += pieces[:, :, piece]
+        weight[piece : piece + frames] += squared_window[piece]
     audio = (total / np.maximum(weight, 1e-8)).reshape(batch, -1)
-    return audio[:, fft_length // 2:fft_length // 2 + frames * hop]
+    return audio[:, fft_length // 2 : fft_length // 2 + frames * hop]
 
 
 def griffin_lim(magnitude, fft_length, hop, iterations=64, seed=0):
@@ -179,6 +181,7 @@ def griffin_lim(magnitude, fft_length, hop, iterations=64, seed=0):
 def mel_filterbank(num_bands, fft_length, sample_rate):
     """`(fft_length // 2 + 1, num_bands)` triangular filters, equally spaced on the HTK mel scale
     m = 2595 log10(1 + f / 700) from 0 Hz to the Nyquist frequency, each peaking at 1."""
+
     def to_mel(hz):
         return 2595.0 * np.log10(1.0 + hz / 700.0)
 

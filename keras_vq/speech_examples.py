@@ -61,9 +61,10 @@ def envelope_correlation(audio, reference, frame=320):
         print(envelope_correlation(loudness * rng.normal(size=16_000), loudness * rng.normal(size=16_000)) > 0.9)
         ```
     """
+
     def envelope(clip):
         clip = np.asarray(clip, np.float64).reshape(-1)
-        return np.sqrt((clip[:len(clip) // frame * frame].reshape(-1, frame) ** 2).mean(axis=1))
+        return np.sqrt((clip[: len(clip) // frame * frame].reshape(-1, frame) ** 2).mean(axis=1))
 
     envelopes = envelope(audio), envelope(reference)
     if len(envelopes[0]) < 2 or min(np.ptp(envelopes[0]), np.ptp(envelopes[1])) == 0:
@@ -71,8 +72,9 @@ def envelope_correlation(audio, reference, frame=320):
     return float(np.corrcoef(*envelopes)[0, 1])
 
 
-def write_speech_examples(speech_vqvae, prior, clips, speakers, speaker_ids, sexes, output_dir, num_samples=4,
-                          seed=0, transposed_vqvae=None):
+def write_speech_examples(
+    speech_vqvae, prior, clips, speakers, speaker_ids, sexes, output_dir, num_samples=4, seed=0, transposed_vqvae=None
+):
     """Writes `audio/*.wav` and plots into `output_dir`; returns `(written, figures)`: `{name: path}` of
     everything written, and for each clip `{name: {"spectral_centroid_hz", "envelope_correlation"}}` (the
     latter with the original it came from; none for prior samples).
@@ -115,16 +117,20 @@ def write_speech_examples(speech_vqvae, prior, clips, speakers, speaker_ids, sex
         source_id, target_id = int(speaker_ids[speakers[source]]), int(speaker_ids[speakers[target]])
         rows = {f"original ({source_id})": clips[source]}
         if transposed_vqvae is not None:
-            rows["transposed decoder"] = np.asarray(transposed_vqvae.predict(clips[source:source + 1], verbose=0))[0]
-        rows[speech_vqvae.decoding.display_name] = speech_vqvae.reconstruct(clips[source:source + 1], speakers=[speakers[source]],
-                                                            seed=seed)[0]
-        rows[f"as speaker {target_id}"] = speech_vqvae.reconstruct(clips[source:source + 1],
-                                                                    speakers=[speakers[target]], seed=seed)[0]
+            rows["transposed decoder"] = np.asarray(transposed_vqvae.predict(clips[source : source + 1], verbose=0))[0]
+        rows[speech_vqvae.decoding.display_name] = speech_vqvae.reconstruct(
+            clips[source : source + 1], speakers=[speakers[source]], seed=seed
+        )[0]
+        rows[f"as speaker {target_id}"] = speech_vqvae.reconstruct(
+            clips[source : source + 1], speakers=[speakers[target]], seed=seed
+        )[0]
         for name, audio in rows.items():
             stem = f"{source_id}_{name.split(' (')[0].replace(' ', '_')}"
             written[stem] = write_wav(audio_dir / f"{stem}.wav", audio)
-            figures[stem] = {"spectral_centroid_hz": spectral_centroid_hz(audio),
-                             "envelope_correlation": envelope_correlation(audio, clips[source])}
+            figures[stem] = {
+                "spectral_centroid_hz": spectral_centroid_hz(audio),
+                "envelope_correlation": envelope_correlation(audio, clips[source]),
+            }
         plot = output_dir / f"conversion_{source_id}_to_{target_id}.png"
         keras_vq.plots.save_audio_comparison(rows, plot)
         written[plot.stem] = plot

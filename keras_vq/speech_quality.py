@@ -76,12 +76,14 @@ def _mono(audio, name="audio"):
 def _pair(reference, degraded):
     reference, degraded = _mono(reference, "reference"), _mono(degraded, "degraded")
     if reference.shape != degraded.shape:
-        raise ValueError(f"reference and degraded must be the same length, got {len(reference)} and {len(degraded)} "
-                         "samples")
+        raise ValueError(
+            f"reference and degraded must be the same length, got {len(reference)} and {len(degraded)} samples"
+        )
     return reference, degraded
 
 
 # ---- Words -------------------------------------------------------------------------------------------------------
+
 
 def normalize_transcript(text):
     """Upper case, words of letters and apostrophes only (LibriSpeech's own form), single spaces."""
@@ -145,9 +147,47 @@ def word_error_rate(references, hypotheses):
 # ---- Phones ------------------------------------------------------------------------------------------------------
 
 # The 39 ARPAbet phones of the CMU pronouncing dictionary (no stress marks, as pocketsphinx's copy has them).
-PHONES = ("AA", "AE", "AH", "AO", "AW", "AY", "B", "CH", "D", "DH", "EH", "ER", "EY", "F", "G", "HH", "IH", "IY",
-          "JH", "K", "L", "M", "N", "NG", "OW", "OY", "P", "R", "S", "SH", "T", "TH", "UH", "UW", "V", "W", "Y", "Z",
-          "ZH")
+PHONES = (
+    "AA",
+    "AE",
+    "AH",
+    "AO",
+    "AW",
+    "AY",
+    "B",
+    "CH",
+    "D",
+    "DH",
+    "EH",
+    "ER",
+    "EY",
+    "F",
+    "G",
+    "HH",
+    "IH",
+    "IY",
+    "JH",
+    "K",
+    "L",
+    "M",
+    "N",
+    "NG",
+    "OW",
+    "OY",
+    "P",
+    "R",
+    "S",
+    "SH",
+    "T",
+    "TH",
+    "UH",
+    "UW",
+    "V",
+    "W",
+    "Y",
+    "Z",
+    "ZH",
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -189,6 +229,7 @@ def transcript_phones(text):
 
 
 # ---- Intelligibility and quality ---------------------------------------------------------------------------------
+
 
 def stoi(reference, degraded):
     """Short-time objective intelligibility of `degraded` against `reference`, in [0, 1] (Taal et al. 2011).
@@ -248,13 +289,15 @@ def log_mel_distance(reference, degraded):
 
 # ---- Pitch -------------------------------------------------------------------------------------------------------
 
+
 def f0_track(audio):
     """F0 in Hz every 5 ms from WORLD's harvest (0 where unvoiced)."""
     with naming_the_extra("F0 estimation"):
         import pyworld
 
-    f0, _ = pyworld.harvest(_mono(audio), SAMPLE_RATE, f0_floor=F0_FLOOR_HZ, f0_ceil=F0_CEIL_HZ,
-                            frame_period=F0_FRAME_MS)
+    f0, _ = pyworld.harvest(
+        _mono(audio), SAMPLE_RATE, f0_floor=F0_FLOOR_HZ, f0_ceil=F0_CEIL_HZ, frame_period=F0_FRAME_MS
+    )
     return f0
 
 
@@ -285,25 +328,27 @@ def pitch_report(reference, degraded):
     voiced_reference, voiced_degraded = f0_reference > 0, f0_degraded > 0
     both = voiced_reference & voiced_degraded
     return {
-        "f0_rmse_hz": float(np.sqrt(np.mean((f0_reference[both] - f0_degraded[both]) ** 2))) if both.any()
+        "f0_rmse_hz": float(np.sqrt(np.mean((f0_reference[both] - f0_degraded[both]) ** 2)))
+        if both.any()
         else float("nan"),
         "voicing_agreement": float(np.mean(voiced_reference == voiced_degraded)),
         "voiced_fraction": float(np.mean(voiced_degraded)),
         "median_f0_hz": float(np.median(f0_degraded[voiced_degraded])) if voiced_degraded.any() else float("nan"),
-        "reference_median_f0_hz": float(np.median(f0_reference[voiced_reference])) if voiced_reference.any()
+        "reference_median_f0_hz": float(np.median(f0_reference[voiced_reference]))
+        if voiced_reference.any()
         else float("nan"),
     }
 
 
 # ---- References: the ceiling and the floor -----------------------------------------------------------------------
 
+
 def mu_law_reference(audio):
     """`audio` through 8-bit μ-law and back (`keras_vq.layers.mu_law`, the WaveNet decoder's own symbols): the best
     a 256-symbol WaveNet decoder can give."""
     from keras import ops
 
-    return np.asarray(ops.convert_to_numpy(mu_law_decode(mu_law_encode(_mono(audio).astype(np.float32)))),
-                      np.float64)
+    return np.asarray(ops.convert_to_numpy(mu_law_decode(mu_law_encode(_mono(audio).astype(np.float32)))), np.float64)
 
 
 def narrowband_reference(audio):
@@ -312,7 +357,7 @@ def narrowband_reference(audio):
         from scipy.signal import resample_poly
 
     audio = _mono(audio)
-    return resample_poly(resample_poly(audio, 1, 2), 2, 1)[:len(audio)]
+    return resample_poly(resample_poly(audio, 1, 2), 2, 1)[: len(audio)]
 
 
 def envelope(audio, frame=LOUDNESS_FRAME):
@@ -353,6 +398,7 @@ REFERENCES = {
 
 # ---- Everything at once ------------------------------------------------------------------------------------------
 
+
 def clip_report(reference, degraded, hypothesis=None):
     """Every per-clip figure of `degraded` against `reference`; `hypothesis`: `transcribe(degraded)` if given.
 
@@ -367,8 +413,11 @@ def clip_report(reference, degraded, hypothesis=None):
         print(sorted(report))  # f0_rmse_hz, hypothesis, log_mel_distance_db, median_f0_hz, pesq_wb, stoi, ...
         ```
     """
-    report = {"stoi": stoi(reference, degraded), "pesq_wb": pesq_wideband(reference, degraded),
-              "log_mel_distance_db": log_mel_distance(reference, degraded)}
+    report = {
+        "stoi": stoi(reference, degraded),
+        "pesq_wb": pesq_wideband(reference, degraded),
+        "log_mel_distance_db": log_mel_distance(reference, degraded),
+    }
     report |= pitch_report(reference, degraded)
     report["hypothesis"] = transcribe(degraded) if hypothesis is None else hypothesis
     return report
@@ -397,13 +446,24 @@ def speech_quality_report(references, degraded, transcripts):
     """
     references, degraded, transcripts = list(references), list(degraded), list(transcripts)
     if not len(references) == len(degraded) == len(transcripts) or not references:
-        raise ValueError(f"need as many degraded clips and transcripts as references, got {len(references)} "
-                         f"references, {len(degraded)} degraded clips, {len(transcripts)} transcripts")
+        raise ValueError(
+            f"need as many degraded clips and transcripts as references, got {len(references)} "
+            f"references, {len(degraded)} degraded clips, {len(transcripts)} transcripts"
+        )
     clips = [clip_report(reference, clip) for reference, clip in zip(references, degraded)]
-    summary = {"wer": word_error_rate(transcripts, [clip["hypothesis"] for clip in clips]),
-               "words": sum(len(normalize_transcript(text).split()) for text in transcripts)}
-    for key in ("stoi", "pesq_wb", "log_mel_distance_db", "f0_rmse_hz", "voicing_agreement", "voiced_fraction",
-                "median_f0_hz"):
+    summary = {
+        "wer": word_error_rate(transcripts, [clip["hypothesis"] for clip in clips]),
+        "words": sum(len(normalize_transcript(text).split()) for text in transcripts),
+    }
+    for key in (
+        "stoi",
+        "pesq_wb",
+        "log_mel_distance_db",
+        "f0_rmse_hz",
+        "voicing_agreement",
+        "voiced_fraction",
+        "median_f0_hz",
+    ):
         values = np.array([clip[key] for clip in clips], np.float64)
         summary[key] = float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
     summary["clips"] = clips

@@ -124,8 +124,10 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         weights_name = f"epoch-{epoch + 1}.weights.h5"
         with atomic_path(self.backup_dir / weights_name) as temporary:
             self.model.save_weights(temporary)
-        write_json_atomically(self.backup_dir / CHECKPOINT_FILE,
-                              {"epoch": epoch + 1, "weights": weights_name, "history": self.history, **self.steps})
+        write_json_atomically(
+            self.backup_dir / CHECKPOINT_FILE,
+            {"epoch": epoch + 1, "weights": weights_name, "history": self.history, **self.steps},
+        )
         write_json_atomically(self.history_path, self.history)
         for stale in self.backup_dir.glob("epoch-*.weights.h5"):
             if stale.name != weights_name:
@@ -198,8 +200,10 @@ def fit_resumably(model, stream_from, total_steps, steps_per_epoch, run_dir, cal
     recorded = (read_checkpoint(backup_dir) or {}).get("steps_per_epoch")
     # The data stream resumes at epochs * steps_per_epoch: another epoch length would start it elsewhere.
     if recorded is not None and recorded != steps_per_epoch:
-        raise ValueError(f"{backup_dir} was checkpointed every {recorded} steps; resume it with "
-                         f"steps_per_epoch={recorded}, not {steps_per_epoch} (or move the run away)")
+        raise ValueError(
+            f"{backup_dir} was checkpointed every {recorded} steps; resume it with "
+            f"steps_per_epoch={recorded}, not {steps_per_epoch} (or move the run away)"
+        )
     checkpoint = restore_checkpoint(model, backup_dir)
     done = 0 if checkpoint is None else int(checkpoint["epoch"])
     if done > epochs:

@@ -52,20 +52,30 @@ DEFAULT_PRIOR_ARGUMENTS = '{"channels": 64, "num_blocks": 8}'
 
 def parse_arguments():
     parser = keras_vq.runs.RecipeParser(__doc__, output_dir="runs/cifar10_prior", dataset="cifar10")
-    parser.add_argument("--model", choices=sorted(AUTOENCODERS), default="vqvae",
-                        help="whose codes: the VQ-VAE's (one prior) or the VQ-VAE-2's (top and bottom priors)")
+    parser.add_argument(
+        "--model",
+        choices=sorted(AUTOENCODERS),
+        default="vqvae",
+        help="whose codes: the VQ-VAE's (one prior) or the VQ-VAE-2's (top and bottom priors)",
+    )
     parser.add_argument("--autoencoder-preset", default="cifar10", help="the autoencoder's preset name or directory")
     parser.add_training_options(steps=20_000, batch_size=64, learning_rate=1e-3, data_parallel=True)
-    parser.add_argument("--prior", choices=sorted(keras_vq.models.PRIORS), default="pixelcnn",
-                        help="the prior over each level's codes")
-    parser.add_argument("--prior-arguments", type=prior_arguments, default=prior_arguments(DEFAULT_PRIOR_ARGUMENTS),
-                        help="the prior's architecture arguments as a JSON object (default: "
-                             f"{DEFAULT_PRIOR_ARGUMENTS}, the PixelCNN's)")
+    parser.add_argument(
+        "--prior", choices=sorted(keras_vq.models.PRIORS), default="pixelcnn", help="the prior over each level's codes"
+    )
+    parser.add_argument(
+        "--prior-arguments",
+        type=prior_arguments,
+        default=prior_arguments(DEFAULT_PRIOR_ARGUMENTS),
+        help="the prior's architecture arguments as a JSON object (default: "
+        f"{DEFAULT_PRIOR_ARGUMENTS}, the PixelCNN's)",
+    )
     parser.add_argument("--samples-per-class", type=int, default=10, help="samples drawn for each class")
     parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
     return parser.parse(
         positive_ints=("steps", "batch_size", "steps_per_epoch", "samples_per_class"),
-        positive_numbers=("learning_rate", "temperature"), may_change=keras_vq.runs.TRAINING_MAY_CHANGE,
+        positive_numbers=("learning_rate", "temperature"),
+        may_change=keras_vq.runs.TRAINING_MAY_CHANGE,
     )
 
 
@@ -84,8 +94,11 @@ def build_prior(level, arguments):
     """A class-conditional prior over one of the autoencoder's code levels (conditioned on the top
     codes too, for VQ-VAE-2's bottom level)."""
     return keras_vq.models.PRIORS[arguments.prior].for_code_level(
-        level, num_classes=len(keras_vq.data.CIFAR10_CLASS_NAMES), name=f"{level.name}_prior",
-        **arguments.prior_arguments)
+        level,
+        num_classes=len(keras_vq.data.CIFAR10_CLASS_NAMES),
+        name=f"{level.name}_prior",
+        **arguments.prior_arguments,
+    )
 
 
 def bits_per_code(prior, inputs):
@@ -100,8 +113,9 @@ def train_prior(level, codes, arguments):
         keras.config.set_dtype_policy(arguments.dtype_policy)
         prior = build_prior(level, arguments)
         keras.config.set_dtype_policy("float32")
-        training = keras_vq.data.CodeBatches(keras_vq.data.prior_inputs(codes[TRAIN_SPLIT], level, prior),
-                                             arguments.batch_size, seed=arguments.seed)
+        training = keras_vq.data.CodeBatches(
+            keras_vq.data.prior_inputs(codes[TRAIN_SPLIT], level, prior), arguments.batch_size, seed=arguments.seed
+        )
         prior.compile(optimizer=keras.optimizers.Adam(arguments.learning_rate))
         started = time.perf_counter()
         history = keras_vq.training.fit_resumably(
@@ -113,8 +127,10 @@ def train_prior(level, codes, arguments):
         )
     prior = keras_vq.training.in_float32(prior)
     keras_vq.plots.save_loss_curves(history, level_dir / "loss_curves.png", keys=["bits_per_code"])
-    return prior, {"training_steps": len(history.get("loss", [])) * arguments.steps_per_epoch,
-                   "seconds_this_run": round(time.perf_counter() - started, 1)}
+    return prior, {
+        "training_steps": len(history.get("loss", [])) * arguments.steps_per_epoch,
+        "seconds_this_run": round(time.perf_counter() - started, 1),
+    }
 
 
 def main():
@@ -124,21 +140,30 @@ def main():
     # Codes of the three splits under the trained autoencoder.
     autoencoder = AUTOENCODERS[arguments.model].from_preset(arguments.autoencoder_preset)
     codes = {
-        split: keras_vq.data.load_codes(autoencoder, "cifar10", split, data_dir=arguments.data_dir,
-                                        download=arguments.download)
+        split: keras_vq.data.load_codes(
+            autoencoder, "cifar10", split, data_dir=arguments.data_dir, download=arguments.download
+        )
         for split in (TRAIN_SPLIT, VALIDATION_SPLIT, TEST_SPLIT)
     }
 
     # Priors, level by level, each with its bits/code on validation and test codes.
-    priors, results = [], {"model": arguments.model, "autoencoder_preset": arguments.autoencoder_preset,
-                           "backend": keras.backend.backend(), "levels": {}}
+    priors, results = (
+        [],
+        {
+            "model": arguments.model,
+            "autoencoder_preset": arguments.autoencoder_preset,
+            "backend": keras.backend.backend(),
+            "levels": {},
+        },
+    )
     for level in autoencoder.code_levels().values():
         prior, training = train_prior(level, codes, arguments)
         priors.append(prior)
         results["levels"][level.name] = {
             **training,
-            "validation_bits_per_code": bits_per_code(prior, keras_vq.data.prior_inputs(codes[VALIDATION_SPLIT], level,
-                                                                                        prior)),
+            "validation_bits_per_code": bits_per_code(
+                prior, keras_vq.data.prior_inputs(codes[VALIDATION_SPLIT], level, prior)
+            ),
             "test_bits_per_code": bits_per_code(prior, keras_vq.data.prior_inputs(codes[TEST_SPLIT], level, prior)),
         }
 
@@ -162,8 +187,9 @@ def main():
 
     # Samples: one row per class.
     labels = np.repeat(np.arange(len(keras_vq.data.CIFAR10_CLASS_NAMES)), arguments.samples_per_class)
-    samples = autoencoder.generate(*priors, len(labels), class_labels=labels, temperature=arguments.temperature,
-                                   seed=arguments.seed)
+    samples = autoencoder.generate(
+        *priors, len(labels), class_labels=labels, temperature=arguments.temperature, seed=arguments.seed
+    )
     keras_vq.plots.save_sample_grid(samples, keras_vq.data.CIFAR10_CLASS_NAMES, arguments.output_dir / "samples.png")
 
     # Presets again, now with their figures in the metadata.
@@ -172,7 +198,7 @@ def main():
             arguments.output_dir / level / "preset",
             metadata={
                 "dataset": f"codes of CIFAR-10 {TRAIN_SPLIT} under {arguments.model} preset "
-                           f"{arguments.autoencoder_preset!r}, batch {arguments.batch_size}, seed {arguments.seed}",
+                f"{arguments.autoencoder_preset!r}, batch {arguments.batch_size}, seed {arguments.seed}",
                 "training_dtype_policy": arguments.dtype_policy,
                 **results["levels"][level],
                 "test_bits_per_dim_of_the_whole_model": results["test"]["bits_per_dim"],

@@ -41,17 +41,28 @@ def parse_arguments():
     parser.add_data_pipeline_option()
     parser.add_argument("--model", choices=sorted(MODELS), default="vqvae", help="what to train")
     parser.add_training_options(steps=10_000, batch_size=32, learning_rate=3e-4, data_parallel=True)
-    parser.add_argument("--learning-rate-schedule", choices=("constant", "cosine"), default="constant",
-                        help="cosine: a linear warm-up over the first 5%% of --steps to --learning-rate, then "
-                             "cosine decay to zero at --steps")
+    parser.add_argument(
+        "--learning-rate-schedule",
+        choices=("constant", "cosine"),
+        default="constant",
+        help="cosine: a linear warm-up over the first 5%% of --steps to --learning-rate, then "
+        "cosine decay to zero at --steps",
+    )
     parser.add_argument("--beta", type=float, default=0.25, help="the commitment weight (VQ models)")
     parser.add_argument("--kmeans-init", action="store_true", help="start the codebook(s) from k-means")
-    parser.add_argument("--output-distribution", choices=keras_vq.output_distributions.NAMES, default="mse",
-                        help="what the decoder outputs: the image (trained with the MSE) or a discretised logistic "
-                             "mixture over 8-bit levels (trained with its likelihood; figures include bits/dim)")
-    return parser.parse(positive_ints=("steps", "batch_size", "steps_per_epoch"),
-                        positive_numbers=("learning_rate", "beta"),
-                        may_change=keras_vq.runs.TRAINING_MAY_CHANGE, training_splits={"cifar10": TRAIN_SPLIT})
+    parser.add_argument(
+        "--output-distribution",
+        choices=keras_vq.output_distributions.NAMES,
+        default="mse",
+        help="what the decoder outputs: the image (trained with the MSE) or a discretised logistic "
+        "mixture over 8-bit levels (trained with its likelihood; figures include bits/dim)",
+    )
+    return parser.parse(
+        positive_ints=("steps", "batch_size", "steps_per_epoch"),
+        positive_numbers=("learning_rate", "beta"),
+        may_change=keras_vq.runs.TRAINING_MAY_CHANGE,
+        training_splits={"cifar10": TRAIN_SPLIT},
+    )
 
 
 def build_model(name, seed, beta=0.25, kmeans_init=False, output_distribution="mse"):
@@ -59,8 +70,15 @@ def build_model(name, seed, beta=0.25, kmeans_init=False, output_distribution="m
     restarts; VQ-VAE-2 with the same blocks (4x4 and 8x8 codes); the like-for-like VAE."""
     if name == "vae":
         return keras_vq.models.VAE(data_shape=(32, 32, 3), output_distribution=output_distribution, seed=seed)
-    quantizer = keras_vq.layers.VectorQuantizer(num_embeddings=512, embedding_dim=64, dead_code_threshold=1.0, beta=beta,
-                                                kmeans_init=kmeans_init, seed=seed, name="quantizer")
+    quantizer = keras_vq.layers.VectorQuantizer(
+        num_embeddings=512,
+        embedding_dim=64,
+        dead_code_threshold=1.0,
+        beta=beta,
+        kmeans_init=kmeans_init,
+        seed=seed,
+        name="quantizer",
+    )
     return MODELS[name](data_shape=(32, 32, 3), quantizer=quantizer, output_distribution=output_distribution)
 
 
@@ -69,8 +87,9 @@ def learning_rate(arguments):
     if arguments.learning_rate_schedule == "constant":
         return arguments.learning_rate
     warmup = max(1, arguments.steps // 20)
-    return keras.optimizers.schedules.CosineDecay(0.0, decay_steps=arguments.steps - warmup,
-                                                  warmup_target=arguments.learning_rate, warmup_steps=warmup)
+    return keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=arguments.steps - warmup, warmup_target=arguments.learning_rate, warmup_steps=warmup
+    )
 
 
 def main():
@@ -83,8 +102,15 @@ def main():
     data = {"data_dir": arguments.data_dir, "download": arguments.download}
 
     def training_from(step):
-        batches = keras_vq.data.training_batches("cifar10", TRAIN_SPLIT, arguments.batch_size, start_step=step,
-                                                 seed=arguments.seed, pipeline=arguments.data_pipeline, **data)
+        batches = keras_vq.data.training_batches(
+            "cifar10",
+            TRAIN_SPLIT,
+            arguments.batch_size,
+            start_step=step,
+            seed=arguments.seed,
+            pipeline=arguments.data_pipeline,
+            **data,
+        )
         return keras_vq.distribute.process_share(batches)  # JAX on several hosts: this process's rows
 
     validation_images = keras_vq.data.load_numpy(
@@ -94,8 +120,9 @@ def main():
     # Model.
     keras.config.set_dtype_policy(arguments.dtype_policy)
     with keras_vq.distribute.scope(arguments.data_parallel):  # --data-parallel: every device
-        model = build_model(arguments.model, arguments.seed, arguments.beta, arguments.kmeans_init,
-                            arguments.output_distribution)
+        model = build_model(
+            arguments.model, arguments.seed, arguments.beta, arguments.kmeans_init, arguments.output_distribution
+        )
         model.compile(optimizer=keras.optimizers.Adam(learning_rate(arguments)))
 
         # Training, checkpointed and resumable.
@@ -106,14 +133,19 @@ def main():
             total_steps=arguments.steps,
             steps_per_epoch=arguments.steps_per_epoch,
             run_dir=run_dir,
-            callbacks=[keras_vq.callbacks.HeldOutReport(validation_images[:VALIDATION_EACH_EPOCH],
-                                                        prefix="validation_", batch_size=EVALUATION_BATCH)],
+            callbacks=[
+                keras_vq.callbacks.HeldOutReport(
+                    validation_images[:VALIDATION_EACH_EPOCH], prefix="validation_", batch_size=EVALUATION_BATCH
+                )
+            ],
         )
     training_seconds = time.perf_counter() - started
     model = keras_vq.training.in_float32(model)  # What the preset holds and the figures describe.
 
     # Figures: the validation slice, then the held-out test split.
-    test_images = keras_vq.data.load_numpy("cifar10", TEST_SPLIT, EVALUATION_BATCH, evaluation=True, **data).concatenated()
+    test_images = keras_vq.data.load_numpy(
+        "cifar10", TEST_SPLIT, EVALUATION_BATCH, evaluation=True, **data
+    ).concatenated()
     results = {
         "model": arguments.model,
         "backend": keras.backend.backend(),
@@ -125,9 +157,12 @@ def main():
         "validation": keras_vq.metrics.reconstruction_report(model, validation_images),
         # The figures on the first VALIDATION_EACH_EPOCH validation images after each epoch.
         "validation_curve": [
-            {"steps": (epoch + 1) * arguments.steps_per_epoch} | {
-                name[len("validation_"):]: values[epoch] for name, values in history.items()
-                if name.startswith("validation_") and epoch < len(values)}
+            {"steps": (epoch + 1) * arguments.steps_per_epoch}
+            | {
+                name[len("validation_") :]: values[epoch]
+                for name, values in history.items()
+                if name.startswith("validation_") and epoch < len(values)
+            }
             for epoch in range(len(history.get("loss", [])))
         ],
         "test": keras_vq.metrics.reconstruction_report(model, test_images),

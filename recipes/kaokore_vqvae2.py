@@ -31,16 +31,24 @@ def parse_arguments():
     parser = keras_vq.runs.RecipeParser(__doc__, output_dir="runs/kaokore_vqvae2", dataset="kaokore")
     parser.add_data_pipeline_option()
     parser.add_training_options(steps=20_000, batch_size=16, learning_rate=3e-4, dtype_policy=False, data_parallel=True)
-    parser.add_argument("--preset-dir", type=pathlib.Path,
-                        default=keras_vq.models.VQVAE2.trained_preset_dir("kaokore"),
-                        help="where to save the preset (the default is where from_preset('kaokore') looks)")
+    parser.add_argument(
+        "--preset-dir",
+        type=pathlib.Path,
+        default=keras_vq.models.VQVAE2.trained_preset_dir("kaokore"),
+        help="where to save the preset (the default is where from_preset('kaokore') looks)",
+    )
 
     def check(arguments):
         if (arguments.preset_dir / "model.weights.h5").exists() and not arguments.resume:
             raise keras_vq.runs.RunError(f"{arguments.preset_dir} already holds trained weights; move them away first")
 
-    return parser.parse(positive_ints=("steps", "batch_size", "steps_per_epoch"), positive_numbers=("learning_rate",),
-                        check=check, may_change=keras_vq.runs.TRAINING_MAY_CHANGE, training_splits={"kaokore": "train"})
+    return parser.parse(
+        positive_ints=("steps", "batch_size", "steps_per_epoch"),
+        positive_numbers=("learning_rate",),
+        check=check,
+        may_change=keras_vq.runs.TRAINING_MAY_CHANGE,
+        training_splits={"kaokore": "train"},
+    )
 
 
 def main():
@@ -52,8 +60,15 @@ def main():
     data = {"data_dir": arguments.data_dir, "download": arguments.download}
 
     def training_from(step):  # tf.data when TensorFlow is installed, else the NumPy path.
-        batches = keras_vq.data.training_batches("kaokore", "train", arguments.batch_size, start_step=step,
-                                                 seed=arguments.seed, pipeline=arguments.data_pipeline, **data)
+        batches = keras_vq.data.training_batches(
+            "kaokore",
+            "train",
+            arguments.batch_size,
+            start_step=step,
+            seed=arguments.seed,
+            pipeline=arguments.data_pipeline,
+            **data,
+        )
         return keras_vq.distribute.process_share(batches)  # JAX on several hosts: this process's rows
 
     # Model: the preset's architecture, untrained.

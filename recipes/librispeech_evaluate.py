@@ -38,21 +38,36 @@ from keras_vq import speech_quality
 from keras_vq.data import SAMPLE_RATE, first_held_out_utterances, write_wav
 
 DEFAULT_PRESETS = "librispeech"
-FIGURES = (("wer", "WER", "{:.2f}"), ("stoi", "STOI", "{:.3f}"), ("pesq_wb", "PESQ-WB", "{:.2f}"),
-           ("log_mel_distance_db", "log-mel dist. (dB)", "{:.1f}"), ("f0_rmse_hz", "F0 RMSE (Hz)", "{:.0f}"),
-           ("voicing_agreement", "voicing agreement", "{:.2f}"), ("voiced_fraction", "frames voiced", "{:.0%}"))
+FIGURES = (
+    ("wer", "WER", "{:.2f}"),
+    ("stoi", "STOI", "{:.3f}"),
+    ("pesq_wb", "PESQ-WB", "{:.2f}"),
+    ("log_mel_distance_db", "log-mel dist. (dB)", "{:.1f}"),
+    ("f0_rmse_hz", "F0 RMSE (Hz)", "{:.0f}"),
+    ("voicing_agreement", "voicing agreement", "{:.2f}"),
+    ("voiced_fraction", "frames voiced", "{:.0%}"),
+)
 
 
 def parse_arguments():
-    parser = keras_vq.runs.RecipeParser(__doc__, output_dir="runs/librispeech_evaluate", dataset="librispeech",
-                                        resumable=False)
+    parser = keras_vq.runs.RecipeParser(
+        __doc__, output_dir="runs/librispeech_evaluate", dataset="librispeech", resumable=False
+    )
     parser.add_argument("--split", default="train-clean-5", help="the LibriSpeech subset the presets held out from")
-    parser.add_argument("--held-out-per-speaker", type=int, default=2,
-                        help="each speaker's last utterances, held out (as when the presets were trained)")
-    parser.add_argument("--clips", type=int, default=8, help="clips: one held-out utterance of each of this "
-                                                             "many speakers")
-    parser.add_argument("--presets", default=DEFAULT_PRESETS,
-                        help="comma-separated VQVAE presets to evaluate: built-in names or preset folders")
+    parser.add_argument(
+        "--held-out-per-speaker",
+        type=int,
+        default=2,
+        help="each speaker's last utterances, held out (as when the presets were trained)",
+    )
+    parser.add_argument(
+        "--clips", type=int, default=8, help="clips: one held-out utterance of each of this many speakers"
+    )
+    parser.add_argument(
+        "--presets",
+        default=DEFAULT_PRESETS,
+        help="comma-separated VQVAE presets to evaluate: built-in names or preset folders",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace the results in --output-dir")
 
     def check(arguments):
@@ -74,8 +89,10 @@ def wav_folder_names(presets):
     names = [pathlib.Path(preset).name for preset in presets]
     if len(set(names)) == len(names):
         return dict(zip(presets, names))
-    return {preset: "_".join(part for part in pathlib.Path(preset).parts if part not in ("/", ".", ".."))
-            for preset in presets}
+    return {
+        preset: "_".join(part for part in pathlib.Path(preset).parts if part not in ("/", ".", ".."))
+        for preset in presets
+    }
 
 
 def defined(value):
@@ -94,21 +111,20 @@ def conversion_targets(utterances):
         others = [(index + step) % len(utterances) for step in range(1, len(utterances))]
         others = [other for other in others if utterances[other].speaker_sex != utterance.speaker_sex]
         if not others:
-            raise keras_vq.runs.RunError("the clips' speakers are all of one sex; conversion needs both: raise "
-                                         "--clips")
+            raise keras_vq.runs.RunError("the clips' speakers are all of one sex; conversion needs both: raise --clips")
         targets.append(others[0])
     return targets
 
 
 def decode_whole(vqvae, utterances, speakers, seed):
     """Each utterance through the model (codes, then audio in voice `speakers[i]`), cut to its own length."""
-    samples_per_code = 2 ** vqvae.num_downsamples
+    samples_per_code = 2**vqvae.num_downsamples
     decoded = []
     for utterance, speaker in zip(utterances, speakers):
         padded_length = -(-len(utterance.audio) // samples_per_code) * samples_per_code
         audio = keras_vq.data.pad_to_length(utterance.audio, padded_length)[None, :, None]
         output = vqvae.reconstruct(audio, speakers=[speaker], seed=seed)
-        decoded.append(np.asarray(output, np.float32)[0, :len(utterance.audio), 0])
+        decoded.append(np.asarray(output, np.float32)[0, : len(utterance.audio), 0])
     return decoded
 
 
@@ -136,8 +152,9 @@ def evaluate_preset(name, utterances, targets, arguments):
         # The target's own clip is among the references: its original's median F0, measured once.
         clip["target_median_f0_hz"] = clips[target]["reference_median_f0_hz"]
         # 0: the source's pitch kept; 1: the target's reached.
-        clip["f0_moved_toward_target"] = ((clip["median_f0_hz"] - clip["source_median_f0_hz"])
-                                          / (clip["target_median_f0_hz"] - clip["source_median_f0_hz"]))
+        clip["f0_moved_toward_target"] = (clip["median_f0_hz"] - clip["source_median_f0_hz"]) / (
+            clip["target_median_f0_hz"] - clip["source_median_f0_hz"]
+        )
     moved = np.array([clip["f0_moved_toward_target"] for clip in conversion_report["clips"]], np.float64)
     conversion_report["f0_moved_toward_target"] = float(np.nanmedian(moved)) if np.isfinite(moved).any() else math.nan
     return {
@@ -162,12 +179,18 @@ def markdown_table(results):
         rate = f"{preset['bits_per_second']:,.0f}"
         row(f"`{name}`: reconstruction", rate, preset["reconstruction"])
         row(f"`{name}`: conversion to the other sex", rate, preset["conversion"])
-    lines += ["", "| preset: conversion | source | target speaker | F0 source (Hz) | F0 conversion | F0 target | "
-                  "moved toward target |", "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines += [
+        "",
+        "| preset: conversion | source | target speaker | F0 source (Hz) | F0 conversion | F0 target | "
+        "moved toward target |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for name, preset in results["presets"].items():
         for clip, utterance_id in zip(preset["conversion"]["clips"], results["clips"]):
-            values = [clip.get(key) for key in ("source_median_f0_hz", "median_f0_hz", "target_median_f0_hz",
-                                                "f0_moved_toward_target")]
+            values = [
+                clip.get(key)
+                for key in ("source_median_f0_hz", "median_f0_hz", "target_median_f0_hz", "f0_moved_toward_target")
+            ]
             cells = ["—" if value is None else f"{value:.0f}" for value in values[:3]]
             cells.append("—" if values[3] is None else f"{values[3]:.0%}")
             lines.append(f"| `{name}` | {utterance_id} | {clip['target_speaker_id']} | " + " | ".join(cells) + " |")
@@ -178,8 +201,14 @@ def main():
     arguments = parse_arguments()
 
     # 1. The clips.
-    utterances = first_held_out_utterances("librispeech", arguments.split, arguments.held_out_per_speaker,
-                                           arguments.clips, data_dir=arguments.data_dir, download=arguments.download)
+    utterances = first_held_out_utterances(
+        "librispeech",
+        arguments.split,
+        arguments.held_out_per_speaker,
+        arguments.clips,
+        data_dir=arguments.data_dir,
+        download=arguments.download,
+    )
     targets = conversion_targets(utterances)
     originals = [u.audio for u in utterances]
     transcripts = [u.transcript for u in utterances]
@@ -187,13 +216,19 @@ def main():
         write_wav(arguments.output_dir / "wav" / f"{utterance.utterance_id}_original.wav", utterance.audio)
 
     # 2. References: the original, its ceilings and its floor.
-    results = {"backend": keras.backend.backend(), "split": arguments.split,
-               "clips": [u.utterance_id for u in utterances],
-               "seconds": sum(len(audio) for audio in originals) / SAMPLE_RATE, "references": {}, "presets": {}}
+    results = {
+        "backend": keras.backend.backend(),
+        "split": arguments.split,
+        "clips": [u.utterance_id for u in utterances],
+        "seconds": sum(len(audio) for audio in originals) / SAMPLE_RATE,
+        "references": {},
+        "presets": {},
+    }
     references = {"original": lambda audio: audio} | speech_quality.REFERENCES
     for name, make in references.items():
         results["references"][name] = speech_quality.speech_quality_report(
-            originals, [make(audio) for audio in originals], transcripts)
+            originals, [make(audio) for audio in originals], transcripts
+        )
 
     # 3. Each preset: reconstruction and conversion.
     for name in arguments.presets:

@@ -35,11 +35,16 @@ from keras_vq.speech_examples import write_speech_examples
 
 
 def parse_arguments():
-    parser = keras_vq.runs.RecipeParser(__doc__, output_dir="runs/librispeech_listen", dataset="librispeech",
-                                        resumable=False)
+    parser = keras_vq.runs.RecipeParser(
+        __doc__, output_dir="runs/librispeech_listen", dataset="librispeech", resumable=False
+    )
     parser.add_argument("--split", default="train-clean-5", help="the LibriSpeech subset the presets held out from")
-    parser.add_argument("--held-out-per-speaker", type=int, default=2,
-                        help="each speaker's last utterances, held out (as when the presets were trained)")
+    parser.add_argument(
+        "--held-out-per-speaker",
+        type=int,
+        default=2,
+        help="each speaker's last utterances, held out (as when the presets were trained)",
+    )
     parser.add_argument("--seconds", type=float, default=1.0, help="length of every clip")
     parser.add_argument("--num-samples", type=int, default=4, help="samples from the prior")
     parser.add_argument("--overwrite", action="store_true", help="replace audio already in --output-dir")
@@ -49,10 +54,12 @@ def parse_arguments():
         audio_dir = arguments.output_dir / "audio"
         if audio_dir.is_dir() and any(audio_dir.iterdir()) and not arguments.overwrite:
             raise keras_vq.runs.RunError(
-                f"{audio_dir} holds files; pass --overwrite to replace them or choose another --output-dir")
+                f"{audio_dir} holds files; pass --overwrite to replace them or choose another --output-dir"
+            )
 
-    return parser.parse(positive_ints=("held_out_per_speaker", "num_samples"), positive_numbers=("seconds",),
-                        check=check, start=False)
+    return parser.parse(
+        positive_ints=("held_out_per_speaker", "num_samples"), positive_numbers=("seconds",), check=check, start=False
+    )
 
 
 def main():
@@ -63,21 +70,35 @@ def main():
 
     # 1. Held-out utterances, their speakers as the presets number them.
     _, (utterances, speakers), speaker_ids = held_out_utterances(
-        "librispeech", arguments.split, arguments.held_out_per_speaker, data_dir=arguments.data_dir,
-        download=arguments.download)
+        "librispeech",
+        arguments.split,
+        arguments.held_out_per_speaker,
+        data_dir=arguments.data_dir,
+        download=arguments.download,
+    )
     unknown = sorted({int(speaker_ids[s]) for s in speakers} - set(preset_speakers))
     if unknown:
-        raise keras_vq.runs.RunError(f"--split {arguments.split} has speakers the presets were not trained on: "
-                                     f"{unknown}; the presets know {preset_speakers}")
+        raise keras_vq.runs.RunError(
+            f"--split {arguments.split} has speakers the presets were not trained on: "
+            f"{unknown}; the presets know {preset_speakers}"
+        )
     speakers = np.array([preset_speakers.index(int(speaker_ids[s])) for s in speakers])
 
     # 2-3. Reconstructions, conversions and prior samples, as WAV files and plots.
     samples_per_code = 2**vqvae.num_downsamples  # Clips are a whole number of codes.
     length = max(samples_per_code, int(arguments.seconds * SAMPLE_RATE) // samples_per_code * samples_per_code)
     sexes = keras_vq.data.speaker_sexes(arguments.data_dir)
-    written, figures = write_speech_examples(vqvae, prior, clips(utterances, length), speakers, preset_speakers,
-                                             sexes, arguments.output_dir, num_samples=arguments.num_samples,
-                                             seed=arguments.seed)
+    written, figures = write_speech_examples(
+        vqvae,
+        prior,
+        clips(utterances, length),
+        speakers,
+        preset_speakers,
+        sexes,
+        arguments.output_dir,
+        num_samples=arguments.num_samples,
+        seed=arguments.seed,
+    )
 
     # 4. What the plots show, in numbers: each clip's spectral centroid (a conversion should move it toward
     # the target voice) and how closely its loudness follows the original's (the words' timing).

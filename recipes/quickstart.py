@@ -39,10 +39,12 @@ def parse_arguments():
         existing = arguments.output_dir / "vqvae.keras"
         if existing.exists() and not arguments.overwrite:
             raise keras_vq.runs.RunError(
-                f"{existing} exists; pass --overwrite to replace it or choose another --output-dir")
+                f"{existing} exists; pass --overwrite to replace it or choose another --output-dir"
+            )
 
-    return parser.parse(positive_ints=("steps", "batch_size"), positive_numbers=("learning_rate",), check=check,
-                        start=False)
+    return parser.parse(
+        positive_ints=("steps", "batch_size"), positive_numbers=("learning_rate",), check=check, start=False
+    )
 
 
 def main():
@@ -56,8 +58,9 @@ def main():
     training_images, held_out_images = images[order[HELD_OUT_IMAGES:]], images[order[:HELD_OUT_IMAGES]]
 
     # Model: Sonnet's CIFAR-10 VQ-VAE (8x8 codes from K = 512, EMA codebook), with dead-code restarts.
-    quantizer = keras_vq.layers.VectorQuantizer(num_embeddings=512, embedding_dim=64, dead_code_threshold=1.0,
-                                                seed=arguments.seed)
+    quantizer = keras_vq.layers.VectorQuantizer(
+        num_embeddings=512, embedding_dim=64, dead_code_threshold=1.0, seed=arguments.seed
+    )
     model = keras_vq.models.VQVAE(data_shape=(32, 32, 3), quantizer=quantizer)
     model.compile(optimizer=keras.optimizers.Adam(arguments.learning_rate))
 
@@ -87,7 +90,8 @@ def main():
         held_out_images[:16], reconstructions[:16], arguments.output_dir / "reconstructions.png"
     )
     keras_vq.plots.save_loss_curves(
-        history, arguments.output_dir / "loss_curves.png",
+        history,
+        arguments.output_dir / "loss_curves.png",
         keys=["reconstruction_loss", "commitment_loss", "perplexity", "codebook_usage"],
     )
     with keras_vq.utils.atomic.atomic_path(arguments.output_dir / "vqvae.keras") as temporary:  # Never a torn file.

@@ -23,20 +23,30 @@ CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", required=True, type=pathlib.Path)
-    parser.add_argument("--output", type=pathlib.Path,
-                        default=pathlib.Path(__file__).resolve().parents[1] / "keras_vq/data/cifar10_sample.npz")
+    parser.add_argument(
+        "--output",
+        type=pathlib.Path,
+        default=pathlib.Path(__file__).resolve().parents[1] / "keras_vq/data/cifar10_sample.npz",
+    )
     arguments = parser.parse_args()
     images, labels, names = [], [], []
     for label, class_name in enumerate(CLASS_NAMES):
         files = sorted((arguments.data_dir / "train" / class_name).glob("*.png"))[:IMAGES_PER_CLASS]
         if len(files) < IMAGES_PER_CLASS:
-            raise SystemExit(f"{arguments.data_dir / 'train' / class_name} has {len(files)} PNGs; need {IMAGES_PER_CLASS}")
+            raise SystemExit(
+                f"{arguments.data_dir / 'train' / class_name} has {len(files)} PNGs; need {IMAGES_PER_CLASS}"
+            )
         for path in files:
             images.append(np.asarray(Image.open(path).convert("RGB"), dtype=np.uint8))
             labels.append(label)
             names.append(f"train/{class_name}/{path.name}")
-    np.savez_compressed(arguments.output, images=np.stack(images), labels=np.asarray(labels, np.uint8),
-                        file_names=np.asarray(names), class_names=np.asarray(CLASS_NAMES))
+    np.savez_compressed(
+        arguments.output,
+        images=np.stack(images),
+        labels=np.asarray(labels, np.uint8),
+        file_names=np.asarray(names),
+        class_names=np.asarray(CLASS_NAMES),
+    )
     print(f"wrote {len(images)} images to {arguments.output} ({arguments.output.stat().st_size / 2**20:.1f} MiB)")
 
 

@@ -25,9 +25,14 @@ def gradient_image(size, seed):
 def make_kaokore(root):
     images = root / "images_256"
     images.mkdir(parents=True, exist_ok=True)
-    rows = [("00000000.jpg", 1, 0, "train"), ("00000001.jpg", 0, 1, "train"),
-            ("00000002.jpg", 1, 3, "train"), ("00000003.jpg", 0, 2, "dev"),
-            ("00000004.jpg", 1, 0, "dev"), ("00000005.jpg", 0, 3, "test")]
+    rows = [
+        ("00000000.jpg", 1, 0, "train"),
+        ("00000001.jpg", 0, 1, "train"),
+        ("00000002.jpg", 1, 3, "train"),
+        ("00000003.jpg", 0, 2, "dev"),
+        ("00000004.jpg", 1, 0, "dev"),
+        ("00000005.jpg", 0, 3, "test"),
+    ]
     for seed, (name, *_) in enumerate(rows):
         gradient_image(256, seed).save(images / name, quality=60)
     lines = ["image,gender,status,set"] + [",".join(map(str, row)) for row in rows]

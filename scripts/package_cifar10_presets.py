@@ -59,8 +59,9 @@ def main():
         source = arguments.prior_runs / entry["run"] / "preset" if arguments.prior_runs else None
         if source and source.exists():
             target = copy_preset(source, PACKAGE / entry["directory"])
-            record_check_figures(target, prior_check_figures(keras_vq.models.PixelCNN.from_preset(target), entry,
-                                                             images, labels))
+            record_check_figures(
+                target, prior_check_figures(keras_vq.models.PixelCNN.from_preset(target), entry, images, labels)
+            )
 
 
 def copy_preset(source, target):
@@ -77,8 +78,10 @@ def prior_check_figures(prior, entry, images, labels):
     """Mean bits/code of the prior on the codes its autoencoder gives `images`."""
     autoencoder = getattr(keras_vq.models, entry["autoencoder"]).from_preset(entry["autoencoder_preset"])
     inputs = prior_inputs(encode_batch(autoencoder, images, labels), autoencoder.code_levels()[entry["level"]], prior)
-    return {"examples": int(len(images)),
-            "bits_per_code": float(prior.log_likelihood_bits(inputs).mean() / np.prod(prior.code_shape))}
+    return {
+        "examples": int(len(images)),
+        "bits_per_code": float(prior.log_likelihood_bits(inputs).mean() / np.prod(prior.code_shape)),
+    }
 
 
 def record_check_figures(target, figures):

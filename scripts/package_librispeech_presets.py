@@ -71,19 +71,27 @@ def evaluation_of(results_path, run_preset):
     def summary(report):
         return {key: value for key, value in report.items() if key != "clips"}
 
-    return {"clips": results["clips"], "seconds": results["seconds"],
-            "references": {name: summary(report) for name, report in results["references"].items()},
-            "bits_per_second": figures["bits_per_second"],
-            "reconstruction": summary(figures["reconstruction"]), "conversion": summary(figures["conversion"]),
-            "recipe": "python -m keras_vq.recipes.librispeech_evaluate"}
+    return {
+        "clips": results["clips"],
+        "seconds": results["seconds"],
+        "references": {name: summary(report) for name, report in results["references"].items()},
+        "bits_per_second": figures["bits_per_second"],
+        "reconstruction": summary(figures["reconstruction"]),
+        "conversion": summary(figures["conversion"]),
+        "recipe": "python -m keras_vq.recipes.librispeech_evaluate",
+    }
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", type=pathlib.Path, required=True)
     parser.add_argument("--data-dir", type=pathlib.Path, required=True)
-    parser.add_argument("--decoder", default="spectrogram", choices=("spectrogram", "wavenet"),
-                        help="the run's VQ-VAE to ship as 'librispeech'")
+    parser.add_argument(
+        "--decoder",
+        default="spectrogram",
+        choices=("spectrogram", "wavenet"),
+        help="the run's VQ-VAE to ship as 'librispeech'",
+    )
     parser.add_argument("--evaluation", type=pathlib.Path, help="librispeech_evaluate's results.json of the run")
     arguments = parser.parse_args()
     audio, speakers = check_clips(arguments.data_dir)
@@ -106,7 +114,9 @@ def main():
         metadata["check_figures"] = {
             # The first `samples` samples of the first `clips` held-out utterances (the last
             # `held_out_per_speaker` of each speaker of `split`: keras_vq.data.utterances).
-            "split": SPLIT, "held_out_per_speaker": HELD_OUT_PER_SPEAKER, "clips": CHECK_CLIPS,
+            "split": SPLIT,
+            "held_out_per_speaker": HELD_OUT_PER_SPEAKER,
+            "clips": CHECK_CLIPS,
             "samples": CHECK_SAMPLES,
             **check_figures(model, audio, speakers, autoencoder),
         }

@@ -40,9 +40,11 @@ def main():
     if unknown:
         raise SystemExit(f"--figures names clips the evaluation did not score: {unknown}")
     for utterance_id in results["clips"]:
-        paths = {"original": wav / f"{utterance_id}_original.wav",
-                 "reconstruction": wav / arguments.preset / f"{utterance_id}_reconstruction.wav",
-                 "conversion": wav / arguments.preset / f"{utterance_id}_conversion.wav"}
+        paths = {
+            "original": wav / f"{utterance_id}_original.wav",
+            "reconstruction": wav / arguments.preset / f"{utterance_id}_reconstruction.wav",
+            "conversion": wav / arguments.preset / f"{utterance_id}_conversion.wav",
+        }
         clips = {}
         for kind in KINDS:
             clips[kind], rate = soundfile.read(paths[kind], dtype="float32")

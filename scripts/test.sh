@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
-echo "=== ruff check (pyflakes, pycodestyle, import order: pyproject.toml)"
+echo "=== ruff format --check and ruff check (the formatter; pyflakes, pycodestyle, import order, pyupgrade: pyproject.toml)"
+.venv/bin/ruff format --check .
 .venv/bin/ruff check .
 
 BACKENDS=(tensorflow jax torch)

@@ -15,12 +15,33 @@ from tests.synthetic import speech_like
 
 
 def wavenet_vqvae(num_speakers=3, embedding_dim=8, **kwargs):
-    decoder = WaveNet(num_symbols=256, channels=8, skip_channels=8, num_layers=3, layers_per_cycle=3,
-                      num_speakers=num_speakers, speaker_embedding_dim=4, local_condition_dim=8, local_channels=8,
-                      upsampling=4)
-    return VQVAE(**(dict(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=16, num_downsamples=2,
-                         num_residual_layers=1, residual_channels=8, decoder=decoder,
-                         quantizer=VectorQuantizer(16, embedding_dim, seed=0)) | kwargs))
+    decoder = WaveNet(
+        num_symbols=256,
+        channels=8,
+        skip_channels=8,
+        num_layers=3,
+        layers_per_cycle=3,
+        num_speakers=num_speakers,
+        speaker_embedding_dim=4,
+        local_condition_dim=8,
+        local_channels=8,
+        upsampling=4,
+    )
+    return VQVAE(
+        **(
+            dict(
+                data_shape=(None, 1),
+                data_range=(-1.0, 1.0),
+                hidden_channels=16,
+                num_downsamples=2,
+                num_residual_layers=1,
+                residual_channels=8,
+                decoder=decoder,
+                quantizer=VectorQuantizer(16, embedding_dim, seed=0),
+            )
+            | kwargs
+        )
+    )
 
 
 def test_mu_law_symbols_match_the_numpy_companding_and_invert_to_within_one_step():
@@ -28,7 +49,11 @@ def test_mu_law_symbols_match_the_numpy_companding_and_invert_to_within_one_step
     symbols = ops.convert_to_numpy(mu_law_encode(audio))
     # The nearest of 256 levels to the companded value, computed here in float64 (float32 may round a
     # value within 1e-4 of a half-way point either way).
-    levels = (np.sign(audio.astype(np.float64)) * np.log1p(255 * np.abs(audio.astype(np.float64))) / np.log(256) + 1) / 2 * 255
+    levels = (
+        (np.sign(audio.astype(np.float64)) * np.log1p(255 * np.abs(audio.astype(np.float64))) / np.log(256) + 1)
+        / 2
+        * 255
+    )
     assert np.abs(symbols - levels).max() <= 0.5 + 1e-4
     assert symbols.min() == 0 and symbols.max() == 255
     np.testing.assert_array_equal(ops.convert_to_numpy(mu_law_encode(mu_law_decode(np.arange(256)))), np.arange(256))
@@ -64,8 +89,10 @@ def test_training_moves_the_encoder_through_the_wavenet_decoder_and_lowers_the_n
     history = model.fit(inputs, batch_size=8, epochs=30, verbose=0).history
     assert set(history) == {"loss", "bits_per_sample", "commitment_loss", "perplexity", "codebook_usage"}
     assert history["bits_per_sample"][-1] < 0.6 * history["bits_per_sample"][0]
-    moved = [np.abs(ops.convert_to_numpy(weight) - before).max()
-             for weight, before in zip(model.encoder.trainable_weights, encoder_before)]
+    moved = [
+        np.abs(ops.convert_to_numpy(weight) - before).max()
+        for weight, before in zip(model.encoder.trainable_weights, encoder_before)
+    ]
     assert min(moved) > 0  # Straight-through gradients reach every encoder weight.
 
 
@@ -94,8 +121,10 @@ def test_saved_wavenet_vqvae_and_its_preset_give_the_same_logits(tmp_path):
     inputs = {"audio": audio, "speakers": speakers}
     expected = ops.convert_to_numpy(model(inputs))
     model.save(tmp_path / "model.keras")
-    for loaded in (keras.saving.load_model(tmp_path / "model.keras"),
-                   VQVAE.from_preset(model.save_to_preset(tmp_path / "preset"))):
+    for loaded in (
+        keras.saving.load_model(tmp_path / "model.keras"),
+        VQVAE.from_preset(model.save_to_preset(tmp_path / "preset")),
+    ):
         assert isinstance(loaded.decoder, WaveNet) and loaded.decoder.num_speakers == 3
         np.testing.assert_allclose(ops.convert_to_numpy(loaded(inputs)), expected, atol=1e-5)
 
@@ -109,18 +138,27 @@ def test_a_prior_over_the_codes_generates_audio_through_the_decoder():
     np.testing.assert_allclose(samples, model.decode_codes(codes, speakers=[0, 2], seed=2), atol=1e-6)
     with pytest.raises(ValueError, match="length must be a positive multiple of 2\\*\\*num_downsamples = 4; got 10"):
         model.generate(prior, 2, speakers=[0, 2], length=10)
-    with pytest.raises(ValueError, match=r"prior must model \(None,\) maps of 16 codes \(level 'codes'\); got a WaveNet "
-                                         r"over \(None,\) maps of 256 codes"):
+    with pytest.raises(
+        ValueError,
+        match=r"prior must model \(None,\) maps of 16 codes \(level 'codes'\); got a WaveNet "
+        r"over \(None,\) maps of 256 codes",
+    ):
         model.generate(WaveNet(channels=8, skip_channels=8, num_layers=2), 1, length=8)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(decoder="wavenets"), "decoder must be 'transposed', a keras_vq.models.WaveNet or a keras_vq.models.SpectrogramDecoder"),
-    (dict(data_shape=(32, 32, 3)), r"data_shape must be \(length, 1\) mono audio"),
-    (dict(data_range=(0.0, 1.0)), r"data_range must be \(-1.0, 1.0\)"),
-    (dict(num_downsamples=3), "upsampling=2\\*\\*num_downsamples=8; it has local_condition_dim=8, upsampling=4"),
-    (dict(embedding_dim=4), "local_condition_dim=embedding_dim=4"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (
+            dict(decoder="wavenets"),
+            "decoder must be 'transposed', a keras_vq.models.WaveNet or a keras_vq.models.SpectrogramDecoder",
+        ),
+        (dict(data_shape=(32, 32, 3)), r"data_shape must be \(length, 1\) mono audio"),
+        (dict(data_range=(0.0, 1.0)), r"data_range must be \(-1.0, 1.0\)"),
+        (dict(num_downsamples=3), "upsampling=2\\*\\*num_downsamples=8; it has local_condition_dim=8, upsampling=4"),
+        (dict(embedding_dim=4), "local_condition_dim=embedding_dim=4"),
+    ],
+)
 def test_a_wavenet_decoder_that_does_not_fit_the_encoder_is_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         wavenet_vqvae(**kwargs)
@@ -139,5 +177,6 @@ def test_one_mu_law_companding_serves_numpy_the_backends_and_tf_data_alike():
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
-        np.testing.assert_allclose(mu_law_compress(tf.constant(audio, tf.float32), xp=tf.math).numpy(), definition,
-                                   atol=1e-6)
+        np.testing.assert_allclose(
+            mu_law_compress(tf.constant(audio, tf.float32), xp=tf.math).numpy(), definition, atol=1e-6
+        )

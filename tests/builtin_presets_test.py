@@ -15,14 +15,29 @@ from keras_vq.data.utterances import clips, held_out_utterances
 from keras_vq.models import VAE, VQVAE, VQVAE2, PixelCNN, WaveNet
 
 # The real CIFAR-10 test split, where a checkout has the shared data beside it (CI does).
-DATA_DIR = pathlib.Path(os.environ.get("KERAS_VQ_TEST_DATA", pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"))
-FIGURES = ("mse", "nmse", "psnr_db", "perplexity", "codebook_usage", "top_perplexity", "bottom_perplexity",
-           "top_codebook_usage", "bottom_codebook_usage", "bits_per_dim")
+DATA_DIR = pathlib.Path(
+    os.environ.get("KERAS_VQ_TEST_DATA", pathlib.Path(__file__).resolve().parents[2] / "shared" / "data")
+)
+FIGURES = (
+    "mse",
+    "nmse",
+    "psnr_db",
+    "perplexity",
+    "codebook_usage",
+    "top_perplexity",
+    "bottom_perplexity",
+    "top_codebook_usage",
+    "bottom_codebook_usage",
+    "bits_per_dim",
+)
 CIFAR10_PRESETS = [(VQVAE, "cifar10"), (VAE, "cifar10"), (VQVAE2, "cifar10"), (VQVAE, "cifar10_logistic_mixture")]
 
 
-@pytest.mark.parametrize("model_class, preset", CIFAR10_PRESETS,
-                         ids=[f"{model_class.__name__}-{name}" for model_class, name in CIFAR10_PRESETS])
+@pytest.mark.parametrize(
+    "model_class, preset",
+    CIFAR10_PRESETS,
+    ids=[f"{model_class.__name__}-{name}" for model_class, name in CIFAR10_PRESETS],
+)
 def test_cifar10_preset_reproduces_its_recorded_test_figures(model_class, preset):
     if preset not in model_class.presets:
         pytest.skip(f"{model_class.__name__} has no built-in {preset} preset yet")
@@ -56,7 +71,12 @@ def test_pixelcnn_preset_reproduces_its_recorded_test_bits_per_code(preset):
         pytest.skip(f"the CIFAR-10 test split is not at {DATA_DIR} (set KERAS_VQ_TEST_DATA)")
     recorded = metadata["check_figures"]
     images, labels = keras_vq.data.load_numpy(
-        "cifar10", f"test[:{recorded['examples']}]", 100, data_dir=DATA_DIR, evaluation=True, with_labels=True,
+        "cifar10",
+        f"test[:{recorded['examples']}]",
+        100,
+        data_dir=DATA_DIR,
+        evaluation=True,
+        with_labels=True,
         progress=False,
     ).concatenated()
     autoencoder = getattr(keras_vq.models, entry["autoencoder"]).from_preset(entry["autoencoder_preset"])
@@ -81,9 +101,10 @@ def test_librispeech_preset_reproduces_its_recorded_held_out_figures(model_class
         pytest.skip(f"LibriSpeech is not at {DATA_DIR} (set KERAS_VQ_TEST_DATA)")
     recorded = metadata["check_figures"]
     _, (utterances, speakers), speaker_ids = held_out_utterances(
-        "librispeech", recorded["split"], recorded["held_out_per_speaker"], data_dir=DATA_DIR / "librispeech")
+        "librispeech", recorded["split"], recorded["held_out_per_speaker"], data_dir=DATA_DIR / "librispeech"
+    )
     assert speaker_ids == metadata["speaker_ids"]
-    audio, speakers = clips(utterances[:recorded["clips"]], recorded["samples"]), speakers[:recorded["clips"]]
+    audio, speakers = clips(utterances[: recorded["clips"]], recorded["samples"]), speakers[: recorded["clips"]]
     if model_class is WaveNet:
         autoencoder = VQVAE.from_preset("librispeech")
         codes = keras.ops.convert_to_numpy(autoencoder.encode(audio))
@@ -100,7 +121,9 @@ def test_librispeech_preset_reproduces_its_recorded_held_out_figures(model_class
         for name in ("spectral_loss", "log_spectral_distance_db"):
             assert figures[name] == pytest.approx(recorded[name], rel=2e-3), name
         # The predicted magnitudes, against predicting each bin's mean over the clips (the best constant).
-        target = keras.ops.convert_to_numpy(spectrograms.log_magnitude(audio, model.decoder.fft_length, model.decoder.hop))
+        target = keras.ops.convert_to_numpy(
+            spectrograms.log_magnitude(audio, model.decoder.fft_length, model.decoder.hop)
+        )
         constant_db = float(np.sqrt(np.mean((20 / np.log(10) * (target - target.mean(axis=(0, 1)))) ** 2)))
         assert figures["log_spectral_distance_db"] < 0.6 * constant_db
     for name in ("perplexity", "codebook_usage"):

@@ -15,26 +15,46 @@ from keras_vq.comparison import ranking_verdict, summarize_over_seeds
 from tests import data_helpers
 
 RECIPE = pathlib.Path(__file__).resolve().parents[1] / "recipes" / "compare_quantizers.py"
-RECIPE_BACKEND_ONLY = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
-                                         reason="recipe subprocess tests run on the tensorflow pass")
+RECIPE_BACKEND_ONLY = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="recipe subprocess tests run on the tensorflow pass"
+)
 
 
 @RECIPE_BACKEND_ONLY
 def test_every_quantizer_trains_in_sonnets_vqvae_at_ten_bits_a_position(tmp_path):
     output = tmp_path / "study"
     result = subprocess.run(
-        [sys.executable, str(RECIPE), "--data-dir", str(data_helpers.FIXTURES / "cifar10"), "--seeds", "1",
-         "--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "4", "--held-out-images", "6",
-         "--output-dir", str(output)],
-        capture_output=True, text=True, timeout=900,
-        env=dict(os.environ, KERAS_HOME=str(tmp_path / "keras_home"), TF_CPP_MIN_LOG_LEVEL="3"))
+        [
+            sys.executable,
+            str(RECIPE),
+            "--data-dir",
+            str(data_helpers.FIXTURES / "cifar10"),
+            "--seeds",
+            "1",
+            "--epochs",
+            "1",
+            "--steps-per-epoch",
+            "1",
+            "--batch-size",
+            "4",
+            "--held-out-images",
+            "6",
+            "--output-dir",
+            str(output),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=dict(os.environ, KERAS_HOME=str(tmp_path / "keras_home"), TF_CPP_MIN_LOG_LEVEL="3"),
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads((output / "results.json").read_text())
     summaries = results["summaries"]
     assert list(summaries) == ["vq", "vq-rotation", "residual", "fsq", "lfq"]
     bits = {name: summary["bits_per_image"]["mean"] for name, summary in summaries.items()}
-    assert bits == pytest.approx({"vq": 640, "vq-rotation": 640, "residual": 640, "fsq": 64 * math.log2(1000),
-                                  "lfq": 640})
+    assert bits == pytest.approx(
+        {"vq": 640, "vq-rotation": 640, "residual": 640, "fsq": 64 * math.log2(1000), "lfq": 640}
+    )
     sonnet = keras_vq.models.VQVAE.from_preset("cifar10", load_weights=False)
     # 512 more codes than the preset's: their vectors, EMA sums and EMA counts.
     assert summaries["vq"]["parameters"]["mean"] == sonnet.count_params() + 512 * (64 + 64 + 1)
@@ -48,8 +68,19 @@ def test_bad_quantizer_names_are_refused_before_anything_runs(tmp_path, capsys, 
     import importlib
 
     recipe = importlib.import_module("keras_vq.recipes.compare_quantizers")
-    monkeypatch.setattr(sys, "argv", ["compare_quantizers", "--data-dir", str(data_helpers.FIXTURES / "cifar10"),
-                                      "--quantizers", "vq,pq", "--output-dir", str(tmp_path / "study")])
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        [
+            "compare_quantizers",
+            "--data-dir",
+            str(data_helpers.FIXTURES / "cifar10"),
+            "--quantizers",
+            "vq,pq",
+            "--output-dir",
+            str(tmp_path / "study"),
+        ],
+    )
     with pytest.raises(SystemExit) as exit:
         recipe.parse_arguments()
     assert exit.value.code == 2 and "--quantizers vq,pq: unknown ['pq']" in capsys.readouterr().err
@@ -57,9 +88,11 @@ def test_bad_quantizer_names_are_refused_before_anything_runs(tmp_path, capsys, 
 
 
 def test_ranking_names_the_best_and_whom_it_beats_beyond_the_sds():
-    summaries = {"vq": summarize_over_seeds([{"nmse": 0.060}, {"nmse": 0.062}]),
-                 "fsq": summarize_over_seeds([{"nmse": 0.050}, {"nmse": 0.051}]),
-                 "lfq": summarize_over_seeds([{"nmse": 0.051}, {"nmse": 0.053}])}
+    summaries = {
+        "vq": summarize_over_seeds([{"nmse": 0.060}, {"nmse": 0.062}]),
+        "fsq": summarize_over_seeds([{"nmse": 0.050}, {"nmse": 0.051}]),
+        "lfq": summarize_over_seeds([{"nmse": 0.051}, {"nmse": 0.053}]),
+    }
     order, best = ranking_verdict(summaries)
     assert order.index("fsq") < order.index("lfq") < order.index("vq")
     # fsq 0.0505 ± 0.0007 vs lfq 0.052 ± 0.0014: 0.0015 apart, within 0.0021; vq is 0.0105 away.

@@ -29,8 +29,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 RECIPE = ROOT / "recipes" / "compare_autoencoders.py"
 KILL_AT = ROOT / "tests" / "faults" / "kill_at.py"
 SMALL = {"hidden_channels": 16, "residual_channels": 8}
-RECIPE_BACKEND_ONLY = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
-                                         reason="recipe subprocess tests run on the tensorflow pass")
+RECIPE_BACKEND_ONLY = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="recipe subprocess tests run on the tensorflow pass"
+)
 
 
 def sample_images(count=16):
@@ -68,8 +69,9 @@ def test_vqvae2_commitment_per_level_equals_a_recomputation_from_its_codebooks()
     assert report["commitment_loss"] == pytest.approx((expected_top + expected_bottom) / 2, rel=1e-4)
     # The quantity the training loss weighs by beta: the layers' own batch figure on the same data.
     model(images, training=False)
-    assert float(ops.convert_to_numpy(model.top_quantizer.batch_commitment_loss)) == pytest.approx(expected_top,
-                                                                                                    rel=1e-3)
+    assert float(ops.convert_to_numpy(model.top_quantizer.batch_commitment_loss)) == pytest.approx(
+        expected_top, rel=1e-3
+    )
 
 
 def test_vae_kl_and_active_units_equal_a_numpy_computation():
@@ -78,7 +80,9 @@ def test_vae_kl_and_active_units_equal_a_numpy_computation():
     model.compile(optimizer="adam")
     model.fit(images, batch_size=8, epochs=1, verbose=0)
     report = keras_vq.metrics.reconstruction_report(model, images, batch_size=7, verbose=0)
-    posterior = {key: np.asarray(ops.convert_to_numpy(value), np.float64) for key, value in model.encode(images).items()}
+    posterior = {
+        key: np.asarray(ops.convert_to_numpy(value), np.float64) for key, value in model.encode(images).items()
+    }
     mean, log_variance = posterior["mean"], posterior["log_variance"]
     kl = 0.5 * (mean**2 + np.exp(log_variance) - 1 - log_variance)
     assert report["kl_per_image"] == pytest.approx(kl.sum(axis=(1, 2, 3)).mean(), rel=1e-5)
@@ -135,8 +139,11 @@ def test_held_out_report_adds_each_epochs_figures_to_the_logs():
 
 
 def test_summaries_over_seeds_equal_numpys():
-    histories = [{"held_out_mse": [0.05, 0.02, 0.01]}, {"held_out_mse": [0.07, 0.03, 0.012]},
-                 {"held_out_mse": [0.04, 0.025, 0.009]}]
+    histories = [
+        {"held_out_mse": [0.05, 0.02, 0.01]},
+        {"held_out_mse": [0.07, 0.03, 0.012]},
+        {"held_out_mse": [0.04, 0.025, 0.009]},
+    ]
     mean, sd = curve_over_seeds(histories, "held_out_mse")
     values = np.array([history["held_out_mse"] for history in histories])
     np.testing.assert_allclose(mean, values.mean(axis=0))
@@ -154,17 +161,24 @@ def test_summaries_over_seeds_equal_numpys():
 
 
 def test_learning_speed_and_the_verdict_count_only_differences_beyond_the_seeds_spread():
-    histories = [{"held_out_mse": [0.05, 0.02, 0.01]}, {"held_out_mse": [0.03, 0.009, 0.008]},
-                 {"held_out_mse": [0.04, 0.03, 0.02]}]
+    histories = [
+        {"held_out_mse": [0.05, 0.02, 0.01]},
+        {"held_out_mse": [0.03, 0.009, 0.008]},
+        {"held_out_mse": [0.04, 0.03, 0.02]},
+    ]
     mean, sd, epochs = epochs_to_reach(histories, 0.01)
     assert epochs == [3, 2, 4]  # The third never reaches it: one past its last epoch.
     assert (mean, sd) == pytest.approx((np.mean(epochs), np.std(epochs, ddof=1)))
     fast = [{"held_out_mse": [0.009, 0.005]}] * 2
     slow = [{"held_out_mse": [0.03, 0.02, 0.009]}] * 2
-    final = {"vqvae": summarize_over_seeds([{"mse": 0.0050}, {"mse": 0.0052}]),
-             "vqvae2": summarize_over_seeds([{"mse": 0.0040}, {"mse": 0.0041}])}
-    assert "**VQ-VAE learns faster but ends worse than VQ-VAE-2**: supported." in comparison_verdict(
-        final, {"vqvae": fast, "vqvae2": slow}, 0.01)[0]
+    final = {
+        "vqvae": summarize_over_seeds([{"mse": 0.0050}, {"mse": 0.0052}]),
+        "vqvae2": summarize_over_seeds([{"mse": 0.0040}, {"mse": 0.0041}]),
+    }
+    assert (
+        "**VQ-VAE learns faster but ends worse than VQ-VAE-2**: supported."
+        in comparison_verdict(final, {"vqvae": fast, "vqvae2": slow}, 0.01)[0]
+    )
     same_speed = comparison_verdict(final, {"vqvae": slow, "vqvae2": slow}, 0.01)[0]
     assert "half supported: it ends worse, but does not learn faster" in same_speed
     close = {"vqvae": summarize_over_seeds([{"mse": 0.0040}, {"mse": 0.0050}]), "vqvae2": final["vqvae2"]}
@@ -179,16 +193,36 @@ def test_snapshot_epochs_scale_the_studys():
 
 def _run(arguments, tmp_path, kill=None):
     command = [sys.executable, *(["-u", str(KILL_AT), *kill] if kill else []), str(RECIPE), *arguments]
-    return subprocess.run(command, capture_output=True, text=True, timeout=900,
-                          env=dict(os.environ, KERAS_HOME=str(tmp_path / "keras_home"), TF_CPP_MIN_LOG_LEVEL="3"))
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=dict(os.environ, KERAS_HOME=str(tmp_path / "keras_home"), TF_CPP_MIN_LOG_LEVEL="3"),
+    )
 
 
 @RECIPE_BACKEND_ONLY
 def test_study_runs_on_cifar10_and_a_killed_study_resumes_without_redoing_finished_models(tmp_path):
     output = tmp_path / "study"
-    arguments = ["--data-dir", str(data_helpers.FIXTURES / "cifar10"), "--models", "vqvae,vae", "--seeds", "2",
-                 "--epochs", "2", "--steps-per-epoch", "1", "--batch-size", "4", "--held-out-images", "6",
-                 "--output-dir", str(output)]
+    arguments = [
+        "--data-dir",
+        str(data_helpers.FIXTURES / "cifar10"),
+        "--models",
+        "vqvae,vae",
+        "--seeds",
+        "2",
+        "--epochs",
+        "2",
+        "--steps-per-epoch",
+        "1",
+        "--batch-size",
+        "4",
+        "--held-out-images",
+        "6",
+        "--output-dir",
+        str(output),
+    ]
     # Killed on the 3rd training batch of the 2nd model (the VQ-VAE's two seeds took 2 batches each).
     killed = _run(arguments, tmp_path, kill=["training-step", "7"])
     assert killed.returncode == -9, killed.stderr[-2000:]
@@ -198,8 +232,9 @@ def test_study_runs_on_cifar10_and_a_killed_study_resumes_without_redoing_finish
     resumed = _run(arguments + ["--resume"], tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "vqvae, seed" not in resumed.stdout and "vae, seed 0" in resumed.stdout  # Only unfinished work reruns.
-    assert {path.parent.name: path.stat().st_mtime_ns for path in (output / "vqvae").glob("seed-*/results.json")
-            } == finished
+    assert {
+        path.parent.name: path.stat().st_mtime_ns for path in (output / "vqvae").glob("seed-*/results.json")
+    } == finished
     results = json.loads((output / "results.json").read_text())
     assert sorted(results["summaries"]) == ["vae", "vqvae"] and results["snapshot_epochs"] == [1, 2]
     for model in ("vae", "vqvae"):
@@ -221,8 +256,25 @@ def test_study_runs_on_cifar10_and_a_killed_study_resumes_without_redoing_finish
 @RECIPE_BACKEND_ONLY
 def test_study_runs_on_kaokore_layout_images_with_the_kaokore_architectures(tmp_path):
     data_helpers.make_kaokore_dir(tmp_path / "kaokore")
-    result = _run(["--dataset", "kaokore", "--data-dir", str(tmp_path / "kaokore"), "--seeds", "1", "--epochs", "1",
-                   "--steps-per-epoch", "1", "--batch-size", "2", "--output-dir", str(tmp_path / "study")], tmp_path)
+    result = _run(
+        [
+            "--dataset",
+            "kaokore",
+            "--data-dir",
+            str(tmp_path / "kaokore"),
+            "--seeds",
+            "1",
+            "--epochs",
+            "1",
+            "--steps-per-epoch",
+            "1",
+            "--batch-size",
+            "2",
+            "--output-dir",
+            str(tmp_path / "study"),
+        ],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads((tmp_path / "study" / "results.json").read_text())
     assert results["splits"] == {"training": "train", "validation": "dev", "test": "test"}
@@ -238,13 +290,16 @@ def test_bad_study_arguments_are_one_line_before_anything_runs(tmp_path, capsys,
     recipe = importlib.import_module("keras_vq.recipes.compare_autoencoders")
     cifar = str(data_helpers.FIXTURES / "cifar10")
     for arguments, message in (
-            (["--models", "vqvae,gan"], "--models vqvae,gan: unknown ['gan']"),
-            (["--epochs", "4", "--snapshot-epochs", "1,5"], "--snapshot-epochs [5] lie outside 1..4"),
-            (["--snapshot-epochs", "one"], "--snapshot-epochs 'one' is not a comma-separated list"),
-            (["--dataset", "kaokore"], "--data-dir"),
+        (["--models", "vqvae,gan"], "--models vqvae,gan: unknown ['gan']"),
+        (["--epochs", "4", "--snapshot-epochs", "1,5"], "--snapshot-epochs [5] lie outside 1..4"),
+        (["--snapshot-epochs", "one"], "--snapshot-epochs 'one' is not a comma-separated list"),
+        (["--dataset", "kaokore"], "--data-dir"),
     ):
-        monkeypatch.setattr(sys, "argv", ["compare_autoencoders", "--data-dir", cifar, "--output-dir",
-                                          str(tmp_path / "study"), *arguments])
+        monkeypatch.setattr(
+            sys,
+            "argv",
+            ["compare_autoencoders", "--data-dir", cifar, "--output-dir", str(tmp_path / "study"), *arguments],
+        )
         with pytest.raises(SystemExit) as exit:
             recipe.parse_arguments()
         assert exit.value.code == 2

@@ -90,7 +90,9 @@ def test_cifar10_batch_pickle_cannot_run_code(tmp_path):
             (batches / name).write_bytes(pickle.dumps({b"data": _RunsCode(), b"labels": []}))
     PICKLE_MARKER.unlink(missing_ok=True)
     files = cifar10_files.Cifar10Files(tmp_path)
-    with pytest.raises(BadFileError, match=r"data_batch_1: is not a CIFAR-10 Python batch \(global .*open is not allowed"):
+    with pytest.raises(
+        BadFileError, match=r"data_batch_1: is not a CIFAR-10 Python batch \(global .*open is not allowed"
+    ):
         files.keys("train")
     assert not PICKLE_MARKER.exists()
 
@@ -162,7 +164,10 @@ def test_shipped_kaokore_labels_and_urls_are_v1_3():
     [
         (cifar10_files.Cifar10Files, r"no CIFAR-10 in .*empty: expected .*cifar-10-batches-py.*download=True"),
         (kaokore_files.KaokoreFiles, r"no KaoKore images in .*empty: expected .*images_256.*download=True"),
-        (librispeech_files.LibrispeechFiles, r"no LibriSpeech subset in .*empty: expected .*LibriSpeech.*download=True"),
+        (
+            librispeech_files.LibrispeechFiles,
+            r"no LibriSpeech subset in .*empty: expected .*LibriSpeech.*download=True",
+        ),
     ],
 )
 def test_missing_or_empty_data_dir_says_where_data_goes_and_how_to_download(tmp_path, files_class, expected):

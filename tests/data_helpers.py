@@ -13,8 +13,12 @@ CIFAR10_FIXTURE = FIXTURES / "cifar10"
 LIBRISPEECH_FIXTURE = FIXTURES / "librispeech"
 # name, gender, status, set: three train, two dev, one test.
 KAOKORE_ROWS = [
-    ("00000003.jpg", 1, 0, "train"), ("00000007.jpg", 0, 1, "train"), ("00000011.jpg", 1, 3, "train"),
-    ("00000012.jpg", 0, 2, "dev"), ("00000020.jpg", 1, 0, "dev"), ("00000031.jpg", 0, 3, "test"),
+    ("00000003.jpg", 1, 0, "train"),
+    ("00000007.jpg", 0, 1, "train"),
+    ("00000011.jpg", 1, 3, "train"),
+    ("00000012.jpg", 0, 2, "dev"),
+    ("00000020.jpg", 1, 0, "dev"),
+    ("00000031.jpg", 0, 3, "test"),
 ]
 
 
@@ -79,5 +83,9 @@ def cifar10_batch_bytes(files, split):
     import pickle
 
     examples = [files.read(key) for key in sorted(files.keys(split))] if split else []
-    data = np.stack([e["image"].transpose(2, 0, 1).reshape(-1) for e in examples]) if examples else np.zeros((0, 3072), np.uint8)
+    data = (
+        np.stack([e["image"].transpose(2, 0, 1).reshape(-1) for e in examples])
+        if examples
+        else np.zeros((0, 3072), np.uint8)
+    )
     return pickle.dumps({b"data": data, b"labels": [e["label"] for e in examples]})

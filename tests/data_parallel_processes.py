@@ -24,8 +24,9 @@ PROCESS, NUM_PROCESSES, PORTS, OUTPUT = int(sys.argv[1]), int(sys.argv[2]), sys.
 SCENARIO_NAMES = sys.argv[5].split(",") if len(sys.argv) > 5 else ["vqvae_ema"]
 BACKEND = os.environ["KERAS_BACKEND"]
 if BACKEND == "tensorflow" and NUM_PROCESSES > 1:
-    os.environ["TF_CONFIG"] = json.dumps({"cluster": {"worker": [f"127.0.0.1:{port}" for port in PORTS]},
-                                          "task": {"type": "worker", "index": PROCESS}})
+    os.environ["TF_CONFIG"] = json.dumps(
+        {"cluster": {"worker": [f"127.0.0.1:{port}" for port in PORTS]}, "task": {"type": "worker", "index": PROCESS}}
+    )
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -40,7 +41,7 @@ LOCAL_BATCH = BATCH_SIZE // NUM_PROCESSES
 def local_share(data):
     """This process's rows of every global batch, in order."""
     batches = data.reshape(-1, BATCH_SIZE, *data.shape[1:])
-    return batches[:, PROCESS * LOCAL_BATCH:(PROCESS + 1) * LOCAL_BATCH].reshape(-1, *data.shape[1:])
+    return batches[:, PROCESS * LOCAL_BATCH : (PROCESS + 1) * LOCAL_BATCH].reshape(-1, *data.shape[1:])
 
 
 def train_torch(scenario, data, batch_size):
@@ -54,7 +55,7 @@ def train_torch(scenario, data, batch_size):
     optimizer = keras.optimizers.SGD(0.05)
     for _ in range(EPOCHS):
         for start in range(0, len(data), batch_size):
-            keras_vq.distribute.torch_train_step(model, data[start:start + batch_size], optimizer, wrapper)
+            keras_vq.distribute.torch_train_step(model, data[start : start + batch_size], optimizer, wrapper)
     return model
 
 
@@ -90,14 +91,16 @@ def main():
     if BACKEND == "torch" and NUM_PROCESSES > 1:
         import torch.distributed
 
-        torch.distributed.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{PORTS[0]}", rank=PROCESS,
-                                             world_size=NUM_PROCESSES)
+        torch.distributed.init_process_group(
+            "gloo", init_method=f"tcp://127.0.0.1:{PORTS[0]}", rank=PROCESS, world_size=NUM_PROCESSES
+        )
     saved = {"devices": np.int64(NUM_PROCESSES)}
     scope = contextlib.nullcontext()  # PyTorch: the custom loop wraps the model in DistributedDataParallel
     if BACKEND != "torch":
         distribution = keras_vq.distribute.distribution()
-        saved["devices"] = np.int64(len(keras.distribution.list_devices()) if BACKEND == "jax"
-                                    else distribution.num_replicas_in_sync)
+        saved["devices"] = np.int64(
+            len(keras.distribution.list_devices()) if BACKEND == "jax" else distribution.num_replicas_in_sync
+        )
         if BACKEND == "jax":
             distribution.auto_shard_dataset = False  # each process passes its own share (local_share)
         scope = distribution.scope()

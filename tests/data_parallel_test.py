@@ -32,8 +32,9 @@ SCRIPT = ROOT / "tests" / "data_parallel_training.py"
 TOLERANCE = dict(rtol=1e-4, atol=1e-4)
 SCENARIOS = ("vqvae_ema", "vqvae_loss", "vqvae2", "vqvae_residual_dropout", "vqvae_lfq", "pixelcnn")
 
-NO_TORCH = pytest.mark.skipif(keras.backend.backend() == "torch",
-                              reason="Keras' fit has no data parallelism on PyTorch (see docs/scaling.md)")
+NO_TORCH = pytest.mark.skipif(
+    keras.backend.backend() == "torch", reason="Keras' fit has no data parallelism on PyTorch (see docs/scaling.md)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +42,14 @@ def trained(tmp_path_factory):
     """The saved arrays of one subprocess run on this backend (every scenario, both ways)."""
     output = tmp_path_factory.mktemp("data_parallel") / "trained.npz"
     environment = dict(os.environ, KERAS_BACKEND=keras.backend.backend())
-    result = subprocess.run([sys.executable, str(SCRIPT), str(output)], cwd=ROOT, env=environment,
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), str(output)],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     with np.load(output) as arrays:
         return dict(arrays)
@@ -50,7 +57,7 @@ def trained(tmp_path_factory):
 
 def weights_of(saved, run, scenario):
     prefix = f"{run}/{scenario}/"
-    return {key[len(prefix):]: value for key, value in saved.items() if key.startswith(prefix)}
+    return {key[len(prefix) :]: value for key, value in saved.items() if key.startswith(prefix)}
 
 
 @NO_TORCH
@@ -79,7 +86,8 @@ def test_two_replicas_report_the_figures_of_one_device(trained, scenario):
 def test_fit_in_the_scope_of_a_model_built_outside_it_is_refused_by_name(trained):
     assert str(trained["built_outside_refusal"]) == (
         "VQVAE.fit inside a distribution scope (keras_vq.distribute.scope()), but the model was built outside "
-        "it, so its variables are on one device: build and compile the model inside the scope")
+        "it, so its variables are on one device: build and compile the model inside the scope"
+    )
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="replicas' own copies exist under tf.distribute")
@@ -101,23 +109,42 @@ def test_a_codebook_split_over_devices_trains_as_on_one_device(trained):
 def test_recipe_trains_data_parallel_over_every_device_and_says_so(tmp_path):
     from tests import data_helpers
 
-    environment = dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3",
-                       XLA_FLAGS="--xla_force_host_platform_device_count=2")  # only this flag (see the script)
-    command = [sys.executable, str(ROOT / "recipes" / "cifar10_vqvae.py"), "--data-dir", str(data_helpers.FIXTURES),
-               "--steps", "4", "--steps-per-epoch", "2", "--batch-size", "4", "--data-parallel",
-               "--output-dir", str(tmp_path / "run")]
+    environment = dict(
+        os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3", XLA_FLAGS="--xla_force_host_platform_device_count=2"
+    )  # only this flag (see the script)
+    command = [
+        sys.executable,
+        str(ROOT / "recipes" / "cifar10_vqvae.py"),
+        "--data-dir",
+        str(data_helpers.FIXTURES),
+        "--steps",
+        "4",
+        "--steps-per-epoch",
+        "2",
+        "--batch-size",
+        "4",
+        "--data-parallel",
+        "--output-dir",
+        str(tmp_path / "run"),
+    ]
     result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads((tmp_path / "run" / "results.json").read_text())
     assert results["data_parallel"].startswith("data-parallel over 2 device(s)"), results["data_parallel"]
     assert results["training_steps"] == 4 and np.isfinite(results["test"]["mse"])
     # A global batch that does not split over the devices is named before anything is written.
-    odd = [*command[:command.index("--batch-size") + 1], "3", *command[command.index("--batch-size") + 2:-1],
-           str(tmp_path / "odd")]
+    odd = [
+        *command[: command.index("--batch-size") + 1],
+        "3",
+        *command[command.index("--batch-size") + 2 : -1],
+        str(tmp_path / "odd"),
+    ]
     result = subprocess.run(odd, env=environment, capture_output=True, text=True, timeout=600)
     assert result.returncode == 2, result.stderr[-3000:]
-    assert "--data-parallel: --batch-size 3 does not split evenly over the 2 devices; pass a multiple of 2" in \
-        result.stderr, result.stderr[-3000:]
+    assert (
+        "--data-parallel: --batch-size 3 does not split evenly over the 2 devices; pass a multiple of 2"
+        in result.stderr
+    ), result.stderr[-3000:]
     assert not (tmp_path / "odd").exists()
 
 
@@ -136,8 +163,9 @@ def test_torch_refuses_data_parallel_and_fit_inside_a_process_group(monkeypatch,
     monkeypatch.setattr(torch.distributed, "is_initialized", lambda: True)
     monkeypatch.setattr(torch.distributed, "get_world_size", lambda group=None: 2)
     images = np.random.default_rng(0).random((4, 16, 16, 3)).astype("float32")
-    model = keras_vq.models.VQVAE(data_shape=(16, 16, 3), hidden_channels=8, residual_channels=4,
-                                  quantizer=keras_vq.layers.VectorQuantizer(8, 4))
+    model = keras_vq.models.VQVAE(
+        data_shape=(16, 16, 3), hidden_channels=8, residual_channels=4, quantizer=keras_vq.layers.VectorQuantizer(8, 4)
+    )
     model.compile(optimizer="adam")
     with pytest.raises(RuntimeError, match="VQVAE.fit: a torch.distributed process group of 2 processes"):
         model.fit(images, epochs=1, verbose=0)
@@ -171,9 +199,22 @@ def test_two_processes_on_localhost_end_with_identical_codebooks_equal_to_one_de
     ports = ",".join(map(str, free_ports(2)))
 
     def launch(process, processes, output):
-        return subprocess.Popen([sys.executable, str(script), str(process), str(processes), ports, str(output),
-                                 ",".join(PROCESS_SCENARIOS)],
-                                cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            [
+                sys.executable,
+                str(script),
+                str(process),
+                str(processes),
+                ports,
+                str(output),
+                ",".join(PROCESS_SCENARIOS),
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     runs = [launch(0, 1, tmp_path / "one")] + [launch(process, 2, tmp_path / "two") for process in (0, 1)]
     for run in runs:
@@ -196,10 +237,15 @@ def test_two_processes_on_localhost_end_with_identical_codebooks_equal_to_one_de
 def test_recipes_refuse_data_parallel_on_several_tensorflow_workers_and_say_what_to_do(monkeypatch):
     from keras_vq.runs import RunError, check_arguments
 
-    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]},
-                                                "task": {"type": "worker", "index": 0}}))
-    with pytest.raises(RunError, match=r"--data-parallel: the recipes do not train on several TensorFlow workers "
-                                       r"\(TF_CONFIG names 2\).*Use JAX for several hosts"):
+    monkeypatch.setenv(
+        "TF_CONFIG",
+        json.dumps({"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, "task": {"type": "worker", "index": 0}}),
+    )
+    with pytest.raises(
+        RunError,
+        match=r"--data-parallel: the recipes do not train on several TensorFlow workers "
+        r"\(TF_CONFIG names 2\).*Use JAX for several hosts",
+    ):
         check_arguments(argparse.Namespace(data_parallel=True))
     check_arguments(argparse.Namespace(data_parallel=False))  # without the flag the worker list is not read
 
@@ -218,8 +264,8 @@ def test_each_jax_process_takes_its_own_share_of_every_batch(monkeypatch):
         monkeypatch.setattr(jax, "process_index", lambda index=index: index)
         shares[index] = list(keras_vq.distribute.process_share(batches))
     for process, (array, batch) in shares.items():
-        np.testing.assert_array_equal(array, images[4 * process:4 * (process + 1)])
-        np.testing.assert_array_equal(batch["speakers"], np.arange(8)[4 * process:4 * (process + 1)])
+        np.testing.assert_array_equal(array, images[4 * process : 4 * (process + 1)])
+        np.testing.assert_array_equal(batch["speakers"], np.arange(8)[4 * process : 4 * (process + 1)])
     np.testing.assert_array_equal(np.concatenate([shares[0][0], shares[1][0]]), images)
     np.testing.assert_array_equal(np.concatenate([shares[0][1]["audio"], shares[1][1]["audio"]]), images)
     with pytest.raises(ValueError, match="a batch of 7 examples does not split over 2 processes"):

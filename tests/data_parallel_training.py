@@ -43,23 +43,59 @@ CODES = np.random.default_rng(0).integers(0, 16, size=(64, 4, 4)).astype("int32"
 TINY = dict(data_shape=(16, 16, 3), hidden_channels=16, residual_channels=8)
 SCENARIOS = {
     # EMA codebook, dead-code restarts and k-means initialisation.
-    "vqvae_ema": (lambda: keras_vq.models.VQVAE(**TINY, quantizer=keras_vq.layers.VectorQuantizer(
-        32, 8, dead_code_threshold=1.0, decay=0.5, kmeans_init=True, seed=0, name="quantizer")), IMAGES),
+    "vqvae_ema": (
+        lambda: keras_vq.models.VQVAE(
+            **TINY,
+            quantizer=keras_vq.layers.VectorQuantizer(
+                32, 8, dead_code_threshold=1.0, decay=0.5, kmeans_init=True, seed=0, name="quantizer"
+            ),
+        ),
+        IMAGES,
+    ),
     # The loss rule (codebook trained by gradient), with restarts and k-means through codebook_offset.
-    "vqvae_loss": (lambda: keras_vq.models.VQVAE(**TINY, quantizer=keras_vq.layers.VectorQuantizer(
-        32, 8, codebook_update="loss", dead_code_threshold=1.0, decay=0.5, kmeans_init=True, seed=0, name="quantizer")), IMAGES),
-    "vqvae2": (lambda: keras_vq.models.VQVAE2(**TINY, quantizer=keras_vq.layers.VectorQuantizer(
-        32, 8, dead_code_threshold=1.0, decay=0.5, seed=0)), IMAGES),
+    "vqvae_loss": (
+        lambda: keras_vq.models.VQVAE(
+            **TINY,
+            quantizer=keras_vq.layers.VectorQuantizer(
+                32,
+                8,
+                codebook_update="loss",
+                dead_code_threshold=1.0,
+                decay=0.5,
+                kmeans_init=True,
+                seed=0,
+                name="quantizer",
+            ),
+        ),
+        IMAGES,
+    ),
+    "vqvae2": (
+        lambda: keras_vq.models.VQVAE2(
+            **TINY, quantizer=keras_vq.layers.VectorQuantizer(32, 8, dead_code_threshold=1.0, decay=0.5, seed=0)
+        ),
+        IMAGES,
+    ),
     # Residual VQ's per-example quantizer dropout, drawn for the global batch.
-    "vqvae_residual_dropout": (lambda: keras_vq.models.VQVAE(**TINY, quantizer=keras_vq.layers.ResidualVectorQuantizer(
-        2, 16, 8, quantizer_dropout=0.5, seed=1, name="quantizer")), IMAGES),
+    "vqvae_residual_dropout": (
+        lambda: keras_vq.models.VQVAE(
+            **TINY,
+            quantizer=keras_vq.layers.ResidualVectorQuantizer(
+                2, 16, 8, quantizer_dropout=0.5, seed=1, name="quantizer"
+            ),
+        ),
+        IMAGES,
+    ),
     # LFQ's codebook entropy, a function of the whole batch's code probabilities. One batch (two steps):
     # a sign is a discontinuity, and after a few steps one encoder output within rounding of zero flips
     # its bit in one run and not the other.
-    "vqvae_lfq": (lambda: keras_vq.models.VQVAE(**TINY, quantizer=keras_vq.layers.LookupFreeQuantizer(
-        8, name="quantizer")), IMAGES[:BATCH_SIZE]),
-    "pixelcnn": (lambda: keras_vq.models.PixelCNN(code_shape=(4, 4), num_embeddings=16, channels=16, num_blocks=2),
-                 CODES),
+    "vqvae_lfq": (
+        lambda: keras_vq.models.VQVAE(**TINY, quantizer=keras_vq.layers.LookupFreeQuantizer(8, name="quantizer")),
+        IMAGES[:BATCH_SIZE],
+    ),
+    "pixelcnn": (
+        lambda: keras_vq.models.PixelCNN(code_shape=(4, 4), num_embeddings=16, channels=16, num_blocks=2),
+        CODES,
+    ),
 }
 
 
@@ -69,8 +105,11 @@ def train(make_model, data):
     model.compile(optimizer=keras.optimizers.SGD(0.05))
     # The recipes' held-out figures every epoch, on 20 images: TensorFlow's predict_on_batch
     # returned every row once per replica, and the first epoch's report failed.
-    callbacks = [] if isinstance(model, keras_vq.models.PixelCNN) else [
-        keras_vq.callbacks.HeldOutReport(IMAGES[:20], batch_size=20)]
+    callbacks = (
+        []
+        if isinstance(model, keras_vq.models.PixelCNN)
+        else [keras_vq.callbacks.HeldOutReport(IMAGES[:20], batch_size=20)]
+    )
     if BACKEND == "tensorflow":
         data = tf.data.Dataset.from_tensor_slices(data).batch(BATCH_SIZE)
         history = model.fit(data, epochs=EPOCHS, verbose=0, callbacks=callbacks)
@@ -109,8 +148,7 @@ def model_parallel():
 
 
 def main(output):
-    devices = (len(keras.distribution.list_devices()) if BACKEND == "jax"
-               else len(tf.config.list_logical_devices("CPU")))
+    devices = len(keras.distribution.list_devices()) if BACKEND == "jax" else len(tf.config.list_logical_devices("CPU"))
     if devices != (4 if BACKEND == "jax" else 2):
         raise SystemExit(f"expected {4 if BACKEND == 'jax' else 2} virtual devices, found {devices}")
     saved = {}
@@ -136,8 +174,11 @@ def main(output):
     # engines failed with a bare AssertionError, mixed strategies or incompatible devices.
     outside = SCENARIOS["vqvae_ema"][0]()
     outside.compile(optimizer=keras.optimizers.SGD(0.05))
-    with (strategy.scope() if BACKEND == "tensorflow"
-          else keras.distribution.DataParallel(devices=keras.distribution.list_devices()[:2]).scope()):
+    with (
+        strategy.scope()
+        if BACKEND == "tensorflow"
+        else keras.distribution.DataParallel(devices=keras.distribution.list_devices()[:2]).scope()
+    ):
         try:
             outside.fit(IMAGES[:BATCH_SIZE], batch_size=BATCH_SIZE, epochs=1, verbose=0)
             saved["built_outside_refusal"] = np.str_("")

@@ -23,23 +23,33 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
-pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
-                                reason="the site is checked once, in the TensorFlow pass")
+pytestmark = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="the site is checked once, in the TensorFlow pass"
+)
 
 
 def _browser():
     if not (shutil.which("chromium") and shutil.which("chromedriver")):
-        result = subprocess.run(["bash", str(ROOT / "scripts" / "install_browser.sh")], capture_output=True,
-                                text=True, timeout=600)
+        result = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "install_browser.sh")], capture_output=True, text=True, timeout=600
+        )
         if result.returncode != 0 or not shutil.which("chromium"):
             pytest.skip(f"headless Chromium could not be installed here: {result.stderr.strip()[-300:]}")
     from selenium import webdriver
 
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium")
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1280,1600"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,1600",
+    ):
         options.add_argument(flag)
     service = webdriver.ChromeService(executable_path=shutil.which("chromedriver"))
     return webdriver.Chrome(options=options, service=service)
@@ -50,8 +60,13 @@ def site(tmp_path_factory):
     """The site built strictly and served on 127.0.0.1; yields its base URL and folder."""
     folder = tmp_path_factory.mktemp("site")
     environment = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(folder)], cwd=ROOT,
-                   check=True, env=environment, timeout=600)
+    subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(folder)],
+        cwd=ROOT,
+        check=True,
+        env=environment,
+        timeout=600,
+    )
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
     handler.log_message = lambda *args: None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -89,8 +104,11 @@ def _audio_durations(driver):
 
 def test_every_page_renders_with_its_images_audio_links_and_search_index(site):
     base, folder = site
-    pages = sorted(str(path.parent.relative_to(folder)) for path in folder.rglob("index.html")
-                   if "search" not in path.parts and "assets" not in path.parts)
+    pages = sorted(
+        str(path.parent.relative_to(folder))
+        for path in folder.rglob("index.html")
+        if "search" not in path.parts and "assets" not in path.parts
+    )
     assert {".", "install", "tutorials/quickstart", "tutorials/speech", "api/models"} <= set(pages), pages
     assert _status(base + "search/search_index.json") == 200
     driver = _browser()
@@ -101,7 +119,8 @@ def test_every_page_renders_with_its_images_audio_links_and_search_index(site):
             heading = driver.find_element("css selector", "article h1").text.strip()
             assert heading and heading in driver.title, (page, heading, driver.title)
             for source, width in driver.execute_script(
-                    "return Array.from(document.images).map(i => [i.currentSrc || i.src, i.naturalWidth]);"):
+                "return Array.from(document.images).map(i => [i.currentSrc || i.src, i.naturalWidth]);"
+            ):
                 assert _status(source) == 200 and width > 0, (page, source, width)
             players = _audio_durations(driver)
             for source, duration in players:
@@ -116,10 +135,12 @@ def test_every_page_renders_with_its_images_audio_links_and_search_index(site):
                     if source.endswith(".mp3"):
                         clips.setdefault(source.rsplit("/", 1)[1].rsplit("_", 1)[0], []).append(duration)
                 assert len(clips) == 8 and all(len(durations) == 3 for durations in clips.values()), clips
-                assert all(max(durations) - min(durations) < 0.1 and min(durations) > 4.0
-                           for durations in clips.values()), clips
-            links = driver.execute_script("return Array.from(document.querySelectorAll('article a[href]'))"
-                                          ".map(a => a.href);")
+                assert all(
+                    max(durations) - min(durations) < 0.1 and min(durations) > 4.0 for durations in clips.values()
+                ), clips
+            links = driver.execute_script(
+                "return Array.from(document.querySelectorAll('article a[href]')).map(a => a.href);"
+            )
             for link in {link.split("#")[0] for link in links if link.startswith(base)}:
                 assert _status(link) == 200, (page, link)
     finally:

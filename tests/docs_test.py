@@ -33,8 +33,17 @@ def tutorial_code(page):
 
 
 def test_every_tutorial_has_code_and_the_size_switch_is_the_only_change():
-    assert [page.stem for page in TUTORIALS] == ["comparison", "data", "kaokore", "own_images", "presets", "priors",
-                                                 "quantizers", "quickstart", "speech"]
+    assert [page.stem for page in TUTORIALS] == [
+        "comparison",
+        "data",
+        "kaokore",
+        "own_images",
+        "presets",
+        "priors",
+        "quantizers",
+        "quickstart",
+        "speech",
+    ]
     for page in TUTORIALS:
         code = tutorial_code(page)
         assert code.count("\n") >= 3, page.name
@@ -54,8 +63,14 @@ def test_tutorial_runs_as_written(page, tmp_path, monkeypatch, capsys):
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the site is built once, in the TensorFlow pass")
 def test_the_site_builds_strictly_with_no_warning(tmp_path):
     environment = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
-                            cwd=ROOT, capture_output=True, text=True, env=environment, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "WARNING" not in result.stderr, result.stderr[-3000:]
     for page in ("index.html", "install/index.html", "tutorials/quickstart/index.html", "api/models/index.html"):
@@ -71,9 +86,15 @@ def test_zensical_builds_the_same_config_strictly(tmp_path):
     shutil.copy(ROOT / "mkdocs.yml", tmp_path)
     shutil.copytree(ROOT / "docs", tmp_path / "docs")
     (tmp_path / "keras_vq").symlink_to(ROOT / "keras_vq")
-    result = subprocess.run([sys.executable, "-m", "zensical", "build", "--strict", "--clean", "-f",
-                             "mkdocs.yml"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0 and "No issues found" in result.stdout + result.stderr, \
+    result = subprocess.run(
+        [sys.executable, "-m", "zensical", "build", "--strict", "--clean", "-f", "mkdocs.yml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0 and "No issues found" in result.stdout + result.stderr, (
         result.stdout[-3000:] + result.stderr[-3000:]
+    )
     assert "VectorQuantizer" in (tmp_path / "site" / "api" / "layers" / "index.html").read_text()
     assert (tmp_path / "site" / "search.json").is_file()  # Zensical's index; MkDocs writes search/search_index.json.

@@ -27,8 +27,9 @@ EXAMPLE = re.compile(r"^Example:\n    ```python\n(.*?)^    ```", re.MULTILINE | 
 def _hidden(name):
     """Whether mkdocs.yml's member filters leave `name` out of the pages."""
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
-    handler = next(plugin["mkdocstrings"] for plugin in config["plugins"] if isinstance(plugin, dict)
-                   and "mkdocstrings" in plugin)["handlers"]["python"]["options"]
+    handler = next(
+        plugin["mkdocstrings"] for plugin in config["plugins"] if isinstance(plugin, dict) and "mkdocstrings" in plugin
+    )["handlers"]["python"]["options"]
     return any(re.search(pattern[1:], name) for pattern in handler["filters"])
 
 
@@ -37,8 +38,11 @@ def _members(target, options):
     property it defines) and its `inherited_members`."""
     names = options.get("members")
     if names is None:
-        names = [name for name, value in vars(target).items()
-                 if (inspect.isfunction(value) or isinstance(value, (property, classmethod, staticmethod)))]
+        names = [
+            name
+            for name, value in vars(target).items()
+            if (inspect.isfunction(value) or isinstance(value, (property, classmethod, staticmethod)))
+        ]
     names = list(names) + list(options.get("inherited_members") or [])
     return [name for name in names if not _hidden(name)]
 
@@ -66,16 +70,22 @@ def api_objects():
                 target = getattr(importlib.import_module(module), name)
             if inspect.ismodule(target):
                 names = options.get("members") or [
-                    name for name, value in vars(target).items() if not name.startswith("_")
-                    and (inspect.isfunction(value) or inspect.isclass(value)) and value.__module__ == path]
+                    name
+                    for name, value in vars(target).items()
+                    if not name.startswith("_")
+                    and (inspect.isfunction(value) or inspect.isclass(value))
+                    and value.__module__ == path
+                ]
                 targets = [(f"{path}.{name}", getattr(target, name), {}) for name in names]
             else:
                 targets = [(path, target, options)]
             for name, value, value_options in targets:
                 found.append((name, value))
                 if inspect.isclass(value):
-                    found.extend((f"{name}.{member}", _documented(inspect.getattr_static(value, member)))
-                                 for member in _members(value, value_options))
+                    found.extend(
+                        (f"{name}.{member}", _documented(inspect.getattr_static(value, member)))
+                        for member in _members(value, value_options)
+                    )
     return found
 
 
@@ -90,11 +100,20 @@ OBJECTS = api_objects()
 
 def test_the_api_reference_documents_the_public_api_and_each_has_an_example():
     names = {name for name, _ in OBJECTS}
-    for required in ("keras_vq.models.VQVAE", "keras_vq.layers.VectorQuantizer", "keras_vq.data.pipelines.load",
-                     "keras_vq.metrics.perplexity", "keras_vq.training.fit_resumably"):
+    for required in (
+        "keras_vq.models.VQVAE",
+        "keras_vq.layers.VectorQuantizer",
+        "keras_vq.data.pipelines.load",
+        "keras_vq.metrics.perplexity",
+        "keras_vq.training.fit_resumably",
+    ):
         assert required in names
-    for required in ("keras_vq.presets.PresetMixin.from_preset", "keras_vq.models.VQVAE.encode",
-                     "keras_vq.models.PixelCNN.sample", "keras_vq.layers.VectorQuantizer.quantize_vectors"):
+    for required in (
+        "keras_vq.presets.PresetMixin.from_preset",
+        "keras_vq.models.VQVAE.encode",
+        "keras_vq.models.PixelCNN.sample",
+        "keras_vq.layers.VectorQuantizer.quantize_vectors",
+    ):
         assert required in names
     assert not any(name.endswith((".call", ".build", ".get_config")) for name in names)
     assert len(OBJECTS) >= 90, len(OBJECTS)

@@ -27,9 +27,7 @@ def test_interrupted_download_is_kept_as_part_file_and_resumed_with_a_range_requ
             downloads.download_file(server.url("/archive.bin"), destination, retries=0, progress=False)
         assert not destination.exists()  # Never taken for complete.
         assert downloads.partial_path(destination).stat().st_size == 150_000
-        downloads.download_file(
-            server.url("/archive.bin"), destination, expected_sha256=PAYLOAD_SHA256, progress=False
-        )
+        downloads.download_file(server.url("/archive.bin"), destination, expected_sha256=PAYLOAD_SHA256, progress=False)
         assert server.requests_for("/archive.bin")[-1] == ("/archive.bin", "bytes=150000-")
     assert destination.read_bytes() == PAYLOAD
     assert not downloads.partial_path(destination).exists()
@@ -45,7 +43,9 @@ def test_transient_failures_are_retried_with_back_off(tmp_path):
 
 def test_not_found_is_not_retried_and_the_error_names_the_url(tmp_path):
     with FixtureServer() as server:
-        with pytest.raises(downloads.DownloadError, match=r"could not download http://127\.0\.0\.1:\d+/missing .*HTTP 404"):
+        with pytest.raises(
+            downloads.DownloadError, match=r"could not download http://127\.0\.0\.1:\d+/missing .*HTTP 404"
+        ):
             downloads.download_file(server.url("/missing"), tmp_path / "x", backoff_seconds=0.01, progress=False)
         assert len(server.requests_for("/missing")) == 1
     assert not (tmp_path / "x").exists()
@@ -56,8 +56,12 @@ def test_checksum_mismatch_leaves_nothing_behind(tmp_path):
         server.add("/file", PAYLOAD)
         with pytest.raises(downloads.DownloadError, match="SHA-256 differs"):
             downloads.download_file(
-                server.url("/file"), tmp_path / "file", expected_sha256="0" * 64,
-                retries=1, backoff_seconds=0.01, progress=False,
+                server.url("/file"),
+                tmp_path / "file",
+                expected_sha256="0" * 64,
+                retries=1,
+                backoff_seconds=0.01,
+                progress=False,
             )
     assert list(tmp_path.iterdir()) == []
 
@@ -87,8 +91,9 @@ def test_kaokore_download_retries_rejects_garbage_and_resumes(tmp_path):
         urls_path, labels_path = _serve_kaokore(server, tmp_path)
         server.failures_left["/img/7"] = 2  # Fails twice, then succeeds.
         server.files["/img/12"] = b"<html>rate limited</html>"  # Garbage, every time.
-        options = dict(urls_path=urls_path, labels_path=labels_path, max_workers=3,
-                       backoff_seconds=0.01, retries=2, progress=False)
+        options = dict(
+            urls_path=urls_path, labels_path=labels_path, max_workers=3, backoff_seconds=0.01, retries=2, progress=False
+        )
         with pytest.raises(BadFileError, match=r"1 of 6 images could not be downloaded.*00000012\.jpg"):
             kaokore_files.download_images(target, **options)
         downloaded = sorted(path.name for path in (target / "images_256").glob("*.jpg"))
@@ -110,8 +115,12 @@ def test_kaokore_download_can_skip_images_that_fail_with_a_counted_warning(tmp_p
         server.files["/img/31"] = b"garbage"
         with pytest.warns(UserWarning, match="1 of 6 images could not be downloaded"):
             kaokore_files.download_images(
-                tmp_path / "kaokore", urls_path=urls_path, labels_path=labels_path,
-                retries=0, skip_bad_files=True, progress=False,
+                tmp_path / "kaokore",
+                urls_path=urls_path,
+                labels_path=labels_path,
+                retries=0,
+                skip_bad_files=True,
+                progress=False,
             )
     assert len(list((tmp_path / "kaokore" / "images_256").glob("*.jpg"))) == 5
 
@@ -137,8 +146,11 @@ def test_librispeech_archive_is_downloaded_verified_and_unpacked(tmp_path):
     with FixtureServer() as server:
         server.add("/train-clean-5.tar.gz", tarball, cut_times=1)
         root = librispeech_files.download_and_extract_archive(
-            server.url("/train-clean-5.tar.gz"), tmp_path / "data",
-            expected_sha256=hashlib.sha256(tarball).hexdigest(), backoff_seconds=0.01, progress=False,
+            server.url("/train-clean-5.tar.gz"),
+            tmp_path / "data",
+            expected_sha256=hashlib.sha256(tarball).hexdigest(),
+            backoff_seconds=0.01,
+            progress=False,
         )
     files = librispeech_files.LibrispeechFiles(root)
     assert files.split_names == ["train-clean-5"] and len(files.keys("train-clean-5")) == 4
@@ -157,8 +169,13 @@ def test_recorded_checksums_cover_every_official_librispeech_archive():
     assert all(len(sha256) == 64 and size > 0 for size, sha256 in recorded.values())
 
 
-@pytest.mark.parametrize("evil_name, reason", [("LibriSpeech/../../evil.txt", "would be written outside the target"),
-                                               ("/tmp/keras_vq_evil.txt", "has an absolute path")])
+@pytest.mark.parametrize(
+    "evil_name, reason",
+    [
+        ("LibriSpeech/../../evil.txt", "would be written outside the target"),
+        ("/tmp/keras_vq_evil.txt", "has an absolute path"),
+    ],
+)
 def test_archive_member_outside_the_target_is_refused_and_nothing_is_written(tmp_path, evil_name, reason):
     members = _librispeech_tarball_members() | {evil_name: b"escaped"}
     archive = tmp_path / "evil.tar.gz"
@@ -212,9 +229,14 @@ def test_chained_dotdot_symlinks_are_refused_with_or_without_pythons_data_filter
     # a/b -> .. is a/, but once it exists a/b/c -> .. is the target's parent: each hop looks harmless alone.
     if data_filter == "absent":
         monkeypatch.delattr(tarfile, "data_filter", raising=False)
-    archive = _archive_of(tmp_path / "chain.tar.gz", [
-        ("a/b", ".."), ("a/b/c", ".."), ("a/b/c/escaped.txt", b"escaped"),
-    ])
+    archive = _archive_of(
+        tmp_path / "chain.tar.gz",
+        [
+            ("a/b", ".."),
+            ("a/b/c", ".."),
+            ("a/b/c/escaped.txt", b"escaped"),
+        ],
+    )
     target = tmp_path / "x" / "out"
     with pytest.raises(archives.UnsafeArchiveError, match=r"member 'a/b/c' links outside the target directory"):
         archives.extract_tar(archive, target, progress=False)
@@ -235,9 +257,11 @@ def test_a_truncated_archive_is_refused_naming_it_and_nothing_is_extracted(tmp_p
     raw = gzip.decompress(whole.read_bytes())
     with tarfile.open(whole) as archive:
         boundary = archive.getmembers()[2].offset  # Where the third member's header starts.
-    data = {"inside a member": gzip.compress(raw[:boundary - 100]),
-            "at a member boundary": gzip.compress(raw[:boundary]),
-            "inside the gzip stream": whole.read_bytes()[:len(whole.read_bytes()) // 2]}[cut]
+    data = {
+        "inside a member": gzip.compress(raw[: boundary - 100]),
+        "at a member boundary": gzip.compress(raw[:boundary]),
+        "inside the gzip stream": whole.read_bytes()[: len(whole.read_bytes()) // 2],
+    }[cut]
     truncated = tmp_path / "truncated.tar.gz"
     truncated.write_bytes(data)
     target = tmp_path / "out"

@@ -14,10 +14,12 @@ def numpy_fsq(inputs, levels):
     offset = np.where(levels % 2 == 0, 0.5, 0.0)
     bounded = half_width * np.tanh(inputs.astype(np.float64) + np.arctanh(offset / half_width)) - offset
     grids = [np.arange(level) - level // 2 for level in levels]  # each channel's integer points
-    digits = np.stack([np.abs(bounded[..., channel, None] - grid).argmin(-1) for channel, grid in enumerate(grids)],
-                      axis=-1)
-    quantized = np.stack([grids[channel][digits[..., channel]] / (levels[channel] // 2)
-                          for channel in range(len(levels))], axis=-1)
+    digits = np.stack(
+        [np.abs(bounded[..., channel, None] - grid).argmin(-1) for channel, grid in enumerate(grids)], axis=-1
+    )
+    quantized = np.stack(
+        [grids[channel][digits[..., channel]] / (levels[channel] // 2) for channel in range(len(levels))], axis=-1
+    )
     codes = np.ravel_multi_index(tuple(np.moveaxis(digits[..., ::-1], -1, 0)), tuple(levels[::-1]))
     return quantized, codes
 
@@ -68,12 +70,15 @@ def test_perplexity_and_usage_count_codes_and_there_is_no_loss():
     assert quantizer.losses == []
 
 
-@pytest.mark.parametrize("levels, message", [
-    ([8, 1, 5], r"levels must be integers >= 2 .*\[8, 1, 5\]"),
-    ([], "levels must be a list of at least one number of levels"),
-    ("855", "levels must be a list"),
-    ([8, 2.5], "levels must be integers >= 2"),
-])
+@pytest.mark.parametrize(
+    "levels, message",
+    [
+        ([8, 1, 5], r"levels must be integers >= 2 .*\[8, 1, 5\]"),
+        ([], "levels must be a list of at least one number of levels"),
+        ("855", "levels must be a list"),
+        ([8, 2.5], "levels must be integers >= 2"),
+    ],
+)
 def test_bad_levels_are_refused_naming_them(levels, message):
     with pytest.raises(ValueError, match=message):
         FiniteScalarQuantizer(levels)

@@ -49,7 +49,7 @@ class FixtureServer:
                 data = fixture.files[self.path]
                 start = 0
                 if range_header and range_header.startswith("bytes="):
-                    start = int(range_header[len("bytes="):].split("-")[0])
+                    start = int(range_header[len("bytes=") :].split("-")[0])
                     if start >= len(data):
                         self.send_error(416)
                         return

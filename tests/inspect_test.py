@@ -22,14 +22,17 @@ def test_inspection_prints_examples_shapes_speakers_and_duration(tmp_path, capsy
     # Four utterances of speakers 163 (M) and 1737 (F); their durations from the FLAC headers.
     seconds = sum(data_helpers.flac_seconds(path) for path in data_helpers.librispeech_flacs(tmp_path))
     minutes, rest = divmod(seconds, 60)
-    assert (f"  train-clean-5          4 utterances  2 speakers (1 F, 1 M)  0 h {int(minutes):02d} min "
-            f"{rest:04.1f} s  16000 Hz") in output
+    assert (
+        f"  train-clean-5          4 utterances  2 speakers (1 F, 1 M)  0 h {int(minutes):02d} min "
+        f"{rest:04.1f} s  16000 Hz"
+    ) in output
 
 
 def test_inspection_of_an_empty_folder_says_what_is_missing(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "keras_vq.data.inspect", "--data-dir", str(tmp_path), "--datasets", "cifar10"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0
     assert f"cifar10  not found: no CIFAR-10 in {tmp_path}" in result.stdout
@@ -54,9 +57,11 @@ def test_a_labels_file_of_random_bytes_is_refused_naming_it(tmp_path):
     from keras_vq.datasets.kaokore import kaokore_files
 
     labels = tmp_path / "labels.csv"
-    for content, message in ((np.random.default_rng(0).bytes(4000), "is not UTF-8 text"),
-                             (b'image,gender\n"unterminated', r"has columns \['image', 'gender'\]"),
-                             (b"image,gender,status,set\n00000001.jpg,0\n", "line 2: ")):
+    for content, message in (
+        (np.random.default_rng(0).bytes(4000), "is not UTF-8 text"),
+        (b'image,gender\n"unterminated', r"has columns \['image', 'gender'\]"),
+        (b"image,gender,status,set\n00000001.jpg,0\n", "line 2: "),
+    ):
         labels.write_bytes(content)
         with pytest.raises(BadFileError, match=f"{labels}: {message}"):
             kaokore_files.read_labels(labels)

@@ -45,8 +45,10 @@ def wheel(tmp_path_factory):
         if (REPOSITORY / name).is_file():
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPOSITORY / name, source / name)
-    result = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-v", "-w", str(out),
-                   str(source)], cwd=out)
+    result = _run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-v", "-w", str(out), str(source)],
+        cwd=out,
+    )
     build_log = result.stdout + result.stderr
     for warning in ("BuildBackendWarning", "SetuptoolsDeprecationWarning", "is absent from the `packages`"):
         assert warning not in build_log, f"the build warns: {warning}"
@@ -66,8 +68,11 @@ def fresh_environment(tmp_path, wheel, *packages):
 def install(python, wheel, extras, *packages):
     """`pip install 'keras-vq[extras]' packages` into `python`'s venv, from the wheel and the index."""
     requirement = f"keras-vq[{extras}] @ {wheel.as_uri()}" if extras else f"keras-vq @ {wheel.as_uri()}"
-    _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", requirement, *packages],
-         cwd=python.parent, timeout=900)
+    _run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", requirement, *packages],
+        cwd=python.parent,
+        timeout=900,
+    )
 
 
 def user_environment(tmp_path, backend):
@@ -93,8 +98,11 @@ def run_script(python, tmp_path, backend, script):
             else:
                 raise AssertionError(f"{{call}} ran without its extra")
         """)
-    result = _run([str(python), "-c", preamble + textwrap.dedent(script) + "\nprint('ok')\n"], cwd=tmp_path,
-                  environment=environment)
+    result = _run(
+        [str(python), "-c", preamble + textwrap.dedent(script) + "\nprint('ok')\n"],
+        cwd=tmp_path,
+        environment=environment,
+    )
     assert result.stdout.strip().endswith("ok"), result.stdout[-2000:]
     return result
 
@@ -102,7 +110,11 @@ def run_script(python, tmp_path, backend, script):
 def test_no_extra_then_numpy_data_then_recipes_each_do_what_they_promise(tmp_path, wheel):
     # (a) No extra, one backend: models train, save, load and come from presets; the rest names its extra.
     python = fresh_environment(tmp_path, wheel, "jax[cpu]")
-    run_script(python, tmp_path, "jax", """
+    run_script(
+        python,
+        tmp_path,
+        "jax",
+        """
         import importlib, keras, numpy as np
         images, labels, _ = keras_vq.data.load_cifar10_sample()
         model = keras_vq.models.VQVAE(data_shape=(32, 32, 3), hidden_channels=16, residual_channels=8,
@@ -125,11 +137,16 @@ def test_no_extra_then_numpy_data_then_recipes_each_do_what_they_promise(tmp_pat
             keras_vq.models.VQVAE2.from_preset("kaokore")
         except Exception as error:
             assert "python -m keras_vq.recipes.kaokore_vqvae2" in str(error), str(error)
-    """)
+    """,
+    )
 
     # (b) numpy-data: every reader and the NumPy path, without TensorFlow; the inspection command.
     install(python, wheel, "numpy-data")
-    result = run_script(python, tmp_path, "jax", """
+    result = run_script(
+        python,
+        tmp_path,
+        "jax",
+        """
         import importlib, runpy
         images = keras_vq.data.load_numpy("cifar10", "train", 4, data_dir=FIXTURES / "cifar10", evaluation=True)
         assert images[0].shape == (4, 32, 32, 3), images[0].shape
@@ -144,19 +161,37 @@ def test_no_extra_then_numpy_data_then_recipes_each_do_what_they_promise(tmp_pat
             runpy.run_module("keras_vq.data.inspect", run_name="__main__")
         except SystemExit as exit:
             assert exit.code == 0, exit.code
-    """)
+    """,
+    )
     assert "train-clean-5" in result.stdout and "utterances" in result.stdout
 
     # (c) recipes: run as modules of the installed package, training on the NumPy path.
     install(python, wheel, "recipes")
     environment = user_environment(tmp_path, "jax")
-    help_text = _run([str(python), "-m", "keras_vq.recipes.cifar10_vqvae", "--help"], cwd=tmp_path,
-                     environment=environment).stdout
+    help_text = _run(
+        [str(python), "-m", "keras_vq.recipes.cifar10_vqvae", "--help"], cwd=tmp_path, environment=environment
+    ).stdout
     assert "--download" in help_text and "(default: 10000)" in help_text
     run = tmp_path / "run"
-    _run([str(python), "-m", "keras_vq.recipes.cifar10_vqvae", "--data-dir", str(FIXTURES), "--steps", "2",
-          "--steps-per-epoch", "2", "--batch-size", "4", "--output-dir", str(run)], cwd=tmp_path,
-         environment=environment)
+    _run(
+        [
+            str(python),
+            "-m",
+            "keras_vq.recipes.cifar10_vqvae",
+            "--data-dir",
+            str(FIXTURES),
+            "--steps",
+            "2",
+            "--steps-per-epoch",
+            "2",
+            "--batch-size",
+            "4",
+            "--output-dir",
+            str(run),
+        ],
+        cwd=tmp_path,
+        environment=environment,
+    )
     assert json.loads((run / "results.json").read_text())["training_steps"] == 2
     assert (run / "reconstructions.png").stat().st_size > 0 and (run / "preset" / "model.weights.h5").is_file()
 
@@ -164,11 +199,16 @@ def test_no_extra_then_numpy_data_then_recipes_each_do_what_they_promise(tmp_pat
 def test_data_extra_builds_tf_data_pipelines_through_the_tfds_builders(tmp_path, wheel):
     python = fresh_environment(tmp_path, wheel)
     install(python, wheel, "data")
-    run_script(python, tmp_path, "tensorflow", """
+    run_script(
+        python,
+        tmp_path,
+        "tensorflow",
+        """
         images, labels = next(iter(keras_vq.data.load("cifar10", "train", 3, data_dir=FIXTURES / "cifar10",
                                                       with_labels=True, prepared_dir=TMP / "prepared")))
         assert tuple(images.shape) == (3, 32, 32, 3) and tuple(labels.shape) == (3,)
         audio = next(iter(keras_vq.data.load("librispeech", "train-clean-5", 2, crop_length=1600,
                                              data_dir=FIXTURES / "librispeech", prepared_dir=TMP / "prepared")))
         assert tuple(audio.shape) == (2, 1600, 1)
-    """)
+    """,
+    )

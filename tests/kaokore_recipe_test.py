@@ -28,16 +28,35 @@ def test_recipe_trains_the_preset_that_from_preset_then_loads(tmp_path, monkeypa
     with pytest.raises(PresetError, match="no trained weights yet"):
         VQVAE2.from_preset("kaokore")
 
-    command = [sys.executable, str(RECIPE), "--data-dir", str(tmp_path / "kaokore"), "--steps", "2",
-               "--batch-size", "2", "--steps-per-epoch", "1", "--output-dir", str(tmp_path / "run")]
+    command = [
+        sys.executable,
+        str(RECIPE),
+        "--data-dir",
+        str(tmp_path / "kaokore"),
+        "--steps",
+        "2",
+        "--batch-size",
+        "2",
+        "--steps-per-epoch",
+        "1",
+        "--output-dir",
+        str(tmp_path / "run"),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "VQVAE2.from_preset('kaokore') now loads it" in result.stdout
     assert (tmp_path / "run" / "reconstructions.png").exists()
 
     model = VQVAE2.from_preset("kaokore")
-    images = np.stack([data_helpers.read_rgb(tmp_path / "kaokore" / "images_256" / name) for name, *_ in
-                       data_helpers.KAOKORE_ROWS[:2]]).astype("float32") / 255
+    images = (
+        np.stack(
+            [
+                data_helpers.read_rgb(tmp_path / "kaokore" / "images_256" / name)
+                for name, *_ in data_helpers.KAOKORE_ROWS[:2]
+            ]
+        ).astype("float32")
+        / 255
+    )
     untrained = VQVAE2.from_preset("kaokore", load_weights=False)
     trained_output = ops.convert_to_numpy(model(images))
     assert trained_output.shape == (2, 256, 256, 3)

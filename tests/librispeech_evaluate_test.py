@@ -20,18 +20,28 @@ from tests.data_helpers import FIXTURES
 
 RECIPE = pathlib.Path(__file__).resolve().parents[1] / "recipes" / "librispeech_evaluate.py"
 SPEECH = FIXTURES / "librispeech"  # Speakers 163 (M) and 1737 (F), two utterances each.
-HELD_OUT = {"163-122947-0006": ("163", "NOW WITH RED LIGHT NOW WITH GREEN"),
-            "1737-146161-0009": ("1737", "KNIT TWO TOGETHER TWICE")}
+HELD_OUT = {
+    "163-122947-0006": ("163", "NOW WITH RED LIGHT NOW WITH GREEN"),
+    "1737-146161-0009": ("1737", "KNIT TWO TOGETHER TWICE"),
+}
 
 pytestmark = pytest.mark.skipif(keras.backend.backend() != "torch", reason="slow: runs once, in the PyTorch pass")
 
 
 def small_preset(folder):
-    decoder = SpectrogramDecoder(latent_dim=8, hop=16, fft_length=64, channels=8, num_blocks=1, num_speakers=2,
-                                 griffin_lim_iterations=4)
-    model = VQVAE(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=8, num_downsamples=4,
-                  num_residual_layers=1, residual_channels=4, quantizer=VectorQuantizer(16, 8, seed=0),
-                  decoder=decoder)
+    decoder = SpectrogramDecoder(
+        latent_dim=8, hop=16, fft_length=64, channels=8, num_blocks=1, num_speakers=2, griffin_lim_iterations=4
+    )
+    model = VQVAE(
+        data_shape=(None, 1),
+        data_range=(-1.0, 1.0),
+        hidden_channels=8,
+        num_downsamples=4,
+        num_residual_layers=1,
+        residual_channels=4,
+        quantizer=VectorQuantizer(16, 8, seed=0),
+        decoder=decoder,
+    )
     model.save_to_preset(folder, metadata={"speaker_ids": [163, 1737]})
     return folder
 
@@ -39,8 +49,20 @@ def small_preset(folder):
 def test_evaluation_writes_every_clip_and_scores_it_against_its_references(tmp_path):
     preset = small_preset(tmp_path / "small")
     output = tmp_path / "evaluation"
-    command = [sys.executable, str(RECIPE), "--data-dir", str(SPEECH), "--held-out-per-speaker", "1", "--clips", "2",
-               "--presets", str(preset), "--output-dir", str(output)]
+    command = [
+        sys.executable,
+        str(RECIPE),
+        "--data-dir",
+        str(SPEECH),
+        "--held-out-per-speaker",
+        "1",
+        "--clips",
+        "2",
+        "--presets",
+        str(preset),
+        "--output-dir",
+        str(output),
+    ]
     environment = dict(os.environ, KERAS_BACKEND="torch", TF_CPP_MIN_LOG_LEVEL="3")
     result = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -75,7 +97,8 @@ def test_evaluation_writes_every_clip_and_scores_it_against_its_references(tmp_p
     assert [clip["target_speaker_id"] for clip in conversion] == [1737, 163]  # The other sex: 163 M, 1737 F.
     reconstruction, _ = soundfile.read(output / "wav" / "small" / "163-122947-0006_reconstruction.wav")
     assert small["reconstruction"]["clips"][0]["stoi"] == pytest.approx(
-        speech_quality.stoi(originals[0], reconstruction), abs=2e-3)  # The WAV is 16-bit.
+        speech_quality.stoi(originals[0], reconstruction), abs=2e-3
+    )  # The WAV is 16-bit.
     table = (output / "results.md").read_text()
     assert "| loudness shaped noise |" in table and f"| `{preset}`: conversion to the other sex | 4,000 |" in table
 
@@ -86,8 +109,9 @@ def test_evaluation_writes_every_clip_and_scores_it_against_its_references(tmp_p
 def test_presets_whose_folders_share_a_name_write_their_audio_apart():
     from keras_vq.recipes.librispeech_evaluate import wav_folder_names
 
-    assert wav_folder_names(["librispeech", "runs/a/preset"]) == {"librispeech": "librispeech",
-                                                                  "runs/a/preset": "preset"}
+    assert wav_folder_names(["librispeech", "runs/a/preset"]) == {
+        "librispeech": "librispeech",
+        "runs/a/preset": "preset",
+    }
     folders = wav_folder_names(["runs/a/preset", "/tmp/b/preset", "librispeech"])
-    assert folders == {"runs/a/preset": "runs_a_preset", "/tmp/b/preset": "tmp_b_preset",
-                       "librispeech": "librispeech"}
+    assert folders == {"runs/a/preset": "runs_a_preset", "/tmp/b/preset": "tmp_b_preset", "librispeech": "librispeech"}

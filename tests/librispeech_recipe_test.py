@@ -25,9 +25,15 @@ def test_every_trained_preset_names_its_speakers_even_after_train_only(tmp_path)
     from keras_vq.recipes import librispeech_vqvae
 
     decoder = keras_vq.models.SpectrogramDecoder(latent_dim=8, hop=64, channels=8, num_blocks=1, num_speakers=2)
-    model = keras_vq.models.VQVAE(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=8,
-                                  residual_channels=4, num_downsamples=6, decoder=decoder,
-                                  quantizer=keras_vq.layers.VectorQuantizer(512, 8))
+    model = keras_vq.models.VQVAE(
+        data_shape=(None, 1),
+        data_range=(-1.0, 1.0),
+        hidden_channels=8,
+        residual_channels=4,
+        num_downsamples=6,
+        decoder=decoder,
+        quantizer=keras_vq.layers.VectorQuantizer(512, 8),
+    )
     batch = {"audio": np.zeros((2, 1024, 1), "float32"), "speakers": np.array([0, 1])}
 
     def stream_from(step):
@@ -35,20 +41,36 @@ def test_every_trained_preset_names_its_speakers_even_after_train_only(tmp_path)
             yield (batch,)
 
     arguments = argparse.Namespace(learning_rate=1e-3, steps_per_epoch=1)
-    librispeech_vqvae.train(model, stream_from, 1, tmp_path / "spectrogram", arguments, ["spectral_loss"],
-                            {"speaker_ids": [19, 32]})
+    librispeech_vqvae.train(
+        model, stream_from, 1, tmp_path / "spectrogram", arguments, ["spectral_loss"], {"speaker_ids": [19, 32]}
+    )
     assert keras_vq.models.VQVAE.preset_metadata(tmp_path / "spectrogram" / "preset")["speaker_ids"] == [19, 32]
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (["--held-out-per-speaker", "30"], r"too few to hold out 30 and train on the rest"),
-    (["--split", "dev-clean"], r"has splits \['train-clean-5'\], not 'dev-clean'"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--held-out-per-speaker", "30"], r"too few to hold out 30 and train on the rest"),
+        (["--split", "dev-clean"], r"has splits \['train-clean-5'\], not 'dev-clean'"),
+    ],
+)
 def test_a_split_the_data_cannot_give_is_named_before_the_run_is_started(arguments, message, tmp_path, monkeypatch):
     from keras_vq.recipes import librispeech_vqvae
 
-    monkeypatch.setattr(sys, "argv", ["librispeech_vqvae", "--data-dir", str(SPEECH), "--decoders", "spectrogram",
-                                      "--output-dir", str(tmp_path / "run"), *arguments])
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        [
+            "librispeech_vqvae",
+            "--data-dir",
+            str(SPEECH),
+            "--decoders",
+            "spectrogram",
+            "--output-dir",
+            str(tmp_path / "run"),
+            *arguments,
+        ],
+    )
     with pytest.raises(SystemExit, match=rf"^error: .*{message}"):
         keras_vq.runs.run_recipe(librispeech_vqvae.main)
     assert not (tmp_path / "run").exists()  # So the corrected command starts afresh instead of being refused.

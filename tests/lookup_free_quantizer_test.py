@@ -39,8 +39,9 @@ def test_entropy_loss_equals_the_softmax_over_all_codes(temperature, diversity_g
     inputs = np.random.default_rng(1).normal(scale=0.5, size=(40, 4)).astype("float32")
     quantizer = LookupFreeQuantizer(embedding_dim=4, temperature=temperature, diversity_gamma=diversity_gamma)
     result = quantizer.quantize_vectors(inputs)
-    np.testing.assert_allclose(float(result["entropy_loss"]), numpy_entropy_loss(inputs, temperature, diversity_gamma),
-                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        float(result["entropy_loss"]), numpy_entropy_loss(inputs, temperature, diversity_gamma), rtol=1e-4, atol=1e-5
+    )
     np.testing.assert_allclose(float(result["commitment_loss"]), ((inputs - np.sign(inputs)) ** 2).mean(), rtol=1e-5)
 
 
@@ -70,12 +71,15 @@ def test_the_entropy_penalty_is_finite_for_large_and_tiny_inputs_under_mixed_pre
     assert np.isfinite(grads).all()
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (dict(embedding_dim=0), "embedding_dim must be an integer >= 1, got 0"),
-    (dict(embedding_dim=17), "embedding_dim must be at most 16"),
-    (dict(embedding_dim=4, temperature=0.0), r"temperature must be in range \(0.0, inf\)"),
-    (dict(embedding_dim=4, entropy_loss_weight=-1.0), r"entropy_loss_weight must be in range \[0.0, inf\)"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (dict(embedding_dim=0), "embedding_dim must be an integer >= 1, got 0"),
+        (dict(embedding_dim=17), "embedding_dim must be at most 16"),
+        (dict(embedding_dim=4, temperature=0.0), r"temperature must be in range \(0.0, inf\)"),
+        (dict(embedding_dim=4, entropy_loss_weight=-1.0), r"entropy_loss_weight must be in range \[0.0, inf\)"),
+    ],
+)
 def test_bad_arguments_are_refused_naming_them(arguments, message):
     with pytest.raises(ValueError, match=message):
         LookupFreeQuantizer(**arguments)

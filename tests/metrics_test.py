@@ -27,17 +27,19 @@ def test_psnr_and_nmse_follow_their_definitions():
     assert metrics.normalized_mean_squared_error(targets, predictions) == pytest.approx(0.01 / targets.var())
 
 
-@pytest.mark.parametrize("data, batch_size, message", [
-    (np.zeros((0, 16, 16, 3), "float32"), 4, r"data is empty \(shape \(0, 16, 16, 3\)\)"),
-    (np.full((4, 16, 16, 3), np.nan, "float32"), 4, "data holds 3072 NaN or infinite values"),
-    (np.zeros((4, 16, 16, 3), "float32"), 0, "batch_size must be an integer >= 1, got 0"),
-    (np.zeros((4, 16, 16, 3), "float32"), -1, "batch_size must be an integer >= 1, got -1"),
-])
+@pytest.mark.parametrize(
+    "data, batch_size, message",
+    [
+        (np.zeros((0, 16, 16, 3), "float32"), 4, r"data is empty \(shape \(0, 16, 16, 3\)\)"),
+        (np.full((4, 16, 16, 3), np.nan, "float32"), 4, "data holds 3072 NaN or infinite values"),
+        (np.zeros((4, 16, 16, 3), "float32"), 0, "batch_size must be an integer >= 1, got 0"),
+        (np.zeros((4, 16, 16, 3), "float32"), -1, "batch_size must be an integer >= 1, got -1"),
+    ],
+)
 def test_reconstruction_report_names_empty_or_non_finite_data_and_a_bad_batch_size(data, batch_size, message):
     from keras_vq.models import VQVAE
 
-    model = VQVAE(data_shape=(16, 16, 3), hidden_channels=8, residual_channels=4,
-                  quantizer=VectorQuantizer(8, 4))
+    model = VQVAE(data_shape=(16, 16, 3), hidden_channels=8, residual_channels=4, quantizer=VectorQuantizer(8, 4))
     with pytest.raises(ValueError, match=message):
         metrics.reconstruction_report(model, data, batch_size=batch_size, verbose=0)
 
@@ -45,8 +47,7 @@ def test_reconstruction_report_names_empty_or_non_finite_data_and_a_bad_batch_si
 def test_bits_per_dim_names_non_finite_images():
     from keras_vq.models import VQVAE, PixelCNN
 
-    model = VQVAE(data_shape=(16, 16, 3), hidden_channels=8, residual_channels=4,
-                  quantizer=VectorQuantizer(8, 4))
+    model = VQVAE(data_shape=(16, 16, 3), hidden_channels=8, residual_channels=4, quantizer=VectorQuantizer(8, 4))
     prior = PixelCNN(code_shape=(4, 4), num_embeddings=8, channels=8, num_blocks=1)
     images = np.zeros((2, 16, 16, 3), "float32")
     images[0, 0, 0, 0] = np.inf
@@ -57,20 +58,28 @@ def test_bits_per_dim_names_non_finite_images():
 def _vqvae_and_priors():
     from keras_vq.models import VQVAE, PixelCNN
 
-    model = VQVAE(data_shape=(16, 16, 3), hidden_channels=8, residual_channels=4,
-                  quantizer=VectorQuantizer(8, 4))
+    model = VQVAE(data_shape=(16, 16, 3), hidden_channels=8, residual_channels=4, quantizer=VectorQuantizer(8, 4))
     prior = PixelCNN(code_shape=(4, 4), num_embeddings=8, channels=8, num_blocks=1, num_classes=3)
     return model, prior
 
 
-@pytest.mark.parametrize("case, message", [
-    ("uint8", r"images must be floats on the model's scale \(0.0, 1.0\); got dtype uint8 \(divide 8-bit pixels by 255"),
-    ("x255", r"images must lie in the model's data_range \(0.0, 1.0\); got values in \[0, 255\]"),
-    ("smaller_vocabulary", r"priors\[0\] must model \(4, 4\) maps of 8 codes \(level 'codes'\); got a PixelCNN over "
-                           r"\(4, 4\) maps of 4 codes"),
-    ("no_labels", r"this PixelCNN has num_classes=3: class_labels must be"),
-    ("label_out_of_range", r"class_labels .*\[0, 3\)"),
-])
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        (
+            "uint8",
+            r"images must be floats on the model's scale \(0.0, 1.0\); got dtype uint8 \(divide 8-bit pixels by 255",
+        ),
+        ("x255", r"images must lie in the model's data_range \(0.0, 1.0\); got values in \[0, 255\]"),
+        (
+            "smaller_vocabulary",
+            r"priors\[0\] must model \(4, 4\) maps of 8 codes \(level 'codes'\); got a PixelCNN over "
+            r"\(4, 4\) maps of 4 codes",
+        ),
+        ("no_labels", r"this PixelCNN has num_classes=3: class_labels must be"),
+        ("label_out_of_range", r"class_labels .*\[0, 3\)"),
+    ],
+)
 def test_bits_per_dim_refuses_what_generate_refuses_and_images_off_the_models_scale(case, message):
     from keras_vq.models import PixelCNN
 
@@ -96,10 +105,19 @@ def test_wavenet_decoder_report_names_a_model_that_decodes_otherwise():
     import keras_vq
 
     decoder = keras_vq.models.SpectrogramDecoder(latent_dim=8, hop=64, channels=8, num_blocks=1)
-    model = keras_vq.models.VQVAE(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=8,
-                                  residual_channels=4, num_downsamples=6, decoder=decoder,
-                                  quantizer=VectorQuantizer(512, 8))
+    model = keras_vq.models.VQVAE(
+        data_shape=(None, 1),
+        data_range=(-1.0, 1.0),
+        hidden_channels=8,
+        residual_channels=4,
+        num_downsamples=6,
+        decoder=decoder,
+        quantizer=VectorQuantizer(512, 8),
+    )
     audio = np.zeros((1, 1024, 1), "float32")
-    with pytest.raises(ValueError, match=r"wavenet_decoder_report needs a VQVAE with a WaveNet decoder; this one "
-                                         r"decodes with SpectrogramDecoder"):
+    with pytest.raises(
+        ValueError,
+        match=r"wavenet_decoder_report needs a VQVAE with a WaveNet decoder; this one "
+        r"decodes with SpectrogramDecoder",
+    ):
         metrics.wavenet_decoder_report(model, audio, verbose=0)

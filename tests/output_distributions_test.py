@@ -15,7 +15,7 @@ def random_outputs(mixture, rows, rng, spread=1.0):
     outputs = rng.normal(scale=spread, size=(rows, mixture.parameter_channels)).astype("float32")
     m, c = mixture.num_mixtures, mixture.channels
     outputs[:, :m] *= 3.0  # Uneven weights.
-    outputs[:, (1 + c) * m:(1 + 2 * c) * m] = rng.uniform(-9.0, 3.0, size=(rows, c * m))  # Both log-scale clips.
+    outputs[:, (1 + c) * m : (1 + 2 * c) * m] = rng.uniform(-9.0, 3.0, size=(rows, c * m))  # Both log-scale clips.
     return outputs
 
 
@@ -26,9 +26,9 @@ def numpy_log_probability(mixture, x, outputs):
     m = mixture.num_mixtures
     outputs = outputs.astype(np.float64)
     logits = outputs[:, :m]
-    means = outputs[:, m:4 * m].reshape(-1, 3, m)
-    log_scales = np.clip(outputs[:, 4 * m:7 * m].reshape(-1, 3, m), -7.0, 2.0)
-    a, b, g = np.tanh(outputs[:, 7 * m:10 * m].reshape(-1, 3, m)).transpose(1, 0, 2)
+    means = outputs[:, m : 4 * m].reshape(-1, 3, m)
+    log_scales = np.clip(outputs[:, 4 * m : 7 * m].reshape(-1, 3, m), -7.0, 2.0)
+    a, b, g = np.tanh(outputs[:, 7 * m : 10 * m].reshape(-1, 3, m)).transpose(1, 0, 2)
     values = np.rint(x * 255) / 127.5 - 1.0  # (rows, 3) on [-1, 1]
     red, green, blue = values[:, :1], values[:, 1:2], values[:, 2:3]
     locations = [means[:, 0], means[:, 1] + a * red, means[:, 2] + b * red + g * green]
@@ -38,7 +38,9 @@ def numpy_log_probability(mixture, x, outputs):
         inverse_scale = np.exp(-log_scales[:, channel])
         upper = inverse_scale * (value + 1 / 255 - locations[channel])
         lower = inverse_scale * (value - 1 / 255 - locations[channel])
-        between = np.where(value > locations[channel], sigmoid(-lower) - sigmoid(-upper), sigmoid(upper) - sigmoid(lower))
+        between = np.where(
+            value > locations[channel], sigmoid(-lower) - sigmoid(-upper), sigmoid(upper) - sigmoid(lower)
+        )
         probability = np.where(value < -0.999, sigmoid(upper), np.where(value > 0.999, sigmoid(-lower), between))
         log_components = log_components + np.log(probability)
     return np.log(np.exp(log_components).sum(axis=1))
@@ -60,7 +62,7 @@ def test_log_likelihood_of_coupled_rgb_equals_a_numpy_implementation_at_every_ki
     rng = np.random.default_rng(1)
     mixture = DiscretizedLogisticMixture((0.0, 1.0), 3, 5)
     outputs = random_outputs(mixture, 600, rng)
-    outputs[:, 5 * 4:5 * 7] = rng.uniform(-5.0, 1.0, size=(600, 15))  # Keep the float64 reference away from 0.
+    outputs[:, 5 * 4 : 5 * 7] = rng.uniform(-5.0, 1.0, size=(600, 15))  # Keep the float64 reference away from 0.
     levels = rng.integers(0, 256, size=(600, 3))
     levels[:100, 0], levels[100:200, 1], levels[200:300] = 0, 255, 255  # The edges, alone and together.
     images = (levels / 255).astype("float32")
@@ -78,10 +80,16 @@ def test_data_on_another_range_scores_as_the_same_levels_on_zero_one():
     signed = DiscretizedLogisticMixture((-1.0, 1.0), 3, 2)
     outputs = random_outputs(unit, 50, rng)
     levels = rng.integers(0, 256, size=(50, 3))
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(signed.log_probability(levels / 127.5 - 1, outputs)),
-                               keras.ops.convert_to_numpy(unit.log_probability(levels / 255, outputs)), rtol=1e-6)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(signed.mean(outputs)),
-                               keras.ops.convert_to_numpy(unit.mean(outputs)) * 2 - 1, atol=1e-5)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(signed.log_probability(levels / 127.5 - 1, outputs)),
+        keras.ops.convert_to_numpy(unit.log_probability(levels / 255, outputs)),
+        rtol=1e-6,
+    )
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(signed.mean(outputs)),
+        keras.ops.convert_to_numpy(unit.mean(outputs)) * 2 - 1,
+        atol=1e-5,
+    )
 
 
 def test_mean_is_the_expected_level_within_half_a_level():
@@ -115,9 +123,12 @@ def test_samples_follow_the_probabilities_and_their_average_the_mean():
 
 def test_edges_stay_finite_in_training_under_mixed_precision():
     keras.config.set_dtype_policy("mixed_bfloat16")
-    model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
-                                  quantizer=keras_vq.layers.VectorQuantizer(16, 8),
-                                  output_distribution={"name": "logistic_mixture", "num_mixtures": 3})
+    model = keras_vq.models.VQVAE(
+        hidden_channels=16,
+        residual_channels=8,
+        quantizer=keras_vq.layers.VectorQuantizer(16, 8),
+        output_distribution={"name": "logistic_mixture", "num_mixtures": 3},
+    )
     keras.config.set_dtype_policy("float32")
     to_distribution = model.decoder.get_layer("to_distribution")
     assert to_distribution.compute_dtype == "float32" and model.encoder.layers[1].compute_dtype == "bfloat16"
@@ -142,9 +153,12 @@ def test_a_decoder_trained_on_a_few_images_scores_below_their_pixel_histogram():
         frequencies = np.bincount(pixels[..., channel].ravel(), minlength=256) / pixels[..., channel].size
         frequencies = frequencies[frequencies > 0]
         histogram_bits -= (frequencies * np.log2(frequencies)).sum() / 3
-    model = keras_vq.models.VQVAE(hidden_channels=32, residual_channels=16,
-                                  quantizer=keras_vq.layers.VectorQuantizer(64, 16, dead_code_threshold=1.0),
-                                  output_distribution="logistic_mixture")
+    model = keras_vq.models.VQVAE(
+        hidden_channels=32,
+        residual_channels=16,
+        quantizer=keras_vq.layers.VectorQuantizer(64, 16, dead_code_threshold=1.0),
+        output_distribution="logistic_mixture",
+    )
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     shapes = []  # What a callback sees between training steps: the mean, from predict and from a call.
 
@@ -156,8 +170,15 @@ def test_a_decoder_trained_on_a_few_images_scores_below_their_pixel_histogram():
     assert history["bits_per_dim"][0] > 8.0 and "reconstruction_loss" not in history
     # The last epoch with callbacks and validation (every epoch with them cost JAX most of this test).
     report = keras_vq.callbacks.HeldOutReport(images[:8])
-    history = model.fit(images, batch_size=16, initial_epoch=19, epochs=20, verbose=0, callbacks=[Shapes(), report],
-                        validation_data=(images[:8],)).history
+    history = model.fit(
+        images,
+        batch_size=16,
+        initial_epoch=19,
+        epochs=20,
+        verbose=0,
+        callbacks=[Shapes(), report],
+        validation_data=(images[:8],),
+    ).history
     assert shapes == [((2, 32, 32, 3), (2, 32, 32, 3))]
     assert np.isfinite(history["val_bits_per_dim"]).all() and np.isfinite(history["held_out_bits_per_dim"]).all()
     evaluated = model.evaluate(images, batch_size=32, verbose=0, return_dict=True)["bits_per_dim"]
@@ -177,8 +198,12 @@ def test_a_decoder_trained_on_a_few_images_scores_below_their_pixel_histogram():
 def test_every_image_model_takes_the_mixture_reports_bits_and_saves_it(model_class, tmp_path):
     images, _, _ = keras_vq.data.load_cifar10_sample()
     options = {"latent_dim": 8} if model_class == "VAE" else {"quantizer": keras_vq.layers.VectorQuantizer(16, 8)}
-    model = getattr(keras_vq.models, model_class)(hidden_channels=16, residual_channels=8, **options,
-                                                  output_distribution={"name": "logistic_mixture", "num_mixtures": 2})
+    model = getattr(keras_vq.models, model_class)(
+        hidden_channels=16,
+        residual_channels=8,
+        **options,
+        output_distribution={"name": "logistic_mixture", "num_mixtures": 2},
+    )
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     history = model.fit(images[:16], batch_size=8, epochs=1, verbose=0).history
     assert np.isfinite(history["bits_per_dim"][0]) and "reconstruction_loss" not in history
@@ -198,8 +223,9 @@ def test_every_image_model_takes_the_mixture_reports_bits_and_saves_it(model_cla
 
 
 def test_models_saved_without_the_option_decode_with_the_squared_error():
-    model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
-                                  quantizer=keras_vq.layers.VectorQuantizer(16, 8))
+    model = keras_vq.models.VQVAE(
+        hidden_channels=16, residual_channels=8, quantizer=keras_vq.layers.VectorQuantizer(16, 8)
+    )
     config = model.get_config()
     assert "output_distribution" not in config  # The default is not recorded: configs are as before the option.
     restored = keras_vq.models.VQVAE.from_config(config)
@@ -210,18 +236,24 @@ def test_models_saved_without_the_option_decode_with_the_squared_error():
     history = restored.fit(images[:8], batch_size=8, epochs=1, verbose=0).history
     assert "reconstruction_loss" in history and "bits_per_dim" not in history
     with pytest.raises(ValueError, match="needs them"):
-        keras_vq.metrics.bits_per_dim(restored, keras_vq.models.PixelCNN(code_shape=(8, 8), num_embeddings=16,
-                                                                         channels=8, num_blocks=1),
-                                      images[:4], verbose=0)
+        keras_vq.metrics.bits_per_dim(
+            restored,
+            keras_vq.models.PixelCNN(code_shape=(8, 8), num_embeddings=16, channels=8, num_blocks=1),
+            images[:4],
+            verbose=0,
+        )
 
 
-@pytest.mark.parametrize(("spec", "message"), [
-    ("gaussian", "output_distribution must be one of"),
-    ({"name": "mse", "num_mixtures": 3}, "'mse' takes no options"),
-    ({"name": "logistic_mixture", "mixtures": 3}, r"takes num_mixtures only; got \['mixtures'\]"),
-    ({"name": "logistic_mixture", "num_mixtures": 0}, "num_mixtures must be an integer >= 1"),
-    (None, "output_distribution must be one of"),
-])
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("gaussian", "output_distribution must be one of"),
+        ({"name": "mse", "num_mixtures": 3}, "'mse' takes no options"),
+        ({"name": "logistic_mixture", "mixtures": 3}, r"takes num_mixtures only; got \['mixtures'\]"),
+        ({"name": "logistic_mixture", "num_mixtures": 0}, "num_mixtures must be an integer >= 1"),
+        (None, "output_distribution must be one of"),
+    ],
+)
 def test_an_unknown_output_distribution_is_refused_by_name(spec, message):
     with pytest.raises(ValueError, match=message):
         output_distribution_for(spec, (0.0, 1.0), 3)
@@ -230,24 +262,45 @@ def test_an_unknown_output_distribution_is_refused_by_name(spec, message):
 
 
 def test_a_wavenet_decoder_refuses_a_pixel_distribution():
-    wavenet = keras_vq.models.WaveNet(num_symbols=256, channels=8, skip_channels=8, num_layers=2, layers_per_cycle=2,
-                                      local_condition_dim=8, upsampling=4)
+    wavenet = keras_vq.models.WaveNet(
+        num_symbols=256,
+        channels=8,
+        skip_channels=8,
+        num_layers=2,
+        layers_per_cycle=2,
+        local_condition_dim=8,
+        upsampling=4,
+    )
     with pytest.raises(ValueError, match="a WaveNet decoder has its own output distribution"):
-        keras_vq.models.VQVAE(data_shape=(64, 1), data_range=(-1.0, 1.0), num_downsamples=2, hidden_channels=8,
-                              residual_channels=4, quantizer=keras_vq.layers.VectorQuantizer(16, 8), decoder=wavenet,
-                              output_distribution="logistic_mixture")
-
+        keras_vq.models.VQVAE(
+            data_shape=(64, 1),
+            data_range=(-1.0, 1.0),
+            num_downsamples=2,
+            hidden_channels=8,
+            residual_channels=4,
+            quantizer=keras_vq.layers.VectorQuantizer(16, 8),
+            decoder=wavenet,
+            output_distribution="logistic_mixture",
+        )
 
 
 @pytest.mark.parametrize("feed", ["numpy", "pydataset", "tf.data"])
-@pytest.mark.parametrize("damage, message", [
-    ("x255", r"lies in \[0, 255\], outside the model's data_range \(0.0, 1.0\), which its logistic_mixture"),
-    ("nan", r"holds NaN or infinite values in 1 example\(s\), the first at index 1"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        ("x255", r"lies in \[0, 255\], outside the model's data_range \(0.0, 1.0\), which its logistic_mixture"),
+        ("nan", r"holds NaN or infinite values in 1 example\(s\), the first at index 1"),
+    ],
+)
 def test_fit_refuses_data_off_the_likelihoods_range_or_not_finite_before_any_step(feed, damage, message):
-    model = keras_vq.models.VQVAE(data_shape=(8, 8, 3), hidden_channels=8, residual_channels=4, num_downsamples=1,
-                                  quantizer=keras_vq.layers.VectorQuantizer(8, 4),
-                                  output_distribution="logistic_mixture")
+    model = keras_vq.models.VQVAE(
+        data_shape=(8, 8, 3),
+        hidden_channels=8,
+        residual_channels=4,
+        num_downsamples=1,
+        quantizer=keras_vq.layers.VectorQuantizer(8, 4),
+        output_distribution="logistic_mixture",
+    )
     model.compile(optimizer="adam")
     images = np.random.default_rng(0).uniform(0, 1, (4, 8, 8, 3)).astype("float32")
     if damage == "x255":
@@ -256,6 +309,7 @@ def test_fit_refuses_data_off_the_likelihoods_range_or_not_finite_before_any_ste
     else:
         images[1, 2, 3, 0] = np.nan
     if feed == "pydataset":
+
         class Batches(keras.utils.PyDataset):
             def __len__(self):
                 return 1

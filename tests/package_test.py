@@ -31,18 +31,21 @@ BLOCK_TENSORFLOW = blocking_imports("tensorflow")
 
 @pytest.mark.skipif(keras.backend.backend() == "tensorflow", reason="needs a backend other than TensorFlow")
 def test_models_build_train_and_save_with_tensorflow_absent(tmp_path):
-    script = BLOCK_TENSORFLOW + f"""
+    script = (
+        BLOCK_TENSORFLOW
+        + f"""
 import sys, numpy as np, keras, keras_vq
 model = keras_vq.models.VQVAE(data_shape=(8, 8, 3), hidden_channels=8, residual_channels=4,
                               quantizer=keras_vq.layers.VectorQuantizer(8, 4))
 images, _, _ = keras_vq.data.load_cifar10_sample()
 model.compile(optimizer="adam")
 model.fit(images[:8, :8, :8], epochs=1, verbose=0)
-model.save({str(tmp_path / 'm.keras')!r})
+model.save({str(tmp_path / "m.keras")!r})
 keras_vq.models.VAE(data_shape=(8, 8, 3), hidden_channels=8, residual_channels=4)
 assert "tensorflow" not in sys.modules
 print("ok")
 """
+    )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=dict(os.environ))
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("ok")
@@ -59,32 +62,49 @@ def test_embedded_sample_is_three_thousand_cifar10_training_images_on_the_model_
 
 
 def test_import_needs_neither_tensorflow_nor_the_data_extra():
-    script = blocking_imports("tensorflow", "tensorflow_datasets", "PIL", "soundfile", "tqdm") + """
+    script = (
+        blocking_imports("tensorflow", "tensorflow_datasets", "PIL", "soundfile", "tqdm")
+        + """
 import keras_vq
 assert callable(keras_vq.models.VQVAE) and callable(keras_vq.data.load_cifar10_sample)
 print("ok")
 """
-    environment = dict(os.environ, KERAS_BACKEND="jax" if keras.backend.backend() == "tensorflow" else keras.backend.backend())
+    )
+    environment = dict(
+        os.environ, KERAS_BACKEND="jax" if keras.backend.backend() == "tensorflow" else keras.backend.backend()
+    )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environment)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("ok")
 
 
-
-@pytest.mark.parametrize("blocked, works, refused, message", [
-    # Without soundfile, images still load; audio names the package and the extra.
-    ("soundfile", "cifar10", "librispeech", "reading LibriSpeech needs soundfile, which is not installed: "
-                                            "pip install 'keras-vq[numpy-data]'"),
-    # Without Pillow, audio still loads; images name it.
-    ("PIL", "librispeech", "cifar10", "reading CIFAR-10 needs Pillow, which is not installed: "
-                                      "pip install 'keras-vq[numpy-data]'"),
-])
+@pytest.mark.parametrize(
+    "blocked, works, refused, message",
+    [
+        # Without soundfile, images still load; audio names the package and the extra.
+        (
+            "soundfile",
+            "cifar10",
+            "librispeech",
+            "reading LibriSpeech needs soundfile, which is not installed: pip install 'keras-vq[numpy-data]'",
+        ),
+        # Without Pillow, audio still loads; images name it.
+        (
+            "PIL",
+            "librispeech",
+            "cifar10",
+            "reading CIFAR-10 needs Pillow, which is not installed: pip install 'keras-vq[numpy-data]'",
+        ),
+    ],
+)
 def test_each_reader_is_imported_when_used_and_a_missing_one_names_its_extra(blocked, works, refused, message):
     from tests import data_helpers
 
     folders = {"cifar10": data_helpers.CIFAR10_FIXTURE, "librispeech": data_helpers.LIBRISPEECH_FIXTURE}
     splits = {"cifar10": "test", "librispeech": "train-clean-5"}
-    script = blocking_imports(blocked) + f"""
+    script = (
+        blocking_imports(blocked)
+        + f"""
 import keras_vq
 batches = keras_vq.data.load_numpy({works!r}, {splits[works]!r}, 2, data_dir={str(folders[works])!r},
                                    crop_length=1600, evaluation=True, progress=False)
@@ -94,7 +114,10 @@ try:
 except ModuleNotFoundError as error:
     print(error)
 """
-    environment = dict(os.environ, KERAS_BACKEND="jax" if keras.backend.backend() == "tensorflow" else keras.backend.backend())
+    )
+    environment = dict(
+        os.environ, KERAS_BACKEND="jax" if keras.backend.backend() == "tensorflow" else keras.backend.backend()
+    )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environment)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().splitlines()[-1] == message
@@ -113,12 +136,20 @@ def public_names_a_recipe_uses(source):
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("keras_vq"):
             used += [(node.module, alias.name) for alias in node.names]
-        elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
-              and isinstance(node.value.value, ast.Name) and node.value.value.id == "keras_vq"):
+        elif (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Attribute)
+            and isinstance(node.value.value, ast.Name)
+            and node.value.value.id == "keras_vq"
+        ):
             used.append((f"keras_vq.{node.value.attr}", node.attr))
-    return [(module, name, module in declared and name in declared[module]) for module, name in used
-            if module in declared or module.startswith(tuple(f"{package}." for package in declared))
-            or module.startswith("keras_vq.datasets")]
+    return [
+        (module, name, module in declared and name in declared[module])
+        for module, name in used
+        if module in declared
+        or module.startswith(tuple(f"{package}." for package in declared))
+        or module.startswith("keras_vq.datasets")
+    ]
 
 
 def test_recipes_use_only_the_public_api_of_data_layers_models_distribute_and_utils():
@@ -128,15 +159,22 @@ def test_recipes_use_only_the_public_api_of_data_layers_models_distribute_and_ut
 
     recipes = sorted((pathlib.Path(__file__).resolve().parents[1] / "recipes").glob("*.py"))
     assert len(recipes) >= 8
-    private = [(recipe.name, module, name) for recipe in recipes
-               for module, name, public in public_names_a_recipe_uses(recipe.read_text()) if not public]
+    private = [
+        (recipe.name, module, name)
+        for recipe in recipes
+        for module, name, public in public_names_a_recipe_uses(recipe.read_text())
+        if not public
+    ]
     assert not private, private
     # The check sees what it must: a name from inside a package, a dataset module, an undeclared attribute.
-    assert [public for _, _, public in public_names_a_recipe_uses(
-        "from keras_vq.data.utterances import clips\n"
-        "from keras_vq.datasets.cifar10.cifar10_files import CLASS_NAMES\n"
-        "keras_vq.data.clips\nkeras_vq.data.SeededBatches\nkeras_vq.models.VQVAE\n")] == [False, False, True, False,
-                                                                                          True]
+    assert [
+        public
+        for _, _, public in public_names_a_recipe_uses(
+            "from keras_vq.data.utterances import clips\n"
+            "from keras_vq.datasets.cifar10.cifar10_files import CLASS_NAMES\n"
+            "keras_vq.data.clips\nkeras_vq.data.SeededBatches\nkeras_vq.models.VQVAE\n"
+        )
+    ] == [False, False, True, False, True]
 
 
 def model_names_in(source, model_names, model_modules):
@@ -180,8 +218,12 @@ def test_a_prior_is_named_only_in_its_folder_and_the_registries():
     assert len(checked) > 60
     assert not naming, naming
     # The check sees each way of naming a prior, and not a name in a docstring or a longer identifier.
-    assert sorted(name for _, name in model_names_in(
-        '"""A PixelCNN prior."""\nfrom keras_vq.models.wavenet.wavenet import WaveNet\nimport keras_vq.models.pixelcnn\n'
-        'isinstance(p, keras_vq.models.PixelCNN)\nGatedPixelCNNBlock\nkind = "WaveNet"\n',
-        {"PixelCNN", "WaveNet"}, {"pixelcnn", "wavenet"})) == [
-        "PixelCNN", "WaveNet", "WaveNet", "keras_vq.models.pixelcnn", "keras_vq.models.wavenet.wavenet"]
+    assert sorted(
+        name
+        for _, name in model_names_in(
+            '"""A PixelCNN prior."""\nfrom keras_vq.models.wavenet.wavenet import WaveNet\nimport keras_vq.models.pixelcnn\n'
+            'isinstance(p, keras_vq.models.PixelCNN)\nGatedPixelCNNBlock\nkind = "WaveNet"\n',
+            {"PixelCNN", "WaveNet"},
+            {"pixelcnn", "wavenet"},
+        )
+    ) == ["PixelCNN", "WaveNet", "WaveNet", "keras_vq.models.pixelcnn", "keras_vq.models.wavenet.wavenet"]

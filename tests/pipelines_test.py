@@ -35,8 +35,13 @@ def _tf_batches(dataset):
 
 def test_cifar10_evaluation_batches_are_the_pngs_on_the_model_scale_in_canonical_order(prepared_dir):
     dataset = keras_vq.data.load(
-        "cifar10", "test", 4, data_dir=data_helpers.CIFAR10_FIXTURE, evaluation=True,
-        with_labels=True, prepared_dir=prepared_dir,
+        "cifar10",
+        "test",
+        4,
+        data_dir=data_helpers.CIFAR10_FIXTURE,
+        evaluation=True,
+        with_labels=True,
+        prepared_dir=prepared_dir,
     )
     batches = _tf_batches(dataset)
     images = np.concatenate([images for images, _ in batches])
@@ -96,10 +101,16 @@ def test_numpy_training_batches_are_seeded_and_reshuffled_each_epoch():
 def test_kaokore_images_resize_and_labels(tmp_path, prepared_dir):
     data_helpers.make_kaokore_dir(tmp_path / "kaokore")
     dataset = keras_vq.data.load(
-        "kaokore", "train", 3, data_dir=tmp_path, image_size=64, with_labels=True,
-        evaluation=True, prepared_dir=prepared_dir,
+        "kaokore",
+        "train",
+        3,
+        data_dir=tmp_path,
+        image_size=64,
+        with_labels=True,
+        evaluation=True,
+        prepared_dir=prepared_dir,
     )
-    (images, labels), = _tf_batches(dataset)
+    ((images, labels),) = _tf_batches(dataset)
     assert images.shape == (3, 64, 64, 3) and 0.0 <= images.min() and images.max() <= 1.0
     assert set(labels) == {"gender", "status"}
     numpy_images, numpy_labels = keras_vq.data.load_numpy(
@@ -112,8 +123,13 @@ def test_kaokore_images_resize_and_labels(tmp_path, prepared_dir):
 
 def test_audio_training_crops_come_from_the_utterances_with_their_speakers(prepared_dir):
     dataset = keras_vq.data.load(
-        "librispeech", "train-clean-5", 2, data_dir=data_helpers.LIBRISPEECH_FIXTURE, crop_length=CROP,
-        with_labels=True, prepared_dir=prepared_dir,
+        "librispeech",
+        "train-clean-5",
+        2,
+        data_dir=data_helpers.LIBRISPEECH_FIXTURE,
+        crop_length=CROP,
+        with_labels=True,
+        prepared_dir=prepared_dir,
     )
     files = librispeech_files.LibrispeechFiles(data_helpers.LIBRISPEECH_FIXTURE)
     speakers = keras_vq.data.speaker_ids("train-clean-5", data_dir=data_helpers.LIBRISPEECH_FIXTURE)
@@ -133,8 +149,9 @@ def _contains(signal, crop):
 
 @pytest.mark.parametrize("mu_law", [False, True])
 def test_audio_evaluation_windows_match_numpy_and_are_every_whole_window(prepared_dir, mu_law):
-    options = dict(data_dir=data_helpers.LIBRISPEECH_FIXTURE, crop_length=CROP, evaluation=True,
-                   with_labels=True, mu_law=mu_law)
+    options = dict(
+        data_dir=data_helpers.LIBRISPEECH_FIXTURE, crop_length=CROP, evaluation=True, with_labels=True, mu_law=mu_law
+    )
     from_tf = _tf_batches(keras_vq.data.load("librispeech", "train-clean-5", 5, prepared_dir=prepared_dir, **options))
     from_numpy = keras_vq.data.load_numpy("librispeech", "train-clean-5", 5, **options)
     audio = np.concatenate([a for a, _ in from_tf])
@@ -142,10 +159,12 @@ def test_audio_evaluation_windows_match_numpy_and_are_every_whole_window(prepare
     # Identical samples; mu-law's log1p may differ by an ulp between TensorFlow and NumPy.
     np.testing.assert_allclose(audio, from_numpy_audio, rtol=0, atol=1e-6 if mu_law else 0)
     files = librispeech_files.LibrispeechFiles(data_helpers.LIBRISPEECH_FIXTURE)
-    expected = np.concatenate([
-        audio_helpers.evaluation_windows(audio_helpers.int16_to_float(files.read(key)["audio"]), CROP)
-        for key in files.keys("train-clean-5")
-    ])
+    expected = np.concatenate(
+        [
+            audio_helpers.evaluation_windows(audio_helpers.int16_to_float(files.read(key)["audio"]), CROP)
+            for key in files.keys("train-clean-5")
+        ]
+    )
     if mu_law:
         # Mu-law by its definition, in float64.
         x = expected.astype(np.float64)
@@ -249,35 +268,48 @@ def test_cifar10_without_a_local_copy_is_downloaded_from_the_official_archive_on
     with pytest.raises(DataNotFoundError, match=r"no CIFAR-10 in .*download=True"):
         keras_vq.data.load_numpy("cifar10", "test", 2, data_dir=tmp_path / "data")
     local = cifar10_files.Cifar10Files(data_helpers.CIFAR10_FIXTURE)
-    members = {f"cifar-10-batches-py/{name}": data_helpers.cifar10_batch_bytes(local, split if number == 0 else None)
-               for split, names in cifar10_files.BATCH_FILES.items() for number, name in enumerate(names)}
+    members = {
+        f"cifar-10-batches-py/{name}": data_helpers.cifar10_batch_bytes(local, split if number == 0 else None)
+        for split, names in cifar10_files.BATCH_FILES.items()
+        for number, name in enumerate(names)
+    }
     tarball = _tarball(members)
     with FixtureServer() as server:
         server.add("/cifar-10-python.tar.gz", tarball, cut_times=1)
         real_download = cifar10_files.download_archive
 
         def from_the_fixture_server(data_dir, **options):
-            return real_download(data_dir, url=server.url("/cifar-10-python.tar.gz"),
-                                 expected_sha256=hashlib.sha256(tarball).hexdigest(), backoff_seconds=0.01,
-                                 progress=False, **options)
+            return real_download(
+                data_dir,
+                url=server.url("/cifar-10-python.tar.gz"),
+                expected_sha256=hashlib.sha256(tarball).hexdigest(),
+                backoff_seconds=0.01,
+                progress=False,
+                **options,
+            )
 
         cifar10_files.download_archive = from_the_fixture_server
         try:
-            downloaded = keras_vq.data.load_numpy("cifar10", "test", 2, data_dir=tmp_path / "data", download=True,
-                                                  evaluation=True).concatenated()
+            downloaded = keras_vq.data.load_numpy(
+                "cifar10", "test", 2, data_dir=tmp_path / "data", download=True, evaluation=True
+            ).concatenated()
         finally:
             cifar10_files.download_archive = real_download
     assert (tmp_path / "data" / "cifar-10-batches-py" / "test_batch").is_file()
-    from_pngs = keras_vq.data.load_numpy("cifar10", "test", 2, data_dir=data_helpers.CIFAR10_FIXTURE,
-                                         evaluation=True).concatenated()
+    from_pngs = keras_vq.data.load_numpy(
+        "cifar10", "test", 2, data_dir=data_helpers.CIFAR10_FIXTURE, evaluation=True
+    ).concatenated()
     assert sorted(map(bytes, downloaded)) == sorted(map(bytes, from_pngs))
     assert cifar10_description.CIFAR10.download is not None
 
 
 def test_fit_runs_on_the_pipeline(prepared_dir):
-    dataset = keras_vq.data.load("cifar10", "train", 4, data_dir=data_helpers.CIFAR10_FIXTURE, prepared_dir=prepared_dir)
-    model = keras_vq.models.VQVAE(data_shape=(32, 32, 3), hidden_channels=8, residual_channels=4,
-                                  quantizer=keras_vq.layers.VectorQuantizer(8, 4))
+    dataset = keras_vq.data.load(
+        "cifar10", "train", 4, data_dir=data_helpers.CIFAR10_FIXTURE, prepared_dir=prepared_dir
+    )
+    model = keras_vq.models.VQVAE(
+        data_shape=(32, 32, 3), hidden_channels=8, residual_channels=4, quantizer=keras_vq.layers.VectorQuantizer(8, 4)
+    )
     model.compile(optimizer="adam")
     history = model.fit(dataset, epochs=2, verbose=0, shuffle=False)
     assert len(history.history["reconstruction_loss"]) == 2
@@ -285,7 +317,9 @@ def test_fit_runs_on_the_pipeline(prepared_dir):
 
 @pytest.mark.skipif(keras.backend.backend() == "tensorflow", reason="needs a backend other than TensorFlow")
 def test_numpy_path_trains_a_model_with_tensorflow_absent(tmp_path):
-    script = blocking_imports("tensorflow", "tensorflow_datasets") + f"""
+    script = (
+        blocking_imports("tensorflow", "tensorflow_datasets")
+        + f"""
 import sys, keras_vq
 audio = keras_vq.data.load_numpy("librispeech", "train-clean-5", 2, crop_length=1024,
                                  data_dir={str(data_helpers.LIBRISPEECH_FIXTURE)!r})
@@ -296,6 +330,7 @@ model.fit(audio, epochs=1, verbose=0)
 assert "tensorflow" not in sys.modules and "tensorflow_datasets" not in sys.modules
 print("ok")
 """
+    )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=dict(os.environ))
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("ok")
@@ -326,8 +361,9 @@ def test_a_rewritten_image_of_the_same_size_changes_what_load_serves(tmp_path, p
     Image.fromarray(255 - pixels).save(first_png)
     os.utime(first_png, ns=(first_png.stat().st_atime_ns, first_png.stat().st_mtime_ns + 1_000_000_000))
     second = np.concatenate(_tf_batches(keras_vq.data.load("cifar10", "test", 100, **options)))
-    numpy_path = np.concatenate(list(keras_vq.data.load_numpy("cifar10", "test", 100, progress=False,
-                                                               data_dir=root, evaluation=True)))
+    numpy_path = np.concatenate(
+        list(keras_vq.data.load_numpy("cifar10", "test", 100, progress=False, data_dir=root, evaluation=True))
+    )
     np.testing.assert_array_equal(second, numpy_path)
     assert (second != first).any()
 
@@ -350,8 +386,9 @@ def test_a_same_size_rewrite_that_keeps_the_modification_time_changes_what_load_
     os.utime(first_png, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert (first_png.stat().st_size, first_png.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
     second = np.concatenate(_tf_batches(keras_vq.data.load("cifar10", "test", 100, **options)))
-    numpy_path = np.concatenate(list(keras_vq.data.load_numpy("cifar10", "test", 100, progress=False,
-                                                               data_dir=root, evaluation=True)))
+    numpy_path = np.concatenate(
+        list(keras_vq.data.load_numpy("cifar10", "test", 100, progress=False, data_dir=root, evaluation=True))
+    )
     np.testing.assert_array_equal(second, numpy_path)
     assert (second != first).any()
 
@@ -364,10 +401,14 @@ def test_percent_slices_between_examples_round_as_tfds_rounds_on_both_paths(prep
     split_info = types.SimpleNamespace(num_examples=20)  # What TFDS reads of the split.
     expected = tfds.core.ReadInstruction.from_spec(split).to_absolute({"train": split_info})[0]
     options = dict(data_dir=data_helpers.CIFAR10_FIXTURE, evaluation=True)
-    whole = np.concatenate(_tf_batches(keras_vq.data.load("cifar10", "train", 20, prepared_dir=prepared_dir, **options)))
-    from_tf = np.concatenate(_tf_batches(keras_vq.data.load("cifar10", split, 20, prepared_dir=prepared_dir, **options)))
+    whole = np.concatenate(
+        _tf_batches(keras_vq.data.load("cifar10", "train", 20, prepared_dir=prepared_dir, **options))
+    )
+    from_tf = np.concatenate(
+        _tf_batches(keras_vq.data.load("cifar10", split, 20, prepared_dir=prepared_dir, **options))
+    )
     from_numpy = keras_vq.data.load_numpy("cifar10", split, 20, progress=False, **options).concatenated()
-    np.testing.assert_array_equal(from_tf, whole[expected.from_:expected.to])
+    np.testing.assert_array_equal(from_tf, whole[expected.from_ : expected.to])
     np.testing.assert_array_equal(from_numpy, from_tf)
 
 
@@ -398,7 +439,7 @@ def test_training_batches_from_any_step_continue_the_uninterrupted_stream(pipeli
         np.testing.assert_array_equal(expected[0], got[0])
         np.testing.assert_array_equal(expected[1], got[1])
     assert uninterrupted[0][0].shape == (4, 32, 32, 3)
-    labels_per_pass = [np.concatenate([labels for _, labels in uninterrupted[start:start + 5]]) for start in (0, 5)]
+    labels_per_pass = [np.concatenate([labels for _, labels in uninterrupted[start : start + 5]]) for start in (0, 5)]
     assert sorted(labels_per_pass[0]) == sorted(labels_per_pass[1])  # The same examples each pass...
     assert not np.array_equal(labels_per_pass[0], labels_per_pass[1])  # ...in another order.
     assert stream(0, 3)[2][1].tolist() == uninterrupted[2][1].tolist()  # The same seed, the same stream.
@@ -425,8 +466,16 @@ def test_training_batches_download_once_not_on_every_pass(prepared_dir, monkeypa
     calls = []
     counting = dataclasses.replace(registry.DATASETS["cifar10"], download=lambda *args: calls.append(args))
     monkeypatch.setitem(registry.DATASETS, "cifar10", counting)
-    stream = keras_vq.data.training_batches("cifar10", "train", 4, seed=0, pipeline="tf.data", download=True,
-                                            data_dir=data_helpers.CIFAR10_FIXTURE, prepared_dir=prepared_dir,
-                                            verbose=0)
+    stream = keras_vq.data.training_batches(
+        "cifar10",
+        "train",
+        4,
+        seed=0,
+        pipeline="tf.data",
+        download=True,
+        data_dir=data_helpers.CIFAR10_FIXTURE,
+        prepared_dir=prepared_dir,
+        verbose=0,
+    )
     assert len(list(itertools.islice(stream, 12))) == 12  # Three passes of five batches.
     assert len(calls) == 1

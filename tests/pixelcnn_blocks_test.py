@@ -32,8 +32,8 @@ def expected_receptive_field(kernel_sizes, i, j):
     rows i-1-R .. i-1 over columns j-R .. j+R, and row i from j-1-R to j-1."""
     reach = sum(size // 2 for size in kernel_sizes)
     field = np.zeros((HEIGHT, WIDTH), bool)
-    field[max(i - 1 - reach, 0):i, max(j - reach, 0):j + reach + 1] = True
-    field[i, max(j - 1 - reach, 0):j] = True
+    field[max(i - 1 - reach, 0) : i, max(j - reach, 0) : j + reach + 1] = True
+    field[i, max(j - 1 - reach, 0) : j] = True
     return field
 
 
@@ -111,11 +111,14 @@ def test_missing_or_unexpected_conditioning_is_refused_by_name():
         block(inputs, class_labels=np.array([0]), condition=np.zeros((1, 4, 4, 2), "float32"))
 
 
-@pytest.mark.parametrize("argument, value, message", [
-    ("kernel_size", 4, "kernel_size must be odd"),
-    ("channels", 0, "channels must be an integer >= 1"),
-    ("num_classes", -1, "num_classes must be an integer >= 1"),
-])
+@pytest.mark.parametrize(
+    "argument, value, message",
+    [
+        ("kernel_size", 4, "kernel_size must be odd"),
+        ("channels", 0, "channels must be an integer >= 1"),
+        ("num_classes", -1, "num_classes must be an integer >= 1"),
+    ],
+)
 def test_bad_arguments_are_refused(argument, value, message):
     arguments = dict(channels=4, kernel_size=3) | {argument: value}
     with pytest.raises(ValueError, match=message):

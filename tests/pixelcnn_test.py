@@ -10,8 +10,14 @@ SMALL = dict(num_embeddings=8, channels=8, num_blocks=2, first_kernel_size=5)
 
 
 def conditional_prior():
-    return PixelCNN(code_shape=(4, 6), num_classes=3, condition_shape=(2, 3), condition_num_embeddings=5,
-                    condition_residual_layers=1, **SMALL)
+    return PixelCNN(
+        code_shape=(4, 6),
+        num_classes=3,
+        condition_shape=(2, 3),
+        condition_num_embeddings=5,
+        condition_residual_layers=1,
+        **SMALL,
+    )
 
 
 def conditioning(count, seed=0):
@@ -51,8 +57,9 @@ def test_the_cached_loops_logits_equal_the_full_pass_at_every_position(monkeypat
 def test_cached_and_naive_samplers_agree_with_class_and_spatial_conditioning():
     prior = conditional_prior()
     given = conditioning(4)
-    np.testing.assert_array_equal(prior.sample(4, seed=5, method="cached", **given),
-                                  prior.sample(4, seed=5, method="naive", **given))
+    np.testing.assert_array_equal(
+        prior.sample(4, seed=5, method="cached", **given), prior.sample(4, seed=5, method="naive", **given)
+    )
 
 
 def test_same_seed_repeats_and_another_seed_differs():
@@ -69,7 +76,9 @@ def test_draws_follow_the_softmax_and_low_temperature_takes_the_most_likely_code
     drawn = ops.convert_to_numpy(draw_categorical(np.tile(logits, (count, 1)), uniform, np.ones(count, "float32")))
     frequencies = np.bincount(drawn, minlength=4) / count
     np.testing.assert_allclose(frequencies, [0.1, 0.6, 0.05, 0.25], atol=0.015)  # > 4 standard errors
-    cold = ops.convert_to_numpy(draw_categorical(np.tile(logits, (100, 1)), uniform[:100], np.full(100, 1e-3, "float32")))
+    cold = ops.convert_to_numpy(
+        draw_categorical(np.tile(logits, (100, 1)), uniform[:100], np.full(100, 1e-3, "float32"))
+    )
     assert (cold == 1).all()
 
 
@@ -97,8 +106,7 @@ def striped_codes(labels):
 
 def test_a_trained_class_conditional_prior_samples_its_classes_patterns():
     keras.utils.set_random_seed(0)
-    prior = PixelCNN(code_shape=(4, 4), num_embeddings=4, channels=16, num_blocks=2, first_kernel_size=3,
-                     num_classes=2)
+    prior = PixelCNN(code_shape=(4, 4), num_embeddings=4, channels=16, num_blocks=2, first_kernel_size=3, num_classes=2)
     labels = np.arange(256) % 2
     codes = striped_codes(labels)
     # Each pattern may start with either code: roll half of them by one stripe.
@@ -133,23 +141,25 @@ def test_saved_and_reloaded_prior_gives_the_same_logits_and_samples(tmp_path):
     inputs = {"codes": np.random.default_rng(2).integers(0, 8, (2, 4, 6)), **given}
     prior.save(tmp_path / "prior.keras")
     reloaded = keras.saving.load_model(tmp_path / "prior.keras")
-    np.testing.assert_allclose(ops.convert_to_numpy(reloaded(inputs)), ops.convert_to_numpy(prior(inputs)),
-                               atol=1e-6)
+    np.testing.assert_allclose(ops.convert_to_numpy(reloaded(inputs)), ops.convert_to_numpy(prior(inputs)), atol=1e-6)
     np.testing.assert_array_equal(reloaded.sample(2, seed=3, **given), prior.sample(2, seed=3, **given))
     preset = PixelCNN.from_preset(prior.save_to_preset(tmp_path / "preset"))
     assert preset.get_config() == prior.get_config()
     np.testing.assert_array_equal(preset.sample(2, seed=3, **given), prior.sample(2, seed=3, **given))
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (dict(class_labels=None), r"num_classes=3: class_labels must be given"),
-    (dict(class_labels=[0, 3]), r"class_labels must lie in \[0, 3\)"),
-    (dict(class_labels=[0, 1, 2]), r"class_labels must have shape \(num_samples,\) = \(2,\)"),
-    (dict(condition=np.zeros((2, 4, 6), "int32")), r"condition must have shape \(2, 2, 3\); got \(2, 4, 6\)"),
-    (dict(condition=np.full((2, 2, 3), 5)), r"condition must lie in \[0, 5\); got values 5..5"),
-    (dict(temperature=0.0), r"temperature must be in range \(0.0, inf\), got 0.0"),
-    (dict(method="greedy"), r"method must be one of \('cached', 'naive'\)"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (dict(class_labels=None), r"num_classes=3: class_labels must be given"),
+        (dict(class_labels=[0, 3]), r"class_labels must lie in \[0, 3\)"),
+        (dict(class_labels=[0, 1, 2]), r"class_labels must have shape \(num_samples,\) = \(2,\)"),
+        (dict(condition=np.zeros((2, 4, 6), "int32")), r"condition must have shape \(2, 2, 3\); got \(2, 4, 6\)"),
+        (dict(condition=np.full((2, 2, 3), 5)), r"condition must lie in \[0, 5\); got values 5..5"),
+        (dict(temperature=0.0), r"temperature must be in range \(0.0, inf\), got 0.0"),
+        (dict(method="greedy"), r"method must be one of \('cached', 'naive'\)"),
+    ],
+)
 def test_bad_sampling_arguments_are_refused_before_sampling(arguments, message):
     prior = conditional_prior()
     call = dict(class_labels=[0, 1], condition=np.zeros((2, 2, 3), "int32")) | arguments
@@ -157,27 +167,53 @@ def test_bad_sampling_arguments_are_refused_before_sampling(arguments, message):
         prior.sample(2, **call)
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (dict(code_shape=(8,)), r"code_shape must be a tuple of 2 positive integer sizes, got \(8,\)"),
-    (dict(condition_shape=(3, 3), condition_num_embeddings=4), r"condition_shape \(3, 3\) must divide code_shape"),
-    (dict(condition_shape=(4, 4)), "condition_num_embeddings must be given with condition_shape"),
-    (dict(kernel_size=2), "kernel_size must be odd"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (dict(code_shape=(8,)), r"code_shape must be a tuple of 2 positive integer sizes, got \(8,\)"),
+        (dict(condition_shape=(3, 3), condition_num_embeddings=4), r"condition_shape \(3, 3\) must divide code_shape"),
+        (dict(condition_shape=(4, 4)), "condition_num_embeddings must be given with condition_shape"),
+        (dict(kernel_size=2), "kernel_size must be odd"),
+    ],
+)
 def test_bad_architectures_are_refused(arguments, message):
     with pytest.raises(ValueError, match=message):
         PixelCNN(**(dict(code_shape=(8, 8)) | SMALL | arguments))
 
 
-@pytest.mark.parametrize("inputs, message", [
-    ({"codes": np.zeros((4, 4, 6), "int32"), "class_labels": np.zeros(4, "int32")},
-     r"takes \['class_labels', 'codes', 'condition'\]; got \['class_labels', 'codes'\]"),
-    ({"codes": np.full((4, 4, 6), 8), "class_labels": np.zeros(4, "int32"), "condition": np.zeros((4, 2, 3), "int32")},
-     r"codes must lie in \[0, 8\); got values 8..8"),
-    ({"codes": np.zeros((4, 6, 4), "int32"), "class_labels": np.zeros(4, "int32"), "condition": np.zeros((4, 2, 3), "int32")},
-     r"codes must have shape \(examples, \*\(4, 6\)\); got \(4, 6, 4\)"),
-    ({"codes": np.zeros((4, 4, 6)), "class_labels": np.zeros(4, "int32"), "condition": np.zeros((4, 2, 3), "int32")},
-     "codes must be integers; got dtype float64"),
-])
+@pytest.mark.parametrize(
+    "inputs, message",
+    [
+        (
+            {"codes": np.zeros((4, 4, 6), "int32"), "class_labels": np.zeros(4, "int32")},
+            r"takes \['class_labels', 'codes', 'condition'\]; got \['class_labels', 'codes'\]",
+        ),
+        (
+            {
+                "codes": np.full((4, 4, 6), 8),
+                "class_labels": np.zeros(4, "int32"),
+                "condition": np.zeros((4, 2, 3), "int32"),
+            },
+            r"codes must lie in \[0, 8\); got values 8..8",
+        ),
+        (
+            {
+                "codes": np.zeros((4, 6, 4), "int32"),
+                "class_labels": np.zeros(4, "int32"),
+                "condition": np.zeros((4, 2, 3), "int32"),
+            },
+            r"codes must have shape \(examples, \*\(4, 6\)\); got \(4, 6, 4\)",
+        ),
+        (
+            {
+                "codes": np.zeros((4, 4, 6)),
+                "class_labels": np.zeros(4, "int32"),
+                "condition": np.zeros((4, 2, 3), "int32"),
+            },
+            "codes must be integers; got dtype float64",
+        ),
+    ],
+)
 def test_fit_evaluate_and_likelihood_refuse_codes_that_do_not_fit_the_prior_before_any_step(inputs, message):
     prior = conditional_prior()
     prior.compile(optimizer="adam")
@@ -218,14 +254,23 @@ def test_cached_sampler_matches_the_naive_loop_on_sharp_conditional_distribution
     # Each draw is the inverse-CDF draw from the full pass's logits given the codes before it.
     logits = ops.convert_to_numpy(prior(prior.model_inputs(cached, given["class_labels"], given["condition"])))
     uniform = np.random.default_rng(9).random((4,) + prior.code_shape, dtype=np.float32)
-    redrawn = ops.convert_to_numpy(draw_categorical(logits.reshape(-1, 8), uniform.reshape(-1), np.ones(uniform.size, "float32")))
+    redrawn = ops.convert_to_numpy(
+        draw_categorical(logits.reshape(-1, 8), uniform.reshape(-1), np.ones(uniform.size, "float32"))
+    )
     np.testing.assert_array_equal(redrawn.reshape(cached.shape), cached)
 
 
 def test_cached_and_naive_samplers_agree_under_mixed_bfloat16():
     # The cached loop's row preactivation once added a float32 bias to bfloat16 features (TensorFlow refused).
-    prior = PixelCNN(code_shape=(4, 6), num_classes=3, condition_shape=(2, 3), condition_num_embeddings=5,
-                     condition_residual_layers=1, dtype="mixed_bfloat16", **SMALL)
+    prior = PixelCNN(
+        code_shape=(4, 6),
+        num_classes=3,
+        condition_shape=(2, 3),
+        condition_num_embeddings=5,
+        condition_residual_layers=1,
+        dtype="mixed_bfloat16",
+        **SMALL,
+    )
     given = conditioning(3, seed=4)
     cached = prior.sample(3, seed=2, method="cached", **given)
     np.testing.assert_array_equal(cached, prior.sample(3, seed=2, method="naive", **given))
@@ -233,6 +278,5 @@ def test_cached_and_naive_samplers_agree_under_mixed_bfloat16():
 
 def test_cached_sampler_handles_one_by_one_kernels():
     # Kernel size 1: the later blocks keep no columns before j, the first block one.
-    prior = PixelCNN(code_shape=(3, 4), num_embeddings=8, channels=8, num_blocks=3, kernel_size=1,
-                     first_kernel_size=1)
+    prior = PixelCNN(code_shape=(3, 4), num_embeddings=8, channels=8, num_blocks=3, kernel_size=1, first_kernel_size=1)
     np.testing.assert_array_equal(prior.sample(2, seed=6, method="cached"), prior.sample(2, seed=6, method="naive"))

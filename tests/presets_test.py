@@ -83,8 +83,9 @@ def test_a_compiled_models_preset_holds_its_weights_not_its_optimizers_state(tra
     np.testing.assert_array_equal(ops.convert_to_numpy(loaded(inputs)), ops.convert_to_numpy(wavenet(inputs)))
 
 
-def test_save_to_preset_refuses_a_symlink_the_working_folder_and_metadata_that_is_not_json(trained_preset,
-                                                                                         tmp_path, monkeypatch):
+def test_save_to_preset_refuses_a_symlink_the_working_folder_and_metadata_that_is_not_json(
+    trained_preset, tmp_path, monkeypatch
+):
     model, preset = trained_preset
     link = tmp_path / "link"
     link.symlink_to(preset, target_is_directory=True)
@@ -100,7 +101,9 @@ def test_save_to_preset_refuses_a_symlink_the_working_folder_and_metadata_that_i
 
 
 def test_unknown_preset_name_lists_the_built_in_ones():
-    with pytest.raises(PresetError, match=r"unknown preset 'imagenet' for VQVAE2: the built-in presets are \[.*'kaokore'.*\]"):
+    with pytest.raises(
+        PresetError, match=r"unknown preset 'imagenet' for VQVAE2: the built-in presets are \[.*'kaokore'.*\]"
+    ):
         VQVAE2.from_preset("imagenet")
     assert "kaokore" in VQVAE2.presets and "256x256" in VQVAE2.presets["kaokore"]
 
@@ -141,17 +144,31 @@ def test_config_naming_an_unregistered_class_is_refused(trained_preset):
         VQVAE.from_preset(preset)
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda c: c["config"].update(num_embeddings=10**9), r"config.num_embeddings = 1,000,000,000 is larger than a "
-                                                          r"preset may ask for \(1,048,576\); refused"),
-    (lambda c: c["config"].update(hidden_channels=10**6), r"config.hidden_channels = 1,000,000 is larger"),
-    (lambda c: c["config"].update(quantizer={"module": "keras_vq.layers.finite_scalar_quantizer",
-                                             "class_name": "FiniteScalarQuantizer", "config": {"levels": [46340, 46340]},
-                                             "registered_name": "keras_vq>FiniteScalarQuantizer"}),
-     r"config.quantizer.config.levels \[46340, 46340\] make 2,147,395,600 codes, more than a preset may ask for"),
-])
-def test_a_preset_asking_for_a_model_too_large_to_build_is_refused_by_key_before_building(trained_preset, edit,
-                                                                                          message):
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda c: c["config"].update(num_embeddings=10**9),
+            r"config.num_embeddings = 1,000,000,000 is larger than a "
+            r"preset may ask for \(1,048,576\); refused",
+        ),
+        (lambda c: c["config"].update(hidden_channels=10**6), r"config.hidden_channels = 1,000,000 is larger"),
+        (
+            lambda c: c["config"].update(
+                quantizer={
+                    "module": "keras_vq.layers.finite_scalar_quantizer",
+                    "class_name": "FiniteScalarQuantizer",
+                    "config": {"levels": [46340, 46340]},
+                    "registered_name": "keras_vq>FiniteScalarQuantizer",
+                }
+            ),
+            r"config.quantizer.config.levels \[46340, 46340\] make 2,147,395,600 codes, more than a preset may ask for",
+        ),
+    ],
+)
+def test_a_preset_asking_for_a_model_too_large_to_build_is_refused_by_key_before_building(
+    trained_preset, edit, message
+):
     _, preset = trained_preset
     _rewrite_config(preset, edit)  # The SHA-256 re-recorded: only the sizes can give it away.
     with pytest.raises(PresetError, match=message):
@@ -159,8 +176,11 @@ def test_a_preset_asking_for_a_model_too_large_to_build_is_refused_by_key_before
 
 
 def test_a_finite_scalar_quantizer_with_more_codes_than_it_can_count_is_refused():
-    with pytest.raises(ValueError, match=r"the codebook size prod\(levels\) must be in range \[2, 16777216\], "
-                                         r"got 2147395600"):
+    with pytest.raises(
+        ValueError,
+        match=r"the codebook size prod\(levels\) must be in range \[2, 16777216\], "
+        r"got 2147395600",
+    ):
         keras_vq.layers.FiniteScalarQuantizer([46340, 46340])
     assert keras_vq.layers.FiniteScalarQuantizer([8, 8, 8, 6, 5]).num_embeddings == 15_360
 
@@ -169,8 +189,12 @@ def test_config_smuggling_a_lambda_layer_is_refused(trained_preset):
     _, preset = trained_preset
 
     def edit(config):
-        config["config"]["dtype"] = {"module": "keras.layers", "class_name": "Lambda",
-                                     "config": {"function": "print"}, "registered_name": None}
+        config["config"]["dtype"] = {
+            "module": "keras.layers",
+            "class_name": "Lambda",
+            "config": {"function": "print"},
+            "registered_name": None,
+        }
 
     _rewrite_config(preset, edit)
     with pytest.raises(UnsafeConfigError, match=r"at \['config'\]\['dtype'\] names a Lambda layer, which holds code"):
@@ -215,8 +239,11 @@ def test_keras_file_naming_a_foreign_class_is_refused(tmp_path):
 
 def test_kaokore_preset_without_trained_weights_says_how_to_train_them(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    with pytest.raises(PresetError, match=r"no trained weights yet.*"
-                                          r"python -m keras_vq\.recipes\.kaokore_vqvae2 --data-dir DIR --download"):
+    with pytest.raises(
+        PresetError,
+        match=r"no trained weights yet.*"
+        r"python -m keras_vq\.recipes\.kaokore_vqvae2 --data-dir DIR --download",
+    ):
         VQVAE2.from_preset("kaokore")
     model = VQVAE2.from_preset("kaokore", load_weights=False)
     config = model.get_config()
@@ -246,18 +273,24 @@ def test_a_preset_file_with_no_recorded_sha256_is_refused(trained_preset):
 def test_an_unknown_key_in_a_presets_config_is_refused_naming_the_file_and_key(trained_preset):
     _, preset = trained_preset
     _rewrite_config(preset, lambda config: config["config"].update(hidden_chanels=64))
-    with pytest.raises(PresetError, match=r"config.json does not describe a valid VQVAE: .*'hidden_chanels' "
-                                          r"\(did you mean 'hidden_channels'\?\)"):
+    with pytest.raises(
+        PresetError,
+        match=r"config.json does not describe a valid VQVAE: .*'hidden_chanels' "
+        r"\(did you mean 'hidden_channels'\?\)",
+    ):
         VQVAE.from_preset(preset)
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("config.json", b"\xff\xfe not json", r"config.json is not valid JSON"),
-    ("metadata.json", b"{truncated", r"metadata.json is not valid JSON"),
-    ("config.json", b"[" * 100_000 + b"]" * 100_000, r"config.json is not a preset's JSON: it nests deeper"),
-    ("metadata.json", b"[" * 100_000 + b"]" * 100_000, r"metadata.json is not a preset's JSON: it nests deeper"),
-    ("model.weights.h5", b"\x89HDF\r\n\x1a\n truncated", r"model.weights.h5 could not be loaded into the VQVAE"),
-])
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("config.json", b"\xff\xfe not json", r"config.json is not valid JSON"),
+        ("metadata.json", b"{truncated", r"metadata.json is not valid JSON"),
+        ("config.json", b"[" * 100_000 + b"]" * 100_000, r"config.json is not a preset's JSON: it nests deeper"),
+        ("metadata.json", b"[" * 100_000 + b"]" * 100_000, r"metadata.json is not a preset's JSON: it nests deeper"),
+        ("model.weights.h5", b"\x89HDF\r\n\x1a\n truncated", r"model.weights.h5 could not be loaded into the VQVAE"),
+    ],
+)
 def test_damaged_preset_files_are_refused_naming_the_file(trained_preset, name, content, message):
     _, preset = trained_preset
     (preset / name).write_bytes(content)
@@ -267,16 +300,32 @@ def test_damaged_preset_files_are_refused_naming_the_file(trained_preset, name, 
         VQVAE.from_preset(preset)
 
 
-@pytest.mark.parametrize("model_class, arguments, misspelt, suggestion", [
-    (keras_vq.models.PixelCNN, dict(code_shape=(4, 4), num_embeddings=8, channels=8, num_blocks=1), "num_clases", "num_classes"),
-    (keras_vq.models.WaveNet, dict(num_symbols=8, channels=8, skip_channels=8, num_layers=2), "num_speaker", "num_speakers"),
-    (VQVAE, SMALL, "hidden_chanels", "hidden_channels"),
-    (VQVAE2, dict(SMALL, data_shape=(16, 16, 3)), "residual_chanels", "residual_channels"),
-    (VAE, SMALL, "kl_weigth", "kl_weight"),
-])
+@pytest.mark.parametrize(
+    "model_class, arguments, misspelt, suggestion",
+    [
+        (
+            keras_vq.models.PixelCNN,
+            dict(code_shape=(4, 4), num_embeddings=8, channels=8, num_blocks=1),
+            "num_clases",
+            "num_classes",
+        ),
+        (
+            keras_vq.models.WaveNet,
+            dict(num_symbols=8, channels=8, skip_channels=8, num_layers=2),
+            "num_speaker",
+            "num_speakers",
+        ),
+        (VQVAE, SMALL, "hidden_chanels", "hidden_channels"),
+        (VQVAE2, dict(SMALL, data_shape=(16, 16, 3)), "residual_chanels", "residual_channels"),
+        (VAE, SMALL, "kl_weigth", "kl_weight"),
+    ],
+)
 def test_misspelt_keyword_arguments_are_errors_naming_the_argument(model_class, arguments, misspelt, suggestion):
-    with pytest.raises(TypeError, match=rf"{model_class.__name__} got unexpected keyword argument\(s\) "
-                                        rf"'{misspelt}' \(did you mean '{suggestion}'\?\)"):
+    with pytest.raises(
+        TypeError,
+        match=rf"{model_class.__name__} got unexpected keyword argument\(s\) "
+        rf"'{misspelt}' \(did you mean '{suggestion}'\?\)",
+    ):
         model_class(**arguments, **{misspelt: 1})
 
 
@@ -302,8 +351,9 @@ def test_from_preset_passes_keyword_arguments_to_the_model_as_keras_hub_does(tra
     in_bfloat16 = VQVAE.from_preset(preset, dtype="bfloat16")
     assert in_bfloat16.layers_dtype_policy().name == "bfloat16"
     images = smooth_images(count=2)
-    np.testing.assert_allclose(ops.convert_to_numpy(ops.cast(in_bfloat16(images), "float32")),
-                               ops.convert_to_numpy(model(images)), atol=0.05)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(ops.cast(in_bfloat16(images), "float32")), ops.convert_to_numpy(model(images)), atol=0.05
+    )
     assert VQVAE.from_preset(preset, name="renamed").name == "renamed"
     with pytest.raises(TypeError, match=r"VQVAE.from_preset got unexpected keyword argument\(s\) \['dtpye'\]"):
         VQVAE.from_preset(preset, dtpye="bfloat16")
@@ -368,13 +418,15 @@ def test_the_kaokore_preset_config_in_its_old_flat_form_builds_the_same_model():
     assert rebuilt == VQVAE2.preset_config("kaokore")
 
 
-def test_a_folder_named_like_a_built_in_preset_is_named_in_a_warning_and_loads_as_a_path(trained_preset,
-                                                                                         monkeypatch):
+def test_a_folder_named_like_a_built_in_preset_is_named_in_a_warning_and_loads_as_a_path(trained_preset, monkeypatch):
     model, preset = trained_preset
     monkeypatch.chdir(preset.parent)
     shutil.copytree(preset, "cifar10")
-    with pytest.warns(UserWarning, match=r"'cifar10' is both a built-in VQVAE preset and a folder .*cifar10; "
-                                         r"loading the built-in. Pass './cifar10'"):
+    with pytest.warns(
+        UserWarning,
+        match=r"'cifar10' is both a built-in VQVAE preset and a folder .*cifar10; "
+        r"loading the built-in. Pass './cifar10'",
+    ):
         builtin = VQVAE.from_preset("cifar10")
     assert builtin.data_shape == (32, 32, 3)
     with pytest.warns(UserWarning, match="is both a built-in"):

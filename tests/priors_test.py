@@ -28,9 +28,17 @@ def logistic_bin_probability_by_integration(pixel, mean, scale, steps=20001):
     return np.sum((density[1:] + density[:-1]) / 2 * np.diff(grid))
 
 
-@pytest.mark.parametrize("pixel, mean, scale", [
-    (128, 0.5, 0.03), (0, 0.1, 0.05), (255, 0.9, 0.02), (200, 0.2, 0.02), (3, 0.95, 0.1), (77, 0.3, 0.004),
-])
+@pytest.mark.parametrize(
+    "pixel, mean, scale",
+    [
+        (128, 0.5, 0.03),
+        (0, 0.1, 0.05),
+        (255, 0.9, 0.02),
+        (200, 0.2, 0.02),
+        (3, 0.95, 0.1),
+        (77, 0.3, 0.004),
+    ],
+)
 def test_discretized_logistic_bits_match_numerical_integration_of_the_density(pixel, mean, scale):
     expected = -np.log2(logistic_bin_probability_by_integration(pixel, mean, scale))
     bits = metrics.discretized_logistic_bits(np.array([pixel]), np.array([mean]), scale)[0]
@@ -39,7 +47,7 @@ def test_discretized_logistic_bits_match_numerical_integration_of_the_density(pi
 
 def test_discretized_logistic_probabilities_sum_to_one_over_the_256_levels():
     bits = metrics.discretized_logistic_bits(np.arange(256), np.full(256, 0.37), 0.05)
-    np.testing.assert_allclose(np.sum(2.0 ** -bits), 1.0, rtol=1e-9)
+    np.testing.assert_allclose(np.sum(2.0**-bits), 1.0, rtol=1e-9)
 
 
 def test_fitted_logistic_scales_recover_the_scales_that_generated_the_pixels():
@@ -85,8 +93,14 @@ def test_bits_per_dim_is_decoder_bits_plus_prior_bits_over_the_dimensions():
 def vqvae2_with_priors(num_classes=None):
     autoencoder = VQVAE2(data_shape=(16, 16, 3), **SMALL_AUTOENCODER, quantizer=VectorQuantizer(16, 4))
     top = PixelCNN(code_shape=(2, 2), num_classes=num_classes, **SMALL_PRIOR)
-    bottom = PixelCNN(code_shape=(4, 4), num_classes=num_classes, condition_shape=(2, 2),
-                      condition_num_embeddings=16, condition_residual_layers=1, **SMALL_PRIOR)
+    bottom = PixelCNN(
+        code_shape=(4, 4),
+        num_classes=num_classes,
+        condition_shape=(2, 2),
+        condition_num_embeddings=16,
+        condition_residual_layers=1,
+        **SMALL_PRIOR,
+    )
     return autoencoder, top, bottom
 
 
@@ -111,8 +125,11 @@ def test_vqvae_generates_decoded_samples_of_its_prior():
 
 def test_priors_that_do_not_fit_the_autoencoder_are_refused_by_argument():
     autoencoder, top, bottom = vqvae2_with_priors()
-    with pytest.raises(ValueError, match=r"top_prior must model \(2, 2\) maps of 16 codes \(level 'top'\); got a "
-                                         r"PixelCNN over \(4, 4\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"top_prior must model \(2, 2\) maps of 16 codes \(level 'top'\); got a "
+        r"PixelCNN over \(4, 4\)",
+    ):
         autoencoder.generate(bottom, bottom, 1)
     with pytest.raises(ValueError, match=r"bottom_prior must be a prior over codes .*; got VQVAE2"):
         autoencoder.generate(top, autoencoder, 1)
@@ -127,8 +144,7 @@ def test_codes_are_encoded_once_then_read_from_the_cache(tmp_path, monkeypatch):
     autoencoder = VQVAE(data_shape=(32, 32, 3), **SMALL_AUTOENCODER, quantizer=VectorQuantizer(16, 4))
     data_dir = CIFAR10_FIXTURE
     codes = load_codes(autoencoder, "cifar10", "train[:50%]", data_dir=data_dir, cache_dir=tmp_path)
-    images, labels = load_numpy("cifar10", "train[:50%]", 500, data_dir=data_dir, evaluation=True,
-                                with_labels=True)[0]
+    images, labels = load_numpy("cifar10", "train[:50%]", 500, data_dir=data_dir, evaluation=True, with_labels=True)[0]
     np.testing.assert_array_equal(codes["codes"], ops.convert_to_numpy(autoencoder.encode(images)))
     np.testing.assert_array_equal(codes["labels"], labels)
     assert [path.name.rsplit("-", 1)[0] for path in tmp_path.rglob("*.npz")] == ["cifar10-train_50_"]
@@ -216,8 +232,7 @@ def test_the_codes_cache_is_keyed_on_the_data_folder_and_its_files(tmp_path, mon
 def test_a_vqvae2s_codes_are_cached_by_level_and_feed_each_levels_prior(tmp_path):
     autoencoder = VQVAE2(data_shape=(32, 32, 3), **SMALL_AUTOENCODER, quantizer=VectorQuantizer(16, 4))
     codes = load_codes(autoencoder, "cifar10", "test", data_dir=CIFAR10_FIXTURE, cache_dir=tmp_path)
-    images, labels = load_numpy("cifar10", "test", 500, data_dir=CIFAR10_FIXTURE, evaluation=True,
-                                with_labels=True)[0]
+    images, labels = load_numpy("cifar10", "test", 500, data_dir=CIFAR10_FIXTURE, evaluation=True, with_labels=True)[0]
     top, bottom = autoencoder.encode(images)
     assert sorted(codes) == ["bottom", "labels", "top"]
     np.testing.assert_array_equal(codes["top"], ops.convert_to_numpy(top))
@@ -236,6 +251,8 @@ def test_a_vqvae2s_codes_are_cached_by_level_and_feed_each_levels_prior(tmp_path
     with pytest.raises(ValueError, match=r"priors must be one prior per code level \['top', 'bottom'\]"):
         keras_vq.metrics.bits_per_dim(autoencoder, priors[:1], images, scales, verbose=0)
     bound = keras_vq.metrics.bits_per_dim(autoencoder, priors, images, scales, verbose=0)
-    expected_prior_bits = sum(prior.log_likelihood_bits(keras_vq.data.prior_inputs(codes, level, prior)).sum()
-                              for prior, level in zip(priors, levels.values()))
+    expected_prior_bits = sum(
+        prior.log_likelihood_bits(keras_vq.data.prior_inputs(codes, level, prior)).sum()
+        for prior, level in zip(priors, levels.values())
+    )
     np.testing.assert_allclose(bound["prior_bits_per_dim"], expected_prior_bits / images.size, rtol=1e-5)

@@ -15,8 +15,9 @@ def test_a_stage_in_a_log_is_one_line_with_its_count_and_rate(capsys):
     for _ in range(3):
         progress.advance()
     progress.done()
-    assert re.fullmatch(r"encoding cifar10 test: 3/3 batches in \d+\.\d s \([\d,.]+ batches/s\)\n",
-                        capsys.readouterr().out)
+    assert re.fullmatch(
+        r"encoding cifar10 test: 3/3 batches in \d+\.\d s \([\d,.]+ batches/s\)\n", capsys.readouterr().out
+    )
     silent = Progress("nothing to say", total=2, verbose=0)
     silent.advance(2)
     silent.done()
@@ -26,8 +27,9 @@ def test_a_stage_in_a_log_is_one_line_with_its_count_and_rate(capsys):
 
 
 def test_evaluation_and_sampling_report_their_stages_unless_silenced(capsys):
-    model = keras_vq.models.VQVAE(data_shape=(8, 8, 3), hidden_channels=8, residual_channels=4,
-                                  quantizer=keras_vq.layers.VectorQuantizer(8, 4))
+    model = keras_vq.models.VQVAE(
+        data_shape=(8, 8, 3), hidden_channels=8, residual_channels=4, quantizer=keras_vq.layers.VectorQuantizer(8, 4)
+    )
     images = np.random.default_rng(0).random((5, 8, 8, 3), dtype=np.float32)
     report = keras_vq.metrics.reconstruction_report(model, images, batch_size=2)
     assert "reconstruction report on 5 examples: 3/3 batches in" in capsys.readouterr().out

@@ -16,8 +16,9 @@ SMALL = dict(data_shape=(16, 16, 3), hidden_channels=16, residual_channels=8, nu
 QUANTIZERS = {
     "vq": lambda: VectorQuantizer(32, 6, dead_code_threshold=1.0, seed=0),
     "vq-rotation": lambda: VectorQuantizer(32, 6, dead_code_threshold=1.0, gradient="rotation", seed=0),
-    "residual": lambda: ResidualVectorQuantizer(2, 16, 6, quantizer_dropout=0.5,
-                                                stage_options=dict(dead_code_threshold=1.0), seed=0),
+    "residual": lambda: ResidualVectorQuantizer(
+        2, 16, 6, quantizer_dropout=0.5, stage_options=dict(dead_code_threshold=1.0), seed=0
+    ),
     "fsq": lambda: FiniteScalarQuantizer([5, 4, 4]),
     "lfq": lambda: LookupFreeQuantizer(5),
 }
@@ -37,8 +38,11 @@ def test_every_quantizer_trains_inside_vqvae_and_reports_its_own_metrics(name):
     codes = model.encode(images[:4])
     expected = (4, 4, 4) + ((2,) if name == "residual" else ())
     assert tuple(codes.shape) == expected and int(ops.max(codes)) < model.num_embeddings
-    np.testing.assert_allclose(ops.convert_to_numpy(model.decode_codes(codes)),
-                               ops.convert_to_numpy(model.predict(images[:4], verbose=0)), atol=1e-5)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(model.decode_codes(codes)),
+        ops.convert_to_numpy(model.predict(images[:4], verbose=0)),
+        atol=1e-5,
+    )
 
 
 @pytest.mark.parametrize("name", sorted(QUANTIZERS))
@@ -51,8 +55,10 @@ def test_mixed_precision_training_stays_finite_and_the_model_survives_keras_file
     outputs = ops.convert_to_numpy(ops.cast(model(images[:4]), "float32"))
     assert np.isfinite(outputs).all()
     model.save(tmp_path / "model.keras")
-    for loaded in (keras_vq.saving.load_model(tmp_path / "model.keras", compile=False),
-                   VQVAE.from_preset(model.save_to_preset(tmp_path / "preset"))):
+    for loaded in (
+        keras_vq.saving.load_model(tmp_path / "model.keras", compile=False),
+        VQVAE.from_preset(model.save_to_preset(tmp_path / "preset")),
+    ):
         assert type(loaded.quantizer) is type(model.quantizer)
         assert loaded.quantizer.get_config() == model.quantizer.get_config()
         np.testing.assert_array_equal(ops.convert_to_numpy(ops.cast(loaded(images[:4]), "float32")), outputs)
@@ -60,9 +66,13 @@ def test_mixed_precision_training_stays_finite_and_the_model_survives_keras_file
 
 def test_vqvae2_takes_a_different_quantizer_per_level_and_a_prior_learns_the_first_residual_stage():
     images = smooth_images(count=32, size=32)
-    model = VQVAE2(**(SMALL | dict(data_shape=(32, 32, 3))),
-                   quantizer={"top": FiniteScalarQuantizer([4, 4, 3], name="top_quantizer"),
-                              "bottom": ResidualVectorQuantizer(3, 16, 8, name="bottom_quantizer", seed=1)})
+    model = VQVAE2(
+        **(SMALL | dict(data_shape=(32, 32, 3))),
+        quantizer={
+            "top": FiniteScalarQuantizer([4, 4, 3], name="top_quantizer"),
+            "bottom": ResidualVectorQuantizer(3, 16, 8, name="bottom_quantizer", seed=1),
+        },
+    )
     model.compile(optimizer="adam")
     history = model.fit(images, batch_size=16, epochs=1, verbose=0)
     assert {"top_perplexity", "bottom_commitment_loss", "bottom_perplexity"} <= set(history.history)
@@ -94,8 +104,9 @@ def test_a_vqvae_prior_over_residual_codes_samples_the_first_stage_and_decodes_i
     prior.fit(first_stage, batch_size=8, epochs=1, verbose=0)
     samples = model.generate(prior, 2, seed=3)
     codes = prior.sample(2, seed=3)
-    np.testing.assert_allclose(samples, ops.convert_to_numpy(model.decode_codes(np.asarray(codes)[..., None])),
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        samples, ops.convert_to_numpy(model.decode_codes(np.asarray(codes)[..., None])), atol=1e-5
+    )
 
 
 def test_vqvae2_copies_one_quantizer_to_both_levels_seeding_the_bottom_with_the_next_seed():
@@ -116,8 +127,10 @@ def test_quantizer_arguments_are_refused_beside_an_explicit_quantizer(model_clas
         model_class(**shape, quantizer="fsq")
 
 
-@pytest.mark.parametrize("quantizer", [{"top": VectorQuantizer(8, 4)},
-                                       {"top": VectorQuantizer(8, 4), "bottom": VectorQuantizer(8, 4), "middle": None}])
+@pytest.mark.parametrize(
+    "quantizer",
+    [{"top": VectorQuantizer(8, 4)}, {"top": VectorQuantizer(8, 4), "bottom": VectorQuantizer(8, 4), "middle": None}],
+)
 def test_vqvae2_names_the_levels_a_per_level_quantizer_dict_needs(quantizer):
     with pytest.raises(ValueError, match=r"exactly the keys \['top', 'bottom'\]; got \["):
         VQVAE2(data_shape=(32, 32, 3), quantizer=quantizer)
@@ -148,11 +161,15 @@ def test_residual_codes_of_any_stage_count_round_trip_and_give_a_prior_one_code_
     model = VQVAE(**SMALL, quantizer=ResidualVectorQuantizer(stages, 16, 6, seed=2))
     codes = ops.convert_to_numpy(model.encode(images))
     assert codes.shape == (4, 4, 4, stages)
-    np.testing.assert_allclose(ops.convert_to_numpy(model.decode_codes(codes)),
-                               ops.convert_to_numpy(model.predict(images, verbose=0)), atol=1e-5)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(model.decode_codes(codes)),
+        ops.convert_to_numpy(model.predict(images, verbose=0)),
+        atol=1e-5,
+    )
     level = model.code_levels()["codes"]
-    inputs = keras_vq.data.codes.prior_inputs({"codes": codes}, level,
-                                              PixelCNN.for_code_level(level, channels=4, num_blocks=1))
+    inputs = keras_vq.data.codes.prior_inputs(
+        {"codes": codes}, level, PixelCNN.for_code_level(level, channels=4, num_blocks=1)
+    )
     assert inputs.shape == (4, 4, 4)
     np.testing.assert_array_equal(inputs, codes[..., 0])
 

@@ -11,8 +11,9 @@ from tests.conftest import SINGLE_THREAD_SETTINGS
 
 # A subprocess end-to-end run: once per suite, on the quick start's default backend, as the other recipe
 # tests (training itself is tested on every backend by the model tests). On JAX it alone took 163 s.
-pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
-                                reason="recipe subprocess tests run on the tensorflow pass")
+pytestmark = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="recipe subprocess tests run on the tensorflow pass"
+)
 
 RECIPE = pathlib.Path(__file__).resolve().parents[1] / "recipes" / "quickstart.py"
 

@@ -61,8 +61,9 @@ print(json.dumps({"replicas": each_replica(step, shares), "data": data.tolist(),
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="two replicas as TensorFlow's logical devices")
 def test_the_replica_helpers_give_the_global_batchs_figures_on_every_replica():
     environment = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
-    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=environment,
-                            timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=environment, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     found = json.loads(result.stdout.strip().splitlines()[-1])
     data = np.array(found["data"])

@@ -25,11 +25,14 @@ def test_a_new_run_records_its_arguments_and_an_existing_one_needs_resume(tmp_pa
 def test_resuming_with_other_arguments_is_refused_naming_every_difference(tmp_path):
     run_dir = runs.start_run(tmp_path / "run", ARGUMENTS, resume=False)
     changed = ARGUMENTS | {"model": "vae", "batch_size": 8, "resume": True}
-    with pytest.raises(runs.RunError, match=r"Differs: --batch-size 8 \(the run has 4\); --model 'vae' \(the run has 'vqvae'\)"):
+    with pytest.raises(
+        runs.RunError, match=r"Differs: --batch-size 8 \(the run has 4\); --model 'vae' \(the run has 'vqvae'\)"
+    ):
         runs.start_run(run_dir, changed, resume=True)
     # Arguments that only decide where this invocation stops may change.
-    runs.start_run(run_dir, ARGUMENTS | {"resume": True, "train_only": True}, resume=True,
-                   may_change=("resume", "train_only"))
+    runs.start_run(
+        run_dir, ARGUMENTS | {"resume": True, "train_only": True}, resume=True, may_change=("resume", "train_only")
+    )
     with pytest.raises(runs.RunError, match=r"--train-only True \(the run has False\)"):
         runs.start_run(run_dir, ARGUMENTS | {"resume": True, "train_only": True}, resume=True)
 
@@ -46,10 +49,15 @@ def test_atomic_writes_flush_the_file_then_rename_then_flush_the_folder(tmp_path
     """The order that makes a rename durable (a kill cannot show it: the page cache survives a kill)."""
     calls = []
     real_fsync, real_replace = atomic._fsync, atomic.os.replace
-    monkeypatch.setattr(atomic, "_fsync", lambda path: (calls.append(("fsync", pathlib.Path(path))),
-                                                        real_fsync(path)))
-    monkeypatch.setattr(atomic.os, "replace", lambda source, destination: (
-        calls.append(("replace", pathlib.Path(source), pathlib.Path(destination))), real_replace(source, destination)))
+    monkeypatch.setattr(atomic, "_fsync", lambda path: (calls.append(("fsync", pathlib.Path(path))), real_fsync(path)))
+    monkeypatch.setattr(
+        atomic.os,
+        "replace",
+        lambda source, destination: (
+            calls.append(("replace", pathlib.Path(source), pathlib.Path(destination))),
+            real_replace(source, destination),
+        ),
+    )
     target = tmp_path / "results.json"
     atomic.write_text_atomically(target, "{}")
     (temporary,) = {call[1] for call in calls if call[0] == "replace"}
@@ -64,7 +72,7 @@ def test_atomic_writes_flush_the_file_then_rename_then_flush_the_folder(tmp_path
     replaces = [index for index, call in enumerate(calls) if call[0] == "replace"]
     assert calls[0] == ("fsync", source / "config.json")  # the files, before any rename
     assert calls[replaces[-1]] == ("replace", source, destination)
-    assert calls[replaces[-1] + 1:] == [("fsync", tmp_path)]  # the folder, after the last rename
+    assert calls[replaces[-1] + 1 :] == [("fsync", tmp_path)]  # the folder, after the last rename
     assert (destination / "config.json").read_text() == "new"
 
 
@@ -74,14 +82,19 @@ def test_a_training_recipe_resumes_with_another_learning_rate_and_records_each_c
     with pytest.raises(runs.RunError, match=r"--learning-rate 0.0003 \(the run has 0.001\)"):
         runs.start_run(run_dir, arguments | {"resume": True, "learning_rate": 3e-4}, resume=True)
     for learning_rate in (3e-4, 3e-4, 1e-4):  # The same rate again is no change.
-        runs.start_run(run_dir, arguments | {"resume": True, "learning_rate": learning_rate}, resume=True,
-                       may_change=runs.TRAINING_MAY_CHANGE)
+        runs.start_run(
+            run_dir,
+            arguments | {"resume": True, "learning_rate": learning_rate},
+            resume=True,
+            may_change=runs.TRAINING_MAY_CHANGE,
+        )
     recorded = json.loads((run_dir / runs.RUN_FILE).read_text())
     assert recorded["arguments"] == arguments
     assert recorded["resumed_with"] == [{"learning_rate": 3e-4}, {"learning_rate": 1e-4}]
     with pytest.raises(runs.RunError, match=r"--batch-size 8 \(the run has 4\)"):
-        runs.start_run(run_dir, arguments | {"resume": True, "batch_size": 8}, resume=True,
-                       may_change=runs.TRAINING_MAY_CHANGE)
+        runs.start_run(
+            run_dir, arguments | {"resume": True, "batch_size": 8}, resume=True, may_change=runs.TRAINING_MAY_CHANGE
+        )
 
 
 def test_a_file_or_a_foreign_non_empty_folder_is_refused_as_output_dir(tmp_path):
@@ -95,19 +108,25 @@ def test_a_file_or_a_foreign_non_empty_folder_is_refused_as_output_dir(tmp_path)
     assert (tmp_path / "folder" / "notes.txt").read_text() == "mine" and (tmp_path / "file").read_text() == "mine"
 
 
-@pytest.mark.parametrize("arguments, message", [
-    ({"steps": 0}, r"--steps must be >= 1, got 0"),
-    ({"learning_rate": -1e-3}, r"--learning-rate must be a finite number > 0, got -0.001"),
-    ({"learning_rate": math.nan}, r"--learning-rate must be a finite number > 0, got nan"),
-    ({"learning_rate": 0.0}, r"--learning-rate must be a finite number > 0, got 0.0"),
-    ({"learning_rate": math.inf}, r"--learning-rate must be a finite number > 0, got inf"),
-    ({"data_dir": "/nonexistent/data"}, r"--data-dir /nonexistent/data is not a folder: pass the folder holding the data$"),
-    ({"data_dir": "/nonexistent/data", "download": False}, r"or pass --download to fetch it there"),
-    ({"dtype_policy": "mixed_bogus"}, r"--dtype-policy 'mixed_bogus' is not a floating-point Keras dtype policy"),
-    ({"dtype_policy": "int32"}, r"--dtype-policy 'int32' is not a floating-point Keras dtype policy"),
-    ({"seed": -1}, r"--seed must be an integer in \[0, 2\*\*32\), got -1"),
-    ({"seed": 2**40}, r"--seed must be an integer in \[0, 2\*\*32\), got 1099511627776"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ({"steps": 0}, r"--steps must be >= 1, got 0"),
+        ({"learning_rate": -1e-3}, r"--learning-rate must be a finite number > 0, got -0.001"),
+        ({"learning_rate": math.nan}, r"--learning-rate must be a finite number > 0, got nan"),
+        ({"learning_rate": 0.0}, r"--learning-rate must be a finite number > 0, got 0.0"),
+        ({"learning_rate": math.inf}, r"--learning-rate must be a finite number > 0, got inf"),
+        (
+            {"data_dir": "/nonexistent/data"},
+            r"--data-dir /nonexistent/data is not a folder: pass the folder holding the data$",
+        ),
+        ({"data_dir": "/nonexistent/data", "download": False}, r"or pass --download to fetch it there"),
+        ({"dtype_policy": "mixed_bogus"}, r"--dtype-policy 'mixed_bogus' is not a floating-point Keras dtype policy"),
+        ({"dtype_policy": "int32"}, r"--dtype-policy 'int32' is not a floating-point Keras dtype policy"),
+        ({"seed": -1}, r"--seed must be an integer in \[0, 2\*\*32\), got -1"),
+        ({"seed": 2**40}, r"--seed must be an integer in \[0, 2\*\*32\), got 1099511627776"),
+    ],
+)
 def test_bad_recipe_arguments_are_named(arguments, message):
     values = {"steps": 5, "learning_rate": 1e-3} | arguments
     with pytest.raises(runs.RunError, match=message):
@@ -162,8 +181,15 @@ def test_temporaries_are_removed_only_from_a_run_being_resumed_never_from_a_user
     assert sorted(os.listdir(run_dir)) == [runs.RUN_FILE, runs.LOCK_FILE]
 
 
-RECIPES = ("quickstart", "cifar10_vqvae", "cifar10_prior", "kaokore_vqvae2", "librispeech_vqvae", "librispeech_listen",
-           "compare_autoencoders")
+RECIPES = (
+    "quickstart",
+    "cifar10_vqvae",
+    "cifar10_prior",
+    "kaokore_vqvae2",
+    "librispeech_vqvae",
+    "librispeech_listen",
+    "compare_autoencoders",
+)
 
 
 @pytest.mark.parametrize("recipe", RECIPES)
@@ -207,8 +233,10 @@ def test_resume_alone_continues_a_run_with_its_own_arguments_and_a_given_one_mus
         return recipe
 
     may_change = (*runs.TRAINING_MAY_CHANGE, "train_only")
-    parser().parse(["--steps", "10", "--model", "vae", "--seed", "3", "--learning-rate", "1e-3", "--train-only"],
-                   may_change=may_change)
+    parser().parse(
+        ["--steps", "10", "--model", "vae", "--seed", "3", "--learning-rate", "1e-3", "--train-only"],
+        may_change=may_change,
+    )
     resumed = parser().parse(["--resume"], may_change=may_change)
     assert (resumed.steps, resumed.model, resumed.seed, resumed.learning_rate) == (10, "vae", 3, 1e-3)
     assert resumed.train_only is False  # Decides this invocation only: not inherited.
@@ -233,8 +261,19 @@ def test_librispeech_recipe_refuses_residual_codes_for_its_prior_before_training
     from keras_vq.recipes import librispeech_vqvae
 
     speech = pathlib.Path(__file__).parent / "fixtures" / "librispeech"
-    monkeypatch.setattr(sys, "argv", ["librispeech_vqvae", "--data-dir", str(speech), "--quantizer-stages", "2",
-                                      "--output-dir", str(tmp_path / "run")])
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        [
+            "librispeech_vqvae",
+            "--data-dir",
+            str(speech),
+            "--quantizer-stages",
+            "2",
+            "--output-dir",
+            str(tmp_path / "run"),
+        ],
+    )
     with pytest.raises(SystemExit) as exit:
         librispeech_vqvae.parse_arguments()
     assert exit.value.code == 2
@@ -242,10 +281,12 @@ def test_librispeech_recipe_refuses_residual_codes_for_its_prior_before_training
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize("recipe", ["quickstart", "librispeech_listen", "librispeech_evaluate",
-                                    "librispeech_phone_probe"])
-def test_a_recipe_that_is_not_resumable_refuses_another_runs_folder_before_writing(recipe, tmp_path, monkeypatch,
-                                                                                   capsys):
+@pytest.mark.parametrize(
+    "recipe", ["quickstart", "librispeech_listen", "librispeech_evaluate", "librispeech_phone_probe"]
+)
+def test_a_recipe_that_is_not_resumable_refuses_another_runs_folder_before_writing(
+    recipe, tmp_path, monkeypatch, capsys
+):
     import importlib
     import pathlib
     import sys
@@ -272,8 +313,9 @@ def test_a_second_process_is_refused_a_run_folder_while_the_first_works_in_it(tm
     run_dir = runs.start_run(tmp_path / "run", ARGUMENTS, resume=False)  # This process now holds the folder.
     runs.start_run(run_dir, ARGUMENTS | {"resume": True}, resume=True)  # Itself, again: allowed.
     (run_dir / "epoch-2.weights.tmp-0a1b2c3d.h5").write_bytes(b"being written")
-    second = (f"from keras_vq import runs; runs.start_run({str(run_dir)!r}, {ARGUMENTS | {'resume': True}!r}, "
-              "resume=True)")
+    second = (
+        f"from keras_vq import runs; runs.start_run({str(run_dir)!r}, {ARGUMENTS | {'resume': True}!r}, resume=True)"
+    )
     result = subprocess.run([sys.executable, "-c", second], capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert f"RunError: {run_dir} is in use by process {os.getpid()}" in result.stderr, result.stderr
@@ -311,8 +353,11 @@ def test_a_moved_run_or_a_folder_spelt_another_way_resumes(tmp_path, monkeypatch
     runs.start_run(tmp_path / "moved", respelt | {"output_dir": str(tmp_path / "moved")}, resume=True)
     (tmp_path / "other").mkdir()
     with pytest.raises(runs.RunError, match=r"--data-dir '.*other' \(the run has 'data'\)"):
-        runs.start_run(tmp_path / "moved", respelt | {"data_dir": str(tmp_path / "other"),
-                                                     "output_dir": str(tmp_path / "moved")}, resume=True)
+        runs.start_run(
+            tmp_path / "moved",
+            respelt | {"data_dir": str(tmp_path / "other"), "output_dir": str(tmp_path / "moved")},
+            resume=True,
+        )
 
 
 def test_a_full_disk_ends_a_recipe_with_one_line_naming_the_file_and_how_to_go_on():
@@ -321,9 +366,12 @@ def test_a_full_disk_ends_a_recipe_with_one_line_naming_the_file_and_how_to_go_o
     def main():
         raise OSError(errno.ENOSPC, "No space left on device", "runs/x/backup/epoch-3.weights.tmp-0a1b2c3d.h5")
 
-    with pytest.raises(SystemExit, match=r"^error: the disk is full writing runs/x/backup/epoch-3.weights.tmp-0a1b2c3d"
-                                         r".h5 \(No space left on device\); free some space and run the same command "
-                                         r"with --resume"):
+    with pytest.raises(
+        SystemExit,
+        match=r"^error: the disk is full writing runs/x/backup/epoch-3.weights.tmp-0a1b2c3d"
+        r".h5 \(No space left on device\); free some space and run the same command "
+        r"with --resume",
+    ):
         runs.run_recipe(main)
 
     def other():
@@ -342,15 +390,24 @@ def test_a_batch_larger_than_the_training_split_is_named_before_the_run_starts(r
     from tests import data_helpers
 
     module = importlib.import_module(f"keras_vq.recipes.{recipe}")
-    monkeypatch.setattr("sys.argv", [recipe, "--data-dir", str(data_helpers.FIXTURES), "--batch-size", "19",
-                                     "--output-dir", str(tmp_path / "run")])
+    monkeypatch.setattr(
+        "sys.argv",
+        [recipe, "--data-dir", str(data_helpers.FIXTURES), "--batch-size", "19", "--output-dir", str(tmp_path / "run")],
+    )
     with pytest.raises(SystemExit) as exit:
         module.parse_arguments()
     assert exit.value.code == 2
-    assert capsys.readouterr().err.strip().endswith(
-        "error: --batch-size 19 is larger than cifar10 train[:90%], which holds 18 examples: training keeps whole "
-        "batches only")
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith(
+            "error: --batch-size 19 is larger than cifar10 train[:90%], which holds 18 examples: training keeps whole "
+            "batches only"
+        )
+    )
     assert not (tmp_path / "run").exists()
-    monkeypatch.setattr("sys.argv", [recipe, "--data-dir", str(data_helpers.FIXTURES), "--batch-size", "18",
-                                     "--output-dir", str(tmp_path / "run")])
+    monkeypatch.setattr(
+        "sys.argv",
+        [recipe, "--data-dir", str(data_helpers.FIXTURES), "--batch-size", "18", "--output-dir", str(tmp_path / "run")],
+    )
     assert module.parse_arguments().batch_size == 18

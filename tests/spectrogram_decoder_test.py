@@ -16,12 +16,32 @@ HOP, FFT = 16, 64
 
 
 def spectrogram_vqvae(num_speakers=3, embedding_dim=8, **kwargs):
-    decoder = SpectrogramDecoder(latent_dim=8, hop=HOP, fft_length=FFT, channels=16, num_blocks=2,
-                                 blocks_per_cycle=2, num_speakers=num_speakers, speaker_embedding_dim=4,
-                                 griffin_lim_iterations=8)
-    return VQVAE(**(dict(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=16, num_downsamples=4,
-                         num_residual_layers=1, residual_channels=8, decoder=decoder,
-                         quantizer=VectorQuantizer(16, embedding_dim, seed=0)) | kwargs))
+    decoder = SpectrogramDecoder(
+        latent_dim=8,
+        hop=HOP,
+        fft_length=FFT,
+        channels=16,
+        num_blocks=2,
+        blocks_per_cycle=2,
+        num_speakers=num_speakers,
+        speaker_embedding_dim=4,
+        griffin_lim_iterations=8,
+    )
+    return VQVAE(
+        **(
+            dict(
+                data_shape=(None, 1),
+                data_range=(-1.0, 1.0),
+                hidden_channels=16,
+                num_downsamples=4,
+                num_residual_layers=1,
+                residual_channels=8,
+                decoder=decoder,
+                quantizer=VectorQuantizer(16, embedding_dim, seed=0),
+            )
+            | kwargs
+        )
+    )
 
 
 def test_log_magnitudes_are_numpys_centred_hann_frames_one_a_code():
@@ -38,8 +58,9 @@ def test_log_magnitudes_are_numpys_centred_hann_frames_one_a_code():
 def test_spectral_loss_is_the_log_l1_plus_the_spectral_convergence():
     rng = np.random.default_rng(1)
     target, predicted = rng.normal(size=(2, 5, 9)), rng.normal(size=(2, 5, 9))
-    convergence = np.mean([np.linalg.norm(np.exp(t) - np.exp(p)) / np.linalg.norm(np.exp(t))
-                           for t, p in zip(target, predicted)])
+    convergence = np.mean(
+        [np.linalg.norm(np.exp(t) - np.exp(p)) / np.linalg.norm(np.exp(t)) for t, p in zip(target, predicted)]
+    )
     expected = np.mean(np.abs(target - predicted)) + convergence
     assert float(spectrograms.spectral_loss(target, predicted)) == pytest.approx(expected, rel=1e-5)
     assert float(spectrograms.spectral_loss(target, target)) == pytest.approx(0.0, abs=1e-6)
@@ -47,14 +68,22 @@ def test_spectral_loss_is_the_log_l1_plus_the_spectral_convergence():
 
 def test_the_inverse_stft_undoes_the_stft_and_griffin_lim_finds_the_magnitudes():
     audio, _ = speech_like(count=2, length=32 * HOP)
-    np.testing.assert_allclose(spectrograms.istft(spectrograms.stft(audio[..., 0], FFT, HOP), FFT, HOP),
-                               audio[..., 0], atol=1e-6)
+    np.testing.assert_allclose(
+        spectrograms.istft(spectrograms.stft(audio[..., 0], FFT, HOP), FFT, HOP), audio[..., 0], atol=1e-6
+    )
     magnitude = np.abs(spectrograms.stft(audio[..., 0], FFT, HOP))
-    errors = [np.abs(np.abs(spectrograms.stft(spectrograms.griffin_lim(magnitude, FFT, HOP, iterations=n), FFT, HOP))
-                     - magnitude).sum() / magnitude.sum() for n in (1, 32)]
+    errors = [
+        np.abs(
+            np.abs(spectrograms.stft(spectrograms.griffin_lim(magnitude, FFT, HOP, iterations=n), FFT, HOP)) - magnitude
+        ).sum()
+        / magnitude.sum()
+        for n in (1, 32)
+    ]
     assert errors[1] < 0.5 * errors[0] and errors[1] < 0.1, errors
-    np.testing.assert_array_equal(spectrograms.griffin_lim(magnitude, FFT, HOP, iterations=2, seed=3),
-                                  spectrograms.griffin_lim(magnitude, FFT, HOP, iterations=2, seed=3))
+    np.testing.assert_array_equal(
+        spectrograms.griffin_lim(magnitude, FFT, HOP, iterations=2, seed=3),
+        spectrograms.griffin_lim(magnitude, FFT, HOP, iterations=2, seed=3),
+    )
 
 
 def test_loss_is_the_spectral_loss_of_the_output_plus_the_quantizer_terms_and_training_lowers_it():
@@ -92,12 +121,15 @@ def test_saved_spectrogram_vqvae_gives_the_same_magnitudes(tmp_path):
     np.testing.assert_allclose(ops.convert_to_numpy(restored(audio)), ops.convert_to_numpy(model(audio)), atol=1e-6)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(embedding_dim=4), "latent_dim=embedding_dim=4"),
-    (dict(num_downsamples=3), "hop=2\\*\\*num_downsamples=8"),
-    (dict(data_shape=(32, 32, 3), data_range=(0.0, 1.0)), "models audio: data_shape"),
-    (dict(output_distribution="logistic_mixture"), "predicts STFT magnitudes"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(embedding_dim=4), "latent_dim=embedding_dim=4"),
+        (dict(num_downsamples=3), "hop=2\\*\\*num_downsamples=8"),
+        (dict(data_shape=(32, 32, 3), data_range=(0.0, 1.0)), "models audio: data_shape"),
+        (dict(output_distribution="logistic_mixture"), "predicts STFT magnitudes"),
+    ],
+)
 def test_a_spectrogram_decoder_that_does_not_fit_the_encoder_is_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         spectrogram_vqvae(**kwargs)
@@ -120,25 +152,34 @@ def test_spectrogram_decoder_report_is_the_spectral_loss_and_the_distance_in_db_
     report = keras_vq.metrics.spectrogram_decoder_report(model, audio, speakers, batch_size=2, verbose=0)
     predicted = np.asarray(model.predict({"audio": audio, "speakers": speakers}, verbose=0), np.float64)
     target = np.log(np.maximum(np.abs(spectrograms.stft(audio[..., 0], FFT, HOP)), spectrograms.MAGNITUDE_FLOOR))
-    clip_losses = [np.abs(t - p).mean() + np.linalg.norm(np.exp(t) - np.exp(p)) / np.linalg.norm(np.exp(t))
-                   for t, p in zip(target, predicted)]
+    clip_losses = [
+        np.abs(t - p).mean() + np.linalg.norm(np.exp(t) - np.exp(p)) / np.linalg.norm(np.exp(t))
+        for t, p in zip(target, predicted)
+    ]
     assert report["spectral_loss"] == pytest.approx(np.mean(clip_losses), rel=1e-3)
     assert report["log_spectral_distance_db"] == pytest.approx(
-        np.sqrt(np.mean((20 * np.log10(np.exp(target - predicted))) ** 2)), rel=1e-3)
+        np.sqrt(np.mean((20 * np.log10(np.exp(target - predicted))) ** 2)), rel=1e-3
+    )
     codes = ops.convert_to_numpy(model.encode(audio))
     assert report["perplexity"] == pytest.approx(keras_vq.metrics.perplexity(codes, 16), rel=1e-6)
     with pytest.raises(ValueError, match="speaker-conditioned: pass speakers"):
         keras_vq.metrics.spectrogram_decoder_report(model, audio, verbose=0)
     with pytest.raises(ValueError, match="needs a VQVAE with a SpectrogramDecoder; this one decodes with"):
-        keras_vq.metrics.spectrogram_decoder_report(VQVAE(data_shape=(None, 1), data_range=(-1.0, 1.0),
-                                                          hidden_channels=8, residual_channels=4), audio, verbose=0)
+        keras_vq.metrics.spectrogram_decoder_report(
+            VQVAE(data_shape=(None, 1), data_range=(-1.0, 1.0), hidden_channels=8, residual_channels=4),
+            audio,
+            verbose=0,
+        )
 
 
 def test_audio_too_short_for_a_centred_frame_is_named_on_every_backend():
     from keras_vq import spectrograms
 
     short = np.zeros((1, 256), "float32")
-    with pytest.raises(ValueError, match=r"audio of 256 samples is too short for 512-point STFT frames: it needs more "
-                                         r"than fft_length // 2 = 256 samples"):
+    with pytest.raises(
+        ValueError,
+        match=r"audio of 256 samples is too short for 512-point STFT frames: it needs more "
+        r"than fft_length // 2 = 256 samples",
+    ):
         spectrograms.log_magnitude(short, 512, 64)
     assert spectrograms.log_magnitude(np.zeros((1, 320), "float32"), 512, 64).shape == (1, 5, 257)

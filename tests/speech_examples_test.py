@@ -46,17 +46,36 @@ def test_first_female_and_male_names_what_is_missing():
 
 @pytest.mark.skipif(keras.backend.backend() != "jax", reason="the recipe runs once, on JAX (its documented backend)")
 def test_listen_recipe_writes_reconstructions_conversions_and_samples_from_the_presets(tmp_path):
-    command = [sys.executable, str(RECIPE), "--data-dir", str(SPEECH), "--held-out-per-speaker", "1",
-               "--seconds", "0.05", "--num-samples", "2", "--output-dir", str(tmp_path / "listen")]
+    command = [
+        sys.executable,
+        str(RECIPE),
+        "--data-dir",
+        str(SPEECH),
+        "--held-out-per-speaker",
+        "1",
+        "--seconds",
+        "0.05",
+        "--num-samples",
+        "2",
+        "--output-dir",
+        str(tmp_path / "listen"),
+    ]
     environment = dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3")
     result = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
 
     audio_dir = tmp_path / "listen" / "audio"
     decoder = VQVAE.from_preset("librispeech").decoding.display_name.replace(" ", "_")  # e.g. WaveNet_decoder
-    expected = {"1737_original", f"1737_{decoder}", "1737_as_speaker_163", "163_original",
-                f"163_{decoder}", "163_as_speaker_1737", "prior_sample_0_speaker_1737",
-                "prior_sample_1_speaker_163"}
+    expected = {
+        "1737_original",
+        f"1737_{decoder}",
+        "1737_as_speaker_163",
+        "163_original",
+        f"163_{decoder}",
+        "163_as_speaker_1737",
+        "prior_sample_0_speaker_1737",
+        "prior_sample_1_speaker_163",
+    }
     assert {path.stem for path in audio_dir.iterdir()} == expected
     clips = {}
     for stem in expected:
@@ -75,7 +94,8 @@ def test_listen_recipe_writes_reconstructions_conversions_and_samples_from_the_p
     assert figures["1737_original"]["envelope_correlation"] == pytest.approx(1.0)
     # Measured on the float clip; the WAV holds it as 16-bit PCM, which moves a quiet clip's centroid by ~0.2%.
     assert figures["163_as_speaker_1737"]["spectral_centroid_hz"] == pytest.approx(
-        spectral_centroid_hz(clips["163_as_speaker_1737"]), rel=1e-2)
+        spectral_centroid_hz(clips["163_as_speaker_1737"]), rel=1e-2
+    )
 
     again = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=600)
     assert again.returncode == 2 and "holds results.json; pass --overwrite" in again.stderr  # Nothing replaced.
@@ -90,9 +110,22 @@ def test_listen_recipe_refuses_speakers_the_presets_do_not_know(tmp_path):
         soundfile.write(speaker_dir / f"9999-1-000{index}.flac", np.zeros(1600), 16_000)
     (speaker_dir / "9999-1.trans.txt").write_text("9999-1-0000 A\n9999-1-0001 B\n")
     (data_dir / "SPEAKERS.TXT").write_text("9999 | F | train-clean-5 | 1.00 | Nobody\n")
-    result = subprocess.run([sys.executable, str(RECIPE), "--data-dir", str(data_dir), "--held-out-per-speaker", "1",
-                             "--output-dir", str(tmp_path / "listen")], capture_output=True, text=True,
-                            env=dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3"), timeout=600)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(RECIPE),
+            "--data-dir",
+            str(data_dir),
+            "--held-out-per-speaker",
+            "1",
+            "--output-dir",
+            str(tmp_path / "listen"),
+        ],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3"),
+        timeout=600,
+    )
     assert result.returncode == 1
     assert "speakers the presets were not trained on: [9999]" in result.stderr, result.stderr[-2000:]
     assert not (tmp_path / "listen").exists()

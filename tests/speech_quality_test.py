@@ -12,11 +12,20 @@ import pytest
 
 from keras_vq import spectrograms, speech_quality
 
-pytestmark = pytest.mark.skipif(keras.backend.backend() != "torch",
-                                reason="backend-free: runs once, in the PyTorch pass")
+pytestmark = pytest.mark.skipif(
+    keras.backend.backend() != "torch", reason="backend-free: runs once, in the PyTorch pass"
+)
 
-FIXTURE_UTTERANCE = (pathlib.Path(__file__).parent / "fixtures" / "librispeech" / "LibriSpeech" / "train-clean-5"
-                     / "163" / "122947" / "163-122947-0006.flac")
+FIXTURE_UTTERANCE = (
+    pathlib.Path(__file__).parent
+    / "fixtures"
+    / "librispeech"
+    / "LibriSpeech"
+    / "train-clean-5"
+    / "163"
+    / "122947"
+    / "163-122947-0006.flac"
+)
 FIXTURE_TRANSCRIPT = "NOW WITH RED LIGHT NOW WITH GREEN"
 RATE = speech_quality.SAMPLE_RATE
 

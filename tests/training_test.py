@@ -40,17 +40,30 @@ class StopAfterEpoch(keras.callbacks.Callback):
 
 def _train(run_dir, callbacks=(), total_steps=8, steps_per_epoch=2, learning_rate=1e-3):
     keras.utils.set_random_seed(0)
-    model = keras_vq.models.VQVAE(data_shape=(16, 16, 3), hidden_channels=16, residual_channels=8,
-                                  quantizer=keras_vq.layers.VectorQuantizer(16, 8, dead_code_threshold=1.0, seed=0))
+    model = keras_vq.models.VQVAE(
+        data_shape=(16, 16, 3),
+        hidden_channels=16,
+        residual_channels=8,
+        quantizer=keras_vq.layers.VectorQuantizer(16, 8, dead_code_threshold=1.0, seed=0),
+    )
     model.compile(optimizer=keras.optimizers.Adam(learning_rate))
     images = smooth_images(count=24)
     batches = ImageBatches(
         [{"image": (image * 255).astype(np.uint8), "label": 0} for image in images],
-        batch_size=8, evaluation=False, seed=5, image_size=None, label_keys=(),
+        batch_size=8,
+        evaluation=False,
+        seed=5,
+        image_size=None,
+        label_keys=(),
     )
     history = keras_vq.training.fit_resumably(
-        model, lambda step: keras_vq.training.batches_from(batches, step), total_steps=total_steps,
-        steps_per_epoch=steps_per_epoch, run_dir=run_dir, callbacks=callbacks, verbose=0,
+        model,
+        lambda step: keras_vq.training.batches_from(batches, step),
+        total_steps=total_steps,
+        steps_per_epoch=steps_per_epoch,
+        run_dir=run_dir,
+        callbacks=callbacks,
+        verbose=0,
     )
     return model, history
 
@@ -96,10 +109,13 @@ def test_a_run_resumed_with_a_lower_learning_rate_trains_with_it_from_the_checkp
     assert int(resumed.optimizer.iterations) == 8  # The optimizer's state came from the checkpoint (step 4), then 4.
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (dict(steps_per_epoch=0), "steps_per_epoch must be an integer >= 1, got 0"),
-    (dict(total_steps=-1), "total_steps must be an integer >= 1, got -1"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (dict(steps_per_epoch=0), "steps_per_epoch must be an integer >= 1, got 0"),
+        (dict(total_steps=-1), "total_steps must be an integer >= 1, got -1"),
+    ],
+)
 def test_fit_resumably_names_a_bad_step_count(tmp_path, arguments, message):
     with pytest.raises(ValueError, match=message):
         _train(tmp_path / "run", **arguments)
@@ -114,16 +130,36 @@ def test_fit_resumably_rounds_the_steps_up_to_whole_epochs(tmp_path, total_steps
 
 
 def _recipe(output_dir, *extra):
-    command = [sys.executable, str(RECIPE), "--data-dir", str(data_helpers.FIXTURES), "--steps", "24",
-               "--steps-per-epoch", "2", "--batch-size", "4", "--output-dir", str(output_dir), *extra]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    command = [
+        sys.executable,
+        str(RECIPE),
+        "--data-dir",
+        str(data_helpers.FIXTURES),
+        "--steps",
+        "24",
+        "--steps-per-epoch",
+        "2",
+        "--batch-size",
+        "4",
+        "--output-dir",
+        str(output_dir),
+        *extra,
+    ]
+    return subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+    )
 
 
 def _preset_weights(output_dir):
     with h5py.File(output_dir / "preset" / "model.weights.h5") as weights:
         arrays = {}
-        weights.visititems(lambda name, item: arrays.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None)
+        weights.visititems(
+            lambda name, item: arrays.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None
+        )
     return arrays
 
 
@@ -134,7 +170,9 @@ def test_recipe_killed_midway_resumes_from_its_checkpoint_to_the_same_weights(tm
     assert straight.returncode == 0, errors[-3000:]
     results = json.loads((tmp_path / "straight" / "results.json").read_text())
     assert results["training_steps"] == 24 and set(results["test"]) >= {"mse", "nmse", "psnr_db", "perplexity"}
-    assert (tmp_path / "straight" / "reconstructions.png").exists() and (tmp_path / "straight" / "loss_curves.png").exists()
+    assert (tmp_path / "straight" / "reconstructions.png").exists() and (
+        tmp_path / "straight" / "loss_curves.png"
+    ).exists()
 
     killed = _recipe(tmp_path / "killed")
     metadata = tmp_path / "killed" / "backup" / keras_vq.training.CHECKPOINT_FILE
@@ -153,8 +191,10 @@ def test_recipe_killed_midway_resumes_from_its_checkpoint_to_the_same_weights(tm
     _, errors = refused.communicate(timeout=600)
     assert refused.returncode != 0 and "pass --resume to continue it" in errors
 
-    for changed, message in ((("--model", "vae"), "--model 'vae' (the run has 'vqvae')"),
-                             (("--batch-size", "8"), "--batch-size 8 (the run has 4)")):
+    for changed, message in (
+        (("--model", "vae"), "--model 'vae' (the run has 'vqvae')"),
+        (("--batch-size", "8"), "--batch-size 8 (the run has 4)"),
+    ):
         refused = _recipe(tmp_path / "killed", "--resume", *changed)  # Arguments appended last win in argparse.
         _, errors = refused.communicate(timeout=600)
         assert refused.returncode == 2 and message in errors and "Traceback" not in errors, errors[-2000:]
@@ -194,15 +234,22 @@ def test_training_that_goes_non_finite_stops_naming_it_and_keeps_the_last_good_c
 
 
 def test_fit_refuses_data_holding_nan_or_inf_before_any_step():
-    model = keras_vq.models.VQVAE(data_shape=(16, 16, 3), hidden_channels=16, residual_channels=8,
-                                  quantizer=keras_vq.layers.VectorQuantizer(16, 8))
+    model = keras_vq.models.VQVAE(
+        data_shape=(16, 16, 3),
+        hidden_channels=16,
+        residual_channels=8,
+        quantizer=keras_vq.layers.VectorQuantizer(16, 8),
+    )
     model.compile(optimizer="adam")
     images = smooth_images(count=8)
     images[5, 3, 4, 1] = np.nan
     images[6, 0, 0, 0] = np.inf
     before = [weight.copy() for weight in model.get_weights()]
-    with pytest.raises(ValueError, match=r"VQVAE.fit: the data holds NaN or infinite values in 2 example\(s\), "
-                                         r"the first at index 5"):
+    with pytest.raises(
+        ValueError,
+        match=r"VQVAE.fit: the data holds NaN or infinite values in 2 example\(s\), "
+        r"the first at index 5",
+    ):
         model.fit(images, batch_size=4, epochs=1, verbose=0)
     for expected, actual in zip(before, model.get_weights()):
         np.testing.assert_array_equal(actual, expected)
@@ -216,15 +263,33 @@ def test_recipe_errors_are_one_line_messages_that_leave_nothing_behind(tmp_path)
     (tmp_path / "a_file").write_text("mine")
     cases = [
         (["--data-dir", str(tmp_path / "missing")], tmp_path / "out1", 2, "--data-dir .*missing is not a folder"),
-        (["--data-dir", str(data_helpers.FIXTURES), "--dtype-policy", "bogus"], tmp_path / "out2", 2,
-         "--dtype-policy 'bogus' is not a floating-point Keras dtype policy"),
-        (["--data-dir", str(data_helpers.FIXTURES), "--learning-rate", "-0.001"], tmp_path / "out3", 2,
-         "--learning-rate must be a finite number > 0"),
+        (
+            ["--data-dir", str(data_helpers.FIXTURES), "--dtype-policy", "bogus"],
+            tmp_path / "out2",
+            2,
+            "--dtype-policy 'bogus' is not a floating-point Keras dtype policy",
+        ),
+        (
+            ["--data-dir", str(data_helpers.FIXTURES), "--learning-rate", "-0.001"],
+            tmp_path / "out3",
+            2,
+            "--learning-rate must be a finite number > 0",
+        ),
         (["--data-dir", str(data_helpers.FIXTURES)], tmp_path / "a_file", 2, "is a file, not a folder"),
         (["--data-dir", str(tmp_path / "empty_data")], tmp_path / "out4", 2, "no CIFAR-10 in .*empty_data"),
     ]
     for extra, output_dir, status, message in cases:
-        command = [sys.executable, str(RECIPE), "--steps", "2", "--batch-size", "4", "--output-dir", str(output_dir), *extra]
+        command = [
+            sys.executable,
+            str(RECIPE),
+            "--steps",
+            "2",
+            "--batch-size",
+            "4",
+            "--output-dir",
+            str(output_dir),
+            *extra,
+        ]
         result = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
         assert result.returncode == status and "Traceback" not in result.stderr, result.stderr[-2000:]
         assert re.search(message, result.stderr), result.stderr[-2000:]

@@ -36,12 +36,24 @@ class DisallowHostTransfersInEachEpoch(keras.callbacks.Callback):
         self.guard.__exit__(None, None, None)
 
 
-@pytest.mark.parametrize("make_model", [
-    lambda: keras_vq.models.VQVAE(data_shape=(16, 16, 3), hidden_channels=16, residual_channels=8,
-                                  quantizer=keras_vq.layers.VectorQuantizer(32, 8, dead_code_threshold=1.0)),
-    lambda: keras_vq.models.VQVAE2(data_shape=(16, 16, 3), hidden_channels=16, residual_channels=8,
-                                   quantizer=keras_vq.layers.VectorQuantizer(32, 8)),
-], ids=["vqvae", "vqvae2"])
+@pytest.mark.parametrize(
+    "make_model",
+    [
+        lambda: keras_vq.models.VQVAE(
+            data_shape=(16, 16, 3),
+            hidden_channels=16,
+            residual_channels=8,
+            quantizer=keras_vq.layers.VectorQuantizer(32, 8, dead_code_threshold=1.0),
+        ),
+        lambda: keras_vq.models.VQVAE2(
+            data_shape=(16, 16, 3),
+            hidden_channels=16,
+            residual_channels=8,
+            quantizer=keras_vq.layers.VectorQuantizer(32, 8),
+        ),
+    ],
+    ids=["vqvae", "vqvae2"],
+)
 def test_a_training_epoch_pulls_nothing_to_the_host_on_the_training_thread(make_model):
     images = smooth_images(64, 16)
     model = make_model()

@@ -31,8 +31,9 @@ def test_crops_come_from_their_own_utterance_with_its_speaker_and_repeat_for_the
     np.testing.assert_array_equal(batch["speakers"], 5 - sources)
     np.testing.assert_array_equal(np.diff(batch["audio"][..., 0], axis=1), 1.0)  # Contiguous crops.
     np.testing.assert_array_equal(SequenceCrops(utterances, np.zeros(6), 4, 8, seed=1)[0]["audio"], batch["audio"])
-    codes = SequenceCrops([np.arange(10) + 20 * i for i in range(2)], [0, 1], 2, 5, sequence_key="symbols",
-                          channel_axis=False)[0]
+    codes = SequenceCrops(
+        [np.arange(10) + 20 * i for i in range(2)], [0, 1], 2, 5, sequence_key="symbols", channel_axis=False
+    )[0]
     assert codes["symbols"].shape == (2, 5) and codes["symbols"].dtype == np.int32
     with pytest.raises(ValueError, match=r"sequences \[0, 1, 2, 3\] are shorter than crop_length=30"):
         SequenceCrops(utterances, np.zeros(6), 4, 30)

@@ -30,8 +30,9 @@ def test_inference_uses_the_posterior_mean_and_training_samples_around_it():
     images = smooth_images(count=4)
     model = VAE(**SMALL, seed=0)
     posterior = model.encode(images)
-    np.testing.assert_allclose(ops.convert_to_numpy(model(images)),
-                               ops.convert_to_numpy(model.decode(posterior["mean"])), atol=1e-5)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(model(images)), ops.convert_to_numpy(model.decode(posterior["mean"])), atol=1e-5
+    )
     features = model.encoder(images)
     draws = np.stack([ops.convert_to_numpy(model.latent(features, training=True)) for _ in range(200)])
     mean, log_variance = (ops.convert_to_numpy(posterior[key]) for key in ("mean", "log_variance"))

@@ -32,8 +32,9 @@ def to_numpy(tensor):
 def test_indices_and_output_equal_brute_force_numpy_search(shape, num_embeddings, chunk):
     rng = np.random.default_rng(0)
     inputs = rng.normal(size=shape).astype("float32")
-    quantizer = built_quantizer(shape, num_embeddings=num_embeddings, embedding_dim=shape[-1],
-                                distance_chunk_size=chunk)
+    quantizer = built_quantizer(
+        shape, num_embeddings=num_embeddings, embedding_dim=shape[-1], distance_chunk_size=chunk
+    )
     codebook = to_numpy(quantizer.embeddings)
     expected, margin = numpy_nearest(inputs.reshape(-1, shape[-1]), codebook)
     indices = to_numpy(quantizer.encode(inputs)).reshape(-1)
@@ -60,7 +61,9 @@ def test_quantize_vectors_returns_named_results_consistent_with_call():
     np.testing.assert_allclose(float(result["perplexity"]), np.exp(-(used * np.log(used)).sum()), rtol=1e-4)
     np.testing.assert_allclose(float(result["codebook_usage"]), (counts > 0).mean(), rtol=1e-6)
     codes = to_numpy(quantizer.embeddings)[indices]
-    np.testing.assert_allclose(float(result["commitment_loss"]), ((inputs.reshape(-1, 8) - codes) ** 2).mean(), rtol=1e-4)
+    np.testing.assert_allclose(
+        float(result["commitment_loss"]), ((inputs.reshape(-1, 8) - codes) ** 2).mean(), rtol=1e-4
+    )
     np.testing.assert_allclose(float(quantizer.batch_perplexity), float(result["perplexity"]), rtol=1e-6)
 
 
@@ -78,8 +81,9 @@ def test_one_ema_step_equals_the_numpy_formula():
     rng = np.random.default_rng(3)
     decay, epsilon, num_embeddings = 0.9, 1e-3, 8
     inputs = rng.normal(size=(5, 6, 4)).astype("float32")
-    quantizer = built_quantizer(inputs.shape, num_embeddings=num_embeddings, embedding_dim=4, decay=decay,
-                                epsilon=epsilon)
+    quantizer = built_quantizer(
+        inputs.shape, num_embeddings=num_embeddings, embedding_dim=4, decay=decay, epsilon=epsilon
+    )
     codebook = to_numpy(quantizer.embeddings).astype(np.float64)
     flat = inputs.reshape(-1, 4).astype(np.float64)
     assignment, _ = numpy_nearest(flat, codebook)
@@ -130,8 +134,7 @@ def test_dead_code_restart_spreads_usage_from_one_code_to_most(codebook_update):
     num_embeddings, dim, batch, steps = 16, 4, 256, 200
     centres, data = clustered_data(rng, num_clusters=num_embeddings, dim=dim, size=batch * steps)
     inputs = keras.Input((dim,))
-    quantizer = VectorQuantizer(num_embeddings, dim, codebook_update=codebook_update, dead_code_threshold=1.0,
-                                seed=0)
+    quantizer = VectorQuantizer(num_embeddings, dim, codebook_update=codebook_update, dead_code_threshold=1.0, seed=0)
     model = QuantizerOnly(inputs, quantizer(inputs))
     one_code_wins_everything(quantizer, data)
 
@@ -158,8 +161,9 @@ def test_without_restarts_one_code_keeps_winning():
 def test_kmeans_initialisation_puts_codes_at_the_cluster_centres(codebook_update):
     rng = np.random.default_rng(5)
     centres, data = clustered_data(rng, num_clusters=4, dim=3, size=2048, spread=0.01)
-    quantizer = built_quantizer(data.shape, num_embeddings=32, embedding_dim=3, kmeans_init=True,
-                                codebook_update=codebook_update, seed=1)
+    quantizer = built_quantizer(
+        data.shape, num_embeddings=32, embedding_dim=3, kmeans_init=True, codebook_update=codebook_update, seed=1
+    )
     before = to_numpy(quantizer.embeddings)
     quantizer(data, training=True)
     codebook = to_numpy(quantizer.embeddings)
@@ -237,8 +241,18 @@ def test_wrong_last_axis_and_rank_raise_value_errors_naming_the_shape():
 
 
 def test_config_round_trip_rebuilds_an_identical_layer():
-    quantizer = VectorQuantizer(32, 8, beta=0.5, codebook_update="loss", decay=0.8, dead_code_threshold=0.5,
-                                kmeans_init=True, use_cosine_similarity=True, distance_chunk_size=7, seed=3)
+    quantizer = VectorQuantizer(
+        32,
+        8,
+        beta=0.5,
+        codebook_update="loss",
+        decay=0.8,
+        dead_code_threshold=0.5,
+        kmeans_init=True,
+        use_cosine_similarity=True,
+        distance_chunk_size=7,
+        seed=3,
+    )
     clone = VectorQuantizer.from_config(quantizer.get_config())
     assert clone.get_config() == quantizer.get_config()
 
@@ -283,8 +297,9 @@ def test_rotation_trick_gradient_equals_the_published_matrix_formula(codebook_up
     rng = np.random.default_rng(12)
     inputs = rng.normal(size=(6, 5)).astype("float32")
     upstream = rng.normal(size=inputs.shape).astype("float32")
-    quantizer = built_quantizer(inputs.shape, num_embeddings=8, embedding_dim=5, codebook_update=codebook_update,
-                                gradient="rotation", seed=1)
+    quantizer = built_quantizer(
+        inputs.shape, num_embeddings=8, embedding_dim=5, codebook_update=codebook_update, gradient="rotation", seed=1
+    )
     codes = to_numpy(quantizer.lookup(quantizer.encode(inputs)))
     result = quantizer.quantize_vectors(inputs)
     np.testing.assert_array_equal(to_numpy(result["quantized"]), codes)  # the value is the code exactly

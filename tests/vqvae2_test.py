@@ -27,7 +27,9 @@ def test_codes_are_eight_and_four_times_smaller_than_the_image(size, top, bottom
 
 @pytest.mark.parametrize("data_shape", [(20, 20, 3), (32, 12, 3), (64, 3)])
 def test_shapes_not_divisible_by_eight_are_refused_with_the_reason(data_shape):
-    with pytest.raises(ValueError, match=r"VQVAE2 takes images \(height, width, channels\) with height and width divisible by 8"):
+    with pytest.raises(
+        ValueError, match=r"VQVAE2 takes images \(height, width, channels\) with height and width divisible by 8"
+    ):
         VQVAE2(data_shape=data_shape)
 
 
@@ -35,8 +37,11 @@ def test_decoding_both_levels_of_codes_gives_the_reconstruction():
     images = smooth_images(count=4)
     model = small_vqvae2()
     top_codes, bottom_codes = model.encode(images)
-    np.testing.assert_allclose(ops.convert_to_numpy(model.decode_codes(top_codes, bottom_codes)),
-                               ops.convert_to_numpy(model(images)), atol=1e-5)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(model.decode_codes(top_codes, bottom_codes)),
+        ops.convert_to_numpy(model(images)),
+        atol=1e-5,
+    )
 
 
 def test_bottom_codes_depend_on_the_top_codes():
@@ -57,7 +62,9 @@ def test_fit_cuts_reconstruction_loss_and_reports_metrics_per_level():
     before = model.evaluate(images, batch_size=128, verbose=0, return_dict=True)["reconstruction_loss"]
     history = model.fit(images, batch_size=32, epochs=70, verbose=0)
     after = model.evaluate(images, batch_size=128, verbose=0, return_dict=True)
-    expected = {"loss", "reconstruction_loss"} | {f"{level}_{name}" for level in ("top", "bottom") for name in LEVEL_METRICS}
+    expected = {"loss", "reconstruction_loss"} | {
+        f"{level}_{name}" for level in ("top", "bottom") for name in LEVEL_METRICS
+    }
     assert set(history.history) == expected
     assert before / after["reconstruction_loss"] >= 5.0
     reconstructions = ops.convert_to_numpy(model.predict(images, verbose=0))
@@ -93,21 +100,25 @@ def test_mixed_bfloat16_models_predict_with_a_float32_codebook(model_class):
     import keras_vq
 
     quantizer = VectorQuantizer(64, 16, dtype="mixed_bfloat16")
-    model = getattr(keras_vq.models, model_class)(**SMALL, data_shape=(16, 16, 3), quantizer=quantizer,
-                                                  dtype="mixed_bfloat16")
+    model = getattr(keras_vq.models, model_class)(
+        **SMALL, data_shape=(16, 16, 3), quantizer=quantizer, dtype="mixed_bfloat16"
+    )
     reconstructions = model.predict(smooth_images(count=4), verbose=0)
     quantizers = [layer for layer in model._flatten_layers() if "quantizer" in layer.name]
     assert all(keras.backend.standardize_dtype(q.codebook.dtype) == "float32" for q in quantizers)
     assert reconstructions.dtype == np.float32 and np.isfinite(reconstructions).all()
 
 
-@pytest.mark.parametrize("top, bottom, message", [
-    (np.full((1, 2, 2), 64), np.zeros((1, 4, 4), "int32"), r"top_codes must lie in \[0, 64\)"),
-    (np.zeros((1, 2, 2), "int32"), np.full((1, 4, 4), -1), r"bottom_codes must lie in \[0, 64\)"),
-    (np.zeros((1, 4, 4), "int32"), np.zeros((1, 4, 4), "int32"), r"top_codes must have shape \(batch, 2, 2\)"),
-    (np.zeros((1, 2, 2), "int32"), np.zeros((1, 4, 4), "float64"), r"bottom_codes must be integer code indices"),
-    (np.zeros((2, 2, 2), "int32"), np.zeros((1, 4, 4), "int32"), r"must hold as many maps; got 2 and 1"),
-])
+@pytest.mark.parametrize(
+    "top, bottom, message",
+    [
+        (np.full((1, 2, 2), 64), np.zeros((1, 4, 4), "int32"), r"top_codes must lie in \[0, 64\)"),
+        (np.zeros((1, 2, 2), "int32"), np.full((1, 4, 4), -1), r"bottom_codes must lie in \[0, 64\)"),
+        (np.zeros((1, 4, 4), "int32"), np.zeros((1, 4, 4), "int32"), r"top_codes must have shape \(batch, 2, 2\)"),
+        (np.zeros((1, 2, 2), "int32"), np.zeros((1, 4, 4), "float64"), r"bottom_codes must be integer code indices"),
+        (np.zeros((2, 2, 2), "int32"), np.zeros((1, 4, 4), "int32"), r"must hold as many maps; got 2 and 1"),
+    ],
+)
 def test_decode_codes_refuses_either_level_out_of_range_or_of_the_wrong_shape(top, bottom, message):
     with pytest.raises(ValueError, match=message):
         small_vqvae2().decode_codes(top, bottom)
@@ -116,8 +127,9 @@ def test_decode_codes_refuses_either_level_out_of_range_or_of_the_wrong_shape(to
 def test_both_models_describe_their_code_levels_one_way():
     """`code_levels`, `encode_levels` and `decode_levels` give VQ-VAE and VQ-VAE-2 one interface."""
     images = np.random.default_rng(0).random((2, 32, 32, 3), dtype=np.float32)
-    two = VQVAE2(data_shape=(32, 32, 3), hidden_channels=8, residual_channels=4,
-                 quantizer=keras_vq.layers.VectorQuantizer(16, 4))
+    two = VQVAE2(
+        data_shape=(32, 32, 3), hidden_channels=8, residual_channels=4, quantizer=keras_vq.layers.VectorQuantizer(16, 4)
+    )
     levels = two.code_levels()
     assert list(levels) == ["top", "bottom"]
     assert (levels["top"].shape, levels["bottom"].shape) == ((4, 4), (8, 8))
@@ -126,13 +138,18 @@ def test_both_models_describe_their_code_levels_one_way():
     codes = two.encode_levels(images)
     np.testing.assert_array_equal(ops.convert_to_numpy(codes["top"]), ops.convert_to_numpy(top))
     np.testing.assert_array_equal(ops.convert_to_numpy(codes["bottom"]), ops.convert_to_numpy(bottom))
-    np.testing.assert_allclose(ops.convert_to_numpy(two.decode_levels(codes)),
-                               ops.convert_to_numpy(two.decode_codes(top, bottom)), atol=1e-6)
-    one = keras_vq.models.VQVAE(data_shape=(32, 32, 3), hidden_channels=8, residual_channels=4,
-                                quantizer=keras_vq.layers.VectorQuantizer(16, 4))
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(two.decode_levels(codes)), ops.convert_to_numpy(two.decode_codes(top, bottom)), atol=1e-6
+    )
+    one = keras_vq.models.VQVAE(
+        data_shape=(32, 32, 3), hidden_channels=8, residual_channels=4, quantizer=keras_vq.layers.VectorQuantizer(16, 4)
+    )
     (level,) = one.code_levels().values()
     assert (level.name, level.shape, level.num_embeddings, level.condition) == ("codes", (8, 8), 16, None)
     codes = one.encode_levels(images)
     np.testing.assert_array_equal(ops.convert_to_numpy(codes["codes"]), ops.convert_to_numpy(one.encode(images)))
-    np.testing.assert_allclose(ops.convert_to_numpy(one.decode_levels(codes)),
-                               ops.convert_to_numpy(one.decode_codes(codes["codes"])), atol=1e-6)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(one.decode_levels(codes)),
+        ops.convert_to_numpy(one.decode_codes(codes["codes"])),
+        atol=1e-6,
+    )

@@ -47,8 +47,9 @@ def test_encode_then_decode_codes_equals_the_reconstruction():
     indices = model.encode(images)
     assert tuple(indices.shape) == (8, 4, 4)
     assert keras.backend.standardize_dtype(indices.dtype) == "int32"
-    np.testing.assert_allclose(ops.convert_to_numpy(model.decode_codes(indices)),
-                               ops.convert_to_numpy(model(images)), atol=1e-5)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(model.decode_codes(indices)), ops.convert_to_numpy(model(images)), atol=1e-5
+    )
 
 
 def test_saved_model_loads_with_identical_outputs_and_ema_state(tmp_path):
@@ -64,8 +65,9 @@ def test_saved_model_loads_with_identical_outputs_and_ema_state(tmp_path):
     # chosen anew each call (cuDNN's differed by 3e-8 on an H200).
     for original, restored in zip(model.weights, loaded.weights, strict=True):
         np.testing.assert_array_equal(ops.convert_to_numpy(restored), ops.convert_to_numpy(original), original.path)
-    np.testing.assert_allclose(ops.convert_to_numpy(loaded(images)), ops.convert_to_numpy(model(images)), rtol=0,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(loaded(images)), ops.convert_to_numpy(model(images)), rtol=0, atol=1e-6
+    )
     for name in ("codebook", "ema_cluster_size", "ema_embedding_sum"):
         original = ops.convert_to_numpy(getattr(model.quantizer, name))
         np.testing.assert_array_equal(ops.convert_to_numpy(getattr(loaded.quantizer, name)), original)
@@ -82,8 +84,14 @@ def test_get_config_round_trip_rebuilds_the_same_architecture():
 
 def test_audio_is_a_one_dimensional_configuration_of_the_same_model():
     waves = np.sin(np.linspace(0, 200, 8 * 512)).reshape(8, 512, 1).astype("float32")
-    model = VQVAE(data_shape=(512, 1), data_range=(-1, 1), num_downsamples=6, hidden_channels=16,
-                  residual_channels=8, quantizer=VectorQuantizer(32, 8))
+    model = VQVAE(
+        data_shape=(512, 1),
+        data_range=(-1, 1),
+        num_downsamples=6,
+        hidden_channels=16,
+        residual_channels=8,
+        quantizer=VectorQuantizer(32, 8),
+    )
     assert tuple(model.encode(waves).shape) == (8, 8)  # 64x downsampling, as in the paper
     model.compile(optimizer="adam")
     history = model.fit(waves, batch_size=4, epochs=1, verbose=0)
@@ -104,7 +112,9 @@ def test_bad_input_raises_value_errors_naming_the_problem(model_class):
     # Keras' input check answers first for shapes, naming both.
     with pytest.raises(ValueError, match=r"expected shape=\(None, 16, 16, 3\), found shape=\(16, 16, 3\)"):
         model(np.zeros((16, 16, 3), "float32"))
-    with pytest.raises(ValueError, match=r"batch of shape \(batch, 16, 16, 3\); got an input of shape \(2, 16, 16, 1\)"):
+    with pytest.raises(
+        ValueError, match=r"batch of shape \(batch, 16, 16, 3\); got an input of shape \(2, 16, 16, 1\)"
+    ):
         model(np.zeros((2, 16, 16, 1), "float32"))
     with pytest.raises(ValueError, match=r"batch of shape \(batch, 16, 16, 3\); got an input of shape \(16, 16, 3\)"):
         model.encode(np.zeros((16, 16, 3), "float32"))
@@ -128,22 +138,31 @@ def test_bad_architecture_arguments_raise_value_errors(kwargs, message):
         VQVAE(**kwargs)
 
 
-@pytest.mark.parametrize("codes, message", [
-    (np.full((1, 4, 4), -1), r"codes must lie in \[0, 128\); got values -1..-1"),
-    (np.full((1, 4, 4), 128), r"codes must lie in \[0, 128\); got values 128..128"),
-    (np.zeros((1, 4, 4), "float32"), r"codes must be integer code indices; got dtype float32"),
-    (np.zeros((1, 5, 4), "int32"), r"codes must have shape \(batch, 4, 4\); got \(1, 5, 4\)"),
-    (np.zeros((4, 4), "int32"), r"codes must have shape \(batch, 4, 4\); got \(4, 4\)"),
-    (np.zeros((0, 4, 4), "int32"), r"codes must have shape \(batch, 4, 4\); got \(0, 4, 4\)"),
-])
+@pytest.mark.parametrize(
+    "codes, message",
+    [
+        (np.full((1, 4, 4), -1), r"codes must lie in \[0, 128\); got values -1..-1"),
+        (np.full((1, 4, 4), 128), r"codes must lie in \[0, 128\); got values 128..128"),
+        (np.zeros((1, 4, 4), "float32"), r"codes must be integer code indices; got dtype float32"),
+        (np.zeros((1, 5, 4), "int32"), r"codes must have shape \(batch, 4, 4\); got \(1, 5, 4\)"),
+        (np.zeros((4, 4), "int32"), r"codes must have shape \(batch, 4, 4\); got \(4, 4\)"),
+        (np.zeros((0, 4, 4), "int32"), r"codes must have shape \(batch, 4, 4\); got \(0, 4, 4\)"),
+    ],
+)
 def test_decode_codes_refuses_codes_out_of_range_of_the_wrong_type_or_shape(codes, message):
     with pytest.raises(ValueError, match=message):
         small_vqvae().decode_codes(codes)
 
 
 def test_decode_codes_of_an_any_length_audio_model_takes_any_number_of_steps_but_not_zero():
-    model = VQVAE(data_shape=(None, 1), data_range=(-1, 1), hidden_channels=8, residual_channels=4,
-                  num_residual_layers=1, quantizer=VectorQuantizer(8, 4))
+    model = VQVAE(
+        data_shape=(None, 1),
+        data_range=(-1, 1),
+        hidden_channels=8,
+        residual_channels=4,
+        num_residual_layers=1,
+        quantizer=VectorQuantizer(8, 4),
+    )
     assert ops.convert_to_numpy(model.decode_codes(np.zeros((2, 3), "int32"))).shape == (2, 12, 1)
     with pytest.raises(ValueError, match=r"codes must have shape \(batch, any\); got \(2, 0\)"):
         model.decode_codes(np.zeros((2, 0), "int32"))

@@ -45,7 +45,7 @@ def test_stacked_model_sees_exactly_its_receptive_field_of_the_past():
     embedded = np.random.default_rng(1).normal(size=(1, 32, 8)).astype("float32")
     dependence = np.abs(gradient(logits_at_t, embedded)).sum(axis=(0, 2)) > 0
     expected = np.zeros(32, bool)
-    expected[t - model.receptive_field:t] = True
+    expected[t - model.receptive_field : t] = True
     np.testing.assert_array_equal(dependence, expected)
 
 
@@ -59,8 +59,8 @@ def test_block_step_equals_the_full_pass_at_each_time():
     padded = np.pad(inputs, ((0, 0), (6, 0), (0, 0)))
     for t in (0, 4, 14):
         past = padded[:, [t, t + 3]]  # t - 6 and t - 3 in the unpadded sequence
-        bias = block.conditioning(speaker, local[:, t:t + 1])
-        output, skip = block.step(inputs[:, t:t + 1], past, bias)
+        bias = block.conditioning(speaker, local[:, t : t + 1])
+        output, skip = block.step(inputs[:, t : t + 1], past, bias)
         np.testing.assert_allclose(ops.convert_to_numpy(output)[:, 0], full_output[:, t], atol=1e-5)
         np.testing.assert_allclose(ops.convert_to_numpy(skip)[:, 0], full_skip[:, t], atol=1e-5)
 
@@ -83,8 +83,11 @@ def test_the_incremental_loops_logits_equal_the_full_pass_at_every_step(monkeypa
     from keras_vq.models.sampling import draw_categorical
 
     model = conditioned_wavenet(kernel_size=3) if conditioned else WaveNet(**(SMALL | dict(kernel_size=3)))
-    given = (dict(speakers=np.array([0, 2]), local_codes=np.random.default_rng(3).integers(0, 5, (2, 6))) if conditioned
-             else dict(num_samples=2))
+    given = (
+        dict(speakers=np.array([0, 2]), local_codes=np.random.default_rng(3).integers(0, 5, (2, 6)))
+        if conditioned
+        else dict(num_samples=2)
+    )
     seen = []
 
     def recording(logits, uniform, temperature):
@@ -93,8 +96,9 @@ def test_the_incremental_loops_logits_equal_the_full_pass_at_every_step(monkeypa
 
     monkeypatch.setattr(sampling, "draw_categorical", recording)
     symbols = model.sample(length=None if conditioned else 24, seed=5, method="cached", verbose=0, **given)
-    full = ops.convert_to_numpy(model(model.model_inputs(symbols, given.get("speakers"), given.get("local_codes"),
-                                                         None)))
+    full = ops.convert_to_numpy(
+        model(model.model_inputs(symbols, given.get("speakers"), given.get("local_codes"), None))
+    )
     assert len(seen) == 24
     np.testing.assert_allclose(np.stack(seen, axis=1), full, rtol=1e-4, atol=1e-4)
 
@@ -170,8 +174,11 @@ def test_a_trained_wavenet_continues_a_periodic_sequence_and_follows_its_speaker
 def test_saved_and_reloaded_wavenet_gives_the_same_logits_and_samples(tmp_path):
     model = conditioned_wavenet()
     rng = np.random.default_rng(4)
-    inputs = {"symbols": rng.integers(0, 16, (2, 12)), "speakers": np.array([1, 2]),
-              "local_codes": rng.integers(0, 5, (2, 3))}
+    inputs = {
+        "symbols": rng.integers(0, 16, (2, 12)),
+        "speakers": np.array([1, 2]),
+        "local_codes": rng.integers(0, 5, (2, 3)),
+    }
     model.save(tmp_path / "wavenet.keras")
     reloaded = keras.saving.load_model(tmp_path / "wavenet.keras")
     np.testing.assert_allclose(ops.convert_to_numpy(reloaded(inputs)), ops.convert_to_numpy(model(inputs)), atol=1e-6)
@@ -182,16 +189,19 @@ def test_saved_and_reloaded_wavenet_gives_the_same_logits_and_samples(tmp_path):
     )
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (dict(speakers=None), r"num_speakers=3: speakers must be given"),
-    (dict(speakers=[0, 3]), r"speakers must lie in \[0, 3\)"),
-    (dict(local_codes=np.zeros((2, 3, 1), "int32")), r"local_codes must have shape \(num_samples, codes\)"),
-    (dict(local_codes=np.full((2, 3), 5)), r"local_codes must lie in \[0, 5\)"),
-    (dict(length=10), r"length must be local_codes.shape\[1\] \* upsampling = 12; got 10"),
-    (dict(speakers=[0, 1, 2]), r"speakers must have shape \(num_samples,\) = \(2,\)"),
-    (dict(temperature=-1.0), r"temperature must be in range \(0.0, inf\), got -1.0"),
-    (dict(method="fast"), r"method must be one of \('cached', 'naive'\)"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (dict(speakers=None), r"num_speakers=3: speakers must be given"),
+        (dict(speakers=[0, 3]), r"speakers must lie in \[0, 3\)"),
+        (dict(local_codes=np.zeros((2, 3, 1), "int32")), r"local_codes must have shape \(num_samples, codes\)"),
+        (dict(local_codes=np.full((2, 3), 5)), r"local_codes must lie in \[0, 5\)"),
+        (dict(length=10), r"length must be local_codes.shape\[1\] \* upsampling = 12; got 10"),
+        (dict(speakers=[0, 1, 2]), r"speakers must have shape \(num_samples,\) = \(2,\)"),
+        (dict(temperature=-1.0), r"temperature must be in range \(0.0, inf\), got -1.0"),
+        (dict(method="fast"), r"method must be one of \('cached', 'naive'\)"),
+    ],
+)
 def test_bad_generation_arguments_are_refused_before_generating(arguments, message):
     model = conditioned_wavenet()
     call = dict(length=None, speakers=[0, 1], local_codes=np.zeros((2, 3), "int32")) | arguments
@@ -210,8 +220,11 @@ def test_bad_block_arguments_are_refused():
 def test_log_likelihood_bits_sums_the_per_step_cross_entropy_that_evaluate_averages():
     model = conditioned_wavenet()
     rng = np.random.default_rng(9)
-    inputs = {"symbols": rng.integers(0, 16, (5, 12)), "speakers": rng.integers(0, 3, 5),
-              "local_codes": rng.integers(0, 5, (5, 3))}
+    inputs = {
+        "symbols": rng.integers(0, 16, (5, 12)),
+        "speakers": rng.integers(0, 3, 5),
+        "local_codes": rng.integers(0, 5, (5, 3)),
+    }
     bits = model.log_likelihood_bits(inputs, batch_size=2)
     assert bits.shape == (5,)
     model.compile(optimizer="adam")
@@ -232,5 +245,4 @@ def test_incremental_and_naive_generation_agree_under_mixed_bfloat16_with_three_
     model = conditioned_wavenet(kernel_size=3, dtype="mixed_bfloat16")
     codes = np.random.default_rng(1).integers(0, 5, (2, 6))
     incremental = model.sample(speakers=[2, 0], local_codes=codes, seed=4, method="cached")
-    np.testing.assert_array_equal(incremental, model.sample(speakers=[2, 0], local_codes=codes, seed=4,
-                                                              method="naive"))
+    np.testing.assert_array_equal(incremental, model.sample(speakers=[2, 0], local_codes=codes, seed=4, method="naive"))

@@ -39,9 +39,7 @@ class Builder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
             features=tfds.features.FeaturesDict(
                 {
                     "id": tfds.features.Text(),
-                    "image": tfds.features.Image(
-                        shape=cifar10_files.IMAGE_SHAPE, encoding_format="png"
-                    ),
+                    "image": tfds.features.Image(shape=cifar10_files.IMAGE_SHAPE, encoding_format="png"),
                     "label": tfds.features.ClassLabel(names=cifar10_files.CLASS_NAMES),
                 }
             ),
@@ -62,6 +60,4 @@ class Builder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
                 "label": np.int64(example["label"]),
             }
 
-        return tfds_helpers.generate_examples(
-            files, split, to_features, self.skip_bad_files, what="CIFAR-10 images"
-        )
+        return tfds_helpers.generate_examples(files, split, to_features, self.skip_bad_files, what="CIFAR-10 images")

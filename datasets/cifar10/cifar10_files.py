@@ -31,7 +31,16 @@ with naming_the_extra("reading CIFAR-10"):
     from PIL import Image
 
 CLASS_NAMES = (
-    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
 )
 IMAGE_SHAPE = (32, 32, 3)
 SPLIT_NAMES = ("train", "test")
@@ -103,14 +112,20 @@ def find_cifar10_dir(data_dir):
     )
 
 
-def download_archive(data_dir, *, url=ARCHIVE_URL, expected_sha256=ARCHIVE_SHA256, download_dir=None,
-                     progress=True, **download_options):
+def download_archive(
+    data_dir, *, url=ARCHIVE_URL, expected_sha256=ARCHIVE_SHA256, download_dir=None, progress=True, **download_options
+):
     """Downloads the official archive (resumable, SHA-256 checked) and unpacks
     `data_dir/cifar-10-batches-py/`; returns the folder `Cifar10Files` reads."""
     data_dir = pathlib.Path(data_dir).expanduser()
     download_dir = pathlib.Path(download_dir) if download_dir else data_dir / "downloads"
-    archive = download_file(url, download_dir / url.rsplit("/", 1)[-1], expected_sha256=expected_sha256,
-                            progress=progress, **download_options)
+    archive = download_file(
+        url,
+        download_dir / url.rsplit("/", 1)[-1],
+        expected_sha256=expected_sha256,
+        progress=progress,
+        **download_options,
+    )
     extract_tar(archive, data_dir, progress=progress)
     return find_cifar10_dir(data_dir)
 
@@ -150,11 +165,7 @@ class Cifar10Files:
         if self.layout == "folders":
             keys = (f"{split}/{path.parent.name}/{path.name}" for path in self._png_paths(split))
         else:
-            keys = (
-                f"{split}/{name}/{row}"
-                for name in BATCH_FILES[split]
-                for row in range(len(self._batch(name)[1]))
-            )
+            keys = (f"{split}/{name}/{row}" for name in BATCH_FILES[split] for row in range(len(self._batch(name)[1])))
         return canonical_order(keys)
 
     def read(self, key):

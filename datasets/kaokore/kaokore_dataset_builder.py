@@ -35,9 +35,7 @@ class Builder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
         return self.dataset_info_from_configs(
             features=tfds.features.FeaturesDict(
                 {
-                    "image": tfds.features.Image(
-                        shape=kaokore_files.IMAGE_SHAPE, encoding_format="jpeg"
-                    ),
+                    "image": tfds.features.Image(shape=kaokore_files.IMAGE_SHAPE, encoding_format="jpeg"),
                     "gender": tfds.features.ClassLabel(names=kaokore_files.GENDER_NAMES),
                     "status": tfds.features.ClassLabel(names=kaokore_files.STATUS_NAMES),
                 }
@@ -66,6 +64,4 @@ class Builder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
                 "status": np.int64(example["status"]),
             }
 
-        return tfds_helpers.generate_examples(
-            files, split, to_features, self.skip_bad_files, what="KaoKore images"
-        )
+        return tfds_helpers.generate_examples(files, split, to_features, self.skip_bad_files, what="KaoKore images")

@@ -62,8 +62,14 @@ def read_labels(path=LABELS_PATH):
     try:
         for line_number, row in enumerate(reader, start=2):
             try:
-                rows.append({"image": row["image"], "gender": int(row["gender"]), "status": int(row["status"]),
-                             "set": row["set"]})
+                rows.append(
+                    {
+                        "image": row["image"],
+                        "gender": int(row["gender"]),
+                        "status": int(row["status"]),
+                        "set": row["set"],
+                    }
+                )
             except (ValueError, TypeError) as error:  # TypeError: a short row leaves fields None.
                 raise BadFileError(path, f"line {line_number}: {error}") from error
     except csv.Error as error:
@@ -132,8 +138,7 @@ def download_images(
     if failures:
         listed = "; ".join(f"{path.name}: {error}" for path, error in list(failures.items())[:5])
         problem = (
-            f"{len(failures)} of {len(jobs)} images could not be downloaded "
-            f"(run again to retry only those): {listed}"
+            f"{len(failures)} of {len(jobs)} images could not be downloaded (run again to retry only those): {listed}"
         )
         if not skip_bad_files:
             raise BadFileError(images_dir, problem)
@@ -174,9 +179,7 @@ class KaokoreFiles:
         """One example: `image` (uint8 256x256x3), `image_bytes`, `gender`, `status`."""
         path = self.image_path(key)
         if not path.exists():
-            raise BadFileError(
-                path, f"is missing (labelled in {self.labels_path}). {DOWNLOAD_INSTRUCTIONS}"
-            )
+            raise BadFileError(path, f"is missing (labelled in {self.labels_path}). {DOWNLOAD_INSTRUCTIONS}")
         pixels, encoded = read_image(path, IMAGE_SHAPE)
         row = self.rows[key]
         return {"image": pixels, "image_bytes": encoded, "gender": row["gender"], "status": row["status"]}

@@ -13,7 +13,8 @@ def download(data_dir, split_name, files):
 def summary_line(split, summary):
     unlisted = summary["speakers"] - summary["female_speakers"] - summary["male_speakers"]
     sexes = f"{summary['female_speakers']} F, {summary['male_speakers']} M" + (
-        f", {unlisted} not in SPEAKERS.TXT" if unlisted else "")
+        f", {unlisted} not in SPEAKERS.TXT" if unlisted else ""
+    )
     return (
         f"  {split:<16} {summary['examples']:>7,} utterances  {summary['speakers']} speakers ({sexes})  "
         f"{format_duration(summary['seconds'])}  "

@@ -35,8 +35,13 @@ ARCHIVE_URLS = {
     **{
         subset: f"https://www.openslr.org/resources/12/{subset}.tar.gz"
         for subset in (
-            "dev-clean", "dev-other", "test-clean", "test-other",
-            "train-clean-100", "train-clean-360", "train-other-500",
+            "dev-clean",
+            "dev-other",
+            "test-clean",
+            "test-other",
+            "train-clean-100",
+            "train-clean-360",
+            "train-other-500",
         )
     },
     "train-clean-5": "https://www.openslr.org/resources/31/train-clean-5.tar.gz",
@@ -77,8 +82,7 @@ def find_librispeech_dir(data_dir):
             return candidate
     raise DataNotFoundError(
         f"no LibriSpeech subset in {data_dir}: expected "
-        f"{data_dir / ROOT_DIR_NAME}/<subset>/<speaker>/<chapter>/*.flac. "
-        + download_instructions()
+        f"{data_dir / ROOT_DIR_NAME}/<subset>/<speaker>/<chapter>/*.flac. " + download_instructions()
     )
 
 
@@ -98,9 +102,7 @@ def read_speaker_sexes(root):
     return sexes
 
 
-def download_subset(
-    subset, data_dir, *, download_dir=None, expected_sha256=None, progress=True, **download_options
-):
+def download_subset(subset, data_dir, *, download_dir=None, expected_sha256=None, progress=True, **download_options):
     """Downloads and unpacks one subset so that `data_dir/LibriSpeech/<subset>/` exists.
 
     The archive goes to `download_dir` (default `data_dir/downloads`), is

@@ -51,15 +51,35 @@ _LAZY_FUNCTIONS = {
     "CIFAR10_CLASS_NAMES": ("keras_vq.datasets.cifar10.cifar10_files", "CLASS_NAMES"),
 }
 
-__all__ = ["CIFAR10_CLASS_NAMES", "clips", "CodeBatches", "encode_utterance", "evaluation_windows",
-           "first_held_out_utterances", "held_out_utterances", "load", "load_cifar10_sample", "load_codes",
-           "load_numpy", "pad_to_length", "prior_inputs", "SAMPLE_RATE", "SequenceCrops", "speaker_ids",
-           "speaker_sexes", "split_per_speaker", "to_pixel_scale", "training_batches", "write_wav"]
+__all__ = [
+    "CIFAR10_CLASS_NAMES",
+    "clips",
+    "CodeBatches",
+    "encode_utterance",
+    "evaluation_windows",
+    "first_held_out_utterances",
+    "held_out_utterances",
+    "load",
+    "load_cifar10_sample",
+    "load_codes",
+    "load_numpy",
+    "pad_to_length",
+    "prior_inputs",
+    "SAMPLE_RATE",
+    "SequenceCrops",
+    "speaker_ids",
+    "speaker_sexes",
+    "split_per_speaker",
+    "to_pixel_scale",
+    "training_batches",
+    "write_wav",
+]
 
 
 def __getattr__(name):
     if name in _LAZY_FUNCTIONS:
-        module, attribute = _LAZY_FUNCTIONS[name] if isinstance(_LAZY_FUNCTIONS[name], tuple) else (
-            _LAZY_FUNCTIONS[name], name)
+        module, attribute = (
+            _LAZY_FUNCTIONS[name] if isinstance(_LAZY_FUNCTIONS[name], tuple) else (_LAZY_FUNCTIONS[name], name)
+        )
         return getattr(importlib.import_module(module), attribute)
     raise AttributeError(f"module 'keras_vq.data' has no attribute {name!r}")

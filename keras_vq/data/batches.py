@@ -17,9 +17,7 @@ class SeededBatches(keras.utils.PyDataset):
         self.seed = seed
         self.epoch = 0
         if num_items == 0 or (not evaluation and num_items < batch_size):
-            raise ValueError(
-                f"the split has {num_items} examples, fewer than one batch of {batch_size}"
-            )
+            raise ValueError(f"the split has {num_items} examples, fewer than one batch of {batch_size}")
 
     def __len__(self):
         if self.evaluation:

@@ -41,8 +41,9 @@ def encode_batch(model, images, labels=None):
     """`{level name: codes}` (`model.encode_levels`: `"codes"` for a VQ-VAE,
     `"top"` and `"bottom"` for a VQ-VAE-2) as int32 NumPy arrays, with
     `"labels"` when given."""
-    encoded = {name: keras.ops.convert_to_numpy(codes).astype(np.int32)
-               for name, codes in model.encode_levels(images).items()}
+    encoded = {
+        name: keras.ops.convert_to_numpy(codes).astype(np.int32) for name, codes in model.encode_levels(images).items()
+    }
     if labels is not None:
         encoded["labels"] = np.asarray(labels, np.int32)
     return encoded
@@ -71,12 +72,14 @@ def encode_utterance(model, audio):
     """
     from keras_vq.data.audio import pad_to_length
 
-    count = len(audio) // 2 ** model.num_downsamples
+    count = len(audio) // 2**model.num_downsamples
     padded = pad_to_length(np.asarray(audio, np.float32), -(-len(audio) // UTTERANCE_BUCKET) * UTTERANCE_BUCKET)
     continuous = model.encoder_outputs(padded[None, :, None])["codes"]
     codes = model.quantizer.encode(continuous)
-    return (np.asarray(keras.ops.convert_to_numpy(continuous), np.float32)[0, :count],
-            np.asarray(keras.ops.convert_to_numpy(codes))[0, :count])
+    return (
+        np.asarray(keras.ops.convert_to_numpy(continuous), np.float32)[0, :count],
+        np.asarray(keras.ops.convert_to_numpy(codes))[0, :count],
+    )
 
 
 def prior_inputs(codes, level, prior):
@@ -150,8 +153,16 @@ def load_codes(model, name, split, data_dir=None, download=False, cache_dir=None
             return cached
         warnings.warn(f"{path} is not a usable codes cache ({problem}); encoding {name} {split} anew", stacklevel=2)
 
-    batches = load_numpy(name, split, ENCODING_BATCH, data_dir=data_dir, download=download, evaluation=True,
-                         with_labels=True, progress=bool(verbose))
+    batches = load_numpy(
+        name,
+        split,
+        ENCODING_BATCH,
+        data_dir=data_dir,
+        download=download,
+        evaluation=True,
+        with_labels=True,
+        progress=bool(verbose),
+    )
     progress = Progress(f"encoding {name} {split}", len(batches), "batch", verbose)
     parts = []
     for index in range(len(batches)):

@@ -28,9 +28,7 @@ def check_load_arguments(name, split, batch_size, image_size, crop_length, with_
 
 def check_split_exists(files, spec, name):
     if spec.name not in files.split_names:
-        raise ValueError(
-            f"{name} in {files.root} has splits {files.split_names}, not {spec.name!r}"
-        )
+        raise ValueError(f"{name} in {files.root} has splits {files.split_names}, not {spec.name!r}")
 
 
 def open_local_files(name, data_dir, spec, download):

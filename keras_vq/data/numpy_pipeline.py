@@ -57,10 +57,10 @@ def load_numpy(
     examples = _read_examples(files, keys, skip_bad_files, f"{name} {split}", progress)
     speakers = files.speakers(spec.name) if description.kind == "audio" else None
     if description.kind == "image":
-        return ImageBatches(examples, batch_size, evaluation, seed, image_size, description.label_keys if with_labels else ())
-    return AudioBatches(
-        examples, speakers, batch_size, evaluation, seed, crop_length, mu_law, with_labels
-    )
+        return ImageBatches(
+            examples, batch_size, evaluation, seed, image_size, description.label_keys if with_labels else ()
+        )
+    return AudioBatches(examples, speakers, batch_size, evaluation, seed, crop_length, mu_law, with_labels)
 
 
 def _read_examples(files, keys, skip_bad_files, description, progress):
@@ -120,18 +120,18 @@ class AudioBatches(SeededBatches):
         self.utterance_ids = [example.get("utterance_id") for example in examples]
         self.transcripts = [example.get("transcript") for example in examples]
         self.speaker_sexes = {example["speaker_id"]: example.get("speaker_sex") for example in examples}
-        self.utterance_speakers = np.array(
-            [speaker_index[example["speaker_id"]] for example in examples], np.int64
-        )
+        self.utterance_speakers = np.array([speaker_index[example["speaker_id"]] for example in examples], np.int64)
         self.crop_length = crop_length
         self.mu_law = mu_law
         self.with_labels = with_labels
         if evaluation:
             windows = [audio_helpers.evaluation_windows(audio, crop_length) for audio in self.utterances]
             self.windows = np.concatenate(windows) if windows else np.zeros((0, crop_length), np.float32)
-            self.window_speakers = np.concatenate(
-                [np.full(len(w), s) for w, s in zip(windows, self.utterance_speakers)]
-            ) if windows else np.zeros((0,), np.int64)
+            self.window_speakers = (
+                np.concatenate([np.full(len(w), s) for w, s in zip(windows, self.utterance_speakers)])
+                if windows
+                else np.zeros((0,), np.int64)
+            )
             num_items = len(self.windows)
         else:
             num_items = len(self.utterances)

@@ -129,9 +129,9 @@ def load(
         dataset = dataset.batch(batch_size, drop_remainder=not evaluation)
         dataset = dataset.map(to_model_scale, num_parallel_calls=tf.data.AUTOTUNE)
     else:
-        dataset = _audio_examples(
-            tf, dataset, speakers, crop_length, mu_law, with_labels, evaluation, seed
-        ).batch(batch_size, drop_remainder=not evaluation)
+        dataset = _audio_examples(tf, dataset, speakers, crop_length, mu_law, with_labels, evaluation, seed).batch(
+            batch_size, drop_remainder=not evaluation
+        )
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
@@ -161,9 +161,7 @@ def _image_batch(tf, batch, image_size, label_keys):
 
 def _audio_examples(tf, dataset, speakers, crop_length, mu_law, with_labels, evaluation, seed):
     table = tf.lookup.StaticHashTable(
-        tf.lookup.KeyValueTensorInitializer(
-            tf.constant(speakers, tf.int64), tf.range(len(speakers), dtype=tf.int64)
-        ),
+        tf.lookup.KeyValueTensorInitializer(tf.constant(speakers, tf.int64), tf.range(len(speakers), dtype=tf.int64)),
         default_value=-1,
     )
 
@@ -184,9 +182,7 @@ def _audio_examples(tf, dataset, speakers, crop_length, mu_law, with_labels, eva
             audio = scaled(example["audio"])
             frames = tf.signal.frame(audio, crop_length, crop_length)
             speaker_index = table.lookup(example["speaker_id"])
-            return tf.data.Dataset.from_tensor_slices(
-                (frames, tf.fill([tf.shape(frames)[0]], speaker_index))
-            )
+            return tf.data.Dataset.from_tensor_slices((frames, tf.fill([tf.shape(frames)[0]], speaker_index)))
 
         return dataset.flat_map(windows).map(finish)
 

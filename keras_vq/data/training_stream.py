@@ -65,9 +65,11 @@ def training_batches(name, split, batch_size, *, start_step=0, seed=0, pipeline=
     if "evaluation" in options:
         raise TypeError("training_batches yields training batches; for evaluation use keras_vq.data.load")
     if verbose:
-        print(f"training batches: {name} {split}, batch {batch_size}, seed {seed}, from step {start_step}, "
-              f"through {'tf.data (keras_vq.data.load)' if pipeline == 'tf.data' else 'keras_vq.data.load_numpy'}",
-              flush=True)
+        print(
+            f"training batches: {name} {split}, batch {batch_size}, seed {seed}, from step {start_step}, "
+            f"through {'tf.data (keras_vq.data.load)' if pipeline == 'tf.data' else 'keras_vq.data.load_numpy'}",
+            flush=True,
+        )
     if pipeline == "numpy":
         return _numpy_batches(name, split, batch_size, start_step, seed, options)
     return _tf_data_batches(name, split, batch_size, start_step, seed, options)
@@ -100,8 +102,10 @@ def check_whole_batch(name, split, batch_size, *, data_dir=None, download=False)
     files = open_local_files(name, data_dir, spec, download)
     examples = len(select_keys(files.keys(spec.name), spec))
     if batch_size > examples:
-        raise ValueError(f"batch_size {batch_size} is larger than {name} {split}, which holds {examples:,} "
-                         f"examples: training keeps whole batches only")
+        raise ValueError(
+            f"batch_size {batch_size} is larger than {name} {split}, which holds {examples:,} "
+            f"examples: training keeps whole batches only"
+        )
 
 
 def _tf_data_batches(name, split, batch_size, start_step, seed, options):

@@ -62,8 +62,9 @@ def held_out_utterances(name, split, held_out_per_speaker, data_dir=None, min_le
     """
     from keras_vq.data.numpy_pipeline import load_numpy
 
-    batches = load_numpy(name, split, 1, data_dir=data_dir, download=download, evaluation=True, with_labels=True,
-                         crop_length=min_length)
+    batches = load_numpy(
+        name, split, 1, data_dir=data_dir, download=download, evaluation=True, with_labels=True, crop_length=min_length
+    )
     training_items, held_out_items = split_per_speaker(batches.utterance_speakers, held_out_per_speaker)
     utterances, speakers = batches.utterances, batches.utterance_speakers
     return (
@@ -103,16 +104,32 @@ def first_held_out_utterances(name, split, held_out_per_speaker, num_speakers=No
     """
     from keras_vq.data.numpy_pipeline import load_numpy
 
-    batches = load_numpy(name, split, 1, data_dir=data_dir, download=download, evaluation=True, with_labels=True,
-                         crop_length=1, progress=False)
+    batches = load_numpy(
+        name,
+        split,
+        1,
+        data_dir=data_dir,
+        download=download,
+        evaluation=True,
+        with_labels=True,
+        crop_length=1,
+        progress=False,
+    )
     _, held_out = split_per_speaker(batches.utterance_speakers, held_out_per_speaker)
     firsts = {}
     for item in held_out:  # In the split's order: a speaker's first held-out utterance comes first.
         firsts.setdefault(int(batches.utterance_speakers[item]), int(item))
     chosen = [firsts[speaker] for speaker in sorted(firsts)][:num_speakers]
-    return [Utterance(batches.utterance_ids[item], int(batches.speaker_ids[batches.utterance_speakers[item]]),
-                      batches.speaker_sexes[batches.speaker_ids[batches.utterance_speakers[item]]],
-                      batches.transcripts[item], batches.utterances[item]) for item in chosen]
+    return [
+        Utterance(
+            batches.utterance_ids[item],
+            int(batches.speaker_ids[batches.utterance_speakers[item]]),
+            batches.speaker_sexes[batches.speaker_ids[batches.utterance_speakers[item]]],
+            batches.transcripts[item],
+            batches.utterances[item],
+        )
+        for item in chosen
+    ]
 
 
 def clips(utterances, length):
@@ -151,8 +168,10 @@ def split_per_speaker(speakers, held_out_per_speaker):
     for speaker in np.unique(speakers):
         items = np.flatnonzero(speakers == speaker)
         if len(items) <= held_out_per_speaker:
-            raise ValueError(f"speaker {speaker} has {len(items)} utterances: too few to hold out "
-                             f"{held_out_per_speaker} and train on the rest")
+            raise ValueError(
+                f"speaker {speaker} has {len(items)} utterances: too few to hold out "
+                f"{held_out_per_speaker} and train on the rest"
+            )
         held_out.extend(items[-held_out_per_speaker:])
     held_out = np.sort(np.asarray(held_out, np.int64))
     return np.setdiff1d(np.arange(len(speakers)), held_out), held_out
@@ -184,8 +203,7 @@ class SequenceCrops(SeededBatches):
         ```
     """
 
-    def __init__(self, sequences, speakers, batch_size, crop_length, seed=0, sequence_key="audio",
-                 channel_axis=True):
+    def __init__(self, sequences, speakers, batch_size, crop_length, seed=0, sequence_key="audio", channel_axis=True):
         short = [index for index, sequence in enumerate(sequences) if len(sequence) < crop_length]
         if short:
             raise ValueError(f"sequences {short[:5]} are shorter than crop_length={crop_length}")

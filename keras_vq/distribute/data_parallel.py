@@ -39,10 +39,12 @@ import os
 
 import keras
 
-TORCH_REFUSAL = ("data-parallel training is not available on the PyTorch backend: Keras' fit does not average "
-                 "gradients across processes. Use KERAS_BACKEND=jax or tensorflow, or a custom loop of "
-                 "keras_vq.distribute.torch_train_step with the model wrapped in DistributedDataParallel "
-                 "(see the Scaling out page)")
+TORCH_REFUSAL = (
+    "data-parallel training is not available on the PyTorch backend: Keras' fit does not average "
+    "gradients across processes. Use KERAS_BACKEND=jax or tensorflow, or a custom loop of "
+    "keras_vq.distribute.torch_train_step with the model wrapped in DistributedDataParallel "
+    "(see the Scaling out page)"
+)
 
 _strategies = {}  # One tf.distribute strategy a process: a second one would reuse the first's collective keys.
 
@@ -52,8 +54,9 @@ def _tensorflow_strategy():
 
     kind = "multi_worker" if _tf_config_workers() > 1 else "mirrored"
     if kind not in _strategies:
-        _strategies[kind] = (tf.distribute.MultiWorkerMirroredStrategy() if kind == "multi_worker"
-                             else tf.distribute.MirroredStrategy())
+        _strategies[kind] = (
+            tf.distribute.MultiWorkerMirroredStrategy() if kind == "multi_worker" else tf.distribute.MirroredStrategy()
+        )
     return _strategies[kind]
 
 
@@ -102,9 +105,11 @@ def process_share(batches):
     def share(array):
         rows = len(array)
         if rows % processes:
-            raise ValueError(f"a batch of {rows} examples does not split over {processes} processes; "
-                             f"pass a --batch-size divisible by {processes}")
-        return array[process * rows // processes:(process + 1) * rows // processes]
+            raise ValueError(
+                f"a batch of {rows} examples does not split over {processes} processes; "
+                f"pass a --batch-size divisible by {processes}"
+            )
+        return array[process * rows // processes : (process + 1) * rows // processes]
 
     return (keras.tree.map_structure(share, batch) for batch in batches)
 
@@ -160,8 +165,10 @@ def describe():
     backend = keras.backend.backend()
     if backend == "tensorflow":
         strategy = _tensorflow_strategy()
-        return (f"data-parallel over {strategy.num_replicas_in_sync} device(s) "
-                f"({type(strategy).__name__}: {', '.join(strategy.extended.worker_devices)})")
+        return (
+            f"data-parallel over {strategy.num_replicas_in_sync} device(s) "
+            f"({type(strategy).__name__}: {', '.join(strategy.extended.worker_devices)})"
+        )
     if backend == "jax":
         devices = keras.distribution.list_devices()
         return f"data-parallel over {len(devices)} device(s) (keras.distribution.DataParallel: {', '.join(devices)})"
@@ -190,11 +197,14 @@ def check_recipe_can_train_data_parallel(batch_size=None):
             "the recipes do not train on several TensorFlow workers (TF_CONFIG names "
             f"{workers}): Keras 3's fit cannot distribute their batch generators under "
             "MultiWorkerMirroredStrategy. Use JAX for several hosts, or fit a tf.data.Dataset inside "
-            "keras_vq.distribute.scope() in your own code (see the Scaling out page)")
+            "keras_vq.distribute.scope() in your own code (see the Scaling out page)"
+        )
     replicas = replica_count()
     if batch_size is not None and batch_size % replicas:
-        raise RuntimeError(f"--batch-size {batch_size} does not split evenly over the {replicas} devices; pass a "
-                           f"multiple of {replicas}")
+        raise RuntimeError(
+            f"--batch-size {batch_size} does not split evenly over the {replicas} devices; pass a "
+            f"multiple of {replicas}"
+        )
 
 
 def predict_rows(model, inputs):
@@ -254,17 +264,23 @@ def check_fit_distribution(model):
     elif backend == "torch":
         import torch.distributed
 
-        if torch.distributed.is_available() and torch.distributed.is_initialized() and \
-                torch.distributed.get_world_size() > 1:
+        if (
+            torch.distributed.is_available()
+            and torch.distributed.is_initialized()
+            and torch.distributed.get_world_size() > 1
+        ):
             raise RuntimeError(
                 f"{name}.fit: a torch.distributed process group of {torch.distributed.get_world_size()} "
                 f"processes is running, but Keras' fit does not average gradients across processes, so each "
-                f"process would train its own model. {TORCH_REFUSAL}")
+                f"process would train its own model. {TORCH_REFUSAL}"
+            )
 
 
-_BUILT_OUTSIDE = ("{name}.fit inside a distribution scope (keras_vq.distribute.scope()), but the model was "
-                  "built outside it, so its variables are on one device: build and compile the model inside "
-                  "the scope")
+_BUILT_OUTSIDE = (
+    "{name}.fit inside a distribution scope (keras_vq.distribute.scope()), but the model was "
+    "built outside it, so its variables are on one device: build and compile the model inside "
+    "the scope"
+)
 
 
 def reducible_logs(logs):
@@ -277,8 +293,10 @@ def reducible_logs(logs):
         return logs
     from keras import ops
 
-    return {name: ops.reshape(value, (1,)) if len(getattr(value, "shape", ())) == 0 else value
-            for name, value in logs.items()}
+    return {
+        name: ops.reshape(value, (1,)) if len(getattr(value, "shape", ())) == 0 else value
+        for name, value in logs.items()
+    }
 
 
 def _multi_worker():

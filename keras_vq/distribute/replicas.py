@@ -167,8 +167,9 @@ def local_part(global_values, local_rows, offset):
     if num_replicas() == 1:
         return global_values
     offset = ops.cast(offset, "int32")
-    return ops.slice(global_values, [offset] + [0] * (len(global_values.shape) - 1),
-                     [local_rows] + list(global_values.shape[1:]))
+    return ops.slice(
+        global_values, [offset] + [0] * (len(global_values.shape) - 1), [local_rows] + list(global_values.shape[1:])
+    )
 
 
 def own_losses(losses, like):

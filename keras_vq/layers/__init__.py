@@ -13,5 +13,16 @@ from keras_vq.layers.residual_vector_quantizer import ResidualVectorQuantizer
 from keras_vq.layers.vector_quantizer import VectorQuantizer
 from keras_vq.layers.wavenet_blocks import WaveNetBlock
 
-__all__ = ["FiniteScalarQuantizer", "GatedPixelCNNBlock", "GaussianLatent", "LookupFreeQuantizer", "MuLawEncoding",
-           "mu_law", "Quantizer", "ResidualStack", "ResidualVectorQuantizer", "VectorQuantizer", "WaveNetBlock"]
+__all__ = [
+    "FiniteScalarQuantizer",
+    "GatedPixelCNNBlock",
+    "GaussianLatent",
+    "LookupFreeQuantizer",
+    "MuLawEncoding",
+    "mu_law",
+    "Quantizer",
+    "ResidualStack",
+    "ResidualVectorQuantizer",
+    "VectorQuantizer",
+    "WaveNetBlock",
+]

@@ -68,8 +68,9 @@ class FiniteScalarQuantizer(Quantizer):
             raise ValueError(f"levels must be a list of at least one number of levels (each >= 2), got {levels!r}")
         for level in levels:
             if isinstance(level, bool) or not isinstance(level, (int, np.integer)) or level < 2:
-                raise ValueError(f"levels must be integers >= 2 (a channel needs two values to carry anything); "
-                                 f"got {list(levels)!r}")
+                raise ValueError(
+                    f"levels must be integers >= 2 (a channel needs two values to carry anything); got {list(levels)!r}"
+                )
         kwargs["autocast"] = False  # The rounding maths stay float32 under mixed precision.
         super().__init__(**kwargs)
         self.levels = [int(level) for level in levels]
@@ -92,8 +93,9 @@ class FiniteScalarQuantizer(Quantizer):
 
     def bound(self, inputs):
         """h tanh(z + atanh(o/h)) - o per channel: float32 values in (-L/2, L/2)."""
-        half_width, shift, offset = (ops.convert_to_tensor(value) for value in
-                                     (self._half_width, self._shift, self._offset))
+        half_width, shift, offset = (
+            ops.convert_to_tensor(value) for value in (self._half_width, self._shift, self._offset)
+        )
         return half_width * ops.tanh(inputs + shift) - offset
 
     def _quantize_flat(self, flat_inputs):
@@ -103,8 +105,12 @@ class FiniteScalarQuantizer(Quantizer):
         digits = ops.cast(ops.round(bounded) + half_levels, "int32")
         indices = ops.sum(digits * ops.convert_to_tensor(self._radix.astype(np.int32)), axis=-1)
         _, perplexity, usage = code_statistics(indices, self.num_embeddings)
-        return {"quantized_flat": rounded / half_levels, "indices": indices, "perplexity": perplexity,
-                "codebook_usage": usage}
+        return {
+            "quantized_flat": rounded / half_levels,
+            "indices": indices,
+            "perplexity": perplexity,
+            "codebook_usage": usage,
+        }
 
     def quantize_vectors(self, inputs):
         """`{"quantized", "indices", "perplexity", "codebook_usage"}`, changing no state.

@@ -83,8 +83,7 @@ class GaussianLatent(keras.layers.Layer):
     def build(self, input_shape):
         if input_shape[-1] is None or input_shape[-1] % 2:
             raise ValueError(
-                "GaussianLatent expects an even last axis holding [mean, log_variance]; "
-                f"got shape {tuple(input_shape)}"
+                f"GaussianLatent expects an even last axis holding [mean, log_variance]; got shape {tuple(input_shape)}"
             )
         self.batch_kl_loss = self.add_weight(
             shape=(), initializer="zeros", trainable=False, dtype="float32", name="batch_kl_loss"
@@ -113,7 +112,5 @@ class GaussianLatent(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.pop("autocast", None)
-        config.update(
-            {"kl_weight": self.kl_weight, "log_variance_offset": self.log_variance_offset, "seed": self.seed}
-        )
+        config.update({"kl_weight": self.kl_weight, "log_variance_offset": self.log_variance_offset, "seed": self.seed})
         return config

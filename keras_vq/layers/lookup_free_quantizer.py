@@ -65,12 +65,15 @@ class LookupFreeQuantizer(Quantizer):
         ```
     """
 
-    def __init__(self, embedding_dim, entropy_loss_weight=0.1, diversity_gamma=1.0, beta=0.25,
-                 temperature=0.01, **kwargs):
+    def __init__(
+        self, embedding_dim, entropy_loss_weight=0.1, diversity_gamma=1.0, beta=0.25, temperature=0.01, **kwargs
+    ):
         check_positive_int("embedding_dim", embedding_dim)
         if embedding_dim > MAX_EMBEDDING_DIM:
-            raise ValueError(f"embedding_dim must be at most {MAX_EMBEDDING_DIM} (the codebook entropy enumerates "
-                             f"all 2^embedding_dim codes), got {embedding_dim}")
+            raise ValueError(
+                f"embedding_dim must be at most {MAX_EMBEDDING_DIM} (the codebook entropy enumerates "
+                f"all 2^embedding_dim codes), got {embedding_dim}"
+            )
         check_number("entropy_loss_weight", entropy_loss_weight, 0.0, math.inf, True, False)
         check_number("diversity_gamma", diversity_gamma, 0.0, math.inf, True, False)
         check_number("beta", beta, 0.0, math.inf, True, False)
@@ -86,8 +89,7 @@ class LookupFreeQuantizer(Quantizer):
         self.metric_names = ("commitment_loss", "entropy_loss", "perplexity", "codebook_usage")
         self._bit_values = (2 ** np.arange(embedding_dim)).astype(np.int32)
         # Row c holds code c's bits (1 for +1): the 2^d x d table of every code.
-        self._code_bits = ((np.arange(self.num_embeddings)[:, None] >> np.arange(embedding_dim)) & 1).astype(
-            np.float32)
+        self._code_bits = ((np.arange(self.num_embeddings)[:, None] >> np.arange(embedding_dim)) & 1).astype(np.float32)
 
     def build(self, input_shape):
         self.check_input_shape(input_shape)
@@ -100,8 +102,9 @@ class LookupFreeQuantizer(Quantizer):
         probability_one = ops.exp(log_one)
         per_vector = -ops.sum(probability_one * log_one + (1.0 - probability_one) * log_zero, axis=-1)
         code_bits = ops.convert_to_tensor(self._code_bits)
-        log_code_probabilities = (ops.matmul(log_one, ops.transpose(code_bits))
-                                  + ops.matmul(log_zero, ops.transpose(1.0 - code_bits)))
+        log_code_probabilities = ops.matmul(log_one, ops.transpose(code_bits)) + ops.matmul(
+            log_zero, ops.transpose(1.0 - code_bits)
+        )
         # E[p(c|z)] over the global batch of a data-parallel step, so the codebook entropy is the one
         # computed on one device (the gradient is summed back over the replicas).
         global_rows = ops.cast(replicas.global_row_range(ops.shape(flat_inputs)[0])[1], "float32")
@@ -180,6 +183,9 @@ class LookupFreeQuantizer(Quantizer):
 
     def get_config(self):
         return super().get_config() | {
-            "embedding_dim": self.embedding_dim, "entropy_loss_weight": self.entropy_loss_weight,
-            "diversity_gamma": self.diversity_gamma, "beta": self.beta, "temperature": self.temperature,
+            "embedding_dim": self.embedding_dim,
+            "entropy_loss_weight": self.entropy_loss_weight,
+            "diversity_gamma": self.diversity_gamma,
+            "beta": self.beta,
+            "temperature": self.temperature,
         }

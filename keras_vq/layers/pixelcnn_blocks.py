@@ -92,8 +92,7 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         ```
     """
 
-    def __init__(self, channels, kernel_size=3, is_first=False, num_classes=None, condition_channels=None,
-                 **kwargs):
+    def __init__(self, channels, kernel_size=3, is_first=False, num_classes=None, condition_channels=None, **kwargs):
         super().__init__(**kwargs)
         check_positive_int("channels", channels)
         check_odd_kernel_size("kernel_size", kernel_size)
@@ -111,9 +110,11 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         settings = dict(dtype=self.dtype_policy)
         gated = 2 * channels
         self.vertical_convolution = keras.layers.Conv2D(
-            gated, (self.radius + 1, kernel_size), name="vertical_convolution", **settings)
+            gated, (self.radius + 1, kernel_size), name="vertical_convolution", **settings
+        )
         self.horizontal_convolution = keras.layers.Conv2D(
-            gated, (1, self.radius + 1), name="horizontal_convolution", **settings)
+            gated, (1, self.radius + 1), name="horizontal_convolution", **settings
+        )
         self.vertical_to_horizontal = keras.layers.Conv2D(gated, 1, name="vertical_to_horizontal", **settings)
         self.horizontal_output = keras.layers.Conv2D(channels, 1, name="horizontal_output", **settings)
         self.skip_output = keras.layers.Conv2D(channels, 1, name="skip_output", **settings)
@@ -122,7 +123,8 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         )
         self.condition_projection = (
             keras.layers.Conv2D(gated, 1, use_bias=False, name="condition_projection", **settings)
-            if condition_channels else None
+            if condition_channels
+            else None
         )
 
     def build(self, vertical_shape, horizontal_shape=None, class_labels_shape=None, condition_shape=None):
@@ -210,14 +212,18 @@ class GatedPixelCNNBlock(keras.layers.Layer):
             ```
         """
         kernel = ops.cast(self.horizontal_convolution.kernel, self.compute_dtype)  # (1, r + 1, C_in, 2C)
-        return PositionWeights(tuple(kernel[0, tap] for tap in range(self.radius + 1)),
-                               *pointwise_matrix(self.horizontal_output), *pointwise_matrix(self.skip_output))
+        return PositionWeights(
+            tuple(kernel[0, tap] for tap in range(self.radius + 1)),
+            *pointwise_matrix(self.horizontal_output),
+            *pointwise_matrix(self.skip_output),
+        )
 
     def row_preactivation(self, vertical_preactivation, bias=None):
         """The part of h_pre that comes from the vertical stack, for whole rows: W_link v_pre + b_h + c,
         `(N, rows, W, 2C)`, with b_h the horizontal convolution's bias."""
         preactivation = self.vertical_to_horizontal(vertical_preactivation) + ops.cast(
-            self.horizontal_convolution.bias, self.compute_dtype)
+            self.horizontal_convolution.bias, self.compute_dtype
+        )
         return preactivation if bias is None else preactivation + bias
 
     def position_step(self, window, row_preactivation, weights):
@@ -246,8 +252,9 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         )
         return vertical_output, horizontal_output, skip
 
-    def compute_output_shape(self, vertical_shape, horizontal_shape=None, class_labels_shape=None,
-                             condition_shape=None):
+    def compute_output_shape(
+        self, vertical_shape, horizontal_shape=None, class_labels_shape=None, condition_shape=None
+    ):
         shape = tuple(vertical_shape[:-1]) + (self.channels,)
         return shape, shape, shape
 

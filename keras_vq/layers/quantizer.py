@@ -68,11 +68,15 @@ class Quantizer(keras.layers.Layer):
         """Raises ValueError unless `input_shape` has rank >= 2 and a last axis of `embedding_dim`."""
         name = type(self).__name__
         if len(input_shape) < 2:
-            raise ValueError(f"{name} expects inputs of rank >= 2 whose last axis is the embedding dimension "
-                             f"({self.embedding_dim}); got shape {tuple(input_shape)}")
+            raise ValueError(
+                f"{name} expects inputs of rank >= 2 whose last axis is the embedding dimension "
+                f"({self.embedding_dim}); got shape {tuple(input_shape)}"
+            )
         if input_shape[-1] is not None and input_shape[-1] != self.embedding_dim:
-            raise ValueError(f"{name} expects the inputs' last axis to be embedding_dim={self.embedding_dim}; "
-                             f"got shape {tuple(input_shape)}")
+            raise ValueError(
+                f"{name} expects the inputs' last axis to be embedding_dim={self.embedding_dim}; "
+                f"got shape {tuple(input_shape)}"
+            )
 
     def ensure_built(self, input_shape):
         """Builds the layer for `input_shape` if it is not built, so `encode`, `lookup` and
@@ -90,8 +94,7 @@ class Quantizer(keras.layers.Layer):
         `quantized` in the compute dtype, `indices` of shape `inputs.shape[:-1]`; internal entries
         (`counts`, `codes`) left out."""
         result = {key: value for key, value in result.items() if key not in ("counts", "codes")}
-        result["quantized"] = ops.cast(ops.reshape(result.pop("quantized_flat"), ops.shape(inputs)),
-                                       self.compute_dtype)
+        result["quantized"] = ops.cast(ops.reshape(result.pop("quantized_flat"), ops.shape(inputs)), self.compute_dtype)
         result["indices"] = ops.reshape(result["indices"], ops.shape(inputs)[:-1])
         return result
 
@@ -99,15 +102,23 @@ class Quantizer(keras.layers.Layer):
         """One float32 weight `batch_<name>` for each of `stored_names` (default `metric_names`)."""
         self.stored_metric_names = tuple(stored_names or self.metric_names)
         for name in self.stored_metric_names:
-            setattr(self, f"batch_{name}", self.add_weight(
-                shape=(), initializer="zeros", trainable=False, dtype="float32", autocast=False,
-                name=f"batch_{name}"))
+            setattr(
+                self,
+                f"batch_{name}",
+                self.add_weight(
+                    shape=(),
+                    initializer="zeros",
+                    trainable=False,
+                    dtype="float32",
+                    autocast=False,
+                    name=f"batch_{name}",
+                ),
+            )
 
     def record_batch_metrics(self, result):
         """Stores the batch statistics; in a data-parallel step, their mean over the replicas (one
         all-reduce), so every replica reports the global batch's figures."""
-        values = ops.stack([ops.cast(ops.stop_gradient(result[name]), "float32")
-                            for name in self.stored_metric_names])
+        values = ops.stack([ops.cast(ops.stop_gradient(result[name]), "float32") for name in self.stored_metric_names])
         if replicas.num_replicas() > 1:
             values = replicas.replica_sum(values) / replicas.num_replicas()
         for index, name in enumerate(self.stored_metric_names):
@@ -135,8 +146,12 @@ class Quantizer(keras.layers.Layer):
         a resumed or reloaded model would draw different random numbers."""
         seed_state = ops.convert_to_numpy(self.seed_generator.state.value)
         self.random_state = self.add_weight(
-            shape=seed_state.shape, initializer=keras.initializers.Constant(seed_state), trainable=False,
-            dtype=self.seed_generator.state.dtype, name="random_state")
+            shape=seed_state.shape,
+            initializer=keras.initializers.Constant(seed_state),
+            trainable=False,
+            dtype=self.seed_generator.state.dtype,
+            name="random_state",
+        )
         self.seed_generator.state = self.random_state
 
     def compute_output_shape(self, input_shape):
@@ -187,8 +202,11 @@ def rotation_trick(inputs, quantized):
     codes_unit = ops.stop_gradient(quantized / codes_norm)
     bisector = ops.stop_gradient(l2_normalize(inputs_unit + codes_unit))
     scale = ops.stop_gradient(codes_norm / inputs_norm)
-    rotated = (inputs - 2.0 * bisector * ops.sum(bisector * inputs, axis=-1, keepdims=True)
-               + 2.0 * codes_unit * ops.sum(inputs_unit * inputs, axis=-1, keepdims=True))
+    rotated = (
+        inputs
+        - 2.0 * bisector * ops.sum(bisector * inputs, axis=-1, keepdims=True)
+        + 2.0 * codes_unit * ops.sum(inputs_unit * inputs, axis=-1, keepdims=True)
+    )
     rotated = scale * rotated
     return ops.stop_gradient(quantized) + (rotated - ops.stop_gradient(rotated))  # exactly q: the bracket is 0
 

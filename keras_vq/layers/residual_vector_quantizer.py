@@ -13,8 +13,11 @@ from keras_vq.layers.vector_quantizer import VectorQuantizer
 from keras_vq.utils.checks import check_bool, check_number, check_positive_int
 
 # VectorQuantizer arguments a stage takes from `stage_options` (the rest are the stack's own).
-STAGE_OPTIONS = tuple(name for name in inspect.signature(VectorQuantizer.__init__).parameters
-                      if name not in ("self", "num_embeddings", "embedding_dim", "seed", "kwargs"))
+STAGE_OPTIONS = tuple(
+    name
+    for name in inspect.signature(VectorQuantizer.__init__).parameters
+    if name not in ("self", "num_embeddings", "embedding_dim", "seed", "kwargs")
+)
 
 
 @keras.saving.register_keras_serializable(package="keras_vq")
@@ -87,8 +90,17 @@ class ResidualVectorQuantizer(Quantizer):
         ```
     """
 
-    def __init__(self, num_quantizers, num_embeddings, embedding_dim, quantizer_dropout=0.0, shared_codebook=False,
-                 stage_options=None, seed=None, **kwargs):
+    def __init__(
+        self,
+        num_quantizers,
+        num_embeddings,
+        embedding_dim,
+        quantizer_dropout=0.0,
+        shared_codebook=False,
+        stage_options=None,
+        seed=None,
+        **kwargs,
+    ):
         check_positive_int("num_quantizers", num_quantizers)
         check_number("quantizer_dropout", quantizer_dropout, 0.0, 1.0, True, True)
         check_bool("shared_codebook", shared_codebook)
@@ -97,8 +109,10 @@ class ResidualVectorQuantizer(Quantizer):
         if unknown:
             raise ValueError(f"stage_options takes VectorQuantizer arguments {STAGE_OPTIONS}; got unknown {unknown}")
         if stage_options.get("use_cosine_similarity"):
-            raise ValueError("stage_options: use_cosine_similarity is not supported by ResidualVectorQuantizer "
-                             "(the residual of unit vectors is not a unit vector)")
+            raise ValueError(
+                "stage_options: use_cosine_similarity is not supported by ResidualVectorQuantizer "
+                "(the residual of unit vectors is not a unit vector)"
+            )
         kwargs["autocast"] = False
         super().__init__(**kwargs)
         self.num_quantizers = num_quantizers
@@ -110,8 +124,13 @@ class ResidualVectorQuantizer(Quantizer):
         stage_count = 1 if shared_codebook else num_quantizers
         try:
             self.stages = [
-                VectorQuantizer(num_embeddings, embedding_dim, seed=None if seed is None else seed + index,
-                                name=f"stage{index}", **stage_options)
+                VectorQuantizer(
+                    num_embeddings,
+                    embedding_dim,
+                    seed=None if seed is None else seed + index,
+                    name=f"stage{index}",
+                    **stage_options,
+                )
                 for index in range(stage_count)
             ]
         except ValueError as error:
@@ -146,8 +165,9 @@ class ResidualVectorQuantizer(Quantizer):
         if replicas.num_replicas() > 1:
             global_batch = ops.cast(global_batch, "int32")
         dropped = keras.random.uniform((global_batch,), seed=self.seed_generator) < self.quantizer_dropout
-        random_count = (ops.floor(keras.random.uniform((global_batch,), seed=self.seed_generator)
-                                  * self.num_quantizers) + 1.0)
+        random_count = (
+            ops.floor(keras.random.uniform((global_batch,), seed=self.seed_generator) * self.num_quantizers) + 1.0
+        )
         count = ops.where(dropped, ops.minimum(random_count, float(self.num_quantizers)), float(self.num_quantizers))
         count = replicas.local_part(count, batch, offset)
         return ops.reshape(ops.repeat(count[:, None], rows_per_example, axis=1), (-1,))
@@ -167,8 +187,11 @@ class ResidualVectorQuantizer(Quantizer):
                 active = ops.cast(stages_used > index, "float32")[:, None]
                 fraction = ops.maximum(replicas.global_mean(active), 1e-6)  # of the global batch
             commitment = _masked_mean(ops.square(residual - ops.stop_gradient(codes)), active) / fraction
-            codebook = (_masked_mean(ops.square(ops.stop_gradient(residual) - codes), active) / fraction
-                        if stage.codebook_update == "loss" else ops.zeros((), "float32"))
+            codebook = (
+                _masked_mean(ops.square(ops.stop_gradient(residual) - codes), active) / fraction
+                if stage.codebook_update == "loss"
+                else ops.zeros((), "float32")
+            )
             loss = loss + codebook + stage.beta * commitment
             total = total + (ops.stop_gradient(codes) if active is None else ops.stop_gradient(codes) * active)
             residual = residual - ops.stop_gradient(codes)
@@ -212,8 +235,9 @@ class ResidualVectorQuantizer(Quantizer):
                 summary[name] = summary[name] + share * result[name]
         quantized = GRADIENT_ESTIMATORS[self.stages[0].gradient](flat_inputs, total)
         summary["quantized"] = ops.cast(ops.reshape(quantized, ops.shape(inputs)), self.compute_dtype)
-        summary["indices"] = ops.reshape(ops.stack(indices, axis=-1),
-                                         tuple(ops.shape(inputs)[:-1]) + (self.num_quantizers,))
+        summary["indices"] = ops.reshape(
+            ops.stack(indices, axis=-1), tuple(ops.shape(inputs)[:-1]) + (self.num_quantizers,)
+        )
         return summary
 
     def encode(self, inputs, num_quantizers=None):
@@ -233,8 +257,11 @@ class ResidualVectorQuantizer(Quantizer):
         """
         if num_quantizers is None:
             num_quantizers = self.num_quantizers
-        if isinstance(num_quantizers, bool) or not isinstance(num_quantizers, int) or not (
-                1 <= num_quantizers <= self.num_quantizers):
+        if (
+            isinstance(num_quantizers, bool)
+            or not isinstance(num_quantizers, int)
+            or not (1 <= num_quantizers <= self.num_quantizers)
+        ):
             raise ValueError(f"num_quantizers must be an integer in [1, {self.num_quantizers}], got {num_quantizers!r}")
         self.ensure_built(ops.shape(inputs))
         residual, indices = self.flat_float32(inputs), []
@@ -264,15 +291,21 @@ class ResidualVectorQuantizer(Quantizer):
         indices = ops.cast(indices, "int32")
         count = ops.shape(indices)[-1]
         if len(ops.shape(indices)) < 1 or not 1 <= count <= self.num_quantizers:
-            raise ValueError(f"ResidualVectorQuantizer.lookup takes codes of shape (..., n) with 1 <= n <= "
-                             f"{self.num_quantizers} stages; got shape {tuple(ops.shape(indices))}")
+            raise ValueError(
+                f"ResidualVectorQuantizer.lookup takes codes of shape (..., n) with 1 <= n <= "
+                f"{self.num_quantizers} stages; got shape {tuple(ops.shape(indices))}"
+            )
         return sum(self.stage(index).lookup(indices[..., index]) for index in range(count))
 
     def get_config(self):
         return super().get_config() | {
-            "num_quantizers": self.num_quantizers, "num_embeddings": self.num_embeddings,
-            "embedding_dim": self.embedding_dim, "quantizer_dropout": self.quantizer_dropout,
-            "shared_codebook": self.shared_codebook, "stage_options": dict(self.stage_options), "seed": self.seed,
+            "num_quantizers": self.num_quantizers,
+            "num_embeddings": self.num_embeddings,
+            "embedding_dim": self.embedding_dim,
+            "quantizer_dropout": self.quantizer_dropout,
+            "shared_codebook": self.shared_codebook,
+            "stage_options": dict(self.stage_options),
+            "seed": self.seed,
         }
 
 

@@ -142,9 +142,7 @@ class VectorQuantizer(Quantizer):
         check_positive_int("embedding_dim", embedding_dim)
         check_number("beta", beta, 0.0, math.inf, True, False)
         if codebook_update not in CODEBOOK_UPDATES:
-            raise ValueError(
-                f"codebook_update must be one of {CODEBOOK_UPDATES}, got {codebook_update!r}"
-            )
+            raise ValueError(f"codebook_update must be one of {CODEBOOK_UPDATES}, got {codebook_update!r}")
         check_number("decay", decay, 0.0, 1.0, False, False)
         check_number("epsilon", epsilon, 0.0, math.inf, False, False)
         check_number("dead_code_threshold", dead_code_threshold, 0.0, math.inf, True, False)
@@ -169,8 +167,11 @@ class VectorQuantizer(Quantizer):
         self.gradient = gradient
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.metric_names = ("commitment_loss",) + (
-            ("codebook_loss",) if codebook_update == "loss" else ()) + ("perplexity", "codebook_usage")
+        self.metric_names = (
+            ("commitment_loss",)
+            + (("codebook_loss",) if codebook_update == "loss" else ())
+            + ("perplexity", "codebook_usage")
+        )
 
     # ------------------------------------------------------------------ build
     def build(self, input_shape):
@@ -252,9 +253,7 @@ class VectorQuantizer(Quantizer):
         best_distance, best_index = None, None
         for start in range(0, self.num_embeddings, self.distance_chunk_size):
             codes = codebook[start : start + self.distance_chunk_size]
-            distance = ops.sum(ops.square(codes), axis=1)[None, :] - 2.0 * ops.matmul(
-                flat_inputs, ops.transpose(codes)
-            )
+            distance = ops.sum(ops.square(codes), axis=1)[None, :] - 2.0 * ops.matmul(flat_inputs, ops.transpose(codes))
             index = ops.cast(ops.argmin(distance, axis=1), "int32") + start
             if start + self.distance_chunk_size >= self.num_embeddings and best_index is None:
                 return index  # One chunk: no distance to compare with another chunk's.
@@ -403,8 +402,11 @@ class VectorQuantizer(Quantizer):
             if done is None:
                 local = self._cluster_sums(flat_inputs, centres)
             else:
-                local = ops.cond(done, lambda: ops.zeros((self.num_embeddings, self.embedding_dim + 1), "float32"),
-                                 lambda: self._cluster_sums(flat_inputs, centres))
+                local = ops.cond(
+                    done,
+                    lambda: ops.zeros((self.num_embeddings, self.embedding_dim + 1), "float32"),
+                    lambda: self._cluster_sums(flat_inputs, centres),
+                )
             totals = replicas.replica_sum(local)
             sums, counts = totals[:, :-1], totals[:, -1]
             means = sums / ops.maximum(counts, 1.0)[:, None]
@@ -445,15 +447,12 @@ class VectorQuantizer(Quantizer):
         decay = self.decay
         cluster_size = decay * self.ema_cluster_size.value + (1.0 - decay) * result["counts"]
         if self.codebook_update == "ema":
-            assigned_sums = replicas.replica_sum(ops.segment_sum(
-                ops.stop_gradient(flat_inputs), result["indices"], num_segments=self.num_embeddings))
+            assigned_sums = replicas.replica_sum(
+                ops.segment_sum(ops.stop_gradient(flat_inputs), result["indices"], num_segments=self.num_embeddings)
+            )
             embedding_sum = decay * self.ema_embedding_sum.value + (1.0 - decay) * assigned_sums
             total = ops.sum(cluster_size)
-            smoothed = (
-                (cluster_size + self.epsilon)
-                / (total + self.num_embeddings * self.epsilon)
-                * total
-            )
+            smoothed = (cluster_size + self.epsilon) / (total + self.num_embeddings * self.epsilon) * total
             codebook = embedding_sum / smoothed[:, None]
         if self.dead_code_threshold > 0:
             dead = cluster_size < self.dead_code_threshold
@@ -461,9 +460,7 @@ class VectorQuantizer(Quantizer):
             cluster_size = ops.where(dead, self.dead_code_threshold, cluster_size)
             if self.codebook_update == "ema":
                 codebook = ops.where(dead[:, None], replacements, codebook)
-                embedding_sum = ops.where(
-                    dead[:, None], replacements * self.dead_code_threshold, embedding_sum
-                )
+                embedding_sum = ops.where(dead[:, None], replacements * self.dead_code_threshold, embedding_sum)
             else:
                 offset = ops.where(dead[:, None], replacements - self.codebook.value, offset)
                 self.codebook_offset.assign(offset)
@@ -493,4 +490,3 @@ class VectorQuantizer(Quantizer):
             }
         )
         return config
-

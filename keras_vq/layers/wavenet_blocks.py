@@ -69,15 +69,26 @@ class WaveNetBlock(keras.layers.Layer):
         ```
     """
 
-    def __init__(self, channels, dilation_rate=1, kernel_size=2, skip_channels=None, global_condition_dim=None,
-                 local_condition_channels=None, use_residual_output=True, **kwargs):
+    def __init__(
+        self,
+        channels,
+        dilation_rate=1,
+        kernel_size=2,
+        skip_channels=None,
+        global_condition_dim=None,
+        local_condition_channels=None,
+        use_residual_output=True,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         for name, value in (("channels", channels), ("dilation_rate", dilation_rate), ("kernel_size", kernel_size)):
             check_positive_int(name, value)
         skip_channels = channels if skip_channels is None else skip_channels
         check_positive_int("skip_channels", skip_channels)
-        for name, value in (("global_condition_dim", global_condition_dim),
-                            ("local_condition_channels", local_condition_channels)):
+        for name, value in (
+            ("global_condition_dim", global_condition_dim),
+            ("local_condition_channels", local_condition_channels),
+        ):
             if value is not None:
                 check_positive_int(name, value)
         self.channels, self.dilation_rate, self.kernel_size = channels, dilation_rate, kernel_size
@@ -88,7 +99,8 @@ class WaveNetBlock(keras.layers.Layer):
 
         settings = dict(dtype=self.dtype_policy)
         self.dilated_convolution = keras.layers.Conv1D(
-            2 * channels, kernel_size, dilation_rate=dilation_rate, name="dilated_convolution", **settings)
+            2 * channels, kernel_size, dilation_rate=dilation_rate, name="dilated_convolution", **settings
+        )
         # The last block of a stack has only its skip output to give.
         self.use_residual_output = bool(use_residual_output)
         self.residual_output = (
@@ -97,11 +109,13 @@ class WaveNetBlock(keras.layers.Layer):
         self.skip_output = keras.layers.Conv1D(skip_channels, 1, name="skip_output", **settings)
         self.global_projection = (
             keras.layers.Dense(2 * channels, use_bias=False, name="global_projection", **settings)
-            if global_condition_dim else None
+            if global_condition_dim
+            else None
         )
         self.local_projection = (
             keras.layers.Conv1D(2 * channels, 1, use_bias=False, name="local_projection", **settings)
-            if local_condition_channels else None
+            if local_condition_channels
+            else None
         )
 
     def build(self, inputs_shape, global_condition_shape=None, local_condition_shape=None):
@@ -166,8 +180,9 @@ class WaveNetBlock(keras.layers.Layer):
         kernel = ops.cast(self.dilated_convolution.kernel, dtype)  # (taps, C_in, 2C): tap k-1 is the current input
         taps = tuple(kernel[tap] for tap in range(self.kernel_size))
         taps_bias = ops.cast(self.dilated_convolution.bias, dtype)
-        residual, residual_bias = (pointwise_matrix(self.residual_output) if self.residual_output is not None
-                                   else (None, None))
+        residual, residual_bias = (
+            pointwise_matrix(self.residual_output) if self.residual_output is not None else (None, None)
+        )
         return StepWeights(taps, taps_bias, residual, residual_bias, *pointwise_matrix(self.skip_output))
 
     def gated_step(self, window, weights, bias_now=None):

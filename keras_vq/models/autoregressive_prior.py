@@ -39,7 +39,6 @@ and a line in `keras_vq.models`.
 import dataclasses
 import math
 import time
-import typing
 
 import keras
 import numpy as np
@@ -130,7 +129,7 @@ class LevelSpec:
 
     shape: tuple
     num_symbols: int
-    condition_shape: typing.Optional[tuple] = None
+    condition_shape: tuple | None = None
 
 
 class AutoregressivePrior(PresetMixin, keras.Model):
@@ -275,15 +274,18 @@ class AutoregressivePrior(PresetMixin, keras.Model):
         """
         spec = self.level_spec()
         shapes_fit = len(spec.shape) == len(level.shape) and all(
-            mine is None or mine == theirs for mine, theirs in zip(spec.shape, level.shape))  # None: any length
+            mine is None or mine == theirs for mine, theirs in zip(spec.shape, level.shape)
+        )  # None: any length
         if not shapes_fit or spec.num_symbols != level.num_embeddings:
             raise ValueError(
                 f"{argument} must model {tuple(level.shape)} maps of {level.num_embeddings} codes (level "
                 f"{level.name!r}); got a {type(self).__name__} over {spec.shape} maps of {spec.num_symbols} codes"
             )
         wanted = None if level.condition is None else tuple(level.condition.shape)
-        if (spec.condition_shape is None) != (wanted is None) or (wanted is not None and any(
-                mine is not None and mine != theirs for mine, theirs in zip(spec.condition_shape, wanted))):
+        if (spec.condition_shape is None) != (wanted is None) or (
+            wanted is not None
+            and any(mine is not None and mine != theirs for mine, theirs in zip(spec.condition_shape, wanted))
+        ):
             raise ValueError(
                 f"{argument} must be conditioned on {wanted} maps of codes (level {level.name!r}); it is "
                 f"conditioned on {spec.condition_shape}"
@@ -344,8 +346,11 @@ class AutoregressivePrior(PresetMixin, keras.Model):
         totals = []
         for start in range(0, len(symbols), batch_size):
             part = slice(start, start + batch_size)
-            batch = ({key: np.asarray(value)[part] for key, value in inputs.items()} if isinstance(inputs, dict)
-                     else symbols[part])
+            batch = (
+                {key: np.asarray(value)[part] for key, value in inputs.items()}
+                if isinstance(inputs, dict)
+                else symbols[part]
+            )
             bits = symbol_bits(predict_rows(self, batch), symbols[part])
             totals.append(bits.reshape(len(bits), -1).sum(axis=1))
         return np.concatenate(totals)
@@ -379,13 +384,22 @@ class AutoregressivePrior(PresetMixin, keras.Model):
         started = time.perf_counter()
         symbols = run_compiled(self, SAMPLING_METHODS[method], f"{method}_sampler", inputs)
         symbols = np.asarray(ops.convert_to_numpy(symbols), np.int32)
-        report_stage(f"{self.name}: drew {num_samples:,} x {'x'.join(map(str, shape))} codes",
-                     int(np.prod(noise_shape)), "code", time.perf_counter() - started, verbose)
+        report_stage(
+            f"{self.name}: drew {num_samples:,} x {'x'.join(map(str, shape))} codes",
+            int(np.prod(noise_shape)),
+            "code",
+            time.perf_counter() - started,
+            verbose,
+        )
         return symbols
 
     # --- Serialisation -----------------------------------------------------------------------
 
     def config_with(self, arguments):
         """The config: name, trainable, the subclass's `arguments`, then the layers' dtype policy."""
-        return {"name": self.name, "trainable": self.trainable, **arguments,
-                "dtype": keras.saving.serialize_keras_object(self.layers_dtype_policy())}
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            **arguments,
+            "dtype": keras.saving.serialize_keras_object(self.layers_dtype_policy()),
+        }

@@ -28,15 +28,13 @@ def spatial_rank(data_shape):
     """1 for `(length, channels)` audio, 2 for `(height, width, channels)` images."""
     rank = len(data_shape) - 1
     if rank not in CONVOLUTIONS:
-        raise ValueError(
-            "data_shape must be (length, channels) or (height, width, channels); "
-            f"got {tuple(data_shape)}"
-        )
+        raise ValueError(f"data_shape must be (length, channels) or (height, width, channels); got {tuple(data_shape)}")
     return rank
 
 
-def architecture_arguments(data_shape, data_range, hidden_channels, num_downsamples, num_residual_layers,
-                           residual_channels):
+def architecture_arguments(
+    data_shape, data_range, hidden_channels, num_downsamples, num_residual_layers, residual_channels
+):
     """The encoder/decoder arguments, normalised (tuples, float bounds) and checked.
 
     Raises ValueError naming the first argument that cannot build a model.
@@ -44,8 +42,15 @@ def architecture_arguments(data_shape, data_range, hidden_channels, num_downsamp
     `ConvAutoencoder.set_architecture`.
     """
     data_shape = check_shape("data_shape", data_shape, allow_none=True)
-    if isinstance(data_range, (str, bytes)) or not isinstance(data_range, (tuple, list)) or len(data_range) != 2 or not all(
-            not isinstance(bound, bool) and isinstance(bound, numbers.Real) and math.isfinite(bound) for bound in data_range):
+    if (
+        isinstance(data_range, (str, bytes))
+        or not isinstance(data_range, (tuple, list))
+        or len(data_range) != 2
+        or not all(
+            not isinstance(bound, bool) and isinstance(bound, numbers.Real) and math.isfinite(bound)
+            for bound in data_range
+        )
+    ):
         raise ValueError(f"data_range must be (low, high), two finite numbers, got {data_range!r}")
     data_range = tuple(float(bound) for bound in data_range)
     rank = spatial_rank(data_shape)
@@ -63,19 +68,32 @@ def architecture_arguments(data_shape, data_range, hidden_channels, num_downsamp
     for size in data_shape[:rank]:
         if size is not None and size % factor:
             raise ValueError(
-                f"data_shape {tuple(data_shape)} has a spatial size not divisible by "
-                f"2**num_downsamples = {factor}"
+                f"data_shape {tuple(data_shape)} has a spatial size not divisible by 2**num_downsamples = {factor}"
             )
     low, high = data_range
     if not low < high:
         raise ValueError(f"data_range must be (low, high) with low < high, got {tuple(data_range)}")
-    return dict(data_shape=data_shape, data_range=data_range, hidden_channels=hidden_channels,
-                num_downsamples=num_downsamples, num_residual_layers=num_residual_layers,
-                residual_channels=residual_channels)
+    return dict(
+        data_shape=data_shape,
+        data_range=data_range,
+        hidden_channels=hidden_channels,
+        num_downsamples=num_downsamples,
+        num_residual_layers=num_residual_layers,
+        residual_channels=residual_channels,
+    )
 
 
-def build_encoder(data_shape, data_range, num_downsamples, hidden_channels, num_residual_layers,
-                  residual_channels, output_channels, dtype=None, name="encoder"):
+def build_encoder(
+    data_shape,
+    data_range,
+    num_downsamples,
+    hidden_channels,
+    num_residual_layers,
+    residual_channels,
+    output_channels,
+    dtype=None,
+    name="encoder",
+):
     """x -> z_e: centre, strided convs, a 3-tap conv, a ResidualStack, a 1-tap conv.
 
     Each of the `num_downsamples` stride-2, 4-tap convolutions is followed by
@@ -92,8 +110,17 @@ def build_encoder(data_shape, data_range, num_downsamples, hidden_channels, num_
         layers.append(keras.layers.Rescaling(1.0, offset=-centre, dtype=dtype))
     for index in range(num_downsamples):
         channels = hidden_channels if index == num_downsamples - 1 else hidden_channels // 2
-        layers.append(convolution(channels, DOWNSAMPLING_KERNEL, strides=2, padding="same",
-                                  activation="relu", dtype=dtype, name=f"downsample{index}"))
+        layers.append(
+            convolution(
+                channels,
+                DOWNSAMPLING_KERNEL,
+                strides=2,
+                padding="same",
+                activation="relu",
+                dtype=dtype,
+                name=f"downsample{index}",
+            )
+        )
     layers += [
         convolution(hidden_channels, SAME_SIZE_KERNEL, padding="same", dtype=dtype, name="conv"),
         ResidualStack(num_residual_layers, residual_channels, dtype=dtype, name="residual_stack"),
@@ -108,9 +135,19 @@ def build_encoder(data_shape, data_range, num_downsamples, hidden_channels, num_
 LIVE_START_BIAS_STDDEV = 0.1
 
 
-def build_decoder(data_shape, data_range, num_downsamples, hidden_channels, num_residual_layers,
-                  residual_channels, latent_channels, dtype=None, name="decoder", zero_input_at_start=False,
-                  output_distribution=None):
+def build_decoder(
+    data_shape,
+    data_range,
+    num_downsamples,
+    hidden_channels,
+    num_residual_layers,
+    residual_channels,
+    latent_channels,
+    dtype=None,
+    name="decoder",
+    zero_input_at_start=False,
+    output_distribution=None,
+):
     """z_q -> x: a 3-tap conv, a ResidualStack, stride-2 transposed convs, un-centre.
 
     Mirrors `build_encoder`: `num_downsamples` stride-2, 4-tap transposed
@@ -130,23 +167,51 @@ def build_decoder(data_shape, data_range, num_downsamples, hidden_channels, num_
     transposed = TRANSPOSED_CONVOLUTIONS[rank]
     layers = [
         keras.Input(shape=latent_shape + (latent_channels,)),
-        CONVOLUTIONS[rank](hidden_channels, SAME_SIZE_KERNEL, padding="same", dtype=dtype, name="conv",
-                           bias_initializer=keras.initializers.RandomNormal(stddev=LIVE_START_BIAS_STDDEV)
-                           if zero_input_at_start else "zeros"),
+        CONVOLUTIONS[rank](
+            hidden_channels,
+            SAME_SIZE_KERNEL,
+            padding="same",
+            dtype=dtype,
+            name="conv",
+            bias_initializer=keras.initializers.RandomNormal(stddev=LIVE_START_BIAS_STDDEV)
+            if zero_input_at_start
+            else "zeros",
+        ),
         ResidualStack(num_residual_layers, residual_channels, dtype=dtype, name="residual_stack"),
     ]
     for index in range(num_downsamples - 1):
-        layers.append(transposed(hidden_channels // 2, DOWNSAMPLING_KERNEL, strides=2, padding="same",
-                                 activation="relu", dtype=dtype, name=f"upsample{index}"))
+        layers.append(
+            transposed(
+                hidden_channels // 2,
+                DOWNSAMPLING_KERNEL,
+                strides=2,
+                padding="same",
+                activation="relu",
+                dtype=dtype,
+                name=f"upsample{index}",
+            )
+        )
     if output_distribution is not None and output_distribution.has_likelihood:
-        to_distribution = transposed(output_distribution.parameter_channels, DOWNSAMPLING_KERNEL, strides=2,
-                                     padding="same", dtype="float32", name="to_distribution")
+        to_distribution = transposed(
+            output_distribution.parameter_channels,
+            DOWNSAMPLING_KERNEL,
+            strides=2,
+            padding="same",
+            dtype="float32",
+            name="to_distribution",
+        )
         decoder = keras.Sequential(layers + [to_distribution], name=name)
         to_distribution.bias.assign(output_distribution.initial_bias())
         return decoder
     layers += [
-        transposed(data_shape[-1], DOWNSAMPLING_KERNEL, strides=2, padding="same", dtype=dtype,
-                   name=f"upsample{num_downsamples - 1}"),
+        transposed(
+            data_shape[-1],
+            DOWNSAMPLING_KERNEL,
+            strides=2,
+            padding="same",
+            dtype=dtype,
+            name=f"upsample{num_downsamples - 1}",
+        ),
     ]
     if data_range is not None:
         centre = 0.5 * (data_range[0] + data_range[1])
@@ -157,7 +222,8 @@ def build_decoder(data_shape, data_range, num_downsamples, hidden_channels, num_
 # VectorQuantizer's arguments, which models saved before `quantizer=` was the one spelling hold flat in their
 # config. Read only by `migrate_flat_quantizer_arguments`; read from the signature: defined once, there.
 FLAT_QUANTIZER_ARGUMENTS = tuple(
-    name for name in inspect.signature(VectorQuantizer.__init__).parameters if name not in ("self", "seed", "kwargs"))
+    name for name in inspect.signature(VectorQuantizer.__init__).parameters if name not in ("self", "seed", "kwargs")
+)
 # The paper's quantizer, a model's default: K = 512 codes of D = 64 (Sonnet's CIFAR-10 VQ-VAE).
 DEFAULT_QUANTIZER = {"num_embeddings": 512, "embedding_dim": 64}
 
@@ -174,11 +240,14 @@ def migrate_flat_quantizer_arguments(config):
     if not flat:
         return config
     if config.get("quantizer") is not None:
-        raise ValueError(f"a model config holds both a quantizer and the flat quantizer arguments {sorted(flat)}: "
-                         "give a quantizer's options to the quantizer itself")
+        raise ValueError(
+            f"a model config holds both a quantizer and the flat quantizer arguments {sorted(flat)}: "
+            "give a quantizer's options to the quantizer itself"
+        )
     config = {name: value for name, value in config.items() if name not in flat}
-    quantizer = VectorQuantizer(seed=config.get("seed"), dtype=config.get("dtype"), name="quantizer",
-                                **(DEFAULT_QUANTIZER | flat))
+    quantizer = VectorQuantizer(
+        seed=config.get("seed"), dtype=config.get("dtype"), name="quantizer", **(DEFAULT_QUANTIZER | flat)
+    )
     return config | {"quantizer": quantizer, "seed": None}
 
 
@@ -187,9 +256,11 @@ def refuse_flat_quantizer_arguments(model_class, kwargs):
     flat = sorted(name for name in FLAT_QUANTIZER_ARGUMENTS if name in kwargs)
     if flat:
         given = ", ".join(f"{name}={kwargs[name]!r}" for name in flat)
-        raise TypeError(f"{model_class.__name__} takes the quantizer's options on the quantizer: "
-                        f"{model_class.__name__}(quantizer=keras_vq.layers.VectorQuantizer({given})) rather than "
-                        f"{model_class.__name__}({given})")
+        raise TypeError(
+            f"{model_class.__name__} takes the quantizer's options on the quantizer: "
+            f"{model_class.__name__}(quantizer=keras_vq.layers.VectorQuantizer({given})) rather than "
+            f"{model_class.__name__}({given})"
+        )
 
 
 def resolve_quantizer(quantizer, seed, dtype, name):
@@ -206,16 +277,20 @@ def resolve_quantizer(quantizer, seed, dtype, name):
     if quantizer is None:
         return VectorQuantizer(seed=seed, dtype=dtype, name=name, **DEFAULT_QUANTIZER)
     if seed is not None and not isinstance(quantizer, dict):
-        raise ValueError(f"give a quantizer's options to the quantizer itself: seed={seed!r} cannot be combined "
-                         f"with quantizer={type(quantizer).__name__}")
+        raise ValueError(
+            f"give a quantizer's options to the quantizer itself: seed={seed!r} cannot be combined "
+            f"with quantizer={type(quantizer).__name__}"
+        )
     if isinstance(quantizer, dict):
         check_config(quantizer, f"the {name} config")
         if seed is not None and "seed" in quantizer.get("config", {}):
             quantizer = quantizer | {"config": quantizer["config"] | {"seed": seed}}
         quantizer = keras.saving.deserialize_keras_object(quantizer)
     if not isinstance(quantizer, Quantizer):
-        raise ValueError(f"{name} must be a keras_vq quantizer layer (VectorQuantizer, ResidualVectorQuantizer, "
-                         f"FiniteScalarQuantizer, LookupFreeQuantizer) or its config; got {quantizer!r:.80}")
+        raise ValueError(
+            f"{name} must be a keras_vq quantizer layer (VectorQuantizer, ResidualVectorQuantizer, "
+            f"FiniteScalarQuantizer, LookupFreeQuantizer) or its config; got {quantizer!r:.80}"
+        )
     return quantizer
 
 
@@ -233,8 +308,9 @@ def as_data_batch(model_name, inputs):
     if not hasattr(inputs, "shape") or not hasattr(inputs, "dtype"):
         array = np.asarray(inputs) if inputs is not None else None
         if array is None or array.dtype.kind not in "biuf":
-            raise ValueError(f"{model_name} expects a float array of data (batch, ...); got {type(inputs).__name__} "
-                             f"{inputs!r:.60}")
+            raise ValueError(
+                f"{model_name} expects a float array of data (batch, ...); got {type(inputs).__name__} {inputs!r:.60}"
+            )
         inputs = array
     return ops.convert_to_tensor(inputs)
 
@@ -273,10 +349,15 @@ def checked_codes(argument, codes, spatial_shape, num_embeddings, codes_per_posi
     expected = "(batch, " + ", ".join("any" if size is None else str(size) for size in spatial_shape)
     expected += f", 1..{codes_per_position})" if stage_axis else ")"
     rank = len(spatial_shape) + 1 + stage_axis
-    if codes.ndim != rank or codes.shape[0] < 1 or any(
-        (wanted is None and size < 1) or (wanted is not None and size != wanted)
-        for size, wanted in zip(codes.shape[1:], spatial_shape)
-    ) or (stage_axis and not 1 <= codes.shape[-1] <= codes_per_position):
+    if (
+        codes.ndim != rank
+        or codes.shape[0] < 1
+        or any(
+            (wanted is None and size < 1) or (wanted is not None and size != wanted)
+            for size, wanted in zip(codes.shape[1:], spatial_shape)
+        )
+        or (stage_axis and not 1 <= codes.shape[-1] <= codes_per_position)
+    ):
         raise ValueError(f"{argument} must have shape {expected}; got {codes.shape}")
     if not np.issubdtype(codes.dtype, np.integer):
         raise ValueError(f"{argument} must be integer code indices; got dtype {codes.dtype}")
@@ -290,8 +371,10 @@ def check_prior(prior, level, argument="prior"):
     from keras_vq.models.autoregressive_prior import AutoregressivePrior
 
     if not isinstance(prior, AutoregressivePrior):
-        raise ValueError(f"{argument} must be a prior over codes (a keras_vq.models autoregressive prior); got "
-                         f"{type(prior).__name__}")
+        raise ValueError(
+            f"{argument} must be a prior over codes (a keras_vq.models autoregressive prior); got "
+            f"{type(prior).__name__}"
+        )
     prior.check_fits_level(level, argument)
 
 
@@ -340,8 +423,9 @@ class ConvAutoencoder(PresetMixin, keras.Model):
         """The data's mean from the decoder's raw outputs (themselves, for an "mse" decoder)."""
         return outputs if self._outputs_parameters else self.output_distribution.mean(outputs)
 
-    def set_architecture(self, data_shape, data_range, hidden_channels, num_downsamples, num_residual_layers,
-                         residual_channels):
+    def set_architecture(
+        self, data_shape, data_range, hidden_channels, num_downsamples, num_residual_layers, residual_channels
+    ):
         self.data_shape, self.data_range = data_shape, data_range
         self.hidden_channels = hidden_channels
         self.num_downsamples = num_downsamples
@@ -443,6 +527,7 @@ class ConvAutoencoder(PresetMixin, keras.Model):
         def step(*args, **kwargs):
             with self.outputting_parameters():  # Traced (TF, JAX) or run (PyTorch) inside.
                 return step_function(*args, **kwargs)
+
         return step
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):

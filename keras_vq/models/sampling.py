@@ -46,8 +46,10 @@ def draw_categorical(logits, uniform, temperature):
         ```
     """
     # Python's operators where they do: the loops call this once a step, eagerly on PyTorch.
-    uniform, temperature = (values if ops.is_tensor(values) else ops.convert_to_tensor(values, "float32")
-                            for values in (uniform, temperature))
+    uniform, temperature = (
+        values if ops.is_tensor(values) else ops.convert_to_tensor(values, "float32")
+        for values in (uniform, temperature)
+    )
     logits = ops.cast(logits, "float32") / temperature[:, None]
     cumulative = ops.cumsum(ops.softmax(logits, axis=-1), axis=-1)
     below = ops.sum(ops.cast(cumulative < uniform[:, None], "int32"), axis=-1)

@@ -35,8 +35,10 @@ def check_odd_kernel_size(name, value):
 def integer_array(name, values):
     """`values` as an int NumPy array, or ValueError naming `name` if they are not whole numbers."""
     array = np.asarray(values)
-    if array.dtype == bool or not (np.issubdtype(array.dtype, np.integer) or (
-            np.issubdtype(array.dtype, np.floating) and np.all(np.isfinite(array)) and np.all(array == np.round(array)))):
+    if array.dtype == bool or not (
+        np.issubdtype(array.dtype, np.integer)
+        or (np.issubdtype(array.dtype, np.floating) and np.all(np.isfinite(array)) and np.all(array == np.round(array)))
+    ):
         raise ValueError(f"{name} must be integers, got {values!r}")
     return array.astype(np.int64)
 
@@ -55,12 +57,18 @@ def check_shape(name, shape, rank=None, allow_none=False):
         shape = tuple(shape)
     except TypeError:
         raise ValueError(f"{name} must be a tuple of sizes, got {shape!r}") from None
-    ok = all((allow_none and size is None) or (
-        not isinstance(size, bool) and isinstance(size, numbers.Integral) and size >= 1) for size in shape)
+    ok = all(
+        (allow_none and size is None)
+        or (not isinstance(size, bool) and isinstance(size, numbers.Integral) and size >= 1)
+        for size in shape
+    )
     if not shape or not ok or (rank is not None and len(shape) != rank):
         kind = f"{rank} " if rank is not None else ""
-        raise ValueError(f"{name} must be a tuple of {kind}positive integer sizes"
-                         + (" (None for any)" if allow_none else "") + f", got {shape!r}")
+        raise ValueError(
+            f"{name} must be a tuple of {kind}positive integer sizes"
+            + (" (None for any)" if allow_none else "")
+            + f", got {shape!r}"
+        )
     return tuple(None if size is None else int(size) for size in shape)
 
 
@@ -84,8 +92,10 @@ def checked_figure_data(name, data):
     if data.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be an array of numbers; got dtype {data.dtype}")
     if data.dtype.kind == "f" and not np.all(np.isfinite(data)):
-        raise ValueError(f"{name} holds {int(np.size(data) - np.isfinite(data).sum())} NaN or infinite values; "
-                         "the figures would be NaN")
+        raise ValueError(
+            f"{name} holds {int(np.size(data) - np.isfinite(data).sum())} NaN or infinite values; "
+            "the figures would be NaN"
+        )
     return data
 
 
@@ -103,8 +113,11 @@ def check_model_kwargs(model_class, kwargs):
     unknown = sorted(set(kwargs) - set(MODEL_KEYWORD_ARGUMENTS))
     if not unknown:
         return
-    own = [name for name, parameter in inspect.signature(model_class.__init__).parameters.items()
-           if name != "self" and parameter.kind is not inspect.Parameter.VAR_KEYWORD]
+    own = [
+        name
+        for name, parameter in inspect.signature(model_class.__init__).parameters.items()
+        if name != "self" and parameter.kind is not inspect.Parameter.VAR_KEYWORD
+    ]
     candidates = own + list(MODEL_KEYWORD_ARGUMENTS)
     described = []
     for name in unknown:

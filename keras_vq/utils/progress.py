@@ -87,8 +87,10 @@ class Progress:
         if self.shown and self.bar is None:
             seconds = time.perf_counter() - self.started
             rate = f" ({self.count / seconds:,.1f} {plural(self.unit)}/s)" if seconds > 0 else ""
-            print(f"{self.description}: {self.count:,}/{self.total:,} {plural(self.unit)} in {seconds:.1f} s{rate}",
-                  flush=True)
+            print(
+                f"{self.description}: {self.count:,}/{self.total:,} {plural(self.unit)} in {seconds:.1f} s{rate}",
+                flush=True,
+            )
         elif self.bar is not None and self.count < self.total:
             self.bar.update(self.total, finalize=True)
 
@@ -104,5 +106,8 @@ def report_stage(description, count, unit, seconds, verbose="auto"):
         ```
     """
     if verbose:
-        print(f"{description}: {count:,} {plural(unit)} in {seconds:.1f} s "
-              f"({count / max(seconds, 1e-9):,.1f} {plural(unit)}/s)", flush=True)
+        print(
+            f"{description}: {count:,} {plural(unit)} in {seconds:.1f} s "
+            f"({count / max(seconds, 1e-9):,.1f} {plural(unit)}/s)",
+            flush=True,
+        )

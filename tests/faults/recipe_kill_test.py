@@ -24,31 +24,52 @@ import pytest
 
 from tests import data_helpers
 
-pytestmark = pytest.mark.skipif(keras.backend.backend() != "torch",
-                                reason="file-system fault injection runs on the torch pass")
+pytestmark = pytest.mark.skipif(
+    keras.backend.backend() != "torch", reason="file-system fault injection runs on the torch pass"
+)
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 KILL_AT = pathlib.Path(__file__).resolve().parent / "kill_at.py"
-RECIPE_ARGUMENTS = ["--data-dir", str(data_helpers.FIXTURES), "--steps", "6", "--steps-per-epoch", "2",
-                    "--batch-size", "4"]
+RECIPE_ARGUMENTS = [
+    "--data-dir",
+    str(data_helpers.FIXTURES),
+    "--steps",
+    "6",
+    "--steps-per-epoch",
+    "2",
+    "--batch-size",
+    "4",
+]
 # An uninterrupted run makes 14 atomic renames: run.json; per epoch (3) its weights, checkpoint.json and
 # history.json; results.json; reconstructions.png; loss_curves.png; the preset folder. 2 batches an epoch.
 KILL_POINTS = [
-    ("before-rename", 1),                               # the run record
-    ("torn-write", 2), ("after-rename", 2),             # epoch 1's weights
-    ("before-rename", 3),                               # epoch 1's checkpoint record (names the weights)
-    ("torn-write", 4),                                  # epoch 1's history
-    ("after-rename", 6), ("torn-write", 8),             # epoch 2's checkpoint record, epoch 3's weights
-    ("torn-write", 11),                                 # results.json
-    ("torn-write", 12),                                 # a picture
-    ("torn-write", 14), ("before-rename", 14),          # the preset (written whole, renamed once)
-    ("training-step", 3),                               # mid-epoch, after one checkpoint
+    ("before-rename", 1),  # the run record
+    ("torn-write", 2),
+    ("after-rename", 2),  # epoch 1's weights
+    ("before-rename", 3),  # epoch 1's checkpoint record (names the weights)
+    ("torn-write", 4),  # epoch 1's history
+    ("after-rename", 6),
+    ("torn-write", 8),  # epoch 2's checkpoint record, epoch 3's weights
+    ("torn-write", 11),  # results.json
+    ("torn-write", 12),  # a picture
+    ("torn-write", 14),
+    ("before-rename", 14),  # the preset (written whole, renamed once)
+    ("training-step", 3),  # mid-epoch, after one checkpoint
 ]
 
 
 def run(output_dir, point="none", count=0, *extra):
-    command = [sys.executable, str(KILL_AT), point, str(count), str(ROOT / "recipes" / "cifar10_vqvae.py"),
-               *RECIPE_ARGUMENTS, "--output-dir", str(output_dir), *extra]
+    command = [
+        sys.executable,
+        str(KILL_AT),
+        point,
+        str(count),
+        str(ROOT / "recipes" / "cifar10_vqvae.py"),
+        *RECIPE_ARGUMENTS,
+        "--output-dir",
+        str(output_dir),
+        *extra,
+    ]
     environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT))
     return subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment, cwd=ROOT)
 
@@ -57,8 +78,9 @@ def outcome(output_dir):
     """The preset's weights and the run's figures (timings aside)."""
     with h5py.File(output_dir / "preset" / "model.weights.h5") as weights:
         arrays = {}
-        weights.visititems(lambda name, item: arrays.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset)
-                           else None)
+        weights.visititems(
+            lambda name, item: arrays.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None
+        )
     results = json.loads((output_dir / "results.json").read_text())
     results.pop("seconds_this_run")
     return arrays, results

@@ -107,8 +107,7 @@ class PixelCNN(AutoregressivePrior):
     ):
         check_model_kwargs(PixelCNN, kwargs)
         code_shape = check_shape("code_shape", code_shape, rank=2)
-        for name, value in (("num_embeddings", num_embeddings), ("channels", channels),
-                            ("num_blocks", num_blocks)):
+        for name, value in (("num_embeddings", num_embeddings), ("channels", channels), ("num_blocks", num_blocks)):
             check_positive_int(name, value)
         check_odd_kernel_size("kernel_size", kernel_size)
         check_odd_kernel_size("first_kernel_size", first_kernel_size)
@@ -132,18 +131,25 @@ class PixelCNN(AutoregressivePrior):
         embedding = keras.layers.Embedding(num_embeddings, channels, name="code_embedding", **settings)
         condition_network = None
         if condition_shape is not None:
-            condition_network = keras.Sequential([
-                keras.Input(shape=condition_shape, dtype="int32"),
-                keras.layers.Embedding(condition_num_embeddings, channels, **settings),
-                keras.layers.UpSampling2D(upsampling, **settings),
-                keras.layers.Conv2D(channels, 3, padding="same", **settings),
-                ResidualStack(condition_residual_layers, max(channels // 2, 1), **settings),
-            ], name="condition_network")
+            condition_network = keras.Sequential(
+                [
+                    keras.Input(shape=condition_shape, dtype="int32"),
+                    keras.layers.Embedding(condition_num_embeddings, channels, **settings),
+                    keras.layers.UpSampling2D(upsampling, **settings),
+                    keras.layers.Conv2D(channels, 3, padding="same", **settings),
+                    ResidualStack(condition_residual_layers, max(channels // 2, 1), **settings),
+                ],
+                name="condition_network",
+            )
         blocks = [
             GatedPixelCNNBlock(
-                channels, first_kernel_size if index == 0 else kernel_size, is_first=index == 0,
-                num_classes=num_classes, condition_channels=channels if condition_shape else None,
-                name=f"block{index}", **settings,
+                channels,
+                first_kernel_size if index == 0 else kernel_size,
+                is_first=index == 0,
+                num_classes=num_classes,
+                condition_channels=channels if condition_shape else None,
+                name=f"block{index}",
+                **settings,
             )
             for index in range(num_blocks)
         ]
@@ -195,17 +201,28 @@ class PixelCNN(AutoregressivePrior):
             print(prior.code_shape, prior.condition_shape)  # (8, 8) (4, 4): the bottom codes, given the top
             ```
         """
-        condition = {} if level.condition is None else {
-            "condition_shape": level.condition.shape, "condition_num_embeddings": level.condition.num_embeddings}
-        return cls(code_shape=level.shape, num_embeddings=level.num_embeddings, num_classes=num_classes,
-                   **condition, **architecture)
+        condition = (
+            {}
+            if level.condition is None
+            else {"condition_shape": level.condition.shape, "condition_num_embeddings": level.condition.num_embeddings}
+        )
+        return cls(
+            code_shape=level.shape,
+            num_embeddings=level.num_embeddings,
+            num_classes=num_classes,
+            **condition,
+            **architecture,
+        )
 
     def level_spec(self):
         return LevelSpec(self.code_shape, self.num_embeddings, self.condition_shape)
 
     def conditioning_keys(self):
-        return [key for key, used in ((CLASS_LABELS, self.num_classes), (CONDITION, self.condition_shape))
-                if used is not None]
+        return [
+            key
+            for key, used in ((CLASS_LABELS, self.num_classes), (CONDITION, self.condition_shape))
+            if used is not None
+        ]
 
     @property
     def condition_key(self):
@@ -247,8 +264,11 @@ class PixelCNN(AutoregressivePrior):
 
     def check_inputs(self, inputs):
         """Raises ValueError naming the input whose keys, shape or values do not fit this prior."""
-        expected = {CODES} | ({CLASS_LABELS} if self.num_classes is not None else set()) | (
-            {CONDITION} if self.condition_shape is not None else set())
+        expected = (
+            {CODES}
+            | ({CLASS_LABELS} if self.num_classes is not None else set())
+            | ({CONDITION} if self.condition_shape is not None else set())
+        )
         given = set(inputs) if isinstance(inputs, dict) else {CODES}
         if given != expected or (not isinstance(inputs, dict) and len(expected) > 1):  # {"codes": ...} is fine too
             raise ValueError(
@@ -256,8 +276,11 @@ class PixelCNN(AutoregressivePrior):
                 f"{sorted(inputs) if isinstance(inputs, dict) else 'an array'}"
             )
         arrays = inputs if isinstance(inputs, dict) else {CODES: inputs}
-        ranges = {CODES: (self.code_shape, self.num_embeddings), CLASS_LABELS: ((), self.num_classes),
-                  CONDITION: (self.condition_shape, self.condition_num_embeddings)}
+        ranges = {
+            CODES: (self.code_shape, self.num_embeddings),
+            CLASS_LABELS: ((), self.num_classes),
+            CONDITION: (self.condition_shape, self.condition_num_embeddings),
+        }
         for name, values in arrays.items():
             values = np.asarray(values)
             shape, limit = ranges[name]
@@ -269,8 +292,16 @@ class PixelCNN(AutoregressivePrior):
 
     # --- Sampling ----------------------------------------------------------------------------
 
-    def sample(self, num_samples, class_labels=None, condition=None, temperature=1.0, seed=None,
-               method="cached", verbose="auto"):
+    def sample(
+        self,
+        num_samples,
+        class_labels=None,
+        condition=None,
+        temperature=1.0,
+        seed=None,
+        method="cached",
+        verbose="auto",
+    ):
         """Code maps `(num_samples, height, width)` int32 drawn from the prior (NumPy).
 
         Args:
@@ -309,8 +340,9 @@ class PixelCNN(AutoregressivePrior):
                 f"{'given' if self.num_classes is not None else 'None'}"
             )
         if class_labels is not None:
-            conditioning[CLASS_LABELS] = self.checked_indices("class_labels", class_labels, num_samples,
-                                                              self.num_classes)
+            conditioning[CLASS_LABELS] = self.checked_indices(
+                "class_labels", class_labels, num_samples, self.num_classes
+            )
         if (condition is None) != (self.condition_shape is None):
             raise ValueError(
                 f"this PixelCNN has condition_shape={self.condition_shape}: condition must be "
@@ -329,15 +361,17 @@ class PixelCNN(AutoregressivePrior):
     # --- Serialisation -----------------------------------------------------------------------
 
     def get_config(self):
-        return self.config_with({
-            "code_shape": self.code_shape,
-            "num_embeddings": self.num_embeddings,
-            "channels": self.channels,
-            "num_blocks": self.num_blocks,
-            "kernel_size": self.kernel_size,
-            "first_kernel_size": self.first_kernel_size,
-            "num_classes": self.num_classes,
-            "condition_shape": self.condition_shape,
-            "condition_num_embeddings": self.condition_num_embeddings,
-            "condition_residual_layers": self.condition_residual_layers,
-        })
+        return self.config_with(
+            {
+                "code_shape": self.code_shape,
+                "num_embeddings": self.num_embeddings,
+                "channels": self.channels,
+                "num_blocks": self.num_blocks,
+                "kernel_size": self.kernel_size,
+                "first_kernel_size": self.first_kernel_size,
+                "num_classes": self.num_classes,
+                "condition_shape": self.condition_shape,
+                "condition_num_embeddings": self.condition_num_embeddings,
+                "condition_residual_layers": self.condition_residual_layers,
+            }
+        )

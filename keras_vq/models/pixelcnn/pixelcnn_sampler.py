@@ -67,8 +67,9 @@ class PixelCNNSteps(CachedSteps):
         self.embeddings = ops.cast(prior.embedding.embeddings, self.dtype)
         self.history_lengths = [block.radius + 1 if block.is_first else block.radius for block in self.blocks]
         vertical_inputs = [
-            ops.zeros((batch, self.height + block.padding_before, self.width + 2 * block.radius, self.channels),
-                      self.dtype)
+            ops.zeros(
+                (batch, self.height + block.padding_before, self.width + 2 * block.radius, self.channels), self.dtype
+            )
             for block in self.blocks
         ]
         row_preactivations = ops.zeros((batch, self.width, len(self.blocks), 2 * self.channels), self.dtype)
@@ -82,8 +83,11 @@ class PixelCNNSteps(CachedSteps):
         vertical_inputs = list(vertical_inputs)
         row_preactivations = []
         for index, block in enumerate(self.blocks):
-            rows = ops.slice(vertical_inputs[index], (0, i, 0, 0),
-                             (self.batch, block.radius + 1, self.width + 2 * block.radius, self.channels))
+            rows = ops.slice(
+                vertical_inputs[index],
+                (0, i, 0, 0),
+                (self.batch, block.radius + 1, self.width + 2 * block.radius, self.channels),
+            )
             bias = _row_bias(self.biases[index], i, self.batch)
             preactivation, output = block.vertical_step(rows, bias)
             row_preactivations.append(ops.cast(block.row_preactivation(preactivation, bias)[:, 0], self.dtype))
@@ -116,8 +120,11 @@ class PixelCNNSteps(CachedSteps):
     def end_row(self, i, row_symbols, state):
         vertical_inputs, row_preactivations, histories = state
         first = self.blocks[0]
-        vertical_inputs = [ops.slice_update(
-            vertical_inputs[0], (0, i + first.padding_before, first.radius, 0),
-            ops.take(self.embeddings, row_symbols, axis=0)[:, None]
-        )] + list(vertical_inputs[1:])
+        vertical_inputs = [
+            ops.slice_update(
+                vertical_inputs[0],
+                (0, i + first.padding_before, first.radius, 0),
+                ops.take(self.embeddings, row_symbols, axis=0)[:, None],
+            )
+        ] + list(vertical_inputs[1:])
         return vertical_inputs, row_preactivations, histories

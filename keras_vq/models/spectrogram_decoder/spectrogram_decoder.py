@@ -81,32 +81,60 @@ class SpectrogramDecoder(keras.Model):
         **kwargs,
     ):
         check_model_kwargs(SpectrogramDecoder, kwargs)
-        for name, value in (("latent_dim", latent_dim), ("hop", hop), ("fft_length", fft_length),
-                            ("channels", channels), ("num_blocks", num_blocks), ("blocks_per_cycle", blocks_per_cycle),
-                            ("kernel_size", kernel_size), ("speaker_embedding_dim", speaker_embedding_dim),
-                            ("griffin_lim_iterations", griffin_lim_iterations)):
+        for name, value in (
+            ("latent_dim", latent_dim),
+            ("hop", hop),
+            ("fft_length", fft_length),
+            ("channels", channels),
+            ("num_blocks", num_blocks),
+            ("blocks_per_cycle", blocks_per_cycle),
+            ("kernel_size", kernel_size),
+            ("speaker_embedding_dim", speaker_embedding_dim),
+            ("griffin_lim_iterations", griffin_lim_iterations),
+        ):
             check_positive_int(name, value)
         if num_speakers is not None:
             check_positive_int("num_speakers", num_speakers)
         if fft_length % hop or fft_length < 2 * hop:
-            raise ValueError(f"fft_length must be a multiple of hop, at least twice it (frames overlap); got "
-                             f"fft_length={fft_length}, hop={hop}")
+            raise ValueError(
+                f"fft_length must be a multiple of hop, at least twice it (frames overlap); got "
+                f"fft_length={fft_length}, hop={hop}"
+            )
 
         # === Layers ===
         settings = dict(dtype=dtype)
-        speaker_embedding = (keras.layers.Embedding(num_speakers, speaker_embedding_dim, name="speaker_embedding",
-                                                    **settings) if num_speakers else None)
+        speaker_embedding = (
+            keras.layers.Embedding(num_speakers, speaker_embedding_dim, name="speaker_embedding", **settings)
+            if num_speakers
+            else None
+        )
         input_projection = keras.layers.Conv1D(channels, 1, name="input_projection", **settings)
-        dilated = [keras.layers.Conv1D(channels, kernel_size, dilation_rate=2 ** (index % blocks_per_cycle),
-                                       padding="same", name=f"block{index}_dilated", **settings)
-                   for index in range(num_blocks)]
-        speaker_projections = [keras.layers.Dense(channels, name=f"block{index}_speaker", **settings)
-                               for index in range(num_blocks)] if num_speakers else None
-        pointwise = [keras.layers.Conv1D(channels, 1, name=f"block{index}_pointwise", **settings)
-                     for index in range(num_blocks)]
+        dilated = [
+            keras.layers.Conv1D(
+                channels,
+                kernel_size,
+                dilation_rate=2 ** (index % blocks_per_cycle),
+                padding="same",
+                name=f"block{index}_dilated",
+                **settings,
+            )
+            for index in range(num_blocks)
+        ]
+        speaker_projections = (
+            [keras.layers.Dense(channels, name=f"block{index}_speaker", **settings) for index in range(num_blocks)]
+            if num_speakers
+            else None
+        )
+        pointwise = [
+            keras.layers.Conv1D(channels, 1, name=f"block{index}_pointwise", **settings) for index in range(num_blocks)
+        ]
         output_projection = keras.layers.Conv1D(
-            fft_length // 2 + 1, 1, bias_initializer=keras.initializers.Constant(INITIAL_LOG_MAGNITUDE),
-            name="log_magnitude", dtype="float32")
+            fft_length // 2 + 1,
+            1,
+            bias_initializer=keras.initializers.Constant(INITIAL_LOG_MAGNITUDE),
+            name="log_magnitude",
+            dtype="float32",
+        )
 
         # === Functional model ===
         inputs = {LATENTS: keras.Input(shape=(None, latent_dim), name=LATENTS)}
@@ -125,7 +153,11 @@ class SpectrogramDecoder(keras.Model):
         # === Config ===
         self.latent_dim, self.hop, self.fft_length = latent_dim, hop, fft_length
         self.channels, self.num_blocks, self.blocks_per_cycle = channels, num_blocks, blocks_per_cycle
-        self.kernel_size, self.num_speakers, self.speaker_embedding_dim = kernel_size, num_speakers, speaker_embedding_dim
+        self.kernel_size, self.num_speakers, self.speaker_embedding_dim = (
+            kernel_size,
+            num_speakers,
+            speaker_embedding_dim,
+        )
         self.griffin_lim_iterations = griffin_lim_iterations
 
     def model_inputs(self, latents, speakers=None):

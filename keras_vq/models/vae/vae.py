@@ -88,12 +88,14 @@ class VAE(ConvAutoencoder):
         **kwargs,
     ):
         check_model_kwargs(VAE, kwargs)
-        architecture = architecture_arguments(data_shape, data_range, hidden_channels, num_downsamples,
-                                              num_residual_layers, residual_channels)
+        architecture = architecture_arguments(
+            data_shape, data_range, hidden_channels, num_downsamples, num_residual_layers, residual_channels
+        )
         if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
             raise ValueError(f"latent_dim must be an integer >= 1, got {latent_dim!r}")
-        output = output_distribution_for(output_distribution, architecture["data_range"],
-                                         architecture["data_shape"][-1])
+        output = output_distribution_for(
+            output_distribution, architecture["data_range"], architecture["data_shape"][-1]
+        )
         # === Layers ===
         encoder = build_encoder(output_channels=2 * latent_dim, dtype=dtype, **architecture)
         latent = GaussianLatent(kl_weight=kl_weight, seed=seed, dtype=dtype, name="latent")

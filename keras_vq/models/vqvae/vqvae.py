@@ -150,18 +150,21 @@ class VQVAE(ConvAutoencoder):
     ):
         refuse_flat_quantizer_arguments(VQVAE, kwargs)
         check_model_kwargs(VQVAE, kwargs)
-        architecture = architecture_arguments(data_shape, data_range, hidden_channels, num_downsamples,
-                                              num_residual_layers, residual_channels)
+        architecture = architecture_arguments(
+            data_shape, data_range, hidden_channels, num_downsamples, num_residual_layers, residual_channels
+        )
         quantizer = resolve_quantizer(quantizer, seed, dtype, name="quantizer")
-        output = output_distribution_for(output_distribution, architecture["data_range"],
-                                         architecture["data_shape"][-1])
+        output = output_distribution_for(
+            output_distribution, architecture["data_range"], architecture["data_shape"][-1]
+        )
         decoding = decoder_for(decoder, architecture, quantizer, dtype, output)
         # === Layers ===
         encoder = build_encoder(output_channels=quantizer.embedding_dim, dtype=dtype, **architecture)
 
         # === Functional model ===
-        inputs, outputs = decoding.connect(architecture["data_shape"], self.data_key,
-                                           lambda data: quantizer(encoder(data)))
+        inputs, outputs = decoding.connect(
+            architecture["data_shape"], self.data_key, lambda data: quantizer(encoder(data))
+        )
         super().__init__(inputs=inputs, outputs=outputs, dtype=dtype, **kwargs)
 
         # === Config ===
@@ -262,8 +265,14 @@ class VQVAE(ConvAutoencoder):
             print(tuple(model.decode_codes(codes).shape))  # (2, 32, 32, 3): images on [0, 1]
             ```
         """
-        indices = checked_codes("codes", indices, self.latent_shape(), self.num_embeddings,
-                                self.quantizer.codes_per_position, self.quantizer.stage_axis)
+        indices = checked_codes(
+            "codes",
+            indices,
+            self.latent_shape(),
+            self.num_embeddings,
+            self.quantizer.codes_per_position,
+            self.quantizer.stage_axis,
+        )
         return self.decoding.decode(self.quantizer.lookup(indices), speakers, temperature, seed)
 
     def reconstruct(self, inputs, speakers=None, temperature=1.0, seed=None):
@@ -284,8 +293,7 @@ class VQVAE(ConvAutoencoder):
         """
         return self.decode_codes(self.encode(inputs), speakers=speakers, temperature=temperature, seed=seed)
 
-    def generate(self, prior, num_samples, class_labels=None, speakers=None, length=None, temperature=1.0,
-                 seed=None):
+    def generate(self, prior, num_samples, class_labels=None, speakers=None, length=None, temperature=1.0, seed=None):
         """Data drawn from `prior` over this model's codes, decoded: `(num_samples, *data_shape)` NumPy.
 
         `prior` is any autoregressive prior over the codes (`PixelCNN.for_code_level(model.code_levels()
@@ -307,22 +315,28 @@ class VQVAE(ConvAutoencoder):
         level = self.code_levels()["codes"]
         check_prior(prior, level)
         prior_temperature, decoder_temperature = (
-            temperature if isinstance(temperature, (tuple, list)) and self.has_wavenet_decoder
-            else (temperature, temperature))
+            temperature
+            if isinstance(temperature, (tuple, list)) and self.has_wavenet_decoder
+            else (temperature, temperature)
+        )
         labels = class_labels if class_labels is not None or prior.label_key is None else speakers
         shape = {}
         if None in prior.level_spec().shape:  # a sequence prior: the codes' length follows from the audio's
             length = self.data_shape[0] if length is None else length
             factor = 2**self.num_downsamples
             if not isinstance(length, int) or length < factor or length % factor:
-                raise ValueError(f"length must be a positive multiple of 2**num_downsamples = {factor}; "
-                                 f"got {length!r}")
+                raise ValueError(f"length must be a positive multiple of 2**num_downsamples = {factor}; got {length!r}")
             shape = {"length": length // factor}
-        codes = prior.sample(num_samples, **shape, **prior.conditioning_for(labels), temperature=prior_temperature,
-                             seed=seed)
+        codes = prior.sample(
+            num_samples, **shape, **prior.conditioning_for(labels), temperature=prior_temperature, seed=seed
+        )
         codes = level.as_decoder_codes(codes)
-        decoded = self.decode_codes(codes, speakers=speakers if self.decoding.num_speakers else None,
-                                    temperature=decoder_temperature, seed=None if seed is None else seed + 1)
+        decoded = self.decode_codes(
+            codes,
+            speakers=speakers if self.decoding.num_speakers else None,
+            temperature=decoder_temperature,
+            seed=None if seed is None else seed + 1,
+        )
         return np.asarray(ops.convert_to_numpy(decoded))
 
     def latent_shape(self):
@@ -370,9 +384,15 @@ class VQVAE(ConvAutoencoder):
             print(model.code_levels())
             ```
         """
-        return levels_by_name(CodeLevel("codes", self.latent_shape(), self.num_embeddings,
-                                        codes_per_position=self.quantizer.codes_per_position,
-                                        stage_axis=self.quantizer.stage_axis))
+        return levels_by_name(
+            CodeLevel(
+                "codes",
+                self.latent_shape(),
+                self.num_embeddings,
+                codes_per_position=self.quantizer.codes_per_position,
+                stage_axis=self.quantizer.stage_axis,
+            )
+        )
 
     def encode_levels(self, inputs):
         """`{"codes": encode(inputs)}`, as `VQVAE2.encode_levels` gives both of its levels.
@@ -423,10 +443,18 @@ class VQVAE(ConvAutoencoder):
             ```
         """
         if self.has_wavenet_decoder:
-            raise ValueError("decoder_parameters is for a convolutional decoder; a WaveNet decoder generates "
-                             "(keras_vq.metrics.wavenet_decoder_report scores it)")
-        indices = checked_codes("codes", codes["codes"], self.latent_shape(), self.num_embeddings,
-                                self.quantizer.codes_per_position, self.quantizer.stage_axis)
+            raise ValueError(
+                "decoder_parameters is for a convolutional decoder; a WaveNet decoder generates "
+                "(keras_vq.metrics.wavenet_decoder_report scores it)"
+            )
+        indices = checked_codes(
+            "codes",
+            codes["codes"],
+            self.latent_shape(),
+            self.num_embeddings,
+            self.quantizer.codes_per_position,
+            self.quantizer.stage_axis,
+        )
         return self.decoder(self.quantizer.lookup(indices), training=False)
 
     def get_config(self):

@@ -54,9 +54,13 @@ class TransposedConvDecoder:
     def __init__(self, architecture, quantizer, dtype, output_distribution):
         self.output_distribution = output_distribution
         self.loss_name = output_distribution.loss_name
-        self.network = build_decoder(latent_channels=quantizer.embedding_dim, dtype=dtype, **architecture,
-                                     zero_input_at_start=quantizer.small_inputs_quantize_to_zero,
-                                     output_distribution=output_distribution)
+        self.network = build_decoder(
+            latent_channels=quantizer.embedding_dim,
+            dtype=dtype,
+            **architecture,
+            zero_input_at_start=quantizer.small_inputs_quantize_to_zero,
+            output_distribution=output_distribution,
+        )
 
     def connect(self, data_shape, data_key, latents_of):
         """`(inputs, outputs)`: the data in, `network(z_q)` out; `latents_of(data)` gives z_q."""
@@ -152,7 +156,8 @@ class SpectrogramDecoding:
             raise ValueError(
                 "the SpectrogramDecoder must decode z_q: build it with latent_dim=embedding_dim="
                 f"{embedding_dim} and hop=2**num_downsamples={factor}; it has latent_dim={network.latent_dim}, "
-                f"hop={network.hop}")
+                f"hop={network.hop}"
+            )
         self.network = network
 
     @property
@@ -176,11 +181,14 @@ class SpectrogramDecoding:
         (seeded by `seed`, 0 if None; `temperature` does not apply)."""
         if self.num_speakers:
             speakers = ops.convert_to_tensor(np.broadcast_to(np.asarray(speakers, np.int32), (latents.shape[0],)))
-        log_magnitude = ops.convert_to_numpy(self.network(self.network.model_inputs(latents, speakers),
-                                                          training=False))
-        audio = spectrograms.griffin_lim(np.exp(log_magnitude), self.network.fft_length, self.network.hop,
-                                         iterations=self.network.griffin_lim_iterations,
-                                         seed=0 if seed is None else seed)
+        log_magnitude = ops.convert_to_numpy(self.network(self.network.model_inputs(latents, speakers), training=False))
+        audio = spectrograms.griffin_lim(
+            np.exp(log_magnitude),
+            self.network.fft_length,
+            self.network.hop,
+            iterations=self.network.griffin_lim_iterations,
+            seed=0 if seed is None else seed,
+        )
         return np.clip(audio, -1.0, 1.0)[..., None]
 
     def config(self):
@@ -204,7 +212,9 @@ def check_audio_architecture(decoder_name, architecture):
     }
     for name, (fits, needed) in wanted.items():
         if not fits:
-            raise ValueError(f"a {decoder_name} decoder models audio: {name} must be {needed}; got {architecture[name]}")
+            raise ValueError(
+                f"a {decoder_name} decoder models audio: {name} must be {needed}; got {architecture[name]}"
+            )
 
 
 def decoder_for(decoder, architecture, quantizer, dtype, output_distribution):
@@ -216,16 +226,22 @@ def decoder_for(decoder, architecture, quantizer, dtype, output_distribution):
         return TransposedConvDecoder(architecture, quantizer, dtype, output_distribution)
     if isinstance(decoder, WaveNet):
         if output_distribution.has_likelihood:
-            raise ValueError(f"a WaveNet decoder has its own output distribution (256 mu-law symbols); "
-                             f"output_distribution={output_distribution.config()!r} applies to decoder='transposed'")
+            raise ValueError(
+                f"a WaveNet decoder has its own output distribution (256 mu-law symbols); "
+                f"output_distribution={output_distribution.config()!r} applies to decoder='transposed'"
+            )
         return WaveNetDecoder(decoder, architecture, quantizer.embedding_dim)
     if isinstance(decoder, SpectrogramDecoder):
         if output_distribution.has_likelihood:
-            raise ValueError(f"a SpectrogramDecoder predicts STFT magnitudes; output_distribution="
-                             f"{output_distribution.config()!r} applies to decoder='transposed'")
+            raise ValueError(
+                f"a SpectrogramDecoder predicts STFT magnitudes; output_distribution="
+                f"{output_distribution.config()!r} applies to decoder='transposed'"
+            )
         return SpectrogramDecoding(decoder, architecture, quantizer.embedding_dim)
-    raise ValueError("decoder must be 'transposed', a keras_vq.models.WaveNet or a keras_vq.models.SpectrogramDecoder; "
-                     f"got {decoder!r}")
+    raise ValueError(
+        "decoder must be 'transposed', a keras_vq.models.WaveNet or a keras_vq.models.SpectrogramDecoder; "
+        f"got {decoder!r}"
+    )
 
 
 def check_fits(wavenet, architecture, embedding_dim):
@@ -236,4 +252,5 @@ def check_fits(wavenet, architecture, embedding_dim):
         raise ValueError(
             "the WaveNet decoder must be conditioned on z_q: build it with local_condition_dim=embedding_dim="
             f"{embedding_dim} and upsampling=2**num_downsamples={factor}; it has local_condition_dim="
-            f"{wavenet.local_condition_dim}, upsampling={wavenet.upsampling}")
+            f"{wavenet.local_condition_dim}, upsampling={wavenet.upsampling}"
+        )

@@ -105,42 +105,62 @@ class VQVAE2(ConvAutoencoder):
         quantizers = level_quantizers(quantizer, seed, dtype)
         top_dim, bottom_dim = quantizers["top"].embedding_dim, quantizers["bottom"].embedding_dim
         factor = 2 ** (BOTTOM_DOWNSAMPLES + TOP_DOWNSAMPLES)
-        if len(tuple(data_shape)) != 3 or any(
-            size is not None and size % factor for size in tuple(data_shape)[:2]
-        ):
+        if len(tuple(data_shape)) != 3 or any(size is not None and size % factor for size in tuple(data_shape)[:2]):
             raise ValueError(
                 f"VQVAE2 takes images (height, width, channels) with height and width divisible "
                 f"by {factor} (4x to the bottom codes, 8x to the top); got data_shape {tuple(data_shape)}"
             )
-        architecture = architecture_arguments(data_shape, data_range, hidden_channels, BOTTOM_DOWNSAMPLES,
-                                              num_residual_layers, residual_channels)
+        architecture = architecture_arguments(
+            data_shape, data_range, hidden_channels, BOTTOM_DOWNSAMPLES, num_residual_layers, residual_channels
+        )
         data_shape = architecture["data_shape"]
         output = output_distribution_for(output_distribution, architecture["data_range"], data_shape[-1])
         bottom_shape = tuple(None if s is None else s // 2**BOTTOM_DOWNSAMPLES for s in data_shape[:2])
-        blocks = dict(hidden_channels=hidden_channels, num_residual_layers=num_residual_layers,
-                      residual_channels=residual_channels, dtype=dtype)
+        blocks = dict(
+            hidden_channels=hidden_channels,
+            num_residual_layers=num_residual_layers,
+            residual_channels=residual_channels,
+            dtype=dtype,
+        )
 
         # === Layers ===
         bottom_encoder = build_encoder(
-            data_shape, architecture["data_range"], BOTTOM_DOWNSAMPLES, output_channels=None,
-            name="bottom_encoder", **blocks,
+            data_shape,
+            architecture["data_range"],
+            BOTTOM_DOWNSAMPLES,
+            output_channels=None,
+            name="bottom_encoder",
+            **blocks,
         )
         top_encoder = build_encoder(
-            bottom_shape + (hidden_channels,), None, TOP_DOWNSAMPLES, output_channels=top_dim,
-            name="top_encoder", **blocks,
+            bottom_shape + (hidden_channels,),
+            None,
+            TOP_DOWNSAMPLES,
+            output_channels=top_dim,
+            name="top_encoder",
+            **blocks,
         )
         top_decoder = build_decoder(
-            bottom_shape + (top_dim,), None, TOP_DOWNSAMPLES, latent_channels=top_dim,
-            name="top_decoder", zero_input_at_start=quantizers["top"].small_inputs_quantize_to_zero, **blocks,
+            bottom_shape + (top_dim,),
+            None,
+            TOP_DOWNSAMPLES,
+            latent_channels=top_dim,
+            name="top_decoder",
+            zero_input_at_start=quantizers["top"].small_inputs_quantize_to_zero,
+            **blocks,
         )
         to_bottom_latent = CONVOLUTIONS[2](bottom_dim, 1, dtype=dtype, name="to_bottom_latent")
         upsample_top = TRANSPOSED_CONVOLUTIONS[2](
             top_dim, DOWNSAMPLING_KERNEL, strides=2, padding="same", dtype=dtype, name="upsample_top"
         )
         decoder = build_decoder(
-            data_shape, architecture["data_range"], BOTTOM_DOWNSAMPLES, latent_channels=top_dim + bottom_dim,
-            name="decoder", **blocks, zero_input_at_start=all(
-                quantizer.small_inputs_quantize_to_zero for quantizer in quantizers.values()),
+            data_shape,
+            architecture["data_range"],
+            BOTTOM_DOWNSAMPLES,
+            latent_channels=top_dim + bottom_dim,
+            name="decoder",
+            **blocks,
+            zero_input_at_start=all(quantizer.small_inputs_quantize_to_zero for quantizer in quantizers.values()),
             output_distribution=output,
         )
 
@@ -165,8 +185,9 @@ class VQVAE2(ConvAutoencoder):
 
         # === Metrics ===
         self.reconstruction_loss_tracker = keras.metrics.Mean(name=output.loss_name)
-        self.level_trackers = {level: self.track_quantizer_metrics(quantizers[level], prefix=f"{level}_")
-                               for level in LEVELS}
+        self.level_trackers = {
+            level: self.track_quantizer_metrics(quantizers[level], prefix=f"{level}_") for level in LEVELS
+        }
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         reconstruction_loss, reported = self.output_distribution.loss(x, y_pred)
@@ -263,13 +284,21 @@ class VQVAE2(ConvAutoencoder):
         """
         top_shape, bottom_shape = self.latent_shapes()
         top, bottom = self.top_quantizer, self.bottom_quantizer
-        top_codes = checked_codes("top_codes", codes["top"], top_shape, top.num_embeddings, top.codes_per_position,
-                                  top.stage_axis)
-        bottom_codes = checked_codes("bottom_codes", codes["bottom"], bottom_shape, bottom.num_embeddings,
-                                     bottom.codes_per_position, bottom.stage_axis)
+        top_codes = checked_codes(
+            "top_codes", codes["top"], top_shape, top.num_embeddings, top.codes_per_position, top.stage_axis
+        )
+        bottom_codes = checked_codes(
+            "bottom_codes",
+            codes["bottom"],
+            bottom_shape,
+            bottom.num_embeddings,
+            bottom.codes_per_position,
+            bottom.stage_axis,
+        )
         if len(top_codes) != len(bottom_codes):
-            raise ValueError(f"top_codes and bottom_codes must hold as many maps; got {len(top_codes)} and "
-                             f"{len(bottom_codes)}")
+            raise ValueError(
+                f"top_codes and bottom_codes must hold as many maps; got {len(top_codes)} and {len(bottom_codes)}"
+            )
         upsampled_top = self.upsample_top(self.top_quantizer.lookup(top_codes))
         latents = ops.concatenate([upsampled_top, self.bottom_quantizer.lookup(bottom_codes)], axis=-1)
         return self.decoder(latents, training=False)
@@ -298,17 +327,26 @@ class VQVAE2(ConvAutoencoder):
         check_prior(top_prior, levels["top"], "top_prior")
         check_prior(bottom_prior, levels["bottom"], "bottom_prior")
         if isinstance(temperature, (tuple, list)) and len(temperature) != 2:
-            raise ValueError(f"temperature is one number or (top, bottom); got {len(temperature)} values "
-                             f"{tuple(temperature)}")
+            raise ValueError(
+                f"temperature is one number or (top, bottom); got {len(temperature)} values {tuple(temperature)}"
+            )
         top_temperature, bottom_temperature = (
             temperature if isinstance(temperature, (tuple, list)) else (temperature, temperature)
         )
-        top_codes = top_prior.sample(num_samples, **top_prior.conditioning_for(class_labels),
-                                     temperature=top_temperature, seed=seed)
-        bottom_codes = bottom_prior.sample(num_samples, **bottom_prior.conditioning_for(class_labels, top_codes),
-                                           temperature=bottom_temperature, seed=None if seed is None else seed + 1)
-        return ops.convert_to_numpy(self.decode_codes(levels["top"].as_decoder_codes(top_codes),
-                                                      levels["bottom"].as_decoder_codes(bottom_codes)))
+        top_codes = top_prior.sample(
+            num_samples, **top_prior.conditioning_for(class_labels), temperature=top_temperature, seed=seed
+        )
+        bottom_codes = bottom_prior.sample(
+            num_samples,
+            **bottom_prior.conditioning_for(class_labels, top_codes),
+            temperature=bottom_temperature,
+            seed=None if seed is None else seed + 1,
+        )
+        return ops.convert_to_numpy(
+            self.decode_codes(
+                levels["top"].as_decoder_codes(top_codes), levels["bottom"].as_decoder_codes(bottom_codes)
+            )
+        )
 
     def latent_shapes(self):
         """`(top, bottom)` code maps' spatial shapes.
@@ -324,8 +362,10 @@ class VQVAE2(ConvAutoencoder):
             ```
         """
         height, width = self.data_shape[:2]
-        return tuple((height // 2**levels, width // 2**levels)
-                     for levels in (BOTTOM_DOWNSAMPLES + TOP_DOWNSAMPLES, BOTTOM_DOWNSAMPLES))
+        return tuple(
+            (height // 2**levels, width // 2**levels)
+            for levels in (BOTTOM_DOWNSAMPLES + TOP_DOWNSAMPLES, BOTTOM_DOWNSAMPLES)
+        )
 
     def code_levels(self):
         """`{"top": CodeLevel, "bottom": CodeLevel}` in sampling order; the bottom
@@ -343,12 +383,24 @@ class VQVAE2(ConvAutoencoder):
             ```
         """
         top_shape, bottom_shape = self.latent_shapes()
-        top = CodeLevel("top", top_shape, self.top_quantizer.num_embeddings,
-                        codes_per_position=self.top_quantizer.codes_per_position,
-                        stage_axis=self.top_quantizer.stage_axis)
-        return levels_by_name(top, CodeLevel("bottom", bottom_shape, self.bottom_quantizer.num_embeddings,
-                                             condition=top, codes_per_position=self.bottom_quantizer.codes_per_position,
-                                             stage_axis=self.bottom_quantizer.stage_axis))
+        top = CodeLevel(
+            "top",
+            top_shape,
+            self.top_quantizer.num_embeddings,
+            codes_per_position=self.top_quantizer.codes_per_position,
+            stage_axis=self.top_quantizer.stage_axis,
+        )
+        return levels_by_name(
+            top,
+            CodeLevel(
+                "bottom",
+                bottom_shape,
+                self.bottom_quantizer.num_embeddings,
+                condition=top,
+                codes_per_position=self.bottom_quantizer.codes_per_position,
+                stage_axis=self.bottom_quantizer.stage_axis,
+            ),
+        )
 
     def encode_levels(self, inputs):
         """`{"top": codes, "bottom": codes}`: `encode` by level name.
@@ -384,9 +436,12 @@ class VQVAE2(ConvAutoencoder):
     def get_config(self):
         config = super().get_config()
         del config["num_downsamples"]  # Fixed by the hierarchy.
-        return config | {"quantizer": {level: serialize_quantizer(quantizer)
-                                       for level, quantizer in self.level_quantizers().items()},
-                         "seed": None}  # The quantizers hold their seeds; a seed given here would re-seed them.
+        return config | {
+            "quantizer": {
+                level: serialize_quantizer(quantizer) for level, quantizer in self.level_quantizers().items()
+            },
+            "seed": None,
+        }  # The quantizers hold their seeds; a seed given here would re-seed them.
 
 
 def level_quantizers(quantizer, seed, dtype):
@@ -394,12 +449,16 @@ def level_quantizers(quantizer, seed, dtype):
     names = {level: f"{level}_quantizer" for level in LEVELS}
     # A dict is either one quantizer per level, or one quantizer's serialised config (which names its class).
     if isinstance(quantizer, dict) and "class_name" not in quantizer and set(quantizer) != set(LEVELS):
-        raise ValueError(f"quantizer as a dict gives one quantizer per level: exactly the keys {list(LEVELS)}; got "
-                         f"{sorted(quantizer)}")
+        raise ValueError(
+            f"quantizer as a dict gives one quantizer per level: exactly the keys {list(LEVELS)}; got "
+            f"{sorted(quantizer)}"
+        )
     if quantizer is None or (isinstance(quantizer, dict) and set(quantizer) == set(LEVELS)):
         per_level = quantizer or dict.fromkeys(LEVELS)
-        return {level: resolve_quantizer(per_level[level], None if seed is None else seed + index, dtype,
-                                         names[level]) for index, level in enumerate(LEVELS)}
+        return {
+            level: resolve_quantizer(per_level[level], None if seed is None else seed + index, dtype, names[level])
+            for index, level in enumerate(LEVELS)
+        }
     template = resolve_quantizer(quantizer, seed, dtype, "quantizer")
     config = template.get_config()
     copies = {}

@@ -104,18 +104,30 @@ class WaveNet(AutoregressivePrior):
         **kwargs,
     ):
         check_model_kwargs(WaveNet, kwargs)
-        for name, value in (("num_symbols", num_symbols), ("channels", channels), ("skip_channels", skip_channels),
-                            ("num_layers", num_layers), ("layers_per_cycle", layers_per_cycle),
-                            ("kernel_size", kernel_size), ("speaker_embedding_dim", speaker_embedding_dim),
-                            ("local_channels", local_channels), ("upsampling", upsampling)):
+        for name, value in (
+            ("num_symbols", num_symbols),
+            ("channels", channels),
+            ("skip_channels", skip_channels),
+            ("num_layers", num_layers),
+            ("layers_per_cycle", layers_per_cycle),
+            ("kernel_size", kernel_size),
+            ("speaker_embedding_dim", speaker_embedding_dim),
+            ("local_channels", local_channels),
+            ("upsampling", upsampling),
+        ):
             check_positive_int(name, value)
-        for name, value in (("num_speakers", num_speakers), ("local_num_embeddings", local_num_embeddings),
-                            ("local_condition_dim", local_condition_dim)):
+        for name, value in (
+            ("num_speakers", num_speakers),
+            ("local_num_embeddings", local_num_embeddings),
+            ("local_condition_dim", local_condition_dim),
+        ):
             if value is not None:
                 check_positive_int(name, value)
         if local_num_embeddings and local_condition_dim:
-            raise ValueError("give local_num_embeddings (a condition by codes) or local_condition_dim (by "
-                             f"features), not both; got {local_num_embeddings} and {local_condition_dim}")
+            raise ValueError(
+                "give local_num_embeddings (a condition by codes) or local_condition_dim (by "
+                f"features), not both; got {local_num_embeddings} and {local_condition_dim}"
+            )
         local_key = LOCAL_CODES if local_num_embeddings else LOCAL_FEATURES if local_condition_dim else None
 
         # === Layers ===
@@ -123,25 +135,37 @@ class WaveNet(AutoregressivePrior):
         embedding = keras.layers.Embedding(num_symbols, channels, name="symbol_embedding", **settings)
         speaker_embedding = (
             keras.layers.Embedding(num_speakers, speaker_embedding_dim, name="speaker_embedding", **settings)
-            if num_speakers else None
+            if num_speakers
+            else None
         )
         local_network = None
         if local_key is not None:
             local_input = (
-                [keras.Input(shape=(None,), dtype="int32"),
-                 keras.layers.Embedding(local_num_embeddings, local_channels, **settings)]
-                if local_key == LOCAL_CODES else [keras.Input(shape=(None, local_condition_dim))]
+                [
+                    keras.Input(shape=(None,), dtype="int32"),
+                    keras.layers.Embedding(local_num_embeddings, local_channels, **settings),
+                ]
+                if local_key == LOCAL_CODES
+                else [keras.Input(shape=(None, local_condition_dim))]
             )
-            local_network = keras.Sequential(local_input + [
-                keras.layers.Conv1D(local_channels, 3, padding="same", activation="relu", **settings),
-            ], name="local_network")
+            local_network = keras.Sequential(
+                local_input
+                + [
+                    keras.layers.Conv1D(local_channels, 3, padding="same", activation="relu", **settings),
+                ],
+                name="local_network",
+            )
         blocks = [
             WaveNetBlock(
-                channels, dilation_rate=2 ** (index % layers_per_cycle), kernel_size=kernel_size,
+                channels,
+                dilation_rate=2 ** (index % layers_per_cycle),
+                kernel_size=kernel_size,
                 skip_channels=skip_channels,
                 global_condition_dim=speaker_embedding_dim if num_speakers else None,
                 local_condition_channels=local_channels if local_key else None,
-                use_residual_output=index + 1 < num_layers, name=f"block{index}", **settings,
+                use_residual_output=index + 1 < num_layers,
+                name=f"block{index}",
+                **settings,
             )
             for index in range(num_layers)
         ]
@@ -261,8 +285,18 @@ class WaveNet(AutoregressivePrior):
         """
         return super().log_likelihood_bits(inputs, batch_size)
 
-    def sample(self, num_samples=None, length=None, speakers=None, local_codes=None, local_features=None,
-               temperature=1.0, seed=None, method="cached", verbose="auto"):
+    def sample(
+        self,
+        num_samples=None,
+        length=None,
+        speakers=None,
+        local_codes=None,
+        local_features=None,
+        temperature=1.0,
+        seed=None,
+        method="cached",
+        verbose="auto",
+    ):
         """Symbols `(num_samples, length)` int32 drawn step by step (NumPy).
 
         Args:
@@ -293,17 +327,41 @@ class WaveNet(AutoregressivePrior):
             ```
         """
         conditioning, num_samples, length = self._checked_conditioning(
-            length, speakers, local_codes, local_features, num_samples)
+            length, speakers, local_codes, local_features, num_samples
+        )
         return self.draw_symbols(num_samples, (length,), conditioning, temperature, seed, method, verbose)
 
-    def generate(self, length, speakers=None, local_codes=None, local_features=None, num_samples=None,
-                 temperature=1.0, seed=None, method="cached", verbose="auto"):
+    def generate(
+        self,
+        length,
+        speakers=None,
+        local_codes=None,
+        local_features=None,
+        num_samples=None,
+        temperature=1.0,
+        seed=None,
+        method="cached",
+        verbose="auto",
+    ):
         """Deprecated: `sample(num_samples, length, ...)`, the one verb of every prior (0.1 renamed it;
         `method="incremental"` is now `"cached"`)."""
-        warnings.warn("WaveNet.generate(length, ...) is deprecated: use WaveNet.sample(num_samples, length, ...) "
-                      "(method 'incremental' is now 'cached')", DeprecationWarning, stacklevel=2)
-        return self.sample(num_samples, length, speakers, local_codes, local_features, temperature, seed,
-                           "cached" if method == "incremental" else method, verbose)
+        warnings.warn(
+            "WaveNet.generate(length, ...) is deprecated: use WaveNet.sample(num_samples, length, ...) "
+            "(method 'incremental' is now 'cached')",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.sample(
+            num_samples,
+            length,
+            speakers,
+            local_codes,
+            local_features,
+            temperature,
+            seed,
+            "cached" if method == "incremental" else method,
+            verbose,
+        )
 
     def _checked_conditioning(self, length, speakers=None, local_codes=None, local_features=None, num_samples=None):
         conditioning = {}
@@ -311,12 +369,16 @@ class WaveNet(AutoregressivePrior):
             check_positive_int("num_samples", num_samples)
         given = {LOCAL_CODES: local_codes, LOCAL_FEATURES: local_features}
         if (speakers is None) != (self.num_speakers is None):
-            raise ValueError(f"this WaveNet has num_speakers={self.num_speakers}: speakers must be "
-                             f"{'given' if self.num_speakers is not None else 'None'}")
+            raise ValueError(
+                f"this WaveNet has num_speakers={self.num_speakers}: speakers must be "
+                f"{'given' if self.num_speakers is not None else 'None'}"
+            )
         for key, size in ((LOCAL_CODES, "local_num_embeddings"), (LOCAL_FEATURES, "local_condition_dim")):
             if (given[key] is None) != (self.local_key != key):
-                raise ValueError(f"this WaveNet has {size}={getattr(self, size)}: {key} must be "
-                                 f"{'given' if self.local_key == key else 'None'}")
+                raise ValueError(
+                    f"this WaveNet has {size}={getattr(self, size)}: {key} must be "
+                    f"{'given' if self.local_key == key else 'None'}"
+                )
         if self.local_key is not None:
             local = np.asarray(ops.convert_to_numpy(given[self.local_key]))
             if self.local_key == LOCAL_CODES:
@@ -327,37 +389,42 @@ class WaveNet(AutoregressivePrior):
             else:
                 local = local.astype(np.float32)
                 if local.ndim != 3 or local.shape[-1] != self.local_condition_dim:
-                    raise ValueError("local_features must have shape (num_samples, steps, "
-                                     f"{self.local_condition_dim}); got {local.shape}")
+                    raise ValueError(
+                        "local_features must have shape (num_samples, steps, "
+                        f"{self.local_condition_dim}); got {local.shape}"
+                    )
             expected = local.shape[1] * self.upsampling
             if length is not None and length != expected:
-                raise ValueError(f"length must be {self.local_key}.shape[1] * upsampling = {expected}; "
-                                 f"got {length}")
+                raise ValueError(f"length must be {self.local_key}.shape[1] * upsampling = {expected}; got {length}")
             length, num_samples = expected, num_samples or len(local)
             conditioning[self.local_key] = local
         if speakers is not None:
             num_samples = num_samples or (np.size(speakers) if np.ndim(speakers) else 1)
             conditioning[SPEAKERS] = self.checked_indices("speakers", speakers, num_samples, self.num_speakers)
         if self.local_key is not None and len(conditioning[self.local_key]) != num_samples:
-            raise ValueError(f"{self.local_key} must have {num_samples} sequences (num_samples); got "
-                             f"{conditioning[self.local_key].shape}")
+            raise ValueError(
+                f"{self.local_key} must have {num_samples} sequences (num_samples); got "
+                f"{conditioning[self.local_key].shape}"
+            )
         num_samples = 1 if num_samples is None else num_samples
         check_positive_int("num_samples", num_samples)
         check_positive_int("length", length)
         return conditioning, num_samples, length
 
     def get_config(self):
-        return self.config_with({
-            "num_symbols": self.num_symbols,
-            "channels": self.channels,
-            "skip_channels": self.skip_channels,
-            "num_layers": self.num_layers,
-            "layers_per_cycle": self.layers_per_cycle,
-            "kernel_size": self.kernel_size,
-            "num_speakers": self.num_speakers,
-            "speaker_embedding_dim": self.speaker_embedding_dim,
-            "local_num_embeddings": self.local_num_embeddings,
-            "local_condition_dim": self.local_condition_dim,
-            "local_channels": self.local_channels,
-            "upsampling": self.upsampling,
-        })
+        return self.config_with(
+            {
+                "num_symbols": self.num_symbols,
+                "channels": self.channels,
+                "skip_channels": self.skip_channels,
+                "num_layers": self.num_layers,
+                "layers_per_cycle": self.layers_per_cycle,
+                "kernel_size": self.kernel_size,
+                "num_speakers": self.num_speakers,
+                "speaker_embedding_dim": self.speaker_embedding_dim,
+                "local_num_embeddings": self.local_num_embeddings,
+                "local_condition_dim": self.local_condition_dim,
+                "local_channels": self.local_channels,
+                "upsampling": self.upsampling,
+            }
+        )

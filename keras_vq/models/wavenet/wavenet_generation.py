@@ -33,7 +33,9 @@ def _conditioning_of_every_block(model, weights, speakers, local_codes, local_fe
     per_block = []
     for block, block_weights in zip(model.blocks, weights):
         bias = block.conditioning(speaker, local)
-        bias = block_weights.taps_bias if bias is None else ops.cast(bias, block.compute_dtype) + block_weights.taps_bias
+        bias = (
+            block_weights.taps_bias if bias is None else ops.cast(bias, block.compute_dtype) + block_weights.taps_bias
+        )
         per_block.append(ops.broadcast_to(bias, (batch, steps, 2 * block.channels)))
     return ops.stack(per_block, axis=2)
 
@@ -52,8 +54,9 @@ class WaveNetSteps(CachedSteps):
         self.model, self.blocks = model, model.blocks
         dtype = model.embedding.compute_dtype
         self.weights = [block.step_weights() for block in self.blocks]
-        self.conditioning = _conditioning_of_every_block(model, self.weights, speakers, local_codes, local_features,
-                                                         batch)
+        self.conditioning = _conditioning_of_every_block(
+            model, self.weights, speakers, local_codes, local_features, batch
+        )
         self.skip_kernel = ops.concatenate([block_weights.skip for block_weights in self.weights], axis=0)
         self.skip_bias = ops.sum(ops.stack([block_weights.skip_bias for block_weights in self.weights]), axis=0)
         self.head = output_head_on_vectors(model.head)
