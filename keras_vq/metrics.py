@@ -193,8 +193,7 @@ def reconstruction_report(model, data, batch_size=256, verbose="auto"):
         if likelihood is None:
             reconstructions.append(np.asarray(predict_rows(model, batch)))
         else:  # One pass gives the distribution: its mean, and the data's likelihood under it.
-            with model.outputting_parameters():
-                outputs = model(batch, training=False)
+            outputs = model(batch, training=False)
             reconstructions.append(np.asarray(keras.ops.convert_to_numpy(likelihood.mean(outputs))))
             decoder_nats -= np.sum(
                 keras.ops.convert_to_numpy(likelihood.log_probability(batch, outputs)), dtype=np.float64
@@ -212,7 +211,7 @@ def reconstruction_report(model, data, batch_size=256, verbose="auto"):
         if is_vae:
             posterior = {
                 key: np.asarray(keras.ops.convert_to_numpy(value), np.float64)
-                for key, value in model.encode(batch).items()
+                for key, value in model.posterior(batch).items()
             }
             means.append(posterior["mean"])
             kl_sums.append(kl_to_standard_normal(posterior["mean"], posterior["log_variance"], xp=np))
@@ -438,7 +437,7 @@ def bits_per_dim(model, priors, images, scales=None, class_labels=None, batch_si
     for start in starts:
         batch = images[start : start + batch_size]
         labels = None if class_labels is None else np.asarray(class_labels)[start : start + batch_size]
-        encoded = {name: keras.ops.convert_to_numpy(level) for name, level in model.encode_levels(batch).items()}
+        encoded = {name: keras.ops.convert_to_numpy(level) for name, level in model.encode(batch).items()}
         # What a prior models and generation decodes: the first stage of a residual quantizer's codes.
         prior_codes = {name: level.prior_codes(encoded[name]) for name, level in model.code_levels().items()}
         codes = {name: level.as_decoder_codes(prior_codes[name]) for name, level in model.code_levels().items()}
@@ -446,7 +445,7 @@ def bits_per_dim(model, priors, images, scales=None, class_labels=None, batch_si
             nats = -likelihood.log_probability(batch, model.decoder_parameters(codes))
             decoder_bits += np.sum(keras.ops.convert_to_numpy(nats), dtype=np.float64) / np.log(2.0)
         else:
-            means = keras.ops.convert_to_numpy(model.decode_levels(codes))
+            means = keras.ops.convert_to_numpy(model.decode(codes))
             pixels = np.rint(batch * (PIXEL_LEVELS - 1)).astype(np.int64)
             decoder_bits += discretized_logistic_bits(pixels, means, scales).sum()
         for level, prior in zip(model.code_levels().values(), priors):
@@ -576,7 +575,7 @@ def spectrogram_decoder_report(model, audio, speakers=None, batch_size=8, verbos
         difference = keras.ops.convert_to_numpy(target) - np.asarray(keras.ops.convert_to_numpy(predicted))
         squared_db += float((((20 / np.log(10)) * difference.astype(np.float64)) ** 2).sum())  # ln -> dB
         bins += difference.size
-        codes.append(np.asarray(keras.ops.convert_to_numpy(model.encode(batch))))
+        codes.append(np.asarray(keras.ops.convert_to_numpy(model.encode(batch)["codes"])))
         progress.advance()
     progress.done()
     codes = np.concatenate(codes)
@@ -636,7 +635,7 @@ def wavenet_decoder_report(model, audio, speakers=None, batch_size=8, verbose="a
         logits = predict_rows(model, inputs)
         symbols = keras.ops.convert_to_numpy(mu_law_encode(batch[..., 0], model.decoder.num_symbols))
         total_bits += float(symbol_bits(logits, symbols).sum())
-        codes.append(np.asarray(keras.ops.convert_to_numpy(model.encode(batch))))
+        codes.append(np.asarray(keras.ops.convert_to_numpy(model.encode(batch)["codes"])))
         progress.advance()
     progress.done()
     codes = np.concatenate(codes)

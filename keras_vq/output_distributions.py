@@ -12,8 +12,10 @@
   PixelCNN++'s coupling of the channels (`DiscretizedLogisticMixture`),
   trained with its negative log-likelihood, reported as `bits_per_dim`.
 
-Either way `model(x)`, `decode_codes` and `decode` return the distribution's
-mean on the data's scale; `loss` is what `fit` minimises.
+Either way `model(x)` returns the decoder's output, the distribution's
+parameters (which `loss`, what `fit` minimises, scores; for "mse", the data
+itself), and `predict`, `decode` and `reconstruct` return its mean on the
+data's scale.
 """
 
 import math

@@ -71,7 +71,7 @@ def main():
 
     # Figures on the held-out images.
     reconstructions = keras.ops.convert_to_numpy(model.predict(held_out_images, batch_size=100, verbose=0))
-    codes = keras.ops.convert_to_numpy(model.encode(held_out_images))
+    codes = keras.ops.convert_to_numpy(model.encode(held_out_images)["codes"])
     results = {
         "backend": keras.backend.backend(),
         "training_steps": steps_per_epoch * epochs,

@@ -47,7 +47,7 @@ def check_clips(data_dir):
 def check_figures(model, audio, speakers, autoencoder=None):
     """What a test recomputes: reconstruction or likelihood figures on the check clips."""
     if isinstance(model, keras_vq.models.WaveNet):  # The prior, on the autoencoder's codes of the clips.
-        codes = np.asarray(keras.ops.convert_to_numpy(autoencoder.encode(audio)))
+        codes = np.asarray(keras.ops.convert_to_numpy(autoencoder.encode(audio)["codes"]))
         bits = model.log_likelihood_bits({"symbols": codes, "speakers": np.asarray(speakers)})
         return {"bits_per_code": float(bits.mean() / codes.shape[1])}
     if model.has_wavenet_decoder:

@@ -101,7 +101,7 @@ def test_reconstruction_generates_from_the_codes_and_the_speaker_chooses_the_voi
     voices = model.decoder.speaker_embedding
     voices.set_weights([3.0 * np.random.default_rng(0).normal(size=voices.get_weights()[0].shape)])
     audio, speakers = speech_like(count=2, length=24)
-    codes = ops.convert_to_numpy(model.encode(audio))
+    codes = ops.convert_to_numpy(model.encode(audio)["codes"])
     assert codes.shape == (2, 6)
     same = model.reconstruct(audio, speakers=[0, 1], seed=5)
     assert same.shape == (2, 24, 1) and np.abs(same).max() <= 1.0
@@ -135,7 +135,7 @@ def test_a_prior_over_the_codes_generates_audio_through_the_decoder():
     samples = model.generate(prior, 2, speakers=[0, 2], length=20, seed=1)
     assert samples.shape == (2, 20, 1)
     codes = prior.sample(length=5, speakers=[0, 2], seed=1)
-    np.testing.assert_allclose(samples, model.decode_codes(codes, speakers=[0, 2], seed=2), atol=1e-6)
+    np.testing.assert_allclose(samples, model.decode({"codes": codes}, speakers=[0, 2], seed=2), atol=1e-6)
     with pytest.raises(ValueError, match="length must be a positive multiple of 2\\*\\*num_downsamples = 4; got 10"):
         model.generate(prior, 2, speakers=[0, 2], length=10)
     with pytest.raises(

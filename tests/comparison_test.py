@@ -59,8 +59,8 @@ def test_vqvae2_commitment_per_level_equals_a_recomputation_from_its_codebooks()
     top_decoded = model.top_decoder(top_codebook[top_codes].astype("float32"))
     bottom = numpy(model.to_bottom_latent(ops.concatenate([features, top_decoded], axis=-1)))
     bottom_codes = nearest(bottom, bottom_codebook)
-    np.testing.assert_array_equal(top_codes, ops.convert_to_numpy(model.encode(images)[0]))
-    np.testing.assert_array_equal(bottom_codes, ops.convert_to_numpy(model.encode(images)[1]))
+    np.testing.assert_array_equal(top_codes, ops.convert_to_numpy(model.encode(images)["top"]))
+    np.testing.assert_array_equal(bottom_codes, ops.convert_to_numpy(model.encode(images)["bottom"]))
 
     expected_top = np.mean((top - top_codebook[top_codes]) ** 2)
     expected_bottom = np.mean((bottom - bottom_codebook[bottom_codes]) ** 2)
@@ -81,7 +81,7 @@ def test_vae_kl_and_active_units_equal_a_numpy_computation():
     model.fit(images, batch_size=8, epochs=1, verbose=0)
     report = keras_vq.metrics.reconstruction_report(model, images, batch_size=7, verbose=0)
     posterior = {
-        key: np.asarray(ops.convert_to_numpy(value), np.float64) for key, value in model.encode(images).items()
+        key: np.asarray(ops.convert_to_numpy(value), np.float64) for key, value in model.posterior(images).items()
     }
     mean, log_variance = posterior["mean"], posterior["log_variance"]
     kl = 0.5 * (mean**2 + np.exp(log_variance) - 1 - log_variance)

@@ -125,7 +125,7 @@ def test_no_extra_then_numpy_data_then_recipes_each_do_what_they_promise(tmp_pat
         again = keras_vq.saving.load_model(TMP / "m.keras")
         np.testing.assert_allclose(keras.ops.convert_to_numpy(again(images[:4])),
                                    keras.ops.convert_to_numpy(model(images[:4])), atol=1e-6)
-        assert keras_vq.models.VQVAE.from_preset("cifar10").encode(images[:2]).shape == (2, 8, 8)
+        assert keras_vq.models.VQVAE.from_preset("cifar10").encode(images[:2])["codes"].shape == (2, 8, 8)
         for module in ("tensorflow", "PIL", "soundfile", "tqdm", "matplotlib"):
             assert importlib.util.find_spec(module) is None, module
         refused(lambda: keras_vq.data.load_numpy("cifar10", "train", 2, data_dir=FIXTURES / "cifar10"),

@@ -81,8 +81,8 @@ def test_bits_per_dim_is_decoder_bits_plus_prior_bits_over_the_dimensions():
     scales = np.array([0.1, 0.2, 0.3])
     report = metrics.bits_per_dim(autoencoder, prior, images, scales, labels, batch_size=4)
 
-    codes = ops.convert_to_numpy(autoencoder.encode(images))
-    means = ops.convert_to_numpy(autoencoder.decode_codes(codes))
+    codes = ops.convert_to_numpy(autoencoder.encode(images)["codes"])
+    means = ops.convert_to_numpy(autoencoder.decode({"codes": codes}))
     decoder_bits = metrics.discretized_logistic_bits(np.rint(images * 255).astype(int), means, scales).sum()
     prior_bits = prior.log_likelihood_bits({"codes": codes, "class_labels": labels}).sum()
     np.testing.assert_allclose(report["decoder_bits_per_dim"], decoder_bits / images.size, rtol=1e-6)
@@ -110,7 +110,7 @@ def test_vqvae2_generates_top_codes_then_bottom_codes_conditioned_on_them_then_d
     images = autoencoder.generate(top, bottom, 3, class_labels=labels, temperature=(1.0, 0.7), seed=4)
     top_codes = top.sample(3, class_labels=labels, seed=4)
     bottom_codes = bottom.sample(3, class_labels=labels, condition=top_codes, temperature=0.7, seed=5)
-    expected = ops.convert_to_numpy(autoencoder.decode_codes(top_codes, bottom_codes))
+    expected = ops.convert_to_numpy(autoencoder.decode({"top": top_codes, "bottom": bottom_codes}))
     assert images.shape == (3, 16, 16, 3)
     np.testing.assert_allclose(images, expected, atol=1e-6)
 
@@ -119,7 +119,7 @@ def test_vqvae_generates_decoded_samples_of_its_prior():
     autoencoder = VQVAE(data_shape=(8, 8, 3), **SMALL_AUTOENCODER, quantizer=VectorQuantizer(16, 4))
     prior = PixelCNN(code_shape=(2, 2), **SMALL_PRIOR)
     images = autoencoder.generate(prior, 2, seed=0)
-    expected = ops.convert_to_numpy(autoencoder.decode_codes(prior.sample(2, seed=0)))
+    expected = ops.convert_to_numpy(autoencoder.decode({"codes": prior.sample(2, seed=0)}))
     np.testing.assert_allclose(images, expected, atol=1e-6)
 
 
@@ -145,7 +145,7 @@ def test_codes_are_encoded_once_then_read_from_the_cache(tmp_path, monkeypatch):
     data_dir = CIFAR10_FIXTURE
     codes = load_codes(autoencoder, "cifar10", "train[:50%]", data_dir=data_dir, cache_dir=tmp_path)
     images, labels = load_numpy("cifar10", "train[:50%]", 500, data_dir=data_dir, evaluation=True, with_labels=True)[0]
-    np.testing.assert_array_equal(codes["codes"], ops.convert_to_numpy(autoencoder.encode(images)))
+    np.testing.assert_array_equal(codes["codes"], ops.convert_to_numpy(autoencoder.encode(images)["codes"]))
     np.testing.assert_array_equal(codes["labels"], labels)
     assert [path.name.rsplit("-", 1)[0] for path in tmp_path.rglob("*.npz")] == ["cifar10-train_50_"]
 
@@ -212,7 +212,7 @@ def test_the_codes_cache_is_keyed_on_the_data_folder_and_its_files(tmp_path, mon
     def codes_and_fresh_encoding(data_dir):
         codes = load_codes(autoencoder, "cifar10", "train", data_dir=data_dir, cache_dir=cache)["codes"]
         images = load_numpy("cifar10", "train", 500, data_dir=data_dir, evaluation=True, progress=False)[0]
-        return codes, ops.convert_to_numpy(real_encode(images))
+        return codes, ops.convert_to_numpy(real_encode(images)["codes"])
 
     codes, fresh = codes_and_fresh_encoding(CIFAR10_FIXTURE)
     np.testing.assert_array_equal(codes, fresh)
@@ -233,10 +233,10 @@ def test_a_vqvae2s_codes_are_cached_by_level_and_feed_each_levels_prior(tmp_path
     autoencoder = VQVAE2(data_shape=(32, 32, 3), **SMALL_AUTOENCODER, quantizer=VectorQuantizer(16, 4))
     codes = load_codes(autoencoder, "cifar10", "test", data_dir=CIFAR10_FIXTURE, cache_dir=tmp_path)
     images, labels = load_numpy("cifar10", "test", 500, data_dir=CIFAR10_FIXTURE, evaluation=True, with_labels=True)[0]
-    top, bottom = autoencoder.encode(images)
+    encoded = autoencoder.encode(images)
     assert sorted(codes) == ["bottom", "labels", "top"]
-    np.testing.assert_array_equal(codes["top"], ops.convert_to_numpy(top))
-    np.testing.assert_array_equal(codes["bottom"], ops.convert_to_numpy(bottom))
+    np.testing.assert_array_equal(codes["top"], ops.convert_to_numpy(encoded["top"]))
+    np.testing.assert_array_equal(codes["bottom"], ops.convert_to_numpy(encoded["bottom"]))
     levels = autoencoder.code_levels()
     architecture = {key: value for key, value in SMALL_PRIOR.items() if key != "num_embeddings"}
     priors = [PixelCNN.for_code_level(level, **architecture) for level in levels.values()]

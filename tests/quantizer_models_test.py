@@ -37,9 +37,9 @@ def test_every_quantizer_trains_inside_vqvae_and_reports_its_own_metrics(name):
     assert after < 0.75 * before, (before, after)  # learning (a dead decoder stays at 1.0)
     codes = model.encode(images[:4])
     expected = (4, 4, 4) + ((2,) if name == "residual" else ())
-    assert tuple(codes.shape) == expected and int(ops.max(codes)) < model.num_embeddings
+    assert tuple(codes["codes"].shape) == expected and int(ops.max(codes["codes"])) < model.num_embeddings
     np.testing.assert_allclose(
-        ops.convert_to_numpy(model.decode_codes(codes)),
+        ops.convert_to_numpy(model.decode(codes)),
         ops.convert_to_numpy(model.predict(images[:4], verbose=0)),
         atol=1e-5,
     )
@@ -99,13 +99,13 @@ def test_a_vqvae_prior_over_residual_codes_samples_the_first_stage_and_decodes_i
     model = VQVAE(**SMALL, quantizer=ResidualVectorQuantizer(4, 16, 6, seed=2))
     level = model.code_levels()["codes"]
     prior = PixelCNN.for_code_level(level, channels=8, num_blocks=1)
-    first_stage = level.prior_codes(ops.convert_to_numpy(model.encode(images)))
+    first_stage = level.prior_codes(ops.convert_to_numpy(model.encode(images)["codes"]))
     prior.compile(optimizer="adam")
     prior.fit(first_stage, batch_size=8, epochs=1, verbose=0)
     samples = model.generate(prior, 2, seed=3)
     codes = prior.sample(2, seed=3)
     np.testing.assert_allclose(
-        samples, ops.convert_to_numpy(model.decode_codes(np.asarray(codes)[..., None])), atol=1e-5
+        samples, ops.convert_to_numpy(model.decode({"codes": np.asarray(codes)[..., None]})), atol=1e-5
     )
 
 
@@ -159,10 +159,10 @@ def test_from_preset_with_a_seed_reseeds_the_presets_quantizers():
 def test_residual_codes_of_any_stage_count_round_trip_and_give_a_prior_one_code_a_position(stages):
     images = smooth_images(count=4)
     model = VQVAE(**SMALL, quantizer=ResidualVectorQuantizer(stages, 16, 6, seed=2))
-    codes = ops.convert_to_numpy(model.encode(images))
+    codes = ops.convert_to_numpy(model.encode(images)["codes"])
     assert codes.shape == (4, 4, 4, stages)
     np.testing.assert_allclose(
-        ops.convert_to_numpy(model.decode_codes(codes)),
+        ops.convert_to_numpy(model.decode({"codes": codes})),
         ops.convert_to_numpy(model.predict(images, verbose=0)),
         atol=1e-5,
     )
@@ -181,8 +181,8 @@ def test_bits_per_dim_of_residual_codes_scores_the_first_stage_as_generation_dec
     prior = PixelCNN.for_code_level(level, channels=8, num_blocks=1)
     scales = np.full(3, 0.05)
     figures = keras_vq.metrics.bits_per_dim(model, prior, images, scales, verbose=0)
-    first_stage = ops.convert_to_numpy(model.encode(images))[..., :1]
-    means = ops.convert_to_numpy(model.decode_codes(first_stage))
+    first_stage = ops.convert_to_numpy(model.encode(images)["codes"])[..., :1]
+    means = ops.convert_to_numpy(model.decode({"codes": first_stage}))
     pixels = np.rint(images * 255).astype(np.int64)
     decoder_bits = keras_vq.metrics.discretized_logistic_bits(pixels, means, scales).sum() / images.size
     prior_bits = prior.log_likelihood_bits(prior.model_inputs(first_stage[..., 0])).sum() / images.size

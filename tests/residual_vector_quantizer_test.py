@@ -95,7 +95,7 @@ def test_without_training_set_every_stage_is_used_in_the_layer_and_in_a_model():
         quantizer=ResidualVectorQuantizer(3, 8, 4, quantizer_dropout=1.0, seed=6),
     )
     images = smooth_images(count=16, size=8)
-    np.testing.assert_allclose(to_numpy(model(images)), to_numpy(model.decode_codes(model.encode(images))), atol=1e-5)
+    np.testing.assert_allclose(to_numpy(model(images)), to_numpy(model.decode(model.encode(images))), atol=1e-5)
 
 
 def test_the_rotation_option_sets_the_gradient_of_call_and_of_quantize_vectors_alike():

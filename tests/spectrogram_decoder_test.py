@@ -160,7 +160,7 @@ def test_spectrogram_decoder_report_is_the_spectral_loss_and_the_distance_in_db_
     assert report["log_spectral_distance_db"] == pytest.approx(
         np.sqrt(np.mean((20 * np.log10(np.exp(target - predicted))) ** 2)), rel=1e-3
     )
-    codes = ops.convert_to_numpy(model.encode(audio))
+    codes = ops.convert_to_numpy(model.encode(audio)["codes"])
     assert report["perplexity"] == pytest.approx(keras_vq.metrics.perplexity(codes, 16), rel=1e-6)
     with pytest.raises(ValueError, match="speaker-conditioned: pass speakers"):
         keras_vq.metrics.spectrogram_decoder_report(model, audio, verbose=0)

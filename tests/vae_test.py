@@ -19,7 +19,7 @@ def test_fit_cuts_reconstruction_loss_five_fold_and_reports_kl():
     assert set(history.history) == {"loss", "reconstruction_loss", "kl_loss"}
     assert before / after["reconstruction_loss"] >= 5.0
     # The KL reported by evaluate is the closed form on the posterior, computed here in NumPy.
-    posterior = model.encode(images)
+    posterior = model.posterior(images)
     mean, log_variance = (ops.convert_to_numpy(posterior[key]) for key in ("mean", "log_variance"))
     expected_kl = np.mean(-0.5 * (1 + log_variance - mean**2 - np.exp(log_variance)))
     np.testing.assert_allclose(after["kl_loss"], expected_kl, rtol=1e-3)
@@ -29,9 +29,11 @@ def test_fit_cuts_reconstruction_loss_five_fold_and_reports_kl():
 def test_inference_uses_the_posterior_mean_and_training_samples_around_it():
     images = smooth_images(count=4)
     model = VAE(**SMALL, seed=0)
-    posterior = model.encode(images)
+    posterior = model.posterior(images)
     np.testing.assert_allclose(
-        ops.convert_to_numpy(model(images)), ops.convert_to_numpy(model.decode(posterior["mean"])), atol=1e-5
+        ops.convert_to_numpy(model(images)),
+        ops.convert_to_numpy(model.decode({"latents": posterior["mean"]})),
+        atol=1e-5,
     )
     features = model.encoder(images)
     draws = np.stack([ops.convert_to_numpy(model.latent(features, training=True)) for _ in range(200)])

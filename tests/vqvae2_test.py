@@ -20,7 +20,8 @@ def small_vqvae2(**quantizer_options):
 @pytest.mark.parametrize("size, top, bottom", [(32, 4, 8), (256, 32, 64), (24, 3, 6)])
 def test_codes_are_eight_and_four_times_smaller_than_the_image(size, top, bottom):
     model = VQVAE2(data_shape=(size, size, 3), **SMALL, quantizer=VectorQuantizer(64, 16))
-    top_codes, bottom_codes = model.encode(np.zeros((1, size, size, 3), "float32"))
+    codes = model.encode(np.zeros((1, size, size, 3), "float32"))
+    top_codes, bottom_codes = codes["top"], codes["bottom"]
     assert tuple(top_codes.shape) == (1, top, top) and tuple(bottom_codes.shape) == (1, bottom, bottom)
     assert keras.backend.standardize_dtype(top_codes.dtype) == "int32"
 
@@ -36,9 +37,8 @@ def test_shapes_not_divisible_by_eight_are_refused_with_the_reason(data_shape):
 def test_decoding_both_levels_of_codes_gives_the_reconstruction():
     images = smooth_images(count=4)
     model = small_vqvae2()
-    top_codes, bottom_codes = model.encode(images)
     np.testing.assert_allclose(
-        ops.convert_to_numpy(model.decode_codes(top_codes, bottom_codes)),
+        ops.convert_to_numpy(model.decode(model.encode(images))),
         ops.convert_to_numpy(model(images)),
         atol=1e-5,
     )
@@ -48,10 +48,10 @@ def test_bottom_codes_depend_on_the_top_codes():
     """The bottom quantizer sees [bottom features, decoded top]: changing the top decoder changes them."""
     images = smooth_images(count=4)
     model = small_vqvae2(seed=0)
-    _, before = model.encode(images)
+    before = model.encode(images)["bottom"]
     kernel = model.top_decoder.layers[-1].kernel
     kernel.assign(kernel * 50.0)
-    _, after = model.encode(images)
+    after = model.encode(images)["bottom"]
     assert not np.array_equal(ops.convert_to_numpy(before), ops.convert_to_numpy(after))
 
 
@@ -119,13 +119,13 @@ def test_mixed_bfloat16_models_predict_with_a_float32_codebook(model_class):
         (np.zeros((2, 2, 2), "int32"), np.zeros((1, 4, 4), "int32"), r"must hold as many maps; got 2 and 1"),
     ],
 )
-def test_decode_codes_refuses_either_level_out_of_range_or_of_the_wrong_shape(top, bottom, message):
+def test_decode_refuses_either_level_out_of_range_or_of_the_wrong_shape(top, bottom, message):
     with pytest.raises(ValueError, match=message):
-        small_vqvae2().decode_codes(top, bottom)
+        small_vqvae2().decode({"top": top, "bottom": bottom})
 
 
 def test_both_models_describe_their_code_levels_one_way():
-    """`code_levels`, `encode_levels` and `decode_levels` give VQ-VAE and VQ-VAE-2 one interface."""
+    """`code_levels` describes VQ-VAE's and VQ-VAE-2's codes one way, keyed as `encode` gives them."""
     images = np.random.default_rng(0).random((2, 32, 32, 3), dtype=np.float32)
     two = VQVAE2(
         data_shape=(32, 32, 3), hidden_channels=8, residual_channels=4, quantizer=keras_vq.layers.VectorQuantizer(16, 4)
@@ -134,22 +134,11 @@ def test_both_models_describe_their_code_levels_one_way():
     assert list(levels) == ["top", "bottom"]
     assert (levels["top"].shape, levels["bottom"].shape) == ((4, 4), (8, 8))
     assert levels["bottom"].condition is levels["top"] and levels["top"].condition is None
-    top, bottom = two.encode(images)
-    codes = two.encode_levels(images)
-    np.testing.assert_array_equal(ops.convert_to_numpy(codes["top"]), ops.convert_to_numpy(top))
-    np.testing.assert_array_equal(ops.convert_to_numpy(codes["bottom"]), ops.convert_to_numpy(bottom))
-    np.testing.assert_allclose(
-        ops.convert_to_numpy(two.decode_levels(codes)), ops.convert_to_numpy(two.decode_codes(top, bottom)), atol=1e-6
-    )
+    codes = two.encode(images)
+    assert {name: tuple(codes[name].shape) for name in codes} == {"top": (2, 4, 4), "bottom": (2, 8, 8)}
     one = keras_vq.models.VQVAE(
         data_shape=(32, 32, 3), hidden_channels=8, residual_channels=4, quantizer=keras_vq.layers.VectorQuantizer(16, 4)
     )
     (level,) = one.code_levels().values()
     assert (level.name, level.shape, level.num_embeddings, level.condition) == ("codes", (8, 8), 16, None)
-    codes = one.encode_levels(images)
-    np.testing.assert_array_equal(ops.convert_to_numpy(codes["codes"]), ops.convert_to_numpy(one.encode(images)))
-    np.testing.assert_allclose(
-        ops.convert_to_numpy(one.decode_levels(codes)),
-        ops.convert_to_numpy(one.decode_codes(codes["codes"])),
-        atol=1e-6,
-    )
+    assert {name: tuple(codes.shape) for name, codes in one.encode(images).items()} == {"codes": (2, 8, 8)}

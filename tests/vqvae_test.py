@@ -41,14 +41,14 @@ def test_loss_based_codebook_reports_codebook_loss_and_trains_the_codebook():
     assert np.abs(ops.convert_to_numpy(model.quantizer.embeddings) - before).max() > 0
 
 
-def test_encode_then_decode_codes_equals_the_reconstruction():
+def test_encode_then_decode_equals_the_reconstruction():
     images = smooth_images(count=8)
     model = small_vqvae()
-    indices = model.encode(images)
-    assert tuple(indices.shape) == (8, 4, 4)
-    assert keras.backend.standardize_dtype(indices.dtype) == "int32"
+    codes = model.encode(images)
+    assert list(codes) == ["codes"] and tuple(codes["codes"].shape) == (8, 4, 4)
+    assert keras.backend.standardize_dtype(codes["codes"].dtype) == "int32"
     np.testing.assert_allclose(
-        ops.convert_to_numpy(model.decode_codes(indices)), ops.convert_to_numpy(model(images)), atol=1e-5
+        ops.convert_to_numpy(model.decode(codes)), ops.convert_to_numpy(model(images)), atol=1e-5
     )
 
 
@@ -92,7 +92,7 @@ def test_audio_is_a_one_dimensional_configuration_of_the_same_model():
         residual_channels=8,
         quantizer=VectorQuantizer(32, 8),
     )
-    assert tuple(model.encode(waves).shape) == (8, 8)  # 64x downsampling, as in the paper
+    assert tuple(model.encode(waves)["codes"].shape) == (8, 8)  # 64x downsampling, as in the paper
     model.compile(optimizer="adam")
     history = model.fit(waves, batch_size=4, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
@@ -149,12 +149,12 @@ def test_bad_architecture_arguments_raise_value_errors(kwargs, message):
         (np.zeros((0, 4, 4), "int32"), r"codes must have shape \(batch, 4, 4\); got \(0, 4, 4\)"),
     ],
 )
-def test_decode_codes_refuses_codes_out_of_range_of_the_wrong_type_or_shape(codes, message):
+def test_decode_refuses_codes_out_of_range_of_the_wrong_type_or_shape(codes, message):
     with pytest.raises(ValueError, match=message):
-        small_vqvae().decode_codes(codes)
+        small_vqvae().decode({"codes": codes})
 
 
-def test_decode_codes_of_an_any_length_audio_model_takes_any_number_of_steps_but_not_zero():
+def test_decode_of_an_any_length_audio_model_takes_any_number_of_steps_but_not_zero():
     model = VQVAE(
         data_shape=(None, 1),
         data_range=(-1, 1),
@@ -163,6 +163,6 @@ def test_decode_codes_of_an_any_length_audio_model_takes_any_number_of_steps_but
         num_residual_layers=1,
         quantizer=VectorQuantizer(8, 4),
     )
-    assert ops.convert_to_numpy(model.decode_codes(np.zeros((2, 3), "int32"))).shape == (2, 12, 1)
+    assert ops.convert_to_numpy(model.decode({"codes": np.zeros((2, 3), "int32")})).shape == (2, 12, 1)
     with pytest.raises(ValueError, match=r"codes must have shape \(batch, any\); got \(2, 0\)"):
-        model.decode_codes(np.zeros((2, 0), "int32"))
+        model.decode({"codes": np.zeros((2, 0), "int32")})

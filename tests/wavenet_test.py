@@ -142,7 +142,10 @@ def test_codes_and_features_conditions_are_exclusive():
 
 def test_generate_is_a_deprecated_alias_of_sample_that_warns():
     model = WaveNet(**SMALL)
-    with pytest.warns(DeprecationWarning, match=r"WaveNet.generate\(length, ...\) is deprecated: use WaveNet.sample"):
+    with pytest.warns(
+        DeprecationWarning,
+        match=r"WaveNet.generate\(length, ...\) is deprecated since 0.1 and will go: use WaveNet.sample",
+    ):
         old = model.generate(7, num_samples=2, seed=3, method="incremental", verbose=0)
     np.testing.assert_array_equal(old, model.sample(2, length=7, seed=3, verbose=0))
 

@@ -38,12 +38,10 @@ def model_fingerprint(model):
 
 
 def encode_batch(model, images, labels=None):
-    """`{level name: codes}` (`model.encode_levels`: `"codes"` for a VQ-VAE,
+    """`{level name: codes}` (`model.encode`: `"codes"` for a VQ-VAE,
     `"top"` and `"bottom"` for a VQ-VAE-2) as int32 NumPy arrays, with
     `"labels"` when given."""
-    encoded = {
-        name: keras.ops.convert_to_numpy(codes).astype(np.int32) for name, codes in model.encode_levels(images).items()
-    }
+    encoded = {name: keras.ops.convert_to_numpy(codes).astype(np.int32) for name, codes in model.encode(images).items()}
     if labels is not None:
         encoded["labels"] = np.asarray(labels, np.int32)
     return encoded

@@ -339,10 +339,7 @@ def torch_train_step(model, data, optimizer, wrapper=None):
     if not optimizer.built:
         optimizer.build(model.trainable_variables)
     model.zero_grad()
-    # A keras-vq autoencoder's call gives the mean of its output distribution; its loss needs the parameters.
-    outputting_parameters = getattr(model, "outputting_parameters", contextlib.nullcontext)
-    with outputting_parameters():
-        predictions = (wrapper or model)(data, training=True)
+    predictions = (wrapper or model)(data, training=True)  # a keras-vq autoencoder's: its decoder's parameters
     loss = model.compute_loss(x=data, y_pred=predictions)
     loss.backward()
     trainable = model.trainable_weights

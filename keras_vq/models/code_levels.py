@@ -3,8 +3,8 @@
 A VQ-VAE has one level of codes ("codes"); a VQ-VAE-2 two ("top", then
 "bottom", whose prior is conditioned on the top codes: Razavi et al. 2019,
 sec. 3.2). Both models answer `code_levels()` (`{name: CodeLevel}`, in
-sampling order) and `encode_levels(x)` (`{name: codes}`), and take
-`decode_levels({name: codes})`, so code caching, metrics, priors and recipes
+sampling order) and `encode(x)` (`{name: codes}`), and take
+`decode({name: codes})`, so code caching, metrics, priors and recipes
 handle either model without asking which it is, and a prior class builds
 itself for a level (`for_code_level`). Example:
 

@@ -1,5 +1,6 @@
 """The convolutional encoder and decoder shared by VQ-VAE and VAE, and their checks."""
 
+import collections.abc
 import contextlib
 import inspect
 import math
@@ -16,6 +17,7 @@ from keras_vq.layers.vector_quantizer import VectorQuantizer
 from keras_vq.presets import PresetMixin
 from keras_vq.saving import check_config
 from keras_vq.utils.checks import check_index_range, check_shape
+from keras_vq.utils.deprecation import warn_renamed
 
 CONVOLUTIONS = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D}
 TRANSPOSED_CONVOLUTIONS = {1: keras.layers.Conv1DTranspose, 2: keras.layers.Conv2DTranspose}
@@ -335,6 +337,19 @@ def check_data_batch(model_name, data_shape, data_range, inputs):
         )
 
 
+def checked_level_codes(method, codes, level_names):
+    """`codes` if a dict with exactly the levels `level_names` (what `encode` gives); otherwise TypeError
+    or ValueError naming `method` (e.g. "VQVAE.decode"), the levels it takes and what it got."""
+    wanted = "{" + ", ".join(f"{name!r}: codes" for name in level_names) + "}"
+    if not isinstance(codes, collections.abc.Mapping):
+        shape = getattr(codes, "shape", None)
+        got = f"{type(codes).__name__}" + (f" of shape {tuple(shape)}" if shape is not None else "")
+        raise TypeError(f"{method} takes {wanted}, as encode gives; got {got}")
+    if set(codes) != set(level_names):
+        raise ValueError(f"{method} takes the levels {wanted}; got {sorted(codes)}")
+    return codes
+
+
 def checked_codes(argument, codes, spatial_shape, num_embeddings, codes_per_position=1, stage_axis=None):
     """`codes` as int32 NumPy, or ValueError naming `argument`, unless they are
     integers in [0, num_embeddings) of shape `(batch, *spatial_shape)` (a None
@@ -379,9 +394,34 @@ def check_prior(prior, level, argument="prior"):
 
 
 class ConvAutoencoder(PresetMixin, keras.Model):
-    """What VQVAE, VQVAE2 and VAE share around the encoder and decoder: the
-    data checks, the architecture arguments and their part of the config,
-    and presets (`from_preset`, `save_to_preset`, `presets`)."""
+    """What VQVAE, VQVAE2 and VAE share around the encoder and decoder: one
+    interface, the data checks, the architecture arguments and their part of
+    the config, and presets (`from_preset`, `save_to_preset`, `presets`).
+
+    The interface, the same for every autoencoder:
+
+    - `encode(x)` -> `{level: codes}`: `{"codes"}` for a VQ-VAE, `{"top",
+      "bottom"}` for a VQ-VAE-2, `{"latents"}` (the posterior mean) for a VAE;
+    - `decode(codes, **conditioning)` takes that dict back and gives data
+      (a VQ-VAE with a WaveNet decoder takes `speakers`, `temperature`, `seed`);
+    - `reconstruct(x, **conditioning)` is `decode(encode(x), ...)`;
+    - `model(x)` gives the decoder's output: the output distribution's
+      parameters, which the loss scores, in `fit`, `evaluate` and a custom
+      loop alike (for "mse", the data itself); `predict(x)` gives their mean.
+
+    Example:
+        ```python
+        import keras_vq
+
+        images, _, _ = keras_vq.data.load_cifar10_sample()
+        for model in (keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8),
+                      keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8),
+                      keras_vq.models.VAE(hidden_channels=16, residual_channels=8, latent_dim=8)):
+            codes = model.encode(images[:2])  # {"codes"}, {"top", "bottom"}, {"latents"}
+            print(type(model).__name__, {name: tuple(level.shape) for name, level in codes.items()},
+                  tuple(model.decode(codes).shape))
+        ```
+    """
 
     # The key of the data in dict inputs (a VQVAE with a speaker-conditioned decoder).
     data_key = "audio"
@@ -391,37 +431,55 @@ class ConvAutoencoder(PresetMixin, keras.Model):
         """Reads the flat quantizer arguments of configs saved before `quantizer=` was the one spelling."""
         return migrate_flat_quantizer_arguments(config)
 
-    # True inside `outputting_parameters()` (Keras' training and evaluation steps): `call` returns the
-    # decoder's raw outputs.
-    _outputs_parameters = False
+    # === The interface every autoencoder shares ===
+    # encode(x) -> {level: codes}; decode(codes, **conditioning) -> data; reconstruct(x) = decode(encode(x)).
+    # `model(x)`, and so `fit` and `evaluate`, give the decoder's output: the parameters of the output
+    # distribution, which the loss scores (for "mse", the data itself); `predict` and `reconstruct` give data.
 
-    @contextlib.contextmanager
-    def outputting_parameters(self):
-        """Inside, the model's `call` returns the decoder's raw outputs (an output distribution's
-        parameters, which the loss needs) instead of their mean. Keras' training and evaluation
-        steps run inside it (`fit`, `evaluate`, `train_on_batch`, `test_on_batch`), and so does
-        `keras_vq.distribute.torch_train_step`.
+    def reconstruct(self, inputs, **conditioning):
+        """`decode(encode(inputs), **conditioning)`: the data through the bottleneck.
 
         Example:
             ```python
             import keras_vq
 
             images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, output_distribution="logistic_mixture")
-            with model.outputting_parameters():
-                print(tuple(model(images[:2]).shape))  # (2, 32, 32, 100): 10 logistics' parameters a pixel
-            print(tuple(model(images[:2]).shape))  # (2, 32, 32, 3): their mean
+            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8,
+                                           quantizer=keras_vq.layers.VectorQuantizer(32, 8))
+            print(tuple(model.reconstruct(images[:2]).shape))  # (2, 32, 32, 3)
             ```
         """
-        before, self._outputs_parameters = self._outputs_parameters, True
-        try:
-            yield
-        finally:
-            self._outputs_parameters = before
+        return self.decode(self.encode(inputs), **conditioning)
 
-    def _mean_of(self, outputs):
-        """The data's mean from the decoder's raw outputs (themselves, for an "mse" decoder)."""
-        return outputs if self._outputs_parameters else self.output_distribution.mean(outputs)
+    def predict_step(self, *args):
+        """Keras' prediction step: the output distribution's mean of what `call` returns, so that
+        `predict(x)` gives data (for "mse", the same as `model(x)`; for a likelihood, its mean rather than
+        its parameters; a WaveNet decoder's teacher-forced logits, as `model(x)`)."""
+        result = super().predict_step(*args)
+        if keras.backend.backend() == "jax":  # JAX's step is stateless: (outputs, non-trainable variables).
+            outputs, state = result
+            return self.output_distribution.mean(outputs), state
+        return self.output_distribution.mean(result)
+
+    def encode_levels(self, inputs):
+        """Deprecated: `encode(inputs)`, which gives `{level: codes}` since 0.1."""
+        warn_renamed(f"{type(self).__name__}.encode_levels(x)", f"{type(self).__name__}.encode(x)")
+        return self.encode(inputs)
+
+    def decode_levels(self, codes):
+        """Deprecated: `decode(codes)`, which takes `{level: codes}` since 0.1."""
+        warn_renamed(f"{type(self).__name__}.decode_levels(codes)", f"{type(self).__name__}.decode(codes)")
+        return self.decode(codes)
+
+    @contextlib.contextmanager
+    def outputting_parameters(self):
+        """Deprecated, and without effect: since 0.1 `model(x)` always gives the decoder's parameters
+        (`predict(x)` and `reconstruct(x)` their mean)."""
+        warn_renamed(
+            f"{type(self).__name__}.outputting_parameters()",
+            "model(x), which gives the decoder's parameters everywhere (predict(x) and reconstruct(x) give data)",
+        )
+        yield
 
     def set_architecture(
         self, data_shape, data_range, hidden_channels, num_downsamples, num_residual_layers, residual_channels
@@ -509,33 +567,12 @@ class ConvAutoencoder(PresetMixin, keras.Model):
                 "rescale it (8-bit pixels: / 255)"
             )
 
-    # Keras' training and evaluation steps (fit, evaluate, train_on_batch, test_on_batch) run with the
-    # decoder's raw outputs, which the loss needs; callbacks between steps, predict and model(x) see the mean.
-    def make_train_function(self, force=False):
-        if self.train_function is None or force:
-            super().make_train_function(force=force)
-            self.train_function = self._outputting_parameters_while(self.train_function)
-        return self.train_function
-
-    def make_test_function(self, force=False):
-        if self.test_function is None or force:
-            super().make_test_function(force=force)
-            self.test_function = self._outputting_parameters_while(self.test_function)
-        return self.test_function
-
-    def _outputting_parameters_while(self, step_function):
-        def step(*args, **kwargs):
-            with self.outputting_parameters():  # Traced (TF, JAX) or run (PyTorch) inside.
-                return step_function(*args, **kwargs)
-
-        return step
-
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         return reducible_logs(super().compute_metrics(x, y, y_pred, sample_weight=sample_weight))
 
     def call(self, inputs, training=None, mask=None):
         self.check_data_batch(inputs[self.data_key] if isinstance(inputs, dict) else inputs)
-        return self._mean_of(super().call(inputs, training=training, mask=mask))
+        return super().call(inputs, training=training, mask=mask)
 
     def get_config(self):
         config = {

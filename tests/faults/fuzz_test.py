@@ -191,20 +191,25 @@ BAD_IMAGES = [
 BAD_CODES = [CODES - 1, CODES + 8, CODES.astype("float32"), CODES[:, :3], CODES[0], CODES[:0], None, "codes"]
 METHOD_CASES = [
     ("vqvae", "encode", dict(inputs=IMAGES), "inputs", BAD_IMAGES, "VQVAE"),
-    ("vqvae", "decode_codes", dict(indices=CODES), "indices", BAD_CODES, "codes"),
+    # decode takes {level: codes}: a bad level, a bad dict (a level missing or unknown), or no dict at all.
+    ("vqvae", "decode", dict(codes={"codes": CODES}), "codes", [{"codes": codes} for codes in BAD_CODES], "codes"),
+    ("vqvae", "decode", dict(codes={"codes": CODES}), "codes", [CODES, {}, {"top": CODES}, None, "codes"], "codes"),
     (
         "vqvae2",
-        "decode_codes",
-        dict(top_codes=CODES[:, :1, :1], bottom_codes=CODES[:, :2, :2]),
-        "bottom_codes",
+        "decode",
+        dict(codes={"top": CODES[:, :1, :1], "bottom": CODES[:, :2, :2]}),
+        "codes",
         [
-            codes[:, :2, :2]
-            if isinstance(codes, np.ndarray) and codes.ndim == 3 and codes.shape[1:] == (4, 4)
-            else codes
+            {
+                "top": CODES[:, :1, :1],
+                "bottom": codes[:, :2, :2]
+                if isinstance(codes, np.ndarray) and codes.ndim == 3 and codes.shape[1:] == (4, 4)
+                else codes,
+            }
             for codes in BAD_CODES
         ]
-        + [CODES],
-        "bottom_codes",
+        + [{"top": CODES[:, :1, :1], "bottom": CODES}, {"top": CODES[:, :1, :1]}, (CODES, CODES)],
+        "bottom",
     ),
     ("prior", "sample", dict(num_samples=2, class_labels=[0, 1]), "num_samples", BAD_INTS, "num_samples"),
     (
@@ -217,17 +222,31 @@ METHOD_CASES = [
     ),
     ("prior", "sample", dict(num_samples=2, class_labels=[0, 1]), "temperature", BAD_POSITIVE_FLOATS, "temperature"),
     ("prior", "sample", dict(num_samples=2, class_labels=[0, 1]), "method", ["fast", None, 3], "method"),
-    ("wavenet", "generate", dict(length=4, speakers=[0, 1]), "length", BAD_INTS, "length"),
+    ("wavenet", "sample", dict(num_samples=2, length=4, speakers=[0, 1]), "length", BAD_INTS, "length"),
     (
         "wavenet",
-        "generate",
-        dict(length=4, speakers=[0, 1]),
+        "sample",
+        dict(num_samples=2, length=4, speakers=[0, 1]),
         "speakers",
         [[0, 2], [-1, 0], None, "me", [[0]]],
         "speakers",
     ),
-    ("wavenet", "generate", dict(length=4, speakers=[0, 1]), "temperature", BAD_POSITIVE_FLOATS, "temperature"),
-    ("wavenet", "generate", dict(length=4, speakers=[0, 1]), "num_samples", [0, -2, 2.5, "2", 3], "num_samples"),
+    (
+        "wavenet",
+        "sample",
+        dict(num_samples=2, length=4, speakers=[0, 1]),
+        "temperature",
+        BAD_POSITIVE_FLOATS,
+        "temperature",
+    ),
+    (
+        "wavenet",
+        "sample",
+        dict(num_samples=2, length=4, speakers=[0, 1]),
+        "num_samples",
+        [0, -2, 2.5, "2", 3],
+        "num_samples",
+    ),
 ]
 
 

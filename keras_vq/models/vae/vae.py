@@ -10,10 +10,12 @@ from keras_vq.models.conv_autoencoder import (
     architecture_arguments,
     build_decoder,
     build_encoder,
+    checked_level_codes,
 )
 from keras_vq.models.vae.vae_presets import VAE_PRESETS
 from keras_vq.output_distributions import output_distribution_for
 from keras_vq.utils.checks import check_model_kwargs
+from keras_vq.utils.deprecation import warn_renamed
 
 
 @keras.saving.register_keras_serializable(package="keras_vq")
@@ -32,9 +34,12 @@ class VAE(ConvAutoencoder):
     scale and the KL in nats per latent element (see `GaussianLatent`), and
     `fit` reports `loss`, `reconstruction_loss` and `kl_loss`.
 
-    `model(x)` reconstructs from the posterior mean; `encode(x)` returns
-    `{"mean", "log_variance"}`; `decode(z)` maps latents to data;
-    `sample(num_samples, seed)` decodes draws from the N(0, I) prior.
+    The interface of every autoencoder (`ConvAutoencoder`): `encode(x)`
+    returns `{"latents": z}`, the posterior mean; `decode({"latents": z})`
+    maps latents to data; `reconstruct(x)` is both. `posterior(x)` returns
+    `{"mean", "log_variance"}`; `sample(num_samples, seed)` decodes draws
+    from the N(0, I) prior; `model(x)` gives the decoder's output from the
+    posterior mean (a likelihood's parameters), `predict(x)` the data.
 
     `data_shape`, `data_range`, `hidden_channels`, `num_downsamples`,
     `num_residual_layers` and `residual_channels` are as for `VQVAE`.
@@ -127,7 +132,7 @@ class VAE(ConvAutoencoder):
         self.kl_loss_tracker.update_state(self.latent.batch_kl_loss)
         return replicas.scale_loss(total)
 
-    def encode(self, inputs):
+    def posterior(self, inputs):
         """`{"mean", "log_variance"}` of q(z|x), each `(batch, *latent_spatial, latent_dim)`.
 
         Example:
@@ -136,17 +141,17 @@ class VAE(ConvAutoencoder):
 
             images, _, _ = keras_vq.data.load_cifar10_sample()
             model = keras_vq.models.VAE(hidden_channels=16, residual_channels=8, latent_dim=8)
-            posterior = model.encode(images[:2])
+            posterior = model.posterior(images[:2])
             # mean and log_variance, (2, 8, 8, 8)
             print({key: tuple(value.shape) for key, value in posterior.items()})
             ```
         """
-        inputs = self.checked_data_batch(inputs)
-        mean, log_variance = self.latent.split(self.encoder(inputs, training=False))
+        mean, log_variance = self.latent.split(self.encoder_outputs(inputs)["latents"])
         return {"mean": mean, "log_variance": log_variance}
 
-    def decode(self, latents):
-        """Data on `data_range` from latents `(batch, *latent_spatial, latent_dim)`.
+    def encoder_outputs(self, inputs):
+        """`{"latents": h}`: what the Gaussian bottleneck receives, `(batch, *latent_spatial, 2 * latent_dim)`,
+        the posterior's mean and log-variance side by side (`posterior` splits them).
 
         Example:
             ```python
@@ -154,9 +159,42 @@ class VAE(ConvAutoencoder):
 
             images, _, _ = keras_vq.data.load_cifar10_sample()
             model = keras_vq.models.VAE(hidden_channels=16, residual_channels=8, latent_dim=8)
-            print(tuple(model.decode(model.encode(images[:2])["mean"]).shape))  # (2, 32, 32, 3)
+            print(tuple(model.encoder_outputs(images[:2])["latents"].shape))  # (2, 8, 8, 16)
             ```
         """
+        return {"latents": self.encoder(self.checked_data_batch(inputs), training=False)}
+
+    def encode(self, inputs):
+        """`{"latents": z}`: the posterior mean, `(batch, *latent_spatial, latent_dim)` (what `model(x)`
+        decodes). Before 0.1 `encode` gave the posterior, which is now `posterior(x)`.
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VAE(hidden_channels=16, residual_channels=8, latent_dim=8)
+            print(tuple(model.encode(images[:2])["latents"].shape))  # (2, 8, 8, 8)
+            ```
+        """
+        return {"latents": self.posterior(inputs)["mean"]}
+
+    def decode(self, codes):
+        """Data on `data_range` from `{"latents": z}`, z `(batch, *latent_spatial, latent_dim)`.
+
+        Example:
+            ```python
+            import keras_vq
+
+            images, _, _ = keras_vq.data.load_cifar10_sample()
+            model = keras_vq.models.VAE(hidden_channels=16, residual_channels=8, latent_dim=8)
+            print(tuple(model.decode(model.encode(images[:2])).shape))  # (2, 32, 32, 3)
+            ```
+        """
+        if not isinstance(codes, dict) and hasattr(codes, "shape"):
+            warn_renamed("VAE.decode(latents)", 'VAE.decode({"latents": latents})')
+            codes = {"latents": codes}
+        latents = checked_level_codes("VAE.decode", codes, ("latents",))["latents"]
         return self.output_distribution.mean(self.decoder(latents, training=False))
 
     def sample(self, num_samples, seed=None):
@@ -177,7 +215,7 @@ class VAE(ConvAutoencoder):
             raise ValueError(f"sample() needs a fixed data_shape; this model has {self.data_shape}")
         shape = (num_samples,) + tuple(size // factor for size in spatial) + (self.latent_dim,)
         latents = keras.random.normal(shape, seed=self.sampling_seed_generator if seed is None else seed)
-        return self.decode(latents)
+        return self.decode({"latents": latents})
 
     def get_config(self):
         return super().get_config() | {

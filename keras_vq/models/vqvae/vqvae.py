@@ -12,6 +12,7 @@ from keras_vq.models.conv_autoencoder import (
     build_encoder,
     check_prior,
     checked_codes,
+    checked_level_codes,
     refuse_flat_quantizer_arguments,
     resolve_quantizer,
     serialize_quantizer,
@@ -20,6 +21,7 @@ from keras_vq.models.vqvae.vqvae_decoders import WaveNetDecoder, decoder_for
 from keras_vq.models.vqvae.vqvae_presets import VQVAE_PRESETS
 from keras_vq.output_distributions import output_distribution_for
 from keras_vq.utils.checks import check_model_kwargs
+from keras_vq.utils.deprecation import warn_renamed
 
 
 @keras.saving.register_keras_serializable(package="keras_vq")
@@ -67,9 +69,11 @@ class VQVAE(ConvAutoencoder):
     The same code runs on TensorFlow, JAX and PyTorch: the quantizer adds its
     loss with `add_loss` and this model's `compute_loss` adds the rest.
 
-    `model(x)` returns the reconstruction; `encode(x)` the code indices,
-    shape `(batch, *latent_spatial)` (`(batch, *latent_spatial, stages)`
-    for a ResidualVectorQuantizer); `decode_codes(indices)` the data.
+    `encode(x)` returns `{"codes": indices}`, shape `(batch,
+    *latent_spatial)` (`(batch, *latent_spatial, stages)` for a
+    ResidualVectorQuantizer); `decode(codes)` takes that dict back and gives
+    the data; `model(x)` the decoder's output (the reconstruction, or a
+    likelihood's parameters), `predict(x)` and `reconstruct(x)` the data.
 
     WaveNet decoder (audio; the paper's sec. 4.3): pass `decoder=WaveNet(
     num_symbols=256, local_condition_dim=embedding_dim,
@@ -83,8 +87,8 @@ class VQVAE(ConvAutoencoder):
 
         NLL(audio symbols | z_q, speaker) + codebook_loss + beta * commitment_loss
 
-    with the NLL reported as `bits_per_sample`. `decode_codes(codes,
-    speakers)` and `reconstruct(audio, speakers)` generate sample by sample
+    with the NLL reported as `bits_per_sample`. `decode(codes, speakers)`
+    and `reconstruct(audio, speakers)` generate sample by sample
     (`WaveNet.sample`, the cached loop); decoding an utterance's codes with
     another speaker is speaker conversion. Why a categorical over mu-law
     rather than a mixture of logistics: it is exact, needs no scale
@@ -107,7 +111,8 @@ class VQVAE(ConvAutoencoder):
             with the mean squared error) or `"logistic_mixture"` (a
             discretised logistic mixture over 8-bit levels, PixelCNN++'s,
             trained with its negative log-likelihood; `fit` reports
-            `bits_per_dim`; `model(x)` and `decode_codes` give its mean).
+            `bits_per_dim`; `model(x)` gives its parameters, `predict`,
+            `decode` and `reconstruct` its mean).
         seed: seeds the default quantizer, or one given as
             a config, whose seed it replaces (so `from_preset(name, seed=1)`
             re-seeds a preset's quantizer); a quantizer layer has its own.
@@ -126,8 +131,8 @@ class VQVAE(ConvAutoencoder):
                                       hidden_channels=32, residual_channels=16)
         model.compile(optimizer=keras.optimizers.Adam(3e-4))
         model.fit(images[:64], batch_size=32, epochs=1, verbose=0)  # reports loss, perplexity, codebook_usage
-        codes = model.encode(images[:4])                           # (4, 8, 8) int32
-        print(tuple(codes.shape), tuple(model.decode_codes(codes).shape))
+        codes = model.encode(images[:4])                           # {"codes": (4, 8, 8) int32}
+        print(tuple(codes["codes"].shape), tuple(model.decode(codes).shape))
         ```
     """
 
@@ -196,8 +201,9 @@ class VQVAE(ConvAutoencoder):
         return replicas.scale_loss(total)
 
     def encode(self, inputs):
-        """Code indices (int32), shape `(batch, *latent_spatial)`. `inputs`
-        is the data, or the model's dict inputs (the data is taken from it).
+        """`{"codes": indices}`: int32, shape `(batch, *latent_spatial)` (`(batch, *latent_spatial,
+        stages)` for a ResidualVectorQuantizer). `inputs` is the data, or the model's dict inputs (the
+        data is taken from it). One level is still a dict, as `VQVAE2.encode`'s two.
 
         Example:
             ```python
@@ -206,10 +212,11 @@ class VQVAE(ConvAutoencoder):
             images, _, _ = keras_vq.data.load_cifar10_sample()
             model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
                                           quantizer=keras_vq.layers.VectorQuantizer(32, 8))
-            print(tuple(model.encode(images[:2]).shape))  # (2, 8, 8) int32 codes
+            codes = model.encode(images[:2])
+            print(tuple(codes["codes"].shape))  # (2, 8, 8) int32 codes
             ```
         """
-        return self.quantizer.encode(self.encoder_outputs(inputs)["codes"])
+        return {"codes": self.quantizer.encode(self.encoder_outputs(inputs)["codes"])}
 
     def encoder_outputs(self, inputs):
         """`{"codes": z_e}`: what the quantizer receives, `(batch, *latent_spatial, embedding_dim)`; as
@@ -246,8 +253,9 @@ class VQVAE(ConvAutoencoder):
         """
         return {"codes": self.quantizer}
 
-    def decode_codes(self, indices, speakers=None, temperature=1.0, seed=None):
-        """Data on `data_range` from code indices of shape `(batch, *latent_spatial)`.
+    def decode(self, codes, speakers=None, temperature=1.0, seed=None):
+        """Data on `data_range` from `{"codes": indices}` (what `encode` gives), indices of shape
+        `(batch, *latent_spatial)`.
 
         With a WaveNet decoder the audio is generated sample by sample
         (`(batch, codes * 2**num_downsamples, 1)` NumPy): `speakers`
@@ -262,12 +270,12 @@ class VQVAE(ConvAutoencoder):
             model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
                                           quantizer=keras_vq.layers.VectorQuantizer(32, 8))
             codes = model.encode(images[:2])
-            print(tuple(model.decode_codes(codes).shape))  # (2, 32, 32, 3): images on [0, 1]
+            print(tuple(model.decode(codes).shape))  # (2, 32, 32, 3): images on [0, 1]
             ```
         """
         indices = checked_codes(
             "codes",
-            indices,
+            checked_level_codes(f"{type(self).__name__}.decode", codes, ("codes",))["codes"],
             self.latent_shape(),
             self.num_embeddings,
             self.quantizer.codes_per_position,
@@ -275,8 +283,14 @@ class VQVAE(ConvAutoencoder):
         )
         return self.decoding.decode(self.quantizer.lookup(indices), speakers, temperature, seed)
 
+    def decode_codes(self, indices, speakers=None, temperature=1.0, seed=None):
+        """Deprecated: `decode({"codes": indices}, ...)` (0.1)."""
+        warn_renamed("VQVAE.decode_codes(indices, ...)", 'VQVAE.decode({"codes": indices}, ...)')
+        codes = indices if isinstance(indices, dict) else {"codes": indices}
+        return self.decode(codes, speakers=speakers, temperature=temperature, seed=seed)
+
     def reconstruct(self, inputs, speakers=None, temperature=1.0, seed=None):
-        """`decode_codes(encode(inputs))`: the data through the bottleneck.
+        """`decode(encode(inputs))`: the data through the bottleneck.
         With a speaker-conditioned WaveNet decoder, `speakers` other than the
         utterances' own give speaker conversion (van den Oord et al. 2017,
         sec. 4.3): what was said, in another voice.
@@ -288,10 +302,10 @@ class VQVAE(ConvAutoencoder):
             images, _, _ = keras_vq.data.load_cifar10_sample()
             model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
                                           quantizer=keras_vq.layers.VectorQuantizer(32, 8))
-            print(tuple(model.reconstruct(images[:2]).shape))  # (2, 32, 32, 3), the same as model(images[:2])
+            print(tuple(model.reconstruct(images[:2]).shape))  # (2, 32, 32, 3), the same as model.predict(images[:2])
             ```
         """
-        return self.decode_codes(self.encode(inputs), speakers=speakers, temperature=temperature, seed=seed)
+        return self.decode(self.encode(inputs), speakers=speakers, temperature=temperature, seed=seed)
 
     def generate(self, prior, num_samples, class_labels=None, speakers=None, length=None, temperature=1.0, seed=None):
         """Data drawn from `prior` over this model's codes, decoded: `(num_samples, *data_shape)` NumPy.
@@ -330,9 +344,8 @@ class VQVAE(ConvAutoencoder):
         codes = prior.sample(
             num_samples, **shape, **prior.conditioning_for(labels), temperature=prior_temperature, seed=seed
         )
-        codes = level.as_decoder_codes(codes)
-        decoded = self.decode_codes(
-            codes,
+        decoded = self.decode(
+            {"codes": level.as_decoder_codes(codes)},
             speakers=speakers if self.decoding.num_speakers else None,
             temperature=decoder_temperature,
             seed=None if seed is None else seed + 1,
@@ -394,40 +407,8 @@ class VQVAE(ConvAutoencoder):
             )
         )
 
-    def encode_levels(self, inputs):
-        """`{"codes": encode(inputs)}`, as `VQVAE2.encode_levels` gives both of its levels.
-
-        Example:
-            ```python
-            import keras_vq
-
-            images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
-                                          quantizer=keras_vq.layers.VectorQuantizer(32, 8))
-            # {'codes': (2, 8, 8)}
-            print({name: tuple(codes.shape) for name, codes in model.encode_levels(images[:2]).items()})
-            ```
-        """
-        return {"codes": self.encode(inputs)}
-
-    def decode_levels(self, codes):
-        """`decode_codes` from `{"codes": ...}` (what `encode_levels` gives).
-
-        Example:
-            ```python
-            import keras_vq
-
-            images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
-                                          quantizer=keras_vq.layers.VectorQuantizer(32, 8))
-            codes = model.encode_levels(images[:2])
-            print(tuple(model.decode_levels(codes).shape))  # (2, 32, 32, 3)
-            ```
-        """
-        return self.decode_codes(codes["codes"])
-
     def decoder_parameters(self, codes):
-        """The decoder's raw outputs for `{"codes": ...}` (what `encode_levels` gives): the output
+        """The decoder's raw outputs for `{"codes": ...}` (what `encode` gives): the output
         distribution's parameters, `(batch, *data_shape[:-1], output_distribution.parameter_channels)`
         (for "mse", the data's mean). `keras_vq.metrics.bits_per_dim` scores the data under them.
 
@@ -438,7 +419,7 @@ class VQVAE(ConvAutoencoder):
             images, _, _ = keras_vq.data.load_cifar10_sample()
             model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
                                           output_distribution={"name": "logistic_mixture", "num_mixtures": 5})
-            parameters = model.decoder_parameters(model.encode_levels(images[:2]))
+            parameters = model.decoder_parameters(model.encode(images[:2]))
             print(tuple(parameters.shape))  # (2, 32, 32, 50): 5 logistics' parameters a pixel
             ```
         """
@@ -449,7 +430,7 @@ class VQVAE(ConvAutoencoder):
             )
         indices = checked_codes(
             "codes",
-            codes["codes"],
+            checked_level_codes(f"{type(self).__name__}.decoder_parameters", codes, ("codes",))["codes"],
             self.latent_shape(),
             self.num_embeddings,
             self.quantizer.codes_per_position,

@@ -15,6 +15,7 @@ from keras_vq.models.conv_autoencoder import (
     build_encoder,
     check_prior,
     checked_codes,
+    checked_level_codes,
     refuse_flat_quantizer_arguments,
     resolve_quantizer,
     serialize_quantizer,
@@ -22,6 +23,7 @@ from keras_vq.models.conv_autoencoder import (
 from keras_vq.models.vqvae2.vqvae2_presets import VQVAE2_PRESETS
 from keras_vq.output_distributions import output_distribution_for
 from keras_vq.utils.checks import check_model_kwargs, check_shape
+from keras_vq.utils.deprecation import warn_renamed
 
 # The bottom codes are 4x smaller than the data, the top codes 8x (Razavi et al. 2019, fig. 2a).
 BOTTOM_DOWNSAMPLES = 2
@@ -58,10 +60,11 @@ class VQVAE2(ConvAutoencoder):
     `metric_names` prefixed `top_`/`bottom_` (VQ: `commitment_loss`,
     `perplexity`, `codebook_usage`, and `codebook_loss` under the loss rule).
 
-    `encode(x)` gives `(top_codes, bottom_codes)`, int32, of shapes
+    `encode(x)` gives `{"top": codes, "bottom": codes}`, int32, of shapes
     `(batch, H/8, W/8)` and `(batch, H/4, W/4)` (with a last axis of stages
-    for a ResidualVectorQuantizer); `decode_codes(top, bottom)` gives images
-    on `data_range`.
+    for a ResidualVectorQuantizer); `decode(codes)` takes that dict back and
+    gives images on `data_range`; `reconstruct(x)` is both; `model(x)` the
+    decoder's output (a likelihood's parameters), `predict(x)` images.
 
     Args: as `VQVAE`, without `num_downsamples` (fixed by the hierarchy) and
     `decoder`; `quantizer` as above; `output_distribution` (`"mse"` or
@@ -79,8 +82,8 @@ class VQVAE2(ConvAutoencoder):
                                        quantizer=keras_vq.layers.VectorQuantizer(64, 16))
         model.compile(optimizer=keras.optimizers.Adam(3e-4))
         model.fit(images[:64], batch_size=32, epochs=1, verbose=0)
-        top, bottom = model.encode(images[:4])  # (4, 4, 4) and (4, 8, 8)
-        print(tuple(top.shape), tuple(bottom.shape), tuple(model.decode_codes(top, bottom).shape))
+        codes = model.encode(images[:4])  # {"top": (4, 4, 4), "bottom": (4, 8, 8)}
+        print(tuple(codes["top"].shape), tuple(codes["bottom"].shape), tuple(model.decode(codes).shape))
         ```
     """
 
@@ -199,7 +202,7 @@ class VQVAE2(ConvAutoencoder):
         return replicas.scale_loss(total)
 
     def encode(self, inputs):
-        """`(top_codes, bottom_codes)`: int32, shapes `(batch, H/8, W/8)` and `(batch, H/4, W/4)`.
+        """`{"top": codes, "bottom": codes}`: int32, shapes `(batch, H/8, W/8)` and `(batch, H/4, W/4)`.
 
         Example:
             ```python
@@ -208,12 +211,12 @@ class VQVAE2(ConvAutoencoder):
             images, _, _ = keras_vq.data.load_cifar10_sample()
             model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8,
                                            quantizer=keras_vq.layers.VectorQuantizer(32, 8))
-            top, bottom = model.encode(images[:2])
-            print(tuple(top.shape), tuple(bottom.shape))  # (2, 4, 4) (2, 8, 8)
+            codes = model.encode(images[:2])
+            print({name: tuple(level.shape) for name, level in codes.items()})  # {'top': (2, 4, 4), 'bottom': (2, 8, 8)}
             ```
         """
         outputs = self.encoder_outputs(inputs)
-        return self.top_quantizer.encode(outputs["top"]), self.bottom_quantizer.encode(outputs["bottom"])
+        return {name: quantizer.encode(outputs[name]) for name, quantizer in self.level_quantizers().items()}
 
     def encoder_outputs(self, inputs):
         """`{"top": z_e, "bottom": z_e}`: what each level's quantizer receives. The bottom one is
@@ -251,8 +254,8 @@ class VQVAE2(ConvAutoencoder):
         """
         return {"top": self.top_quantizer, "bottom": self.bottom_quantizer}
 
-    def decode_codes(self, top_codes, bottom_codes):
-        """Images on `data_range` from both levels' code indices.
+    def decode(self, codes):
+        """Images on `data_range` from `{"top": codes, "bottom": codes}` (what `encode` gives).
 
         Example:
             ```python
@@ -261,14 +264,26 @@ class VQVAE2(ConvAutoencoder):
             images, _, _ = keras_vq.data.load_cifar10_sample()
             model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8,
                                            quantizer=keras_vq.layers.VectorQuantizer(32, 8))
-            top, bottom = model.encode(images[:2])
-            print(tuple(model.decode_codes(top, bottom).shape))  # (2, 32, 32, 3)
+            codes = model.encode(images[:2])
+            print(tuple(model.decode(codes).shape))  # (2, 32, 32, 3)
             ```
         """
-        return self.output_distribution.mean(self.decoder_parameters({"top": top_codes, "bottom": bottom_codes}))
+        checked_level_codes("VQVAE2.decode", codes, LEVELS)
+        return self.output_distribution.mean(self.decoder_parameters(codes))
+
+    def decode_codes(self, top_codes, bottom_codes):
+        """Deprecated: `decode({"top": top_codes, "bottom": bottom_codes})` (0.1)."""
+        warn_renamed("VQVAE2.decode_codes(top, bottom)", 'VQVAE2.decode({"top": top, "bottom": bottom})')
+        if isinstance(top_codes, str) or isinstance(bottom_codes, str):
+            # `top, bottom = model.encode(x)` unpacks the dict's keys since encode gives {level: codes}.
+            raise TypeError(
+                f"VQVAE2.decode_codes got the level names {top_codes!r}, {bottom_codes!r}: since 0.1 encode "
+                "gives {'top': codes, 'bottom': codes}; write model.decode(model.encode(x))"
+            )
+        return self.decode({"top": top_codes, "bottom": bottom_codes})
 
     def decoder_parameters(self, codes):
-        """The decoder's raw outputs for `{"top": ..., "bottom": ...}` codes (what `encode_levels` gives):
+        """The decoder's raw outputs for `{"top": ..., "bottom": ...}` codes (what `encode` gives):
         the output distribution's parameters (for "mse", the images), as `VQVAE.decoder_parameters`.
 
         Example:
@@ -279,9 +294,10 @@ class VQVAE2(ConvAutoencoder):
             model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8,
                                            quantizer=keras_vq.layers.VectorQuantizer(32, 8),
                                            output_distribution="logistic_mixture")
-            print(tuple(model.decoder_parameters(model.encode_levels(images[:2])).shape))  # (2, 32, 32, 100)
+            print(tuple(model.decoder_parameters(model.encode(images[:2])).shape))  # (2, 32, 32, 100)
             ```
         """
+        checked_level_codes("VQVAE2.decoder_parameters", codes, LEVELS)
         top_shape, bottom_shape = self.latent_shapes()
         top, bottom = self.top_quantizer, self.bottom_quantizer
         top_codes = checked_codes(
@@ -342,11 +358,11 @@ class VQVAE2(ConvAutoencoder):
             temperature=bottom_temperature,
             seed=None if seed is None else seed + 1,
         )
-        return ops.convert_to_numpy(
-            self.decode_codes(
-                levels["top"].as_decoder_codes(top_codes), levels["bottom"].as_decoder_codes(bottom_codes)
-            )
-        )
+        codes = {
+            "top": levels["top"].as_decoder_codes(top_codes),
+            "bottom": levels["bottom"].as_decoder_codes(bottom_codes),
+        }
+        return ops.convert_to_numpy(self.decode(codes))
 
     def latent_shapes(self):
         """`(top, bottom)` code maps' spatial shapes.
@@ -401,37 +417,6 @@ class VQVAE2(ConvAutoencoder):
                 stage_axis=self.bottom_quantizer.stage_axis,
             ),
         )
-
-    def encode_levels(self, inputs):
-        """`{"top": codes, "bottom": codes}`: `encode` by level name.
-
-        Example:
-            ```python
-            import keras_vq
-
-            images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8,
-                                           quantizer=keras_vq.layers.VectorQuantizer(32, 8))
-            print({name: tuple(codes.shape) for name, codes in model.encode_levels(images[:2]).items()})
-            # {'top': (2, 4, 4), 'bottom': (2, 8, 8)}
-            ```
-        """
-        return dict(zip(LEVELS, self.encode(inputs)))
-
-    def decode_levels(self, codes):
-        """`decode_codes` from `{"top": ..., "bottom": ...}` (what `encode_levels` gives).
-
-        Example:
-            ```python
-            import keras_vq
-
-            images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8,
-                                           quantizer=keras_vq.layers.VectorQuantizer(32, 8))
-            print(tuple(model.decode_levels(model.encode_levels(images[:2])).shape))  # (2, 32, 32, 3)
-            ```
-        """
-        return self.decode_codes(codes["top"], codes["bottom"])
 
     def get_config(self):
         config = super().get_config()

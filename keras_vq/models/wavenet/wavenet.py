@@ -1,7 +1,5 @@
 """WaveNet: an autoregressive model of a sequence of discrete symbols, as decoder or prior."""
 
-import warnings
-
 import keras
 import numpy as np
 from keras import ops
@@ -11,6 +9,7 @@ from keras_vq.models.autoregressive_prior import AutoregressivePrior, LevelSpec,
 from keras_vq.models.wavenet.wavenet_generation import WaveNetSteps
 from keras_vq.models.wavenet.wavenet_presets import WAVENET_PRESETS
 from keras_vq.utils.checks import check_index_range, check_model_kwargs, check_positive_int
+from keras_vq.utils.deprecation import warn_renamed
 
 SYMBOLS, SPEAKERS, LOCAL_CODES, LOCAL_FEATURES = "symbols", "speakers", "local_codes", "local_features"
 
@@ -345,11 +344,9 @@ class WaveNet(AutoregressivePrior):
     ):
         """Deprecated: `sample(num_samples, length, ...)`, the one verb of every prior (0.1 renamed it;
         `method="incremental"` is now `"cached"`)."""
-        warnings.warn(
-            "WaveNet.generate(length, ...) is deprecated: use WaveNet.sample(num_samples, length, ...) "
-            "(method 'incremental' is now 'cached')",
-            DeprecationWarning,
-            stacklevel=2,
+        warn_renamed(
+            "WaveNet.generate(length, ...)",
+            "WaveNet.sample(num_samples, length, ...) (method 'incremental' is now 'cached')",
         )
         return self.sample(
             num_samples,
