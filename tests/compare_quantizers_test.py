@@ -7,20 +7,17 @@ import pathlib
 import subprocess
 import sys
 
-import keras
 import pytest
 
 import keras_vq
 from keras_vq.comparison import ranking_verdict, summarize_over_seeds
 from tests import data_helpers
+from tests.passes import RECIPE_PLUMBING
 
 RECIPE = pathlib.Path(__file__).resolve().parents[1] / "recipes" / "compare_quantizers.py"
-RECIPE_BACKEND_ONLY = pytest.mark.skipif(
-    keras.backend.backend() != "tensorflow", reason="recipe subprocess tests run on the tensorflow pass"
-)
 
 
-@RECIPE_BACKEND_ONLY
+@RECIPE_PLUMBING
 def test_every_quantizer_trains_in_sonnets_vqvae_at_ten_bits_a_position(tmp_path):
     output = tmp_path / "study"
     result = subprocess.run(

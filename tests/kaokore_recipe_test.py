@@ -5,7 +5,6 @@ import pathlib
 import subprocess
 import sys
 
-import keras
 import numpy as np
 import pytest
 from keras import ops
@@ -13,15 +12,12 @@ from keras import ops
 from keras_vq.models import VQVAE2
 from keras_vq.presets import PresetError
 from tests import data_helpers
+from tests.passes import RECIPE_PLUMBING
 
-# The recipes run as subprocesses; once per suite, on their default backend (TensorFlow), is enough.
-RECIPE_BACKEND_ONLY = pytest.mark.skipif(
-    keras.backend.backend() != "tensorflow", reason="recipe subprocess tests run on the tensorflow pass"
-)
 RECIPE = pathlib.Path(__file__).resolve().parent.parent / "recipes" / "kaokore_vqvae2.py"
 
 
-@RECIPE_BACKEND_ONLY
+@RECIPE_PLUMBING
 def test_recipe_trains_the_preset_that_from_preset_then_loads(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     data_helpers.make_kaokore_dir(tmp_path / "kaokore")

@@ -17,12 +17,9 @@ import pytest
 import keras_vq
 from keras_vq.data.numpy_pipeline import ImageBatches
 from tests import data_helpers
+from tests.passes import RECIPE_PLUMBING
 from tests.synthetic import smooth_images
 
-# The recipes run as subprocesses; once per suite, on their default backend (TensorFlow), is enough.
-RECIPE_BACKEND_ONLY = pytest.mark.skipif(
-    keras.backend.backend() != "tensorflow", reason="recipe subprocess tests run on the tensorflow pass"
-)
 RECIPE = pathlib.Path(__file__).resolve().parent.parent / "recipes" / "cifar10_vqvae.py"
 
 
@@ -163,7 +160,7 @@ def _preset_weights(output_dir):
     return arrays
 
 
-@RECIPE_BACKEND_ONLY
+@RECIPE_PLUMBING
 def test_recipe_killed_midway_resumes_from_its_checkpoint_to_the_same_weights(tmp_path):
     straight = _recipe(tmp_path / "straight")
     _, errors = straight.communicate(timeout=600)
@@ -257,7 +254,7 @@ def test_fit_refuses_data_holding_nan_or_inf_before_any_step():
         model.encode(images[:0])
 
 
-@RECIPE_BACKEND_ONLY
+@RECIPE_PLUMBING
 def test_recipe_errors_are_one_line_messages_that_leave_nothing_behind(tmp_path):
     (tmp_path / "empty_data").mkdir()
     (tmp_path / "a_file").write_text("mine")

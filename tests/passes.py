@@ -1,0 +1,23 @@
+"""Which backend pass runs each check that does not depend on the backend: it runs once, on that pass.
+
+`scripts/test.sh` runs the suite once per backend. What a backend changes (numerics, compilation,
+distribution, saving) runs on every pass; what it does not is run on one pass only, named here.
+"""
+
+import keras
+import pytest
+
+
+def once_on(backend, what):
+    """A skip mark: `what` runs on the `backend` pass only."""
+    return pytest.mark.skipif(keras.backend.backend() != backend, reason=f"{what}: runs once, on the {backend} pass")
+
+
+# Recipe plumbing (runs, resumes, outputs and refusals, in subprocesses): on PyTorch, whose small runs start
+# and train fastest (nothing to compile). Which data path a recipe takes depends on whether TensorFlow is
+# installed, not on the backend. (The quick start, the README's main job, runs on TensorFlow as documented.)
+RECIPE_PLUMBING = once_on("torch", "recipe subprocess tests")
+
+# What importing keras-vq needs, and the readers' imports: subprocesses with packages hidden, the same on
+# every backend but TensorFlow (which needs itself); on the PyTorch pass.
+PACKAGING = once_on("torch", "import and extras checks")
