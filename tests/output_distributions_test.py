@@ -143,7 +143,7 @@ def test_edges_stay_finite_in_training_under_mixed_precision():
     assert np.isfinite(keras.ops.convert_to_numpy(model(images))).all()
 
 
-def test_a_decoder_trained_on_a_few_images_scores_below_their_pixel_histogram():
+def test_a_decoder_trained_on_a_few_images_scores_below_their_pixel_histogram(optimized_compilation):
     images, _, _ = keras_vq.data.load_cifar10_sample()
     images = images[:32]
     # The bits/dim of the best code-blind model of these pixels: the entropy of each channel's histogram.

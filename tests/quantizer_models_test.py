@@ -25,7 +25,7 @@ QUANTIZERS = {
 
 
 @pytest.mark.parametrize("name", sorted(QUANTIZERS))
-def test_every_quantizer_trains_inside_vqvae_and_reports_its_own_metrics(name):
+def test_every_quantizer_trains_inside_vqvae_and_reports_its_own_metrics(name, optimized_compilation):
     images = smooth_images(count=64)
     model = VQVAE(**SMALL, quantizer=QUANTIZERS[name]())
     model.compile(optimizer=keras.optimizers.Adam(2e-3))

@@ -9,7 +9,7 @@ from tests.synthetic import smooth_images
 SMALL = dict(data_shape=(16, 16, 3), hidden_channels=32, residual_channels=8, num_residual_layers=1, latent_dim=16)
 
 
-def test_fit_cuts_reconstruction_loss_five_fold_and_reports_kl():
+def test_fit_cuts_reconstruction_loss_five_fold_and_reports_kl(optimized_compilation):
     images = smooth_images()
     model = VAE(**SMALL, seed=0)
     model.compile(optimizer=keras.optimizers.Adam(3e-3))

@@ -55,7 +55,7 @@ def test_bottom_codes_depend_on_the_top_codes():
     assert not np.array_equal(ops.convert_to_numpy(before), ops.convert_to_numpy(after))
 
 
-def test_fit_cuts_reconstruction_loss_and_reports_metrics_per_level():
+def test_fit_cuts_reconstruction_loss_and_reports_metrics_per_level(optimized_compilation):
     images = smooth_images()
     model = small_vqvae2(dead_code_threshold=1.0, seed=0)
     model.compile(optimizer=keras.optimizers.Adam(2e-3))
