@@ -155,11 +155,16 @@ class VAE(ConvAutoencoder):
 
         Example:
             ```python
+            import keras
+            import numpy as np
+
             import keras_vq
 
             images, _, _ = keras_vq.data.load_cifar10_sample()
             model = keras_vq.models.VAE(hidden_channels=16, residual_channels=8, latent_dim=8)
-            print(tuple(model.encoder_outputs(images[:2])["latents"].shape))  # (2, 8, 8, 16)
+            outputs = model.encoder_outputs(images[:2])["latents"]  # (2, 8, 8, 16): mean, then log-variance
+            mean = keras.ops.convert_to_numpy(model.posterior(images[:2])["mean"])
+            print(outputs.shape, np.allclose(keras.ops.convert_to_numpy(outputs)[..., :8], mean))  # ... True
             ```
         """
         return {"latents": self.encoder(self.checked_data_batch(inputs), training=False)}
