@@ -10,6 +10,8 @@ ends.
 
 import warnings
 
+__all__ = ["DataNotFoundError", "BadFileError"]
+
 NAMES_SHOWN_IN_WARNINGS = 5
 
 

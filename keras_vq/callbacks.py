@@ -15,6 +15,8 @@ import numpy as np
 from keras_vq.distribute.data_parallel import predict_rows
 from keras_vq.utils.atomic import atomic_path
 
+__all__ = ["HeldOutReport", "ReconstructionSnapshots"]
+
 
 class HeldOutReport(keras.callbacks.Callback):
     """Adds `keras_vq.metrics.reconstruction_report` on fixed held-out data to every epoch's logs.

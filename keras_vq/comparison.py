@@ -23,6 +23,21 @@ import numpy as np
 
 from keras_vq import callbacks, metrics, runs, training
 
+__all__ = [
+    "train_and_measure",
+    "summarize_over_seeds",
+    "mean_and_sd",
+    "curve_over_seeds",
+    "first_epoch_reaching",
+    "epochs_to_reach",
+    "comparison_table",
+    "comparison_verdict",
+    "ranking_verdict",
+    "study_budget",
+    "budget_sentence",
+    "scaled_snapshot_epochs",
+]
+
 # The study's snapshot epochs, of a 100-epoch run.
 STUDY_SNAPSHOT_EPOCHS = (1, 12, 14, 16, 18, 100)
 STUDY_EPOCHS = 100

@@ -11,8 +11,28 @@ import numpy as np
 
 from keras_vq.distribute.data_parallel import predict_rows
 from keras_vq.layers.gaussian_latent import kl_to_standard_normal
+from keras_vq.output_distributions import FLOAT64_NUMPY_OPS, logistic_level_log_probability
 from keras_vq.utils.checks import check_index_range, check_positive_int, checked_figure_data
 from keras_vq.utils.progress import Progress, live_display
+
+__all__ = [
+    "code_histogram",
+    "perplexity",
+    "perplexity_of_counts",
+    "codebook_usage",
+    "code_bits_per_second",
+    "mean_squared_error",
+    "normalized_mean_squared_error",
+    "peak_signal_to_noise_ratio",
+    "reconstruction_report",
+    "active_units",
+    "discretized_logistic_bits",
+    "fit_logistic_scales",
+    "bits_per_dim",
+    "linear_probe_accuracy",
+    "spectrogram_decoder_report",
+    "wavenet_decoder_report",
+]
 
 
 def code_histogram(indices, num_embeddings):
@@ -285,10 +305,6 @@ def active_units(posterior_means, threshold=0.01):
 PIXEL_LEVELS = 256
 
 
-def _log_sigmoid(values):
-    return -np.logaddexp(0.0, -values)
-
-
 def discretized_logistic_bits(pixels, means, scales):
     """-log2 P(pixel) under a logistic discretised to 8-bit levels (Salimans et al.
     2017, PixelCNN++, eq. 2), element by element.
@@ -296,8 +312,8 @@ def discretized_logistic_bits(pixels, means, scales):
     P(v) = sigmoid((v/255 + 1/510 - mu) / s) - sigmoid((v/255 - 1/510 - mu) / s),
     with the whole tail below the first bin given to v = 0 and above the last
     to v = 255. `pixels` int in [0, 255]; `means` on [0, 1]; `scales` > 0,
-    broadcastable (e.g. one per channel). float64 throughout; the difference
-    is taken in whichever tail avoids cancellation.
+    broadcastable (e.g. one per channel). The likelihood the image decoders train
+    with (`keras_vq.output_distributions.logistic_level_log_probability`), in float64 NumPy.
 
     Example:
         ```python
@@ -322,17 +338,10 @@ def discretized_logistic_bits(pixels, means, scales):
     scales = np.asarray(scales, np.float64)
     if (scales <= 0).any():
         raise ValueError(f"scales must be > 0; got {scales}")
-    centred = pixels / (PIXEL_LEVELS - 1.0) - np.asarray(means, np.float64)
-    half_bin = 0.5 / (PIXEL_LEVELS - 1.0)
-    upper = np.where(pixels == PIXEL_LEVELS - 1, np.inf, (centred + half_bin) / scales)
-    lower = np.where(pixels == 0, -np.inf, (centred - half_bin) / scales)
-    # log(sigmoid(u) - sigmoid(l)) = log sigmoid(u) + log(1 - exp(log sigmoid(l) - log sigmoid(u))), and the
-    # mirror image for bins in the upper tail, where both sigmoids are near 1.
-    lower_tail = (upper + lower) < 0
-    first = np.where(lower_tail, upper, -lower)
-    second = np.where(lower_tail, lower, -upper)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_probability = _log_sigmoid(first) + np.log1p(-np.exp(_log_sigmoid(second) - _log_sigmoid(first)))
+    # On the likelihood's [-1, 1] scale, where a level is 2/255 wide and the scale doubles.
+    centred = 2.0 * (pixels / (PIXEL_LEVELS - 1.0) - np.asarray(means, np.float64))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log_probability = logistic_level_log_probability(centred, 0.5 / scales, pixels, ops=FLOAT64_NUMPY_OPS)
     return -log_probability / np.log(2.0)
 
 

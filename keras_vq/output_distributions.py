@@ -24,6 +24,15 @@ import keras
 import numpy as np
 from keras import ops
 
+__all__ = [
+    "NAMES",
+    "DiscretizedLogisticMixture",
+    "SquaredError",
+    "output_distribution_for",
+    "logistic_level_log_probability",
+    "FLOAT64_NUMPY_OPS",
+]
+
 # 8-bit data: 256 levels spread evenly over data_range.
 LEVELS = 256
 # PixelCNN++'s bounds on a component's log-scale (on the [-1, 1] scale, where a level is 2/255 wide):
@@ -193,21 +202,7 @@ class DiscretizedLogisticMixture:
             [self._location(channel, locations, coefficients, earlier[:channel]) for channel in range(self.channels)],
             axis=-2,
         )
-        inverse_scale = ops.exp(-log_scales)
-        half_bin = 1.0 / (LEVELS - 1)
-        upper = inverse_scale * (centred + half_bin)
-        lower = inverse_scale * (centred - half_bin)
-        # log(sigmoid(upper) - sigmoid(lower)), from the tail the bin lies in (where both sigmoids are not ~1):
-        # log sigmoid(a) + log(1 - exp(log sigmoid(b) - log sigmoid(a))), a = upper, b = lower below the
-        # middle; a = -lower, b = -upper above it (sigmoid(u) - sigmoid(l) = sigmoid(-l) - sigmoid(-u)).
-        below = (upper + lower) < 0.0
-        first = ops.where(below, upper, -lower)
-        second = ops.where(below, lower, -upper)
-        log_first = ops.log_sigmoid(first)
-        interior = log_first + _log_one_minus_exp(ops.log_sigmoid(second) - log_first)
-        per_channel = ops.where(
-            levels == 0, ops.log_sigmoid(upper), ops.where(levels == LEVELS - 1, ops.log_sigmoid(-lower), interior)
-        )
+        per_channel = logistic_level_log_probability(centred, ops.exp(-log_scales), levels)
         return ops.logsumexp(log_weights + ops.sum(per_channel, axis=-2), axis=-1)
 
     def bits_per_dim(self, x, outputs):
@@ -302,7 +297,62 @@ class DiscretizedLogisticMixture:
         return {"name": self.name, "num_mixtures": self.num_mixtures}
 
 
-def _log_one_minus_exp(values):
+class _Float64NumPyOps:
+    """The few `keras.ops` the likelihood uses, in float64 NumPy (for figures summed over a data set)."""
+
+    where, minimum, maximum = staticmethod(np.where), staticmethod(np.minimum), staticmethod(np.maximum)
+    exp, expm1, log, log1p = staticmethod(np.exp), staticmethod(np.expm1), staticmethod(np.log), staticmethod(np.log1p)
+
+    @staticmethod
+    def log_sigmoid(values):
+        return -np.logaddexp(0.0, -values)
+
+
+FLOAT64_NUMPY_OPS = _Float64NumPyOps()
+
+
+def logistic_level_log_probability(centred, inverse_scale, levels, ops=ops):
+    """log P(level) of a logistic discretised to 8-bit levels (Salimans et al. 2017, PixelCNN++, eq. 2),
+    element by element, on the [-1, 1] scale, where a level is 2/255 wide:
+
+        P(v) = sigmoid((c + 1/255) / s) - sigmoid((c - 1/255) / s),   c = v - mu,
+
+    with the whole tail below the first level given to level 0 and above the last to level 255.
+    `centred` is c, `inverse_scale` 1/s, `levels` the integer levels (0..255) the values lie on.
+    The difference is taken from the tail the bin lies in, where the two sigmoids are not both ~1:
+    log sigmoid(a) + log(1 - exp(log sigmoid(b) - log sigmoid(a))), with a = upper, b = lower below the
+    middle and a = -lower, b = -upper above it (sigmoid(u) - sigmoid(l) = sigmoid(-l) - sigmoid(-u)).
+
+    `ops` is `keras.ops` (backend tensors, differentiable: `DiscretizedLogisticMixture`) or
+    `FLOAT64_NUMPY_OPS` (float64 arrays: `keras_vq.metrics.discretized_logistic_bits`). The one home of
+    this likelihood.
+
+    Example:
+        ```python
+        import numpy as np
+
+        from keras_vq.output_distributions import FLOAT64_NUMPY_OPS, logistic_level_log_probability
+
+        levels = np.arange(256)
+        centred = levels * (2 / 255) - 1 - 0.1  # a logistic centred at 0.1 on [-1, 1]
+        log_p = logistic_level_log_probability(centred, 1 / 0.05, levels, ops=FLOAT64_NUMPY_OPS)
+        print(round(float(np.exp(log_p).sum()), 6))  # 1.0: the 256 levels share all the probability
+        ```
+    """
+    half_bin = 1.0 / (LEVELS - 1)
+    upper = inverse_scale * (centred + half_bin)
+    lower = inverse_scale * (centred - half_bin)
+    below = (upper + lower) < 0.0
+    first = ops.where(below, upper, -lower)
+    second = ops.where(below, lower, -upper)
+    log_first = ops.log_sigmoid(first)
+    interior = log_first + _log_one_minus_exp(ops.log_sigmoid(second) - log_first, ops)
+    return ops.where(
+        levels == 0, ops.log_sigmoid(upper), ops.where(levels == LEVELS - 1, ops.log_sigmoid(-lower), interior)
+    )
+
+
+def _log_one_minus_exp(values, ops):
     """log(1 - exp(v)) for v < 0, accurate near 0 (log(-expm1(v))) and far below it (log1p(-exp(v)))."""
     values = ops.minimum(values, -1e-30)
     near_zero = values > -math.log(2.0)

@@ -29,6 +29,8 @@ from keras import ops
 from keras_vq.distribute.data_parallel import predict_rows
 from keras_vq.utils.extras import naming_the_extra
 
+__all__ = ["ctc_phone_probe", "phone_error_rate", "greedy_decode"]
+
 BLANK = 0  # CTC's blank; phone i is symbol i + 1.
 # Batches are padded to a multiple of this many frames, so that few shapes are compiled (JAX, TensorFlow).
 FRAME_BUCKET = 512

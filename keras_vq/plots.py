@@ -6,6 +6,15 @@ import numpy as np
 from keras_vq.utils.atomic import atomic_path
 from keras_vq.utils.extras import naming_the_extra
 
+__all__ = [
+    "save_reconstruction_grid",
+    "save_loss_curves",
+    "save_sample_grid",
+    "save_audio_comparison",
+    "save_comparison_curves",
+    "save_snapshot_grid",
+]
+
 with naming_the_extra("keras_vq.plots"):
     import matplotlib
 

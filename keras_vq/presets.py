@@ -33,6 +33,8 @@ from keras_vq.utils.atomic import TEMPORARY_MARKER, replace_directory
 from keras_vq.utils.paths import keras_vq_home
 from keras_vq.version import __version__
 
+__all__ = ["PresetMixin", "PresetError", "sha256_of", "user_presets_dir"]
+
 CONFIG_FILE = "config.json"
 METADATA_FILE = "metadata.json"
 WEIGHTS_FILE = "model.weights.h5"
@@ -41,15 +43,46 @@ DTYPE_POLICY_CLASSES = {"DTypePolicy", "FloatDTypePolicy"}
 
 
 class PresetError(ValueError):
-    """A preset is unknown, incomplete, tampered with, or of another model."""
+    """A preset is unknown, incomplete, tampered with, or of another model.
+
+    Example:
+        ```python
+        import keras_vq
+
+        try:
+            keras_vq.models.VQVAE.from_preset("no_such_preset")
+        except keras_vq.presets.PresetError as error:
+            print(str(error)[:60], "...")  # names the preset and the ones there are
+        ```
+    """
 
 
 def user_presets_dir():
-    """Where recipes save presets they train: `~/.keras/keras_vq/presets`."""
+    """Where recipes save presets they train: `~/.keras/keras_vq/presets` (under `$KERAS_HOME` when set).
+
+    Example:
+        ```python
+        import keras_vq
+
+        print(keras_vq.presets.user_presets_dir())  # a folder here is loaded by name: VQVAE.from_preset("my_run")
+        ```
+    """
     return keras_vq_home() / "presets"
 
 
 def sha256_of(path):
+    """The SHA-256 of a file's bytes, as hex: what a preset's metadata records for each of its files.
+
+    Example:
+        ```python
+        import pathlib
+
+        import keras_vq
+
+        pathlib.Path("hello.txt").write_bytes(b"hello")
+        print(keras_vq.presets.sha256_of("hello.txt")[:16])  # 2cf24dba5fb0a30e
+        ```
+    """
     return hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
 
 

@@ -29,6 +29,18 @@ import keras
 from keras_vq.utils.atomic import TEMPORARY_MARKER, remove_temporaries, write_json_atomically, write_text_atomically
 from keras_vq.utils.checks import check_seed
 
+__all__ = [
+    "RecipeParser",
+    "run_recipe",
+    "start_run",
+    "write_results",
+    "refuse_to_replace_results",
+    "comma_separated_choices",
+    "RunError",
+    "MAY_CHANGE",
+    "TRAINING_MAY_CHANGE",
+]
+
 RUN_FILE = "run.json"
 RESULTS_FILE = "results.json"
 # Held (an advisory lock) by the process working in a run folder, from `start_run` until it exits.
@@ -366,7 +378,21 @@ def comma_separated_choices(option, text, choices):
 def run_recipe(main):
     """Calls a recipe's `main()`; an error the user can act on (missing or bad
     data, a bad preset, a run that cannot resume, training that diverged) ends
-    it with its one-line message and exit status 1 instead of a traceback."""
+    it with its one-line message and exit status 1 instead of a traceback.
+
+    Example:
+        ```python
+        import keras_vq
+
+        def main():
+            raise keras_vq.runs.RunError("runs/a holds another run's results; pass --output-dir")
+
+        try:
+            keras_vq.runs.run_recipe(main)
+        except SystemExit as exit:
+            print(exit)  # error: runs/a holds another run's results; pass --output-dir
+        ```
+    """
     from keras_vq.datasets.bad_data import BadFileError, DataNotFoundError
     from keras_vq.presets import PresetError
 

@@ -14,12 +14,29 @@ import zipfile
 
 import keras
 
+__all__ = ["load_model", "UnsafeConfigError"]
+
 REFUSED_CLASSES = {"Lambda", "TFSMLayer"}
 KERAS_VQ_PACKAGE = "keras_vq"
 
 
 class UnsafeConfigError(ValueError):
-    """A saved config names a class keras_vq will not load."""
+    """A saved config names a class keras_vq will not load (`load_model` and `from_preset` check first).
+
+    Example:
+        ```python
+        import keras
+
+        import keras_vq
+
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Lambda(lambda x: x * 2)])  # code in a config
+        model.save("lambda.keras")
+        try:
+            keras_vq.saving.load_model("lambda.keras")
+        except keras_vq.saving.UnsafeConfigError as error:
+            print(str(error)[:70], "...")  # names the file and the Lambda layer
+        ```
+    """
 
 
 def _describe(path):
@@ -79,6 +96,15 @@ def load_model(filepath, compile=True):
     Only `.keras` files are taken: Keras picks its loader by the extension, so
     a file named otherwise (say `.h5`, for a file that is both HDF5 and zip)
     would be read by a loader other than the archive whose config was checked.
+
+    Example:
+        ```python
+        import keras_vq
+
+        model = keras_vq.models.VQVAE(data_shape=(16, 16, 3), hidden_channels=8, residual_channels=4)
+        model.save("vqvae.keras")
+        print(type(keras_vq.saving.load_model("vqvae.keras")).__name__)  # VQVAE
+        ```
     """
     if pathlib.Path(str(filepath)).suffix != ".keras":
         raise ValueError(

@@ -22,6 +22,8 @@ import functools
 import numpy as np
 from keras import ops
 
+__all__ = ["log_magnitude", "spectral_loss", "stft", "istft", "griffin_lim"]
+
 # Magnitudes below this (-100 dB of a full-scale sine's peak bin) count as this: the log stays finite in silence.
 MAGNITUDE_FLOOR = 1e-5
 # The fast Griffin-Lim's momentum (Perraudin et al. 2013: 0.99 converges fastest).

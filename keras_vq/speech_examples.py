@@ -16,6 +16,8 @@ import numpy as np
 import keras_vq.plots
 from keras_vq.data.utterances import SAMPLE_RATE, write_wav
 
+__all__ = ["write_speech_examples", "spectral_centroid_hz", "envelope_correlation"]
+
 
 def first_female_and_male(speakers, speaker_ids, sexes):
     """Indices of the first item of a female and of a male speaker (`sexes`: `{speaker_id: "F" | "M"}`)."""

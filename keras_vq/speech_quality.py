@@ -49,6 +49,23 @@ from keras_vq import spectrograms
 from keras_vq.layers.mu_law import mu_law_decode, mu_law_encode
 from keras_vq.utils.extras import naming_the_extra
 
+__all__ = [
+    "speech_quality_report",
+    "clip_report",
+    "transcribe",
+    "word_error_rate",
+    "stoi",
+    "pesq_wideband",
+    "pitch_report",
+    "loudness_shaped_noise",
+    "transcript_phones",
+    "log_mel_spectrogram",
+    "envelope",
+    "SAMPLE_RATE",
+    "PHONES",
+    "REFERENCES",
+]
+
 SAMPLE_RATE = 16_000
 # Loudness frames of the noise floor, and of `envelope`: 20 ms, a syllable's detail without its pitch.
 LOUDNESS_FRAME = 320
@@ -276,7 +293,19 @@ def pesq_wideband(reference, degraded):
 
 def log_mel_spectrogram(audio, hop=MEL_HOP):
     """`(len(audio) // hop, MEL_BANDS)` mel energies in dB (10 log10, floored at `MEL_FLOOR`) of centred
-    25 ms Hann frames every `hop` samples."""
+    25 ms Hann frames every `hop` samples.
+
+    Example:
+        ```python
+        import numpy as np
+
+        from keras_vq import speech_quality
+
+        tone = np.sin(2 * np.pi * 440 * np.arange(16_000) / 16_000).astype("float32")  # 1 s of A4
+        mel = speech_quality.log_mel_spectrogram(tone)
+        print(mel.shape, mel.mean(axis=0).argmax())  # (frames, bands); the loudest band holds 440 Hz
+        ```
+    """
     power = np.abs(spectrograms.stft(_mono(audio)[None], MEL_FFT, hop)[0]) ** 2
     return 10.0 * np.log10(np.maximum(power @ spectrograms.mel_filterbank(MEL_BANDS, MEL_FFT, SAMPLE_RATE), MEL_FLOOR))
 
@@ -361,7 +390,19 @@ def narrowband_reference(audio):
 
 
 def envelope(audio, frame=LOUDNESS_FRAME):
-    """RMS of each `frame`-sample frame (the last, partial one included), linearly interpolated per sample."""
+    """RMS of each `frame`-sample frame (the last, partial one included), linearly interpolated per sample.
+
+    Example:
+        ```python
+        import numpy as np
+
+        from keras_vq import speech_quality
+
+        audio = np.concatenate([np.zeros(8_000), 0.5 * np.ones(8_000)]).astype("float32")  # silence, then a step
+        loudness = speech_quality.envelope(audio)
+        print(loudness.shape, round(float(loudness[0]), 2), round(float(loudness[-1]), 2))  # (16000,) 0.0 0.5
+        ```
+    """
     audio = _mono(audio)
     count = -(-len(audio) // frame)
     padded = np.pad(audio, (0, count * frame - len(audio)))

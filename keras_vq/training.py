@@ -33,6 +33,8 @@ from keras_vq.utils.atomic import atomic_path, remove_temporaries, write_json_at
 from keras_vq.utils.checks import check_positive_int
 from keras_vq.utils.progress import live_display
 
+__all__ = ["fit_resumably", "batches_from", "NonFiniteTrainingError", "in_float32"]
+
 HISTORY_FILE = "history.json"
 CHECKPOINT_FILE = "checkpoint.json"
 BACKUP_DIR = "backup"

@@ -97,7 +97,7 @@ def main():
     saved = {"devices": np.int64(NUM_PROCESSES)}
     scope = contextlib.nullcontext()  # PyTorch: the custom loop wraps the model in DistributedDataParallel
     if BACKEND != "torch":
-        distribution = keras_vq.distribute.distribution()
+        distribution = keras_vq.distribute.data_parallel.distribution()
         saved["devices"] = np.int64(
             len(keras.distribution.list_devices()) if BACKEND == "jax" else distribution.num_replicas_in_sync
         )

@@ -1,7 +1,7 @@
 """Everything in the API reference has an `Example:` section, and every example runs.
 
 The objects are the ones the API pages (`docs/api/*.md`) render: each `::: module.name`, and for a
-module, its `members:` list or else every public class and function defined in it; for a class, its
+module, the classes and functions of its `__all__`; for a class, its
 `members:` (or every method and property it defines) and `inherited_members:`, less those mkdocs.yml's
 filters hide (Keras' own hooks). An example is the
 ```python block of the docstring's `Example:` section; it runs as written, in a fresh folder with its own
@@ -69,12 +69,11 @@ def api_objects():
                 module, name = path.rsplit(".", 1)
                 target = getattr(importlib.import_module(module), name)
             if inspect.ismodule(target):
-                names = options.get("members") or [
+                # What the page renders: the module's __all__ (scripts/mkdocs_members_from_all.py).
+                names = [
                     name
-                    for name, value in vars(target).items()
-                    if not name.startswith("_")
-                    and (inspect.isfunction(value) or inspect.isclass(value))
-                    and value.__module__ == path
+                    for name in options.get("members") or target.__all__
+                    if inspect.isfunction(getattr(target, name)) or inspect.isclass(getattr(target, name))
                 ]
                 targets = [(f"{path}.{name}", getattr(target, name), {}) for name in names]
             else:

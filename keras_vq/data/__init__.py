@@ -24,6 +24,7 @@ float32 on [-1, 1].
 import importlib
 
 from keras_vq.data.embedded import load_cifar10_sample, to_pixel_scale
+from keras_vq.datasets.bad_data import BadFileError, DataNotFoundError
 
 # Imported on first use: they need the `numpy-data` extra (Pillow, soundfile; and
 # the `data` extra, with TensorFlow, for `load`), which `import keras_vq` must not.
@@ -36,6 +37,7 @@ _LAZY_FUNCTIONS = {
     "CodeBatches": "keras_vq.data.codes",
     "prior_inputs": "keras_vq.data.codes",
     "training_batches": "keras_vq.data.training_stream",
+    "encode_batch": "keras_vq.data.codes",
     "encode_utterance": "keras_vq.data.codes",
     "evaluation_windows": "keras_vq.data.audio",
     "pad_to_length": "keras_vq.data.audio",
@@ -52,9 +54,12 @@ _LAZY_FUNCTIONS = {
 }
 
 __all__ = [
+    "BadFileError",
     "CIFAR10_CLASS_NAMES",
+    "DataNotFoundError",
     "clips",
     "CodeBatches",
+    "encode_batch",
     "encode_utterance",
     "evaluation_windows",
     "first_held_out_utterances",

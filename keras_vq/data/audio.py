@@ -6,6 +6,8 @@ Audio reaches the models as float32 in [-1, 1]: int16 samples divided by
 
 import numpy as np
 
+__all__ = ["evaluation_windows", "pad_to_length"]
+
 INT16_SCALE = 32_768.0
 
 

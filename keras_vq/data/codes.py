@@ -24,6 +24,8 @@ from keras_vq.utils.atomic import atomic_path
 from keras_vq.utils.paths import keras_vq_home
 from keras_vq.utils.progress import Progress
 
+__all__ = ["load_codes", "prior_inputs", "CodeBatches", "encode_batch", "encode_utterance"]
+
 ENCODING_BATCH = 500
 # Part of every cache file's name: bumped when what a file holds changes (2: keyed by level name).
 CACHE_FORMAT = 2
@@ -40,7 +42,19 @@ def model_fingerprint(model):
 def encode_batch(model, images, labels=None):
     """`{level name: codes}` (`model.encode`: `"codes"` for a VQ-VAE,
     `"top"` and `"bottom"` for a VQ-VAE-2) as int32 NumPy arrays, with
-    `"labels"` when given."""
+    `"labels"` when given: what `load_codes` caches, for a batch in memory.
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        model = keras_vq.models.VQVAE(data_shape=(16, 16, 3), hidden_channels=8, residual_channels=4)
+        codes = keras_vq.data.encode_batch(model, np.zeros((2, 16, 16, 3), "float32"), labels=[3, 5])
+        print({name: (array.shape, array.dtype.name) for name, array in codes.items()})  # codes (2, 4, 4) int32
+        ```
+    """
     encoded = {name: keras.ops.convert_to_numpy(codes).astype(np.int32) for name, codes in model.encode(images).items()}
     if labels is not None:
         encoded["labels"] = np.asarray(labels, np.int32)

@@ -13,11 +13,23 @@ import pathlib
 
 import numpy as np
 
+__all__ = ["load_cifar10_sample", "to_pixel_scale"]
+
 CIFAR10_SAMPLE_PATH = pathlib.Path(__file__).with_name("cifar10_sample.npz")
 
 
 def to_pixel_scale(images):
-    """uint8 images -> float32 on the models' [0, 1] pixel scale."""
+    """uint8 images -> float32 on the models' [0, 1] pixel scale (other dtypes are refused).
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        print(keras_vq.data.to_pixel_scale(np.array([0, 51, 255], np.uint8)))  # [0.  0.2 1. ]
+        ```
+    """
     images = np.asarray(images)
     if images.dtype != np.uint8:
         raise ValueError(f"expected uint8 images, got dtype {images.dtype}")

@@ -11,6 +11,8 @@ import sys
 from keras_vq.datasets.bad_data import BadFileError, DataNotFoundError
 from keras_vq.datasets.registry import DATASETS, get_description
 
+__all__ = ["describe_dataset"]
+
 
 def describe_dataset(name, data_dir):
     """Lines describing dataset `name` in `data_dir`; a bad file is reported in them, naming it."""

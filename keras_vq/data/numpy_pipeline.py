@@ -19,6 +19,8 @@ from keras_vq.layers.mu_law import mu_law_compress
 from keras_vq.utils.extras import naming_the_extra
 from keras_vq.utils.progress import Progress
 
+__all__ = ["load_numpy"]
+
 
 def load_numpy(
     name,

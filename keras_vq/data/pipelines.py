@@ -25,6 +25,8 @@ from keras_vq.layers.mu_law import mu_law_compress
 from keras_vq.utils.atomic import exclusively
 from keras_vq.utils.extras import naming_the_extra
 
+__all__ = ["load", "speaker_ids"]
+
 DEFAULT_SHUFFLE_BUFFER = 10_000
 
 
@@ -136,7 +138,19 @@ def load(
 
 
 def speaker_ids(split, data_dir=None):
-    """The LibriSpeech speaker ids of a subset, in the order of `speaker_index`."""
+    """The LibriSpeech speaker ids of a subset, in the order of `speaker_index`.
+
+    Example:
+        ```python
+        import pathlib
+
+        import keras_vq
+        import keras_vq.datasets.librispeech
+
+        data_dir = pathlib.Path(keras_vq.datasets.librispeech.__file__).parent / "dummy_data"  # a tiny copy
+        print(keras_vq.data.speaker_ids("dev-clean", data_dir))  # speaker_index i is the i-th id
+        ```
+    """
     spec = check_load_arguments("librispeech", split, 1, None, 1, False)[1]
     return open_local_files("librispeech", data_dir, spec, download=False).speakers(spec.name)
 

@@ -17,6 +17,8 @@ import numpy as np
 
 from keras_vq.utils.checks import check_seed
 
+__all__ = ["training_batches"]
+
 
 def tensorflow_available():
     """Whether `keras_vq.data.load` (tf.data) can run here."""

@@ -14,6 +14,18 @@ from keras_vq.data.batches import SeededBatches
 from keras_vq.utils.atomic import atomic_path
 from keras_vq.utils.extras import naming_the_extra
 
+__all__ = [
+    "held_out_utterances",
+    "first_held_out_utterances",
+    "split_per_speaker",
+    "SequenceCrops",
+    "clips",
+    "speaker_sexes",
+    "write_wav",
+    "Utterance",
+    "SAMPLE_RATE",
+]
+
 SAMPLE_RATE = 16_000
 
 
@@ -76,7 +88,18 @@ def held_out_utterances(name, split, held_out_per_speaker, data_dir=None, min_le
 
 @dataclasses.dataclass(frozen=True)
 class Utterance:
-    """One whole utterance with what an evaluation by ear needs: who says what."""
+    """One whole utterance with what an evaluation by ear needs: who says what.
+
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+
+        utterance = keras_vq.data.utterances.Utterance("19-198-0001", 19, "F", "HELLO", np.zeros(16_000, "float32"))
+        print(utterance.speaker_sex, len(utterance.audio) / keras_vq.data.SAMPLE_RATE, "s")  # F 1.0 s
+        ```
+    """
 
     utterance_id: str
     speaker_id: int

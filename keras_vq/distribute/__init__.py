@@ -16,11 +16,10 @@ Example:
 from keras_vq.distribute import replicas
 from keras_vq.distribute.data_parallel import (
     describe,
-    distribution,
     predict_rows,
     process_share,
     scope,
     torch_train_step,
 )
 
-__all__ = ["describe", "distribution", "predict_rows", "process_share", "replicas", "scope", "torch_train_step"]
+__all__ = ["describe", "predict_rows", "process_share", "replicas", "scope", "torch_train_step"]

@@ -39,6 +39,8 @@ import os
 
 import keras
 
+__all__ = ["scope", "describe", "process_share", "predict_rows", "torch_train_step"]
+
 TORCH_REFUSAL = (
     "data-parallel training is not available on the PyTorch backend: Keras' fit does not average "
     "gradients across processes. Use KERAS_BACKEND=jax or tensorflow, or a custom loop of "

@@ -32,6 +32,8 @@ Example:
 import keras
 from keras import ops
 
+__all__ = ["replica_sum", "global_mean", "take_global_rows"]
+
 
 def _tf_replica_context():
     """The `tf.distribute` replica context of a step with more than one replica, else None."""

@@ -25,6 +25,8 @@ import math
 import keras
 from keras import ops
 
+__all__ = ["mu_law_compress", "mu_law_expand", "mu_law_encode", "mu_law_decode", "MuLawEncoding"]
+
 MU = 255
 
 

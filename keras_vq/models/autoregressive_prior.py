@@ -52,6 +52,8 @@ from keras_vq.presets import PresetMixin
 from keras_vq.utils.checks import check_index_range, check_number, integer_array
 from keras_vq.utils.progress import report_stage
 
+__all__ = ["AutoregressivePrior"]
+
 
 def symbol_bits(logits, symbols):
     """-log2 softmax(logits)[symbol] at every position, in float64 NumPy:

@@ -16,6 +16,8 @@ itself for a level (`for_code_level`). Example:
 import dataclasses
 import typing
 
+__all__ = ["CodeLevel"]
+
 
 @dataclasses.dataclass(frozen=True)
 class CodeLevel:

@@ -19,6 +19,8 @@ from keras_vq.saving import check_config
 from keras_vq.utils.checks import check_index_range, check_shape
 from keras_vq.utils.deprecation import warn_renamed
 
+__all__ = ["ConvAutoencoder"]
+
 CONVOLUTIONS = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D}
 TRANSPOSED_CONVOLUTIONS = {1: keras.layers.Conv1DTranspose, 2: keras.layers.Conv2DTranspose}
 # Strided convolutions use 4-tap kernels, 3-tap for the rest (van den Oord et al. 2017, sec. 4.1).

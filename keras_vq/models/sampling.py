@@ -28,6 +28,8 @@ temperature checks, progress) is done once, by the prior's `sample` and
 import numpy as np
 from keras import ops
 
+__all__ = ["draw_categorical", "cached_sampling_loop", "naive_sampling_loop", "CachedSteps"]
+
 
 def draw_categorical(logits, uniform, temperature):
     """Inverse-CDF draw: the first symbol whose cumulative probability exceeds u.
@@ -99,15 +101,61 @@ class CachedSteps:
     initial_state = ()
 
     def start_row(self, i, state):
+        """The state before row `i` is drawn (PixelCNN: the row's vertical-stack inputs); by default `state`.
+
+        Example:
+            ```python
+            from keras_vq.models.sampling import CachedSteps
+
+            print(CachedSteps().start_row(0, (1, 2)))  # (1, 2): the default leaves the state as it is
+            ```
+        """
         return state
 
     def logits(self, i, j, state):
-        raise NotImplementedError
+        """`(logits (N, K), state)` at position (i, j), from what the state holds of the symbols before it.
+
+        Example:
+            ```python
+            from keras import ops
+
+            from keras_vq.models.sampling import CachedSteps
+
+            class UniformSteps(CachedSteps):  # every one of 4 symbols equally likely, for a batch of 2
+                def logits(self, i, j, state):
+                    return ops.zeros((2, 4)), state
+
+            print(ops.shape(UniformSteps().logits(0, 0, ())[0]))  # (2, 4)
+            ```
+        """
+        raise NotImplementedError(f"{type(self).__name__} must define logits(i, j, state)")
 
     def commit(self, i, j, drawn, state):
+        """The state once `drawn` (N,) is the symbol at (i, j) (WaveNet: pushed onto each layer's queue).
+
+        Example:
+            ```python
+            from keras_vq.models.sampling import CachedSteps
+
+            class LastSymbol(CachedSteps):  # the state is the symbol drawn last
+                def commit(self, i, j, drawn, state):
+                    return drawn
+
+            print(LastSymbol().commit(0, 3, [2, 7], state=None))  # [2, 7]
+            ```
+        """
         return state
 
     def end_row(self, i, row_symbols, state):
+        """The state after row `i` (`row_symbols` (N, columns)) is drawn; by default `state`.
+
+        Example:
+            ```python
+            from keras_vq.models.sampling import CachedSteps
+
+            print(CachedSteps().end_row(0, [[1, 2, 3]], "state"))  # state: the default leaves it as it is
+            ```
+        """
         return state
 
 

@@ -13,6 +13,8 @@ import pathlib
 import shutil
 import uuid
 
+__all__ = ["atomic_path", "write_text_atomically", "write_json_atomically", "replace_directory"]
+
 TEMPORARY_MARKER = ".tmp-"
 
 

@@ -9,6 +9,8 @@ Example:
 
 import warnings
 
+__all__ = ["warn_renamed"]
+
 
 def warn_renamed(old, new):
     """A DeprecationWarning, pointing at the caller's line: `old` is deprecated, `new` replaces it (0.1).

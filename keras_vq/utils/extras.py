@@ -18,6 +18,8 @@ Example:
 
 import contextlib
 
+__all__ = ["naming_the_extra"]
+
 # Top-level module -> (the package to install, the smallest extra that installs it).
 EXTRA_OF_MODULE = {
     "PIL": ("Pillow", "numpy-data"),

@@ -3,6 +3,8 @@
 import os
 import pathlib
 
+__all__ = ["keras_vq_home"]
+
 
 def keras_vq_home():
     """`$KERAS_HOME/keras_vq`, by default `~/.keras/keras_vq`."""

@@ -19,6 +19,8 @@ import time
 
 import keras
 
+__all__ = ["Progress", "report_stage"]
+
 
 def plural(unit):
     return unit + ("es" if unit.endswith(("s", "x", "ch", "sh")) else "s")

@@ -6,6 +6,8 @@ Each prior also names the autoencoder preset whose codes it models
 (`run`, for scripts/package_cifar10_presets.py).
 """
 
+__all__ = ["PIXELCNN_PRESETS"]
+
 PIXELCNN_PRESETS = {
     "cifar10": {
         "description": (

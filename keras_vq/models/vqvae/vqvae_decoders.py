@@ -32,6 +32,8 @@ from keras_vq.models.conv_autoencoder import build_decoder
 from keras_vq.models.spectrogram_decoder.spectrogram_decoder import SpectrogramDecoder
 from keras_vq.models.wavenet.wavenet import WaveNet
 
+__all__ = ["TransposedConvDecoder", "WaveNetDecoder"]
+
 SPEAKERS = "speakers"
 
 
