@@ -4,14 +4,13 @@ import json
 import math
 import os
 import pathlib
-import subprocess
 import sys
 
 import pytest
 
 import keras_vq
 from keras_vq.comparison import ranking_verdict, summarize_over_seeds
-from tests import data_helpers
+from tests import data_helpers, recipe_processes
 from tests.passes import RECIPE_PLUMBING
 
 RECIPE = pathlib.Path(__file__).resolve().parents[1] / "recipes" / "compare_quantizers.py"
@@ -20,7 +19,7 @@ RECIPE = pathlib.Path(__file__).resolve().parents[1] / "recipes" / "compare_quan
 @RECIPE_PLUMBING
 def test_every_quantizer_trains_in_sonnets_vqvae_at_ten_bits_a_position(tmp_path):
     output = tmp_path / "study"
-    result = subprocess.run(
+    result = recipe_processes.run(
         [
             sys.executable,
             str(RECIPE),
@@ -39,8 +38,6 @@ def test_every_quantizer_trains_in_sonnets_vqvae_at_ten_bits_a_position(tmp_path
             "--output-dir",
             str(output),
         ],
-        capture_output=True,
-        text=True,
         timeout=900,
         env=dict(os.environ, KERAS_HOME=str(tmp_path / "keras_home"), TF_CPP_MIN_LOG_LEVEL="3"),
     )

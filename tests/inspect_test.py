@@ -1,11 +1,10 @@
 """python -m keras_vq.data.inspect on the fixtures."""
 
 import shutil
-import subprocess
 import sys
 
 from keras_vq.data import inspect as data_inspect
-from tests import data_helpers
+from tests import data_helpers, recipe_processes
 
 
 def test_inspection_prints_examples_shapes_speakers_and_duration(tmp_path, capsys):
@@ -29,10 +28,8 @@ def test_inspection_prints_examples_shapes_speakers_and_duration(tmp_path, capsy
 
 
 def test_inspection_of_an_empty_folder_says_what_is_missing(tmp_path):
-    result = subprocess.run(
+    result = recipe_processes.run(
         [sys.executable, "-m", "keras_vq.data.inspect", "--data-dir", str(tmp_path), "--datasets", "cifar10"],
-        capture_output=True,
-        text=True,
     )
     assert result.returncode == 0
     assert f"cifar10  not found: no CIFAR-10 in {tmp_path}" in result.stdout

@@ -2,7 +2,6 @@
 
 import os
 import pathlib
-import subprocess
 import sys
 
 import numpy as np
@@ -11,7 +10,7 @@ from keras import ops
 
 from keras_vq.models import VQVAE2
 from keras_vq.presets import PresetError
-from tests import data_helpers
+from tests import data_helpers, recipe_processes
 from tests.passes import RECIPE_PLUMBING
 
 RECIPE = pathlib.Path(__file__).resolve().parent.parent / "recipes" / "kaokore_vqvae2.py"
@@ -38,7 +37,7 @@ def test_recipe_trains_the_preset_that_from_preset_then_loads(tmp_path, monkeypa
         "--output-dir",
         str(tmp_path / "run"),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    result = recipe_processes.run(command, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "VQVAE2.from_preset('kaokore') now loads it" in result.stdout
     assert (tmp_path / "run" / "reconstructions.png").exists()
@@ -58,5 +57,5 @@ def test_recipe_trains_the_preset_that_from_preset_then_loads(tmp_path, monkeypa
     assert trained_output.shape == (2, 256, 256, 3)
     assert not np.allclose(trained_output, ops.convert_to_numpy(untrained(images)))
 
-    again = subprocess.run(command, capture_output=True, text=True)  # Never overwrites the trained preset.
+    again = recipe_processes.run(command)  # Never overwrites the trained preset.
     assert again.returncode != 0 and "already holds trained weights" in again.stderr

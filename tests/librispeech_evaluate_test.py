@@ -5,7 +5,6 @@ Slow (an offline recogniser and pitch tracker over every clip): runs once, in th
 import json
 import os
 import pathlib
-import subprocess
 import sys
 
 import keras
@@ -16,6 +15,7 @@ import soundfile
 from keras_vq import speech_quality
 from keras_vq.layers import VectorQuantizer
 from keras_vq.models import VQVAE, SpectrogramDecoder
+from tests import recipe_processes
 from tests.data_helpers import FIXTURES
 
 RECIPE = pathlib.Path(__file__).resolve().parents[1] / "recipes" / "librispeech_evaluate.py"
@@ -64,7 +64,7 @@ def test_evaluation_writes_every_clip_and_scores_it_against_its_references(tmp_p
         str(output),
     ]
     environment = dict(os.environ, KERAS_BACKEND="torch", TF_CPP_MIN_LOG_LEVEL="3")
-    result = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=600)
+    result = recipe_processes.run(command, env=environment, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
 
     results = json.loads((output / "results.json").read_text())
@@ -102,7 +102,7 @@ def test_evaluation_writes_every_clip_and_scores_it_against_its_references(tmp_p
     table = (output / "results.md").read_text()
     assert "| loudness shaped noise |" in table and f"| `{preset}`: conversion to the other sex | 4,000 |" in table
 
-    again = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=600)
+    again = recipe_processes.run(command, env=environment, timeout=600)
     assert again.returncode == 2 and "holds results.json; pass --overwrite" in again.stderr  # Nothing replaced.
 
 

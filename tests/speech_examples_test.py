@@ -3,7 +3,6 @@
 import json
 import os
 import pathlib
-import subprocess
 import sys
 
 import keras
@@ -13,6 +12,7 @@ import soundfile
 
 from keras_vq.models import VQVAE
 from keras_vq.speech_examples import envelope_correlation, first_female_and_male, spectral_centroid_hz
+from tests import recipe_processes
 from tests.data_helpers import FIXTURES
 
 RECIPE = pathlib.Path(__file__).resolve().parents[1] / "recipes" / "librispeech_listen.py"
@@ -61,7 +61,7 @@ def test_listen_recipe_writes_reconstructions_conversions_and_samples_from_the_p
         str(tmp_path / "listen"),
     ]
     environment = dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3")
-    result = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=600)
+    result = recipe_processes.run(command, env=environment, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
 
     audio_dir = tmp_path / "listen" / "audio"
@@ -97,7 +97,7 @@ def test_listen_recipe_writes_reconstructions_conversions_and_samples_from_the_p
         spectral_centroid_hz(clips["163_as_speaker_1737"]), rel=1e-2
     )
 
-    again = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=600)
+    again = recipe_processes.run(command, env=environment, timeout=600)
     assert again.returncode == 2 and "holds results.json; pass --overwrite" in again.stderr  # Nothing replaced.
 
 
@@ -110,7 +110,7 @@ def test_listen_recipe_refuses_speakers_the_presets_do_not_know(tmp_path):
         soundfile.write(speaker_dir / f"9999-1-000{index}.flac", np.zeros(1600), 16_000)
     (speaker_dir / "9999-1.trans.txt").write_text("9999-1-0000 A\n9999-1-0001 B\n")
     (data_dir / "SPEAKERS.TXT").write_text("9999 | F | train-clean-5 | 1.00 | Nobody\n")
-    result = subprocess.run(
+    result = recipe_processes.run(
         [
             sys.executable,
             str(RECIPE),
@@ -121,8 +121,6 @@ def test_listen_recipe_refuses_speakers_the_presets_do_not_know(tmp_path):
             "--output-dir",
             str(tmp_path / "listen"),
         ],
-        capture_output=True,
-        text=True,
         env=dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3"),
         timeout=600,
     )

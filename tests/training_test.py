@@ -5,7 +5,6 @@ import os
 import pathlib
 import re
 import signal
-import subprocess
 import sys
 import time
 
@@ -16,7 +15,7 @@ import pytest
 
 import keras_vq
 from keras_vq.data.numpy_pipeline import ImageBatches
-from tests import data_helpers
+from tests import data_helpers, recipe_processes
 from tests.passes import RECIPE_PLUMBING
 from tests.synthetic import smooth_images
 
@@ -142,13 +141,7 @@ def _recipe(output_dir, *extra):
         str(output_dir),
         *extra,
     ]
-    return subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
-    )
+    return recipe_processes.popen(command, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
 
 
 def _preset_weights(output_dir):
@@ -287,7 +280,7 @@ def test_recipe_errors_are_one_line_messages_that_leave_nothing_behind(tmp_path)
             str(output_dir),
             *extra,
         ]
-        result = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+        result = recipe_processes.run(command, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
         assert result.returncode == status and "Traceback" not in result.stderr, result.stderr[-2000:]
         assert re.search(message, result.stderr), result.stderr[-2000:]
     assert sorted(path.name for path in tmp_path.iterdir()) == ["a_file", "empty_data"]

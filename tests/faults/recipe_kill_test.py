@@ -7,14 +7,14 @@ the pictures and the preset), then reruns the same command with `--resume`.
 The rerun must succeed and end with the uninterrupted run's preset weights and
 figures: nothing half-written was read, and nothing was trained twice or
 skipped. The writes are file-system behaviour, the same on every backend, so
-the suite runs on one pass (torch, whose small recipe runs start fastest).
+the suite runs on one pass (torch, whose small recipe runs start fastest). Each run is a fresh process
+forked from one that imported Keras and the rest once (`tests/recipe_processes.py`).
 """
 
 import json
 import os
 import pathlib
 import signal
-import subprocess
 import sys
 
 import h5py
@@ -22,7 +22,7 @@ import keras
 import numpy as np
 import pytest
 
-from tests import data_helpers
+from tests import data_helpers, recipe_processes
 
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() != "torch", reason="file-system fault injection runs on the torch pass"
@@ -71,7 +71,7 @@ def run(output_dir, point="none", count=0, *extra):
         *extra,
     ]
     environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT))
-    return subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment, cwd=ROOT)
+    return recipe_processes.run(command, cwd=ROOT, env=environment, timeout=600)
 
 
 def outcome(output_dir):
