@@ -39,7 +39,7 @@ TESTS=(
   tests/pixelcnn_blocks_test.py tests/pixelcnn_test.py tests/wavenet_test.py
   tests/vqvae_test.py tests/vqvae2_test.py tests/vae_test.py tests/audio_vqvae_test.py
   tests/spectrogram_decoder_test.py tests/output_distributions_test.py tests/metrics_test.py
-  tests/config_round_trip_test.py tests/transfer_guard_test.py
+  tests/config_migration_test.py tests/catalogue_test.py tests/transfer_guard_test.py
 )
 # Tests of these files that read data through tf.data or soundfile.
 NEEDS_TENSORFLOW="not tf_data and not tensorflow and not recipe and not soundfile and not flac"

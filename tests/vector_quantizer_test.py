@@ -240,23 +240,6 @@ def test_wrong_last_axis_and_rank_raise_value_errors_naming_the_shape():
         VectorQuantizer(8, 4)(keras.Input((6, 3)))
 
 
-def test_config_round_trip_rebuilds_an_identical_layer():
-    quantizer = VectorQuantizer(
-        32,
-        8,
-        beta=0.5,
-        codebook_update="loss",
-        decay=0.8,
-        dead_code_threshold=0.5,
-        kmeans_init=True,
-        use_cosine_similarity=True,
-        distance_chunk_size=7,
-        seed=3,
-    )
-    clone = VectorQuantizer.from_config(quantizer.get_config())
-    assert clone.get_config() == quantizer.get_config()
-
-
 def test_the_added_loss_weights_the_commitment_by_the_configured_beta():
     inputs = np.random.default_rng(7).normal(size=(2, 3, 3, 4)).astype("float32")
     quantizer = built_quantizer(inputs.shape, num_embeddings=16, embedding_dim=4, beta=0.7, codebook_update="loss")
