@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs headless Chromium and its WebDriver from Debian's packages, for tests/docs_browser_test.py.
+# Installs headless Chromium and its WebDriver from Debian's packages, for tests/docs/docs_browser_test.py.
 # Idempotent; needs root (or sudo) and apt-get. Usage: bash scripts/install_browser.sh
 set -euo pipefail
 if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then

@@ -1,7 +1,7 @@
 """MkDocs hook: a page's `::: module` directive renders exactly the module's `__all__`.
 
 mkdocstrings renders every name without a leading underscore; a module's public API is its `__all__`
-(`tests/public_api_test.py` checks that every module a page names declares one). For each `::: module`
+(`tests/docs/public_api_test.py` checks that every module a page names declares one). For each `::: module`
 directive with no options, this hook writes `members: [...]` from the module's `__all__`, read from its
 source (nothing is imported), in the order `__all__` gives. Configured in mkdocs.yml (`hooks:`).
 """

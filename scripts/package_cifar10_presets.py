@@ -11,7 +11,7 @@ PixelCNN prior found under --prior-runs (recipes/cifar10_prior.py, in
 `prior_vqvae/codes`, `prior_vqvae2/top` and `prior_vqvae2/bottom`), copies
 its preset to `keras_vq/models/pixelcnn/presets/<preset name>/`. Each gets
 `check_figures` in its metadata.json, on the first CHECK_IMAGES images of the
-CIFAR-10 test split (which tests/builtin_presets_test.py reproduces on every
+CIFAR-10 test split (which tests/unit/builtin_presets_test.py reproduces on every
 backend): reconstruction figures for autoencoders, bits/code for priors.
 Prints each `*_presets.py` entry's SHA-256.
 """

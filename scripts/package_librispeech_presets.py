@@ -9,7 +9,7 @@ Copies `<run>/<--decoder>/preset` (the spectrogram decoder's by default) to
 it reconstructs nothing but the mean, NMSE 1.0, and is not worth shipping).
 Each gets `check_figures` in its metadata.json, on the first CHECK_SAMPLES
 samples of the first CHECK_CLIPS held-out utterances (`check_clips`), which
-tests/builtin_presets_test.py reproduces on every backend; with
+tests/unit/builtin_presets_test.py reproduces on every backend; with
 `--evaluation`, the VQVAE's also records what recipes/librispeech_evaluate.py
 measured of the run's preset folder (`evaluation`: WER, STOI, PESQ, pitch of
 the reconstructions and the conversions, beside the references). Prints each

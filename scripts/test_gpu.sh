@@ -34,12 +34,12 @@ export XLA_PYTHON_CLIENT_PREALLOCATE=false TF_CPP_MIN_LOG_LEVEL=3
 
 # The layers and models, their priors, likelihoods and metrics: what runs on the accelerator.
 TESTS=(
-  tests/vector_quantizer_test.py tests/residual_vector_quantizer_test.py tests/finite_scalar_quantizer_test.py
-  tests/lookup_free_quantizer_test.py tests/quantizer_models_test.py tests/residual_stack_test.py
-  tests/pixelcnn_blocks_test.py tests/pixelcnn_test.py tests/wavenet_test.py
-  tests/vqvae_test.py tests/vqvae2_test.py tests/vae_test.py tests/audio_vqvae_test.py
-  tests/spectrogram_decoder_test.py tests/output_distributions_test.py tests/metrics_test.py
-  tests/config_migration_test.py tests/catalogue_test.py tests/transfer_guard_test.py
+  tests/unit/vector_quantizer_test.py tests/unit/residual_vector_quantizer_test.py tests/unit/finite_scalar_quantizer_test.py
+  tests/unit/lookup_free_quantizer_test.py tests/unit/quantizer_models_test.py tests/unit/residual_stack_test.py
+  tests/unit/pixelcnn_blocks_test.py tests/unit/pixelcnn_test.py tests/unit/wavenet_test.py
+  tests/unit/vqvae_test.py tests/vqvae2_test.py tests/unit/vae_test.py tests/unit/audio_vqvae_test.py
+  tests/unit/spectrogram_decoder_test.py tests/unit/output_distributions_test.py tests/unit/metrics_test.py
+  tests/unit/config_migration_test.py tests/unit/catalogue_test.py tests/unit/transfer_guard_test.py
 )
 # Tests of these files that read data through tf.data or soundfile.
 NEEDS_TENSORFLOW="not tf_data and not tensorflow and not recipe and not soundfile and not flac"

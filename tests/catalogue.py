@@ -2,13 +2,13 @@
 
 Each entry is a class, arguments that set every argument its config stores to a value other than its
 default (so that a config that drops one is caught by name), and inputs for one forward pass. The
-generic checks are generated from this table by `tests/catalogue_test.py`: the config round trip, the
+generic checks are generated from this table by `tests/unit/catalogue_test.py`: the config round trip, the
 weights (layers) and `.keras` archive (models) round trips, the preset round trip, a forward pass under
 mixed precision, and the refusal of an unknown keyword. A new layer or model adds one entry here and gets
 them all; `catalogue_test` fails for a public class without one.
 
 The dicts of arguments are also what other tests build their small instances from
-(`tests/config_migration_test.py`).
+(`tests/unit/config_migration_test.py`).
 """
 
 import dataclasses

@@ -1,6 +1,6 @@
 """Trains each data-parallel scenario on one device and on two replicas, and saves what both ended with.
 
-Run by `tests/data_parallel_test.py` in a subprocess, because the virtual devices must be made before
+Run by `tests/unit/data_parallel_test.py` in a subprocess, because the virtual devices must be made before
 the backend starts: `KERAS_BACKEND=tensorflow|jax python tests/data_parallel_training.py OUTPUT.npz`.
 TensorFlow splits its one CPU into two logical devices under `MirroredStrategy`; JAX gets four host
 devices, two for `keras.distribution.DataParallel` and a 2 x 2 mesh for `ModelParallel` with the

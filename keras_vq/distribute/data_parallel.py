@@ -3,7 +3,7 @@
 `scope()` is the one switch the recipes' `--data-parallel` turns: build, compile and fit a model inside
 it, and each global batch is split over the devices, gradients are averaged, and the quantizers' and
 priors' batch statistics are taken over the global batch (`keras_vq.distribute.replicas`), so the result equals
-one-device training with the same global batch (`tests/data_parallel_test.py`).
+one-device training with the same global batch (`tests/unit/data_parallel_test.py`).
 
 * **JAX**: `keras.distribution.DataParallel` over `keras.distribution.list_devices()`. On several hosts,
   set `KERAS_DISTRIBUTION_JOB_ADDRESSES` (the coordinator's host:port), `KERAS_DISTRIBUTION_NUM_PROCESSES`
@@ -187,7 +187,7 @@ def replica_count():
 def check_recipe_can_train_data_parallel(batch_size=None):
     """RuntimeError saying why a recipe's `--data-parallel` cannot run here: on PyTorch, and on several
     TensorFlow workers, where Keras 3's `fit` fails on the recipes' batch generators (it trains from a
-    `tf.data.Dataset` there, which `tests/data_parallel_test.py` covers); and with a global `batch_size`
+    `tf.data.Dataset` there, which `tests/unit/data_parallel_test.py` covers); and with a global `batch_size`
     that does not split evenly over the devices (the engines fail mid-step: `AddN must have the same
     size`, `IndivisibleError`). The recipes' training batches are all whole (a partial last batch is
     dropped), so only the batch size needs checking."""

@@ -27,7 +27,7 @@ import pytest
 
 import keras_vq
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tests" / "data_parallel_training.py"
 TOLERANCE = dict(rtol=1e-4, atol=1e-4)
 SCENARIOS = ("vqvae_ema", "vqvae_loss", "vqvae2", "vqvae_residual_dropout", "vqvae_lfq", "pixelcnn")

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 FIXTURE_UTTERANCE = (
-    pathlib.Path(__file__).parent
+    pathlib.Path(__file__).parents[1]
     / "fixtures"
     / "librispeech"
     / "LibriSpeech"

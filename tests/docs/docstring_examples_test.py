@@ -19,7 +19,7 @@ import keras
 import pytest
 import yaml
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 DIRECTIVE = re.compile(r"^::: (\S+)\n((?:    .*\n)*)", re.MULTILINE)
 EXAMPLE = re.compile(r"^Example:\n    ```python\n(.*?)^    ```", re.MULTILINE | re.DOTALL)
 

@@ -398,7 +398,7 @@ def test_preset_config_is_the_checked_config_without_building_the_model(trained_
         VQVAE.preset_config("nowhere")
 
 
-LEGACY_PRESETS = pathlib.Path(__file__).parent / "fixtures" / "legacy_presets"
+LEGACY_PRESETS = pathlib.Path(__file__).parents[1] / "fixtures" / "legacy_presets"
 
 
 @pytest.mark.parametrize("model_class, name", [(VQVAE, "cifar10"), (VQVAE2, "cifar10")])

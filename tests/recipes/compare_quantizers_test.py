@@ -13,7 +13,7 @@ from keras_vq.comparison import ranking_verdict, summarize_over_seeds
 from tests import data_helpers, recipe_processes
 from tests.passes import RECIPE_PLUMBING
 
-RECIPE = pathlib.Path(__file__).resolve().parents[1] / "recipes" / "compare_quantizers.py"
+RECIPE = pathlib.Path(__file__).resolve().parents[2] / "recipes" / "compare_quantizers.py"
 
 
 @RECIPE_PLUMBING

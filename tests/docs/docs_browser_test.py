@@ -21,7 +21,7 @@ import urllib.request
 import keras
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() != "tensorflow", reason="the site is checked once, in the TensorFlow pass"

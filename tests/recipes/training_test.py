@@ -19,7 +19,7 @@ from tests import data_helpers, recipe_processes
 from tests.passes import RECIPE_PLUMBING
 from tests.synthetic import smooth_images
 
-RECIPE = pathlib.Path(__file__).resolve().parent.parent / "recipes" / "cifar10_vqvae.py"
+RECIPE = pathlib.Path(__file__).resolve().parents[2] / "recipes" / "cifar10_vqvae.py"
 
 
 class StopAfterEpoch(keras.callbacks.Callback):

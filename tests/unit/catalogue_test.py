@@ -74,7 +74,7 @@ def test_the_hand_kept_cases_cover_every_catalogue_class_they_are_for():
     """The cases that cannot be generated (a quantizer trained inside a VQ-VAE; bad values for each
     argument) are kept beside their tests; a class added to the catalogue fails here until they cover it."""
     from tests.faults.fuzz_test import CONSTRUCTOR_CASES
-    from tests.quantizer_models_test import QUANTIZERS
+    from tests.unit.quantizer_models_test import QUANTIZERS
 
     quantizers = {entry.cls for entry in CATALOGUE.values() if issubclass(entry.cls, Quantizer)}
     assert {type(make()) for make in QUANTIZERS.values()} == quantizers

@@ -19,7 +19,7 @@ from keras_vq.datasets.cifar10 import cifar10_files  # noqa: E402
 from keras_vq.datasets.librispeech import librispeech_files  # noqa: E402
 from keras_vq.layers.mu_law import mu_law_expand  # noqa: E402
 from tests import data_helpers  # noqa: E402
-from tests.package_test import blocking_imports  # noqa: E402
+from tests.install.package_test import blocking_imports  # noqa: E402
 
 CROP = 4_096
 
@@ -262,8 +262,8 @@ def test_cifar10_without_a_local_copy_is_downloaded_from_the_official_archive_on
     """`download=True` fetches the official archive (checksummed, resumable) into data_dir and unpacks the
     Python batches there; a local copy wins even with download=True."""
     from keras_vq.datasets.cifar10 import cifar10_description
-    from tests.downloads_test import _tarball
     from tests.http_fixture_server import FixtureServer
+    from tests.unit.downloads_test import _tarball
 
     with pytest.raises(DataNotFoundError, match=r"no CIFAR-10 in .*download=True"):
         keras_vq.data.load_numpy("cifar10", "test", 2, data_dir=tmp_path / "data")

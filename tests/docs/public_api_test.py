@@ -26,7 +26,7 @@ from tests.passes import once_on
 
 pytestmark = once_on("torch", "public API checks")
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 API_PAGES = sorted((ROOT / "docs" / "api").glob("*.md"))
 DIRECTIVE = re.compile(r"^::: (\S+)\n((?:    .*\n)*)", re.MULTILINE)
 PACKAGES = ["keras_vq", "keras_vq.data", "keras_vq.distribute", "keras_vq.layers", "keras_vq.models"]

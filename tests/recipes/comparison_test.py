@@ -26,7 +26,7 @@ from keras_vq.comparison import (
 from tests import data_helpers
 from tests.passes import RECIPE_PLUMBING
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "recipes" / "compare_autoencoders.py"
 KILL_AT = ROOT / "tests" / "faults" / "kill_at.py"
 SMALL = {"hidden_channels": 16, "residual_channels": 8}

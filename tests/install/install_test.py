@@ -20,7 +20,7 @@ import textwrap
 import keras
 import pytest
 
-REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
+REPOSITORY = pathlib.Path(__file__).resolve().parents[2]
 FIXTURES = REPOSITORY / "tests" / "fixtures"
 
 pytestmark = pytest.mark.skipif(

@@ -5,7 +5,7 @@ from keras import ops
 
 from keras_vq.layers import ResidualVectorQuantizer, VectorQuantizer
 from tests.backend_utils import gradient
-from tests.vector_quantizer_test import numpy_rotation_gradient
+from tests.unit.vector_quantizer_test import numpy_rotation_gradient
 
 
 def to_numpy(tensor):

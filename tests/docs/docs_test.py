@@ -16,7 +16,7 @@ import sys
 import keras
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 TUTORIALS = sorted((ROOT / "docs" / "tutorials").glob("*.md"))
 SMALL_SETTINGS = {"EPOCHS": "1", "LENGTH": "1024", "NUM_IMAGES": "64", "NUM_SAMPLES": "2", "SEEDS": "1", "STEPS": "4"}
 CODE_BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)

@@ -1,5 +1,5 @@
 """Configs saved in older forms load as the current form builds (the round trip of every argument of every
-layer and model is generated from the catalogue: tests/catalogue_test.py)."""
+layer and model is generated from the catalogue: tests/unit/catalogue_test.py)."""
 
 import pytest
 

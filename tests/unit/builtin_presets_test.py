@@ -16,7 +16,7 @@ from keras_vq.models import VAE, VQVAE, VQVAE2, PixelCNN, WaveNet
 
 # The real CIFAR-10 test split, where a checkout has the shared data beside it (CI does).
 DATA_DIR = pathlib.Path(
-    os.environ.get("KERAS_VQ_TEST_DATA", pathlib.Path(__file__).resolve().parents[2] / "shared" / "data")
+    os.environ.get("KERAS_VQ_TEST_DATA", pathlib.Path(__file__).resolve().parents[3] / "shared" / "data")
 )
 FIGURES = (
     "mse",

@@ -15,7 +15,7 @@ from keras_vq.speech_examples import envelope_correlation, first_female_and_male
 from tests import recipe_processes
 from tests.data_helpers import FIXTURES
 
-RECIPE = pathlib.Path(__file__).resolve().parents[1] / "recipes" / "librispeech_listen.py"
+RECIPE = pathlib.Path(__file__).resolve().parents[2] / "recipes" / "librispeech_listen.py"
 SPEECH = FIXTURES / "librispeech"  # Speakers 163 (M) and 1737 (F), two utterances each; both in the presets.
 
 

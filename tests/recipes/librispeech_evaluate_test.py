@@ -18,7 +18,7 @@ from keras_vq.models import VQVAE, SpectrogramDecoder
 from tests import recipe_processes
 from tests.data_helpers import FIXTURES
 
-RECIPE = pathlib.Path(__file__).resolve().parents[1] / "recipes" / "librispeech_evaluate.py"
+RECIPE = pathlib.Path(__file__).resolve().parents[2] / "recipes" / "librispeech_evaluate.py"
 SPEECH = FIXTURES / "librispeech"  # Speakers 163 (M) and 1737 (F), two utterances each.
 HELD_OUT = {
     "163-122947-0006": ("163", "NOW WITH RED LIGHT NOW WITH GREEN"),

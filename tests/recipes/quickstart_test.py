@@ -15,7 +15,7 @@ pytestmark = pytest.mark.skipif(
     keras.backend.backend() != "tensorflow", reason="recipe subprocess tests run on the tensorflow pass"
 )
 
-RECIPE = pathlib.Path(__file__).resolve().parents[1] / "recipes" / "quickstart.py"
+RECIPE = pathlib.Path(__file__).resolve().parents[2] / "recipes" / "quickstart.py"
 
 
 def run_recipe(*arguments):

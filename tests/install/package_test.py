@@ -156,7 +156,7 @@ def test_recipes_use_only_the_public_api_of_data_layers_models_distribute_and_ut
     inside keras_vq.data, .layers, .models, .distribute or .utils for a name their `__all__` does not declare."""
     import pathlib
 
-    recipes = sorted((pathlib.Path(__file__).resolve().parents[1] / "recipes").glob("*.py"))
+    recipes = sorted((pathlib.Path(__file__).resolve().parents[2] / "recipes").glob("*.py"))
     assert len(recipes) >= 8
     private = [
         (recipe.name, module, name)
@@ -203,7 +203,7 @@ def test_a_prior_is_named_only_in_its_folder_and_the_registries():
     (a WaveNet is also a VQ-VAE's audio decoder). The speech recipes choose WaveNet as a user's script would."""
     import pathlib
 
-    root = pathlib.Path(__file__).resolve().parents[1]
+    root = pathlib.Path(__file__).resolve().parents[2]
     registries = {"keras_vq/models/__init__.py", "keras_vq/models/vqvae/vqvae_decoders.py"}
     checked = sorted(root.glob("keras_vq/**/*.py")) + [root / "recipes" / "cifar10_prior.py"]
     naming = {}

@@ -260,7 +260,7 @@ def test_librispeech_recipe_refuses_residual_codes_for_its_prior_before_training
 
     from keras_vq.recipes import librispeech_vqvae
 
-    speech = pathlib.Path(__file__).parent / "fixtures" / "librispeech"
+    speech = pathlib.Path(__file__).parents[1] / "fixtures" / "librispeech"
     monkeypatch.setattr(
         sys,
         "argv",
@@ -292,7 +292,7 @@ def test_a_recipe_that_is_not_resumable_refuses_another_runs_folder_before_writi
     import sys
 
     module = importlib.import_module(f"keras_vq.recipes.{recipe}")
-    speech = pathlib.Path(__file__).parent / "fixtures" / "librispeech"
+    speech = pathlib.Path(__file__).parents[1] / "fixtures" / "librispeech"
     data = ["--data-dir", str(speech)] if recipe != "quickstart" else []
     run_dir = runs.start_run(tmp_path / "cifar10", ARGUMENTS, resume=False)  # Another recipe's run ...
     atomic.write_json_atomically(run_dir / runs.RESULTS_FILE, {"test": {"mse": 0.004}})  # ... and its figures.

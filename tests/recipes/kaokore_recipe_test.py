@@ -13,7 +13,7 @@ from keras_vq.presets import PresetError
 from tests import data_helpers, recipe_processes
 from tests.passes import RECIPE_PLUMBING
 
-RECIPE = pathlib.Path(__file__).resolve().parent.parent / "recipes" / "kaokore_vqvae2.py"
+RECIPE = pathlib.Path(__file__).resolve().parents[2] / "recipes" / "kaokore_vqvae2.py"
 
 
 @RECIPE_PLUMBING

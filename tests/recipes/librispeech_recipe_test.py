@@ -9,7 +9,7 @@ import pytest
 
 import keras_vq
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 SPEECH = ROOT / "tests" / "fixtures" / "librispeech"
 
 
