@@ -45,13 +45,17 @@ PRELOADED = [
     "keras_vq.datasets.cifar10",
 ]
 _context = None
+# The environment the server started with (it starts at the first run, inheriting this process's): what its
+# imports read.
+_server_environment = None
 
 
 def _server():
-    global _context
+    global _context, _server_environment
     if _context is None:
         _context = multiprocessing.get_context("forkserver")
         _context.set_forkserver_preload(PRELOADED)
+        _server_environment = dict(os.environ)
     return _context
 
 
@@ -121,8 +125,9 @@ class ForkedProcess:
 def forks(command, environment):
     """Whether `command` can run forked from the server: a Python command whose environment keeps the
     server's import-time variables."""
+    server_environment = _server_environment if _server_environment is not None else os.environ
     return command[0] == sys.executable and all(
-        environment.get(name) == os.environ.get(name) for name in IMPORT_TIME_VARIABLES
+        environment.get(name) == server_environment.get(name) for name in IMPORT_TIME_VARIABLES
     )
 
 
