@@ -273,15 +273,22 @@ class VQVAE(ConvAutoencoder):
             print(tuple(model.decode(codes).shape))  # (2, 32, 32, 3): images on [0, 1]
             ```
         """
-        indices = checked_codes(
+        indices = self._checked_indices("decode", codes)
+        return self.decoding.decode(self.quantizer.lookup(indices), speakers, temperature, seed)
+
+    def _checked_indices(self, method, codes):
+        """The code indices of `{"codes": indices}`, checked against this model's code map; errors name
+        `method`."""
+        level_codes = checked_level_codes(f"{type(self).__name__}.{method}", codes, ("codes",))
+        quantizer = self.quantizer
+        return checked_codes(
             "codes",
-            checked_level_codes(f"{type(self).__name__}.decode", codes, ("codes",))["codes"],
+            level_codes["codes"],
             self.latent_shape(),
             self.num_embeddings,
-            self.quantizer.codes_per_position,
-            self.quantizer.stage_axis,
+            quantizer.codes_per_position,
+            quantizer.stage_axis,
         )
-        return self.decoding.decode(self.quantizer.lookup(indices), speakers, temperature, seed)
 
     def decode_codes(self, indices, speakers=None, temperature=1.0, seed=None):
         """Deprecated: `decode({"codes": indices}, ...)` (0.1)."""
@@ -428,14 +435,7 @@ class VQVAE(ConvAutoencoder):
                 "decoder_parameters is for a convolutional decoder; a WaveNet decoder generates "
                 "(keras_vq.metrics.wavenet_decoder_report scores it)"
             )
-        indices = checked_codes(
-            "codes",
-            checked_level_codes(f"{type(self).__name__}.decoder_parameters", codes, ("codes",))["codes"],
-            self.latent_shape(),
-            self.num_embeddings,
-            self.quantizer.codes_per_position,
-            self.quantizer.stage_axis,
-        )
+        indices = self._checked_indices("decoder_parameters", codes)
         return self.decoder(self.quantizer.lookup(indices), training=False)
 
     def get_config(self):

@@ -268,8 +268,7 @@ class VQVAE2(ConvAutoencoder):
             print(tuple(model.decode(codes).shape))  # (2, 32, 32, 3)
             ```
         """
-        checked_level_codes("VQVAE2.decode", codes, LEVELS)
-        return self.output_distribution.mean(self.decoder_parameters(codes))
+        return self.output_distribution.mean(self._decoder_outputs(*self._checked_codes("decode", codes)))
 
     def decode_codes(self, top_codes, bottom_codes):
         """Deprecated: `decode({"top": top_codes, "bottom": bottom_codes})` (0.1)."""
@@ -297,7 +296,12 @@ class VQVAE2(ConvAutoencoder):
             print(tuple(model.decoder_parameters(model.encode(images[:2])).shape))  # (2, 32, 32, 100)
             ```
         """
-        checked_level_codes("VQVAE2.decoder_parameters", codes, LEVELS)
+        return self._decoder_outputs(*self._checked_codes("decoder_parameters", codes))
+
+    def _checked_codes(self, method, codes):
+        """`(top_codes, bottom_codes)` of `{"top": ..., "bottom": ...}`, checked against this model's code
+        maps; errors name `method`."""
+        checked_level_codes(f"VQVAE2.{method}", codes, LEVELS)
         top_shape, bottom_shape = self.latent_shapes()
         top, bottom = self.top_quantizer, self.bottom_quantizer
         top_codes = checked_codes(
@@ -315,6 +319,9 @@ class VQVAE2(ConvAutoencoder):
             raise ValueError(
                 f"top_codes and bottom_codes must hold as many maps; got {len(top_codes)} and {len(bottom_codes)}"
             )
+        return top_codes, bottom_codes
+
+    def _decoder_outputs(self, top_codes, bottom_codes):
         upsampled_top = self.upsample_top(self.top_quantizer.lookup(top_codes))
         latents = ops.concatenate([upsampled_top, self.bottom_quantizer.lookup(bottom_codes)], axis=-1)
         return self.decoder(latents, training=False)
