@@ -11,7 +11,7 @@ import numpy as np
 
 from keras_vq.distribute.data_parallel import predict_rows
 from keras_vq.layers.gaussian_latent import kl_to_standard_normal
-from keras_vq.output_distributions import FLOAT64_NUMPY_OPS, logistic_level_log_probability
+from keras_vq.output_distributions import FLOAT64_NUMPY_OPS, LEVELS, logistic_level_log_probability
 from keras_vq.utils.checks import check_index_range, check_positive_int, checked_figure_data
 from keras_vq.utils.progress import Progress, live_display
 
@@ -301,10 +301,6 @@ def active_units(posterior_means, threshold=0.01):
     return int(np.sum(posterior_means.reshape(len(posterior_means), -1).var(axis=0) > threshold))
 
 
-# 8-bit pixels: 256 levels, bins of width 1/255 on the [0, 1] scale.
-PIXEL_LEVELS = 256
-
-
 def discretized_logistic_bits(pixels, means, scales):
     """-log2 P(pixel) under a logistic discretised to 8-bit levels (Salimans et al.
     2017, PixelCNN++, eq. 2), element by element.
@@ -327,7 +323,7 @@ def discretized_logistic_bits(pixels, means, scales):
         ```
     """
     pixels = np.asarray(pixels)
-    if pixels.size and (pixels.min() < 0 or pixels.max() > PIXEL_LEVELS - 1):
+    if pixels.size and (pixels.min() < 0 or pixels.max() > LEVELS - 1):
         raise ValueError(f"pixels must be integers in [0, 255]; got {pixels.min()}..{pixels.max()}")
     if not np.issubdtype(pixels.dtype, np.integer) and not np.array_equal(pixels, np.round(pixels)):
         fraction = pixels[pixels != np.round(pixels)].flat[0]
@@ -339,7 +335,7 @@ def discretized_logistic_bits(pixels, means, scales):
     if (scales <= 0).any():
         raise ValueError(f"scales must be > 0; got {scales}")
     # On the likelihood's [-1, 1] scale, where a level is 2/255 wide and the scale doubles.
-    centred = 2.0 * (pixels / (PIXEL_LEVELS - 1.0) - np.asarray(means, np.float64))
+    centred = 2.0 * (pixels / (LEVELS - 1.0) - np.asarray(means, np.float64))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         log_probability = logistic_level_log_probability(centred, 0.5 / scales, pixels, ops=FLOAT64_NUMPY_OPS)
     return -log_probability / np.log(2.0)
@@ -455,7 +451,7 @@ def bits_per_dim(model, priors, images, scales=None, class_labels=None, batch_si
             decoder_bits += np.sum(keras.ops.convert_to_numpy(nats), dtype=np.float64) / np.log(2.0)
         else:
             means = keras.ops.convert_to_numpy(model.decode(codes))
-            pixels = np.rint(batch * (PIXEL_LEVELS - 1)).astype(np.int64)
+            pixels = np.rint(batch * (LEVELS - 1)).astype(np.int64)
             decoder_bits += discretized_logistic_bits(pixels, means, scales).sum()
         for level, prior in zip(model.code_levels().values(), priors):
             condition = prior_codes[level.condition.name] if level.condition is not None else None

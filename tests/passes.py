@@ -21,3 +21,11 @@ RECIPE_PLUMBING = once_on("torch", "recipe subprocess tests")
 # What importing keras-vq needs, and the readers' imports: subprocesses with packages hidden, the same on
 # every backend but TensorFlow (which needs itself); on the PyTorch pass.
 PACKAGING = once_on("torch", "import and extras checks")
+
+# Files, folders, downloads, archives, the file readers, TFDS's builders and the data inspection command:
+# plain Python, NumPy and tf.data, no Keras model or backend op; on the PyTorch pass.
+BACKEND_INDEPENDENT = once_on("torch", "files, downloads and readers (no backend op)")
+
+# The wheel installed into fresh environments, each with the backend it names: on PyTorch, the pass with the
+# fewest compilations (it ends first otherwise, and CI waits for the last).
+INSTALLS = once_on("torch", "installs into fresh environments")

@@ -8,10 +8,14 @@ those modules (single-threaded: nothing to break by forking). The child is a pro
 own environment, folder, standard streams and exit status (killed by a signal: minus its number), so a
 SIGKILL inside it kills only it, exactly as with `kill -9` on a subprocess.
 
-Variables read once at import (the backend, Keras' home, thread counts, XLA's flags) are the server's:
-a command whose environment changes one of them runs as a real subprocess instead.
+Variables read once at import (the backend, thread counts, XLA's flags) are the server's: a command whose
+environment changes one of them runs as a real subprocess instead. Keras' home (`KERAS_HOME`) is read at
+import only for the settings in its `keras.json` (float type, epsilon, image layout); keras-vq reads it when
+it looks for a path. A command with another home forks where that home's settings are the server's (a fresh
+home: Keras' defaults), and runs as a real subprocess where they differ.
 """
 
+import json
 import multiprocessing
 import os
 import pathlib
@@ -23,7 +27,6 @@ import tempfile
 # Read when the modules below are imported: the server's values hold in every child.
 IMPORT_TIME_VARIABLES = (
     "KERAS_BACKEND",
-    "KERAS_HOME",
     "OMP_NUM_THREADS",
     "TF_NUM_INTRAOP_THREADS",
     "TF_NUM_INTEROP_THREADS",
@@ -122,12 +125,28 @@ class ForkedProcess:
         self._child.join()
 
 
+# What Keras reads from `$KERAS_HOME/keras.json` at import, and its values where the file has none.
+KERAS_SETTINGS = {"floatx": "float32", "epsilon": 1e-07, "image_data_format": "channels_last"}
+
+
+def keras_settings(environment):
+    """The settings Keras would read at import under `environment`'s KERAS_HOME (default `~/.keras`)."""
+    home = environment.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    try:
+        stored = json.loads((pathlib.Path(home) / "keras.json").read_text())
+    except (OSError, ValueError):
+        stored = {}
+    return {name: stored.get(name, default) for name, default in KERAS_SETTINGS.items()}
+
+
 def forks(command, environment):
     """Whether `command` can run forked from the server: a Python command whose environment keeps the
-    server's import-time variables."""
+    server's import-time variables and Keras settings."""
     server_environment = _server_environment if _server_environment is not None else os.environ
-    return command[0] == sys.executable and all(
-        environment.get(name) == server_environment.get(name) for name in IMPORT_TIME_VARIABLES
+    return (
+        command[0] == sys.executable
+        and all(environment.get(name) == server_environment.get(name) for name in IMPORT_TIME_VARIABLES)
+        and keras_settings(environment) == keras_settings(server_environment)
     )
 
 

@@ -3,7 +3,6 @@
 import json
 import os
 import pathlib
-import subprocess
 import sys
 
 import keras
@@ -23,7 +22,7 @@ from keras_vq.comparison import (
     scaled_snapshot_epochs,
     summarize_over_seeds,
 )
-from tests import data_helpers
+from tests import data_helpers, recipe_processes
 from tests.passes import RECIPE_PLUMBING
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -191,10 +190,8 @@ def test_snapshot_epochs_scale_the_studys():
 
 def _run(arguments, tmp_path, kill=None):
     command = [sys.executable, *(["-u", str(KILL_AT), *kill] if kill else []), str(RECIPE), *arguments]
-    return subprocess.run(
+    return recipe_processes.run(
         command,
-        capture_output=True,
-        text=True,
         timeout=900,
         env=dict(os.environ, KERAS_HOME=str(tmp_path / "keras_home"), TF_CPP_MIN_LOG_LEVEL="3"),
     )

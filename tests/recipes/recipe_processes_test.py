@@ -46,3 +46,20 @@ def test_only_commands_that_keep_the_import_time_variables_fork():
     assert recipe_processes.forks([sys.executable, "x.py"], dict(os.environ))
     assert not recipe_processes.forks([sys.executable, "x.py"], dict(os.environ, OMP_NUM_THREADS="7"))
     assert not recipe_processes.forks(["bash", "x.sh"], dict(os.environ))
+
+
+@RECIPE_PLUMBING
+def test_another_keras_home_forks_where_its_keras_settings_are_the_servers(tmp_path):
+    """A fresh home gives Keras' defaults, which are what the server read (the suite runs on the defaults); a
+    keras.json that changes one runs as a real subprocess. keras-vq's paths follow the command's home."""
+    assert recipe_processes.keras_settings(dict(os.environ)) == recipe_processes.KERAS_SETTINGS
+    fresh = dict(os.environ, KERAS_HOME=str(tmp_path / "fresh"))
+    assert recipe_processes.forks([sys.executable, "x.py"], fresh)
+    (tmp_path / "float64").mkdir()
+    (tmp_path / "float64" / "keras.json").write_text('{"floatx": "float64", "backend": "jax"}')
+    assert not recipe_processes.forks([sys.executable, "x.py"], dict(os.environ, KERAS_HOME=str(tmp_path / "float64")))
+    script = tmp_path / "paths.py"
+    script.write_text("import keras, keras_vq.utils.paths as p; print(p.keras_vq_home(), keras.config.floatx())")
+    forked = recipe_processes.run([sys.executable, str(script)], env=fresh)
+    real = subprocess.run([sys.executable, str(script)], env=fresh, capture_output=True, text=True)
+    assert forked.stdout == real.stdout == f"{tmp_path / 'fresh' / 'keras_vq'} float32\n", (forked, real.stderr[-2000:])

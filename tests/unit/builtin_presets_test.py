@@ -1,5 +1,10 @@
-"""The built-in CIFAR-10 and LibriSpeech presets load on every backend and reproduce their recorded figures."""
+"""The built-in CIFAR-10 and LibriSpeech presets load on every backend and reproduce their recorded figures.
 
+The tests of a worker share what they load (each preset, the test images, an autoencoder's codes for the
+priors) and so what their models compile.
+"""
+
+import functools
 import json
 import os
 import pathlib
@@ -30,29 +35,49 @@ FIGURES = (
     "bottom_codebook_usage",
     "bits_per_dim",
 )
+
+
+@functools.cache
+def preset(model_class, name):
+    """The built-in preset, loaded once for the module (the tests only evaluate it)."""
+    return model_class.from_preset(name)
+
+
+@functools.cache
+def cifar10_test_split(count):
+    """CIFAR-10 test[:count] on [0, 1], and its labels."""
+    return keras_vq.data.load_numpy(
+        "cifar10", f"test[:{count}]", 100, data_dir=DATA_DIR, evaluation=True, with_labels=True, progress=False
+    ).concatenated()
+
+
+@functools.cache
+def preset_codes(autoencoder_class, name, count):
+    """The preset autoencoder's codes of test[:count] (with the labels), as `encode_batch` gives them."""
+    images, labels = cifar10_test_split(count)
+    return encode_batch(preset(autoencoder_class, name), images, labels)
+
+
 CIFAR10_PRESETS = [(VQVAE, "cifar10"), (VAE, "cifar10"), (VQVAE2, "cifar10"), (VQVAE, "cifar10_logistic_mixture")]
 
 
 @pytest.mark.parametrize(
-    "model_class, preset",
+    "model_class, preset_name",
     CIFAR10_PRESETS,
     ids=[f"{model_class.__name__}-{name}" for model_class, name in CIFAR10_PRESETS],
 )
-def test_cifar10_preset_reproduces_its_recorded_test_figures(model_class, preset):
-    if preset not in model_class.presets:
-        pytest.skip(f"{model_class.__name__} has no built-in {preset} preset yet")
-    model = model_class.from_preset(preset)
-    entry = model_class.builtin_presets[preset]
+def test_cifar10_preset_reproduces_its_recorded_test_figures(model_class, preset_name):
+    if preset_name not in model_class.presets:
+        pytest.skip(f"{model_class.__name__} has no built-in {preset_name} preset yet")
+    model = preset(model_class, preset_name)
+    entry = model_class.builtin_presets[preset_name]
     metadata = json.loads((pathlib.Path(keras_vq.__file__).parent / entry["directory"] / "metadata.json").read_text())
     assert metadata["parameter_count"] == model.count_params()
     assert "test[" not in metadata["dataset"] and "train" in metadata["dataset"]  # Never trained on test.
     if not (DATA_DIR / "cifar10" / "test").is_dir():
         pytest.skip(f"the CIFAR-10 test split is not at {DATA_DIR} (set KERAS_VQ_TEST_DATA)")
     recorded = metadata["check_figures"]
-    count = int(recorded["examples"])
-    images = keras_vq.data.load_numpy(
-        "cifar10", f"test[:{count}]", 100, data_dir=DATA_DIR, evaluation=True, progress=False
-    ).concatenated()
+    images, _ = cifar10_test_split(int(recorded["examples"]))
     figures = keras_vq.metrics.reconstruction_report(model, images)
     assert ("bits_per_dim" in recorded) == model.output_distribution.has_likelihood
     for name in FIGURES:
@@ -60,27 +85,20 @@ def test_cifar10_preset_reproduces_its_recorded_test_figures(model_class, preset
             assert figures[name] == pytest.approx(recorded[name], rel=2e-3), name
 
 
-@pytest.mark.parametrize("preset", sorted(PixelCNN.builtin_presets))
-def test_pixelcnn_preset_reproduces_its_recorded_test_bits_per_code(preset):
-    entry = PixelCNN.builtin_presets[preset]
-    prior = PixelCNN.from_preset(preset)
+@pytest.mark.parametrize("preset_name", sorted(PixelCNN.builtin_presets))
+def test_pixelcnn_preset_reproduces_its_recorded_test_bits_per_code(preset_name):
+    entry = PixelCNN.builtin_presets[preset_name]
+    prior = PixelCNN.from_preset(preset_name)
     metadata = json.loads((pathlib.Path(keras_vq.__file__).parent / entry["directory"] / "metadata.json").read_text())
     assert metadata["parameter_count"] == prior.count_params()
     assert "test" not in metadata["dataset"] and "train" in metadata["dataset"]  # Never trained on test.
     if not (DATA_DIR / "cifar10" / "test").is_dir():
         pytest.skip(f"the CIFAR-10 test split is not at {DATA_DIR} (set KERAS_VQ_TEST_DATA)")
     recorded = metadata["check_figures"]
-    images, labels = keras_vq.data.load_numpy(
-        "cifar10",
-        f"test[:{recorded['examples']}]",
-        100,
-        data_dir=DATA_DIR,
-        evaluation=True,
-        with_labels=True,
-        progress=False,
-    ).concatenated()
-    autoencoder = getattr(keras_vq.models, entry["autoencoder"]).from_preset(entry["autoencoder_preset"])
-    inputs = prior_inputs(encode_batch(autoencoder, images, labels), autoencoder.code_levels()[entry["level"]], prior)
+    autoencoder_class = getattr(keras_vq.models, entry["autoencoder"])
+    autoencoder = preset(autoencoder_class, entry["autoencoder_preset"])
+    codes = preset_codes(autoencoder_class, entry["autoencoder_preset"], int(recorded["examples"]))
+    inputs = prior_inputs(codes, autoencoder.code_levels()[entry["level"]], prior)
     bits = prior.log_likelihood_bits(inputs).mean() / np.prod(prior.code_shape)
     assert bits == pytest.approx(recorded["bits_per_code"], rel=1e-3)
     assert bits < 0.9 * np.log2(prior.num_embeddings)  # Well below the uniform prior's log2 K.
@@ -89,12 +107,12 @@ def test_pixelcnn_preset_reproduces_its_recorded_test_bits_per_code(preset):
 LIBRISPEECH_PRESETS = [(VQVAE, "librispeech"), (WaveNet, "librispeech_prior")]
 
 
-@pytest.mark.parametrize("model_class, preset", LIBRISPEECH_PRESETS)
-def test_librispeech_preset_reproduces_its_recorded_held_out_figures(model_class, preset):
-    if preset not in model_class.presets:
-        pytest.skip(f"{model_class.__name__} has no built-in {preset} preset yet")
-    model = model_class.from_preset(preset)
-    entry = model_class.builtin_presets[preset]
+@pytest.mark.parametrize("model_class, preset_name", LIBRISPEECH_PRESETS)
+def test_librispeech_preset_reproduces_its_recorded_held_out_figures(model_class, preset_name):
+    if preset_name not in model_class.presets:
+        pytest.skip(f"{model_class.__name__} has no built-in {preset_name} preset yet")
+    model = preset(model_class, preset_name)
+    entry = model_class.builtin_presets[preset_name]
     metadata = json.loads((pathlib.Path(keras_vq.__file__).parent / entry["directory"] / "metadata.json").read_text())
     assert metadata["parameter_count"] == model.count_params()
     if not (DATA_DIR / "librispeech").is_dir():
@@ -106,7 +124,7 @@ def test_librispeech_preset_reproduces_its_recorded_held_out_figures(model_class
     assert speaker_ids == metadata["speaker_ids"]
     audio, speakers = clips(utterances[: recorded["clips"]], recorded["samples"]), speakers[: recorded["clips"]]
     if model_class is WaveNet:
-        autoencoder = VQVAE.from_preset("librispeech")
+        autoencoder = preset(VQVAE, "librispeech")
         codes = keras.ops.convert_to_numpy(autoencoder.encode(audio)["codes"])
         bits = model.log_likelihood_bits({"symbols": codes, "speakers": speakers}).mean() / codes.shape[1]
         assert bits == pytest.approx(recorded["bits_per_code"], rel=2e-3)

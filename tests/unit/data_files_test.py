@@ -16,6 +16,9 @@ from keras_vq.datasets.example_order import canonical_order
 from keras_vq.datasets.kaokore import kaokore_files
 from keras_vq.datasets.librispeech import librispeech_files
 from tests import data_helpers
+from tests.passes import BACKEND_INDEPENDENT
+
+pytestmark = BACKEND_INDEPENDENT
 
 
 def test_cifar10_folders_are_read_with_labels_from_the_class_folder():

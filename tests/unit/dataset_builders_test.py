@@ -8,6 +8,9 @@ pytest.importorskip("dill")  # tensorflow_datasets.testing needs it.
 from keras_vq.datasets.cifar10 import cifar10_dataset_builder  # noqa: E402
 from keras_vq.datasets.kaokore import kaokore_dataset_builder  # noqa: E402
 from keras_vq.datasets.librispeech import librispeech_dataset_builder  # noqa: E402
+from tests.passes import BACKEND_INDEPENDENT  # noqa: E402
+
+pytestmark = BACKEND_INDEPENDENT
 
 
 class UnregisteredBuilderTestCase(tfds.testing.DatasetBuilderTestCase):

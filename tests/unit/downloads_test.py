@@ -14,6 +14,9 @@ from keras_vq.datasets.kaokore import kaokore_files
 from keras_vq.datasets.librispeech import librispeech_files
 from tests import data_helpers
 from tests.http_fixture_server import FixtureServer
+from tests.passes import BACKEND_INDEPENDENT
+
+pytestmark = BACKEND_INDEPENDENT
 
 PAYLOAD = np.random.default_rng(0).integers(0, 256, 300_000, dtype=np.uint8).tobytes()
 PAYLOAD_SHA256 = hashlib.sha256(PAYLOAD).hexdigest()

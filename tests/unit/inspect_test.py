@@ -5,6 +5,9 @@ import sys
 
 from keras_vq.data import inspect as data_inspect
 from tests import data_helpers, recipe_processes
+from tests.passes import BACKEND_INDEPENDENT
+
+pytestmark = BACKEND_INDEPENDENT
 
 
 def test_inspection_prints_examples_shapes_speakers_and_duration(tmp_path, capsys):

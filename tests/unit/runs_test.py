@@ -9,6 +9,9 @@ import pytest
 
 from keras_vq import runs
 from keras_vq.utils import atomic
+from tests.passes import RECIPE_PLUMBING
+
+pytestmark = RECIPE_PLUMBING
 
 ARGUMENTS = {"model": "vqvae", "steps": 10, "batch_size": 4, "resume": False, "train_only": False}
 
