@@ -14,6 +14,7 @@ replica's EMA counts hold half the batch's). Hence rtol = atol = 1e-4.
 """
 
 import argparse
+import importlib
 import json
 import os
 import pathlib
@@ -106,7 +107,7 @@ def test_a_codebook_split_over_devices_trains_as_on_one_device(trained):
 
 
 @pytest.mark.skipif(keras.backend.backend() != "jax", reason="the recipe runs once, on two JAX host devices")
-def test_recipe_trains_data_parallel_over_every_device_and_says_so(tmp_path):
+def test_recipe_trains_data_parallel_over_every_device_and_says_so(tmp_path, monkeypatch, capsys):
     from tests import data_helpers
 
     environment = dict(
@@ -132,19 +133,24 @@ def test_recipe_trains_data_parallel_over_every_device_and_says_so(tmp_path):
     results = json.loads((tmp_path / "run" / "results.json").read_text())
     assert results["data_parallel"].startswith("data-parallel over 2 device(s)"), results["data_parallel"]
     assert results["training_steps"] == 4 and np.isfinite(results["test"]["mse"])
-    # A global batch that does not split over the devices is named before anything is written.
+    # A global batch that does not split over the devices is named as the arguments are read, before anything
+    # is written (in this process, its device count made 2: the subprocess above showed the count is read).
     odd = [
-        *command[: command.index("--batch-size") + 1],
+        *command[2 : command.index("--batch-size") + 1],
         "3",
         *command[command.index("--batch-size") + 2 : -1],
         str(tmp_path / "odd"),
     ]
-    result = subprocess.run(odd, env=environment, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 2, result.stderr[-3000:]
+    monkeypatch.setattr(keras.distribution, "list_devices", lambda device_type=None: ["cpu:0", "cpu:1"])
+    monkeypatch.setattr("sys.argv", ["cifar10_vqvae", *odd])
+    with pytest.raises(SystemExit) as exit:
+        importlib.import_module("keras_vq.recipes.cifar10_vqvae").parse_arguments()
+    assert exit.value.code == 2
     assert (
-        "--data-parallel: --batch-size 3 does not split evenly over the 2 devices; pass a multiple of 2"
-        in result.stderr
-    ), result.stderr[-3000:]
+        capsys.readouterr()
+        .err.strip()
+        .endswith("--data-parallel: --batch-size 3 does not split evenly over the 2 devices; pass a multiple of 2")
+    )
     assert not (tmp_path / "odd").exists()
 
 
