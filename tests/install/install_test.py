@@ -69,8 +69,9 @@ def install(python, wheel, extras, *packages):
     """`pip install 'keras-vq[extras]' packages` into `python`'s venv, from the wheel and the index.
 
     Through uv (`uv pip install`), which resolves the same requirements from the same index as pip, and
-    links the wheels from the cache that `scripts/install.sh` filled: the four installs take ~15 s rather
-    than ~90 s of pip unpacking and byte-compiling TensorFlow and JAX again.
+    takes the wheels from the cache that `scripts/install.sh` filled, unpacked: this file's two tests take
+    64 s rather than 102 s with pip (alone, on 2 cores), which unpacked and byte-compiled JAX and
+    TensorFlow again for each environment.
     """
     requirement = f"keras-vq[{extras}] @ {wheel.as_uri()}" if extras else f"keras-vq @ {wheel.as_uri()}"
     _run(

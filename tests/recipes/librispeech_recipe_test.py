@@ -4,16 +4,16 @@
 import pathlib
 import sys
 
-import keras
 import pytest
 
 import keras_vq
+from tests.passes import RECIPE_PLUMBING
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SPEECH = ROOT / "tests" / "fixtures" / "librispeech"
 
 
-@pytest.mark.skipif(keras.backend.backend() != "jax", reason="backend-free bookkeeping: once, on JAX")
+@RECIPE_PLUMBING  # Backend-free bookkeeping.
 def test_every_trained_preset_names_its_speakers_even_after_train_only(tmp_path):
     # The recipe's train() saved --train-only presets without speaker_ids; evaluating one then failed
     # ("was not trained on speakers ...; it knows []"). A tiny model stands in for the recipe's (whose end-to-end
