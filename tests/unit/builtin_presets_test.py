@@ -39,7 +39,7 @@ FIGURES = (
 
 @functools.cache
 def preset(model_class, name):
-    """The built-in preset, loaded once for the module (the tests only evaluate it)."""
+    """The built-in preset, loaded once per test process (the tests only evaluate it)."""
     return model_class.from_preset(name)
 
 
