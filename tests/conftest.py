@@ -1,15 +1,21 @@
 import os
 
-# What a pytest-xdist worker sets for itself; subprocesses that train (recipes) drop them again.
-SINGLE_THREAD_SETTINGS = ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "XLA_FLAGS")
-
 if os.environ.get("PYTEST_XDIST_WORKER"):
     # pytest-xdist runs one worker per core: each gets one thread, or the backends' thread pools
-    # (sized for the whole machine) fight over the cores. Set before any backend is imported.
+    # (sized for the whole machine) fight over the cores. Set before any backend is imported; the recipes,
+    # scripts and fresh environments the tests start inherit them.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
     os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()
+
+# The suite's programs are tiny and run a few times each: XLA's LLVM optimisation costs more than it saves (a
+# random initialiser compiles in ~0.15 s rather than ~0.6 s). JAX's flag for smoke tests; the programs compute
+# the same operations, only less optimised. An environment variable (JAX reads it at import), so that the
+# recipes, scripts and fresh environments the tests start on JAX compile the same way: alone, the listen
+# recipe test took 13 s rather than 18, the data-parallel recipe 16 rather than 20, the JAX quick start 8
+# rather than 13. A test that trains for many steps asks for `optimized_compilation`.
+os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
 
 import keras  # noqa: E402 (after the thread settings above)
 import pytest  # noqa: E402
@@ -24,10 +30,6 @@ if keras.backend.backend() == "jax":
     jax.config.update("jax_compilation_cache_dir", os.environ.get("KERAS_VQ_TEST_JAX_CACHE", default_cache))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-    # The suite's programs are tiny and run a few times each: XLA's LLVM optimisation costs more than it
-    # saves (a random initialiser compiles in ~0.15 s rather than ~0.6 s). JAX's flag for smoke tests; the
-    # programs compute the same operations, only less optimised.
-    jax.config.update("jax_disable_most_optimizations", True)
 
 
 @pytest.fixture(autouse=True)
@@ -51,4 +53,33 @@ def optimized_compilation():
     try:
         yield
     finally:
-        jax.config.update("jax_disable_most_optimizations", True)
+        jax.config.update("jax_disable_most_optimizations", os.environ["JAX_DISABLE_MOST_OPTIMIZATIONS"] == "1")
+
+
+@pytest.fixture(scope="session")
+def once_per_pass(tmp_path_factory):
+    """`once_per_pass(name, make)`: the path of a file or folder that `make(path)` writes, made once per pass.
+
+    pytest-xdist may run a module's tests on both workers, and a module-scoped fixture then runs once on
+    each (the data-parallel runs: 150-190 s each in CI). The workers of a pass share their base temporary
+    folder's parent: the first to ask makes the file there, under a lock, and the others wait for it. `make`
+    writes to a temporary path, renamed into place when it returns, so a failed `make` leaves nothing
+    behind to be read (the next worker to ask tries again, and fails as loudly).
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+
+    def made(name, make):
+        import fcntl
+
+        path = root / name
+        with open(root / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not path.exists():
+                partial = root / f"partial-{os.getpid()}-{name}"
+                make(partial)
+                os.replace(partial, path)
+        return path
+
+    return made

@@ -55,36 +55,27 @@ SCENARIOS = {
         ),
         IMAGES,
     ),
-    # The loss rule (codebook trained by gradient), with restarts and k-means through codebook_offset.
-    "vqvae_loss": (
-        lambda: keras_vq.models.VQVAE(
-            **TINY,
-            quantizer=keras_vq.layers.VectorQuantizer(
-                32,
-                8,
-                codebook_update="loss",
-                dead_code_threshold=1.0,
-                decay=0.5,
-                kmeans_init=True,
-                seed=0,
-                name="quantizer",
-            ),
-        ),
-        IMAGES,
-    ),
+    # VQ-VAE-2: at the top the EMA rule with restarts; at the bottom residual VQ with per-example quantizer
+    # dropout, drawn for the global batch, whose stages train their codebooks by gradient (the loss rule;
+    # restarts and k-means initialisation through codebook_offset). Two levels, the second codebook rule and
+    # a second quantizer, in one model.
     "vqvae2": (
         lambda: keras_vq.models.VQVAE2(
-            **TINY, quantizer=keras_vq.layers.VectorQuantizer(32, 8, dead_code_threshold=1.0, decay=0.5, seed=0)
-        ),
-        IMAGES,
-    ),
-    # Residual VQ's per-example quantizer dropout, drawn for the global batch.
-    "vqvae_residual_dropout": (
-        lambda: keras_vq.models.VQVAE(
             **TINY,
-            quantizer=keras_vq.layers.ResidualVectorQuantizer(
-                2, 16, 8, quantizer_dropout=0.5, seed=1, name="quantizer"
-            ),
+            quantizer={
+                "top": keras_vq.layers.VectorQuantizer(
+                    32, 8, dead_code_threshold=1.0, decay=0.5, seed=0, name="top_quantizer"
+                ),
+                "bottom": keras_vq.layers.ResidualVectorQuantizer(
+                    2,
+                    16,
+                    8,
+                    quantizer_dropout=0.5,
+                    stage_options=dict(codebook_update="loss", dead_code_threshold=1.0, decay=0.5, kmeans_init=True),
+                    seed=1,
+                    name="bottom_quantizer",
+                ),
+            },
         ),
         IMAGES,
     ),

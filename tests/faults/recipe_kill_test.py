@@ -87,12 +87,15 @@ def outcome(output_dir):
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory):
-    """The outcome of a run never killed; armed to kill after a 15th rename, which it never makes."""
-    output_dir = tmp_path_factory.mktemp("uninterrupted") / "run"
-    finished = run(output_dir, "after-rename", 15)
-    assert finished.returncode == 0, f"an uninterrupted run made more than 14 renames: {finished.stderr[-3000:]}"
-    return outcome(output_dir)
+def uninterrupted(once_per_pass):
+    """The outcome of a run never killed; armed to kill after a 15th rename, which it never makes. Once per
+    pass: the kill points are shared out over the workers."""
+
+    def run_uninterrupted(output_dir):
+        finished = run(output_dir, "after-rename", 15)
+        assert finished.returncode == 0, f"an uninterrupted run made more than 14 renames: {finished.stderr[-3000:]}"
+
+    return outcome(once_per_pass("uninterrupted_run", run_uninterrupted))
 
 
 @pytest.mark.parametrize("point, count", KILL_POINTS, ids=[f"{point}-{count}" for point, count in KILL_POINTS])

@@ -35,24 +35,39 @@ def _run(command, cwd, environment=None, timeout=600):
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory):
-    """The wheel of this checkout, built as pip builds it for a user; the build's own warnings are checked."""
-    out = tmp_path_factory.mktemp("wheel")
-    # From a copy of the checkout's files (what git would commit), so that builds never share a build/ folder.
-    source = tmp_path_factory.mktemp("source")
-    listed = _run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=REPOSITORY).stdout
-    for name in filter(None, listed.split("\0")):
-        if (REPOSITORY / name).is_file():
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPOSITORY / name, source / name)
-    result = _run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-v", "-w", str(out), str(source)],
-        cwd=out,
-    )
-    build_log = result.stdout + result.stderr
-    for warning in ("BuildBackendWarning", "SetuptoolsDeprecationWarning", "is absent from the `packages`"):
-        assert warning not in build_log, f"the build warns: {warning}"
-    (wheel_path,) = out.glob("keras_vq-*.whl")
+def wheel(tmp_path_factory, once_per_pass):
+    """The wheel of this checkout, built as pip builds it for a user (once per pass: the two tests may run on
+    two workers); the build's own warnings are checked."""
+
+    def build(out):
+        out.mkdir()
+        # From a copy of the checkout's files (what git would commit), so that builds never share a build/ folder.
+        source = tmp_path_factory.mktemp("source")
+        listed = _run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=REPOSITORY).stdout
+        for name in filter(None, listed.split("\0")):
+            if (REPOSITORY / name).is_file():
+                (source / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(REPOSITORY / name, source / name)
+        result = _run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--no-deps",
+                "--no-build-isolation",
+                "-v",
+                "-w",
+                str(out),
+                str(source),
+            ],
+            cwd=out,
+        )
+        build_log = result.stdout + result.stderr
+        for warning in ("BuildBackendWarning", "SetuptoolsDeprecationWarning", "is absent from the `packages`"):
+            assert warning not in build_log, f"the build warns: {warning}"
+
+    (wheel_path,) = once_per_pass("wheel", build).glob("keras_vq-*.whl")
     return wheel_path
 
 

@@ -1,15 +1,13 @@
 import json
-import os
 import pathlib
-import subprocess
 import sys
 
 import keras
 import pytest
 
-from tests.conftest import SINGLE_THREAD_SETTINGS
+from tests import recipe_processes
 
-# A subprocess end-to-end run: once per suite, on the quick start's default backend, as the other recipe
+# A process end-to-end run: once per suite, on the quick start's default backend, as the other recipe
 # tests (training itself is tested on every backend by the model tests). On JAX it alone took 163 s.
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() != "tensorflow", reason="recipe subprocess tests run on the tensorflow pass"
@@ -19,9 +17,9 @@ RECIPE = pathlib.Path(__file__).resolve().parents[2] / "recipes" / "quickstart.p
 
 
 def run_recipe(*arguments):
-    # The recipe trains on a 1,350-image batch: let it use every core, as a user's run would.
-    env = {key: value for key, value in os.environ.items() if key not in SINGLE_THREAD_SETTINGS}
-    return subprocess.run([sys.executable, str(RECIPE), *arguments], capture_output=True, text=True, env=env)
+    """The recipe as its own process, forked from the preloaded server (tests/recipe_processes.py): one
+    thread, as the worker that runs it (the pass's other workers use the other cores)."""
+    return recipe_processes.run([sys.executable, str(RECIPE), *arguments])
 
 
 def test_quickstart_trains_writes_its_pictures_and_refuses_to_overwrite(tmp_path):

@@ -159,22 +159,23 @@ def test_a_decoder_trained_on_a_few_images_scores_below_their_pixel_histogram(op
         quantizer=keras_vq.layers.VectorQuantizer(64, 16, dead_code_threshold=1.0),
         output_distribution="logistic_mixture",
     )
-    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    # 12 epochs at 3e-3 end ~0.45 bits below the histogram on every backend (at 1e-3, 20 epochs ~0.7).
+    model.compile(optimizer=keras.optimizers.Adam(3e-3))
     shapes = []  # What a callback sees between training steps: predict's mean, and a call's parameters.
 
     class Shapes(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             shapes.append((tuple(self.model.predict_on_batch(images[:2]).shape), tuple(self.model(images[:2]).shape)))
 
-    history = model.fit(images, batch_size=16, epochs=19, verbose=0).history
+    history = model.fit(images, batch_size=16, epochs=11, verbose=0).history
     assert history["bits_per_dim"][0] > 8.0 and "reconstruction_loss" not in history
     # The last epoch with callbacks and validation (every epoch with them cost JAX most of this test).
     report = keras_vq.callbacks.HeldOutReport(images[:8])
     history = model.fit(
         images,
         batch_size=16,
-        initial_epoch=19,
-        epochs=20,
+        initial_epoch=11,
+        epochs=12,
         verbose=0,
         callbacks=[Shapes(), report],
         validation_data=(images[:8],),
