@@ -8,11 +8,9 @@ test runs when they are missing); where they cannot be installed the test skips,
 
 import functools
 import http.server
-import os
 import pathlib
 import shutil
 import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.parse
@@ -55,23 +53,14 @@ def _browser():
     return webdriver.Chrome(options=options, service=service)
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """The site built strictly and served on 127.0.0.1; yields its base URL and folder."""
-    folder = tmp_path_factory.mktemp("site")
-    environment = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(folder)],
-        cwd=ROOT,
-        check=True,
-        env=environment,
-        timeout=600,
-    )
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+@pytest.fixture
+def site(built_site):
+    """The strictly built site (tests/docs/conftest.py) served on 127.0.0.1; yields its base URL and folder."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(built_site))
     handler.log_message = lambda *args: None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/", folder
+    yield f"http://127.0.0.1:{server.server_address[1]}/", built_site
     server.shutdown()
 
 

@@ -167,7 +167,8 @@ def test_a_decoder_trained_on_a_few_images_scores_below_their_pixel_histogram(op
         def on_epoch_end(self, epoch, logs=None):
             shapes.append((tuple(self.model.predict_on_batch(images[:2]).shape), tuple(self.model(images[:2]).shape)))
 
-    history = model.fit(images, batch_size=16, epochs=11, verbose=0).history
+    with optimized_compilation():
+        history = model.fit(images, batch_size=16, epochs=11, verbose=0).history
     assert history["bits_per_dim"][0] > 8.0 and "reconstruction_loss" not in history
     # The last epoch with callbacks and validation (every epoch with them cost JAX most of this test).
     report = keras_vq.callbacks.HeldOutReport(images[:8])
