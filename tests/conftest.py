@@ -13,9 +13,9 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 # The suite's programs are tiny and run a few times each: XLA's LLVM optimisation costs more than it saves (a
 # random initialiser compiles in ~0.15 s rather than ~0.6 s). JAX's flag for smoke tests; the programs compute
 # the same operations, only less optimised. An environment variable (JAX reads it at import), so that the
-# recipes, scripts and fresh environments the tests start on JAX compile the same way: alone, the listen
-# recipe test took 13 s rather than 18, the data-parallel recipe 16 rather than 20, the JAX quick start 8
-# rather than 13. A test that trains for many steps asks for `optimized_compilation`.
+# recipes, scripts and fresh environments the tests start on JAX compile the same way: alone, on JAX, the
+# listen recipe test took 13 s rather than 18, the data-parallel recipe 16 rather than 20, the TensorFlow-absent
+# package test 7 rather than 12. A test that trains for many steps asks for `optimized_compilation`.
 os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
 
 import keras  # noqa: E402 (after the thread settings above)
@@ -72,7 +72,8 @@ def once_per_pass(tmp_path_factory):
     """`once_per_pass(name, make)`: the path of a file or folder that `make(path)` writes, made once per pass.
 
     pytest-xdist may run a module's tests on both workers, and a module-scoped fixture then runs once on
-    each (the data-parallel runs: 150-190 s each in CI). The workers of a pass share their base temporary
+    each (`pytest -n 2 tests/unit/data_parallel_test.py` on TensorFlow made the data-parallel runs twice, 56 s
+    and 42 s, side by side). The workers of a pass share their base temporary
     folder's parent: the first to ask makes the file there, under a lock, and the others wait for it. `make`
     writes to a temporary path, renamed into place when it returns, so a failed `make` leaves nothing
     behind to be read (the next worker to ask tries again, and fails as loudly).
