@@ -93,6 +93,14 @@ SCENARIOS = {
 }
 
 
+# On JAX a data-parallel step is one program over global arrays that XLA partitions: keras-vq's replica sums
+# are the identity there (keras_vq/distribute/replicas.py), so the VQ-VAE-2 case, whose extra subject is those
+# sums (quantizer dropout drawn for the global batch, the loss rule's restarts and k-means), runs where
+# keras-vq reduces over the replicas itself: TensorFlow (and PyTorch's processes). JAX keeps the other three
+# and the model-parallel run (the script: 51 s -> ~35 s alone on JAX).
+TRAINED_HERE = [name for name in SCENARIOS if not (BACKEND == "jax" and name == "vqvae2")]
+
+
 def train(make_model, data):
     keras.utils.set_random_seed(0)
     model = make_model()
@@ -149,7 +157,8 @@ def main(output):
     # One strategy for every scenario: a second MirroredStrategy in a process reuses the first one's
     # collective keys, and their collectives meet.
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]) if BACKEND == "tensorflow" else None
-    for name, (make_model, data) in SCENARIOS.items():
+    for name in TRAINED_HERE:
+        make_model, data = SCENARIOS[name]
         record(saved, "one", name, *train(make_model, data))
         if BACKEND == "tensorflow":
             with strategy.scope():

@@ -18,6 +18,12 @@ def once_on(backend, what):
 # installed, not on the backend. (The quick start, the README's main job, runs on TensorFlow as documented.)
 RECIPE_PLUMBING = once_on("torch", "recipe subprocess tests")
 
+# `fit_resumably`'s bookkeeping: step counts rounded to whole epochs, bad counts refused, a run that goes
+# non-finite stopped with its last good checkpoint kept. Its arithmetic and files, on PyTorch, where each
+# small fit costs ~1 s (on TensorFlow ~13 s of contended CI time: every fit traces its step afresh). What
+# a backend changes, resuming to the same weights and optimizer state, runs on every pass.
+TRAINING_BOOKKEEPING = once_on("torch", "resumable training's bookkeeping")
+
 # What importing keras-vq needs, and the readers' imports: subprocesses with packages hidden, the same on
 # every backend but TensorFlow (which needs itself); on the PyTorch pass.
 PACKAGING = once_on("torch", "import and extras checks")

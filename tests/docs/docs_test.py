@@ -1,11 +1,14 @@
 """The docs site: every tutorial's code runs as written, and the site builds strictly.
 
-Each page runs once, on the backend pass `TUTORIAL_PASSES` names (the quick start, the front door, on all
-three): what a page calls (models, layers, training, sampling, saving) is tested on every backend by the unit
-tests, so a second and third run of a page would test its prose again, at ~800 s of the suite's ~6,800 s of
-summed test time (`--durations=0`; each page compiles its models afresh on TensorFlow and JAX). The other
-pages run on PyTorch, where they run 5-30x faster (the presets page: 0.9 s alone, ~7 s on JAX); the data
-page (tf.data is its subject) and the KaoKore page on TensorFlow. Every backend runs the quick start.
+Each page runs once, on the backend pass `TUTORIAL_PASSES` names: what a page calls (models, layers,
+training, sampling, saving) is tested on every backend by the unit tests, so a second and third run of a page
+would test its prose again, at ~800 s of the suite's ~6,800 s of summed test time (`--durations=0`; each page
+compiles its models afresh on TensorFlow and JAX). The pages run on PyTorch, where they run 5-30x faster (the
+presets page: 0.9 s alone, ~7 s on JAX; the quick start 7.7 s against 25 s on TensorFlow and 63 s on JAX, in
+CI's contended run), except the data page (tf.data is its subject) and the KaoKore page, on TensorFlow. The
+quick start's steps at full length, the default model's training, figures and saving, run on TensorFlow as
+`recipes/quickstart.py` (`tests/recipes/quickstart_test.py`), and the default model trains data-parallel on
+JAX in `recipes/cifar10_vqvae.py` (`tests/unit/data_parallel_test.py`).
 
 A tutorial page's ```python blocks run in order in one namespace, in a fresh folder, one page per test.
 A block whose first line is `# not run in tests` is skipped (the marker is visible on the page). Size
@@ -36,7 +39,7 @@ TUTORIAL_PASSES = {
     "presets": ("torch",),
     "priors": ("torch",),
     "quantizers": ("torch",),
-    "quickstart": ALL_BACKENDS,
+    "quickstart": ("torch",),
     "speech": ("torch",),
 }
 
@@ -70,9 +73,9 @@ def test_every_tutorial_has_code_and_the_size_switch_is_the_only_change():
         assert all(line.split(" = ")[0] in SMALL_SETTINGS for line in changed), changed
 
 
-def test_every_tutorial_runs_on_some_pass_and_every_backend_runs_some_tutorial():
+def test_every_tutorial_runs_on_a_pass():
     assert sorted(TUTORIAL_PASSES) == [page.stem for page in TUTORIALS]
-    assert {backend for backends in TUTORIAL_PASSES.values() for backend in backends} == set(ALL_BACKENDS)
+    assert {backend for backends in TUTORIAL_PASSES.values() for backend in backends} <= set(ALL_BACKENDS)
 
 
 @pytest.mark.parametrize("page", TUTORIALS, ids=[page.stem for page in TUTORIALS])

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import keras_vq
+from tests import data_helpers
 from tests.passes import PACKAGING
 
 
@@ -31,9 +32,11 @@ BLOCK_TENSORFLOW = blocking_imports("tensorflow")
 
 
 @pytest.mark.skipif(keras.backend.backend() == "tensorflow", reason="needs a backend other than TensorFlow")
-def test_models_build_train_and_save_with_tensorflow_absent(tmp_path):
+def test_models_build_train_and_save_and_the_numpy_path_feeds_them_with_tensorflow_absent(tmp_path):
+    """Where TensorFlow and TFDS are not installed (one process, as a JAX or PyTorch user's): the models
+    build, train and save, and the NumPy data path reads LibriSpeech (soundfile) for an audio model's fit."""
     script = (
-        BLOCK_TENSORFLOW
+        blocking_imports("tensorflow", "tensorflow_datasets")
         + f"""
 import sys, numpy as np, keras, keras_vq
 model = keras_vq.models.VQVAE(data_shape=(8, 8, 3), hidden_channels=8, residual_channels=4,
@@ -43,7 +46,13 @@ model.compile(optimizer="adam")
 model.fit(images[:8, :8, :8], epochs=1, verbose=0)
 model.save({str(tmp_path / "m.keras")!r})
 keras_vq.models.VAE(data_shape=(8, 8, 3), hidden_channels=8, residual_channels=4)
-assert "tensorflow" not in sys.modules
+audio = keras_vq.data.load_numpy("librispeech", "train-clean-5", 2, crop_length=1024,
+                                 data_dir={str(data_helpers.LIBRISPEECH_FIXTURE)!r})
+speech = keras_vq.models.VQVAE(data_shape=(1024, 1), data_range=(-1, 1), num_downsamples=3, hidden_channels=8,
+                               residual_channels=4, quantizer=keras_vq.layers.VectorQuantizer(8, 4))
+speech.compile(optimizer="adam")
+speech.fit(audio, epochs=1, verbose=0)
+assert "tensorflow" not in sys.modules and "tensorflow_datasets" not in sys.modules
 print("ok")
 """
     )

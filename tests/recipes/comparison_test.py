@@ -36,60 +36,6 @@ def sample_images(count=16):
     return images[:count]
 
 
-def test_vqvae2_commitment_per_level_equals_a_recomputation_from_its_codebooks():
-    images = sample_images(12)
-    model = keras_vq.models.VQVAE2(**SMALL, quantizer=keras_vq.layers.VectorQuantizer(16, 8, seed=0))
-    model.compile(optimizer="adam")
-    model.fit(images, batch_size=6, epochs=1, verbose=0)  # Codebooks and encoders away from their start.
-    report = keras_vq.metrics.reconstruction_report(model, images, batch_size=5, verbose=0)
-
-    def nearest(vectors, codebook):
-        distances = ((vectors[..., None, :] - codebook) ** 2).sum(axis=-1)
-        return distances.argmin(axis=-1)
-
-    numpy = lambda tensor: np.asarray(ops.convert_to_numpy(tensor), np.float64)  # noqa: E731
-    top_codebook = numpy(model.top_quantizer.embeddings)
-    bottom_codebook = numpy(model.bottom_quantizer.embeddings)
-    features = model.bottom_encoder(images)
-    top = numpy(model.top_encoder(features))
-    top_codes = nearest(top, top_codebook)
-    top_decoded = model.top_decoder(top_codebook[top_codes].astype("float32"))
-    bottom = numpy(model.to_bottom_latent(ops.concatenate([features, top_decoded], axis=-1)))
-    bottom_codes = nearest(bottom, bottom_codebook)
-    np.testing.assert_array_equal(top_codes, ops.convert_to_numpy(model.encode(images)["top"]))
-    np.testing.assert_array_equal(bottom_codes, ops.convert_to_numpy(model.encode(images)["bottom"]))
-
-    expected_top = np.mean((top - top_codebook[top_codes]) ** 2)
-    expected_bottom = np.mean((bottom - bottom_codebook[bottom_codes]) ** 2)
-    assert report["top_commitment_loss"] == pytest.approx(expected_top, rel=1e-4)
-    assert report["bottom_commitment_loss"] == pytest.approx(expected_bottom, rel=1e-4)
-    assert report["commitment_loss"] == pytest.approx((expected_top + expected_bottom) / 2, rel=1e-4)
-    # The quantity the training loss weighs by beta: the layers' own batch figure on the same data.
-    model(images, training=False)
-    assert float(ops.convert_to_numpy(model.top_quantizer.batch_commitment_loss)) == pytest.approx(
-        expected_top, rel=1e-3
-    )
-
-
-def test_vae_kl_and_active_units_equal_a_numpy_computation():
-    images = sample_images(40)
-    model = keras_vq.models.VAE(**SMALL, latent_dim=4, seed=0)
-    model.compile(optimizer="adam")
-    model.fit(images, batch_size=8, epochs=1, verbose=0)
-    report = keras_vq.metrics.reconstruction_report(model, images, batch_size=7, verbose=0)
-    posterior = {
-        key: np.asarray(ops.convert_to_numpy(value), np.float64) for key, value in model.posterior(images).items()
-    }
-    mean, log_variance = posterior["mean"], posterior["log_variance"]
-    kl = 0.5 * (mean**2 + np.exp(log_variance) - 1 - log_variance)
-    assert report["kl_per_image"] == pytest.approx(kl.sum(axis=(1, 2, 3)).mean(), rel=1e-5)
-    np.testing.assert_allclose(report["kl_per_channel"], kl.mean(axis=(0, 1, 2)), rtol=1e-5)
-    units = mean.reshape(len(mean), -1)
-    covariances = np.array([np.cov(units[:, unit], bias=True) for unit in range(units.shape[1])])
-    assert report["active_units"] == int((covariances > 0.01).sum())
-    assert report["latent_units"] == 8 * 8 * 4
-
-
 def test_active_units_counts_units_whose_posterior_mean_varies():
     rng = np.random.default_rng(0)
     means = np.concatenate([rng.normal(0, 1, (300, 2, 3)), rng.normal(0, 0.05, (300, 2, 2))], axis=2)
@@ -99,8 +45,11 @@ def test_active_units_counts_units_whose_posterior_mean_varies():
         keras_vq.metrics.active_units(np.zeros((1, 4)))
 
 
-def test_snapshots_are_taken_at_exactly_the_asked_epochs_of_the_same_images(tmp_path):
-    images = sample_images(20)
+def test_snapshots_are_taken_at_the_asked_epochs_and_the_held_out_report_adds_each_epochs_figures(tmp_path):
+    """The study's two callbacks, in one fit: `ReconstructionSnapshots` keeps what the model gives for the
+    same fixed images at exactly the asked epochs, and `HeldOutReport` adds every epoch's held-out figures
+    to the logs, those `reconstruction_report` computes."""
+    images = sample_images(24)
     fixed = images[-3:].copy()
     model = keras_vq.models.VQVAE(**SMALL, quantizer=keras_vq.layers.VectorQuantizer(16, 8, seed=0))
     model.compile(optimizer="adam")
@@ -111,7 +60,8 @@ def test_snapshots_are_taken_at_exactly_the_asked_epochs_of_the_same_images(tmp_
         def on_epoch_end(self, epoch, logs=None):
             seen.append(np.asarray(ops.convert_to_numpy(self.model.predict_on_batch(fixed))))
 
-    model.fit(images[:16], batch_size=8, epochs=4, callbacks=[snapshots, AfterEachEpoch()], verbose=0)
+    callbacks = [snapshots, HeldOutReport(images[16:]), AfterEachEpoch()]
+    history = model.fit(images[:16], batch_size=8, epochs=4, callbacks=callbacks, verbose=0)
     assert sorted(snapshots.snapshots) == [1, 3]
     np.testing.assert_allclose(snapshots.snapshots[1], seen[0], atol=1e-6)
     np.testing.assert_allclose(snapshots.snapshots[3], seen[2], atol=1e-6)
@@ -123,13 +73,7 @@ def test_snapshots_are_taken_at_exactly_the_asked_epochs_of_the_same_images(tmp_
     with pytest.raises(ValueError, match=r"epochs must be epoch numbers >= 1; got \[0, 2\]"):
         ReconstructionSnapshots(fixed, epochs=[0, 2])
 
-
-def test_held_out_report_adds_each_epochs_figures_to_the_logs():
-    images = sample_images(24)
-    model = keras_vq.models.VQVAE(**SMALL, quantizer=keras_vq.layers.VectorQuantizer(16, 8, seed=0))
-    model.compile(optimizer="adam")
-    history = model.fit(images[:16], batch_size=8, epochs=2, callbacks=[HeldOutReport(images[16:])], verbose=0)
-    assert len(history.history["held_out_mse"]) == 2 and len(history.history["epoch_seconds"]) == 2
+    assert len(history.history["held_out_mse"]) == 4 and len(history.history["epoch_seconds"]) == 4
     final = keras_vq.metrics.reconstruction_report(model, images[16:], verbose=0)
     assert history.history["held_out_mse"][-1] == pytest.approx(final["mse"], rel=1e-5)
     assert history.history["held_out_commitment_loss"][-1] == pytest.approx(final["commitment_loss"], rel=1e-5)

@@ -16,7 +16,7 @@ import pytest
 import keras_vq
 from keras_vq.data.numpy_pipeline import ImageBatches
 from tests import data_helpers, recipe_processes
-from tests.passes import RECIPE_PLUMBING
+from tests.passes import RECIPE_PLUMBING, TRAINING_BOOKKEEPING
 from tests.synthetic import smooth_images
 
 RECIPE = pathlib.Path(__file__).resolve().parents[2] / "recipes" / "cifar10_vqvae.py"
@@ -105,6 +105,7 @@ def test_a_run_resumed_with_a_lower_learning_rate_trains_with_it_from_the_checkp
     assert int(resumed.optimizer.iterations) == 8  # The optimizer's state came from the checkpoint (step 4), then 4.
 
 
+@TRAINING_BOOKKEEPING
 @pytest.mark.parametrize(
     "arguments, message",
     [
@@ -118,6 +119,7 @@ def test_fit_resumably_names_a_bad_step_count(tmp_path, arguments, message):
     assert not (tmp_path / "run").exists()
 
 
+@TRAINING_BOOKKEEPING
 @pytest.mark.parametrize("total_steps, epochs", [(5, 3), (1, 1)])
 def test_fit_resumably_rounds_the_steps_up_to_whole_epochs(tmp_path, total_steps, epochs):
     model, history = _train(tmp_path / "run", total_steps=total_steps, steps_per_epoch=2)
@@ -213,6 +215,7 @@ class PoisonWeight(keras.callbacks.Callback):
             weight.assign(np.full(weight.shape, np.nan, weight.dtype))
 
 
+@TRAINING_BOOKKEEPING
 def test_training_that_goes_non_finite_stops_naming_it_and_keeps_the_last_good_checkpoint(tmp_path):
     with pytest.raises(keras_vq.training.NonFiniteTrainingError, match=r"(in|after) epoch 2; training stopped"):
         _train(tmp_path / "run", callbacks=[PoisonWeight(step=3)])  # Step 3 is in epoch 2 (2 steps an epoch).

@@ -5,7 +5,8 @@ and k-means initialisation; VQ-VAE-2 with the EMA rule at the top and at the bot
 quantizer dropout whose stages follow the loss rule, with restarts and k-means; LFQ; a PixelCNN prior)
 on one device and on two replicas (TensorFlow: `MirroredStrategy` over two logical CPUs; JAX:
 `keras.distribution.DataParallel` over two host devices, and `ModelParallel` with the codebook split
-over two devices), 8 SGD steps each (LFQ 2: see the script), in a subprocess that makes the devices.
+over two devices), 8 SGD steps each (LFQ 2: see the script), in a subprocess that makes the devices. JAX
+leaves out VQ-VAE-2, whose subject is keras-vq's replica sums, the identity on JAX (`TRAINED_HERE`).
 
 Tolerance: the runs differ only in the order in which float32 sums are taken (per-replica partial sums,
 a partitioned program), so weights, codebooks and EMA state agree to rounding, 1e-7 to 1e-5 measured
@@ -32,6 +33,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tests" / "data_parallel_training.py"
 TOLERANCE = dict(rtol=1e-4, atol=1e-4)
 SCENARIOS = ("vqvae_ema", "vqvae2", "vqvae_lfq", "pixelcnn")
+# The scenarios the replica runs train on this backend (on JAX not VQ-VAE-2: see TRAINED_HERE in the script).
+REPLICA_SCENARIOS = [name for name in SCENARIOS if not (keras.backend.backend() == "jax" and name == "vqvae2")]
 
 NO_TORCH = pytest.mark.skipif(
     keras.backend.backend() == "torch", reason="Keras' fit has no data parallelism on PyTorch (see docs/scaling.md)"
@@ -64,7 +67,7 @@ def weights_of(saved, run, scenario):
 
 
 @NO_TORCH
-@pytest.mark.parametrize("scenario", SCENARIOS)
+@pytest.mark.parametrize("scenario", REPLICA_SCENARIOS)
 def test_two_replicas_end_with_the_weights_codebook_and_ema_state_of_one_device(trained, scenario):
     one, many = weights_of(trained, "one", scenario), weights_of(trained, "many", scenario)
     assert sorted(one) == sorted(many) and len(one) > 10
@@ -74,7 +77,7 @@ def test_two_replicas_end_with_the_weights_codebook_and_ema_state_of_one_device(
 
 
 @NO_TORCH
-@pytest.mark.parametrize("scenario", SCENARIOS)
+@pytest.mark.parametrize("scenario", REPLICA_SCENARIOS)
 def test_two_replicas_report_the_figures_of_one_device(trained, scenario):
     """`fit`'s logs (loss, reconstruction, commitment, perplexity, usage) are the global batch's, and the
     held-out figures the recipes add every epoch are those of one device."""

@@ -2,8 +2,6 @@
 
 import hashlib
 import os
-import subprocess
-import sys
 import types
 
 import keras
@@ -19,7 +17,6 @@ from keras_vq.datasets.cifar10 import cifar10_files  # noqa: E402
 from keras_vq.datasets.librispeech import librispeech_files  # noqa: E402
 from keras_vq.layers.mu_law import mu_law_expand  # noqa: E402
 from tests import data_helpers  # noqa: E402
-from tests.install.package_test import blocking_imports  # noqa: E402
 
 CROP = 4_096
 
@@ -313,27 +310,6 @@ def test_fit_runs_on_the_pipeline(prepared_dir):
     model.compile(optimizer="adam")
     history = model.fit(dataset, epochs=2, verbose=0, shuffle=False)
     assert len(history.history["reconstruction_loss"]) == 2
-
-
-@pytest.mark.skipif(keras.backend.backend() == "tensorflow", reason="needs a backend other than TensorFlow")
-def test_numpy_path_trains_a_model_with_tensorflow_absent(tmp_path):
-    script = (
-        blocking_imports("tensorflow", "tensorflow_datasets")
-        + f"""
-import sys, keras_vq
-audio = keras_vq.data.load_numpy("librispeech", "train-clean-5", 2, crop_length=1024,
-                                 data_dir={str(data_helpers.LIBRISPEECH_FIXTURE)!r})
-model = keras_vq.models.VQVAE(data_shape=(1024, 1), data_range=(-1, 1), num_downsamples=3, hidden_channels=8,
-                              residual_channels=4, quantizer=keras_vq.layers.VectorQuantizer(8, 4))
-model.compile(optimizer="adam")
-model.fit(audio, epochs=1, verbose=0)
-assert "tensorflow" not in sys.modules and "tensorflow_datasets" not in sys.modules
-print("ok")
-"""
-    )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=dict(os.environ))
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip().endswith("ok")
 
 
 def test_a_file_changed_after_preparing_is_read_anew_not_served_from_the_prepared_copy(tmp_path, prepared_dir):

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 from keras import ops
 
+import keras_vq
 from keras_vq.models import VAE
 from tests.synthetic import smooth_images
 
@@ -25,6 +26,18 @@ def test_fit_cuts_reconstruction_loss_five_fold_and_reports_kl(optimized_compila
     expected_kl = np.mean(-0.5 * (1 + log_variance - mean**2 - np.exp(log_variance)))
     np.testing.assert_allclose(after["kl_loss"], expected_kl, rtol=1e-3)
     assert after["loss"] == pytest.approx(after["reconstruction_loss"] + 0.01 * after["kl_loss"], rel=1e-4)
+    # What the comparison study tabulates for the VAE, over batches of 7 (the last one partial), from the same
+    # posterior in float64: KL per image and per channel, and the active units (Burda et al. 2015, sec. 5.2: latent
+    # units whose posterior mean varies over the data by more than 0.01).
+    report = keras_vq.metrics.reconstruction_report(model, images, batch_size=7, verbose=0)
+    mean, log_variance = mean.astype(np.float64), log_variance.astype(np.float64)
+    kl = 0.5 * (mean**2 + np.exp(log_variance) - 1 - log_variance)
+    assert report["kl_per_image"] == pytest.approx(kl.sum(axis=(1, 2, 3)).mean(), rel=1e-5)
+    np.testing.assert_allclose(report["kl_per_channel"], kl.mean(axis=(0, 1, 2)), rtol=1e-5)
+    units = mean.reshape(len(mean), -1)
+    covariances = np.array([np.cov(units[:, unit], bias=True) for unit in range(units.shape[1])])
+    assert report["active_units"] == int((covariances > 0.01).sum())
+    assert report["latent_units"] == 4 * 4 * 16  # 16 x 16 images downsampled 4x, latent_dim 16.
 
 
 def test_inference_uses_the_posterior_mean_and_training_samples_around_it():

@@ -72,6 +72,42 @@ def test_fit_cuts_reconstruction_loss_and_reports_metrics_per_level(optimized_co
     np.testing.assert_allclose(after["reconstruction_loss"], np.mean((reconstructions - images) ** 2), rtol=1e-4)
     total = after["reconstruction_loss"] + 0.25 * (after["top_commitment_loss"] + after["bottom_commitment_loss"])
     assert after["loss"] == pytest.approx(total, rel=1e-4)
+    # The trained model (codebooks and encoders away from their start) serves the next check too.
+    assert_report_commitment_per_level_equals_a_recomputation_from_the_codebooks(model, images[:12])
+
+
+def assert_report_commitment_per_level_equals_a_recomputation_from_the_codebooks(model, images):
+    """`reconstruction_report`'s per-level commitment (what the comparison study tabulates) over batches of 5
+    (the last one partial) is the mean squared distance of each level's encoder output to its nearest code,
+    recomputed in NumPy from the codebooks, and the layers' own batch figure (what training weighs by beta)."""
+    report = keras_vq.metrics.reconstruction_report(model, images, batch_size=5, verbose=0)
+
+    def nearest(vectors, codebook):
+        distances = ((vectors[..., None, :] - codebook) ** 2).sum(axis=-1)
+        return distances.argmin(axis=-1)
+
+    numpy = lambda tensor: np.asarray(ops.convert_to_numpy(tensor), np.float64)  # noqa: E731
+    top_codebook = numpy(model.top_quantizer.embeddings)
+    bottom_codebook = numpy(model.bottom_quantizer.embeddings)
+    features = model.bottom_encoder(images)
+    top = numpy(model.top_encoder(features))
+    top_codes = nearest(top, top_codebook)
+    top_decoded = model.top_decoder(top_codebook[top_codes].astype("float32"))
+    bottom = numpy(model.to_bottom_latent(ops.concatenate([features, top_decoded], axis=-1)))
+    bottom_codes = nearest(bottom, bottom_codebook)
+    codes = model.encode(images)
+    np.testing.assert_array_equal(top_codes, ops.convert_to_numpy(codes["top"]))
+    np.testing.assert_array_equal(bottom_codes, ops.convert_to_numpy(codes["bottom"]))
+
+    expected_top = np.mean((top - top_codebook[top_codes]) ** 2)
+    expected_bottom = np.mean((bottom - bottom_codebook[bottom_codes]) ** 2)
+    assert report["top_commitment_loss"] == pytest.approx(expected_top, rel=1e-4)
+    assert report["bottom_commitment_loss"] == pytest.approx(expected_bottom, rel=1e-4)
+    assert report["commitment_loss"] == pytest.approx((expected_top + expected_bottom) / 2, rel=1e-4)
+    model(images, training=False)
+    assert float(ops.convert_to_numpy(model.top_quantizer.batch_commitment_loss)) == pytest.approx(
+        expected_top, rel=1e-3
+    )
 
 
 def test_loss_based_rule_adds_codebook_loss_per_level():
