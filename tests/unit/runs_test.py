@@ -310,16 +310,18 @@ def test_a_recipe_that_is_not_resumable_refuses_another_runs_folder_before_writi
 
 
 def test_a_second_process_is_refused_a_run_folder_while_the_first_works_in_it(tmp_path):
-    import subprocess
     import sys
+
+    from tests import recipe_processes
 
     run_dir = runs.start_run(tmp_path / "run", ARGUMENTS, resume=False)  # This process now holds the folder.
     runs.start_run(run_dir, ARGUMENTS | {"resume": True}, resume=True)  # Itself, again: allowed.
     (run_dir / "epoch-2.weights.tmp-0a1b2c3d.h5").write_bytes(b"being written")
-    second = (
+    second = tmp_path / "second.py"  # A process of its own, forked from the preloaded server (no imports to wait for).
+    second.write_text(
         f"from keras_vq import runs; runs.start_run({str(run_dir)!r}, {ARGUMENTS | {'resume': True}!r}, resume=True)"
     )
-    result = subprocess.run([sys.executable, "-c", second], capture_output=True, text=True, timeout=120)
+    result = recipe_processes.run([sys.executable, str(second)], timeout=120)
     assert result.returncode == 1
     assert f"RunError: {run_dir} is in use by process {os.getpid()}" in result.stderr, result.stderr
     assert (run_dir / "epoch-2.weights.tmp-0a1b2c3d.h5").exists()  # The first's write in progress is untouched.

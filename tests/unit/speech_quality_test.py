@@ -87,6 +87,28 @@ def test_pitch_of_harmonic_tones_is_their_fundamental():
     assert silent["voicing_agreement"] == pytest.approx(1.0 - np.mean(speech_quality.f0_track(low) > 0))
 
 
+def test_each_clip_is_tracked_once_over_reports_and_every_caller_gets_its_own_track(monkeypatch):
+    import pyworld
+
+    calls = []
+    harvest = pyworld.harvest
+    monkeypatch.setattr(
+        pyworld, "harvest", lambda samples, *args, **kw: calls.append(len(samples)) or harvest(samples, *args, **kw)
+    )
+    speech_quality._harvest.cache_clear()
+    original, first, second = harmonic_tone(120.0), harmonic_tone(150.0), harmonic_tone(180.0)
+    reports = [speech_quality.pitch_report(original, degraded) for degraded in (first, second, first)]
+    assert len(calls) == 3  # The original once, each degraded clip once.
+    assert reports[0] == reports[2] and reports[0]["median_f0_hz"] == pytest.approx(150.0, rel=0.02)
+    track = speech_quality.f0_track(original)
+    expected = track.copy()
+    track[:] = -1.0  # A caller's change to its track reaches no other caller.
+    np.testing.assert_array_equal(speech_quality.f0_track(original[:, None]), expected)  # (samples, 1): the same.
+    assert len(calls) == 3
+    speech_quality.f0_track(original.astype("float32"))  # Other samples (rounded to float32): tracked anew.
+    assert len(calls) == 4
+
+
 def test_references_keep_and_remove_what_they_say():
     time = np.arange(RATE) / RATE
     low_tone, high_tone = 0.5 * np.sin(2 * np.pi * 1_000 * time), 0.5 * np.sin(2 * np.pi * 6_000 * time)
