@@ -97,7 +97,7 @@ SCENARIOS = {
 # are the identity there (keras_vq/distribute/replicas.py), so the VQ-VAE-2 case, whose extra subject is those
 # sums (quantizer dropout drawn for the global batch, the loss rule's restarts and k-means), runs where
 # keras-vq reduces over the replicas itself: TensorFlow (and PyTorch's processes). JAX keeps the other three
-# and the model-parallel run (the script: 51 s -> ~35 s alone on JAX).
+# and the model-parallel run (the script on JAX: 51 s alone -> 32 s, the fixture's setup in `pytest -n 2`).
 TRAINED_HERE = [name for name in SCENARIOS if not (BACKEND == "jax" and name == "vqvae2")]
 
 

@@ -28,9 +28,6 @@ sys.meta_path.insert(0, Blocker())
 """
 
 
-BLOCK_TENSORFLOW = blocking_imports("tensorflow")
-
-
 @pytest.mark.skipif(keras.backend.backend() == "tensorflow", reason="needs a backend other than TensorFlow")
 def test_models_build_train_and_save_and_the_numpy_path_feeds_them_with_tensorflow_absent(tmp_path):
     """Where TensorFlow and TFDS are not installed (one process, as a JAX or PyTorch user's): the models
