@@ -83,6 +83,18 @@ def test_a_custom_training_loop_scores_the_parameters_a_call_gives_as_fit_does()
             lambda model, images: model.decode(model.encode(images)),
             r"VQVAE2.decode_levels\(codes\) is deprecated since 0.1 and will go: use VQVAE2.decode\(codes\)",
         ),
+        (
+            "VQVAE",
+            lambda model, images: model.latent_shape(),
+            lambda model, images: model.code_levels()["codes"].shape,
+            r'VQVAE.latent_shape\(\) is deprecated since 0.1 and will go: use VQVAE.code_levels\(\)\["codes"\].shape',
+        ),
+        (
+            "VQVAE2",
+            lambda model, images: model.latent_shapes(),
+            lambda model, images: [level.shape for level in model.code_levels().values()],
+            r"VQVAE2.latent_shapes\(\) is deprecated since 0.1",
+        ),
     ],
 )
 def test_the_names_before_0_1_warn_and_give_the_same_results(name, call_old, call_new, warning):

@@ -1,5 +1,7 @@
 """VAE with the VQ-VAE's encoder and decoder, for like-for-like comparison."""
 
+import collections.abc
+
 import keras
 from keras import ops
 
@@ -196,7 +198,7 @@ class VAE(ConvAutoencoder):
             print(tuple(model.decode(model.encode(images[:2])).shape))  # (2, 32, 32, 3)
             ```
         """
-        if not isinstance(codes, dict) and hasattr(codes, "shape"):
+        if not isinstance(codes, collections.abc.Mapping) and hasattr(codes, "shape"):
             warn_renamed("VAE.decode(latents)", 'VAE.decode({"latents": latents})')
             codes = {"latents": codes}
         latents = checked_level_codes("VAE.decode", codes, ("latents",))["latents"]

@@ -1,5 +1,7 @@
 """VQ-VAE: a convolutional autoencoder with a vector-quantised bottleneck."""
 
+import collections.abc
+
 import keras
 import numpy as np
 from keras import ops
@@ -284,7 +286,7 @@ class VQVAE(ConvAutoencoder):
         return checked_codes(
             "codes",
             level_codes["codes"],
-            self.latent_shape(),
+            self._code_map_shape(),
             self.num_embeddings,
             quantizer.codes_per_position,
             quantizer.stage_axis,
@@ -293,7 +295,7 @@ class VQVAE(ConvAutoencoder):
     def decode_codes(self, indices, speakers=None, temperature=1.0, seed=None):
         """Deprecated: `decode({"codes": indices}, ...)` (0.1)."""
         warn_renamed("VQVAE.decode_codes(indices, ...)", 'VQVAE.decode({"codes": indices}, ...)')
-        codes = indices if isinstance(indices, dict) else {"codes": indices}
+        codes = indices if isinstance(indices, collections.abc.Mapping) else {"codes": indices}
         return self.decode(codes, speakers=speakers, temperature=temperature, seed=seed)
 
     def reconstruct(self, inputs, speakers=None, temperature=1.0, seed=None):
@@ -360,18 +362,12 @@ class VQVAE(ConvAutoencoder):
         return np.asarray(ops.convert_to_numpy(decoded))
 
     def latent_shape(self):
-        """The code map's spatial shape (None where the data's length is free).
+        """Deprecated: `code_levels()["codes"].shape` (0.1)."""
+        warn_renamed("VQVAE.latent_shape()", 'VQVAE.code_levels()["codes"].shape')
+        return self._code_map_shape()
 
-        Example:
-            ```python
-            import keras_vq
-
-            images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
-                                          quantizer=keras_vq.layers.VectorQuantizer(32, 8))
-            print(model.latent_shape())  # (8, 8): the code map of a 32x32 image
-            ```
-        """
+    def _code_map_shape(self):
+        """The code map's spatial shape (None where the data's length is free)."""
         return tuple(None if size is None else size // 2**self.num_downsamples for size in self.data_shape[:-1])
 
     @property
@@ -407,7 +403,7 @@ class VQVAE(ConvAutoencoder):
         return levels_by_name(
             CodeLevel(
                 "codes",
-                self.latent_shape(),
+                self._code_map_shape(),
                 self.num_embeddings,
                 codes_per_position=self.quantizer.codes_per_position,
                 stage_axis=self.quantizer.stage_axis,

@@ -302,7 +302,8 @@ class VQVAE2(ConvAutoencoder):
         """`(top_codes, bottom_codes)` of `{"top": ..., "bottom": ...}`, checked against this model's code
         maps; errors name `method`."""
         checked_level_codes(f"VQVAE2.{method}", codes, LEVELS)
-        top_shape, bottom_shape = self.latent_shapes()
+        levels = self.code_levels()
+        top_shape, bottom_shape = levels["top"].shape, levels["bottom"].shape
         top, bottom = self.top_quantizer, self.bottom_quantizer
         top_codes = checked_codes(
             "top_codes", codes["top"], top_shape, top.num_embeddings, top.codes_per_position, top.stage_axis
@@ -372,23 +373,9 @@ class VQVAE2(ConvAutoencoder):
         return ops.convert_to_numpy(self.decode(codes))
 
     def latent_shapes(self):
-        """`(top, bottom)` code maps' spatial shapes.
-
-        Example:
-            ```python
-            import keras_vq
-
-            images, _, _ = keras_vq.data.load_cifar10_sample()
-            model = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8,
-                                           quantizer=keras_vq.layers.VectorQuantizer(32, 8))
-            print(model.latent_shapes())  # ((4, 4), (8, 8)): top, bottom
-            ```
-        """
-        height, width = self.data_shape[:2]
-        return tuple(
-            (height // 2**levels, width // 2**levels)
-            for levels in (BOTTOM_DOWNSAMPLES + TOP_DOWNSAMPLES, BOTTOM_DOWNSAMPLES)
-        )
+        """Deprecated: `code_levels()["top"].shape`, `code_levels()["bottom"].shape` (0.1)."""
+        warn_renamed("VQVAE2.latent_shapes()", "VQVAE2.code_levels()[level].shape")
+        return tuple(level.shape for level in self.code_levels().values())
 
     def code_levels(self):
         """`{"top": CodeLevel, "bottom": CodeLevel}` in sampling order; the bottom
@@ -405,7 +392,11 @@ class VQVAE2(ConvAutoencoder):
             print([(level.name, level.shape) for level in model.code_levels().values()])
             ```
         """
-        top_shape, bottom_shape = self.latent_shapes()
+        height, width = self.data_shape[:2]
+        top_shape, bottom_shape = (
+            (height // 2**downsamples, width // 2**downsamples)
+            for downsamples in (BOTTOM_DOWNSAMPLES + TOP_DOWNSAMPLES, BOTTOM_DOWNSAMPLES)
+        )
         top = CodeLevel(
             "top",
             top_shape,
