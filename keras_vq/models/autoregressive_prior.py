@@ -205,6 +205,11 @@ class AutoregressivePrior(PresetMixin, keras.Model):
         `conditioning` (`{input name: tensor}`), each position costing one position of each layer."""
         raise NotImplementedError
 
+    def full_pass_logits(self, symbols, conditioning):
+        """The logits of every position from one pass over `symbols` with `conditioning` (`{input name:
+        tensor}`, as the sampling loops carry it): what the naive loop draws from. By default the call."""
+        return self(self.inputs_of(symbols, conditioning), training=False)
+
     # --- Roles: what generic code knows of the conditioning ---------------------------------
 
     @property

@@ -9,7 +9,9 @@ only thing a prior decides:
 
 * `naive_sampling_loop`: one full forward pass of the prior over the whole
   (partly drawn) input for every position, the reference any faster loop
-  must reproduce. It needs nothing from the prior but its call.
+  must reproduce. It needs nothing from the prior but its call
+  (`full_pass_logits`: the call, or with classifier-free guidance the
+  guided mix of two calls).
 * `cached_sampling_loop`: the prior supplies `cached_steps(batch, shape,
   conditioning)`, a `CachedSteps` object that keeps what earlier positions
   computed (PixelCNN's vertical stacks and column windows; WaveNet's per-layer
@@ -234,7 +236,7 @@ def naive_sampling_loop(prior, uniform, temperature, **conditioning):
     conditioning = {key: ops.convert_to_tensor(value) for key, value in conditioning.items()}
 
     def position_step(position, symbols):
-        logits = prior(prior.inputs_of(ops.reshape(symbols, (batch, *shape)), conditioning), training=False)
+        logits = prior.full_pass_logits(ops.reshape(symbols, (batch, *shape)), conditioning)
         logits_here = ops.reshape(logits, (batch, positions, logits.shape[-1]))[:, position]
         drawn = draw_categorical(logits_here, uniform[:, position], temperature)
         return ops.slice_update(symbols, (0, position), drawn[:, None])

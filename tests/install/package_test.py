@@ -202,9 +202,13 @@ def model_names_in(source, model_names, model_modules):
     return found
 
 
+PRIOR_FOLDERS = ("pixelcnn", "transformer", "wavenet")
+
+
 def test_a_prior_is_named_only_in_its_folder_and_the_registries():
     """Adding a prior touches its folder and one registry line (issue 30, item 2): no module of keras_vq
-    outside models/pixelcnn/ and models/wavenet/, nor the generic prior recipe, names PixelCNN or WaveNet,
+    outside models/pixelcnn/, models/transformer/ and models/wavenet/, nor the generic prior recipe, names
+    PixelCNN, TransformerPrior or WaveNet,
     except the registries: `keras_vq.models` (its exports and `PRIORS`) and the VQ-VAE's decoder registry
     (a WaveNet is also a VQ-VAE's audio decoder). The speech recipes choose WaveNet as a user's script would."""
     import pathlib
@@ -215,9 +219,12 @@ def test_a_prior_is_named_only_in_its_folder_and_the_registries():
     naming = {}
     for path in checked:
         relative = path.relative_to(root).as_posix()
-        if relative.startswith(("keras_vq/models/pixelcnn/", "keras_vq/models/wavenet/")) or relative in registries:
+        if (
+            relative.startswith(tuple(f"keras_vq/models/{folder}/" for folder in PRIOR_FOLDERS))
+            or relative in registries
+        ):
             continue
-        found = model_names_in(path.read_text(), {"PixelCNN", "WaveNet"}, {"pixelcnn", "wavenet"})
+        found = model_names_in(path.read_text(), {"PixelCNN", "TransformerPrior", "WaveNet"}, set(PRIOR_FOLDERS))
         if found:
             naming[relative] = found
     assert len(checked) > 60

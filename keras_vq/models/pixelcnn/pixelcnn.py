@@ -1,27 +1,23 @@
 """PixelCNN: an autoregressive prior over a map of discrete codes."""
 
 import keras
-import numpy as np
-from keras import ops
 
 from keras_vq.layers.pixelcnn_blocks import GatedPixelCNNBlock
 from keras_vq.layers.residual_stack import ResidualStack
-from keras_vq.models.autoregressive_prior import AutoregressivePrior, LevelSpec, apply_output_head
+from keras_vq.models.autoregressive_prior import apply_output_head
+from keras_vq.models.code_map_prior import CLASS_LABELS, CODES, CONDITION, CodeMapPrior
 from keras_vq.models.pixelcnn.pixelcnn_presets import PIXELCNN_PRESETS
 from keras_vq.models.pixelcnn.pixelcnn_sampler import PixelCNNSteps
 from keras_vq.utils.checks import (
-    check_index_range,
     check_model_kwargs,
     check_odd_kernel_size,
     check_positive_int,
     check_shape,
 )
 
-CODES, CLASS_LABELS, CONDITION = "codes", "class_labels", "condition"
-
 
 @keras.saving.register_keras_serializable(package="keras_vq")
-class PixelCNN(AutoregressivePrior):
+class PixelCNN(CodeMapPrior):
     """Gated PixelCNN prior over codes (van den Oord et al. 2016,
     https://arxiv.org/abs/1606.05328), as used for VQ-VAE (van den Oord et
     al. 2017) and the two levels of VQ-VAE-2 (Razavi et al. 2019).
@@ -88,7 +84,6 @@ class PixelCNN(AutoregressivePrior):
     """
 
     builtin_presets = PIXELCNN_PRESETS
-    SYMBOLS_KEY, LABELS_KEY, BITS_METRIC = CODES, CLASS_LABELS, "bits_per_code"
 
     def __init__(
         self,
@@ -184,111 +179,13 @@ class PixelCNN(AutoregressivePrior):
         # === Metrics ===
         self.track_bits()
 
-    # --- The prior interface (`AutoregressivePrior`) -----------------------------------------
-
-    @classmethod
-    def for_code_level(cls, level, num_classes=None, **architecture):
-        """A PixelCNN over `level`'s code map (a `CodeLevel`), conditioned on the codes of the level it is
-        conditioned on (VQ-VAE-2's bottom level: the top codes), with `num_classes` and `architecture`
-        (`channels`, `num_blocks`, ...) as the constructor takes them.
-
-        Example:
-            ```python
-            import keras_vq
-
-            level = keras_vq.models.VQVAE2(hidden_channels=16, residual_channels=8).code_levels()["bottom"]
-            prior = keras_vq.models.PixelCNN.for_code_level(level, channels=16, num_blocks=2)
-            print(prior.code_shape, prior.condition_shape)  # (8, 8) (4, 4): the bottom codes, given the top
-            ```
-        """
-        condition = (
-            {}
-            if level.condition is None
-            else {"condition_shape": level.condition.shape, "condition_num_embeddings": level.condition.num_embeddings}
-        )
-        return cls(
-            code_shape=level.shape,
-            num_embeddings=level.num_embeddings,
-            num_classes=num_classes,
-            **condition,
-            **architecture,
-        )
-
-    def level_spec(self):
-        return LevelSpec(self.code_shape, self.num_embeddings, self.condition_shape)
-
-    def conditioning_keys(self):
-        return [
-            key
-            for key, used in ((CLASS_LABELS, self.num_classes), (CONDITION, self.condition_shape))
-            if used is not None
-        ]
-
-    @property
-    def condition_key(self):
-        return None if self.condition_shape is None else CONDITION
+    # --- The prior interface (`AutoregressivePrior`, `CodeMapPrior`) ---------------------------
 
     def cached_steps(self, batch, shape, conditioning):
         return PixelCNNSteps(self, batch, shape, **conditioning)
 
-    def check_conditioning(self, num_samples, conditioning):
-        self.checked_conditioning(num_samples, **conditioning)
-
     def condition_features(self, condition):
         return None if self.condition_network is None else self.condition_network(condition)
-
-    def model_inputs(self, codes, class_labels=None, condition=None):
-        """The model's input structure: the codes alone, or the dict of those given."""
-        return self.inputs_of(codes, {CLASS_LABELS: class_labels, CONDITION: condition})
-
-    # --- Training ----------------------------------------------------------------------------
-
-    def fit(self, x=None, *args, **kwargs):
-        """`keras.Model.fit`; NumPy inputs (an array or a dict of arrays) are
-        checked first (`check_inputs`), so bad codes fail before any step."""
-        if isinstance(x, (np.ndarray, dict)):
-            self.check_inputs(x)
-        return super().fit(x, *args, **kwargs)
-
-    def evaluate(self, x=None, *args, **kwargs):
-        """`keras.Model.evaluate`, with NumPy inputs checked first as in `fit` (codes >= K gave
-        TensorFlow's InvalidArgumentError, and NaN on JAX)."""
-        if isinstance(x, (np.ndarray, dict)):
-            self.check_inputs(x)
-        return super().evaluate(x, *args, **kwargs)
-
-    def log_likelihood_bits(self, inputs, batch_size=256):
-        """`AutoregressivePrior.log_likelihood_bits`, with the inputs checked first (`check_inputs`)."""
-        self.check_inputs(inputs)
-        return super().log_likelihood_bits(inputs, batch_size=batch_size)
-
-    def check_inputs(self, inputs):
-        """Raises ValueError naming the input whose keys, shape or values do not fit this prior."""
-        expected = (
-            {CODES}
-            | ({CLASS_LABELS} if self.num_classes is not None else set())
-            | ({CONDITION} if self.condition_shape is not None else set())
-        )
-        given = set(inputs) if isinstance(inputs, dict) else {CODES}
-        if given != expected or (not isinstance(inputs, dict) and len(expected) > 1):  # {"codes": ...} is fine too
-            raise ValueError(
-                f"this PixelCNN takes {sorted(expected) if len(expected) > 1 else 'a code array'}; got "
-                f"{sorted(inputs) if isinstance(inputs, dict) else 'an array'}"
-            )
-        arrays = inputs if isinstance(inputs, dict) else {CODES: inputs}
-        ranges = {
-            CODES: (self.code_shape, self.num_embeddings),
-            CLASS_LABELS: ((), self.num_classes),
-            CONDITION: (self.condition_shape, self.condition_num_embeddings),
-        }
-        for name, values in arrays.items():
-            values = np.asarray(values)
-            shape, limit = ranges[name]
-            if values.shape[1:] != tuple(shape):
-                raise ValueError(f"{name} must have shape (examples, *{tuple(shape)}); got {values.shape}")
-            if not np.issubdtype(values.dtype, np.integer):
-                raise ValueError(f"{name} must be integers; got dtype {values.dtype}")
-            check_index_range(name, values, limit)
 
     # --- Sampling ----------------------------------------------------------------------------
 
@@ -329,34 +226,6 @@ class PixelCNN(AutoregressivePrior):
         check_positive_int("num_samples", num_samples)
         conditioning = self.checked_conditioning(num_samples, class_labels, condition)
         return self.draw_symbols(num_samples, self.code_shape, conditioning, temperature, seed, method, verbose)
-
-    def checked_conditioning(self, num_samples, class_labels=None, condition=None):
-        """`{"class_labels", "condition"}` as this prior takes them for `num_samples` codes, or ValueError
-        naming what is missing, unexpected, or out of range (`sample` and `keras_vq.metrics.bits_per_dim`)."""
-        conditioning = {}
-        if (class_labels is None) != (self.num_classes is None):
-            raise ValueError(
-                f"this PixelCNN has num_classes={self.num_classes}: class_labels must be "
-                f"{'given' if self.num_classes is not None else 'None'}"
-            )
-        if class_labels is not None:
-            conditioning[CLASS_LABELS] = self.checked_indices(
-                "class_labels", class_labels, num_samples, self.num_classes
-            )
-        if (condition is None) != (self.condition_shape is None):
-            raise ValueError(
-                f"this PixelCNN has condition_shape={self.condition_shape}: condition must be "
-                f"{'given' if self.condition_shape is not None else 'None'}"
-            )
-        if condition is not None:
-            condition = np.asarray(ops.convert_to_numpy(condition)).astype(np.int32)
-            if condition.shape != (num_samples,) + self.condition_shape:
-                raise ValueError(
-                    f"condition must have shape {(num_samples,) + self.condition_shape}; got {condition.shape}"
-                )
-            check_index_range("condition", condition, self.condition_num_embeddings)
-            conditioning[CONDITION] = condition
-        return conditioning
 
     # --- Serialisation -----------------------------------------------------------------------
 
