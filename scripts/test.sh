@@ -19,7 +19,7 @@ BACKENDS=(tensorflow jax torch)
 # all that twice: one a pass for TensorFlow and PyTorch took CI's CPU time from 1,980 to 1,544 s
 # (clean clone, `time bash .ci/run`). JAX, the pass with the most compiling, keeps two, so that it
 # does not end last, alone on one core.
-declare -A WORKERS=([tensorflow]=1 [jax]=2 [torch]=1)
+declare -A WORKERS=([tensorflow]=2 [jax]=2 [torch]=1)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 started=$(date +%s)
@@ -28,9 +28,10 @@ for backend in "${BACKENDS[@]}"; do
     start=$(date +%s)
     # Each pass has its own temporary folder: pytest's default one is numbered per session, and
     # three sessions starting together would race for it.
+    code=0
     KERAS_BACKEND=$backend .venv/bin/python -m pytest -q -p no:cacheprovider -n "${WORKERS[$backend]}" --durations=15 \
-      --basetemp="$work/tmp-$backend" "$@" > "$work/$backend.log" 2>&1
-    echo $? > "$work/$backend.status"
+      --basetemp="$work/tmp-$backend" "$@" > "$work/$backend.log" 2>&1 || code=$?
+    echo $code > "$work/$backend.status"
     echo "$(( $(date +%s) - start ))" > "$work/$backend.seconds"
   ) &
 done

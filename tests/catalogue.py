@@ -26,7 +26,7 @@ from keras_vq.layers import (
     VectorQuantizer,
     WaveNetBlock,
 )
-from keras_vq.models import VAE, VQVAE, VQVAE2, PixelCNN, SpectrogramDecoder, TransformerPrior, WaveNet
+from keras_vq.models import VAE, VQVAE, VQVAE2, MaskGITPrior, PixelCNN, SpectrogramDecoder, TransformerPrior, WaveNet
 
 SMALL_AUTOENCODER = dict(
     data_shape=(16, 16, 3), data_range=(-1.0, 1.0), hidden_channels=16, num_residual_layers=1, residual_channels=4
@@ -155,6 +155,30 @@ CATALOGUE = {
     ),
     "TransformerPrior": Entry(
         TransformerPrior,
+        dict(
+            code_shape=(3, 4),
+            num_embeddings=9,
+            dim=8,
+            num_layers=2,
+            num_heads=2,
+            mlp_dim=12,
+            dropout=0.1,
+            num_classes=4,
+            class_dropout=0.25,
+            condition_shape=(2, 2),
+            condition_num_embeddings=7,
+            seed=5,
+        ),
+        lambda rng: (
+            {
+                "codes": rng.integers(0, 9, (2, 3, 4)).astype("int32"),
+                "class_labels": np.array([1, 3], "int32"),
+                "condition": rng.integers(0, 7, (2, 2, 2)).astype("int32"),
+            },
+        ),
+    ),
+    "MaskGITPrior": Entry(
+        MaskGITPrior,
         dict(
             code_shape=(3, 4),
             num_embeddings=9,

@@ -18,7 +18,7 @@ import pytest
 import keras_vq
 from keras_vq.datasets.bad_data import DataNotFoundError
 from keras_vq.layers import FiniteScalarQuantizer, LookupFreeQuantizer, ResidualVectorQuantizer, VectorQuantizer
-from keras_vq.models import VAE, VQVAE, VQVAE2, PixelCNN, TransformerPrior, WaveNet
+from keras_vq.models import VAE, VQVAE, VQVAE2, MaskGITPrior, PixelCNN, TransformerPrior, WaveNet
 from tests import data_helpers
 
 NOT_A_NUMBER = ["three", None, [1], object()]
@@ -55,6 +55,21 @@ AUTOENCODER_ARGUMENTS = {
 
 def constructor_cases():
     cases = []
+    transformer = dict(code_shape=(3, 3), num_embeddings=4, dim=4, num_layers=1, num_heads=2)
+    transformer_arguments = {
+        "code_shape": BAD_SHAPES,
+        "num_embeddings": BAD_INTS,
+        "dim": BAD_INTS,
+        "num_layers": BAD_INTS,
+        "num_heads": BAD_INTS + [3],
+        "mlp_dim": OPTIONAL_BAD_INTS,
+        "dropout": [-0.1, 1.0, math.nan, "x", None],
+        "num_classes": OPTIONAL_BAD_INTS,
+        "class_dropout": [0.5, -0.1, math.nan, "x", None],
+        "condition_shape": ["3x3", (0, 3), 7],
+        "seed": [-1, 2.5, "x", True],
+        "dtype": ["float33", 7],
+    }
     for model_class, valid, arguments in [
         (
             VQVAE,
@@ -86,24 +101,8 @@ def constructor_cases():
                 "dtype": ["float33", 7],
             },
         ),
-        (
-            TransformerPrior,
-            dict(code_shape=(3, 3), num_embeddings=4, dim=4, num_layers=1, num_heads=2),
-            {
-                "code_shape": BAD_SHAPES,
-                "num_embeddings": BAD_INTS,
-                "dim": BAD_INTS,
-                "num_layers": BAD_INTS,
-                "num_heads": BAD_INTS + [3],
-                "mlp_dim": OPTIONAL_BAD_INTS,
-                "dropout": [-0.1, 1.0, math.nan, "x", None],
-                "num_classes": OPTIONAL_BAD_INTS,
-                "class_dropout": [0.5, -0.1, math.nan, "x", None],
-                "condition_shape": ["3x3", (0, 3), 7],
-                "seed": [-1, 2.5, "x", True],
-                "dtype": ["float33", 7],
-            },
-        ),
+        (TransformerPrior, transformer, transformer_arguments),
+        (MaskGITPrior, transformer, transformer_arguments),
         (
             WaveNet,
             dict(num_symbols=4, channels=4, skip_channels=4, num_layers=2, layers_per_cycle=2),

@@ -203,12 +203,13 @@ def model_names_in(source, model_names, model_modules):
 
 
 PRIOR_FOLDERS = ("pixelcnn", "transformer", "wavenet")
+PRIOR_NAMES = {"MaskGITPrior", "PixelCNN", "TransformerPrior", "WaveNet"}
 
 
 def test_a_prior_is_named_only_in_its_folder_and_the_registries():
     """Adding a prior touches its folder and one registry line (issue 30, item 2): no module of keras_vq
     outside models/pixelcnn/, models/transformer/ and models/wavenet/, nor the generic prior recipe, names
-    PixelCNN, TransformerPrior or WaveNet,
+    PixelCNN, TransformerPrior, MaskGITPrior or WaveNet,
     except the registries: `keras_vq.models` (its exports and `PRIORS`) and the VQ-VAE's decoder registry
     (a WaveNet is also a VQ-VAE's audio decoder). The speech recipes choose WaveNet as a user's script would."""
     import pathlib
@@ -224,7 +225,7 @@ def test_a_prior_is_named_only_in_its_folder_and_the_registries():
             or relative in registries
         ):
             continue
-        found = model_names_in(path.read_text(), {"PixelCNN", "TransformerPrior", "WaveNet"}, set(PRIOR_FOLDERS))
+        found = model_names_in(path.read_text(), PRIOR_NAMES, set(PRIOR_FOLDERS))
         if found:
             naming[relative] = found
     assert len(checked) > 60

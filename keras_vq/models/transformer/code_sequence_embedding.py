@@ -1,7 +1,5 @@
 """The input sequence of a transformer prior: condition codes, a start token, the codes shifted by one."""
 
-import math
-
 import keras
 from keras import ops
 
@@ -21,12 +19,17 @@ class CodeSequenceEmbedding(keras.layers.Layer):
     where s are the C condition codes (another level's map, VQ-VAE-2's top codes for its bottom prior;
     none when `condition_length` is 0), y the class label (the start token: one learned vector when
     there are no classes), and p learned position embeddings. The transformer's output at position C + t
-    predicts x_t. With `class_dropout` > 0, training replaces each label by the null class (index
+    predicts x_t. With `masked`, MaskGIT's input (Chang et al. 2022, https://arxiv.org/abs/2202.04200):
+    every code after the start token, [e_s(s_1), ..., e_y(y), e_x(x_1), ..., e_x(x_T)] + p, each x_t a
+    code or the [MASK] code (index `num_embeddings`, an extra row of e_x) where it is hidden.
+
+    With `class_dropout` > 0, training replaces each label by the null class (index
     `num_classes`) with that probability: the unconditional model classifier-free guidance mixes in (Ho
     and Salimans 2022, https://arxiv.org/abs/2207.12598).
 
     Inputs: codes `(batch, *code_shape)` int, class labels `(batch,)` (None without classes) and the
-    condition `(batch, *condition_shape)` (None without one). Output `(batch, C + T, dim)`.
+    condition `(batch, *condition_shape)` (None without one). Output `(batch, C + T, dim)` (with `masked`,
+    `(batch, C + 1 + T, dim)`).
 
     Args:
         num_embeddings: K, the codes x is drawn from.
@@ -37,6 +40,7 @@ class CodeSequenceEmbedding(keras.layers.Layer):
         condition_num_embeddings: the codes s is drawn from (with `condition_length` > 0).
         class_dropout: probability of the null class in training.
         seed: seeds the class dropout.
+        masked: MaskGIT's sequence (above) rather than the shifted one.
 
     Example:
         ```python
@@ -61,6 +65,7 @@ class CodeSequenceEmbedding(keras.layers.Layer):
         condition_num_embeddings=None,
         class_dropout=0.0,
         seed=None,
+        masked=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -79,6 +84,9 @@ class CodeSequenceEmbedding(keras.layers.Layer):
         self.num_embeddings, self.dim, self.code_length = num_embeddings, dim, code_length
         self.num_classes, self.condition_length = num_classes, condition_length
         self.condition_num_embeddings, self.class_dropout, self.seed = condition_num_embeddings, class_dropout, seed
+        if not isinstance(masked, bool):
+            raise ValueError(f"masked must be True or False, got {masked!r}")
+        self.masked = masked
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def build(self, *input_shapes):
@@ -87,13 +95,23 @@ class CodeSequenceEmbedding(keras.layers.Layer):
         def table(name, rows):
             return self.add_weight(shape=(rows, self.dim), initializer=initializer, name=name)
 
-        self.code_embeddings = table("code_embeddings", self.num_embeddings)
+        self.code_embeddings = table("code_embeddings", self.num_embeddings + int(self.masked))
         # The classes and the null class of classifier-free guidance; or one start token.
         self.start_embeddings = table("start_embeddings", 1 if self.num_classes is None else self.num_classes + 1)
         self.condition_embeddings = (
             table("condition_embeddings", self.condition_num_embeddings) if self.condition_length else None
         )
-        self.position_embeddings = table("position_embeddings", self.condition_length + self.code_length)
+        self.position_embeddings = table("position_embeddings", self.sequence_length)
+
+    @property
+    def sequence_length(self):
+        """C + T positions (C + 1 + T with `masked`)."""
+        return self.condition_length + int(self.masked) + self.code_length
+
+    @property
+    def mask_code(self):
+        """The [MASK] code's index (with `masked`): `num_embeddings`."""
+        return self.num_embeddings
 
     @property
     def null_class(self):
@@ -138,14 +156,14 @@ class CodeSequenceEmbedding(keras.layers.Layer):
                 dropped = keras.random.uniform(ops.shape(class_labels), seed=self.seed_generator) < self.class_dropout
                 class_labels = ops.where(dropped, self.null_class, class_labels)
         start = self.start_tokens(class_labels, batch, tables)[:, None]
-        shifted = ops.take(tables["codes"], flat[:, :-1], axis=0)
-        sequence = ops.concatenate([start, shifted], axis=1) + tables["positions"][self.condition_length :]
+        codes = ops.take(tables["codes"], flat if self.masked else flat[:, :-1], axis=0)
+        sequence = ops.concatenate([start, codes], axis=1) + tables["positions"][self.condition_length :]
         if self.condition_length:
             sequence = ops.concatenate([self.condition_tokens(condition, tables), sequence], axis=1)
         return ops.cast(sequence, self.compute_dtype)
 
     def compute_output_shape(self, codes_shape, class_labels_shape=None, condition_shape=None):
-        return (codes_shape[0], self.condition_length + self.code_length, self.dim)
+        return (codes_shape[0], self.sequence_length, self.dim)
 
     def get_config(self):
         return {
@@ -158,9 +176,5 @@ class CodeSequenceEmbedding(keras.layers.Layer):
             "condition_num_embeddings": self.condition_num_embeddings,
             "class_dropout": self.class_dropout,
             "seed": self.seed,
+            "masked": self.masked,
         }
-
-
-def sequence_length(shape):
-    """Positions of a map of `shape` (None: 0)."""
-    return 0 if shape is None else math.prod(shape)

@@ -1,4 +1,5 @@
-"""A causal (decoder-only) transformer block, over a whole sequence or one position with a key-value cache."""
+"""A pre-norm transformer block: causal over a whole sequence or one position with a key-value cache, or
+bidirectional."""
 
 import math
 
@@ -7,7 +8,7 @@ from keras import ops
 
 from keras_vq.utils.checks import check_number, check_positive_int
 
-__all__ = ["CausalTransformerBlock"]
+__all__ = ["TransformerBlock"]
 
 
 def layer_norm(x, gamma, beta, epsilon):
@@ -20,11 +21,12 @@ def layer_norm(x, gamma, beta, epsilon):
 
 
 @keras.saving.register_keras_serializable(package="keras_vq")
-class CausalTransformerBlock(keras.layers.Layer):
-    """Pre-norm transformer block with causal self-attention (Vaswani et al. 2017,
-    https://arxiv.org/abs/1706.03762, in GPT-2's pre-norm arrangement, Radford et al. 2019):
+class TransformerBlock(keras.layers.Layer):
+    """Pre-norm transformer block with causal (or, with `causal=False`, bidirectional) self-attention
+    (Vaswani et al. 2017, https://arxiv.org/abs/1706.03762, in GPT-2's pre-norm arrangement, Radford et
+    al. 2019):
 
-        h = x + W_o MultiHead(LN_1(x))        (position t attends to positions <= t)
+        h = x + W_o MultiHead(LN_1(x))        (causal: position t attends to positions <= t)
         y = h + W_2 GELU(W_1 LN_2(h) + b_1) + b_2
 
     with `num_heads` heads of size D / num_heads, attention weights softmax(q k^T / sqrt(d)) computed
@@ -40,15 +42,17 @@ class CausalTransformerBlock(keras.layers.Layer):
         mlp_dim: width of the feed-forward hidden layer (GPT-2: 4 D).
         dropout: dropout rate on the attention weights and after each residual branch (training only).
         layer_norm_epsilon: added to the variance in both LayerNormalizations.
+        causal: whether position t attends only to positions <= t (False: to every position, as
+            MaskGIT's bidirectional transformer; `step` then does not apply).
 
     Example:
         ```python
         import numpy as np
         from keras import ops
 
-        from keras_vq.models.transformer.transformer_block import CausalTransformerBlock
+        from keras_vq.models.transformer.transformer_block import TransformerBlock
 
-        block = CausalTransformerBlock(num_heads=2, mlp_dim=32)
+        block = TransformerBlock(num_heads=2, mlp_dim=32)
         x = np.random.default_rng(0).normal(size=(2, 5, 8)).astype("float32")
         full = ops.convert_to_numpy(block(x))
         changed = x.copy()
@@ -57,18 +61,16 @@ class CausalTransformerBlock(keras.layers.Layer):
         ```
     """
 
-    def __init__(self, num_heads, mlp_dim, dropout=0.0, layer_norm_epsilon=1e-5, **kwargs):
+    def __init__(self, num_heads, mlp_dim, dropout=0.0, layer_norm_epsilon=1e-5, causal=True, **kwargs):
         super().__init__(**kwargs)
         check_positive_int("num_heads", num_heads)
         check_positive_int("mlp_dim", mlp_dim)
         check_number("dropout", dropout, 0.0, 1.0, True, False)
         check_number("layer_norm_epsilon", layer_norm_epsilon, 0.0, math.inf, False, False)
-        self.num_heads, self.mlp_dim, self.dropout, self.layer_norm_epsilon = (
-            num_heads,
-            mlp_dim,
-            dropout,
-            layer_norm_epsilon,
-        )
+        if not isinstance(causal, bool):
+            raise ValueError(f"causal must be True or False, got {causal!r}")
+        self.num_heads, self.mlp_dim, self.dropout = num_heads, mlp_dim, dropout
+        self.layer_norm_epsilon, self.causal = layer_norm_epsilon, causal
         settings = dict(dtype=self.dtype_policy)
         self.attention_norm = keras.layers.LayerNormalization(
             epsilon=layer_norm_epsilon, name="attention_norm", **settings
@@ -117,8 +119,9 @@ class CausalTransformerBlock(keras.layers.Layer):
 
     def _attend(self, query, key, value, length, training):
         scores = ops.einsum("bqhd,bkhd->bhqk", ops.cast(query, "float32"), ops.cast(key, "float32"))
-        causal = ops.tril(ops.ones((length, length), "bool"))
-        scores = ops.where(causal, scores / math.sqrt(self.head_dim), -1e9)
+        scores = scores / math.sqrt(self.head_dim)
+        if self.causal:
+            scores = ops.where(ops.tril(ops.ones((length, length), "bool")), scores, -1e9)
         weights = self.attention_dropout(ops.cast(ops.softmax(scores, axis=-1), value.dtype), training=training)
         attended = ops.einsum("bhqk,bkhd->bqhd", weights, value)
         return ops.reshape(attended, (-1, length, self.num_heads * self.head_dim))
@@ -183,4 +186,5 @@ class CausalTransformerBlock(keras.layers.Layer):
             "mlp_dim": self.mlp_dim,
             "dropout": self.dropout,
             "layer_norm_epsilon": self.layer_norm_epsilon,
+            "causal": self.causal,
         }

@@ -8,7 +8,7 @@ from keras import ops
 
 from keras_vq.models.code_map_prior import CLASS_LABELS, CODES, CONDITION, CodeMapPrior
 from keras_vq.models.transformer.code_sequence_embedding import CodeSequenceEmbedding
-from keras_vq.models.transformer.transformer_block import CausalTransformerBlock
+from keras_vq.models.transformer.transformer_block import TransformerBlock
 from keras_vq.models.transformer.transformer_presets import TRANSFORMER_PRESETS
 from keras_vq.models.transformer.transformer_sampler import TransformerSteps, guided_batch, guided_logits
 from keras_vq.utils.checks import check_model_kwargs, check_number, check_positive_int, check_shape
@@ -31,7 +31,7 @@ class TransformerPrior(CodeMapPrior):
     each factor a K-way categorical: the codes, shifted by one behind a start token that is the class
     label y's embedding (one learned token without classes), after the condition codes s as a prefix
     (VQ-VAE-2's top codes, for its bottom prior), with learned position embeddings
-    (`CodeSequenceEmbedding`), through `num_layers` pre-norm causal blocks (`CausalTransformerBlock`),
+    (`CodeSequenceEmbedding`), through `num_layers` pre-norm causal blocks (`TransformerBlock`),
     a final LayerNorm and a linear map to K logits a position (float32 whatever the dtype policy).
 
     Classifier-free guidance (Ho and Salimans 2022, https://arxiv.org/abs/2207.12598): trained with
@@ -81,6 +81,8 @@ class TransformerPrior(CodeMapPrior):
     """
 
     builtin_presets = TRANSFORMER_PRESETS
+    # MaskGIT's network (`MaskGITPrior`) is this one with bidirectional blocks over every code, some masked.
+    MASKED = False
 
     def __init__(
         self,
@@ -127,11 +129,14 @@ class TransformerPrior(CodeMapPrior):
             condition_num_embeddings=condition_num_embeddings,
             class_dropout=class_dropout,
             seed=seed,
+            masked=self.MASKED,
             name="sequence_embedding",
             **settings,
         )
         blocks = [
-            CausalTransformerBlock(num_heads, mlp_dim, dropout=dropout, name=f"block{index}", **settings)
+            TransformerBlock(
+                num_heads, mlp_dim, dropout=dropout, causal=not self.MASKED, name=f"block{index}", **settings
+            )
             for index in range(num_layers)
         ]
         final_norm = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm", **settings)
@@ -147,7 +152,7 @@ class TransformerPrior(CodeMapPrior):
         for block in blocks:
             hidden = block(hidden)
         logits = logits_layer(final_norm(hidden))
-        logits = ops.reshape(logits[:, condition_length:], (-1, *code_shape, num_embeddings))
+        logits = ops.reshape(logits[:, condition_length + int(self.MASKED) :], (-1, *code_shape, num_embeddings))
         super().__init__(inputs=inputs if len(inputs) > 1 else inputs[CODES], outputs=logits, **kwargs)
 
         # === Config ===
@@ -219,16 +224,23 @@ class TransformerPrior(CodeMapPrior):
         """
         check_positive_int("num_samples", num_samples)
         conditioning = self.checked_conditioning(num_samples, class_labels, condition)
-        check_number("guidance_scale", guidance_scale, -math.inf, math.inf, False, False)
-        if guidance_scale != 1.0:
-            if self.num_classes is None or not self.class_dropout:
-                raise ValueError(
-                    f"guidance_scale = {guidance_scale} needs a class-conditional prior trained with class_dropout "
-                    f"> 0 (its null class is the unconditional model); this one has num_classes={self.num_classes}, "
-                    f"class_dropout={self.class_dropout}"
-                )
+        if self.checked_guidance_scale(guidance_scale):
             conditioning[GUIDANCE_SCALE] = np.full((num_samples,), guidance_scale, np.float32)
         return self.draw_symbols(num_samples, self.code_shape, conditioning, temperature, seed, method, verbose)
+
+    def checked_guidance_scale(self, guidance_scale):
+        """Whether `guidance_scale` guides (it is not 1), or ValueError when it is not a finite number, or
+        guides a prior without classes or trained without class dropout (whose null class is untrained)."""
+        check_number("guidance_scale", guidance_scale, -math.inf, math.inf, False, False)
+        if guidance_scale == 1.0:
+            return False
+        if self.num_classes is None or not self.class_dropout:
+            raise ValueError(
+                f"guidance_scale = {guidance_scale} needs a class-conditional prior trained with class_dropout "
+                f"> 0 (its null class is the unconditional model); this one has num_classes={self.num_classes}, "
+                f"class_dropout={self.class_dropout}"
+            )
+        return True
 
     # --- Serialisation -----------------------------------------------------------------------
 
