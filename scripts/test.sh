@@ -15,10 +15,11 @@ echo "=== ruff format --check and ruff check (the formatter; pyflakes, pycodesty
 
 BACKENDS=(tensorflow jax torch)
 # Workers a pass: few, since every worker imports Keras and the backends, loads the presets and
-# compiles the models its tests share, once each. Two workers a pass (6 on this 2-core machine) did
-# all that twice: one a pass for TensorFlow and PyTorch took CI's CPU time from 1,980 to 1,544 s
-# (clean clone, `time bash .ci/run`). JAX, the pass with the most compiling, keeps two, so that it
-# does not end last, alone on one core.
+# compiles the models its tests share, once each. Measured here (clean clone, `time bash .ci/run`, CPU
+# as user + sys): two workers every pass, 1,980 s of CPU, 1,181 s wall; one every pass, 1,544 s of CPU;
+# two for TensorFlow and JAX and one for PyTorch (whose installs and recipe runs are subprocesses, so
+# its one worker leaves the other core to them), 1,684 s of CPU with the transformer priors' tests
+# added, 974 s wall, the passes ending at 755 (TensorFlow), 854 (JAX) and 922 s (PyTorch).
 declare -A WORKERS=([tensorflow]=2 [jax]=2 [torch]=1)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
