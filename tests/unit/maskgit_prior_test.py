@@ -44,7 +44,8 @@ def test_the_loss_is_the_mean_negative_log_likelihood_of_the_masked_codes():
 
 def test_a_trained_prior_draws_its_classes_patterns_and_decoding_fixes_the_scheduled_codes_for_good():
     """Class c's maps are 2c + (row + column) mod 2 plus rare noise. After each of the 6 passes exactly
-    T - masked_counts(6, T)[s] codes are fixed, and a fixed code never changes."""
+    T - masked_counts(6, T)[s] codes are fixed, and a fixed code never changes; guided draws (trained
+    with class dropout) follow the classes too."""
     rng = np.random.default_rng(0)
     labels = np.arange(512) % 3
     pattern = np.add.outer(np.arange(3), np.arange(4)) % 2
@@ -52,7 +53,7 @@ def test_a_trained_prior_draws_its_classes_patterns_and_decoding_fixes_the_sched
     noisy = rng.random(codes.shape) < 0.05
     codes[noisy] = rng.integers(0, 8, noisy.sum())
     keras.utils.set_random_seed(0)
-    prior = MaskGITPrior(code_shape=(3, 4), num_classes=3, seed=1, **SMALL)
+    prior = MaskGITPrior(code_shape=(3, 4), num_classes=3, class_dropout=0.1, seed=1, **SMALL)
     prior.compile(optimizer=keras.optimizers.Adam(3e-3))
     history = prior.fit({"codes": codes, "class_labels": labels}, batch_size=64, epochs=15, verbose=0).history
     assert history["masked_bits_per_code"][-1] < 0.4 * history["masked_bits_per_code"][0]
@@ -65,6 +66,8 @@ def test_a_trained_prior_draws_its_classes_patterns_and_decoding_fixes_the_sched
         assert (after[before >= 0] == before[before >= 0]).all()
     np.testing.assert_array_equal(steps[-1], drawn)
     assert (drawn == 2 * wanted[:, None, None] + pattern).mean() > 0.8
+    guided = prior.sample(6, class_labels=wanted, guidance_scale=2.0, steps=6, seed=2, verbose=0)
+    assert (guided == 2 * wanted[:, None, None] + pattern).mean() > 0.8
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from keras_vq.distribute.data_parallel import predict_rows
 from keras_vq.models.code_map_prior import CLASS_LABELS, CODES, CONDITION
 from keras_vq.models.transformer.mask_schedule import masked_counts, training_masks
 from keras_vq.models.transformer.transformer_prior import TransformerPrior
+from keras_vq.models.transformer.transformer_sampler import guided_batch, guided_logits
 from keras_vq.utils.checks import check_number, check_positive_int
 from keras_vq.utils.progress import report_stage
 
@@ -214,13 +215,11 @@ class MaskGITPrior(TransformerPrior):
         if guidance_scale is None:
             logits = predict_rows(self, self.model_inputs(shaped, **conditioning))
         else:
-            null = np.full(len(codes), self.sequence_embedding.null_class, np.int32)
-            doubled = {
-                CLASS_LABELS: np.concatenate([conditioning[CLASS_LABELS], null]),
-                **({CONDITION: np.concatenate([conditioning[CONDITION]] * 2)} if CONDITION in conditioning else {}),
-            }
-            both = np.asarray(predict_rows(self, self.model_inputs(np.concatenate([shaped, shaped]), **doubled)))
-            conditional, unconditional = np.split(both, 2)
-            logits = unconditional + guidance_scale * (conditional - unconditional)
+            class_labels, condition = guided_batch(self, conditioning[CLASS_LABELS], conditioning.get(CONDITION))
+            class_labels, condition = (
+                None if value is None else ops.convert_to_numpy(value) for value in (class_labels, condition)
+            )
+            both = predict_rows(self, self.model_inputs(np.concatenate([shaped, shaped]), class_labels, condition))
+            logits = guided_logits(ops.convert_to_tensor(both), np.full(len(codes), guidance_scale, np.float32))
         logits = np.asarray(ops.convert_to_numpy(logits), np.float64).reshape(len(codes), -1, self.num_embeddings)
         return logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
