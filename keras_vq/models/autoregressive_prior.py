@@ -32,7 +32,10 @@ name for labels), `BITS_METRIC` (the name its bits are reported under),
 builds its functional network with the layers `embedding` and `head`, calls
 `track_bits()`, and supplies `conditioning_keys()`, `condition_key`,
 `level_spec()`, `for_code_level`, `cached_steps` and a `sample` that checks
-its own conditioning and calls `draw_symbols`. Adding a prior is its folder
+its own conditioning and calls `draw_symbols`; it may override
+`full_pass_logits` (what the naive loop draws from: the transformer's
+guided mix). Priors over a map of codes share their inputs and checks in
+`keras_vq.models.code_map_prior.CodeMapPrior`. Adding a prior is its folder
 and a line in `keras_vq.models`.
 """
 
