@@ -19,7 +19,9 @@ BACKENDS=(tensorflow jax torch)
 # as user + sys): two workers every pass, 1,980 s of CPU, 1,181 s wall; one every pass, 1,544 s of CPU;
 # two for TensorFlow and JAX and one for PyTorch (whose installs and recipe runs are subprocesses, so
 # its one worker leaves the other core to them), 1,684 s of CPU with the transformer priors' tests
-# added, 974 s wall, the passes ending at 755 (TensorFlow), 854 (JAX) and 922 s (PyTorch).
+# added, 974 s wall, the passes ending at 755 (TensorFlow), 854 (JAX) and 922 s (PyTorch); with the
+# install tests moved to the TensorFlow pass (tests/passes.py), 1,664 s of CPU, 944 s wall, the passes
+# ending at 822, 869 and 894 s.
 declare -A WORKERS=([tensorflow]=2 [jax]=2 [torch]=1)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
