@@ -25,3 +25,16 @@ def smooth_images(count=128, size=16, seed=0):
             wave = np.sin(2 * np.pi * (frequency_x * columns + frequency_y * rows) + phases[channel])
             images[index, :, :, channel] = 0.5 + amplitudes[channel] * wave
     return images
+
+
+def class_pattern_codes(count=512, num_classes=3, shape=(3, 4), num_embeddings=8, noise=0.05, seed=0):
+    """`(codes, labels, class_maps)`: class c's map is 2c + (row + column) mod 2 (`class_maps[c]`), each
+    code replaced by a uniform one with probability `noise`; labels cycle through the classes. What a
+    class-conditional prior must learn to draw its class's pattern."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(count) % num_classes
+    class_maps = 2 * np.arange(num_classes)[:, None, None] + np.add.outer(np.arange(shape[0]), np.arange(shape[1])) % 2
+    codes = class_maps[labels].astype("int32")
+    noisy = rng.random(codes.shape) < noise
+    codes[noisy] = rng.integers(0, num_embeddings, noisy.sum())
+    return codes, labels, class_maps

@@ -334,8 +334,13 @@ class AutoregressivePrior(PresetMixin, keras.Model):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         nats = ops.mean(keras.losses.sparse_categorical_crossentropy(self.symbols_of(x), y_pred, from_logits=True))
+        return self.tracked_loss(nats)
+
+    def tracked_loss(self, nats):
+        """The loss `nats` (mean nats a symbol) reported in bits under `BITS_METRIC`, and scaled for a
+        data-parallel step, whose replicas' gradients are summed."""
         getattr(self, f"{self.BITS_METRIC}_tracker").update_state(nats / math.log(2.0))
-        return replicas.scale_loss(nats)  # a data-parallel step's replicas' gradients are summed
+        return replicas.scale_loss(nats)
 
     def log_likelihood_bits(self, inputs, batch_size=256):
         """-log2 p(x | c) of each example in `inputs` (NumPy arrays as `fit`

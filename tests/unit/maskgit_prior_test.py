@@ -11,6 +11,7 @@ from keras import ops
 from keras_vq.models import MaskGITPrior
 from keras_vq.models.transformer.mask_schedule import mask_schedule, masked_counts, training_masks
 from keras_vq.models.transformer.maskgit_prior import MaskedCodeBatches
+from tests.synthetic import class_pattern_codes
 
 SMALL = dict(num_embeddings=8, dim=16, num_layers=2, num_heads=2)
 
@@ -46,12 +47,7 @@ def test_a_trained_prior_draws_its_classes_patterns_and_decoding_fixes_the_sched
     """Class c's maps are 2c + (row + column) mod 2 plus rare noise. After each of the 6 passes exactly
     T - masked_counts(6, T)[s] codes are fixed, and a fixed code never changes; guided draws (trained
     with class dropout) follow the classes too."""
-    rng = np.random.default_rng(0)
-    labels = np.arange(512) % 3
-    pattern = np.add.outer(np.arange(3), np.arange(4)) % 2
-    codes = (2 * labels[:, None, None] + pattern).astype("int32")
-    noisy = rng.random(codes.shape) < 0.05
-    codes[noisy] = rng.integers(0, 8, noisy.sum())
+    codes, labels, class_maps = class_pattern_codes()
     keras.utils.set_random_seed(0)
     prior = MaskGITPrior(code_shape=(3, 4), num_classes=3, class_dropout=0.1, seed=1, **SMALL)
     prior.compile(optimizer=keras.optimizers.Adam(3e-3))
@@ -65,9 +61,9 @@ def test_a_trained_prior_draws_its_classes_patterns_and_decoding_fixes_the_sched
     for before, after in zip(steps[:-1], steps[1:]):
         assert (after[before >= 0] == before[before >= 0]).all()
     np.testing.assert_array_equal(steps[-1], drawn)
-    assert (drawn == 2 * wanted[:, None, None] + pattern).mean() > 0.8
+    assert (drawn == class_maps[wanted]).mean() > 0.8
     guided = prior.sample(6, class_labels=wanted, guidance_scale=2.0, steps=6, seed=2, verbose=0)
-    assert (guided == 2 * wanted[:, None, None] + pattern).mean() > 0.8
+    assert (guided == class_maps[wanted]).mean() > 0.8
 
 
 @pytest.mark.parametrize(
@@ -76,6 +72,7 @@ def test_a_trained_prior_draws_its_classes_patterns_and_decoding_fixes_the_sched
         (lambda prior: prior.log_likelihood_bits(np.zeros((2, 2, 2), "int32")), "no exact log-likelihood"),
         (lambda prior: prior.fit(np.zeros((2, 2, 2), "int32"), np.zeros((2, 2, 2))), "no targets"),
         (lambda prior: prior.fit([[1]]), "takes the codes as NumPy"),
+        (lambda prior: prior.fit(np.zeros((2, 2, 2), "int32"), batch_size=0), "batch_size must be an integer >= 1"),
         (lambda prior: prior.sample(2, steps=0), "steps must be an integer >= 1"),
         (lambda prior: prior.sample(2, choice_temperature=-1.0), "choice_temperature"),
     ],

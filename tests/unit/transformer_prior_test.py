@@ -10,6 +10,7 @@ from keras_vq.layers import VectorQuantizer
 from keras_vq.models import VQVAE2, TransformerPrior
 from keras_vq.models.sampling import draw_categorical
 from keras_vq.models.transformer.code_sequence_embedding import CodeSequenceEmbedding
+from tests.synthetic import class_pattern_codes
 
 SMALL = dict(num_embeddings=8, dim=16, num_layers=2, num_heads=2)
 
@@ -106,19 +107,14 @@ def test_a_trained_class_conditional_prior_samples_its_classes_patterns_and_guid
     """Class c's maps are 2c + (row + column) mod 2 plus rare noise; a prior trained with class dropout
     draws its class's pattern, and guidance at s = 3 gives the class's first code more probability (later
     codes tell the class to the unconditional model too, so guidance changes little there)."""
-    rng = np.random.default_rng(0)
-    labels = np.arange(512) % 3
-    pattern = np.add.outer(np.arange(3), np.arange(4)) % 2
-    codes = (2 * labels[:, None, None] + pattern).astype("int32")
-    noisy = rng.random(codes.shape) < 0.05
-    codes[noisy] = rng.integers(0, 8, noisy.sum())
+    codes, labels, class_maps = class_pattern_codes()
     keras.utils.set_random_seed(0)
     prior = TransformerPrior(code_shape=(3, 4), num_classes=3, class_dropout=0.2, seed=1, **SMALL)
     prior.compile(optimizer=keras.optimizers.Adam(3e-3))
     history = prior.fit({"codes": codes, "class_labels": labels}, batch_size=64, epochs=12, verbose=0).history
     assert history["bits_per_code"][-1] < 0.5 * history["bits_per_code"][0]
     wanted = np.array([0, 1, 2, 0, 1, 2])
-    expected = 2 * wanted[:, None, None] + pattern
+    expected = class_maps[wanted]
     assert (prior.sample(6, class_labels=wanted, seed=2, verbose=0) == expected).mean() > 0.8
     conditioning = {"class_labels": ops.convert_to_tensor(wanted, "int32")}
     scale = {"guidance_scale": ops.convert_to_tensor(np.full(6, 3.0, "float32"))}

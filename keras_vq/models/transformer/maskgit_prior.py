@@ -10,6 +10,7 @@ from keras import ops
 
 from keras_vq.distribute.data_parallel import predict_rows
 from keras_vq.models.code_map_prior import CLASS_LABELS, CODES, CONDITION
+from keras_vq.models.sampling import draw_categorical
 from keras_vq.models.transformer.mask_schedule import masked_counts, training_masks
 from keras_vq.models.transformer.transformer_prior import TransformerPrior
 from keras_vq.models.transformer.transformer_sampler import guided_batch, guided_logits
@@ -96,16 +97,26 @@ class MaskGITPrior(TransformerPrior):
         """`keras.Model.fit` on NumPy codes (an array, or a dict with the labels and condition), masked a
         batch at a time (`MaskedCodeBatches`); `validation_data` the same, masked with a fixed seed."""
         self.check_inputs(self._numpy_inputs("fit", x, y))
-        batches = MaskedCodeBatches(self, x, batch_size or 32, shuffle, self.seed)
+        batch_size = self._checked_batch_size(batch_size)
+        batches = MaskedCodeBatches(self, x, batch_size, shuffle, self.seed)
         if validation_data is not None:
             self.check_inputs(self._numpy_inputs("fit", validation_data, None))
-            validation_data = MaskedCodeBatches(self, validation_data, batch_size or 32, False, 0)
+            validation_data = MaskedCodeBatches(self, validation_data, batch_size, False, 0)
         return super(TransformerPrior, self).fit(batches, epochs=epochs, validation_data=validation_data, **kwargs)
 
     def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
         """The masked codes' loss on NumPy codes, masked with a fixed seed (the same masks every call)."""
         self.check_inputs(self._numpy_inputs("evaluate", x, y))
-        return super(TransformerPrior, self).evaluate(MaskedCodeBatches(self, x, batch_size or 32, False, 0), **kwargs)
+        batches = MaskedCodeBatches(self, x, self._checked_batch_size(batch_size), False, 0)
+        return super(TransformerPrior, self).evaluate(batches, **kwargs)
+
+    @staticmethod
+    def _checked_batch_size(batch_size):
+        """`batch_size`, 32 when None (Keras' default), or ValueError unless an integer >= 1."""
+        if batch_size is None:
+            return 32
+        check_positive_int("batch_size", batch_size)
+        return batch_size
 
     @staticmethod
     def _numpy_inputs(method, x, y):
@@ -120,9 +131,7 @@ class MaskGITPrior(TransformerPrior):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         nats = keras.losses.sparse_categorical_crossentropy(y, y_pred, from_logits=True)
         weights = ops.cast(sample_weight, nats.dtype)
-        nats = ops.sum(nats * weights) / ops.maximum(ops.sum(weights), 1.0)
-        getattr(self, f"{self.BITS_METRIC}_tracker").update_state(nats / math.log(2.0))
-        return nats
+        return self.tracked_loss(ops.sum(nats * weights) / ops.maximum(ops.sum(weights), 1.0))
 
     def log_likelihood_bits(self, inputs, batch_size=256):
         """Not defined: MaskGIT models each code given a random subset of the others, which gives no
@@ -186,11 +195,14 @@ class MaskGITPrior(TransformerPrior):
         maps = []
         started = time.perf_counter()
         for step, remaining in enumerate(counts):
-            log_probabilities = self._log_probabilities(codes, conditioning, guidance_scale if guided else None)
-            log_probabilities = log_probabilities / temperature
-            log_probabilities -= np.logaddexp.reduce(log_probabilities, axis=-1, keepdims=True)
-            cumulative = np.cumsum(np.exp(log_probabilities), axis=-1)
-            drawn = np.minimum((cumulative < uniform[step][..., None]).sum(axis=-1), self.num_embeddings - 1)
+            logits = self._logits(codes, conditioning, guidance_scale if guided else None) / temperature
+            log_probabilities = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
+            drawn = draw_categorical(
+                log_probabilities.reshape(-1, self.num_embeddings),
+                uniform[step].reshape(-1).astype(np.float32),
+                np.ones(num_samples * length, np.float32),
+            )
+            drawn = np.asarray(ops.convert_to_numpy(drawn)).reshape(num_samples, length)
             masked = codes == mask_code
             confidence = np.take_along_axis(log_probabilities, drawn[..., None], axis=-1)[..., 0]
             confidence = confidence + choice_temperature * (1.0 - (step + 1) / steps) * gumbel[step]
@@ -208,9 +220,9 @@ class MaskGITPrior(TransformerPrior):
         codes = codes.reshape(num_samples, *self.code_shape)
         return (codes, np.stack(maps)) if return_steps else codes
 
-    def _log_probabilities(self, codes, conditioning, guidance_scale):
-        """`(N, T, K)` float64 log-softmax of the logits of every position given `codes` `(N, T)` (guided
-        when `guidance_scale` is given)."""
+    def _logits(self, codes, conditioning, guidance_scale):
+        """`(N, T, K)` float64 logits of every position given `codes` `(N, T)` (guided when
+        `guidance_scale` is given)."""
         shaped = codes.reshape(len(codes), *self.code_shape)
         if guidance_scale is None:
             logits = predict_rows(self, self.model_inputs(shaped, **conditioning))
@@ -221,5 +233,4 @@ class MaskGITPrior(TransformerPrior):
             )
             both = predict_rows(self, self.model_inputs(np.concatenate([shaped, shaped]), class_labels, condition))
             logits = guided_logits(ops.convert_to_tensor(both), np.full(len(codes), guidance_scale, np.float32))
-        logits = np.asarray(ops.convert_to_numpy(logits), np.float64).reshape(len(codes), -1, self.num_embeddings)
-        return logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
+        return np.asarray(ops.convert_to_numpy(logits), np.float64).reshape(len(codes), -1, self.num_embeddings)

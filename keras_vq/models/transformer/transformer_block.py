@@ -105,17 +105,15 @@ class TransformerBlock(keras.layers.Layer):
         return split[:, :, 0], split[:, :, 1], split[:, :, 2]
 
     def call(self, inputs, training=None):
-        length = inputs.shape[1]
-        query, key, value = self._heads(self.query_key_value(self.attention_norm(inputs)), length)
-        return self._finish(inputs, self._attend(query, key, value, length, training), training)
+        return self.keys_and_values(inputs, training)[0]
 
-    def keys_and_values(self, inputs):
+    def keys_and_values(self, inputs, training=False):
         """`(outputs, keys, values)` of a whole sequence: `call`'s outputs, and the keys and values a
         cache holds for its positions, `(batch, length, heads, head_dim)` each (a prefix's, before the
         positions drawn one at a time)."""
         length = inputs.shape[1]
         query, key, value = self._heads(self.query_key_value(self.attention_norm(inputs)), length)
-        return self._finish(inputs, self._attend(query, key, value, length, False), False), key, value
+        return self._finish(inputs, self._attend(query, key, value, length, training), training), key, value
 
     def _attend(self, query, key, value, length, training):
         scores = ops.einsum("bqhd,bkhd->bhqk", ops.cast(query, "float32"), ops.cast(key, "float32"))
