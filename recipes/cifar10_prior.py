@@ -46,8 +46,11 @@ AUTOENCODERS = {"vqvae": keras_vq.models.VQVAE, "vqvae2": keras_vq.models.VQVAE2
 TRAIN_SPLIT, VALIDATION_SPLIT, TEST_SPLIT = "train[:90%]", "train[90%:]", "test"
 # Training images whose reconstructions fit the decoder likelihood's scales.
 SCALE_FIT_IMAGES = 5000
-# The prior's architecture unless --prior-arguments says otherwise: the shipped PixelCNN presets'.
-DEFAULT_PRIOR_ARGUMENTS = '{"channels": 64, "num_blocks": 8}'
+# Each prior's architecture unless --prior-arguments says otherwise: its shipped CIFAR-10 presets'.
+DEFAULT_PRIOR_ARGUMENTS = {
+    "pixelcnn": {"channels": 64, "num_blocks": 8},
+    "transformer": {"dim": 128, "num_layers": 4, "num_heads": 4, "dropout": 0.1, "class_dropout": 0.1},
+}
 
 
 def parse_arguments():
@@ -66,9 +69,9 @@ def parse_arguments():
     parser.add_argument(
         "--prior-arguments",
         type=prior_arguments,
-        default=prior_arguments(DEFAULT_PRIOR_ARGUMENTS),
-        help="the prior's architecture arguments as a JSON object (default: "
-        f"{DEFAULT_PRIOR_ARGUMENTS}, the PixelCNN's)",
+        help="the prior's architecture arguments as a JSON object (default: its shipped presets', "
+        + "; ".join(f"{name}: {json.dumps(value)}" for name, value in DEFAULT_PRIOR_ARGUMENTS.items())
+        + ")",
     )
     parser.add_argument("--samples-per-class", type=int, default=10, help="samples drawn for each class")
     parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
@@ -76,7 +79,15 @@ def parse_arguments():
         positive_ints=("steps", "batch_size", "steps_per_epoch", "samples_per_class"),
         positive_numbers=("learning_rate", "temperature"),
         may_change=keras_vq.runs.TRAINING_MAY_CHANGE,
+        check=fill_default_prior_arguments,
     )
+
+
+def fill_default_prior_arguments(arguments):
+    """Without `--prior-arguments`, the prior's defaults, filled in before the run records its arguments
+    (so that a resumed run builds the same prior whatever later defaults say)."""
+    if arguments.prior_arguments is None:
+        arguments.prior_arguments = DEFAULT_PRIOR_ARGUMENTS.get(arguments.prior, {})
 
 
 def prior_arguments(text):

@@ -3,13 +3,14 @@
     KERAS_BACKEND=tensorflow python scripts/package_cifar10_presets.py --runs /work/train \
         --prior-runs /work/runs --data-dir ../shared/data
 
-For each run of MODELS found under --runs (recipes/cifar10_vqvae.py), copies
+With `--recheck` and no runs, records the check figures of the presets already packaged again (after
+CHECK_IMAGES changed). For each run of MODELS found under --runs (recipes/cifar10_vqvae.py), copies
 `<run>/preset/` to `keras_vq/models/<model>/presets/<preset name>/` (vqvae, vae
 and vqvae2 are the `cifar10` presets; vqvae_logistic_mixture, trained with
 `--output-distribution logistic_mixture`, is `cifar10_logistic_mixture`); for each
-PixelCNN prior found under --prior-runs (recipes/cifar10_prior.py, in
-`prior_vqvae/codes`, `prior_vqvae2/top` and `prior_vqvae2/bottom`), copies
-its preset to `keras_vq/models/pixelcnn/presets/<preset name>/`. Each gets
+prior of PRIORS found under --prior-runs (recipes/cifar10_prior.py, in the
+folder its presets entry names as `run`, e.g. `prior_vqvae/codes`), copies
+its preset to the entry's `directory`. Each gets
 `check_figures` in its metadata.json, on the first CHECK_IMAGES images of the
 CIFAR-10 test split (which tests/unit/builtin_presets_test.py reproduces on every
 backend): reconstruction figures for autoencoders, bits/code for priors.
@@ -25,12 +26,12 @@ import numpy as np
 
 import keras_vq
 from keras_vq.data.codes import encode_batch, prior_inputs
-from keras_vq.models.pixelcnn.pixelcnn_presets import PIXELCNN_PRESETS
 from keras_vq.presets import sha256_of
 from keras_vq.utils.atomic import replace_directory, write_json_atomically
 
 PACKAGE = pathlib.Path(keras_vq.__file__).parent
-CHECK_IMAGES = 500
+# Test images the check figures are on: each backend pass of the suite evaluates every preset on them.
+CHECK_IMAGES = 200
 # Run folder -> (model class, its folder under keras_vq/models, preset name).
 MODELS = {
     "vqvae": (keras_vq.models.VQVAE, "vqvae", "cifar10"),
@@ -38,6 +39,8 @@ MODELS = {
     "vqvae2": (keras_vq.models.VQVAE2, "vqvae2", "cifar10"),
     "vqvae_logistic_mixture": (keras_vq.models.VQVAE, "vqvae", "cifar10_logistic_mixture"),
 }
+# The priors whose built-in presets are packaged from recipes/cifar10_prior.py runs (each entry's `run`).
+PRIORS = (keras_vq.models.PixelCNN, keras_vq.models.TransformerPrior)
 
 
 def main():
@@ -45,23 +48,34 @@ def main():
     parser.add_argument("--runs", type=pathlib.Path)
     parser.add_argument("--prior-runs", type=pathlib.Path)
     parser.add_argument("--data-dir", type=pathlib.Path, required=True)
+    parser.add_argument("--recheck", action="store_true", help="record the packaged presets' check figures again")
     arguments = parser.parse_args()
     images, labels = keras_vq.data.load_numpy(
         "cifar10", f"test[:{CHECK_IMAGES}]", 100, data_dir=arguments.data_dir, evaluation=True, with_labels=True
     ).concatenated()
     for run, (model_class, folder, preset_name) in MODELS.items():
         source = arguments.runs / run / "preset" if arguments.runs else None
-        if source and source.exists():
-            target = copy_preset(source, PACKAGE / "models" / folder / "presets" / preset_name)
+        target = PACKAGE / "models" / folder / "presets" / preset_name
+        if updated(source, target, arguments.recheck):
             figures = keras_vq.metrics.reconstruction_report(model_class.from_preset(target), images)
             record_check_figures(target, figures)
-    for preset_name, entry in PIXELCNN_PRESETS.items():
-        source = arguments.prior_runs / entry["run"] / "preset" if arguments.prior_runs else None
-        if source and source.exists():
-            target = copy_preset(source, PACKAGE / entry["directory"])
-            record_check_figures(
-                target, prior_check_figures(keras_vq.models.PixelCNN.from_preset(target), entry, images, labels)
-            )
+    for prior_class in PRIORS:
+        for entry in prior_class.builtin_presets.values():
+            source = arguments.prior_runs / entry["run"] / "preset" if arguments.prior_runs else None
+            target = PACKAGE / entry["directory"]
+            if updated(source, target, arguments.recheck):
+                record_check_figures(
+                    target, prior_check_figures(prior_class.from_preset(target), entry, images, labels)
+                )
+
+
+def updated(source, target, recheck):
+    """Whether `target` gets its check figures: copied from `source` first when that run exists, or
+    with `recheck` as it is packaged."""
+    if source and source.exists():
+        copy_preset(source, target)
+        return True
+    return recheck and target.exists()
 
 
 def copy_preset(source, target):
@@ -86,7 +100,8 @@ def prior_check_figures(prior, entry, images, labels):
 
 def record_check_figures(target, figures):
     metadata = json.loads((target / "metadata.json").read_text())
-    metadata["check_figures"] = {"split": f"CIFAR-10 test[:{CHECK_IMAGES}] (keras_vq order)", **figures}
+    scalars = {name: value for name, value in figures.items() if not isinstance(value, (list, dict))}
+    metadata["check_figures"] = {"split": f"CIFAR-10 test[:{CHECK_IMAGES}] (keras_vq order)", **scalars}
     write_json_atomically(target / "metadata.json", metadata)
     hashes = {file: sha256_of(target / file) for file in ("config.json", "model.weights.h5")}
     print(f"{target.relative_to(PACKAGE)}: 'sha256': {hashes}")

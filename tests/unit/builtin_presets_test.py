@@ -17,7 +17,7 @@ import keras_vq
 from keras_vq import spectrograms
 from keras_vq.data.codes import encode_batch, prior_inputs
 from keras_vq.data.utterances import clips, held_out_utterances
-from keras_vq.models import VAE, VQVAE, VQVAE2, PixelCNN, WaveNet
+from keras_vq.models import VAE, VQVAE, VQVAE2, PixelCNN, TransformerPrior, WaveNet
 
 # The real CIFAR-10 test split, where a checkout has the shared data beside it (CI does).
 DATA_DIR = pathlib.Path(
@@ -85,10 +85,19 @@ def test_cifar10_preset_reproduces_its_recorded_test_figures(model_class, preset
             assert figures[name] == pytest.approx(recorded[name], rel=2e-3), name
 
 
-@pytest.mark.parametrize("preset_name", sorted(PixelCNN.builtin_presets))
-def test_pixelcnn_preset_reproduces_its_recorded_test_bits_per_code(preset_name):
-    entry = PixelCNN.builtin_presets[preset_name]
-    prior = PixelCNN.from_preset(preset_name)
+PRIOR_PRESETS = [
+    (prior_class, name) for prior_class in (PixelCNN, TransformerPrior) for name in prior_class.builtin_presets
+]
+
+
+@pytest.mark.parametrize(
+    "prior_class, preset_name",
+    PRIOR_PRESETS,
+    ids=[f"{prior_class.__name__}-{name}" for prior_class, name in PRIOR_PRESETS],
+)
+def test_prior_preset_reproduces_its_recorded_test_bits_per_code(prior_class, preset_name):
+    entry = prior_class.builtin_presets[preset_name]
+    prior = prior_class.from_preset(preset_name)
     metadata = json.loads((pathlib.Path(keras_vq.__file__).parent / entry["directory"] / "metadata.json").read_text())
     assert metadata["parameter_count"] == prior.count_params()
     assert "test" not in metadata["dataset"] and "train" in metadata["dataset"]  # Never trained on test.
