@@ -10,8 +10,10 @@ With `--model vqvae` it trains one prior over the 8x8 codes of
 `VQVAE2.from_preset("cifar10")`: over the 4x4 top codes, then over the 8x8
 bottom codes conditioned on the top ones. All priors are conditioned on the
 class label. The prior is `--prior` (a name in `keras_vq.models.PRIORS`,
-PixelCNN by default) built by its `for_code_level` with `--prior-arguments`
-(its constructor's architecture arguments, as JSON). Reads top to bottom:
+PixelCNN by default, or `maskgit`) built by its `for_code_level` with
+`--prior-arguments` (its constructor's architecture arguments, as JSON).
+MaskGIT gives no likelihood: its held-out figure is the masked codes' bits
+(`MaskGITPrior.evaluate`), and there is no bits/dim bound. Reads top to bottom:
 codes, priors, figures, samples.
 
 Codes come from `keras_vq.data.load_codes` (encoded once, cached under
@@ -41,6 +43,7 @@ import numpy as np
 
 import keras_vq
 import keras_vq.plots
+from keras_vq.models.transformer.maskgit_prior import MaskedCodeBatches
 
 AUTOENCODERS = {"vqvae": keras_vq.models.VQVAE, "vqvae2": keras_vq.models.VQVAE2}
 TRAIN_SPLIT, VALIDATION_SPLIT, TEST_SPLIT = "train[:90%]", "train[90%:]", "test"
@@ -50,7 +53,11 @@ SCALE_FIT_IMAGES = 5000
 DEFAULT_PRIOR_ARGUMENTS = {
     "pixelcnn": {"channels": 64, "num_blocks": 8},
     "transformer": {"dim": 128, "num_layers": 4, "num_heads": 4, "dropout": 0.1, "class_dropout": 0.1},
+    "maskgit": {"dim": 128, "num_layers": 4, "num_heads": 4, "dropout": 0.1, "class_dropout": 0.1},
 }
+# The priors --prior names: the registry's, and MaskGIT, which gives no likelihood (so no bits/dim: its
+# held-out figure is the masked codes' bits, `evaluate`'s).
+PRIORS = {**keras_vq.models.PRIORS, "maskgit": keras_vq.models.MaskGITPrior}
 
 
 def parse_arguments():
@@ -63,9 +70,7 @@ def parse_arguments():
     )
     parser.add_argument("--autoencoder-preset", default="cifar10", help="the autoencoder's preset name or directory")
     parser.add_training_options(steps=20_000, batch_size=64, learning_rate=1e-3, data_parallel=True)
-    parser.add_argument(
-        "--prior", choices=sorted(keras_vq.models.PRIORS), default="pixelcnn", help="the prior over each level's codes"
-    )
+    parser.add_argument("--prior", choices=sorted(PRIORS), default="pixelcnn", help="the prior over each level's codes")
     parser.add_argument(
         "--prior-arguments",
         type=prior_arguments,
@@ -104,7 +109,7 @@ def prior_arguments(text):
 def build_prior(level, arguments):
     """A class-conditional prior over one of the autoencoder's code levels (conditioned on the top
     codes too, for VQ-VAE-2's bottom level)."""
-    return keras_vq.models.PRIORS[arguments.prior].for_code_level(
+    return PRIORS[arguments.prior].for_code_level(
         level,
         num_classes=len(keras_vq.data.CIFAR10_CLASS_NAMES),
         name=f"{level.name}_prior",
@@ -112,9 +117,22 @@ def build_prior(level, arguments):
     )
 
 
-def bits_per_code(prior, inputs):
-    symbols = np.asarray(prior.symbols_of(inputs))
-    return float(prior.log_likelihood_bits(inputs).sum() / symbols.size)
+def has_likelihood(prior):
+    return not isinstance(prior, keras_vq.models.MaskGITPrior)
+
+
+def held_out_bits(prior, codes, level):
+    """Bits/code on the validation and test codes: the exact figure, or MaskGIT's masked codes' bits."""
+    figures = {}
+    for name, split in (("validation", VALIDATION_SPLIT), ("test", TEST_SPLIT)):
+        inputs = keras_vq.data.prior_inputs(codes[split], level, prior)
+        if has_likelihood(prior):
+            symbols = np.asarray(prior.symbols_of(inputs))
+            figures[f"{name}_bits_per_code"] = float(prior.log_likelihood_bits(inputs).sum() / symbols.size)
+        else:
+            logs = prior.evaluate(inputs, batch_size=256, verbose=0, return_dict=True)
+            figures[f"{name}_masked_bits_per_code"] = float(logs[prior.BITS_METRIC])
+    return figures
 
 
 def train_prior(level, codes, arguments):
@@ -124,9 +142,11 @@ def train_prior(level, codes, arguments):
         keras.config.set_dtype_policy(arguments.dtype_policy)
         prior = build_prior(level, arguments)
         keras.config.set_dtype_policy("float32")
-        training = keras_vq.data.CodeBatches(
-            keras_vq.data.prior_inputs(codes[TRAIN_SPLIT], level, prior), arguments.batch_size, seed=arguments.seed
-        )
+        inputs = keras_vq.data.prior_inputs(codes[TRAIN_SPLIT], level, prior)
+        if has_likelihood(prior):
+            training = keras_vq.data.CodeBatches(inputs, arguments.batch_size, seed=arguments.seed)
+        else:  # MaskGIT: each batch with its codes masked at random (resumably: drawn from the seed and step)
+            training = MaskedCodeBatches(prior, inputs, arguments.batch_size, seed=arguments.seed)
         prior.compile(optimizer=keras.optimizers.Adam(arguments.learning_rate))
         started = time.perf_counter()
         history = keras_vq.training.fit_resumably(
@@ -137,7 +157,7 @@ def train_prior(level, codes, arguments):
             run_dir=level_dir,
         )
     prior = keras_vq.training.in_float32(prior)
-    keras_vq.plots.save_loss_curves(history, level_dir / "loss_curves.png", keys=["bits_per_code"])
+    keras_vq.plots.save_loss_curves(history, level_dir / "loss_curves.png", keys=[prior.BITS_METRIC])
     return prior, {
         "training_steps": len(history.get("loss", [])) * arguments.steps_per_epoch,
         "seconds_this_run": round(time.perf_counter() - started, 1),
@@ -170,18 +190,13 @@ def main():
     for level in autoencoder.code_levels().values():
         prior, training = train_prior(level, codes, arguments)
         priors.append(prior)
-        results["levels"][level.name] = {
-            **training,
-            "validation_bits_per_code": bits_per_code(
-                prior, keras_vq.data.prior_inputs(codes[VALIDATION_SPLIT], level, prior)
-            ),
-            "test_bits_per_code": bits_per_code(prior, keras_vq.data.prior_inputs(codes[TEST_SPLIT], level, prior)),
-        }
+        results["levels"][level.name] = {**training, **held_out_bits(prior, codes, level)}
 
     # The whole model's bound on the test split, in bits per dimension: under the decoder's own likelihood
     # when it has one, else under a logistic around its output with per-channel scales fitted on training images.
+    # (None with MaskGIT, which gives no likelihood.)
     scales = None
-    if not autoencoder.output_distribution.has_likelihood:
+    if all(map(has_likelihood, priors)) and not autoencoder.output_distribution.has_likelihood:
         training_images = keras_vq.data.load_numpy(
             "cifar10", TRAIN_SPLIT, 500, data_dir=arguments.data_dir, evaluation=True
         ).concatenated()[:SCALE_FIT_IMAGES]
@@ -192,7 +207,8 @@ def main():
     test_images, test_labels = keras_vq.data.load_numpy(
         "cifar10", TEST_SPLIT, 500, data_dir=arguments.data_dir, evaluation=True, with_labels=True
     ).concatenated()
-    results["test"] = keras_vq.metrics.bits_per_dim(autoencoder, priors, test_images, scales, test_labels)
+    if all(map(has_likelihood, priors)):
+        results["test"] = keras_vq.metrics.bits_per_dim(autoencoder, priors, test_images, scales, test_labels)
 
     keras_vq.runs.write_results(arguments.output_dir, results)  # Refuses NaN figures before anything is published.
 
@@ -212,7 +228,11 @@ def main():
                 f"{arguments.autoencoder_preset!r}, batch {arguments.batch_size}, seed {arguments.seed}",
                 "training_dtype_policy": arguments.dtype_policy,
                 **results["levels"][level],
-                "test_bits_per_dim_of_the_whole_model": results["test"]["bits_per_dim"],
+                **(
+                    {"test_bits_per_dim_of_the_whole_model": results["test"]["bits_per_dim"]}
+                    if "test" in results
+                    else {}
+                ),
                 "recipe": "python -m keras_vq.recipes.cifar10_prior",
             },
             overwrite=True,

@@ -14,11 +14,12 @@ here. What can be measured instead, reading top to bottom:
 2. Each prior in `--priors` (`kind=preset`: `kind` one of PRIOR_KINDS, `preset` a built-in name or a
    directory), with each of its samplers: PixelCNN and the transformer by their cached loop, MaskGIT in
    each of `--maskgit-steps` passes. Every sampler draws `--samples-per-class` code maps of every class
-   (the same labels and seed), timed after one warm-up draw: samples per second.
+   (the same labels and seed), timed after one warm-up draw of the same size: samples per second.
 3. The samples decoded by the autoencoder, then: the classifier's accuracy against the labels they were
    drawn for (class accuracy); the codebook usage of their codes (codes used / K, and the perplexity of
-   the codes' histogram), beside the same figures of the validation images' own codes; a picture of each
-   sampler's samples, one row a class.
+   the codes' histogram), beside the same figures of as many validation images' own codes (and the
+   classifier's accuracy on the validation images' reconstructions); a picture of each sampler's samples,
+   one row a class.
 
 Writes to --output-dir: `results.json`, `table.md`, `samples_<sampler>.png` and `classifier.keras`.
 """
@@ -40,6 +41,8 @@ PRIOR_KINDS = {
     "transformer": keras_vq.models.TransformerPrior,
     "maskgit": keras_vq.models.MaskGITPrior,
 }
+# The built-in priors over the codes of the VQ-VAE preset `cifar10_logistic_mixture`.
+DEFAULT_PRIORS = ("pixelcnn=cifar10_logistic_mixture", "transformer=cifar10_logistic_mixture")
 CLASS_NAMES = keras_vq.data.CIFAR10_CLASS_NAMES
 CLASSIFIER_BATCH = 128
 # Samples of each class in each sampler's picture.
@@ -54,16 +57,16 @@ def parse_arguments():
     parser.add_argument(
         "--priors",
         nargs="+",
-        required=True,
         type=prior_choice,
-        help=f"priors as kind=preset (kind one of {sorted(PRIOR_KINDS)}; preset a built-in name or a directory)",
+        default=[prior_choice(text) for text in DEFAULT_PRIORS],
+        help=f"priors as kind=preset (kind one of {sorted(PRIOR_KINDS)}; preset a built-in name or a directory; "
+        f"default: {' '.join(DEFAULT_PRIORS)})",
     )
     parser.add_argument("--maskgit-steps", type=int, nargs="+", default=[8, 12], help="MaskGIT's passes to measure")
     parser.add_argument("--samples-per-class", type=int, default=20, help="samples drawn for each class")
     parser.add_argument("--classifier-epochs", type=int, default=15, help="the classifier's training epochs")
-    parser.add_argument("--seed", type=int, default=0, help="seeds the classifier and the draws")
     parser.add_argument("--overwrite", action="store_true", help="replace the results in --output-dir")
-    return parser.parse(positive_ints=("samples_per_class", "classifier_epochs"), check=check)
+    return parser.parse(positive_ints=("samples_per_class", "classifier_epochs"), check=check, start=False)
 
 
 def prior_choice(text):
@@ -161,22 +164,24 @@ def main():
     }
     autoencoder = keras_vq.models.VQVAE.from_preset(arguments.autoencoder_preset)
     num_embeddings = autoencoder.code_levels()["codes"].num_embeddings
+    labels = np.repeat(np.arange(len(CLASS_NAMES)), arguments.samples_per_class)
     validation_images, validation_labels = splits[VALIDATION_SPLIT]
     reconstructions = autoencoder.predict(validation_images, batch_size=500, verbose=0)
+    validation_codes = keras.ops.convert_to_numpy(autoencoder.encode(validation_images[: len(labels)])["codes"])
     results["validation_images"] = {
         "reconstruction_class_accuracy": accuracy(model, reconstructions, validation_labels),
-        **codebook_figures(autoencoder.encode(validation_images)["codes"], num_embeddings),
+        **codebook_figures(validation_codes, num_embeddings),  # Over as many maps as each sampler draws.
     }
 
     # 2-3. Each sampler: speed, class accuracy, codebook usage, a picture.
-    labels = np.repeat(np.arange(len(CLASS_NAMES)), arguments.samples_per_class)
     results["samplers"] = {}
     for name, prior, options in samplers(arguments):
-        prior.sample(1, class_labels=labels[:1], seed=arguments.seed, verbose=0, **options)  # Compiles.
+        prior.sample(len(labels), class_labels=labels, seed=arguments.seed, verbose=0, **options)  # Compiles.
         started = time.perf_counter()
         codes = prior.sample(len(labels), class_labels=labels, seed=arguments.seed, verbose=0, **options)
         seconds = time.perf_counter() - started
-        images = np.clip(autoencoder.decode({"codes": codes}, seed=arguments.seed), 0.0, 1.0)
+        decoded = autoencoder.decode({"codes": codes}, seed=arguments.seed)
+        images = np.clip(keras.ops.convert_to_numpy(decoded), 0.0, 1.0)
         results["samplers"][name] = {
             "samples_per_second": len(labels) / seconds,
             "class_accuracy": accuracy(model, images, labels),

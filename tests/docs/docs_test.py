@@ -41,6 +41,7 @@ TUTORIAL_PASSES = {
     "quantizers": ("torch",),
     "quickstart": ("torch",),
     "speech": ("torch",),
+    "transformers": ("torch",),
 }
 
 
@@ -64,6 +65,7 @@ def test_every_tutorial_has_code_and_the_size_switch_is_the_only_change():
         "quantizers",
         "quickstart",
         "speech",
+        "transformers",
     ]
     for page in TUTORIALS:
         code = tutorial_code(page)

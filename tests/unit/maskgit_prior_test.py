@@ -34,7 +34,9 @@ def test_the_loss_is_the_mean_negative_log_likelihood_of_the_masked_codes():
     prior = MaskGITPrior(code_shape=(3, 4), num_classes=3, **SMALL)
     rng = np.random.default_rng(1)
     codes, labels = rng.integers(0, 8, (16, 3, 4)), rng.integers(0, 3, 16)
-    inputs, targets, weights = MaskedCodeBatches(prior, {"codes": codes, "class_labels": labels}, 16, False, 0)[0]
+    inputs, targets, weights = MaskedCodeBatches(prior, {"codes": codes, "class_labels": labels}, 16, evaluation=True)[
+        0
+    ]
     assert ((inputs["codes"] == 8) == (weights == 1)).all() and (targets == codes).all()
     logits = np.asarray(ops.convert_to_numpy(prior(inputs)), np.float64)
     log_probabilities = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)

@@ -188,6 +188,7 @@ RECIPES = (
     "quickstart",
     "cifar10_vqvae",
     "cifar10_prior",
+    "cifar10_samples",
     "kaokore_vqvae2",
     "librispeech_vqvae",
     "librispeech_listen",
@@ -285,7 +286,8 @@ def test_librispeech_recipe_refuses_residual_codes_for_its_prior_before_training
 
 
 @pytest.mark.parametrize(
-    "recipe", ["quickstart", "librispeech_listen", "librispeech_evaluate", "librispeech_phone_probe"]
+    "recipe",
+    ["quickstart", "librispeech_listen", "librispeech_evaluate", "librispeech_phone_probe", "cifar10_samples"],
 )
 def test_a_recipe_that_is_not_resumable_refuses_another_runs_folder_before_writing(
     recipe, tmp_path, monkeypatch, capsys
@@ -295,8 +297,9 @@ def test_a_recipe_that_is_not_resumable_refuses_another_runs_folder_before_writi
     import sys
 
     module = importlib.import_module(f"keras_vq.recipes.{recipe}")
-    speech = pathlib.Path(__file__).parents[1] / "fixtures" / "librispeech"
-    data = ["--data-dir", str(speech)] if recipe != "quickstart" else []
+    fixtures = pathlib.Path(__file__).parents[1] / "fixtures"
+    data_dir = {"quickstart": None, "cifar10_samples": fixtures / "cifar10"}.get(recipe, fixtures / "librispeech")
+    data = ["--data-dir", str(data_dir)] if data_dir else []
     run_dir = runs.start_run(tmp_path / "cifar10", ARGUMENTS, resume=False)  # Another recipe's run ...
     atomic.write_json_atomically(run_dir / runs.RESULTS_FILE, {"test": {"mse": 0.004}})  # ... and its figures.
     before = sorted(path.name for path in run_dir.iterdir())

@@ -3,11 +3,13 @@ drawing a whole map in a few parallel steps (Chang et al. 2022, https://arxiv.or
 
 import math
 import time
+import types
 
 import keras
 import numpy as np
 from keras import ops
 
+from keras_vq.data.batches import SeededBatches
 from keras_vq.distribute.data_parallel import predict_rows
 from keras_vq.models.code_map_prior import CLASS_LABELS, CODES, CONDITION
 from keras_vq.models.sampling import draw_categorical
@@ -20,35 +22,43 @@ from keras_vq.utils.progress import report_stage
 __all__ = ["MaskGITPrior", "MaskedCodeBatches"]
 
 
-class MaskedCodeBatches(keras.utils.PyDataset):
+class MaskedCodeBatches(SeededBatches):
     """Batches `(inputs, codes, weights)` of NumPy prior inputs for `MaskGITPrior.fit`: the codes with
     `training_masks` hidden behind the [MASK] code, the codes as targets, and the masks as the weights
-    (the loss is over the masked codes); shuffled each epoch unless `shuffle` is False."""
+    (the loss is over the masked codes). The order and the masks of batch `index` of epoch `epoch` are
+    drawn from `(seed, epoch)` and `(seed, epoch, index)` alone (`SeededBatches`), so a resumed run
+    (`keras_vq.training.batches_from`) sees the batches it would have seen; `evaluation=True` keeps the
+    examples in order, the last partial batch too.
 
-    def __init__(self, prior, inputs, batch_size, shuffle, seed):
-        super().__init__()
-        self.prior, self.batch_size, self.shuffle = prior, batch_size, shuffle
+    Example:
+        ```python
+        import numpy as np
+
+        import keras_vq
+        from keras_vq.models.transformer.maskgit_prior import MaskedCodeBatches
+
+        prior = keras_vq.models.MaskGITPrior(code_shape=(4, 4), num_embeddings=16, dim=16, num_layers=1, num_heads=2)
+        batches = MaskedCodeBatches(prior, np.zeros((10, 4, 4), "int32"), batch_size=4, seed=0)
+        inputs, codes, weights = batches[0]
+        print(len(batches), int((inputs == 16).sum()) == int(weights.sum()))  # 2 True: [MASK] is code 16
+        ```
+    """
+
+    def __init__(self, prior, inputs, batch_size, seed=0, evaluation=False):
+        self.prior = prior
         self.arrays = {
             key: np.asarray(value) for key, value in (inputs if isinstance(inputs, dict) else {CODES: inputs}).items()
         }
-        self.count = len(self.arrays[CODES])
-        self.rng = np.random.default_rng(seed)
-        self.order = self.rng.permutation(self.count) if shuffle else np.arange(self.count)
-
-    def __len__(self):
-        return math.ceil(self.count / self.batch_size)
+        super().__init__(len(self.arrays[CODES]), batch_size, evaluation, seed)
 
     def __getitem__(self, index):
-        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        rows = self._batch_indices(index)
         codes = self.arrays[CODES][rows].astype(np.int32)
-        masks = training_masks(self.rng, len(rows), math.prod(self.prior.code_shape)).reshape(codes.shape)
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        masks = training_masks(rng, len(rows), math.prod(self.prior.code_shape)).reshape(codes.shape)
         hidden = np.where(masks, self.prior.sequence_embedding.mask_code, codes).astype(np.int32)
         given = {key: self.arrays[key][rows] for key in (CLASS_LABELS, CONDITION) if key in self.arrays}
         return self.prior.model_inputs(hidden, **given), codes, masks.astype(np.float32)
-
-    def on_epoch_end(self):
-        if self.shuffle:
-            self.order = self.rng.permutation(self.count)
 
 
 @keras.saving.register_keras_serializable(package="keras_vq")
@@ -95,19 +105,34 @@ class MaskGITPrior(TransformerPrior):
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, shuffle=True, validation_data=None, **kwargs):
         """`keras.Model.fit` on NumPy codes (an array, or a dict with the labels and condition), masked a
-        batch at a time (`MaskedCodeBatches`); `validation_data` the same, masked with a fixed seed."""
-        self.check_inputs(self._numpy_inputs("fit", x, y))
-        batch_size = self._checked_batch_size(batch_size)
-        batches = MaskedCodeBatches(self, x, batch_size, shuffle, self.seed)
+        batch at a time (`MaskedCodeBatches`: reshuffled each epoch from the prior's `seed`, or in order
+        with `shuffle=False`); `validation_data` the same, masked with a fixed seed. `x` may also be
+        masked batches already: a `MaskedCodeBatches`, or a generator of its batches
+        (`keras_vq.training.batches_from`, as `keras_vq.training.fit_resumably` trains)."""
+        if isinstance(x, (MaskedCodeBatches, types.GeneratorType)) and y is None and batch_size is None:
+            batches = x
+        else:
+            self.check_inputs(self._numpy_inputs("fit", x, y))
+            batch_size = self._checked_batch_size(batch_size)
+            batches = MaskedCodeBatches(self, x, batch_size, seed=self.seed or 0, evaluation=not shuffle)
         if validation_data is not None:
             self.check_inputs(self._numpy_inputs("fit", validation_data, None))
-            validation_data = MaskedCodeBatches(self, validation_data, batch_size, False, 0)
-        return super(TransformerPrior, self).fit(batches, epochs=epochs, validation_data=validation_data, **kwargs)
+            validation_batch = batch_size or getattr(batches, "batch_size", None)
+            validation_data = MaskedCodeBatches(
+                self, validation_data, self._checked_batch_size(validation_batch), evaluation=True
+            )
+        return super(TransformerPrior, self).fit(
+            batches,
+            epochs=epochs,
+            validation_data=validation_data,
+            shuffle=False,
+            **kwargs,  # Batches shuffle.
+        )
 
     def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
         """The masked codes' loss on NumPy codes, masked with a fixed seed (the same masks every call)."""
         self.check_inputs(self._numpy_inputs("evaluate", x, y))
-        batches = MaskedCodeBatches(self, x, self._checked_batch_size(batch_size), False, 0)
+        batches = MaskedCodeBatches(self, x, self._checked_batch_size(batch_size), evaluation=True)
         return super(TransformerPrior, self).evaluate(batches, **kwargs)
 
     @staticmethod
