@@ -63,8 +63,15 @@ def parse_arguments():
         f"default: {' '.join(DEFAULT_PRIORS)})",
     )
     parser.add_argument("--maskgit-steps", type=int, nargs="+", default=[8, 12], help="MaskGIT's passes to measure")
+    parser.add_argument(
+        "--guidance-scales",
+        type=float,
+        nargs="+",
+        default=[1.0, 3.0],
+        help="the transformers' classifier-free guidance scales to measure (1: none)",
+    )
     parser.add_argument("--samples-per-class", type=int, default=20, help="samples drawn for each class")
-    parser.add_argument("--classifier-epochs", type=int, default=15, help="the classifier's training epochs")
+    parser.add_argument("--classifier-epochs", type=int, default=10, help="the classifier's training epochs")
     parser.add_argument("--overwrite", action="store_true", help="replace the results in --output-dir")
     return parser.parse(positive_ints=("samples_per_class", "classifier_epochs"), check=check, start=False)
 
@@ -78,16 +85,18 @@ def prior_choice(text):
 
 def check(arguments):
     keras_vq.runs.refuse_to_replace_results(arguments.output_dir, arguments.overwrite)
+    if any(scale < 0 for scale in arguments.guidance_scales):
+        raise keras_vq.runs.RunError(f"--guidance-scales must all be >= 0, got {arguments.guidance_scales}")
     if any(steps < 1 for steps in arguments.maskgit_steps):
         raise keras_vq.runs.RunError(f"--maskgit-steps must all be >= 1, got {arguments.maskgit_steps}")
 
 
 def classifier(seed):
-    """A small CNN for 32x32x3 images in [0, 1]: three stages of two 3x3 convolutions (32, 64, 128
+    """A small CNN for 32x32x3 images in [0, 1]: three stages of two 3x3 convolutions (16, 32, 64
     channels, batch norm, ReLU) and 2x2 max-pooling, global average pooling, dropout, 10 logits."""
     layers = [keras.Input((32, 32, 3)), keras.layers.RandomFlip("horizontal", seed=seed)]
     layers.append(keras.layers.RandomTranslation(0.1, 0.1, fill_mode="reflect", seed=seed))
-    for channels in (32, 64, 128):
+    for channels in (16, 32, 64):
         for _ in range(2):
             layers += [
                 keras.layers.Conv2D(channels, 3, padding="same", use_bias=False),
@@ -131,14 +140,19 @@ def codebook_figures(codes, num_embeddings):
 
 
 def samplers(arguments):
-    """(name, prior, keyword arguments of its `sample`) for each sampler measured."""
+    """(name, prior, keyword arguments of its `sample`) for each sampler measured: the transformers at each
+    of `--guidance-scales` (the PixelCNN, trained without class dropout, at 1 only)."""
     for kind, preset in arguments.priors:
         prior = PRIOR_KINDS[kind].from_preset(preset)
-        if kind == "maskgit":
-            for steps in arguments.maskgit_steps:
-                yield f"maskgit_{steps}_steps", prior, {"steps": steps}
-        else:
-            yield f"{kind}_cached", prior, {"method": "cached"}
+        scales = [1.0] if kind == "pixelcnn" else arguments.guidance_scales
+        for scale in scales:
+            guidance = {} if kind == "pixelcnn" else {"guidance_scale": scale}
+            suffix = "" if kind == "pixelcnn" else f", guidance {scale:g}"
+            if kind == "maskgit":
+                for steps in arguments.maskgit_steps:
+                    yield f"maskgit, {steps} passes{suffix}", prior, {"steps": steps, **guidance}
+            else:
+                yield f"{kind}, cached{suffix}", prior, {"method": "cached", **guidance}
 
 
 def main():
@@ -189,7 +203,8 @@ def main():
         }
         pictured = images.reshape(len(CLASS_NAMES), arguments.samples_per_class, *images.shape[1:])
         pictured = pictured[:, :PICTURED_PER_CLASS].reshape(-1, *images.shape[1:])
-        keras_vq.plots.save_sample_grid(pictured, CLASS_NAMES, arguments.output_dir / f"samples_{name}.png")
+        file_name = "samples_" + "".join(character if character.isalnum() else "_" for character in name) + ".png"
+        keras_vq.plots.save_sample_grid(pictured, CLASS_NAMES, arguments.output_dir / file_name.replace("__", "_"))
         print(name, results["samplers"][name], flush=True)
 
     keras_vq.runs.write_results(arguments.output_dir, results)
