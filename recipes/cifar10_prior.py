@@ -10,10 +10,10 @@ With `--model vqvae` it trains one prior over the 8x8 codes of
 `VQVAE2.from_preset("cifar10")`: over the 4x4 top codes, then over the 8x8
 bottom codes conditioned on the top ones. All priors are conditioned on the
 class label. The prior is `--prior` (a name in `keras_vq.models.PRIORS`,
-PixelCNN by default, or `maskgit`) built by its `for_code_level` with
+PixelCNN by default) built by its `for_code_level` with
 `--prior-arguments` (its constructor's architecture arguments, as JSON).
 MaskGIT gives no likelihood: its held-out figure is the masked codes' bits
-(`MaskGITPrior.evaluate`), and there is no bits/dim bound. Reads top to bottom:
+(its `evaluate`), and there is no bits/dim bound. Reads top to bottom:
 codes, priors, figures, samples.
 
 Codes come from `keras_vq.data.load_codes` (encoded once, cached under
@@ -43,7 +43,6 @@ import numpy as np
 
 import keras_vq
 import keras_vq.plots
-from keras_vq.models.transformer.maskgit_prior import MaskedCodeBatches
 
 AUTOENCODERS = {"vqvae": keras_vq.models.VQVAE, "vqvae2": keras_vq.models.VQVAE2}
 TRAIN_SPLIT, VALIDATION_SPLIT, TEST_SPLIT = "train[:90%]", "train[90%:]", "test"
@@ -55,9 +54,6 @@ DEFAULT_PRIOR_ARGUMENTS = {
     "transformer": {"dim": 128, "num_layers": 4, "num_heads": 4, "dropout": 0.1, "class_dropout": 0.1},
     "maskgit": {"dim": 128, "num_layers": 4, "num_heads": 4, "dropout": 0.1, "class_dropout": 0.1},
 }
-# The priors --prior names: the registry's, and MaskGIT, which gives no likelihood (so no bits/dim: its
-# held-out figure is the masked codes' bits, `evaluate`'s).
-PRIORS = {**keras_vq.models.PRIORS, "maskgit": keras_vq.models.MaskGITPrior}
 
 
 def parse_arguments():
@@ -70,7 +66,9 @@ def parse_arguments():
     )
     parser.add_argument("--autoencoder-preset", default="cifar10", help="the autoencoder's preset name or directory")
     parser.add_training_options(steps=20_000, batch_size=64, learning_rate=1e-3, data_parallel=True)
-    parser.add_argument("--prior", choices=sorted(PRIORS), default="pixelcnn", help="the prior over each level's codes")
+    parser.add_argument(
+        "--prior", choices=sorted(keras_vq.models.PRIORS), default="pixelcnn", help="the prior over each level's codes"
+    )
     parser.add_argument(
         "--prior-arguments",
         type=prior_arguments,
@@ -109,7 +107,7 @@ def prior_arguments(text):
 def build_prior(level, arguments):
     """A class-conditional prior over one of the autoencoder's code levels (conditioned on the top
     codes too, for VQ-VAE-2's bottom level)."""
-    return PRIORS[arguments.prior].for_code_level(
+    return keras_vq.models.PRIORS[arguments.prior].for_code_level(
         level,
         num_classes=len(keras_vq.data.CIFAR10_CLASS_NAMES),
         name=f"{level.name}_prior",
@@ -117,16 +115,12 @@ def build_prior(level, arguments):
     )
 
 
-def has_likelihood(prior):
-    return not isinstance(prior, keras_vq.models.MaskGITPrior)
-
-
 def held_out_bits(prior, codes, level):
     """Bits/code on the validation and test codes: the exact figure, or MaskGIT's masked codes' bits."""
     figures = {}
     for name, split in (("validation", VALIDATION_SPLIT), ("test", TEST_SPLIT)):
         inputs = keras_vq.data.prior_inputs(codes[split], level, prior)
-        if has_likelihood(prior):
+        if prior.HAS_LIKELIHOOD:
             symbols = np.asarray(prior.symbols_of(inputs))
             figures[f"{name}_bits_per_code"] = float(prior.log_likelihood_bits(inputs).sum() / symbols.size)
         else:
@@ -143,10 +137,8 @@ def train_prior(level, codes, arguments):
         prior = build_prior(level, arguments)
         keras.config.set_dtype_policy("float32")
         inputs = keras_vq.data.prior_inputs(codes[TRAIN_SPLIT], level, prior)
-        if has_likelihood(prior):
-            training = keras_vq.data.CodeBatches(inputs, arguments.batch_size, seed=arguments.seed)
-        else:  # MaskGIT: each batch with its codes masked at random (resumably: drawn from the seed and step)
-            training = MaskedCodeBatches(prior, inputs, arguments.batch_size, seed=arguments.seed)
+        # The prior's own batches (MaskGIT's masked at random), drawn from the seed and step: resumable.
+        training = prior.training_batches(inputs, arguments.batch_size, seed=arguments.seed)
         prior.compile(optimizer=keras.optimizers.Adam(arguments.learning_rate))
         started = time.perf_counter()
         history = keras_vq.training.fit_resumably(
@@ -196,7 +188,7 @@ def main():
     # when it has one, else under a logistic around its output with per-channel scales fitted on training images.
     # (None with MaskGIT, which gives no likelihood.)
     scales = None
-    if all(map(has_likelihood, priors)) and not autoencoder.output_distribution.has_likelihood:
+    if all(prior.HAS_LIKELIHOOD for prior in priors) and not autoencoder.output_distribution.has_likelihood:
         training_images = keras_vq.data.load_numpy(
             "cifar10", TRAIN_SPLIT, 500, data_dir=arguments.data_dir, evaluation=True
         ).concatenated()[:SCALE_FIT_IMAGES]
@@ -207,7 +199,7 @@ def main():
     test_images, test_labels = keras_vq.data.load_numpy(
         "cifar10", TEST_SPLIT, 500, data_dir=arguments.data_dir, evaluation=True, with_labels=True
     ).concatenated()
-    if all(map(has_likelihood, priors)):
+    if all(prior.HAS_LIKELIHOOD for prior in priors):
         results["test"] = keras_vq.metrics.bits_per_dim(autoencoder, priors, test_images, scales, test_labels)
 
     keras_vq.runs.write_results(arguments.output_dir, results)  # Refuses NaN figures before anything is published.

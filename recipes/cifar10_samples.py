@@ -33,14 +33,10 @@ import numpy as np
 
 import keras_vq
 import keras_vq.plots
-from keras_vq.utils.atomic import atomic_path, write_text_atomically
 
 TRAIN_SPLIT, VALIDATION_SPLIT, TEST_SPLIT = "train[:90%]", "train[90%:]", "test"
-PRIOR_KINDS = {
-    "pixelcnn": keras_vq.models.PixelCNN,
-    "transformer": keras_vq.models.TransformerPrior,
-    "maskgit": keras_vq.models.MaskGITPrior,
-}
+# The priors over image codes (WaveNet's are audio's).
+PRIOR_KINDS = {name: keras_vq.models.PRIORS[name] for name in ("maskgit", "pixelcnn", "transformer")}
 # The built-in priors over the codes of the VQ-VAE preset `cifar10_logistic_mixture`.
 DEFAULT_PRIORS = ("pixelcnn=cifar10_logistic_mixture", "transformer=cifar10_logistic_mixture")
 CLASS_NAMES = keras_vq.data.CIFAR10_CLASS_NAMES
@@ -122,7 +118,7 @@ def trained_classifier(arguments, splits):
         metrics=["accuracy"],
     )
     model.fit(images, labels, batch_size=CLASSIFIER_BATCH, epochs=arguments.classifier_epochs, verbose=2)
-    with atomic_path(path) as temporary:
+    with keras_vq.utils.atomic.atomic_path(path) as temporary:
         model.save(temporary)
     return model
 
@@ -208,7 +204,7 @@ def main():
         print(name, results["samplers"][name], flush=True)
 
     keras_vq.runs.write_results(arguments.output_dir, results)
-    write_text_atomically(arguments.output_dir / "table.md", table(results))
+    keras_vq.utils.atomic.write_text_atomically(arguments.output_dir / "table.md", table(results))
     print(table(results))
 
 

@@ -14,7 +14,7 @@ from keras_vq.models.vqvae.vqvae import VQVAE
 from keras_vq.models.vqvae2.vqvae2 import VQVAE2
 from keras_vq.models.wavenet.wavenet import WaveNet
 
-PRIORS = {"pixelcnn": PixelCNN, "transformer": TransformerPrior, "wavenet": WaveNet}
+PRIORS = {"maskgit": MaskGITPrior, "pixelcnn": PixelCNN, "transformer": TransformerPrior, "wavenet": WaveNet}
 
 __all__ = [
     "MaskGITPrior",

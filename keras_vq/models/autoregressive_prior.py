@@ -155,6 +155,8 @@ class AutoregressivePrior(PresetMixin, keras.Model):
     SYMBOLS_KEY = None
     LABELS_KEY = None
     BITS_METRIC = None
+    # Whether `log_likelihood_bits` is the exact likelihood (MaskGIT's masked model gives none).
+    HAS_LIKELIHOOD = True
 
     # --- The interface a prior supplies -----------------------------------------------------
 
@@ -335,6 +337,26 @@ class AutoregressivePrior(PresetMixin, keras.Model):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         nats = ops.mean(keras.losses.sparse_categorical_crossentropy(self.symbols_of(x), y_pred, from_logits=True))
         return self.tracked_loss(nats)
+
+    def training_batches(self, inputs, batch_size, seed=0):
+        """The batches this prior trains on from NumPy `inputs` (as `fit` takes them): reshuffled each epoch
+        from `seed`, and the same from any step whether or not a run was interrupted
+        (`keras_vq.training.batches_from`). Here `keras_vq.data.CodeBatches`; MaskGIT masks each batch.
+
+        Example:
+            ```python
+            import numpy as np
+
+            import keras_vq
+
+            prior = keras_vq.models.PixelCNN(code_shape=(4, 4), num_embeddings=16, channels=8, num_blocks=1)
+            batches = prior.training_batches(np.zeros((10, 4, 4), "int32"), batch_size=4, seed=0)
+            print(type(batches).__name__, len(batches))  # CodeBatches 2
+            ```
+        """
+        from keras_vq.data.codes import CodeBatches  # keras_vq.data imports the models' modules
+
+        return CodeBatches(inputs, batch_size, seed=seed)
 
     def tracked_loss(self, nats):
         """The loss `nats` (mean nats a symbol) reported in bits under `BITS_METRIC`, and scaled for a

@@ -11,6 +11,7 @@ from keras import ops
 from keras_vq.models import MaskGITPrior
 from keras_vq.models.transformer.mask_schedule import mask_schedule, masked_counts, training_masks
 from keras_vq.models.transformer.maskgit_prior import MaskedCodeBatches
+from keras_vq.training import batches_from, fit_resumably
 from tests.synthetic import class_pattern_codes
 
 SMALL = dict(num_embeddings=8, dim=16, num_layers=2, num_heads=2)
@@ -43,6 +44,25 @@ def test_the_loss_is_the_mean_negative_log_likelihood_of_the_masked_codes():
     nats = -np.take_along_axis(log_probabilities, targets[..., None], axis=-1)[..., 0]
     loss = prior.compute_loss(inputs, targets, ops.convert_to_tensor(logits, "float32"), weights)
     np.testing.assert_allclose(float(ops.convert_to_numpy(loss)), (nats * weights).sum() / weights.sum(), rtol=1e-5)
+
+
+def test_masked_batches_resume_mid_stream_and_fit_trains_on_their_stream(tmp_path):
+    """A run resumed at step 5 (`batches_from`, as `fit_resumably` resumes) sees the order and the masks
+    the uninterrupted run saw there; `fit_resumably` trains the prior on that stream and resumes it."""
+    prior = MaskGITPrior(code_shape=(2, 3), num_classes=2, **SMALL)
+    rng = np.random.default_rng(2)
+    inputs = {"codes": rng.integers(0, 8, (20, 2, 3)), "class_labels": rng.integers(0, 2, 20)}
+    uninterrupted = batches_from(MaskedCodeBatches(prior, inputs, 4, seed=3), 0)
+    expected = [next(uninterrupted) for _ in range(8)][5:]
+    resumed = batches_from(MaskedCodeBatches(prior, inputs, 4, seed=3), 5)  # a fresh object, as after a kill
+    for want, got in zip(expected, [next(resumed) for _ in range(3)]):
+        for left, right in zip(keras.tree.flatten(want), keras.tree.flatten(got)):
+            np.testing.assert_array_equal(left, right)
+    assert not all((expected[0][2] == batch[2]).all() for batch in expected[1:])  # the masks differ by batch
+    prior.compile(optimizer=keras.optimizers.Adam(1e-3))
+    stream = lambda step: batches_from(MaskedCodeBatches(prior, inputs, 4, seed=3), step)  # noqa: E731
+    history = fit_resumably(prior, stream, total_steps=4, steps_per_epoch=2, run_dir=tmp_path, verbose=0)
+    assert len(history["masked_bits_per_code"]) == 2 and np.isfinite(history["loss"]).all()
 
 
 def test_a_trained_prior_draws_its_classes_patterns_and_decoding_fixes_the_scheduled_codes_for_good():

@@ -100,6 +100,7 @@ class MaskGITPrior(TransformerPrior):
 
     MASKED = True
     BITS_METRIC = "masked_bits_per_code"
+    HAS_LIKELIHOOD = False
 
     # --- Training ----------------------------------------------------------------------------
 
@@ -134,6 +135,24 @@ class MaskGITPrior(TransformerPrior):
         self.check_inputs(self._numpy_inputs("evaluate", x, y))
         batches = MaskedCodeBatches(self, x, self._checked_batch_size(batch_size), evaluation=True)
         return super(TransformerPrior, self).evaluate(batches, **kwargs)
+
+    def training_batches(self, inputs, batch_size, seed=0):
+        """`MaskedCodeBatches` of NumPy `inputs`: each batch with its codes masked by the schedule, the
+        order and the masks drawn from `seed` and the step (so a resumed run sees the same ones).
+
+        Example:
+            ```python
+            import numpy as np
+
+            import keras_vq
+
+            prior = keras_vq.models.MaskGITPrior(code_shape=(4, 4), num_embeddings=16, dim=16, num_layers=1,
+                                                 num_heads=2)
+            inputs, codes, weights = prior.training_batches(np.zeros((10, 4, 4), "int32"), batch_size=4)[0]
+            print(inputs.shape, int(weights.sum()) == int((inputs == 16).sum()))  # (4, 4, 4) True
+            ```
+        """
+        return MaskedCodeBatches(self, inputs, batch_size, seed=seed)
 
     @staticmethod
     def _checked_batch_size(batch_size):
