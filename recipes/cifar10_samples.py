@@ -104,13 +104,20 @@ def classifier(seed):
     return keras.Sequential(layers, name="classifier")
 
 
-def trained_classifier(arguments, splits):
+def labelled_images(arguments, split):
+    """`split` of CIFAR-10 on [0, 1], and its labels."""
+    return keras_vq.data.load_numpy(
+        "cifar10", split, 500, data_dir=arguments.data_dir, evaluation=True, with_labels=True
+    ).concatenated()
+
+
+def trained_classifier(arguments):
     """The classifier of `classifier.keras` in --output-dir, or one trained now and saved there."""
     path = arguments.output_dir / "classifier.keras"
     if path.exists():
         return keras_vq.saving.load_model(path)
     model = classifier(arguments.seed)
-    images, labels = splits[TRAIN_SPLIT]
+    images, labels = labelled_images(arguments, TRAIN_SPLIT)  # Read only to train.
     steps = arguments.classifier_epochs * math.ceil(len(images) / CLASSIFIER_BATCH)
     model.compile(
         optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(2e-3, steps)),
@@ -154,15 +161,10 @@ def samplers(arguments):
 def main():
     arguments = parse_arguments()
     keras.utils.set_random_seed(arguments.seed)
-    splits = {
-        split: keras_vq.data.load_numpy(
-            "cifar10", split, 500, data_dir=arguments.data_dir, evaluation=True, with_labels=True
-        ).concatenated()
-        for split in (TRAIN_SPLIT, VALIDATION_SPLIT, TEST_SPLIT)
-    }
+    splits = {split: labelled_images(arguments, split) for split in (VALIDATION_SPLIT, TEST_SPLIT)}
 
     # 1. The classifier, and what it reaches on real images.
-    model = trained_classifier(arguments, splits)
+    model = trained_classifier(arguments)
     results = {
         "backend": keras.backend.backend(),
         "autoencoder_preset": arguments.autoencoder_preset,

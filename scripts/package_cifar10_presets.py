@@ -56,26 +56,26 @@ def main():
     for run, (model_class, folder, preset_name) in MODELS.items():
         source = arguments.runs / run / "preset" if arguments.runs else None
         target = PACKAGE / "models" / folder / "presets" / preset_name
-        if updated(source, target, arguments.recheck):
+        if refreshed(source, target, arguments.recheck):
             figures = keras_vq.metrics.reconstruction_report(model_class.from_preset(target), images)
             record_check_figures(target, figures)
     for prior_class in PRIORS:
         for entry in prior_class.builtin_presets.values():
             source = arguments.prior_runs / entry["run"] / "preset" if arguments.prior_runs else None
             target = PACKAGE / entry["directory"]
-            if updated(source, target, arguments.recheck):
+            if refreshed(source, target, arguments.recheck):
                 record_check_figures(
                     target, prior_check_figures(prior_class.from_preset(target), entry, images, labels)
                 )
 
 
-def updated(source, target, recheck):
-    """Whether `target` gets its check figures: copied from `source` first when that run exists, or
-    with `recheck` as it is packaged."""
-    if source and source.exists():
+def refreshed(source, target, recheck):
+    """Copies `source` (a run's preset) to `target` when the run exists; then whether `target` gets its
+    check figures: when it was copied, or with `recheck` when it is already packaged."""
+    copied = bool(source and source.exists())
+    if copied:
         copy_preset(source, target)
-        return True
-    return recheck and target.exists()
+    return copied or (recheck and target.exists())
 
 
 def copy_preset(source, target):
