@@ -443,9 +443,13 @@ def bits_per_dim(model, priors, images, scales=None, class_labels=None, batch_si
         batch = images[start : start + batch_size]
         labels = None if class_labels is None else np.asarray(class_labels)[start : start + batch_size]
         encoded = {name: keras.ops.convert_to_numpy(level) for name, level in model.encode(batch).items()}
-        # What a prior models and generation decodes: the first stage of a residual quantizer's codes.
-        prior_codes = {name: level.prior_codes(encoded[name]) for name, level in model.code_levels().items()}
-        codes = {name: level.as_decoder_codes(prior_codes[name]) for name, level in model.code_levels().items()}
+        # What a prior models and generation decodes: a residual quantizer's first stage, or every stage
+        # for a prior over all of them (`CodeLevel.modelled_codes`).
+        prior_codes = {
+            name: level.modelled_codes(encoded[name], prior.level_spec().stages)
+            for (name, level), prior in zip(levels.items(), priors)
+        }
+        codes = {name: level.as_decoder_codes(prior_codes[name]) for name, level in levels.items()}
         if likelihood is not None:
             nats = -likelihood.log_probability(batch, model.decoder_parameters(codes))
             decoder_bits += np.sum(keras.ops.convert_to_numpy(nats), dtype=np.float64) / np.log(2.0)
@@ -454,7 +458,9 @@ def bits_per_dim(model, priors, images, scales=None, class_labels=None, batch_si
             pixels = np.rint(batch * (LEVELS - 1)).astype(np.int64)
             decoder_bits += discretized_logistic_bits(pixels, means, scales).sum()
         for level, prior in zip(model.code_levels().values(), priors):
-            condition = prior_codes[level.condition.name] if level.condition is not None else None
+            condition = (
+                None if level.condition is None else level.condition.prior_codes(prior_codes[level.condition.name])
+            )
             prior_bits += prior.log_likelihood_bits(prior.inputs_for(prior_codes[level.name], labels, condition)).sum()
         progress.advance()
     progress.done()

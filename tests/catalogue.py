@@ -182,6 +182,7 @@ CATALOGUE = {
         dict(
             code_shape=(3, 4),
             num_embeddings=9,
+            num_stages=2,  # every stage of residual codes (TransformerPrior's own entry: one a position)
             dim=8,
             num_layers=2,
             num_heads=2,
@@ -195,7 +196,7 @@ CATALOGUE = {
         ),
         lambda rng: (
             {
-                "codes": rng.integers(0, 9, (2, 3, 4)).astype("int32"),
+                "codes": rng.integers(0, 9, (2, 3, 4, 2)).astype("int32"),
                 "class_labels": np.array([1, 3], "int32"),
                 "condition": rng.integers(0, 7, (2, 2, 2)).astype("int32"),
             },

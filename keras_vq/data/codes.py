@@ -100,7 +100,8 @@ def prior_inputs(codes, level, prior):
     level's codes, with the labels when the prior takes labels, and the codes
     of the level it is conditioned on (VQ-VAE-2's bottom prior: the top codes).
     With several codes a position (residual VQ), the prior models the first
-    stage's (`CodeLevel.prior_codes`).
+    stage's, or every stage when it models that many (`CodeLevel.modelled_codes`,
+    `LevelSpec.stages`); a condition is the first stage of the level it names.
 
     Example:
         ```python
@@ -120,7 +121,7 @@ def prior_inputs(codes, level, prior):
     prior.check_fits_level(level)
     labels = codes["labels"] if prior.label_key is not None else None
     condition = None if level.condition is None else level.condition.prior_codes(codes[level.condition.name])
-    return prior.inputs_for(level.prior_codes(codes[level.name]), labels, condition)
+    return prior.inputs_for(level.modelled_codes(codes[level.name], prior.level_spec().stages), labels, condition)
 
 
 def load_codes(model, name, split, data_dir=None, download=False, cache_dir=None, verbose="auto"):

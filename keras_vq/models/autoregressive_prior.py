@@ -129,12 +129,14 @@ def output_head_on_vectors(head):
 @dataclasses.dataclass(frozen=True)
 class LevelSpec:
     """What codes a prior models: their per-example `shape` (`(None,)` for a sequence of any length),
-    the `num_symbols` K they are drawn from, and the `condition_shape` of the codes it is conditioned on
-    (None: none). Compared with a `CodeLevel` by `AutoregressivePrior.check_fits_level`."""
+    the `num_symbols` K they are drawn from, the `condition_shape` of the codes it is conditioned on
+    (None: none), and the `stages` of a residual quantizer's codes it models a position (1: one code a
+    position, the first stage's). Compared with a `CodeLevel` by `AutoregressivePrior.check_fits_level`."""
 
     shape: tuple
     num_symbols: int
     condition_shape: tuple | None = None
+    stages: int = 1
 
 
 class AutoregressivePrior(PresetMixin, keras.Model):
@@ -292,6 +294,11 @@ class AutoregressivePrior(PresetMixin, keras.Model):
             raise ValueError(
                 f"{argument} must model {tuple(level.shape)} maps of {level.num_embeddings} codes (level "
                 f"{level.name!r}); got a {type(self).__name__} over {spec.shape} maps of {spec.num_symbols} codes"
+            )
+        if spec.stages != 1 and (not level.stage_axis or spec.stages != level.codes_per_position):
+            raise ValueError(
+                f"{argument} models {spec.stages} residual stages a position; level {level.name!r} has "
+                f"{level.codes_per_position} code{'s' if level.codes_per_position > 1 else ''} a position"
             )
         wanted = None if level.condition is None else tuple(level.condition.shape)
         if (spec.condition_shape is None) != (wanted is None) or (

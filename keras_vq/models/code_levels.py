@@ -29,8 +29,9 @@ class CodeLevel:
         num_embeddings: K, the codes it is drawn from.
         condition: the level a prior over this one is conditioned on (None: none).
         codes_per_position: codes at each position: 1, or a ResidualVectorQuantizer's
-            stages (codes then have a last axis of that size). A prior models one code a
-            position, the first stage's (`prior_codes`).
+            stages (codes then have a last axis of that size). A prior models the first
+            stage's (`prior_codes`), or every stage (`modelled_codes`: a `TransformerPrior`
+            with `num_stages`).
         stage_axis: whether codes have that last axis (a ResidualVectorQuantizer's do, even
             with one stage).
 
@@ -51,8 +52,9 @@ class CodeLevel:
     stage_axis: bool = False
 
     def prior_codes(self, codes):
-        """What a prior over this level models: `codes` as encoded, or with several codes a
-        position, the first (coarsest) stage's, `codes[..., 0]`.
+        """The first (coarsest) stage of `codes`: `codes[..., 0]` when a position has several codes
+        (codes with the stage axis), else `codes` as they are. What a prior over one stage models, and
+        what VQ-VAE-2's bottom prior is conditioned on.
 
         Example:
             ```python
@@ -64,11 +66,37 @@ class CodeLevel:
             print(level.prior_codes(np.zeros((2, 8, 8, 4), "int32")).shape)  # (2, 8, 8): the first stage
             ```
         """
-        return codes[..., 0] if self.stage_axis else codes
+        return codes[..., 0] if self.has_stage_axis(codes) else codes
+
+    def modelled_codes(self, codes, stages=1):
+        """What a prior modelling `stages` codes a position (`LevelSpec.stages`) models of `codes`: every
+        stage (`(batch, *shape, stages)`, a `TransformerPrior` over residual codes) or the first
+        (`prior_codes`).
+
+        Example:
+            ```python
+            import numpy as np
+
+            import keras_vq
+
+            level = keras_vq.models.code_levels.CodeLevel("codes", (8, 8), 16, codes_per_position=4, stage_axis=True)
+            codes = np.zeros((2, 8, 8, 4), "int32")
+            print(level.modelled_codes(codes, 4).shape, level.modelled_codes(codes).shape)  # (2, 8, 8, 4) (2, 8, 8)
+            ```
+        """
+        if stages == 1:
+            return self.prior_codes(codes)
+        if stages != self.codes_per_position or not self.has_stage_axis(codes):
+            raise ValueError(
+                f"a prior over {stages} stages a position needs level {self.name!r}'s codes with that many "
+                f"stages; it has {self.codes_per_position}, and the codes have shape {tuple(codes.shape)}"
+            )
+        return codes
 
     def as_decoder_codes(self, prior_codes):
-        """The inverse of `prior_codes` for a decoder: a prior's samples `(batch, *shape)` as codes the
-        model decodes, `(batch, *shape, 1)` (one stage) when a position has several codes.
+        """The inverse of `modelled_codes` for a decoder: a prior's samples as codes the model decodes.
+        A first stage's `(batch, *shape)` becomes `(batch, *shape, 1)` (one stage) when a position has
+        several codes; samples of every stage, `(batch, *shape, stages)`, are decoded as they are.
 
         Example:
             ```python
@@ -80,7 +108,24 @@ class CodeLevel:
             print(level.as_decoder_codes(np.zeros((2, 8, 8), "int32")).shape)  # (2, 8, 8, 1)
             ```
         """
-        return prior_codes[..., None] if self.stage_axis else prior_codes
+        if not self.stage_axis or self.has_stage_axis(prior_codes):
+            return prior_codes
+        return prior_codes[..., None]
+
+    def has_stage_axis(self, codes):
+        """Whether `codes` (a batch of this level's) carry the stage axis: `(batch, *shape, stages)`.
+
+        Example:
+            ```python
+            import numpy as np
+
+            import keras_vq
+
+            level = keras_vq.models.code_levels.CodeLevel("codes", (8, 8), 16, codes_per_position=4, stage_axis=True)
+            print(level.has_stage_axis(np.zeros((2, 8, 8, 4))), level.has_stage_axis(np.zeros((2, 8, 8))))  # True False
+            ```
+        """
+        return self.stage_axis and len(codes.shape) == len(self.shape) + 2
 
 
 def levels_by_name(*levels):

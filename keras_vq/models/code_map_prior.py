@@ -42,6 +42,24 @@ class CodeMapPrior(AutoregressivePrior):
     """
 
     SYMBOLS_KEY, LABELS_KEY, BITS_METRIC = CODES, CLASS_LABELS, "bits_per_code"
+    # Codes a position it models (a residual quantizer's stages; `TransformerPrior` takes `num_stages`).
+    num_stages = 1
+
+    @property
+    def codes_shape(self):
+        """The per-example shape of the codes it models: `code_shape`, then `(num_stages,)` when it
+        models several stages a position.
+
+        Example:
+            ```python
+            import keras_vq
+
+            prior = keras_vq.models.TransformerPrior(code_shape=(4, 4), num_embeddings=16, num_stages=3, dim=16,
+                                                     num_layers=1, num_heads=2)
+            print(prior.codes_shape)  # (4, 4, 3): three residual stages a position
+            ```
+        """
+        return tuple(self.code_shape) + ((self.num_stages,) if self.num_stages > 1 else ())
 
     # --- The prior interface (`AutoregressivePrior`) -----------------------------------------
 
@@ -74,7 +92,7 @@ class CodeMapPrior(AutoregressivePrior):
         )
 
     def level_spec(self):
-        return LevelSpec(self.code_shape, self.num_embeddings, self.condition_shape)
+        return LevelSpec(self.code_shape, self.num_embeddings, self.condition_shape, self.num_stages)
 
     def conditioning_keys(self):
         return [
@@ -127,7 +145,7 @@ class CodeMapPrior(AutoregressivePrior):
             )
         arrays = inputs if isinstance(inputs, dict) else {CODES: inputs}
         ranges = {
-            CODES: (self.code_shape, self.num_embeddings),
+            CODES: (self.codes_shape, self.num_embeddings),
             CLASS_LABELS: ((), self.num_classes),
             CONDITION: (self.condition_shape, self.condition_num_embeddings),
         }

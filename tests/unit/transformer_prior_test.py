@@ -1,13 +1,16 @@
 """TransformerPrior: causal, its key-value cache draws what the full pass draws, classifier-free guidance,
-and the hierarchical VQ-VAE-2 path with no line that names it (the generic checks: `tests/catalogue.py`)."""
+every stage of residual codes, and the hierarchical VQ-VAE-2 path with no line that names it (the
+generic checks: `tests/catalogue.py`)."""
 
 import keras
 import numpy as np
 import pytest
 from keras import ops
 
-from keras_vq.layers import VectorQuantizer
-from keras_vq.models import VQVAE2, TransformerPrior
+import keras_vq
+from keras_vq.layers import ResidualVectorQuantizer, VectorQuantizer
+from keras_vq.models import VQVAE, VQVAE2, TransformerPrior
+from keras_vq.models.autoregressive_prior import symbol_bits
 from keras_vq.models.sampling import draw_categorical
 from keras_vq.models.transformer.code_sequence_embedding import CodeSequenceEmbedding
 from tests.synthetic import class_pattern_codes
@@ -145,3 +148,82 @@ def test_vqvae2_generates_from_transformer_priors_over_its_two_levels():
     other = bottom.sample(2, class_labels=[0, 1], condition=condition + 5, seed=3, verbose=0)
     np.testing.assert_array_equal(first, again)
     assert (first != other).any()
+
+
+def residual_vqvae(stages=3, **options):
+    quantizer = ResidualVectorQuantizer(stages, 8, 4, seed=0)
+    return VQVAE(data_shape=(8, 8, 3), hidden_channels=8, residual_channels=4, quantizer=quantizer, **options)
+
+
+def test_a_prior_over_residual_codes_draws_every_stage_cached_as_naive_and_the_vqvae_decodes_them_all():
+    """Issue 31, item 3: `for_code_level` over a residual level models its S stages as T S tokens; the
+    cached loop draws what the full passes draw, and `generate` decodes every stage drawn."""
+    model = residual_vqvae()
+    level = model.code_levels()["codes"]
+    prior = TransformerPrior.for_code_level(level, num_classes=3, class_dropout=0.2, dim=16, num_layers=2, num_heads=2)
+    assert prior.codes_shape == (2, 2, 3) and prior.level_spec().stages == 3
+    for guidance_scale in (2.0, 1.0):  # the second: what generate draws, unguided
+        cached = prior.sample(4, class_labels=[0, 1, 2, 0], guidance_scale=guidance_scale, seed=4, verbose=0)
+        naive = prior.sample(
+            4, class_labels=[0, 1, 2, 0], guidance_scale=guidance_scale, seed=4, method="naive", verbose=0
+        )
+        assert cached.shape == (4, 2, 2, 3)
+        np.testing.assert_array_equal(cached, naive)
+    images = model.generate(prior, 4, class_labels=[0, 1, 2, 0], seed=4)
+    np.testing.assert_allclose(images, numpy(model.decode({"codes": cached})), rtol=1e-5, atol=1e-5)
+    assert not np.allclose(images, numpy(model.decode({"codes": cached[..., :1]})), atol=1e-4)  # the later stages count
+    first_stage = TransformerPrior.for_code_level(level, num_stages=1, dim=16, num_layers=1, num_heads=2)
+    assert first_stage.sample(2, seed=0, verbose=0).shape == (2, 2, 2)
+
+
+def test_a_prior_over_residual_codes_learns_how_the_later_stages_follow_the_first():
+    """Stage 0 is uniform over K = 4, stage 1 is (stage 0 + 1) mod 4 and stage 2 is (3 stage 0) mod 4:
+    trained, the prior spends its bits on stage 0 alone (2 bits a position, none on the others), and
+    its samples keep the relation. A prior of the first stage alone could hold none of it."""
+    rng = np.random.default_rng(0)
+    first = rng.integers(0, 4, (512, 2, 2))
+    codes = np.stack([first, (first + 1) % 4, (3 * first) % 4], axis=-1).astype("int32")
+    keras.utils.set_random_seed(0)
+    prior = TransformerPrior(code_shape=(2, 2), num_embeddings=4, num_stages=3, dim=16, num_layers=2, num_heads=2)
+    prior.compile(optimizer=keras.optimizers.Adam(3e-3))
+    prior.fit(codes, batch_size=64, epochs=20, verbose=0)
+    bits = symbol_bits(numpy(prior(codes[:64])), codes[:64]).mean(axis=(0, 1, 2))  # a stage's mean bits
+    assert 1.8 < bits[0] < 2.2 and bits[1] < 0.1 and bits[2] < 0.1, bits  # measured: 2.00, 0.01, 0.01
+    samples = prior.sample(32, seed=1, verbose=0)  # unseen contexts too: 0.97 to 0.98 measured
+    assert (samples[..., 1] == (samples[..., 0] + 1) % 4).mean() > 0.9
+    assert (samples[..., 2] == (3 * samples[..., 0]) % 4).mean() > 0.9
+
+
+def test_bits_per_dim_with_a_prior_over_every_stage_decodes_every_stage_and_scores_all_of_them():
+    """The whole-model bound with a prior over all S stages: the decoder's bits given every stage's codes
+    plus the prior's bits of all of them (with a first-stage prior, the decoder sees the first stage)."""
+    model = residual_vqvae(output_distribution="logistic_mixture")
+    level = model.code_levels()["codes"]
+    images = np.random.default_rng(0).random((6, 8, 8, 3)).astype("float32")
+    codes = numpy(model.encode(images)["codes"])
+    for stages in (3, 1):
+        prior = TransformerPrior.for_code_level(level, num_stages=stages, dim=8, num_layers=1, num_heads=2)
+        figures = keras_vq.metrics.bits_per_dim(model, prior, images, None, verbose=0)
+        decoded = codes if stages == 3 else codes[..., :1]
+        decoder_nats = -numpy(
+            model.output_distribution.log_probability(images, model.decoder_parameters({"codes": decoded}))
+        )
+        prior_bits = prior.log_likelihood_bits(codes if stages == 3 else codes[..., 0])
+        np.testing.assert_allclose(
+            figures["decoder_bits_per_dim"], decoder_nats.sum() / np.log(2) / images.size, rtol=1e-4
+        )
+        np.testing.assert_allclose(figures["prior_bits_per_dim"], prior_bits.sum() / images.size, rtol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "stages, quantizer, message",
+    [
+        (2, ResidualVectorQuantizer(3, 8, 4), "models 2 residual stages a position; level 'codes' has 3 codes"),
+        (3, VectorQuantizer(8, 4), "models 3 residual stages a position; level 'codes' has 1 code a position"),
+    ],
+)
+def test_a_prior_over_another_number_of_stages_is_refused_by_name(stages, quantizer, message):
+    model = VQVAE(data_shape=(8, 8, 3), hidden_channels=8, residual_channels=4, quantizer=quantizer)
+    prior = TransformerPrior(code_shape=(2, 2), num_embeddings=8, num_stages=stages, dim=8, num_layers=1, num_heads=2)
+    with pytest.raises(ValueError, match=message):
+        model.generate(prior, 1)

@@ -55,7 +55,7 @@ class MaskedCodeBatches(SeededBatches):
         rows = self._batch_indices(index)
         codes = self.arrays[CODES][rows].astype(np.int32)
         rng = np.random.default_rng([self.seed, self.epoch, index])
-        masks = training_masks(rng, len(rows), math.prod(self.prior.code_shape)).reshape(codes.shape)
+        masks = training_masks(rng, len(rows), math.prod(self.prior.codes_shape)).reshape(codes.shape)
         hidden = np.where(masks, self.prior.sequence_embedding.mask_code, codes).astype(np.int32)
         given = {key: self.arrays[key][rows] for key in (CLASS_LABELS, CONDITION) if key in self.arrays}
         return self.prior.model_inputs(hidden, **given), codes, masks.astype(np.float32)
@@ -230,7 +230,7 @@ class MaskGITPrior(TransformerPrior):
         check_number("temperature", temperature, 0.0, math.inf, False, False)
         check_number("choice_temperature", choice_temperature, 0.0, math.inf, True, False)
         guided = self.checked_guidance_scale(guidance_scale)
-        length, mask_code = math.prod(self.code_shape), self.sequence_embedding.mask_code
+        length, mask_code = math.prod(self.codes_shape), self.sequence_embedding.mask_code
         counts = masked_counts(steps, length)
         rng = np.random.default_rng(seed)
         uniform = rng.random((steps, num_samples, length))
@@ -253,21 +253,21 @@ class MaskGITPrior(TransformerPrior):
             confidence = np.where(masked, confidence, np.inf)  # fixed codes are never masked again
             ranks = confidence.argsort(axis=1, kind="stable").argsort(axis=1, kind="stable")
             codes = np.where(ranks < remaining, mask_code, np.where(masked, drawn, codes)).astype(np.int32)
-            maps.append(np.where(codes == mask_code, -1, codes).reshape(num_samples, *self.code_shape))
+            maps.append(np.where(codes == mask_code, -1, codes).reshape(num_samples, *self.codes_shape))
         report_stage(
-            f"{self.name}: drew {num_samples:,} x {'x'.join(map(str, self.code_shape))} codes in {steps} steps",
+            f"{self.name}: drew {num_samples:,} x {'x'.join(map(str, self.codes_shape))} codes in {steps} steps",
             num_samples * length,
             "code",
             time.perf_counter() - started,
             verbose,
         )
-        codes = codes.reshape(num_samples, *self.code_shape)
+        codes = codes.reshape(num_samples, *self.codes_shape)
         return (codes, np.stack(maps)) if return_steps else codes
 
     def _logits(self, codes, conditioning, guidance_scale):
         """`(N, T, K)` float64 logits of every position given `codes` `(N, T)` (guided when
         `guidance_scale` is given)."""
-        shaped = codes.reshape(len(codes), *self.code_shape)
+        shaped = codes.reshape(len(codes), *self.codes_shape)
         if guidance_scale is None:
             logits = predict_rows(self, self.model_inputs(shaped, **conditioning))
         else:

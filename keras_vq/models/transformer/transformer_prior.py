@@ -34,6 +34,18 @@ class TransformerPrior(CodeMapPrior):
     (`CodeSequenceEmbedding`), through `num_layers` pre-norm causal blocks (`TransformerBlock`),
     a final LayerNorm and a linear map to K logits a position (float32 whatever the dtype policy).
 
+    Residual codes (`num_stages` = S > 1, a `ResidualVectorQuantizer`'s S codes z_t = (z_t^1, ..., z_t^S)
+    a position, coarsest first): the sequence is every stage of every position, position-major,
+
+        p(z | y, s) = prod_t prod_d p(z_t^d | z_t^<d, z_<t, y, s),
+
+    T S tokens, each with its own learned position embedding (which tells the stage apart). This is the
+    flattened ordering RQ-Transformer (Lee et al. 2022, https://arxiv.org/abs/2203.01941) compares its
+    depth transformer with: the same factorisation at O((T S)^2) attention against O(T^2 + T S^2), one
+    network and one cache instead of two. `for_code_level` models every stage of a residual level by
+    default, and `VQVAE.generate`, `keras_vq.metrics.bits_per_dim` and `keras_vq.data.prior_inputs` then
+    use all of them (`CodeLevel.modelled_codes`).
+
     Classifier-free guidance (Ho and Salimans 2022, https://arxiv.org/abs/2207.12598): trained with
     `class_dropout` > 0 (each label replaced by a null class with that probability), `sample(...,
     guidance_scale=s)` draws from the logits l_u + s (l_c - l_u) of the conditional (l_c) and null-class
@@ -51,6 +63,8 @@ class TransformerPrior(CodeMapPrior):
     Args:
         code_shape: `(height, width)` of the code map.
         num_embeddings: K, the number of codes.
+        num_stages: codes a position (a residual quantizer's stages); the codes are then
+            `(batch, height, width, num_stages)` and so are the samples.
         dim: the model width D.
         num_layers: transformer blocks (>= 1).
         num_heads: attention heads; must divide `dim`.
@@ -88,6 +102,7 @@ class TransformerPrior(CodeMapPrior):
         self,
         code_shape=(8, 8),
         num_embeddings=512,
+        num_stages=1,
         dim=256,
         num_layers=8,
         num_heads=8,
@@ -103,7 +118,12 @@ class TransformerPrior(CodeMapPrior):
     ):
         check_model_kwargs(TransformerPrior, kwargs)
         code_shape = check_shape("code_shape", code_shape, rank=2)
-        for name, value in (("num_embeddings", num_embeddings), ("dim", dim), ("num_layers", num_layers)):
+        for name, value in (
+            ("num_embeddings", num_embeddings),
+            ("num_stages", num_stages),
+            ("dim", dim),
+            ("num_layers", num_layers),
+        ):
             check_positive_int(name, value)
         check_positive_int("num_heads", num_heads)
         if dim % num_heads:
@@ -115,7 +135,8 @@ class TransformerPrior(CodeMapPrior):
             condition_shape = check_shape("condition_shape", condition_shape, rank=2)
             if condition_num_embeddings is None:
                 raise ValueError("condition_num_embeddings must be given with condition_shape")
-        code_length = math.prod(code_shape)
+        codes_shape = code_shape + ((num_stages,) if num_stages > 1 else ())
+        code_length = math.prod(codes_shape)
         condition_length = 0 if condition_shape is None else math.prod(condition_shape)
 
         # === Layers ===
@@ -143,7 +164,7 @@ class TransformerPrior(CodeMapPrior):
         logits_layer = keras.layers.Dense(num_embeddings, name="logits", dtype="float32")
 
         # === Functional model ===
-        inputs = {CODES: keras.Input(shape=code_shape, dtype="int32", name=CODES)}
+        inputs = {CODES: keras.Input(shape=codes_shape, dtype="int32", name=CODES)}
         if num_classes is not None:
             inputs[CLASS_LABELS] = keras.Input(shape=(), dtype="int32", name=CLASS_LABELS)
         if condition_shape is not None:
@@ -152,13 +173,13 @@ class TransformerPrior(CodeMapPrior):
         for block in blocks:
             hidden = block(hidden)
         logits = logits_layer(final_norm(hidden))
-        logits = ops.reshape(logits[:, condition_length + int(self.MASKED) :], (-1, *code_shape, num_embeddings))
+        logits = ops.reshape(logits[:, condition_length + int(self.MASKED) :], (-1, *codes_shape, num_embeddings))
         super().__init__(inputs=inputs if len(inputs) > 1 else inputs[CODES], outputs=logits, **kwargs)
 
         # === Config ===
         self.sequence_embedding = self.embedding = sequence_embedding
         self.blocks, self.final_norm, self.logits_layer = blocks, final_norm, logits_layer
-        self.code_shape, self.num_embeddings, self.dim = code_shape, num_embeddings, dim
+        self.code_shape, self.num_embeddings, self.num_stages, self.dim = code_shape, num_embeddings, num_stages, dim
         self.num_layers, self.num_heads, self.mlp_dim, self.dropout = num_layers, num_heads, mlp_dim, dropout
         self.num_classes, self.class_dropout, self.seed = num_classes, class_dropout, seed
         self.condition_shape, self.condition_num_embeddings = condition_shape, condition_num_embeddings
@@ -168,12 +189,33 @@ class TransformerPrior(CodeMapPrior):
 
     # --- The prior interface (`AutoregressivePrior`, `CodeMapPrior`) ---------------------------
 
+    @classmethod
+    def for_code_level(cls, level, num_classes=None, **architecture):
+        """`CodeMapPrior.for_code_level`, modelling every stage of a level with several codes a position
+        (a `ResidualVectorQuantizer`'s) unless `num_stages=1` asks for the first only.
+
+        Example:
+            ```python
+            import keras_vq
+
+            model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8,
+                                          quantizer=keras_vq.layers.ResidualVectorQuantizer(3, 32, 8))
+            prior = keras_vq.models.TransformerPrior.for_code_level(model.code_levels()["codes"], dim=16,
+                                                                     num_layers=1, num_heads=2)
+            print(prior.codes_shape)  # (8, 8, 3): every stage of the 8x8 map
+            ```
+        """
+        architecture.setdefault("num_stages", level.codes_per_position if level.stage_axis else 1)
+        return super().for_code_level(level, num_classes=num_classes, **architecture)
+
     def cached_steps(self, batch, shape, conditioning):
         return TransformerSteps(self, batch, shape, **conditioning)
 
     def full_pass_logits(self, symbols, conditioning):
         """The call's logits; with a `"guidance_scale"` in `conditioning`, the guided mix of the
-        conditional and null-class passes, as the cached steps draw from."""
+        conditional and null-class passes, as the cached steps draw from. The loops draw a map of
+        several stages as `(height, width x stages)` (`sampling_grid`); the call takes it as it is."""
+        symbols = ops.reshape(symbols, (-1, *self.codes_shape))
         if GUIDANCE_SCALE not in conditioning:
             return super().full_pass_logits(symbols, conditioning)
         class_labels, condition = guided_batch(self, conditioning[CLASS_LABELS], conditioning.get(CONDITION))
@@ -194,7 +236,8 @@ class TransformerPrior(CodeMapPrior):
         method="cached",
         verbose="auto",
     ):
-        """Code maps `(num_samples, height, width)` int32 drawn from the prior (NumPy).
+        """Code maps `(num_samples, height, width)` int32 drawn from the prior (NumPy);
+        `(num_samples, height, width, num_stages)` with several stages a position.
 
         Args:
             num_samples: how many maps.
@@ -226,7 +269,25 @@ class TransformerPrior(CodeMapPrior):
         conditioning = self.checked_conditioning(num_samples, class_labels, condition)
         if self.checked_guidance_scale(guidance_scale):
             conditioning[GUIDANCE_SCALE] = np.full((num_samples,), guidance_scale, np.float32)
-        return self.draw_symbols(num_samples, self.code_shape, conditioning, temperature, seed, method, verbose)
+        symbols = self.draw_symbols(num_samples, self.sampling_grid, conditioning, temperature, seed, method, verbose)
+        return symbols.reshape(num_samples, *self.codes_shape)
+
+    @property
+    def sampling_grid(self):
+        """The rows and columns the sampling loops visit in raster order: `code_shape`, each column
+        repeated for the `num_stages` stages of its position (drawn coarsest first).
+
+        Example:
+            ```python
+            import keras_vq
+
+            prior = keras_vq.models.TransformerPrior(code_shape=(4, 4), num_embeddings=16, num_stages=3, dim=16,
+                                                     num_layers=1, num_heads=2)
+            print(prior.sampling_grid)  # (4, 12): each row's 4 positions, 3 stages each
+            ```
+        """
+        height, width = self.code_shape
+        return (height, width * self.num_stages)
 
     def checked_guidance_scale(self, guidance_scale):
         """Whether `guidance_scale` guides (it is not 1), or ValueError when it is not a finite number, or
@@ -249,6 +310,7 @@ class TransformerPrior(CodeMapPrior):
             {
                 "code_shape": self.code_shape,
                 "num_embeddings": self.num_embeddings,
+                "num_stages": self.num_stages,
                 "dim": self.dim,
                 "num_layers": self.num_layers,
                 "num_heads": self.num_heads,

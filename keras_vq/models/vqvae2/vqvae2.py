@@ -362,7 +362,7 @@ class VQVAE2(ConvAutoencoder):
         )
         bottom_codes = bottom_prior.sample(
             num_samples,
-            **bottom_prior.conditioning_for(class_labels, top_codes),
+            **bottom_prior.conditioning_for(class_labels, levels["top"].prior_codes(top_codes)),
             temperature=bottom_temperature,
             seed=None if seed is None else seed + 1,
         )
