@@ -51,6 +51,18 @@ def parse_arguments():
     parser.add_argument("--beta", type=float, default=0.25, help="the commitment weight (VQ models)")
     parser.add_argument("--kmeans-init", action="store_true", help="start the codebook(s) from k-means")
     parser.add_argument(
+        "--hidden-channels", type=int, default=128, help="the encoder's and decoder's width (Sonnet's: 128)"
+    )
+    parser.add_argument(
+        "--residual-channels", type=int, default=32, help="the residual blocks' bottleneck width (Sonnet's: 32)"
+    )
+    parser.add_argument(
+        "--num-residual-layers", type=int, default=2, help="residual blocks in the encoder and decoder (Sonnet's: 2)"
+    )
+    parser.add_argument(
+        "--num-embeddings", type=int, default=512, help="the codebook size K (VQ models; Sonnet's: 512)"
+    )
+    parser.add_argument(
         "--output-distribution",
         choices=keras_vq.output_distributions.NAMES,
         default="mse",
@@ -58,20 +70,46 @@ def parse_arguments():
         "mixture over 8-bit levels (trained with its likelihood; figures include bits/dim)",
     )
     return parser.parse(
-        positive_ints=("steps", "batch_size", "steps_per_epoch"),
+        positive_ints=(
+            "steps",
+            "batch_size",
+            "steps_per_epoch",
+            "hidden_channels",
+            "residual_channels",
+            "num_residual_layers",
+            "num_embeddings",
+        ),
         positive_numbers=("learning_rate", "beta"),
         may_change=keras_vq.runs.TRAINING_MAY_CHANGE,
         training_splits={"cifar10": TRAIN_SPLIT},
     )
 
 
-def build_model(name, seed, beta=0.25, kmeans_init=False, output_distribution="mse"):
-    """The CIFAR-10 configurations: Sonnet's VQ-VAE (8x8 codes, K = 512, D = 64, EMA), with dead-code
-    restarts; VQ-VAE-2 with the same blocks (4x4 and 8x8 codes); the like-for-like VAE."""
+def build_model(
+    name,
+    seed,
+    beta=0.25,
+    kmeans_init=False,
+    output_distribution="mse",
+    hidden_channels=128,
+    residual_channels=32,
+    num_residual_layers=2,
+    num_embeddings=512,
+):
+    """The CIFAR-10 configurations: Sonnet's VQ-VAE (8x8 codes, K = 512, D = 64, EMA, 128 hidden
+    channels, two residual blocks of 32), with dead-code restarts; VQ-VAE-2 with the same blocks (4x4 and
+    8x8 codes); the like-for-like VAE. The widths, depth and K are arguments (they serialise)."""
+    architecture = dict(
+        data_shape=(32, 32, 3),
+        hidden_channels=hidden_channels,
+        residual_channels=residual_channels,
+        num_residual_layers=num_residual_layers,
+        output_distribution=output_distribution,
+    )
     if name == "vae":
-        return keras_vq.models.VAE(data_shape=(32, 32, 3), output_distribution=output_distribution, seed=seed)
+        return keras_vq.models.VAE(seed=seed, **architecture)
     quantizer = keras_vq.layers.VectorQuantizer(
-        num_embeddings=512,
+        num_embeddings=num_embeddings,
         embedding_dim=64,
         dead_code_threshold=1.0,
         beta=beta,
@@ -79,7 +117,7 @@ def build_model(name, seed, beta=0.25, kmeans_init=False, output_distribution="m
         seed=seed,
         name="quantizer",
     )
-    return MODELS[name](data_shape=(32, 32, 3), quantizer=quantizer, output_distribution=output_distribution)
+    return MODELS[name](quantizer=quantizer, **architecture)
 
 
 def learning_rate(arguments):
@@ -121,7 +159,15 @@ def main():
     keras.config.set_dtype_policy(arguments.dtype_policy)
     with keras_vq.distribute.scope(arguments.data_parallel):  # --data-parallel: every device
         model = build_model(
-            arguments.model, arguments.seed, arguments.beta, arguments.kmeans_init, arguments.output_distribution
+            arguments.model,
+            arguments.seed,
+            arguments.beta,
+            arguments.kmeans_init,
+            arguments.output_distribution,
+            arguments.hidden_channels,
+            arguments.residual_channels,
+            arguments.num_residual_layers,
+            arguments.num_embeddings,
         )
         model.compile(optimizer=keras.optimizers.Adam(learning_rate(arguments)))
 
