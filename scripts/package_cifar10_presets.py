@@ -8,7 +8,7 @@ CHECK_IMAGES changed). For each run of MODELS found under --runs (recipes/cifar1
 `<run>/preset/` to `keras_vq/models/<model>/presets/<preset name>/` (vqvae, vae
 and vqvae2 are the `cifar10` presets; vqvae_logistic_mixture, trained with
 `--output-distribution logistic_mixture`, is `cifar10_logistic_mixture`); for each
-prior of PRIORS found under --prior-runs (recipes/cifar10_prior.py, in the
+prior of keras_vq.models.PRIORS found under --prior-runs (recipes/cifar10_prior.py, in the
 folder its presets entry names as `run`, e.g. `prior_vqvae/codes`), copies
 its preset to the entry's `directory`. Each gets
 `check_figures` in its metadata.json, on the first CHECK_IMAGES images of the
@@ -39,8 +39,6 @@ MODELS = {
     "vqvae2": (keras_vq.models.VQVAE2, "vqvae2", "cifar10"),
     "vqvae_logistic_mixture": (keras_vq.models.VQVAE, "vqvae", "cifar10_logistic_mixture"),
 }
-# The priors whose built-in presets are packaged from recipes/cifar10_prior.py runs (each entry's `run`).
-PRIORS = (keras_vq.models.PixelCNN, keras_vq.models.TransformerPrior)
 
 
 def main():
@@ -59,8 +57,9 @@ def main():
         if refreshed(source, target, arguments.recheck):
             figures = keras_vq.metrics.reconstruction_report(model_class.from_preset(target), images)
             record_check_figures(target, figures)
-    for prior_class in PRIORS:
-        for entry in prior_class.builtin_presets.values():
+    for prior_class in keras_vq.models.PRIORS.values():
+        # The priors' presets packaged from recipes/cifar10_prior.py runs: the entries that name their `run`.
+        for entry in (entry for entry in prior_class.builtin_presets.values() if "run" in entry):
             source = arguments.prior_runs / entry["run"] / "preset" if arguments.prior_runs else None
             target = PACKAGE / entry["directory"]
             if refreshed(source, target, arguments.recheck):

@@ -451,3 +451,19 @@ def test_load_model_names_a_keras_archive_whose_config_nests_too_deep(tmp_path):
         archive.writestr("config.json", "[" * 100_000 + "]" * 100_000)
     with pytest.raises(ValueError, match=r"model.keras: its config.json nests deeper than Python can parse"):
         keras_vq.saving.load_model(tmp_path / "model.keras")
+
+
+def test_every_class_lists_only_built_in_presets_that_hold_that_class():
+    """A subclass inherits its parent's `builtin_presets` unless it sets its own: MaskGITPrior listed the
+    TransformerPrior's preset, which `from_preset` then refused as "holds a TransformerPrior"."""
+    classes = [
+        value
+        for value in vars(keras_vq.models).values()
+        if isinstance(value, type) and issubclass(value, keras_vq.presets.PresetMixin)
+    ]
+    assert {"VQVAE", "TransformerPrior", "MaskGITPrior"} <= {cls.__name__ for cls in classes}
+    package = pathlib.Path(keras_vq.__file__).parent
+    for cls in classes:
+        for name, entry in cls.builtin_presets.items():
+            held = json.loads((package / entry["directory"] / "config.json").read_text())["class_name"]
+            assert held == cls.__name__, f"{cls.__name__} lists the preset {name!r}, which holds a {held}"

@@ -100,6 +100,7 @@ class MaskGITPrior(TransformerPrior):
 
     MASKED = True
     BITS_METRIC = "masked_bits_per_code"
+    builtin_presets = {}  # Its own (none yet): the TransformerPrior's presets hold TransformerPriors.
     HAS_LIKELIHOOD = False
 
     # --- Training ----------------------------------------------------------------------------
