@@ -139,6 +139,15 @@ def _recipe(output_dir, *extra):
         "2",
         "--batch-size",
         "4",
+        # A small model (the architecture options reach it: the preset's config is checked below).
+        "--hidden-channels",
+        "16",
+        "--residual-channels",
+        "8",
+        "--num-residual-layers",
+        "1",
+        "--num-embeddings",
+        "32",
         "--output-dir",
         str(output_dir),
         *extra,
@@ -162,6 +171,9 @@ def test_recipe_killed_midway_resumes_from_its_checkpoint_to_the_same_weights(tm
     assert straight.returncode == 0, errors[-3000:]
     results = json.loads((tmp_path / "straight" / "results.json").read_text())
     assert results["training_steps"] == 24 and set(results["test"]) >= {"mse", "nmse", "psnr_db", "perplexity"}
+    config = keras_vq.models.VQVAE.preset_config(tmp_path / "straight" / "preset")
+    assert (config["hidden_channels"], config["residual_channels"], config["num_residual_layers"]) == (16, 8, 1)
+    assert config["quantizer"]["config"]["num_embeddings"] == 32
     assert (tmp_path / "straight" / "reconstructions.png").exists() and (
         tmp_path / "straight" / "loss_curves.png"
     ).exists()
