@@ -2,6 +2,7 @@
 
     python benchmarks/sampling.py [--prior pixelcnn|transformer] [--prior-arguments JSON]
                                   [--num-samples 8 --sizes 8,32] [--backends tensorflow jax torch]
+                                  [--jit-compile]
 
 For each backend (in a process of its own) and each code-map size (K = 512
 codes), builds the same class-conditional prior (same seed; `--prior` names
@@ -14,7 +15,9 @@ nothing), then times one call of each drawing `--num-samples` maps from the
 same seed, checks that they drew the same codes, and prints
 seconds, milliseconds a position, and the ratio naive / cached. The naive
 loop runs the whole network once a position (H * W full passes): at 32x32
-it takes minutes on a CPU.
+it takes minutes on a CPU. `--jit-compile` compiles the prior with
+`jit_compile=True` first, which the loops follow on TensorFlow (XLA, which
+Keras leaves off on a CPU; JAX always compiles with XLA, PyTorch runs eagerly).
 """
 
 import argparse
@@ -30,7 +33,7 @@ DEFAULT_ARGUMENTS = {
 }
 
 
-def measure(prior_name, size, arguments, num_samples):
+def measure(prior_name, size, arguments, num_samples, jit_compile=False):
     """Seconds of the first and of a timed call of each sampler, and whether they drew the same codes."""
     import keras
 
@@ -40,6 +43,8 @@ def measure(prior_name, size, arguments, num_samples):
     prior = PRIORS[prior_name](
         code_shape=(size, size), num_embeddings=NUM_EMBEDDINGS, num_classes=NUM_CLASSES, **arguments
     )
+    if jit_compile:
+        prior.compile(optimizer="adam", jit_compile=True)
     labels = [index % NUM_CLASSES for index in range(num_samples)]
     figures, codes = time_each_method(
         lambda method: prior.sample(num_samples, class_labels=labels, seed=1, method=method, verbose=0),
@@ -55,16 +60,17 @@ def main():
     parser.add_argument("--prior-arguments", type=json.loads, help="the architecture, as JSON (default: see above)")
     parser.add_argument("--num-samples", type=int, default=8)
     parser.add_argument("--sizes", default="8,32", help="comma-separated map sizes (square)")
+    parser.add_argument("--jit-compile", action="store_true", help="compile the prior with jit_compile=True")
     add_backend_arguments(parser)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     arguments = DEFAULT_ARGUMENTS[args.prior] if args.prior_arguments is None else args.prior_arguments
     if args.worker:
-        print(json.dumps(measure(args.prior, args.size, arguments, args.num_samples)))
+        print(json.dumps(measure(args.prior, args.size, arguments, args.num_samples, args.jit_compile)))
         return
     print(
         f"{args.prior} sampling: {json.dumps(arguments)}, K {NUM_EMBEDDINGS}, class-conditional, "
-        f"{args.num_samples} samples a call"
+        f"{args.num_samples} samples a call" + (", jit_compile=True" if args.jit_compile else "")
     )
     print("| backend | map | cached: first call | naive | cached | cached ms/position | ratio | same codes |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -82,6 +88,7 @@ def main():
                     json.dumps(arguments),
                     "--num-samples",
                     args.num_samples,
+                    *(["--jit-compile"] if args.jit_compile else []),
                 ],
             )
             print(
