@@ -11,6 +11,18 @@ from PIL import Image
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 CIFAR10_FIXTURE = FIXTURES / "cifar10"
 LIBRISPEECH_FIXTURE = FIXTURES / "librispeech"
+# recipes/cifar10_vqvae.py's architecture options for a small model, for tests whose subject is the
+# recipe's writes, resumption or devices rather than Sonnet's widths.
+SMALL_CIFAR10_VQVAE = [
+    "--hidden-channels",
+    "16",
+    "--residual-channels",
+    "8",
+    "--num-residual-layers",
+    "1",
+    "--num-embeddings",
+    "32",
+]
 # name, gender, status, set: three train, two dev, one test.
 KAOKORE_ROWS = [
     ("00000003.jpg", 1, 0, "train"),

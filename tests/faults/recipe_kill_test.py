@@ -39,15 +39,7 @@ RECIPE_ARGUMENTS = [
     "2",
     "--batch-size",
     "4",
-    # A small model: what is tested is the writes, not the training.
-    "--hidden-channels",
-    "16",
-    "--residual-channels",
-    "8",
-    "--num-residual-layers",
-    "1",
-    "--num-embeddings",
-    "32",
+    *data_helpers.SMALL_CIFAR10_VQVAE,  # a small model: what is tested is the writes, not the training
 ]
 # An uninterrupted run makes 14 atomic renames: run.json; per epoch (3) its weights, checkpoint.json and
 # history.json; results.json; reconstructions.png; loss_curves.png; the preset folder. 2 batches an epoch.

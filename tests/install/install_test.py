@@ -20,6 +20,7 @@ import textwrap
 
 import pytest
 
+from tests.data_helpers import SMALL_CIFAR10_VQVAE
 from tests.passes import INSTALLS
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[2]
@@ -207,10 +208,7 @@ def test_no_extra_then_numpy_data_then_recipes_each_do_what_they_promise(tmp_pat
             "2",
             "--batch-size",
             "4",
-            "--hidden-channels",
-            "16",
-            "--residual-channels",
-            "8",
+            *SMALL_CIFAR10_VQVAE,
             "--output-dir",
             str(run),
         ],

@@ -139,15 +139,7 @@ def _recipe(output_dir, *extra):
         "2",
         "--batch-size",
         "4",
-        # A small model (the architecture options reach it: the preset's config is checked below).
-        "--hidden-channels",
-        "16",
-        "--residual-channels",
-        "8",
-        "--num-residual-layers",
-        "1",
-        "--num-embeddings",
-        "32",
+        *data_helpers.SMALL_CIFAR10_VQVAE,  # the options reach the model: the preset's config is checked below
         "--output-dir",
         str(output_dir),
         *extra,

@@ -129,10 +129,7 @@ def test_recipe_trains_data_parallel_over_every_device_and_says_so(tmp_path, mon
         "2",
         "--batch-size",
         "4",
-        "--hidden-channels",  # a small model: the subject is the devices
-        "16",
-        "--residual-channels",
-        "8",
+        *data_helpers.SMALL_CIFAR10_VQVAE,  # a small model: the subject is the devices
         "--data-parallel",
         "--output-dir",
         str(tmp_path / "run"),
