@@ -457,7 +457,7 @@ def bits_per_dim(model, priors, images, scales=None, class_labels=None, batch_si
             means = keras.ops.convert_to_numpy(model.decode(codes))
             pixels = np.rint(batch * (LEVELS - 1)).astype(np.int64)
             decoder_bits += discretized_logistic_bits(pixels, means, scales).sum()
-        for level, prior in zip(model.code_levels().values(), priors):
+        for level, prior in zip(levels.values(), priors):
             condition = (
                 None if level.condition is None else level.condition.prior_codes(prior_codes[level.condition.name])
             )

@@ -161,13 +161,13 @@ def main():
         model = build_model(
             arguments.model,
             arguments.seed,
-            arguments.beta,
-            arguments.kmeans_init,
-            arguments.output_distribution,
-            arguments.hidden_channels,
-            arguments.residual_channels,
-            arguments.num_residual_layers,
-            arguments.num_embeddings,
+            beta=arguments.beta,
+            kmeans_init=arguments.kmeans_init,
+            output_distribution=arguments.output_distribution,
+            hidden_channels=arguments.hidden_channels,
+            residual_channels=arguments.residual_channels,
+            num_residual_layers=arguments.num_residual_layers,
+            num_embeddings=arguments.num_embeddings,
         )
         model.compile(optimizer=keras.optimizers.Adam(learning_rate(arguments)))
 

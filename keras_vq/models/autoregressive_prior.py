@@ -79,10 +79,10 @@ class CompiledLoop(keras.Model):
     XLA on a GPU, not on a CPU; `prior.compile(..., jit_compile=True)` asks
     for it anywhere). As a graph the loop runs op by op, each step's small
     operations costing what they cost to dispatch; under XLA it is one
-    program: a transformer prior's cached draw of 8 8x8 maps (4 blocks of
-    width 128) took 0.741 s as a graph and 0.067 s under XLA on 2 busy CPU
-    cores, whose first call compiles for ~2.5 s either way (the test suite's
-    many one-off loops would pay that compilation over and over)."""
+    program, whose first call compiles for ~3 s (the test suite's many
+    one-off loops would pay that over and over). A transformer prior's cached
+    draw of 8 8x8 maps: 0.089 s as a graph, 0.060 s under XLA on one CPU core
+    (`benchmarks/sampling.py --jit-compile`, docs/benchmarks.md)."""
 
     def __init__(self, model, loop, name):
         super().__init__(name=name)

@@ -25,6 +25,12 @@ __all__ = ["CodeMapPrior"]
 CODES, CLASS_LABELS, CONDITION = "codes", "class_labels", "condition"
 
 
+def codes_shape_of(code_shape, num_stages):
+    """The per-example shape of codes a prior models: `code_shape`, then `(num_stages,)` with several
+    stages a position."""
+    return tuple(code_shape) + ((num_stages,) if num_stages > 1 else ())
+
+
 class CodeMapPrior(AutoregressivePrior):
     """The inputs and checks of a prior over a map of codes (see the module docstring); not used on its own.
 
@@ -59,7 +65,7 @@ class CodeMapPrior(AutoregressivePrior):
             print(prior.codes_shape)  # (4, 4, 3): three residual stages a position
             ```
         """
-        return tuple(self.code_shape) + ((self.num_stages,) if self.num_stages > 1 else ())
+        return codes_shape_of(self.code_shape, self.num_stages)
 
     # --- The prior interface (`AutoregressivePrior`) -----------------------------------------
 

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_vq.models.code_map_prior import CLASS_LABELS, CODES, CONDITION, CodeMapPrior
+from keras_vq.models.code_map_prior import CLASS_LABELS, CODES, CONDITION, CodeMapPrior, codes_shape_of
 from keras_vq.models.transformer.code_sequence_embedding import CodeSequenceEmbedding
 from keras_vq.models.transformer.transformer_block import TransformerBlock
 from keras_vq.models.transformer.transformer_presets import TRANSFORMER_PRESETS
@@ -135,7 +135,7 @@ class TransformerPrior(CodeMapPrior):
             condition_shape = check_shape("condition_shape", condition_shape, rank=2)
             if condition_num_embeddings is None:
                 raise ValueError("condition_num_embeddings must be given with condition_shape")
-        codes_shape = code_shape + ((num_stages,) if num_stages > 1 else ())
+        codes_shape = codes_shape_of(code_shape, num_stages)
         code_length = math.prod(codes_shape)
         condition_length = 0 if condition_shape is None else math.prod(condition_shape)
 
