@@ -22,6 +22,7 @@ import json
 import math
 import os
 import pathlib
+import shlex
 import tempfile
 
 import keras
@@ -595,6 +596,38 @@ class RecipeParser(argparse.ArgumentParser):
         except RunError as error:
             self.exit(2, f"{self.prog}: error: {error}\n")
         return arguments
+
+    def command_line(self, module, arguments):
+        """The command that trains what `arguments` trained: `python -m <module>` and every option whose
+        value is not its default, in the order `--help` lists them. Options that only say where the run
+        lives or how this invocation went (`--output-dir`, `--data-dir`, `--resume`, `--download`) are
+        left out. A preset's metadata records it as its `recipe`.
+
+        Example:
+            ```python
+            import keras_vq
+
+            parser = keras_vq.runs.RecipeParser("A recipe.", output_dir="runs/example")
+            parser.add_training_options(steps=1000, batch_size=32, learning_rate=3e-4)
+            arguments = parser.parse(["--steps", "30000", "--output-dir", "/tmp/x"], start=False)
+            print(parser.command_line("keras_vq.recipes.example", arguments))
+            # python -m keras_vq.recipes.example --steps 30000
+            ```
+        """
+        words = ["python", "-m", module]
+        for action in self._actions:
+            if not action.option_strings or action.dest in ("help", "output_dir", "data_dir", "resume", "download"):
+                continue
+            value = getattr(arguments, action.dest, action.default)
+            if value == action.default:
+                continue
+            option = action.option_strings[-1]
+            if action.nargs == 0:  # a flag (store_true and the like): its presence is its value
+                words.append(option)
+            else:
+                values = value if isinstance(value, (list, tuple)) else [value]
+                words += [option, *(json.dumps(item) if isinstance(item, dict) else str(item) for item in values)]
+        return shlex.join(words)
 
     def _given(self, argv):
         """The names of the options `argv` sets itself (not left to their defaults)."""

@@ -225,19 +225,47 @@ def fit_resumably(model, stream_from, total_steps, steps_per_epoch, run_dir, cal
 
 
 def in_float32(model):
-    """`model` itself if its policy is float32, else a float32 twin with the same weights
-    (e.g. to save and evaluate a model trained under `mixed_bfloat16`).
+    """`model` itself if every layer's policy is float32, else a float32 twin with the same weights
+    (e.g. to save and evaluate a model trained under `mixed_bfloat16`). Layers given as objects and
+    serialised inside the model's config (`quantizer=`, a decoder) become float32 too.
 
     Example:
         ```python
         import keras_vq
 
         model = keras_vq.models.VQVAE(hidden_channels=16, residual_channels=8, dtype="mixed_bfloat16")
-        print(keras_vq.training.in_float32(model).dtype_policy.name)  # float32, with the same weights
+        twin = keras_vq.training.in_float32(model)
+        print(twin.dtype_policy.name, twin.quantizer.dtype_policy.name)  # float32 float32, with the same weights
         ```
     """
-    if model.layers_dtype_policy().name == "float32":
+    config = model.get_config()
+    float32_config = with_float32_policies(config)
+    if float32_config == config:
         return model
-    twin = type(model).from_config(model.get_config() | {"dtype": "float32"})
+    twin = type(model).from_config(float32_config)
     twin.set_weights(model.get_weights())
     return twin
+
+
+def with_float32_policies(config):
+    """`config` (a model's, as `get_config` gives it) with every `dtype` that names a policy other than
+    float32 (a serialised `DTypePolicy` or its name), at any depth, replaced by "float32"."""
+    if isinstance(config, list):
+        return [with_float32_policies(value) for value in config]
+    if not isinstance(config, dict):
+        return config
+    return {
+        key: "float32"
+        if key == "dtype" and _policy_name(value) not in (None, "float32")
+        else with_float32_policies(value)
+        for key, value in config.items()
+    }
+
+
+def _policy_name(value):
+    """The policy a config's `dtype` value names, or None when it is not a floating-point policy."""
+    if isinstance(value, dict) and value.get("class_name") in ("DTypePolicy", "FloatDTypePolicy"):
+        return value.get("config", {}).get("name")
+    if isinstance(value, str) and value in ("mixed_bfloat16", "mixed_float16", "bfloat16", "float16", "float32"):
+        return value
+    return None

@@ -56,7 +56,8 @@ DEFAULT_PRIOR_ARGUMENTS = {
 }
 
 
-def parse_arguments():
+def recipe_parser():
+    """The recipe's command line (parse_arguments parses and checks it)."""
     parser = keras_vq.runs.RecipeParser(__doc__, output_dir="runs/cifar10_prior", dataset="cifar10")
     parser.add_argument(
         "--model",
@@ -78,7 +79,11 @@ def parse_arguments():
     )
     parser.add_argument("--samples-per-class", type=int, default=10, help="samples drawn for each class")
     parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
-    return parser.parse(
+    return parser
+
+
+def parse_arguments():
+    return recipe_parser().parse(
         positive_ints=("steps", "batch_size", "steps_per_epoch", "samples_per_class"),
         positive_numbers=("learning_rate", "temperature"),
         may_change=keras_vq.runs.TRAINING_MAY_CHANGE,
@@ -225,7 +230,7 @@ def main():
                     if "test" in results
                     else {}
                 ),
-                "recipe": "python -m keras_vq.recipes.cifar10_prior",
+                "recipe": recipe_parser().command_line("keras_vq.recipes.cifar10_prior", arguments),
             },
             overwrite=True,
         )

@@ -36,7 +36,8 @@ EVALUATION_BATCH = 500
 VALIDATION_EACH_EPOCH = 1000
 
 
-def parse_arguments():
+def recipe_parser():
+    """The recipe's command line (parse_arguments parses and checks it)."""
     parser = keras_vq.runs.RecipeParser(__doc__, output_dir="runs/cifar10", dataset="cifar10")
     parser.add_data_pipeline_option()
     parser.add_argument("--model", choices=sorted(MODELS), default="vqvae", help="what to train")
@@ -69,7 +70,11 @@ def parse_arguments():
         help="what the decoder outputs: the image (trained with the MSE) or a discretised logistic "
         "mixture over 8-bit levels (trained with its likelihood; figures include bits/dim)",
     )
-    return parser.parse(
+    return parser
+
+
+def parse_arguments():
+    return recipe_parser().parse(
         positive_ints=(
             "steps",
             "batch_size",
@@ -229,7 +234,7 @@ def main():
             "test_figures": results["test"],
             "validation_figures": results["validation"],
             "validation_curve": results["validation_curve"],
-            "recipe": "python -m keras_vq.recipes.cifar10_vqvae",
+            "recipe": recipe_parser().command_line("keras_vq.recipes.cifar10_vqvae", arguments),
         },
         overwrite=True,
     )

@@ -129,6 +129,7 @@ class ResidualVectorQuantizer(Quantizer):
                     embedding_dim,
                     seed=None if seed is None else seed + index,
                     name=f"stage{index}",
+                    dtype=self.dtype_policy,  # The stages compute as their quantizer does.
                     **stage_options,
                 )
                 for index in range(stage_count)

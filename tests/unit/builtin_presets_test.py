@@ -155,3 +155,21 @@ def test_librispeech_preset_reproduces_its_recorded_held_out_figures(model_class
         assert figures["log_spectral_distance_db"] < 0.6 * constant_db
     for name in ("perplexity", "codebook_usage"):
         assert figures[name] == pytest.approx(recorded[name], rel=2e-3), name
+
+
+MODEL_CLASSES = [getattr(keras_vq.models, name) for name in keras_vq.models.__all__ if name != "PRIORS"]
+ALL_BUILTIN_PRESETS = [
+    (model_class, name) for model_class in MODEL_CLASSES for name in getattr(model_class, "builtin_presets", {})
+]
+
+
+@pytest.mark.parametrize(
+    "model_class, preset_name",
+    ALL_BUILTIN_PRESETS,
+    ids=[f"{model_class.__name__}-{name}" for model_class, name in ALL_BUILTIN_PRESETS],
+)
+def test_a_builtin_preset_computes_in_float32_in_every_layer(model_class, preset_name):
+    """Presets are saved in float32 whatever policy trained them: no serialised layer (a `quantizer=`
+    included) keeps a mixed policy, which would make it compute in bfloat16 wherever it is loaded."""
+    config = model_class.preset_config(preset_name)
+    assert keras_vq.training.with_float32_policies(config) == config

@@ -151,6 +151,31 @@ def test_under_mixed_precision_the_variables_stay_float32_and_the_outputs_are_fi
         assert np.isfinite(value.astype("float64")).all(), f"{name}: output {index}"
 
 
+@pytest.mark.parametrize("name", MODELS)
+def test_a_model_trained_under_mixed_precision_has_a_float32_twin_in_every_layer(name):
+    """What recipes save as presets: `in_float32` reaches the layers serialised inside the model's config
+    (a `quantizer=`, a decoder), not only the model's own policy."""
+    keras.config.set_dtype_policy("mixed_bfloat16")  # As a recipe trains under --dtype-policy.
+    try:
+        mixed = CATALOGUE[name].build()
+        outputs(name, mixed)  # Built.
+        twin = keras_vq.training.in_float32(mixed)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    # The layers that compute (a functional model and its inputs report the global policy whatever they hold).
+    computing = [
+        layer for layer in twin._flatten_layers() if not isinstance(layer, (keras.Model, keras.layers.InputLayer))
+    ]
+    assert (
+        computing
+        and {layer.name: layer.dtype_policy.name for layer in computing if layer.compute_dtype != "float32"} == {}
+    )
+    assert keras_vq.training.with_float32_policies(twin.get_config()) == twin.get_config()  # What a preset stores.
+    assert keras_vq.training.in_float32(twin) is twin
+    for mine, theirs in zip(twin.get_weights(), mixed.get_weights()):
+        np.testing.assert_array_equal(mine, theirs)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_an_unknown_keyword_is_refused_naming_it(name):
     # Models: TypeError, as Python refuses an unexpected keyword; layers: Keras' own ValueError.

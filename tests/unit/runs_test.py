@@ -4,6 +4,7 @@ import json
 import math
 import os
 import pathlib
+import shlex
 
 import pytest
 
@@ -419,3 +420,25 @@ def test_a_batch_larger_than_the_training_split_is_named_before_the_run_starts(r
         [recipe, "--data-dir", str(data_helpers.FIXTURES), "--batch-size", "18", "--output-dir", str(tmp_path / "run")],
     )
     assert module.parse_arguments().batch_size == 18
+
+
+def test_a_command_line_gives_back_the_arguments_it_was_made_from(tmp_path):
+    from keras_vq.recipes import cifar10_prior, cifar10_vqvae
+    from tests.data_helpers import FIXTURES  # holds a small CIFAR-10
+
+    given = {
+        cifar10_vqvae: ["--num-embeddings", "1024", "--learning-rate-schedule", "cosine", "--kmeans-init"],
+        cifar10_prior: ["--prior", "transformer", "--prior-arguments", '{"dim": 64, "name": "a b"}', "--steps", "7"],
+    }
+    for recipe, options in given.items():
+        where = ["--output-dir", str(tmp_path / recipe.__name__), "--data-dir", str(FIXTURES)]
+        parser = recipe.recipe_parser()
+        arguments = parser.parse([*options, *where], start=False)
+        command = parser.command_line(recipe.__name__, arguments)
+        words = shlex.split(command)
+        assert words[:3] == ["python", "-m", recipe.__name__]
+        assert sorted(words[3:]) == sorted(options), command  # Only what differs from the defaults, quoted.
+        again = recipe.recipe_parser().parse([*words[3:], *where], start=False)
+        assert vars(again) == vars(arguments)
+    defaults = cifar10_vqvae.recipe_parser().parse(["--data-dir", str(FIXTURES)], start=False)
+    assert cifar10_vqvae.recipe_parser().command_line("m", defaults) == "python -m m"

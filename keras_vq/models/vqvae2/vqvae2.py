@@ -172,10 +172,12 @@ class VQVAE2(ConvAutoencoder):
         bottom_features = bottom_encoder(inputs)
         top_quantized = quantizers["top"](top_encoder(bottom_features))
         bottom_latent = to_bottom_latent(
-            keras.layers.Concatenate(name="bottom_and_top")([bottom_features, top_decoder(top_quantized)])
+            keras.layers.Concatenate(name="bottom_and_top", dtype=dtype)([bottom_features, top_decoder(top_quantized)])
         )
         bottom_quantized = quantizers["bottom"](bottom_latent)
-        codes = keras.layers.Concatenate(name="both_levels")([upsample_top(top_quantized), bottom_quantized])
+        codes = keras.layers.Concatenate(name="both_levels", dtype=dtype)(
+            [upsample_top(top_quantized), bottom_quantized]
+        )
         outputs = decoder(codes)
         super().__init__(inputs=inputs, outputs=outputs, dtype=dtype, **kwargs)
 
