@@ -1,8 +1,8 @@
 """Data-parallel training of the CIFAR-10 VQ-VAE: what the codebook statistics cost in all-reduce bytes
 against the gradients, and steps/s on N virtual devices against one device, same run.
 
-The model is `VQVAE.from_preset("cifar10")`'s architecture (K = 512 codes of D = 64, EMA, dead-code
-restarts), untrained, with and without k-means initialisation; global batch 32 of random 32x32
+The model is `VQVAE.from_preset("cifar10")`'s encoder and decoder with Sonnet's quantizer (K = 512 codes
+of D = 64, EMA, dead-code restarts), untrained, with and without k-means initialisation; global batch 32 of random 32x32
 images, plain `model.fit`. The devices are virtual: TensorFlow splits the CPU into N logical devices
 (`MirroredStrategy`), JAX gets N host devices (`keras.distribution.DataParallel`). They share the
 machine's cores, so the steps/s say what the replicas' bookkeeping costs here, not what N GPUs would
