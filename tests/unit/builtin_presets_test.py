@@ -173,3 +173,43 @@ def test_a_builtin_preset_computes_in_float32_in_every_layer(model_class, preset
     included) keeps a mixed policy, which would make it compute in bfloat16 wherever it is loaded."""
     config = model_class.preset_config(preset_name)
     assert keras_vq.training.with_float32_policies(config) == config
+
+
+def packaged_metadata(model_class, name):
+    """A built-in preset's metadata.json in the package ({} for one trained locally, like KaoKore's)."""
+    path = (
+        pathlib.Path(keras_vq.__file__).parent
+        / model_class.builtin_presets[name].get("directory", "-")
+        / "metadata.json"
+    )
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+CIFAR10_RECIPE_PRESETS = [
+    (model_class, name)
+    for model_class, name in ALL_BUILTIN_PRESETS
+    if packaged_metadata(model_class, name).get("recipe", "").startswith("python -m keras_vq.recipes.cifar10_")
+]
+
+
+@pytest.mark.parametrize(
+    "model_class, preset_name",
+    CIFAR10_RECIPE_PRESETS,
+    ids=[f"{model_class.__name__}-{name}" for model_class, name in CIFAR10_RECIPE_PRESETS],
+)
+def test_a_cifar10_preset_records_the_command_that_trained_it(model_class, preset_name, tmp_path):
+    """The metadata's `recipe` is a command its recipe accepts, and it trains what the metadata says:
+    the steps, and the policy."""
+    import importlib
+    import shlex
+
+    from tests.data_helpers import FIXTURES
+
+    metadata = packaged_metadata(model_class, preset_name)
+    words = shlex.split(metadata["recipe"])
+    recipe = importlib.import_module(words[2])
+    arguments = recipe.recipe_parser().parse(
+        [*words[3:], "--data-dir", str(FIXTURES), "--output-dir", str(tmp_path)], start=False
+    )
+    assert arguments.steps == metadata["training_steps"]
+    assert arguments.dtype_policy == metadata["training_dtype_policy"]
