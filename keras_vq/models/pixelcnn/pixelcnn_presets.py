@@ -13,8 +13,8 @@ PIXELCNN_PRESETS = {
         "description": (
             "Class-conditional gated PixelCNN (8 blocks of 64 channels) over the 8x8 codes of "
             "VQVAE.from_preset('cifar10'), trained 4,000 steps of batch 64 on the codes of 90% of the CIFAR-10 "
-            "train split by `python -m keras_vq.recipes.cifar10_prior --steps 4000`. Test split: 7.86 bits/code "
-            "(of log2 1024 = 10); with the VQ-VAE, 5.89 bits/dim. (Until 2026-12-08 it modelled the previous "
+            "train split by `python -m keras_vq.recipes.cifar10_prior --steps 4000`. Test split: 8.60 bits/code "
+            "(of log2 2048 = 11); with the VQ-VAE, 5.87 bits/dim. (Until 2026-12-08 it modelled the previous "
             "cifar10 VQ-VAE's K = 512 codes: 6.73 bits/code, 6.02 bits/dim.)"
         ),
         "directory": "models/pixelcnn/presets/cifar10",
@@ -23,8 +23,8 @@ PIXELCNN_PRESETS = {
         "level": "codes",
         "run": "prior_vqvae/codes",
         "sha256": {
-            "config.json": "0ea73f4ed49a55f37e2571ef61380b429d23317bdaea39008efad57d8ed10de2",
-            "model.weights.h5": "ea42c27225675d863129275f4dac4553c7844d8c126815b60d69272ae22f42e8",
+            "config.json": "1675c67650d29e64723b0bbd2b6b984006ac1603db1108a73547ec956c83c080",
+            "model.weights.h5": "88f828ddc2b4e41d4c10498b439827f2bc6b9e75772c9beaf4105522944f5aca",
         },
     },
     "cifar10_vqvae2_top": {
