@@ -50,8 +50,9 @@ def test_every_quantizer_trains_in_sonnets_vqvae_at_ten_bits_a_position(tmp_path
         {"vq": 640, "vq-rotation": 640, "residual": 640, "fsq": 64 * math.log2(1000), "lfq": 640}
     )
     sonnet = keras_vq.models.VQVAE.from_preset("cifar10", load_weights=False)
-    # 512 more codes than the preset's: their vectors, EMA sums and EMA counts.
-    assert summaries["vq"]["parameters"]["mean"] == sonnet.count_params() + 512 * (64 + 64 + 1)
+    # The study's K = 1,024 codes against the preset's: each code has a vector, EMA sums and an EMA count.
+    extra_codes = 1024 - sonnet.quantizer.num_embeddings
+    assert summaries["vq"]["parameters"]["mean"] == sonnet.count_params() + extra_codes * (64 + 64 + 1)
     assert "perplexity" in summaries["residual"] and "commitment_loss" not in summaries["fsq"]
     table = (output / "table.md").read_text()
     assert all(f"| {name} |" in table for name in summaries) and "Ranked by nmse" in table
