@@ -217,6 +217,7 @@ def main():
     keras_vq.plots.save_sample_grid(samples, keras_vq.data.CIFAR10_CLASS_NAMES, arguments.output_dir / "samples.png")
 
     # Presets again, now with their figures in the metadata.
+    command = recipe_parser().command_line("keras_vq.recipes.cifar10_prior", arguments)
     for level, prior in zip(autoencoder.code_levels(), priors):
         prior.save_to_preset(
             arguments.output_dir / level / "preset",
@@ -230,7 +231,7 @@ def main():
                     if "test" in results
                     else {}
                 ),
-                "recipe": recipe_parser().command_line("keras_vq.recipes.cifar10_prior", arguments),
+                "recipe": command,
             },
             overwrite=True,
         )

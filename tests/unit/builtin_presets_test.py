@@ -37,6 +37,12 @@ FIGURES = (
 )
 
 
+def packaged_metadata(model_class, name):
+    """A built-in preset's metadata.json in the package ({} for one trained locally, like KaoKore's)."""
+    path = pathlib.Path(keras_vq.__file__).parent / model_class.builtin_presets[name]["directory"] / "metadata.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 @functools.cache
 def preset(model_class, name):
     """The built-in preset, loaded once per test process (the tests only evaluate it)."""
@@ -70,8 +76,7 @@ def test_cifar10_preset_reproduces_its_recorded_test_figures(model_class, preset
     if preset_name not in model_class.presets:
         pytest.skip(f"{model_class.__name__} has no built-in {preset_name} preset yet")
     model = preset(model_class, preset_name)
-    entry = model_class.builtin_presets[preset_name]
-    metadata = json.loads((pathlib.Path(keras_vq.__file__).parent / entry["directory"] / "metadata.json").read_text())
+    metadata = packaged_metadata(model_class, preset_name)
     assert metadata["parameter_count"] == model.count_params()
     assert "test[" not in metadata["dataset"] and "train" in metadata["dataset"]  # Never trained on test.
     if not (DATA_DIR / "cifar10" / "test").is_dir():
@@ -98,7 +103,7 @@ PRIOR_PRESETS = [
 def test_prior_preset_reproduces_its_recorded_test_bits_per_code(prior_class, preset_name):
     entry = prior_class.builtin_presets[preset_name]
     prior = prior_class.from_preset(preset_name)
-    metadata = json.loads((pathlib.Path(keras_vq.__file__).parent / entry["directory"] / "metadata.json").read_text())
+    metadata = packaged_metadata(prior_class, preset_name)
     assert metadata["parameter_count"] == prior.count_params()
     assert "test" not in metadata["dataset"] and "train" in metadata["dataset"]  # Never trained on test.
     if not (DATA_DIR / "cifar10" / "test").is_dir():
@@ -121,8 +126,7 @@ def test_librispeech_preset_reproduces_its_recorded_held_out_figures(model_class
     if preset_name not in model_class.presets:
         pytest.skip(f"{model_class.__name__} has no built-in {preset_name} preset yet")
     model = preset(model_class, preset_name)
-    entry = model_class.builtin_presets[preset_name]
-    metadata = json.loads((pathlib.Path(keras_vq.__file__).parent / entry["directory"] / "metadata.json").read_text())
+    metadata = packaged_metadata(model_class, preset_name)
     assert metadata["parameter_count"] == model.count_params()
     if not (DATA_DIR / "librispeech").is_dir():
         pytest.skip(f"LibriSpeech is not at {DATA_DIR} (set KERAS_VQ_TEST_DATA)")
@@ -173,16 +177,6 @@ def test_a_builtin_preset_computes_in_float32_in_every_layer(model_class, preset
     included) keeps a mixed policy, which would make it compute in bfloat16 wherever it is loaded."""
     config = model_class.preset_config(preset_name)
     assert keras_vq.training.with_float32_policies(config) == config
-
-
-def packaged_metadata(model_class, name):
-    """A built-in preset's metadata.json in the package ({} for one trained locally, like KaoKore's)."""
-    path = (
-        pathlib.Path(keras_vq.__file__).parent
-        / model_class.builtin_presets[name].get("directory", "-")
-        / "metadata.json"
-    )
-    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 CIFAR10_RECIPE_PRESETS = [
